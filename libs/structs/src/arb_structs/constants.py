@@ -1,0 +1,92 @@
+"""Every stream, consumer group and key name in one place.
+
+Per-venue names carry the venue as a Redis Cluster hash tag (``{binance}``), so one venue's
+ingest and book shard can move to its own Cluster slot unchanged.
+"""
+
+from __future__ import annotations
+
+PREFIX = "arb"
+
+# The one field that carries the MessagePack payload of a stream entry.
+PAYLOAD_FIELD = b"d"
+
+
+def md_stream(venue: str) -> str:
+    """Normalised market data from ingest: BookSnapshot | BookDelta | VenueStatus."""
+    return f"{PREFIX}:md:{{{venue}}}"
+
+
+def book_stream(venue: str) -> str:
+    """Book views from the book service for the detector."""
+    return f"{PREFIX}:book:{{{venue}}}"
+
+
+def book_latest_key(venue: str) -> str:
+    """Hash symbol -> latest BookView, for late joiners."""
+    return f"{PREFIX}:book:latest:{{{venue}}}"
+
+
+def book_checkpoint_key(venue: str) -> str:
+    """Last md stream id the book service applied for this venue."""
+    return f"{PREFIX}:book:checkpoint:{{{venue}}}"
+
+
+def ctl_stream(venue: str) -> str:
+    """Control from book to ingest: ResyncRequest."""
+    return f"{PREFIX}:ctl:{{{venue}}}"
+
+
+def balances_key(venue: str) -> str:
+    """BalanceSnapshot of one venue account (MessagePack value)."""
+    return f"{PREFIX}:balances:{{{venue}}}"
+
+
+def instruments_key(venue: str) -> str:
+    """Hash symbol -> Instrument (MessagePack), the reference data of one venue."""
+    return f"{PREFIX}:ref:instruments:{{{venue}}}"
+
+
+def health_key(service: str, instance: str) -> str:
+    """Health (MessagePack) of one service instance, with a TTL."""
+    return f"{PREFIX}:health:{service}:{instance}"
+
+
+def dead_letter_stream(stream: str) -> str:
+    """Where a message goes after too many failed deliveries."""
+    return f"{PREFIX}:dlq:{stream}"
+
+
+def rate_limit_key(venue: str, bucket: str) -> str:
+    """Shared (all processes) rate-limit window of one venue endpoint bucket."""
+    return f"{PREFIX}:ratelimit:{{{venue}}}:{bucket}"
+
+
+def executor_seen_key(opportunity_id: str) -> str:
+    """SET NX guard: an opportunity is taken at most once."""
+    return f"{PREFIX}:exec:seen:{opportunity_id}"
+
+
+def saga_key(opportunity_id: str) -> str:
+    """Journal of one execution saga (hash)."""
+    return f"{PREFIX}:exec:saga:{opportunity_id}"
+
+
+INSTRUMENTS_STREAM = f"{PREFIX}:ref:instruments"
+OPPORTUNITIES_STREAM = f"{PREFIX}:opportunities"
+EXECUTIONS_STREAM = f"{PREFIX}:executions"
+SIM_TRUTH_STREAM = f"{PREFIX}:sim:truth"
+OPEN_SAGAS_KEY = f"{PREFIX}:exec:open"
+KILL_KEY = f"{PREFIX}:kill"
+BOOK_GROUP = "book"
+DETECTOR_GROUP = "detector"
+EXECUTOR_GROUP = "executor"
+INGEST_GROUP = "ingest"
+
+# Default stream bounds (approximate MAXLEN trimming).
+MD_MAXLEN = 100_000
+BOOK_MAXLEN = 50_000
+CTL_MAXLEN = 10_000
+OPPORTUNITIES_MAXLEN = 100_000
+EXECUTIONS_MAXLEN = 100_000
+DEAD_LETTER_MAXLEN = 10_000

@@ -1,0 +1,28 @@
+"""Control messages and keys: resync requests (book -> ingest), health, kill switch."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class ResyncRequest(msgspec.Struct, frozen=True, kw_only=True, tag="resync"):
+    venue: str
+    symbol: str
+    reason: str
+    ts: int
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True, tag="health"):
+    service: str
+    instance: str
+    status: str  # "ok" | "degraded" | "down"
+    ready: bool
+    detail: dict[str, str] = {}
+    ts: int = 0
+    metrics_url: str = ""
+
+
+class KillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag="kill"):
+    reason: str
+    ts: int
+    by: str = ""
