@@ -57,7 +57,7 @@ class _Stream:
     every_ticks: int  # 1 for @100ms, 10 for the 1000 ms stream
 
 
-@dataclass
+@dataclass(eq=False)  # identity-hashed: kept in a set
 class _Client:
     ws: web.WebSocketResponse
     combined: bool
@@ -122,9 +122,15 @@ class BinanceSim:
     async def _serve(self, request: web.Request, names: list[str], combined: bool
                      ) -> web.WebSocketResponse:  # fmt: skip
         ws = web.WebSocketResponse(heartbeat=PING_INTERVAL_S, autoping=True)
-        await ws.prepare(request)
         client = _Client(ws, combined, {n: self.stream(n) for n in names[:MAX_STREAMS]})
+        # Registered before the handshake completes: no update falls between the client's
+        # first REST snapshot and its first diff.
         self.clients.add(client)
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            self.clients.discard(client)
+            raise
         flusher = asyncio.create_task(self._flush_loop(client))
         try:
             async for message in ws:
