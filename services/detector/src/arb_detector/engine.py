@@ -104,6 +104,15 @@ class Detector:
     def book_count(self) -> int:
         return sum(len(v) for v in self._books.values())
 
+    @property
+    def instrument_count(self) -> int:
+        return len(self._legs)
+
+    @property
+    def balance_venues(self) -> str:
+        """Venues with balances known, comma-separated (for health)."""
+        return ",".join(sorted(self._free)) or "none"
+
     # -- decisions ------------------------------------------------------------------------
 
     def detect(self, now: int) -> list[Opportunity]:
