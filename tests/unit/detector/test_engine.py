@@ -198,7 +198,7 @@ def test_missing_instrument_gives_nothing():
     engine = detector(venues=("binance",))
     engine.set_balances("okx", {"BTC": 1.0, "USDT": 1e6})
     assert feed(engine, view("binance", asks=CHEAP), view("okx", bids=DEAR)) == []
-    assert engine.gated_total["no_instrument"] == 1
+    assert engine.gated_total["no_instrument"] == 2
 
 
 def test_only_pairs_touching_the_changed_book_are_priced():

@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from arb_structs.market import BookView, Instrument
+from arb_structs.market import BookState, BookView, Instrument
 from arb_structs.trading import BalanceSnapshot, ExecutionResult, Opportunity
 
 from arb_detector.emission import build_opportunity
-from arb_detector.gates import Gate, InFlight, InFlightGate, PairKey, tradable
+from arb_detector.gates import Gate, InFlight, InFlightGate, PairKey
 from arb_detector.instruments import LegSpec, PairSpec, leg_spec, pair_spec
 from arb_detector.sharding import Shard
 from arb_detector.sizing import Rejection, SizingLimits, find_best_trade
@@ -36,6 +36,10 @@ class DetectorParams:
     taker_fees: Mapping[str, str] = field(default_factory=dict)  # "venue" or "venue:symbol"
 
 
+# Per book, for one detect call: (gate or None, top ask * (1 + fee + min edge), top bid * (1 - fee))
+_Top = tuple[Gate | None, float, float]
+
+
 class Detector:
     """Latest books, instruments and balances; prices venue pairs when a book changes."""
 
@@ -49,6 +53,7 @@ class Detector:
         self._pairs: dict[PairKey, PairSpec] = {}
         self._free: dict[str, dict[str, float]] = {}  # venue -> asset -> free
         self._dirty: dict[tuple[str, str], None] = {}  # (venue, symbol), insertion-ordered
+        self._max_ages: dict[str, int] = {}  # venue -> staleness bound, filled on first use
         self.views_total: Counter[str] = Counter()  # venue -> views applied
         self.gated_total: Counter[str] = Counter()  # reason -> pair evaluations gated out
         self.emitted_total: Counter[tuple[str, str]] = Counter()  # (buy, sell) -> emitted
@@ -120,21 +125,67 @@ class Detector:
         out: list[Opportunity] = []
         if not self._dirty:
             return out
+        gated = self.gated_total
         done: set[PairKey] = set()
+        several = len(self._dirty) > 1  # a pair can only come up twice if several books changed
+        tops_by_symbol: dict[str, dict[str, _Top]] = {}
         for venue, symbol in self._dirty:
             venues = self._books[symbol]
+            if len(venues) < 2:
+                continue
+            tops = tops_by_symbol.get(symbol)
+            if tops is None:  # per book once per call, not once per pair
+                tops = tops_by_symbol[symbol] = self._tops(symbol, venues, now)
             for other in venues:
                 if other == venue:
                     continue
                 for key in ((symbol, venue, other), (symbol, other, venue)):
-                    if key in done:
-                        continue
-                    done.add(key)
-                    opportunity = self._evaluate(key, venues, now)
-                    if opportunity is not None:
-                        out.append(opportunity)
+                    if several:
+                        if key in done:
+                            continue
+                        done.add(key)
+                    buy_top = tops[key[1]]
+                    sell_top = tops[key[2]]
+                    gate = buy_top[0] or sell_top[0]
+                    if gate is not None:
+                        gated[gate] += 1
+                    elif sell_top[2] <= buy_top[1]:
+                        # the first unit does not clear both fees and the threshold, so no
+                        # size does: most evaluations end here
+                        gated[Rejection.NO_EDGE] += 1
+                    else:
+                        opportunity = self._evaluate(key, venues[key[1]], venues[key[2]], now)
+                        if opportunity is not None:
+                            out.append(opportunity)
         self._dirty.clear()
         return out
+
+    def _tops(self, symbol: str, venues: dict[str, BookView], now: int) -> dict[str, _Top]:
+        """Per venue: why its book is not tradable (or None), the top ask grossed up by its fee
+        and the edge threshold, the top bid net of its fee."""
+        tops: dict[str, _Top] = {}
+        legs = self._legs
+        hurdle = 1.0 + self._min_edge
+        ages = self._max_ages
+        live = BookState.LIVE
+        for venue, view in venues.items():
+            max_age = ages.get(venue)
+            if max_age is None:
+                max_age = ages[venue] = self._max_age(venue)
+            if view.state is not live:
+                gate: Gate | None = Gate.NOT_LIVE
+            elif now - (view.ts_update or view.ts_recv) > max_age:
+                gate = Gate.STALE
+            else:
+                gate = None
+            leg = legs.get((venue, symbol))
+            if leg is None:
+                tops[venue] = (gate or Gate.NO_INSTRUMENT, math.inf, -math.inf)
+                continue
+            ask = view.asks[0][0] * (hurdle + leg.fee) if view.asks else math.inf
+            bid = view.bids[0][0] * (1.0 - leg.fee) if view.bids else -math.inf
+            tops[venue] = (gate, ask, bid)
+        return tops
 
     def _gated(self, reason: str) -> None:
         self.gated_total[reason] += 1
@@ -153,22 +204,17 @@ class Detector:
             spec = self._pairs[key] = pair_spec(buy_leg, sell_leg)
         return spec
 
-    def _evaluate(self, key: PairKey, venues: dict[str, BookView], now: int) -> Opportunity | None:
+    def _evaluate(
+        self, key: PairKey, buy_view: BookView, sell_view: BookView, now: int
+    ) -> Opportunity | None:
+        """One tradable ordered pair: edge, in-flight, balances, sizing, emission."""
         _, buy, sell = key
-        buy_view = venues[buy]
-        sell_view = venues[sell]
-        gate = tradable(buy_view, now, self._max_age(buy)) or tradable(
-            sell_view, now, self._max_age(sell)
-        )
-        if gate is not None:
-            self._gated(gate)
-            return None
         asks = buy_view.asks
         bids = sell_view.bids
         if not asks or not bids:
             self._gated(Rejection.NO_EDGE)
             return None
-        spec = self._pair(key)
+        spec = self._pairs.get(key) or self._pair(key)
         if spec is None:
             self._gated(Gate.NO_INSTRUMENT)
             return None

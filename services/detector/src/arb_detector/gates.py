@@ -1,6 +1,7 @@
 """The gates between a sized trade and an emitted opportunity (pure, clock passed in).
 
-- freshness: a book is tradable only while LIVE and younger than its venue's bound;
+- freshness (checked in ``Detector._tops``, once per book per batch): a book is tradable only
+  while LIVE and younger (since ``ts_update``, else ``ts_recv``) than its venue's bound;
 - in flight: once an opportunity is emitted for (symbol, buy venue, sell venue), the pair
   stays quiet until its ExecutionResult arrives, the top prices move by the configured
   fraction, or the in-flight timeout passes; meanwhile the quote and base it would spend are
@@ -14,7 +15,6 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from arb_structs.market import BookState, BookView
 from arb_structs.trading import ExecutionResult, ExecutionStatus
 
 PairKey = tuple[str, str, str]  # (symbol, buy venue, sell venue)
@@ -31,21 +31,6 @@ class Gate(enum.StrEnum):
     COOLDOWN = "cooldown"
     IN_FLIGHT = "in_flight"
     BELOW_MIN_PROFIT = "below_min_profit"
-
-
-def book_age_ns(view: BookView, now: int) -> int:
-    """How old the book's content is: since it last changed, or since ingest got its event."""
-    stamp = view.ts_update if view.ts_update else view.ts_recv
-    return now - stamp
-
-
-def tradable(view: BookView, now: int, max_age_ns: int) -> Gate | None:
-    """None if the book may be traded on now, else why not."""
-    if view.state is not BookState.LIVE:
-        return Gate.NOT_LIVE
-    if book_age_ns(view, now) > max_age_ns:
-        return Gate.STALE
-    return None
 
 
 @dataclass(slots=True)
