@@ -175,6 +175,15 @@ def test_in_flight_opportunities_reserve_the_balances_other_pairs_see():
     assert engine.available("binance", "USDT") == pytest.approx(150.15 - 50.05)
 
 
+def test_a_reservation_ends_with_its_timeout_even_if_the_pair_goes_quiet():
+    engine = detector(quote=1_000.0, timeout_ns=2_000 * MS)
+    feed(engine, view("binance", asks=CHEAP), view("okx", bids=DEAR))
+    assert engine.available("binance", "USDT") == pytest.approx(1_000.0 - 100.1)
+    # the edge goes away and no result ever comes: the next batch after the timeout frees it
+    feed(engine, view("binance", asks=FLAT_ASKS, seq=2), now=NOW + 2_000 * MS)
+    assert engine.available("binance", "USDT") == pytest.approx(1_000.0)
+
+
 def test_no_balance_on_either_side_gives_nothing():
     engine = detector(base=0.0)
     assert feed(engine, view("binance", asks=CHEAP), view("okx", bids=DEAR)) == []

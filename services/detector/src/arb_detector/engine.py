@@ -123,6 +123,7 @@ class Detector:
     def detect(self, now: int) -> list[Opportunity]:
         """Price every ordered pair touching a book changed since the last call."""
         out: list[Opportunity] = []
+        self.gate.sweep(now)
         if not self._dirty:
             return out
         gated = self.gated_total

@@ -106,6 +106,16 @@ class InFlightGate:
             return None
         return Gate.IN_FLIGHT
 
+    def sweep(self, now: int) -> None:
+        """Forget flights past their timeout even if their pair never shows an edge again, so
+        their reservations do not outlive them."""
+        if self._flights:
+            expired = [key for key, flight in self._flights.items() if now >= flight.until]
+            if expired:
+                for key in expired:
+                    del self._flights[key]
+                self._recount()
+
     def reserved(self, venue: str, asset: str) -> float:
         """What in-flight opportunities would spend of ``asset`` on ``venue``."""
         return self._reserved.get((venue, asset), 0.0)
