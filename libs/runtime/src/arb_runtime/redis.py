@@ -38,7 +38,7 @@ async def connect(url: str, *, ping: bool = True, timeout_s: float = 5.0) -> aio
 
 def _reason(exc: BaseException) -> str:
     text = str(exc)
-    if "refused" in text.lower():
+    if "refused" in text.lower() or "connect call failed" in text.lower():
         return "connection refused"
     if "timeout" in text.lower() or isinstance(exc, RedisTimeoutError):
         return "timed out"
