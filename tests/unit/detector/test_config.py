@@ -41,6 +41,11 @@ def test_bad_settings_are_one_clear_error(monkeypatch, name, value, match):
         load_settings(DetectorSettings)
 
 
+def test_a_json_list_is_accepted_too(monkeypatch):
+    monkeypatch.setenv("ARB_DETECTOR_VENUES", '["binance","okx"]')
+    assert load_settings(DetectorSettings).venues == ["binance", "okx"]
+
+
 def test_settings_reach_the_engine_in_its_units(monkeypatch):
     monkeypatch.setenv("ARB_DETECTOR_MAX_BOOK_AGE_MS", "1500")
     engine = build_engine(load_settings(DetectorSettings))

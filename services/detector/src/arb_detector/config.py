@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
@@ -31,7 +32,10 @@ CommaList = Annotated[list[str], NoDecode]
 
 
 def _split(value: object) -> object:
+    """``a,b,c`` or a JSON list (``["a","b"]``, as the compose file writes it)."""
     if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            return json.loads(value)
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
 
