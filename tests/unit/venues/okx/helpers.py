@@ -96,10 +96,19 @@ class ReferenceBook:
 # -- a small SimMarket ------------------------------------------------------------------------
 
 BTC_USDT = Instrument(
-    venue="okx", symbol="BTC-USDT", venue_symbol="BTC-USDT", base="BTC", quote="USDT",
-    tick_size="0.1", lot_size="0.00000001", min_size="0.00001", price_decimals=1,
-    size_decimals=8, maker_fee="0.0008", taker_fee="0.001",
-)  # fmt: skip
+    venue="okx",
+    symbol="BTC-USDT",
+    venue_symbol="BTC-USDT",
+    base="BTC",
+    quote="USDT",
+    tick_size="0.1",
+    lot_size="0.00000001",
+    min_size="0.00001",
+    price_decimals=1,
+    size_decimals=8,
+    maker_fee="0.0008",
+    taker_fee="0.001",
+)
 
 
 class Faults:
@@ -136,8 +145,9 @@ class TestMarket:
         self.bids = {Decimal("41006.8"): Decimal("1.5"), Decimal("41006"): Decimal("0.25")}
         self.asks = {Decimal("41007.1"): Decimal("0.5"), Decimal("41010"): Decimal("2")}
         self.listeners: list[Callable[[SimBookUpdate], None]] = []
-        self.accounts = {"key-1": Account("secret-1", "pass-1",
-                                          {"USDT": Decimal(100000), "BTC": Decimal(1)})}  # fmt: skip
+        self.accounts = {
+            "key-1": Account("secret-1", "pass-1", {"USDT": Decimal(100000), "BTC": Decimal(1)})
+        }
         self.orders: dict[str, SimOrder] = {}
 
     def book(self, symbol: str) -> SimBook:
@@ -145,7 +155,9 @@ class TestMarket:
             raise KeyError(symbol)
         bids = sorted(self.bids.items(), reverse=True)
         asks = sorted(self.asks.items())
-        return SimBook(symbol=symbol, seq=self.seq, bids=bids, asks=asks, ts_ns=1_700_000_000_000_000_000)
+        return SimBook(
+            symbol=symbol, seq=self.seq, bids=bids, asks=asks, ts_ns=1_700_000_000_000_000_000
+        )
 
     def subscribe(self, listener: Callable[[SimBookUpdate], None]) -> Callable[[], None]:
         self.listeners.append(listener)
@@ -162,8 +174,13 @@ class TestMarket:
                 else:
                     side[p] = s
             changes.append(parsed)
-        update = SimBookUpdate(symbol="BTC-USDT", seq=self.seq, bids=changes[0], asks=changes[1],
-                               ts_ns=1_700_000_000_000_000_000 + self.seq * 1_000_000)  # fmt: skip
+        update = SimBookUpdate(
+            symbol="BTC-USDT",
+            seq=self.seq,
+            bids=changes[0],
+            asks=changes[1],
+            ts_ns=1_700_000_000_000_000_000 + self.seq * 1_000_000,
+        )
         for listener in list(self.listeners):
             listener(update)
 
@@ -175,8 +192,16 @@ class TestMarket:
         account = self.accounts.get(api_key)
         return account.passphrase if account else None
 
-    def place_order(self, api_key: str, symbol: str, side: Side, price: Decimal, size: Decimal,
-                    time_in_force: str, client_order_id: str) -> SimOrder:  # fmt: skip
+    def place_order(
+        self,
+        api_key: str,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        size: Decimal,
+        time_in_force: str,
+        client_order_id: str,
+    ) -> SimOrder:
         if symbol not in self.instruments:
             raise SimOrderError("unknown_symbol", symbol)
         if client_order_id in self.orders:
@@ -186,11 +211,23 @@ class TestMarket:
             raise SimOrderError("insufficient_balance", "USDT")
         if side is Side.SELL and balances.get("BTC", Decimal(0)) < size:
             raise SimOrderError("insufficient_balance", "BTC")
-        order = SimOrder(order_id=str(len(self.orders) + 1000), client_order_id=client_order_id,
-                         symbol=symbol, side=side, price=price, size=size,
-                         time_in_force=time_in_force, status="new", ts_created_ns=1,
-                         ts_updated_ns=2)  # fmt: skip
-        levels = sorted(self.asks.items()) if side is Side.BUY else sorted(self.bids.items(), reverse=True)
+        order = SimOrder(
+            order_id=str(len(self.orders) + 1000),
+            client_order_id=client_order_id,
+            symbol=symbol,
+            side=side,
+            price=price,
+            size=size,
+            time_in_force=time_in_force,
+            status="new",
+            ts_created_ns=1,
+            ts_updated_ns=2,
+        )
+        levels = (
+            sorted(self.asks.items())
+            if side is Side.BUY
+            else sorted(self.bids.items(), reverse=True)
+        )
         left = size
         for px, available in levels:
             if left == 0 or (px > price if side is Side.BUY else px < price):
@@ -212,12 +249,22 @@ class TestMarket:
         self.orders[client_order_id] = order
         return order
 
-    def get_order(self, api_key: str, symbol: str, client_order_id: str | None = None,
-                  order_id: str | None = None) -> SimOrder | None:  # fmt: skip
+    def get_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None:
         return self.orders.get(client_order_id or "")
 
-    def cancel_order(self, api_key: str, symbol: str, client_order_id: str | None = None,
-                     order_id: str | None = None) -> SimOrder | None:  # fmt: skip
+    def cancel_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None:
         order = self.orders.get(client_order_id or "")
         if order is not None and order.status in ("new", "partially_filled"):
             order.status = "canceled"

@@ -21,8 +21,10 @@ from tests.unit.venues.okx.helpers import BTC_USDT, ReferenceBook, fixtures_path
 pytestmark = pytest.mark.unit
 
 FIXTURES = fixtures_path()
-needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="recorded data not found "
-                                    "(cryptofeed sample_data; set ARB_FIXTURES_DIR)")  # fmt: skip
+needs_fixtures = pytest.mark.skipif(
+    FIXTURES is None,
+    reason="recorded data not found (cryptofeed sample_data; set ARB_FIXTURES_DIR)",
+)
 
 
 def parser() -> OkxParser:
@@ -30,8 +32,9 @@ def parser() -> OkxParser:
 
 
 def book_frame(action: str, data: dict[str, object], channel: str = "books") -> str:
-    return json.dumps({"arg": {"channel": channel, "instId": "BTC-USDT"}, "action": action,
-                       "data": [data]})  # fmt: skip
+    return json.dumps(
+        {"arg": {"channel": channel, "instId": "BTC-USDT"}, "action": action, "data": [data]}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +84,10 @@ class TestRecordedSession:
         matched = 0
         for event in recorded_events:
             book = books.setdefault(event.symbol, ReferenceBook())
-            texts = dict(bids_text=[(str(p), str(s)) for p, s in event.bids],
-                         asks_text=[(str(p), str(s)) for p, s in event.asks])  # fmt: skip
+            texts = dict(
+                bids_text=[(str(p), str(s)) for p, s in event.bids],
+                asks_text=[(str(p), str(s)) for p, s in event.asks],
+            )
             import msgspec
 
             event = msgspec.structs.replace(event, **texts)
@@ -121,9 +126,17 @@ class TestRecordedSession:
 class TestSequenceFields:
     def test_checksum_zero_means_no_checksum_and_no_text(self) -> None:
         okx = parser()
-        raw = book_frame("update", {"asks": [["41007.1", "0.5", "0", "1"]], "bids": [],
-                                    "ts": "1700000000000", "checksum": 0, "prevSeqId": 10,
-                                    "seqId": 15})  # fmt: skip
+        raw = book_frame(
+            "update",
+            {
+                "asks": [["41007.1", "0.5", "0", "1"]],
+                "bids": [],
+                "ts": "1700000000000",
+                "checksum": 0,
+                "prevSeqId": 10,
+                "seqId": 15,
+            },
+        )
         [delta] = okx.parse_ws(raw, 7)
         assert isinstance(delta, BookDelta)
         assert (delta.prev_seq, delta.seq, delta.checksum) == (10, 15, None)
@@ -131,32 +144,69 @@ class TestSequenceFields:
         assert delta.ts_recv == 7 and delta.ts_event == 1_700_000_000_000_000_000
 
     def test_keepalive_with_equal_seq_ids_yields_nothing(self) -> None:
-        raw = book_frame("update", {"asks": [], "bids": [], "ts": "1", "checksum": 0,
-                                    "prevSeqId": 15, "seqId": 15})  # fmt: skip
+        raw = book_frame(
+            "update",
+            {"asks": [], "bids": [], "ts": "1", "checksum": 0, "prevSeqId": 15, "seqId": 15},
+        )
         assert parser().parse_ws(raw, 1) == []
 
     def test_sequence_reset_asks_for_a_resync(self) -> None:
         okx = parser()
-        raw = book_frame("update", {"asks": [["1", "1", "0", "1"]], "bids": [], "ts": "1",
-                                    "checksum": 0, "prevSeqId": 15, "seqId": 3})  # fmt: skip
+        raw = book_frame(
+            "update",
+            {
+                "asks": [["1", "1", "0", "1"]],
+                "bids": [],
+                "ts": "1",
+                "checksum": 0,
+                "prevSeqId": 15,
+                "seqId": 3,
+            },
+        )
         assert okx.parse_ws(raw, 1) == []
         assert okx.resync_needed == {"BTC-USDT"}
 
     def test_books5_and_bbo_push_whole_top_snapshots(self) -> None:
         okx = parser()
         for channel, depth in (("books5", 5), ("bbo-tbt", 1)):
-            raw = json.dumps({"arg": {"channel": channel, "instId": "BTC-USDT"}, "data": [
-                {"asks": [["41007.1", "0.5", "0", "1"]], "bids": [["41006.8", "1.5", "0", "2"]],
-                 "instId": "BTC-USDT", "ts": "1700000000000", "seqId": 77}]})  # fmt: skip
+            raw = json.dumps(
+                {
+                    "arg": {"channel": channel, "instId": "BTC-USDT"},
+                    "data": [
+                        {
+                            "asks": [["41007.1", "0.5", "0", "1"]],
+                            "bids": [["41006.8", "1.5", "0", "2"]],
+                            "instId": "BTC-USDT",
+                            "ts": "1700000000000",
+                            "seqId": 77,
+                        }
+                    ],
+                }
+            )
             [snap] = okx.parse_ws(raw, 1)
             assert isinstance(snap, BookSnapshot)
             assert (snap.seq, snap.depth, snap.bids, snap.asks) == (
-                77, depth, [(41006.8, 1.5)], [(41007.1, 0.5)])  # fmt: skip
+                77,
+                depth,
+                [(41006.8, 1.5)],
+                [(41007.1, 0.5)],
+            )
 
     def test_rest_snapshot_is_joined_by_its_seq_id_and_keeps_text(self) -> None:
-        body = json.dumps({"code": "0", "msg": "", "data": [
-            {"asks": [["41007.1", "0.5", "0", "1"], ["41010", "2", "0", "3"]],
-             "bids": [["41006.8", "1.50", "0", "1"]], "ts": "1700000000000", "seqId": 9001}]})  # fmt: skip
+        body = json.dumps(
+            {
+                "code": "0",
+                "msg": "",
+                "data": [
+                    {
+                        "asks": [["41007.1", "0.5", "0", "1"], ["41010", "2", "0", "3"]],
+                        "bids": [["41006.8", "1.50", "0", "1"]],
+                        "ts": "1700000000000",
+                        "seqId": 9001,
+                    }
+                ],
+            }
+        )
         url = "https://www.okx.com/api/v5/market/books?instId=BTC-USDT&sz=400"
         [snap] = parser().parse_rest(url, body, 3)
         assert isinstance(snap, BookSnapshot)
@@ -176,18 +226,32 @@ class TestSequenceFields:
         with pytest.raises(MalformedFrame, match="60012"):
             parser().parse_ws(raw, 1)
 
-    @pytest.mark.parametrize("raw", ["pong", b"pong",
-        '{"event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT"},"connId":"1"}',
-        '{"event":"notice","code":"64008","msg":"The connection will soon be closed","connId":"1"}'])  # fmt: skip
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "pong",
+            b"pong",
+            '{"event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT"},"connId":"1"}',
+            '{"event":"notice","code":"64008","msg":"closing for an upgrade","connId":"1"}',
+        ],
+    )
     def test_control_frames_yield_nothing(self, raw: str | bytes) -> None:
         assert parser().parse_ws(raw, 1) == []
 
     def test_reset_restarts_the_synthetic_counter(self) -> None:
         okx = parser()
-        snap = book_frame("snapshot", {"asks": [["2", "1", "0", "1"]], "bids": [["1", "1", "0", "1"]],
-                                       "ts": "1", "checksum": 0})  # fmt: skip
-        update = book_frame("update", {"asks": [["2", "0", "0", "0"]], "bids": [], "ts": "1",
-                                       "checksum": 0})  # fmt: skip
+        snap = book_frame(
+            "snapshot",
+            {
+                "asks": [["2", "1", "0", "1"]],
+                "bids": [["1", "1", "0", "1"]],
+                "ts": "1",
+                "checksum": 0,
+            },
+        )
+        update = book_frame(
+            "update", {"asks": [["2", "0", "0", "0"]], "bids": [], "ts": "1", "checksum": 0}
+        )
         okx.parse_ws(snap, 1)
         okx.parse_ws(update, 1)
         okx.reset(None)
