@@ -191,7 +191,7 @@ class KrakenParser(_KrakenParserBase):
         raise _malformed("unknown_message", f"channel {envelope.channel!r}, no method")
 
     def _book(self, envelope: schemas.V2Envelope, ts_recv: int) -> list[MdEvent]:
-        if envelope.data is None or envelope.type not in ("snapshot", "update"):
+        if not envelope.data or envelope.type not in ("snapshot", "update"):
             raise _malformed("book", f"book frame of type {envelope.type!r} without data")
         try:
             books = schemas.V2_BOOKS.decode(envelope.data)

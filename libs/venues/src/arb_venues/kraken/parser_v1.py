@@ -30,12 +30,12 @@ class KrakenV1Parser(_KrakenParserBase):
             raise _malformed("book", f"array frame of {len(parts)} elements, expected >= 4")
         try:
             channel = msgspec.json.decode(parts[-2], type=str)
+            if not channel.startswith("book"):
+                return []  # trade, ticker, spread...
             pair = msgspec.json.decode(parts[-1], type=str)
             datas = [schemas.V1_BOOK_DATA.decode(p) for p in parts[1:-2]]
         except msgspec.DecodeError as exc:
             raise _malformed("book", str(exc)) from exc
-        if not channel.startswith("book"):
-            return []  # trade, ticker, spread...
         return self._book(channel, kraken_symbols.v2_symbol(pair), datas, ts_recv)
 
     def _event(self, raw: str | bytes) -> list[MdEvent]:

@@ -21,7 +21,7 @@ class V2Envelope(msgspec.Struct, frozen=True):
 
     channel: str = ""
     type: str = ""
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = msgspec.Raw()  # empty when absent
     method: str = ""
     success: bool | None = None
     error: str | None = None
