@@ -18,8 +18,9 @@ from arb_structs import BookDelta, BookSnapshot, Instrument, MdEvent, Side
 from arb_venues.simapi import SimBook, SimBookUpdate, SimOrder, SimOrderError
 
 
-def reference_checksum(bids: dict[float, tuple[str, str]], asks: dict[float, tuple[str, str]]
-                       ) -> int:
+def reference_checksum(
+    bids: dict[float, tuple[str, str]], asks: dict[float, tuple[str, str]]
+) -> int:
     def strip(text: str) -> str:
         return text.replace(".", "").lstrip("0")
 
@@ -58,8 +59,10 @@ class ReferenceBook:
                 self.gaps += 1
                 return
             self.seq = event.seq
-            for side, levels, texts in ((self.bids, event.bids, event.bids_text),
-                                        (self.asks, event.asks, event.asks_text)):
+            for side, levels, texts in (
+                (self.bids, event.bids, event.bids_text),
+                (self.asks, event.asks, event.asks_text),
+            ):
                 for (price, size), text in zip(levels, texts or [], strict=True):
                     if size == 0:
                         side.pop(price, None)
@@ -96,9 +99,19 @@ class Faults:
 
 
 BTC_USD = Instrument(
-    venue="kraken", symbol="BTC-USD", venue_symbol="BTC/USD", base="BTC", quote="USD",
-    tick_size="0.1", lot_size="0.00000001", min_size="0.0001", min_notional="0.5",
-    price_decimals=1, size_decimals=8, maker_fee="0.0025", taker_fee="0.004",
+    venue="kraken",
+    symbol="BTC-USD",
+    venue_symbol="BTC/USD",
+    base="BTC",
+    quote="USD",
+    tick_size="0.1",
+    lot_size="0.00000001",
+    min_size="0.0001",
+    min_notional="0.5",
+    price_decimals=1,
+    size_decimals=8,
+    maker_fee="0.0025",
+    taker_fee="0.004",
 )
 API_KEY = "test-key"
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -126,8 +139,13 @@ class TestMarket:
     def book(self, symbol: str) -> SimBook:
         if symbol not in self.instruments:
             raise KeyError(symbol)
-        return SimBook(symbol, self.seq, sorted(self.bids.items(), reverse=True),
-                       sorted(self.asks.items()), time.time_ns())
+        return SimBook(
+            symbol,
+            self.seq,
+            sorted(self.bids.items(), reverse=True),
+            sorted(self.asks.items()),
+            time.time_ns(),
+        )
 
     def subscribe(self, listener: Callable[[SimBookUpdate], None]) -> Callable[[], None]:
         self.listeners.append(listener)
@@ -155,16 +173,32 @@ class TestMarket:
     def passphrase_for(self, api_key: str) -> str | None:
         return None
 
-    def place_order(self, api_key: str, symbol: str, side: Side, price: Decimal,
-                    size: Decimal, time_in_force: str, client_order_id: str) -> SimOrder:
+    def place_order(
+        self,
+        api_key: str,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        size: Decimal,
+        time_in_force: str,
+        client_order_id: str,
+    ) -> SimOrder:
         account = self.accounts[api_key]
         if side is Side.BUY and account["USD"] < price * size:
             raise SimOrderError("insufficient_balance", "not enough USD")
         if side is Side.SELL and account["BTC"] < size:
             raise SimOrderError("insufficient_balance", "not enough BTC")
-        order = SimOrder(order_id=str(next(self._ids)), client_order_id=client_order_id,
-                         symbol=symbol, side=side, price=price, size=size,
-                         time_in_force=time_in_force, status="new", ts_created_ns=time.time_ns())
+        order = SimOrder(
+            order_id=str(next(self._ids)),
+            client_order_id=client_order_id,
+            symbol=symbol,
+            side=side,
+            price=price,
+            size=size,
+            time_in_force=time_in_force,
+            status="new",
+            ts_created_ns=time.time_ns(),
+        )
         book = self.asks if side is Side.BUY else self.bids
         prices = sorted(book, reverse=side is Side.SELL)
         for level in prices:
@@ -184,16 +218,27 @@ class TestMarket:
         self.orders[order.order_id] = order
         return order
 
-    def get_order(self, api_key: str, symbol: str, client_order_id: str | None = None,
-                  order_id: str | None = None) -> SimOrder | None:
+    def get_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None:
         for order in self.orders.values():
-            if order.order_id == order_id or (client_order_id and
-                                              order.client_order_id == client_order_id):
+            if order.order_id == order_id or (
+                client_order_id and order.client_order_id == client_order_id
+            ):
                 return order
         return None
 
-    def cancel_order(self, api_key: str, symbol: str, client_order_id: str | None = None,
-                     order_id: str | None = None) -> SimOrder | None:
+    def cancel_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None:
         return self.get_order(api_key, symbol, client_order_id, order_id)
 
     def balances(self, api_key: str) -> dict[str, tuple[Decimal, Decimal]]:
@@ -237,9 +282,16 @@ def scripted_session(version: str = "v2", depth: int = 10) -> tuple[list[str], i
             continue
         stamp = f"1700000001.{i:06d}"
         if version == "v2":
-            out.append(frames.v2_book("update", "BTC/USD", bids, asks, sent.checksum(),
-                                      f"2023-11-14T22:13:2{i}.000001Z"))
+            out.append(
+                frames.v2_book(
+                    "update",
+                    "BTC/USD",
+                    bids,
+                    asks,
+                    sent.checksum(),
+                    f"2023-11-14T22:13:2{i}.000001Z",
+                )
+            )
         else:
-            out.append(frames.v1_update(42, channel, "XBT/USD", bids, asks, sent.checksum(),
-                                        stamp))
+            out.append(frames.v1_update(42, channel, "XBT/USD", bids, asks, sent.checksum(), stamp))
     return out, silent

@@ -42,16 +42,22 @@ def _sim_updates(snapshot_raw: str, update_raw: str) -> list[str]:
     sent = frames.SentBook(10, 2, 3)
     sent.reset(sorted(bids.items(), reverse=True), sorted(asks.items()))
     out = []
-    for side, price, qty in (("bids", "105940.00", "0.400"), ("asks", "105946.90", "0"),
-                             ("asks", "105944.80", "0.010")):
+    for side, price, qty in (
+        ("bids", "105940.00", "0.400"),
+        ("asks", "105946.90", "0"),
+        ("asks", "105944.80", "0.010"),
+    ):
         book = bids if side == "bids" else asks
         if Decimal(qty):
             book[Decimal(price)] = Decimal(qty)
         else:
             book.pop(Decimal(price))
         b, a = sent.update(sorted(bids.items(), reverse=True), sorted(asks.items()))
-        out.append(frames.v2_book("update", "BTC/USD", b, a, sent.checksum(),
-                                  "2023-10-06T17:35:56.000001Z"))
+        out.append(
+            frames.v2_book(
+                "update", "BTC/USD", b, a, sent.checksum(), "2023-10-06T17:35:56.000001Z"
+            )
+        )
     return out
 
 
@@ -63,8 +69,8 @@ CASE = ContractCase(
     symbol="BTC-USD",
     instrument=BTC_USD,
     snapshot=RecordedFrame("ws", _SNAPSHOT),
-    deltas=[RecordedFrame("ws", _UPDATE)] + [RecordedFrame("ws", f)
-                                             for f in _sim_updates(_SNAPSHOT, _UPDATE)],
+    deltas=[RecordedFrame("ws", _UPDATE)]
+    + [RecordedFrame("ws", f) for f in _sim_updates(_SNAPSHOT, _UPDATE)],
     control_frames=[
         '{"method":"subscribe","result":{"channel":"book","depth":10,"snapshot":true,'
         '"symbol":"BTC/USD"},"success":true,"time_in":"2023-09-25T09:04:31.742599Z",'

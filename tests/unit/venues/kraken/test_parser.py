@@ -42,8 +42,9 @@ def test_the_docs_worked_checksum_example_is_reproduced() -> None:
     assert zlib.crc32(WORKED_STRING.encode()) == 3310070434
 
 
-@pytest.mark.parametrize(("text", "field"), [("45285.2", "452852"), ("0.00100000", "100000"),
-                                             ("0.05000", "5000")])
+@pytest.mark.parametrize(
+    ("text", "field"), [("45285.2", "452852"), ("0.00100000", "100000"), ("0.05000", "5000")]
+)
 def test_checksum_fields_drop_the_dot_and_leading_zeros(text: str, field: str) -> None:
     assert frames.checksum_field(text) == field
 
@@ -57,8 +58,11 @@ def test_recorded_v2_snapshot_and_update_parse_with_exact_text(fixtures_dir: Pat
     [update] = parser.parse_ws(update_raw, 8)
     assert isinstance(snapshot, BookSnapshot) and isinstance(update, BookDelta)
     assert snapshot.symbol == "BTC-USD" and snapshot.seq == 1 and snapshot.depth == 10
-    assert snapshot.bids_text == [("105944.20", "0.136"), ("105935.40", "0.024"),
-                                  ("105920.10", "0.052")]
+    assert snapshot.bids_text == [
+        ("105944.20", "0.136"),
+        ("105935.40", "0.024"),
+        ("105920.10", "0.052"),
+    ]
     assert snapshot.asks[0] == (105944.3, 0.136)
     assert snapshot.checksum == 2439117997 and update.checksum == 2114181697
     assert snapshot.ts_event == 1696613755440295000 and snapshot.ts_recv == 7
@@ -100,15 +104,17 @@ def test_a_lost_update_shows_as_a_checksum_mismatch_not_a_sequence_gap() -> None
 
 
 def test_levels_keep_their_wire_text_for_the_checksum() -> None:
-    raw = ('{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":'
-           '45283.5,"qty":0.10000000}],"asks":[{"price":45285.2,"qty":0.00100000}],'
-           '"checksum":0}]}')
+    raw = (
+        '{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":'
+        '45283.5,"qty":0.10000000}],"asks":[{"price":45285.2,"qty":0.00100000}],'
+        '"checksum":0}]}'
+    )
     [snapshot] = v2_parser().parse_ws(raw, 1)
     assert snapshot.bids_text == [("45283.5", "0.10000000")]
     assert snapshot.asks_text == [("45285.2", "0.00100000")]
-    assert reference_checksum({45283.5: ("45283.5", "0.10000000")},
-                              {45285.2: ("45285.2", "0.00100000")}) == zlib.crc32(
-        b"452852100000452835" + b"10000000")
+    assert reference_checksum(
+        {45283.5: ("45283.5", "0.10000000")}, {45285.2: ("45285.2", "0.00100000")}
+    ) == zlib.crc32(b"452852100000452835" + b"10000000")
 
 
 def test_deltas_before_a_snapshot_and_after_a_reset_are_dropped() -> None:
@@ -132,12 +138,16 @@ def v1_parser() -> KrakenV1Parser:
 
 def test_v1_snapshot_and_two_object_update_with_republish() -> None:
     parser = v1_parser()
-    snap = ('[0,{"as":[["5541.30000","2.50700000","1534614248.123678"],'
-            '["5541.80000","0.33000000","1534614098.345543"]],'
-            '"bs":[["5541.20000","1.52900000","1534614248.765567"]]},"book-25","XBT/USD"]')
-    update = ('[1234,{"a":[["5541.30000","2.50700000","1534614248.456738"]]},'
-              '{"b":[["5541.20000","0.40100000","1534614248.456738","r"]],"c":"974947235"},'
-              '"book-25","XBT/USD"]')
+    snap = (
+        '[0,{"as":[["5541.30000","2.50700000","1534614248.123678"],'
+        '["5541.80000","0.33000000","1534614098.345543"]],'
+        '"bs":[["5541.20000","1.52900000","1534614248.765567"]]},"book-25","XBT/USD"]'
+    )
+    update = (
+        '[1234,{"a":[["5541.30000","2.50700000","1534614248.456738"]]},'
+        '{"b":[["5541.20000","0.40100000","1534614248.456738","r"]],"c":"974947235"},'
+        '"book-25","XBT/USD"]'
+    )
     [snapshot] = parser.parse_ws(snap, 1)
     [delta] = parser.parse_ws(update, 2)
     assert isinstance(snapshot, BookSnapshot) and snapshot.symbol == "BTC-USD"
@@ -148,27 +158,34 @@ def test_v1_snapshot_and_two_object_update_with_republish() -> None:
     assert delta.ts_event == pytest.approx(1534614248456738000, abs=1000)
 
 
-@pytest.mark.parametrize("raw", [
-    '{"event":"heartbeat"}', '{"event":"pong","reqid":42}',
-    '{"connectionID":8628615390848610000,"event":"systemStatus","status":"online","version":"1.9.0"}',
-    '{"channelID":10001,"channelName":"book-10","event":"subscriptionStatus","pair":"XBT/USD",'
-    '"status":"subscribed","subscription":{"depth":10,"name":"book"}}',
-    '[0,[["5541.2","1.0","1534614248.1","s","l",""]],"trade","XBT/USD"]',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"event":"heartbeat"}',
+        '{"event":"pong","reqid":42}',
+        '{"connectionID":8628615390848610000,"event":"systemStatus","status":"online","version":"1.9.0"}',
+        '{"channelID":10001,"channelName":"book-10","event":"subscriptionStatus","pair":"XBT/USD",'
+        '"status":"subscribed","subscription":{"depth":10,"name":"book"}}',
+        '[0,[["5541.2","1.0","1534614248.1","s","l",""]],"trade","XBT/USD"]',
+    ],
+)
 def test_v1_control_frames_yield_nothing(raw: str) -> None:
     assert v1_parser().parse_ws(raw, 1) == []
 
 
-@pytest.mark.parametrize("raw", [
-    '{"errorMessage":"Currency pair not supported","event":"subscriptionStatus",'
-    '"pair":"XBT/EUX","status":"error"}',
-    '[1,{"a":[["5541.3"]]},"book-10","XBT/USD"]',
-    '[1,{"a":[[5541.3,"1.0","1.0"]]},"book-10","XBT/USD"]',
-    '[1,{},"book-10","XBT/USD"]',
-    '[1,"book-10"]',
-    '{"no":"event"}',
-    '[1,{"a":[["1.0","1.0","1.0"]],"c":"x"},"book-10","XBT/USD"]',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"errorMessage":"Currency pair not supported","event":"subscriptionStatus",'
+        '"pair":"XBT/EUX","status":"error"}',
+        '[1,{"a":[["5541.3"]]},"book-10","XBT/USD"]',
+        '[1,{"a":[[5541.3,"1.0","1.0"]]},"book-10","XBT/USD"]',
+        '[1,{},"book-10","XBT/USD"]',
+        '[1,"book-10"]',
+        '{"no":"event"}',
+        '[1,{"a":[["1.0","1.0","1.0"]],"c":"x"},"book-10","XBT/USD"]',
+    ],
+)
 def test_v1_wrong_frames_raise_malformed_frame(raw: str) -> None:
     parser = v1_parser()
     parser.parse_ws('[1,{"as":[["1.0","1.0","1.0"]],"bs":[]},"book-10","XBT/USD"]', 0)
@@ -177,20 +194,31 @@ def test_v1_wrong_frames_raise_malformed_frame(raw: str) -> None:
 
 
 def test_rest_depth_parses_to_a_snapshot() -> None:
-    body = ('{"error":[],"result":{"XXBTZUSD":{"asks":[["30384.10000","2.059",1688671659]],'
-            '"bids":[["30297.00000","0.115",1688671656],["30296.70000","0.500",1688671650]]}}}')
+    body = (
+        '{"error":[],"result":{"XXBTZUSD":{"asks":[["30384.10000","2.059",1688671659]],'
+        '"bids":[["30297.00000","0.115",1688671656],["30296.70000","0.500",1688671650]]}}}'
+    )
     [snapshot] = v2_parser().parse_rest("http://x/0/public/Depth?pair=XBTUSD&count=2", body, 5)
     assert isinstance(snapshot, BookSnapshot) and snapshot.symbol == "BTC-USD"
     assert snapshot.bids_text == [("30297.00000", "0.115"), ("30296.70000", "0.500")]
     assert snapshot.ts_event == 1688671659 * 1_000_000_000
     assert v2_parser().parse_rest("http://x/0/public/AssetPairs", "{}", 1) == []
     with pytest.raises(MalformedFrame):
-        v2_parser().parse_rest("http://x/0/public/Depth?pair=X", '{"error":["EQuery:Unknown'
-                               ' asset pair"]}', 1)
+        v2_parser().parse_rest(
+            "http://x/0/public/Depth?pair=X", '{"error":["EQuery:Unknown asset pair"]}', 1
+        )
 
 
-@pytest.mark.parametrize(("name", "symbol"), [("BTC/USD", "BTC-USD"), ("XBT/USD", "BTC-USD"),
-                                              ("XBTUSD", "BTC-USD"), ("XXBTZUSD", "BTC-USD"),
-                                              ("XDG/USDT", "DOGE-USDT"), ("ETH/BTC", "ETH-BTC")])
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("BTC/USD", "BTC-USD"),
+        ("XBT/USD", "BTC-USD"),
+        ("XBTUSD", "BTC-USD"),
+        ("XXBTZUSD", "BTC-USD"),
+        ("XDG/USDT", "DOGE-USDT"),
+        ("ETH/BTC", "ETH-BTC"),
+    ],
+)
 def test_normalise_reads_every_kraken_spelling(name: str, symbol: str) -> None:
     assert KrakenParser.normalise(name) == symbol

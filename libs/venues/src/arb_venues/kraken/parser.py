@@ -176,7 +176,7 @@ class KrakenParser(_KrakenParserBase):
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         try:
             envelope = schemas.V2_ENVELOPE.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, TypeError) as exc:
             raise _malformed("json", str(exc)) from exc
         if envelope.channel == "book":
             return self._book(envelope, ts_recv)
@@ -235,7 +235,7 @@ def _raw_levels(levels: Sequence[schemas.V2Level]) -> tuple[list[Level], list[Le
             qty = bytes(level.qty).decode()
             floats.append((float(price), float(qty)))
             texts.append((price, qty))
-    except ValueError as exc:  # a quoted string or anything else that is not a number
+    except (ValueError, TypeError) as exc:  # a quoted string or anything but a number
         raise _malformed("level", f"price/qty is not a JSON number: {exc}") from exc
     return floats, texts
 

@@ -19,6 +19,8 @@ from arb_venues.kraken.parser import _V1_QUIET_EVENTS, _KrakenParserBase, _malfo
 
 class KrakenV1Parser(_KrakenParserBase):
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        if not isinstance(raw, str | bytes):
+            raise _malformed("json", f"frame is {type(raw).__name__}, not text")
         head = raw.lstrip()[:1]
         if head in ("{", b"{"):
             return self._event(raw)

@@ -36,7 +36,7 @@ class _Subscription:
     channel_id: int  # v1 only
 
 
-@dataclass
+@dataclass(eq=False)
 class _Session:
     ws: web.WebSocketResponse
     version: str  # "v2" | "v1"
