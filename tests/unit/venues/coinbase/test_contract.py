@@ -65,10 +65,18 @@ CASE = ContractCase(
     venue="coinbase",
     symbol="BTC-USD",
     instrument=Instrument(
-        venue="coinbase", symbol="BTC-USD", venue_symbol="BTC-USD", base="BTC", quote="USD",
-        tick_size="0.01", lot_size="0.00000001", min_size="0.00000001", min_notional="1",
-        price_decimals=2, size_decimals=8,
-    ),  # fmt: skip
+        venue="coinbase",
+        symbol="BTC-USD",
+        venue_symbol="BTC-USD",
+        base="BTC",
+        quote="USD",
+        tick_size="0.01",
+        lot_size="0.00000001",
+        min_size="0.00000001",
+        min_notional="1",
+        price_decimals=2,
+        size_decimals=8,
+    ),
     snapshot=RecordedFrame("ws", (FIXTURES / AT_SNAPSHOT).read_text()),
     deltas=[
         RecordedFrame("ws", (FIXTURES / AT_UPDATE).read_text()),

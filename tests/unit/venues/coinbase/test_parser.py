@@ -156,8 +156,10 @@ def test_sequence_num_jump_resyncs_every_book_and_the_book_rule_sees_a_gap():
 @pytest.mark.fixtures
 def test_contiguous_sequence_nums_across_channels_are_not_a_gap():
     parser, _ = _at_parser()
-    heartbeat = ('{"channel":"heartbeats","client_id":"","timestamp":"2026-04-07T14:30:00Z",'
-                 '"sequence_num":1,"events":[{"current_time":"x","heartbeat_counter":"1"}]}')  # fmt: skip
+    heartbeat = (
+        '{"channel":"heartbeats","client_id":"","timestamp":"2026-04-07T14:30:00Z",'
+        '"sequence_num":1,"events":[{"current_time":"x","heartbeat_counter":"1"}]}'
+    )
     assert parser.parse_ws(heartbeat, 2) == []
     parser.parse_ws(sim_updates(first_sequence_num=2)[0], 3)
     assert not parser.resync_needed and parser.connection_gaps == 0
@@ -175,11 +177,19 @@ def test_reset_after_reconnect_forgets_the_connection_sequence_but_never_rewinds
 @pytest.mark.fixtures
 def test_reset_of_one_symbol_breaks_only_that_book():
     parser = CoinbaseParser()
-    parser.parse_ws('{"type":"snapshot","product_id":"A-USD","bids":[["1","1"]],"asks":[["2","1"]]}', 1)
-    parser.parse_ws('{"type":"snapshot","product_id":"B-USD","bids":[["1","1"]],"asks":[["2","1"]]}', 1)
+    parser.parse_ws(
+        '{"type":"snapshot","product_id":"A-USD","bids":[["1","1"]],"asks":[["2","1"]]}', 1
+    )
+    parser.parse_ws(
+        '{"type":"snapshot","product_id":"B-USD","bids":[["1","1"]],"asks":[["2","1"]]}', 1
+    )
     parser.reset("A-USD")
-    a = parser.parse_ws('{"type":"l2update","product_id":"A-USD","changes":[["buy","1","2"]]}', 2)[0]
-    b = parser.parse_ws('{"type":"l2update","product_id":"B-USD","changes":[["buy","1","2"]]}', 2)[0]
+    a = parser.parse_ws('{"type":"l2update","product_id":"A-USD","changes":[["buy","1","2"]]}', 2)[
+        0
+    ]
+    b = parser.parse_ws('{"type":"l2update","product_id":"B-USD","changes":[["buy","1","2"]]}', 2)[
+        0
+    ]
     assert (a.prev_seq, b.prev_seq) == (2, 1)
 
 

@@ -49,6 +49,7 @@ class PrivateApi:
     def __init__(self, market: SimMarket) -> None:
         self.market = market
         self.orders: dict[str, tuple[str, str]] = {}  # order id -> (api key, symbol)
+        self.config_text: dict[str, tuple[str, str]] = {}  # order id -> (base_size, limit_price)
         self.by_key: dict[str, list[str]] = {}  # api key -> order ids, oldest first
         self.products = {i.venue_symbol: s for s, i in market.instruments.items()}
 
@@ -73,10 +74,10 @@ class PrivateApi:
         product = self.market.instruments[order.symbol].venue_symbol
         filled = order.filled
         value = order.quote_filled
+        size, price = self.config_text.get(order.order_id, (plain(order.size), plain(order.price)))
         return {
             "order_id": order.order_id, "product_id": product, "user_id": "",
-            "order_configuration": {"sor_limit_ioc": {"base_size": plain(order.size),
-                                                      "limit_price": plain(order.price)}},
+            "order_configuration": {"sor_limit_ioc": {"base_size": size, "limit_price": price}},
             "side": "BUY" if order.side is Side.BUY else "SELL",
             "client_order_id": order.client_order_id,
             "status": _STATUS.get(order.status, "UNKNOWN_ORDER_STATUS"),
@@ -103,8 +104,10 @@ class PrivateApi:
             return None
         return self.market.get_order(api_key, owner[1], order_id=order_id)
 
-    def remember(self, api_key: str, order: SimOrder) -> None:
+    def remember(self, api_key: str, order: SimOrder, size: str, price: str) -> None:
+        """Keep the order's owner and its size/price as sent (Coinbase echoes the text)."""
         if order.order_id not in self.orders:
+            self.config_text[order.order_id] = (size, price)
             self.orders[order.order_id] = (api_key, order.symbol)
             self.by_key.setdefault(api_key, []).append(order.order_id)
 
@@ -148,7 +151,7 @@ class PrivateApi:
                 else:
                     error, message = _REFUSALS.get(exc.kind, _REFUSALS["rejected"])
                     return _refused(error, f"{message}: {exc}")
-        self.remember(api_key, order)
+        self.remember(api_key, order, config.base_size, config.limit_price)
         if self.market.faults.take("lose_response", symbol):
             if request.transport is not None:
                 request.transport.close()  # executed, never answered

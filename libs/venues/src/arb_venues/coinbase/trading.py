@@ -77,9 +77,13 @@ def order_report(order: schemas.Order, symbol: str, fee_asset: str, ts_sent: int
         price=config.limit_price if config else "0", size=config.base_size if config else "0",
         filled_size=filled, avg_price=order.average_filled_price or "0",
         fee=order.total_fees or "0", fee_asset=fee_asset, venue_order_id=order.order_id,
-        reason=order.reject_message or order.reject_reason or order.cancel_message,
+        reason=order.reject_message or _reason(order.reject_reason) or order.cancel_message,
         ts_sent=ts_sent, ts_ack=time.time_ns(),
     )  # fmt: skip
+
+
+def _reason(reject_reason: str) -> str:
+    return "" if reject_reason == "REJECT_REASON_UNSPECIFIED" else reject_reason
 
 
 def _positive(text: str) -> bool:
