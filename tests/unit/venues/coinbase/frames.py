@@ -10,8 +10,7 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-import msgspec
-from arb_venues.capture import CaptureRecord
+from arb_venues.capture import iter_book_frames, read_capture
 from arb_venues.coinbase.sim import Connection
 
 from tests.unit.venues.coinbase.fake_market import FakeMarket
@@ -22,17 +21,11 @@ RECORDING = "coinbase/cryptofeed_COINBASE.ws.28.0.jsonl"
 AT_SNAPSHOT = "coinbase/nautilus_ws_l2_data_snapshot.json"
 AT_UPDATE = "coinbase/nautilus_ws_l2_data_update.json"
 
-_record = msgspec.json.Decoder(CaptureRecord)
-
 
 def recorded_messages(fixtures: Path) -> list[str]:
-    """Every received WS message of the legacy recording, in order.
-
-    Read record by record here: arb_venues.capture.read_capture takes this file for a plain
-    one-message-per-line file, because its first record (a "connect") has no "raw".
-    """
-    lines = (fixtures / RECORDING).read_bytes().splitlines()
-    return [r.raw for r in map(_record.decode, lines) if r.type == "recv"]
+    """Every received WS message of the legacy recording, in order (as arb replay reads it)."""
+    frames = iter_book_frames(read_capture(fixtures / RECORDING))
+    return [frame.raw for frame in frames]
 
 
 def sim_updates(first_sequence_num: int) -> list[str]:

@@ -55,7 +55,7 @@ MALFORMED = [
     '{"channel":"l2_data","events":"not a list"}',
     '{"type":"l2update","product_id":"BTC-USD","changes":[["hold","1.0","2"]]}',
     '{"type":"snapshot","product_id":"BTC-USD","bids":[["x","1"]],"asks":[]}',
-    '{"type":"l2update","product_id":"DOGE-XYZ","changes":[["buy","1.0","2"]]}',
+    '{"type":"l2update","product_id":"NOT_A_PRODUCT","changes":[["buy","1.0","2"]]}',
     '{"type":"error","message":"Failed to subscribe","reason":"SKL-XYZ is not a valid product"}',
     '{"unrelated":1}',
     "[1, 2, 3]",

@@ -207,10 +207,11 @@ def test_unknown_message_types_and_channels_are_ignored():
                            '"tickers":[{"price":"1"}]}]}', 1) == []  # fmt: skip
 
 
-def test_product_outside_the_symbol_map_is_malformed():
-    parser = CoinbaseParser(SymbolMap())
+def test_product_id_that_is_no_coinbase_product_is_malformed():
+    parser = CoinbaseParser(SymbolMap())  # no reference data: Coinbase's own BASE-QUOTE rule
+    assert parser.parse_ws('{"type":"l2update","product_id":"ETH-EUR","changes":[]}', 1)
     with pytest.raises(MalformedFrame) as caught:
-        parser.parse_ws('{"type":"l2update","product_id":"BTC-USD","changes":[["buy","1","1"]]}', 1)
+        parser.parse_ws('{"type":"l2update","product_id":"ETHEUR","changes":[]}', 1)
     assert caught.value.kind == "unknown_symbol"
 
 
