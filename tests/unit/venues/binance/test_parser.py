@@ -12,19 +12,18 @@ import msgspec
 import pytest
 from arb_structs import BookDelta, BookSnapshot, Instrument, MdEvent
 from arb_venues.binance.parser import BinanceParser
+from arb_venues.capture import Frame
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 
-from tests.unit.venues.binance.recorded import Recorded, binance_dir_or_skip, session
+from tests.unit.venues.binance.recorded import binance_dir_or_skip, session
 
 pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
 
 FRAMES = session(binance_dir_or_skip())
 
 
-def parse_all(
-    parser: BinanceParser, frames: list[Recorded]
-) -> list[tuple[Recorded, list[MdEvent]]]:
+def parse_all(parser: BinanceParser, frames: list[Frame]) -> list[tuple[Frame, list[MdEvent]]]:
     out = []
     for i, frame in enumerate(frames):
         if frame.kind == "rest":
