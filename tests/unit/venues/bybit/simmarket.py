@@ -19,15 +19,31 @@ SECRET = "test-secret-0001"
 FEE = D("0.001")
 
 BTC = Instrument(
-    venue="bybit", symbol="BTC-USDT", venue_symbol="BTCUSDT", base="BTC", quote="USDT",
-    tick_size="0.01", lot_size="0.000001", min_size="0.000011", min_notional="5",
-    price_decimals=2, size_decimals=6,
-)  # fmt: skip
+    venue="bybit",
+    symbol="BTC-USDT",
+    venue_symbol="BTCUSDT",
+    base="BTC",
+    quote="USDT",
+    tick_size="0.01",
+    lot_size="0.000001",
+    min_size="0.000011",
+    min_notional="5",
+    price_decimals=2,
+    size_decimals=6,
+)
 XRP = Instrument(
-    venue="bybit", symbol="XRP-USDT", venue_symbol="XRPUSDT", base="XRP", quote="USDT",
-    tick_size="0.0001", lot_size="0.01", min_size="0.01", min_notional="5",
-    price_decimals=4, size_decimals=2,
-)  # fmt: skip
+    venue="bybit",
+    symbol="XRP-USDT",
+    venue_symbol="XRPUSDT",
+    base="XRP",
+    quote="USDT",
+    tick_size="0.0001",
+    lot_size="0.01",
+    min_size="0.01",
+    min_notional="5",
+    price_decimals=4,
+    size_decimals=2,
+)
 
 
 class Faults:
@@ -60,7 +76,7 @@ class FakeMarket:
         }
         self.seq = dict.fromkeys(self.instruments, 1000)
         self.listeners: list[Callable[[SimBookUpdate], None]] = []
-        self.accounts = {API_KEY: {"USDT": D("10000"), "BTC": D("1")}}
+        self.accounts = {API_KEY: {"USDT": D("10000"), "BTC": D("10")}}
         self.orders: dict[str, SimOrder] = {}
         self._ids = itertools.count(1_700_000_000_000_000_001)
 
@@ -99,8 +115,16 @@ class FakeMarket:
     def balances(self, api_key: str) -> dict[str, tuple[Decimal, Decimal]]:
         return {asset: (amount, D(0)) for asset, amount in self.accounts[api_key].items()}
 
-    def place_order(self, api_key: str, symbol: str, side: Side, price: Decimal, size: Decimal,
-                    time_in_force: str, client_order_id: str) -> SimOrder:  # fmt: skip
+    def place_order(
+        self,
+        api_key: str,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        size: Decimal,
+        time_in_force: str,
+        client_order_id: str,
+    ) -> SimOrder:
         if symbol not in self.instruments:
             raise SimOrderError("unknown_symbol", symbol)
         if any(o.client_order_id == client_order_id for o in self.orders.values()):
@@ -110,8 +134,18 @@ class FakeMarket:
         if wallet.get(need[0], D(0)) < need[1]:
             raise SimOrderError("insufficient_balance", f"{need[0]} below {need[1]}")
         now = time.time_ns()
-        order = SimOrder(str(next(self._ids)), client_order_id, symbol, side, price, size,
-                         time_in_force, "new", ts_created_ns=now, ts_updated_ns=now)  # fmt: skip
+        order = SimOrder(
+            str(next(self._ids)),
+            client_order_id,
+            symbol,
+            side,
+            price,
+            size,
+            time_in_force,
+            "new",
+            ts_created_ns=now,
+            ts_updated_ns=now,
+        )
         book = self.asks[symbol] if side == Side.BUY else self.bids[symbol]
         crossing = sorted(book, reverse=side == Side.SELL)
         changed: list[SimLevel] = []
@@ -146,14 +180,24 @@ class FakeMarket:
         self.orders[order.order_id] = order
         if changed:
             self.seq[symbol] += 1
-            update = SimBookUpdate(symbol, self.seq[symbol], [] if side == Side.BUY else changed,
-                                   changed if side == Side.BUY else [], now)  # fmt: skip
+            update = SimBookUpdate(
+                symbol,
+                self.seq[symbol],
+                [] if side == Side.BUY else changed,
+                changed if side == Side.BUY else [],
+                now,
+            )
             for listener in list(self.listeners):
                 listener(update)
         return order
 
-    def get_order(self, api_key: str, symbol: str, client_order_id: str | None = None,
-                  order_id: str | None = None) -> SimOrder | None:  # fmt: skip
+    def get_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None:
         for order in self.orders.values():
             if order.symbol == symbol and (
                 order.order_id == order_id or order.client_order_id == client_order_id
@@ -161,8 +205,13 @@ class FakeMarket:
                 return order
         return None
 
-    def cancel_order(self, api_key: str, symbol: str, client_order_id: str | None = None,
-                     order_id: str | None = None) -> SimOrder | None:  # fmt: skip
+    def cancel_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None:
         order = self.get_order(api_key, symbol, client_order_id, order_id)
         if order is not None and order.status in ("new", "partially_filled"):
             order.status = "canceled"

@@ -13,10 +13,18 @@ pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
 LINES = session_lines()
 
 XRP = Instrument(
-    venue="bybit", symbol="XRP-USDT", venue_symbol="XRPUSDT", base="XRP", quote="USDT",
-    tick_size="0.0001", lot_size="0.01", min_size="0.01", min_notional="5",
-    price_decimals=4, size_decimals=2,
-)  # fmt: skip
+    venue="bybit",
+    symbol="XRP-USDT",
+    venue_symbol="XRPUSDT",
+    base="XRP",
+    quote="USDT",
+    tick_size="0.0001",
+    lot_size="0.01",
+    min_size="0.01",
+    min_notional="5",
+    price_decimals=4,
+    size_decimals=2,
+)
 
 CASE = ContractCase(
     venue="bybit",

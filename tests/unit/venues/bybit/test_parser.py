@@ -125,9 +125,15 @@ def test_documented_shapes_normalise_to_snapshot_then_contiguous_delta() -> None
 
 
 def _frame(kind: str, u: int, bids: list[list[str]], asks: list[list[str]]) -> str:
-    return json.dumps({"topic": "orderbook.50.BTCUSDT", "ts": 1700000000000, "type": kind,
-                       "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": u, "seq": u * 10},
-                       "cts": 1700000000000})  # fmt: skip
+    return json.dumps(
+        {
+            "topic": "orderbook.50.BTCUSDT",
+            "ts": 1700000000000,
+            "type": kind,
+            "data": {"s": "BTCUSDT", "b": bids, "a": asks, "u": u, "seq": u * 10},
+            "cts": 1700000000000,
+        }
+    )
 
 
 def test_restart_snapshot_with_u_1_resets_the_book_and_deltas_continue_from_it() -> None:
@@ -151,8 +157,10 @@ def test_restart_snapshot_with_u_1_resets_the_book_and_deltas_continue_from_it()
 
 def test_a_missing_update_id_is_a_gap_for_the_book_rule() -> None:
     book, parser = ReferenceBook(), BybitParser()
-    for frame in (_frame("snapshot", 10, [["1", "1"]], [["2", "1"]]),
-                  _frame("delta", 12, [["1", "2"]], [])):  # fmt: skip
+    for frame in (
+        _frame("snapshot", 10, [["1", "1"]], [["2", "1"]]),
+        _frame("delta", 12, [["1", "2"]], []),
+    ):
         for event in parser.parse_ws(frame, 0):
             book.on(event)
     assert (book.applied, book.gaps) == (0, 1)
@@ -174,8 +182,10 @@ def test_a_symbol_nobody_can_normalise_is_malformed() -> None:
 
 
 def test_a_refused_subscribe_is_reported_with_the_venue_message() -> None:
-    frame = ('{"success":false,"ret_msg":"Invalid symbol :[orderbook.50.BTCUSDX]",'
-             '"conn_id":"c1","op":"subscribe"}')  # fmt: skip
+    frame = (
+        '{"success":false,"ret_msg":"Invalid symbol :[orderbook.50.BTCUSDX]",'
+        '"conn_id":"c1","op":"subscribe"}'
+    )
     with pytest.raises(MalformedFrame) as error:
         BybitParser().parse_ws(frame, 0)
     assert error.value.kind == "subscribe_rejected" and "BTCUSDX" in str(error.value)

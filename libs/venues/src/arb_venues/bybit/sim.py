@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +26,7 @@ from arb_venues.bybit.sim_stream import SpotStream, format_decimal
 from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
 
 JSON = "application/json"
+STREAM = web.AppKey("bybit_stream", SpotStream)
 ORDER_LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 TIME_IN_FORCE = ("GTC", "IOC", "FOK")
 ORDER_ERRORS = {  # SimOrderError.kind -> (retCode, retMsg) of Bybit spot
@@ -255,8 +257,10 @@ def create_app(market: SimMarket) -> web.Application:
     """Bybit's paths: WS /v5/public/spot, public and private REST under /v5."""
     sim, stream = BybitSim(market), SpotStream(market)
     app = web.Application()
-    app["error_response"] = error_response
-    app["bybit_stream"] = stream
+    with warnings.catch_warnings():  # the simulator core looks this key up by its string name
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["error_response"] = error_response
+    app[STREAM] = stream
     app.router.add_get("/v5/public/spot", stream.handle)
     app.router.add_get("/v5/market/orderbook", sim.orderbook)
     app.router.add_get("/v5/market/instruments-info", sim.instruments)

@@ -169,7 +169,10 @@ class BybitTrading(TradingClient):
             )
             _decode(response, schemas.ORDER_ACK)
         except VenueRejected as exc:
-            if exc.code not in codes.ORDER_CLOSED_CODES:
+            # A filled or already cancelled order cannot be cancelled: Bybit answers "order
+            # does not exist" (110001) or an "order closed" code. Its state is the answer; an
+            # order that really does not exist raises UnknownOrder from get_order.
+            if not (isinstance(exc, UnknownOrder) or exc.code in codes.ORDER_CLOSED_CODES):
                 raise
         return await self.get_order(symbol, client_order_id)
 
