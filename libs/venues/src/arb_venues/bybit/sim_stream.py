@@ -139,15 +139,16 @@ class SpotStream:
         if not books or not any(b.subscribers for b in books):
             return
         faults = self.market.faults
+        dropped: set[Connection] = set()
         if faults.take("drop_connection", update.symbol):
-            for connection in {c for b in books for c in b.subscribers}:
+            dropped = {c for b in books for c in b.subscribers}
+            for connection in dropped:
                 connection.close()
-            return
         malformed = faults.take("malformed_frame", update.symbol)
         skip = faults.take("skip_seq", update.symbol)
         book = self.market.book(update.symbol)
         ts_ms = update.ts_ns // 1_000_000
-        for topic in books:
+        for topic in books:  # the topic state moves on even when nobody is left to tell
             bid_changes, topic.bids = _diff(topic.bids, book.bids[: topic.depth])
             ask_changes, topic.asks = _diff(topic.asks, book.asks[: topic.depth])
             if not bid_changes and not ask_changes:
@@ -157,7 +158,7 @@ class SpotStream:
             text = topic.message(
                 "delta", ts_ms, topic.format(bid_changes), topic.format(ask_changes)
             )
-            for connection in topic.subscribers:
+            for connection in topic.subscribers - dropped:
                 if malformed:
                     connection.send(MALFORMED)
                 connection.send(text)
