@@ -212,3 +212,11 @@ def test_rest_error_answer_is_malformed_not_a_book() -> None:
     with pytest.raises(MalformedFrame) as error:
         BybitParser().parse_rest("http://x/v5/market/orderbook?symbol=BTCUSDT", body, 0)
     assert error.value.kind == "rest_error"
+
+
+@pytest.mark.parametrize("price", ["nan", "inf", "-1", "0", "abc"])
+def test_levels_that_are_not_finite_positive_prices_are_malformed(price: str) -> None:
+    frame = _frame("delta", 3, [[price, "1"]], [])
+    with pytest.raises(MalformedFrame) as error:
+        BybitParser().parse_ws(frame, 0)
+    assert error.value.kind == "book"

@@ -18,10 +18,15 @@ Docs:
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 # A level as decoded on the hot path: (price, size), size 0 deletes the level in a delta.
-FloatLevel = tuple[float, float]
+# The bounds reject "nan", "inf" and negative text inside msgspec (about 8 % of decode time).
+Price = Annotated[float, msgspec.Meta(gt=0, lt=1e300)]
+Size = Annotated[float, msgspec.Meta(ge=0, lt=1e300)]
+FloatLevel = tuple[Price, Size]
 
 
 # -- public WS -------------------------------------------------------------------------------

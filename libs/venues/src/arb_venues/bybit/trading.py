@@ -36,6 +36,7 @@ from arb_structs import (
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.bybit import codes, schemas
 from arb_venues.bybit.signing import sign
+from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response
 from arb_venues.errors import (
     BadRequest,
@@ -75,6 +76,13 @@ SignFn = Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]
 class BybitTrading(TradingClient):
     venue: ClassVar[str] = VENUE
     client_order_id_max_len: ClassVar[int] = 36
+    # Per-UID limits of docs/v5/rate-limit (spot): create/cancel 20/s; realtime, history and
+    # wallet-balance 50/s. For the RestClient's RateLimiter; requests name these buckets.
+    rest_limits: ClassVar[Mapping[str, BucketLimit]] = {
+        "default": BucketLimit(10, 10),
+        "order": BucketLimit(20, 20),
+        "query": BucketLimit(50, 50),
+    }
 
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
