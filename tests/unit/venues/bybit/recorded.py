@@ -19,14 +19,25 @@ DOC_SNAPSHOT = FIXTURES / "bybit" / "nautilus_ws_orderbook_snapshot.json"
 DOC_DELTA = FIXTURES / "bybit" / "nautilus_ws_orderbook_delta.json"
 
 
-def session_lines() -> list[str]:
-    """The raw messages of the recorded session; skips (fails under CI) when absent."""
-    if not SESSION.is_file():
+def _require(path: Path) -> None:
+    """Skip when a recorded file is absent; under CI a missing file fails instead."""
+    if not path.is_file():
         message = (
-            f"recorded Bybit session not found at {SESSION}: set ARB_FIXTURES_DIR to the shared "
+            f"recorded Bybit data not found at {path}: set ARB_FIXTURES_DIR to the shared "
             "fixtures folder (recordings by nautilus_trader, see its README)"
         )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message, allow_module_level=True)
+
+
+def session_lines() -> list[str]:
+    """The raw messages of the recorded session."""
+    _require(SESSION)
     return [line for line in SESSION.read_text().splitlines() if line.strip()]
+
+
+def read_text(path: Path) -> str:
+    """One recorded file (e.g. DOC_SNAPSHOT)."""
+    _require(path)
+    return path.read_text()

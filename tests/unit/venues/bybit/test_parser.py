@@ -16,7 +16,7 @@ from arb_venues.bybit import schemas
 from arb_venues.bybit.parser import BybitParser
 from arb_venues.errors import MalformedFrame
 
-from tests.unit.venues.bybit.recorded import DOC_DELTA, DOC_SNAPSHOT, session_lines
+from tests.unit.venues.bybit.recorded import DOC_DELTA, DOC_SNAPSHOT, read_text, session_lines
 
 pytestmark = pytest.mark.unit
 
@@ -114,8 +114,8 @@ def test_levels_decode_to_the_same_floats_as_their_text(lines: list[str]) -> Non
 @pytest.mark.fixtures
 def test_documented_shapes_normalise_to_snapshot_then_contiguous_delta() -> None:
     parser = BybitParser()
-    (snapshot,) = parser.parse_ws(DOC_SNAPSHOT.read_text(), 7)
-    (delta,) = parser.parse_ws(DOC_DELTA.read_text(), 8)
+    (snapshot,) = parser.parse_ws(read_text(DOC_SNAPSHOT), 7)
+    (delta,) = parser.parse_ws(read_text(DOC_DELTA), 8)
     assert isinstance(snapshot, BookSnapshot) and isinstance(delta, BookDelta)
     assert (snapshot.symbol, snapshot.seq, snapshot.depth) == ("BTC-USDT", 123456789, 1)
     assert snapshot.bids == [(27450.0, 0.5), (27449.5, 1.0)]

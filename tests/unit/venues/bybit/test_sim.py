@@ -24,7 +24,7 @@ from arb_venues.common.rest import Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import BadRequest, MalformedFrame, RateLimited, VenueUnavailable
 
-from tests.unit.venues.bybit.recorded import SESSION
+from tests.unit.venues.bybit.recorded import session_lines
 from tests.unit.venues.bybit.simmarket import BTC, XRP, FakeMarket
 
 pytestmark = pytest.mark.integration
@@ -193,12 +193,11 @@ def _keys(value: Any) -> Any:
     return type(value).__name__
 
 
+@pytest.mark.fixtures
 async def test_sim_frames_have_the_recorded_keys_and_string_numbers(
     server: TestServer, session: aiohttp.ClientSession, market: FakeMarket
 ) -> None:
-    if not SESSION.is_file():
-        pytest.skip(f"recorded Bybit session not found at {SESSION}")
-    recorded = [json.loads(line) for line in SESSION.read_text().splitlines()[:2]]
+    recorded = [json.loads(line) for line in session_lines()[:2]]
     async with session.ws_connect(server.make_url("/v5/public/spot")) as ws:
         _, snapshot_text = await _subscribe(ws, "orderbook.50.XRPUSDT")
         market.update("XRP-USDT", bids=[(D("1.9531"), D("75"))], asks=[(D("1.9532"), D("250.5"))])

@@ -139,7 +139,7 @@ class BybitSim:
                 f"or recv_window param. req_timestamp[{sent}],server_timestamp"
                 f"[{now}],recv_window[{window}]",
             )
-        query = request.query_string
+        query = request.rel_url.raw_query_string  # exactly as sent: Bybit signs that text
         if not signing.verify(secret, headers, request.method, query, body):
             signed = query if request.method == "GET" else body
             return envelope(
