@@ -1,0 +1,1 @@
+"""Code every venue shares: symbols, the REST client, rate budgets, the WS feed runner."""

@@ -1,0 +1,303 @@
+"""The market-data connection loop every venue runs on; the venue supplies a MarketDataProtocol.
+
+connect -> staged subscribe -> read frames -> parser -> emit(events), with
+- an application heartbeat where the venue wants one, and an idle timeout (no frame = dead);
+- reconnect with capped exponential backoff and full jitter (a fleet restarting together
+  does not reconnect in lockstep);
+- REST snapshots through a paced queue: a reconnect of 200 symbols acquires the venue's
+  snapshot budget 200 times instead of bursting 200 calls;
+- per-symbol resync (a REST snapshot, or a re-subscribe where the WS sends snapshots);
+- a malformed frame is counted and logged once per kind; it never drops the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from arb_structs import Instrument, MdEvent, VenueStatus
+
+from arb_venues.base import FeedParser, MarketDataProtocol
+from arb_venues.common import metrics
+from arb_venues.common.ratelimit import BucketLimit, TokenBucket
+from arb_venues.common.rest import RestClient
+from arb_venues.common.symbols import SymbolMap
+from arb_venues.errors import MalformedFrame, RateLimited, VenueError
+
+log = logging.getLogger("arb.ingest.feed")
+
+Emit = Callable[[MdEvent], None]
+
+
+@dataclass
+class FeedStats:
+    frames: int = 0
+    events: int = 0
+    connects: int = 0
+    disconnects: int = 0
+    snapshots_ok: int = 0
+    snapshots_failed: int = 0
+    resyncs: int = 0
+    bad_frames: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    base_s: float = 0.5
+    cap_s: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return random.uniform(0.0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+class MarketDataFeed:
+    """One WS connection of one venue for a set of instruments."""
+
+    def __init__(
+        self,
+        protocol: MarketDataProtocol,
+        instruments: list[Instrument],
+        emit: Emit,
+        *,
+        rest: RestClient | None = None,
+        snapshot_budget: BucketLimit = BucketLimit(5, 5),
+        backoff: Backoff = Backoff(),
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        if not instruments:
+            raise ValueError(f"{protocol.venue}: a feed needs at least one instrument")
+        self.protocol = protocol
+        self.venue = protocol.venue
+        self.instruments = {i.symbol: i for i in instruments}
+        self.by_venue_symbol = {i.venue_symbol: i for i in instruments}
+        self.parser: FeedParser = protocol.make_parser(SymbolMap(instruments))
+        self.emit = emit
+        self.rest = rest or RestClient(self.venue, protocol.endpoints.rest_url,
+                                       error_mapper=protocol.error_mapper())  # fmt: skip
+        self.snapshot_bucket = TokenBucket(snapshot_budget)
+        self.backoff = backoff
+        self.stats = FeedStats()
+        self.connected = asyncio.Event()
+        self._session = session
+        self._own_session = session is None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._snapshot_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._snapshot_pending: set[str] = set()
+        self._logged_kinds: set[str] = set()
+        self._background: set[asyncio.Future[Any]] = set()
+
+    # -- public -----------------------------------------------------------------------------
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Keep the connection up until ``stopping`` is set."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        snapshot_worker = asyncio.create_task(self._snapshot_worker(), name=f"{self.venue}-snap")
+        attempt = 0
+        try:
+            while not stopping.is_set():
+                got_data = await self._connect_once(stopping)
+                if stopping.is_set():
+                    break
+                attempt = 0 if got_data else attempt + 1
+                delay = self.backoff.delay(attempt)
+                log.warning("%s: connection lost; reconnecting in %.2fs", self.venue, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), delay)
+        finally:
+            snapshot_worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await snapshot_worker
+            if self._own_session and self._session is not None:
+                await self._session.close()
+            await self.rest.close()
+
+    def request_resync(self, symbol: str, reason: str = "") -> bool:
+        """Resync one book; False when the symbol is not on this feed."""
+        instrument = self.instruments.get(symbol)
+        if instrument is None:
+            return False
+        self.stats.resyncs += 1
+        metrics.FEED_RESYNCS.labels(self.venue).inc()
+        log.info("%s %s: resync (%s)", self.venue, symbol, reason or "requested")
+        if self.protocol.snapshot_source == "rest":
+            self._queue_snapshot(symbol)
+        elif self._ws is not None and not self._ws.closed:
+            self.parser.reset(instrument.venue_symbol)
+            for message in self.protocol.resubscribe_messages(instrument):
+                task = asyncio.ensure_future(self._ws.send_str(message))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+                task.add_done_callback(_log_send_failure)
+        return True
+
+    def drop_connection(self) -> None:
+        """Close the WS now (tests and the simulator's fault drills use it)."""
+        if self._ws is not None and not self._ws.closed:
+            task = asyncio.ensure_future(self._ws.close())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    # -- connection ---------------------------------------------------------------------------
+
+    async def _connect_once(self, stopping: asyncio.Event) -> bool:
+        assert self._session is not None
+        instruments = list(self.instruments.values())
+        url = self.protocol.ws_url(instruments)
+        got_data = False
+        try:
+            ws = await self._session.ws_connect(url, autoping=True, max_msg_size=0, heartbeat=None)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("%s: cannot connect to %s: %s", self.venue, url, exc)
+            return False
+        self._ws = ws
+        self.stats.connects += 1
+        metrics.FEED_CONNECTS.labels(self.venue).inc()
+        metrics.FEED_CONNECTED.labels(self.venue).set(1)
+        self.parser.reset(None)
+        self.emit(VenueStatus(venue=self.venue, status="up", ts_recv=time.time_ns()))
+        self.connected.set()
+        tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
+        if self.protocol.heartbeat_interval_s:
+            tasks.append(asyncio.create_task(self._heartbeat(ws)))
+        stop_wait = asyncio.create_task(stopping.wait())
+        try:
+            while True:
+                receive = asyncio.create_task(ws.receive())
+                done, _ = await asyncio.wait(
+                    {receive, stop_wait}, timeout=self.protocol.idle_timeout_s,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )  # fmt: skip
+                if stop_wait in done:
+                    receive.cancel()
+                    break
+                if not done:
+                    receive.cancel()
+                    log.warning("%s: no frame for %.0fs; reconnecting", self.venue,
+                                self.protocol.idle_timeout_s)  # fmt: skip
+                    break
+                message = receive.result()
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    got_data = True
+                    self._on_frame(message.data)
+                elif message.type in (
+                    aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+                    aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
+                ):  # fmt: skip
+                    break
+        finally:
+            stop_wait.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await ws.close()
+            self._ws = None
+            self.connected.clear()
+            self.stats.disconnects += 1
+            metrics.FEED_DISCONNECTS.labels(self.venue).inc()
+            metrics.FEED_CONNECTED.labels(self.venue).set(0)
+            self.emit(VenueStatus(venue=self.venue, status="down", reason="disconnected",
+                                  ts_recv=time.time_ns()))  # fmt: skip
+        return got_data
+
+    async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
+                         ) -> None:  # fmt: skip
+        for i, message in enumerate(self.protocol.subscribe_messages(instruments)):
+            if i:
+                await asyncio.sleep(self.protocol.subscribe_interval_s)
+            await ws.send_str(message)
+        if self.protocol.snapshot_source == "rest":
+            for symbol in self.instruments:
+                self._queue_snapshot(symbol)
+
+    async def _heartbeat(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        interval = self.protocol.heartbeat_interval_s
+        assert interval
+        while not ws.closed:
+            await asyncio.sleep(interval)
+            message = self.protocol.heartbeat_message()
+            if message is not None:
+                await ws.send_str(message)
+
+    # -- frames -------------------------------------------------------------------------------
+
+    def _on_frame(self, data: str | bytes) -> None:
+        self.stats.frames += 1
+        metrics.FEED_FRAMES.labels(self.venue).inc()
+        try:
+            events = self.parser.parse_ws(data, time.time_ns())
+        except MalformedFrame as exc:
+            self._bad_frame(exc.kind, str(exc), data)
+            return
+        except (ValueError, KeyError, IndexError, TypeError) as exc:  # a parser bug: survive it
+            self._bad_frame("parser_error", f"{type(exc).__name__}: {exc}", data)
+            return
+        if events:
+            self.stats.events += len(events)
+            metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
+            for event in events:
+                self.emit(event)
+        if self.parser.resync_needed:
+            names, self.parser.resync_needed = self.parser.resync_needed, set()
+            targets = (
+                list(self.instruments)
+                if "*" in names
+                else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
+            )
+            for symbol in targets:
+                self.request_resync(symbol, "feed continuity lost")
+
+    def _bad_frame(self, kind: str, message: str, data: str | bytes) -> None:
+        self.stats.bad_frames[kind] = self.stats.bad_frames.get(kind, 0) + 1
+        metrics.FEED_BAD_FRAMES.labels(self.venue, kind).inc()
+        if kind not in self._logged_kinds:  # once per kind: a flood must not flood the logs
+            self._logged_kinds.add(kind)
+            preview = data[:200] if isinstance(data, str) else data[:200].decode(errors="replace")
+            log.warning("%s: %s (first of its kind; later ones only counted): %r",
+                        self.venue, message, preview)  # fmt: skip
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def _queue_snapshot(self, symbol: str) -> None:
+        if symbol not in self._snapshot_pending:
+            self._snapshot_pending.add(symbol)
+            self._snapshot_queue.put_nowait(symbol)
+
+    async def _snapshot_worker(self) -> None:
+        while True:
+            symbol = await self._snapshot_queue.get()
+            await self.snapshot_bucket.acquire()
+            self._snapshot_pending.discard(symbol)
+            instrument = self.instruments[symbol]
+            try:
+                events = await self.protocol.fetch_snapshot(
+                    self.rest, instrument, self.parser, time.time_ns
+                )
+            except VenueError as exc:
+                self.stats.snapshots_failed += 1
+                metrics.FEED_SNAPSHOTS.labels(self.venue, type(exc).__name__).inc()
+                pause = exc.retry_after_s if isinstance(exc, RateLimited) else None
+                if pause:
+                    self.snapshot_bucket.pause_for(pause)
+                log.warning("%s %s: snapshot failed: %s; retrying", self.venue, symbol, exc)
+                await asyncio.sleep(pause or 1.0)
+                self._queue_snapshot(symbol)
+                continue
+            self.stats.snapshots_ok += 1
+            metrics.FEED_SNAPSHOTS.labels(self.venue, "ok").inc()
+            self.stats.events += len(events)
+            for event in events:
+                self.emit(event)
+
+
+def _log_send_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("resubscribe send failed: %s", task.exception())

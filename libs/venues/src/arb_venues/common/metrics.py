@@ -1,0 +1,37 @@
+"""Prometheus metrics of the venue layer (REST client and market-data feeds)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REST_REQUEST_SECONDS = Histogram(
+    "arb_venue_rest_request_seconds",
+    "REST request latency, from send to full body.",
+    ["venue", "endpoint"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+REST_RESULTS = Counter(
+    "arb_venue_rest_requests_total", "REST requests by outcome.", ["venue", "endpoint", "outcome"]
+)
+REST_RATE_LIMIT_HITS = Counter(
+    "arb_venue_rate_limit_hits_total", "429/418 or rate-limit answers from the venue.", ["venue"]
+)
+REST_CONNECTIONS = Counter(
+    "arb_venue_rest_connections_total",
+    "Connections used by the REST client: created vs reused from the pool.",
+    ["venue", "kind"],
+)
+FEED_FRAMES = Counter("arb_ingest_frames_total", "WS frames received.", ["venue"])
+FEED_EVENTS = Counter("arb_ingest_book_events_total", "Book events emitted.", ["venue"])
+FEED_BAD_FRAMES = Counter(
+    "arb_ingest_bad_frames_total", "Frames that could not be parsed, by kind.", ["venue", "kind"]
+)
+FEED_CONNECTS = Counter("arb_ingest_connects_total", "WS connections opened.", ["venue"])
+FEED_DISCONNECTS = Counter("arb_ingest_disconnects_total", "WS connections lost.", ["venue"])
+FEED_SNAPSHOTS = Counter(
+    "arb_ingest_snapshot_requests_total",
+    "REST snapshot requests, by outcome.",
+    ["venue", "outcome"],
+)
+FEED_RESYNCS = Counter("arb_ingest_resyncs_total", "Per-symbol resyncs performed.", ["venue"])
+FEED_CONNECTED = Gauge("arb_ingest_connected", "1 while the venue WS is connected.", ["venue"])

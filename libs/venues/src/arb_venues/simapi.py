@@ -1,0 +1,144 @@
+"""The contract between the simulator's core (services/simulator) and each venue's ``sim.py``.
+
+The core owns the market: one fair price per symbol, each venue's L2 book around it, order
+matching, accounts, faults and ground truth. A venue's ``sim.py`` only speaks the protocol:
+``create_app(market: SimMarket) -> aiohttp.web.Application`` serves that venue's public WS
+and REST and private REST on paths identical to the real exchange's, formatting the core's
+Decimal levels the way the venue does and verifying its signing scheme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from arb_structs import Instrument, Side
+
+# A level as the simulator holds it: exact price and size on the instrument's grid.
+SimLevel = tuple[Decimal, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class SimBookUpdate:
+    """One change of one venue book. Size 0 deletes the level.
+
+    ``seq`` counts this book's updates (+1 each, from 1 after the book was created); a venue
+    protocol derives its own sequence fields from it (Binance U/u, OKX seqId, Bybit u...).
+    """
+
+    symbol: str
+    seq: int
+    bids: list[SimLevel]
+    asks: list[SimLevel]
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class SimBook:
+    symbol: str
+    seq: int
+    bids: list[SimLevel]  # best (highest) first
+    asks: list[SimLevel]  # best (lowest) first
+    ts_ns: int
+
+
+class SimOrderError(Exception):
+    """An order the simulated venue refuses. ``kind``: insufficient_balance, unknown_symbol,
+    duplicate_client_order_id, invalid_quantity, invalid_price, rejected."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+@dataclass(slots=True)
+class SimOrder:
+    order_id: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    size: Decimal
+    time_in_force: str  # "IOC" | "GTC" | "FOK"
+    status: str  # "new" | "partially_filled" | "filled" | "canceled" | "rejected" | "expired"
+    filled: Decimal = Decimal(0)
+    quote_filled: Decimal = Decimal(0)  # sum(price * size) of fills
+    fee: Decimal = Decimal(0)
+    fee_asset: str = ""
+    ts_created_ns: int = 0
+    ts_updated_ns: int = 0
+    fills: list[tuple[Decimal, Decimal]] = field(default_factory=list)  # (price, size)
+
+    @property
+    def avg_price(self) -> Decimal:
+        return self.quote_filled / self.filled if self.filled else Decimal(0)
+
+
+class SimFaults(Protocol):
+    """Faults armed on demand (config or the control endpoint). ``take`` consumes one.
+
+    Kinds a venue's sim.py must honour where it applies: "drop_connection" (close the WS),
+    "skip_seq" (skip one sequence number of a symbol), "bad_checksum" (send a wrong checksum),
+    "malformed_frame" (send garbage), "lose_response" (execute an order, then close the
+    connection without answering). The core applies "http_429", "http_418", "http_5xx",
+    "slow", "reject_order" and "partial_fill" itself.
+    """
+
+    def take(self, kind: str, symbol: str | None = None) -> bool: ...
+
+
+class SimMarket(Protocol):
+    """One venue's market as its protocol server sees it."""
+
+    venue: str
+    instruments: dict[str, Instrument]  # by normalised symbol
+    faults: SimFaults
+
+    def book(self, symbol: str) -> SimBook:
+        """The full current book; KeyError for an unknown symbol."""
+        ...
+
+    def subscribe(self, listener: Callable[[SimBookUpdate], None]) -> Callable[[], None]:
+        """Call ``listener`` on every book update of this venue; returns unsubscribe."""
+        ...
+
+    def secret_for(self, api_key: str) -> str | None:
+        """The API secret of a simulated account (to verify signatures); None if unknown."""
+        ...
+
+    def passphrase_for(self, api_key: str) -> str | None: ...
+
+    def place_order(
+        self,
+        api_key: str,
+        symbol: str,
+        side: Side,
+        price: Decimal,
+        size: Decimal,
+        time_in_force: str,
+        client_order_id: str,
+    ) -> SimOrder:
+        """Match against the book now (IOC: remainder cancelled), move balances, charge fees."""
+        ...
+
+    def get_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None: ...
+
+    def cancel_order(
+        self,
+        api_key: str,
+        symbol: str,
+        client_order_id: str | None = None,
+        order_id: str | None = None,
+    ) -> SimOrder | None: ...
+
+    def balances(self, api_key: str) -> dict[str, tuple[Decimal, Decimal]]:
+        """asset -> (free, locked)."""
+        ...
