@@ -155,11 +155,11 @@ def test_duplicate_client_order_id_is_refused() -> None:
 def test_reject_and_partial_fill_faults_apply_to_orders() -> None:
     vm = make()
     p1, s1 = vm.book("BTC-USDT").asks[0]
-    vm.faults.arm("reject_order")
+    vm.armed_faults.arm("reject_order")
     with pytest.raises(SimOrderError) as refused:
         vm.place_order(key(), "BTC-USDT", Side.BUY, p1, s1, "IOC", "r1")
     assert refused.value.kind == "rejected"
-    vm.faults.arm("partial_fill", symbol="BTC-USDT")
+    vm.armed_faults.arm("partial_fill", symbol="BTC-USDT")
     order = vm.place_order(key(), "BTC-USDT", Side.BUY, p1, s1, "IOC", "r2")
     assert order.status == "canceled" and 0 < order.filled < s1
 

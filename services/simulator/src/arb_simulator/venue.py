@@ -16,7 +16,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from arb_structs import Instrument, Side
-from arb_venues.simapi import SimBook, SimBookUpdate, SimOrder, SimOrderError
+from arb_venues.simapi import SimBook, SimBookUpdate, SimFaults, SimOrder, SimOrderError
 
 from arb_simulator.accounts import Account, default_credentials
 from arb_simulator.catalog import VENUE_STYLES, make_instrument
@@ -42,7 +42,10 @@ class VenueMarket:
             raise ValueError(f"venue {venue!r} is not simulated; venues: {list(market.venues)}")
         self.market = market
         self.venue = venue
-        self.faults = faults if faults is not None else Faults(venue)
+        # The same object twice: typed as the contract for protocol apps, and as Faults
+        # (arm/clear) for the core and tests.
+        self.armed_faults = faults if faults is not None else Faults(venue)
+        self.faults: SimFaults = self.armed_faults
         params = market.config.params(venue)
         self.instruments: dict[str, Instrument] = {
             symbol: make_instrument(venue, symbol, params.taker_fee, params.maker_fee)
