@@ -142,3 +142,15 @@ class SimMarket(Protocol):
     def balances(self, api_key: str) -> dict[str, tuple[Decimal, Decimal]]:
         """asset -> (free, locked)."""
         ...
+
+
+# -- appended by the simulator core (compatible: nothing above changed) ------------------------
+# How a venue's sim app answers the HTTP faults the core injects (http_429, http_418,
+# http_5xx) in the venue's own error shape: store a callable ``(kind, retry_after_s) ->
+# web.Response`` under this key (``app[ERROR_RESPONSE] = ...``); a plain ``"error_response"``
+# string key is read too, but aiohttp warns about string keys. Without it the core answers
+# with a generic JSON body and, for 429/418, a Retry-After header.
+from aiohttp import web as _web  # noqa: E402
+
+ErrorResponder = Callable[[str, float], _web.StreamResponse]
+ERROR_RESPONSE: _web.AppKey[ErrorResponder] = _web.AppKey("error_response")

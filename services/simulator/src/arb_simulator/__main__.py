@@ -1,0 +1,91 @@
+"""``python -m arb_simulator``: start the simulated venues, print where they are, run.
+
+    python -m arb_simulator --venues binance,okx --symbols BTC-USDT,ETH-USDT --rate 50 --json
+
+prints one JSON line {"venues": {venue: {"ws": ..., "rest": ...}}, "control": ...} once every
+server listens, then runs until SIGTERM/SIGINT. Every flag is also an ARB_SIMULATOR_* env var.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from arb_simulator.app import Simulator
+from arb_simulator.config import SimulatorSettings
+from arb_simulator.errors import SimulatorError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="arb_simulator", description=__doc__.split("\n")[0])
+    parser.add_argument("--venues", help="comma-separated venues (default: all five)")
+    parser.add_argument("--symbols", help="comma-separated BASE-QUOTE symbols")
+    parser.add_argument("--rate", type=float, help="book updates per second per venue")
+    parser.add_argument("--seed", type=int, help="seed of every random process")
+    parser.add_argument("--host", help="listen address (default 127.0.0.1)")
+    parser.add_argument("--control-port", type=int, help="control API port (0 = free)")
+    parser.add_argument("--inject-interval", type=float, dest="inject_interval_s",
+                        help="seconds between injected dislocations (0 = none)")  # fmt: skip
+    parser.add_argument("--truth-path", type=Path, help="JSONL file for the ground truth")
+    parser.add_argument("--redis-url", help="Redis for the arb:sim:truth stream")
+    parser.add_argument("--replay", help="comma-separated capture files to serve instead")
+    parser.add_argument("--replay-venue", help="name the replay is served under")
+    parser.add_argument("--replay-speed", type=float, help="1 = recorded pace, 0 = no pauses")
+    parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> SimulatorSettings:
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in vars(args).items()
+        if value is not None and key not in ("json", "log_level")
+    }
+    return SimulatorSettings(**overrides)
+
+
+async def run(settings: SimulatorSettings, as_json: bool) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    async with Simulator(settings) as sim:
+        where = {"venues": sim.urls, "control": sim.control_url, "skipped": sim.skipped}
+        if as_json:
+            print(json.dumps(where), flush=True)
+        else:
+            for venue, urls in sim.urls.items():
+                print(f"{venue:10} ws {urls['ws']}  rest {urls['rest']}", flush=True)
+            print(f"{'control':10} {sim.control_url}", flush=True)
+        await stopping.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
+    try:
+        settings = settings_from(args)
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(map(str, error["loc"])) or "settings"
+            print(f"arb_simulator: {field}: {error['msg']}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        asyncio.run(run(settings, args.json))
+    except (SimulatorError, OSError) as exc:
+        print(f"arb_simulator: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

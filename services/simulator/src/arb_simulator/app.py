@@ -1,0 +1,249 @@
+"""The simulator's wiring: the market, its clock, one server per venue, the control API.
+
+    sim = Simulator(SimulatorSettings(venues=["binance", "okx"]))
+    await sim.start()
+    sim.urls     # {"binance": {"ws": "ws://127.0.0.1:41234", "rest": "http://..."}, ...}
+    ...
+    await sim.stop()
+
+The clock task steps the market every ``1 / tick_hz`` s on the event loop's clock; when the
+loop falls behind it runs the missed ticks (at most a few, then it resets its schedule
+rather than spiral), so the book update rate holds on average. In replay mode (settings
+``replay``) there is no market: one server serves the capture under ``replay_venue``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+from arb_structs import TruthEvent
+from arb_venues.simapi import SimMarket
+
+from arb_simulator import metrics
+from arb_simulator.config import FaultSpec, SimulatorSettings
+from arb_simulator.control import create_control_app
+from arb_simulator.errors import SimulatorConfigError
+from arb_simulator.faults import ArmedFault, Faults
+from arb_simulator.market import Market
+from arb_simulator.replay import ReplayCapture
+from arb_simulator.scheduler import DislocationScheduler
+from arb_simulator.server import AppServer, install_faults, load_sim_app
+from arb_simulator.truth import TruthLog
+from arb_simulator.venue import VenueMarket
+
+log = logging.getLogger(__name__)
+
+MAX_CATCH_UP_TICKS = 5
+AppFactory = Callable[[SimMarket], web.Application]
+
+
+class Simulator:
+    def __init__(
+        self,
+        settings: SimulatorSettings | None = None,
+        redis: Any | None = None,
+        apps: Mapping[str, AppFactory] | None = None,
+    ) -> None:
+        """``redis``: a redis.asyncio client for the truth stream (else from settings).
+        ``apps``: protocol app factories by venue, instead of ``arb_venues.<venue>``'s."""
+        self.settings = settings if settings is not None else SimulatorSettings()
+        self._apps = dict(apps or {})
+        self._redis = redis
+        self._own_redis = False
+        self.market: Market | None = None
+        self.replay: ReplayCapture | None = None
+        self.faults: dict[str, Faults] = {}
+        self.venue_markets: dict[str, VenueMarket] = {}
+        self.scheduler: DislocationScheduler | None = None
+        self.servers: dict[str, AppServer] = {}
+        self.skipped: list[str] = []
+        self.control: AppServer | None = None
+        self.truth_log: TruthLog | None = None
+        self.running = False
+        self._clock_task: asyncio.Task[None] | None = None
+        self._reported: dict[str, int] = {}
+        s = self.settings
+        if s.replay:
+            self.replay = ReplayCapture.from_files(s.replay, s.replay_speed)
+            return
+        self.market = Market(s.market_config())
+        for venue in s.venues:
+            self.faults[venue] = Faults(venue)
+            self.venue_markets[venue] = VenueMarket(self.market, venue, self.faults[venue])
+        for spec in s.faults:
+            self.arm_fault(spec)
+        self.scheduler = DislocationScheduler(self.market, s.injection_plan(), s.seed)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        try:
+            if self.replay is not None:
+                server = AppServer(s.replay_venue, self.replay.create_app(), s.host,
+                                   s.ports.get(s.replay_venue, 0))  # fmt: skip
+                await server.start()
+                self.servers[s.replay_venue] = server
+            else:
+                await self._start_market()
+            self.control = AppServer("control", create_control_app(self), s.host, s.control_port)
+            await self.control.start()
+        except BaseException:
+            await self.stop()
+            raise
+        self.running = True
+        log.info("simulator up: %s; control %s", self.urls, self.control_url)
+
+    async def _start_market(self) -> None:
+        s = self.settings
+        assert self.market is not None
+        if self._redis is None and s.redis_url:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.Redis.from_url(s.redis_url)
+            self._own_redis = True
+        self.truth_log = TruthLog(s.truth_path, self._redis)
+        await self.truth_log.start()
+        self.market.truth_listeners.append(self.truth_log)
+        self.market.truth_listeners.append(_count_dislocation)
+        for venue, venue_market in self.venue_markets.items():
+            factory = self._apps.get(venue)
+            app = (
+                factory(venue_market) if factory is not None else load_sim_app(venue, venue_market)
+            )
+            if app is None:
+                self.skipped.append(venue)
+                continue
+            install_faults(app, self.faults[venue])
+            server = AppServer(venue, app, s.host, s.ports.get(venue, 0))
+            await server.start()
+            self.servers[venue] = server
+        self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
+
+    async def stop(self) -> None:
+        self.running = False
+        if self._clock_task is not None:
+            self._clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock_task
+            self._clock_task = None
+        if self.control is not None:
+            await self.control.stop()
+            self.control = None
+        for server in self.servers.values():
+            await server.stop()
+        self.servers.clear()
+        if self.truth_log is not None:
+            await self.truth_log.stop()
+        if self._own_redis and self._redis is not None:
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()
+            self._redis = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- the clock ------------------------------------------------------------------------
+
+    async def _run_clock(self) -> None:
+        market, scheduler = self.market, self.scheduler
+        assert market is not None and scheduler is not None
+        loop = asyncio.get_running_loop()
+        dt = market.dt_s
+        due = loop.time()
+        last_report = due
+        while True:
+            due += dt
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif -delay > dt * MAX_CATCH_UP_TICKS:
+                metrics.CLOCK_LAG.set(-delay)
+                due = loop.time()  # too far behind: drop the backlog, keep the pace
+            try:
+                market.step()
+                scheduler.on_step()
+            except Exception:
+                log.exception("market step failed; the clock goes on")
+            if due - last_report >= 1.0:
+                last_report = due
+                self._report_metrics()
+            if delay <= 0:
+                await asyncio.sleep(0)  # let the servers send what this tick produced
+
+    def _report_metrics(self) -> None:
+        assert self.market is not None
+        for venue, total in self.market.updates_total.items():
+            metrics.BOOK_UPDATES.labels(venue).inc(total - self._reported.get(venue, 0))
+            self._reported[venue] = total
+        for venue, venue_market in self.venue_markets.items():
+            key = f"orders:{venue}"
+            metrics.ORDERS.labels(venue).inc(venue_market.orders_total - self._reported.get(key, 0))
+            self._reported[key] = venue_market.orders_total
+            fired = sum(self.faults[venue].fired_total.values())
+            key = f"faults:{venue}"
+            metrics.FAULTS_FIRED.labels(venue).inc(fired - self._reported.get(key, 0))
+            self._reported[key] = fired
+
+    # -- what the control API and the CLI read ----------------------------------------------
+
+    @property
+    def urls(self) -> dict[str, dict[str, str]]:
+        return {v: {"ws": s.ws_url, "rest": s.http_url} for v, s in self.servers.items()}
+
+    @property
+    def control_url(self) -> str:
+        return self.control.http_url if self.control is not None else ""
+
+    def arm_fault(self, spec: FaultSpec) -> ArmedFault:
+        faults = self.faults.get(spec.venue)
+        if faults is None:
+            raise SimulatorConfigError(
+                f"fault for venue {spec.venue!r}: not simulated; venues: {sorted(self.faults)}"
+            )
+        symbols = self.market.symbols if self.market is not None else ()
+        if spec.symbol is not None and spec.symbol not in symbols:
+            raise SimulatorConfigError(
+                f"fault for symbol {spec.symbol!r}: not simulated; symbols: {list(symbols)}"
+            )
+        return faults.arm(
+            spec.kind,
+            symbol=spec.symbol,
+            count=spec.count,
+            duration_s=spec.duration_s,
+            retry_after_s=spec.retry_after_s,
+            delay_s=spec.delay_s,
+            status=spec.status,
+        )
+
+    def truth_events(self) -> list[TruthEvent]:
+        return list(self.market.truth) if self.market is not None else []
+
+    def status(self) -> dict[str, Any]:
+        market = self.market
+        return {
+            "running": self.running,
+            "mode": "replay" if self.replay is not None else "market",
+            "steps": market.steps if market is not None else 0,
+            "updates_total": dict(market.updates_total) if market is not None else {},
+            "truth_events": len(market.truth) if market is not None else 0,
+            "active_dislocations": [
+                f"{v}/{s}" for v, s in (market.active_dislocations() if market else [])
+            ],
+            "orders_total": {v: m.orders_total for v, m in self.venue_markets.items()},
+            "skipped_venues": self.skipped,
+            "replay_clients": self.replay.clients if self.replay is not None else 0,
+        }
+
+
+def _count_dislocation(event: TruthEvent) -> None:
+    metrics.DISLOCATIONS.labels(event.venue, event.symbol).inc()

@@ -1,0 +1,173 @@
+"""Settings of the simulator: env prefix ARB_SIMULATOR_, every field also a CLI flag or env var.
+
+Lists take JSON or comma-separated text (``ARB_SIMULATOR_VENUES=binance,okx``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from arb_simulator.book import BookParams
+from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, VENUE_STYLES, split_symbol
+from arb_simulator.faults import FAULT_KINDS
+from arb_simulator.market import MarketConfig, VenueParams
+from arb_simulator.scheduler import InjectionPlan
+
+
+class FaultSpec(BaseModel):
+    """A fault armed at start (same fields as POST /control/faults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    venue: str = Field(description="Venue the fault applies to.")
+    kind: str = Field(description=f"One of: {', '.join(FAULT_KINDS)}.")
+    symbol: str | None = Field(None, description="Only this symbol (BASE-QUOTE); None = any.")
+    count: int | None = Field(None, description="Occurrences (default 1 without duration_s).")
+    duration_s: float | None = Field(None, description="Armed for this long (every occurrence).")
+    retry_after_s: float = Field(1.0, description="Retry-After of http_429 / http_418.")
+    delay_s: float = Field(1.0, description="Delay of a 'slow' response.")
+    status: int = Field(503, description="HTTP status of http_5xx.")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in FAULT_KINDS:
+            raise ValueError(f"fault kind {value!r} unknown; kinds: {', '.join(FAULT_KINDS)}")
+        return value
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class SimulatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ARB_SIMULATOR_", frozen=True, extra="forbid")
+
+    venues: Annotated[list[str], NoDecode] = Field(
+        list(DEFAULT_VENUES), description="Venues to simulate (comma-separated or JSON list)."
+    )
+    symbols: Annotated[list[str], NoDecode] = Field(
+        list(DEFAULT_SYMBOLS),
+        description="Symbols BASE-QUOTE; every venue lists every symbol, quoted in USDT.",
+    )
+    seed: int = Field(1, description="Seed of every random process: same seed, same market.")
+    rate: float = Field(50.0, gt=0, description="Book updates per second per venue.")
+    tick_hz: float = Field(50.0, gt=0, le=1000, description="Market clock ticks per second.")
+    volatility: float = Field(0.6, ge=0, description="Annualised volatility of fair prices.")
+    depth: int = Field(50, ge=1, le=1000, description="Book levels per side.")
+    level_spacing_bps: float = Field(0.5, gt=0, description="Distance between book levels.")
+    half_spread_bps: float = Field(1.5, gt=0, description="Touch distance from venue price.")
+    noise_bps: float = Field(
+        0.8, ge=0, description="Max venue price deviation from fair; < half_spread_bps."
+    )
+    lag_ms: float = Field(40.0, ge=0, description="How far venue prices trail the fair price.")
+    taker_fees: dict[str, str] = Field(
+        default_factory=dict, description="Per-venue taker fee overrides, e.g. {'kraken': '0.004'}."
+    )
+    host: str = Field("127.0.0.1", description="Interface every server listens on.")
+    ports: dict[str, int] = Field(
+        default_factory=dict, description="Port per venue (0 or missing = a free port)."
+    )
+    control_port: int = Field(0, ge=0, le=65535, description="Control API port (0 = free).")
+    inject_interval_s: float = Field(
+        2.0, ge=0, description="Seconds between injected dislocations (0 = none)."
+    )
+    inject_bps_min: float = Field(25.0, gt=0, description="Smallest injected crossing, bps.")
+    inject_bps_max: float = Field(60.0, gt=0, description="Largest injected crossing, bps.")
+    inject_duration_min_s: float = Field(0.3, gt=0, description="Shortest dislocation.")
+    inject_duration_max_s: float = Field(1.5, gt=0, description="Longest dislocation.")
+    inject_notional_min: float = Field(2_000.0, gt=0, description="Least quote offered.")
+    inject_notional_max: float = Field(20_000.0, gt=0, description="Most quote offered.")
+    truth_path: Path | None = Field(None, description="JSONL file the truth log appends to.")
+    redis_url: str | None = Field(
+        None, description="Redis for the truth stream (arb:sim:truth); None = no stream."
+    )
+    faults: list[FaultSpec] = Field(default_factory=list, description="Faults armed at start.")
+    replay: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Capture files to serve instead of a simulated market."
+    )
+    replay_venue: str = Field("replay", description="Name the replayed venue is served under.")
+    replay_speed: float = Field(
+        1.0, ge=0, description="Replay pace: 1 = as recorded, 10 = 10x faster, 0 = no pauses."
+    )
+
+    @field_validator("venues", "symbols", "replay", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("venues")
+    @classmethod
+    def _known_venues(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in VENUE_STYLES]
+        if unknown or not value:
+            raise ValueError(
+                f"venues {value}: unknown {unknown}; choose from {', '.join(VENUE_STYLES)}"
+            )
+        return value
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("symbols: give at least one, e.g. BTC-USDT")
+        return ["-".join(split_symbol(s)) for s in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SimulatorSettings:
+        if self.noise_bps >= self.half_spread_bps:
+            raise ValueError(
+                f"noise_bps {self.noise_bps} >= half_spread_bps {self.half_spread_bps}: venues "
+                "would cross each other without any injection; lower the noise"
+            )
+        self.injection_plan()  # validates the ranges
+        return self
+
+    def market_config(self) -> MarketConfig:
+        book = BookParams(
+            depth=self.depth,
+            level_spacing_bps=self.level_spacing_bps,
+            half_spread_bps=self.half_spread_bps,
+        )
+        lag_steps = round(self.lag_ms / 1000.0 * self.tick_hz)
+
+        def params(venue: str) -> VenueParams:
+            return VenueParams(
+                rate=self.rate,
+                noise_bps=self.noise_bps,
+                lag_steps=lag_steps,
+                book=book,
+                taker_fee=self.taker_fees.get(venue),
+            )
+
+        return MarketConfig(
+            venues=tuple(self.venues),
+            symbols=tuple(self.symbols),
+            seed=self.seed,
+            tick_hz=self.tick_hz,
+            volatility=self.volatility,
+            venue=params(""),
+            per_venue={v: params(v) for v in self.venues if v in self.taker_fees},
+        )
+
+    def injection_plan(self) -> InjectionPlan:
+        return InjectionPlan(
+            interval_s=self.inject_interval_s,
+            bps_min=self.inject_bps_min,
+            bps_max=self.inject_bps_max,
+            duration_min_s=self.inject_duration_min_s,
+            duration_max_s=self.inject_duration_max_s,
+            notional_min=self.inject_notional_min,
+            notional_max=self.inject_notional_max,
+        )

@@ -1,0 +1,169 @@
+"""The control API, on its own port: arm faults, inject dislocations, read the ground truth.
+
+    GET    /control/status                  clock steps, updates per venue, truth count
+    GET    /control/urls                    each venue's ws/rest base URL, this API's URL
+    GET    /control/truth[?since_ns=N]      injected TruthEvents (JSON list)
+    POST   /control/inject                  {"venue","symbol","direction","bps","size"|
+                                             "notional","duration_s"} -> the TruthEvent
+    POST   /control/faults                  {"venue","kind","symbol"?,"count"?,"duration_s"?,
+                                             "retry_after_s"?,"delay_s"?,"status"?}
+    GET    /control/faults                  armed faults per venue
+    DELETE /control/faults[?venue=&kind=]   disarm
+    GET    /control/book/{venue}/{symbol}   top levels of one simulated book (?depth=10)
+
+Bad input gets 400 with a message naming the field and the way out; nothing is armed or
+injected then.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import pydantic
+from aiohttp import web
+
+from arb_simulator.config import FaultSpec
+
+if TYPE_CHECKING:
+    from arb_simulator.app import Simulator
+
+SIMULATOR: web.AppKey[Simulator] = web.AppKey("simulator")
+_json = msgspec.json.Encoder()
+
+
+def _response(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_json.encode(payload), status=status, content_type="application/json")
+
+
+def _bad(message: str, status: int = 400) -> web.Response:
+    return _response({"error": message}, status)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise web.HTTPBadRequest(
+            text=f'{{"error": "body is not JSON: {exc}"}}', content_type="application/json"
+        ) from exc
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text='{"error": "body must be a JSON object"}', content_type="application/json"
+        )
+    return body
+
+
+async def status(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    return _response(sim.status())
+
+
+async def urls(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    return _response({"venues": sim.urls, "control": sim.control_url})
+
+
+async def truth(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    try:
+        since = int(request.query.get("since_ns", "0"))
+    except ValueError:
+        return _bad(f"since_ns={request.query['since_ns']!r}: must be integer nanoseconds")
+    return _response([e for e in sim.truth_events() if e.start_ns >= since])
+
+
+async def inject(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    if sim.market is None:
+        return _bad("replay mode: there is no simulated market to dislocate", 409)
+    body = await _body(request)
+    try:
+        venue = str(body["venue"])
+        symbol = str(body["symbol"])
+        direction = str(body.get("direction", "down"))
+        bps = float(body.get("bps", 40.0))
+        duration_s = float(body.get("duration_s", 1.0))
+        if "size" in body:
+            size = float(body["size"])
+        else:
+            size = float(body.get("notional", 10_000.0)) / sim.market.fair[symbol].price
+    except KeyError as exc:
+        return _bad(f"inject: missing or unknown {exc.args[0]!r}; give venue and symbol")
+    except (TypeError, ValueError) as exc:
+        return _bad(f"inject: {exc}")
+    try:
+        event = sim.market.inject(venue, symbol, direction, bps, size, duration_s)
+    except ValueError as exc:
+        return _bad(str(exc), 409 if "already" in str(exc) else 400)
+    return _response(event)
+
+
+async def arm_fault(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    body = await _body(request)
+    try:
+        spec = FaultSpec.model_validate(body)
+    except pydantic.ValidationError as exc:
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _bad(f"fault: {errors}")
+    try:
+        fault = sim.arm_fault(spec)
+    except ValueError as exc:
+        return _bad(str(exc))
+    return _response({"venue": spec.venue, "armed": fault.describe()})
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    return _response(
+        {venue: [f.describe() for f in faults.armed()] for venue, faults in sim.faults.items()}
+    )
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    venue = request.query.get("venue")
+    kind = request.query.get("kind")
+    if venue is not None and venue not in sim.faults:
+        return _bad(f"venue {venue!r} is not simulated; venues: {sorted(sim.faults)}")
+    cleared = sum(
+        faults.clear(kind) for name, faults in sim.faults.items() if venue in (None, name)
+    )
+    return _response({"cleared": cleared})
+
+
+async def book(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    venue, symbol = request.match_info["venue"], request.match_info["symbol"]
+    market = sim.venue_markets.get(venue)
+    if market is None or symbol not in market.instruments:
+        return _bad(f"no simulated book {venue}/{symbol}", 404)
+    try:
+        depth = int(request.query.get("depth", "10"))
+    except ValueError:
+        return _bad("depth must be an integer")
+    snapshot = market.book(symbol)
+    return _response(
+        {
+            "venue": venue,
+            "symbol": symbol,
+            "seq": snapshot.seq,
+            "bids": [[str(p), str(s)] for p, s in snapshot.bids[:depth]],
+            "asks": [[str(p), str(s)] for p, s in snapshot.asks[:depth]],
+        }
+    )
+
+
+def create_control_app(sim: Simulator) -> web.Application:
+    app = web.Application()
+    app[SIMULATOR] = sim
+    app.router.add_get("/control/status", status)
+    app.router.add_get("/control/urls", urls)
+    app.router.add_get("/control/truth", truth)
+    app.router.add_post("/control/inject", inject)
+    app.router.add_post("/control/faults", arm_fault)
+    app.router.add_get("/control/faults", list_faults)
+    app.router.add_delete("/control/faults", clear_faults)
+    app.router.add_get("/control/book/{venue}/{symbol}", book)
+    return app

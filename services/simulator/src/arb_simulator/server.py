@@ -1,0 +1,141 @@
+"""Serving a venue's protocol app on its own loopback port, with the core's HTTP faults.
+
+The protocol app comes from ``arb_venues.<venue>``'s ``VenueSpec.create_sim_app``; a venue
+without one yet is skipped with one log line. The core wraps every app in a middleware that
+applies the HTTP faults armed for that venue to REST requests (WebSocket upgrades pass):
+"slow" delays the answer by ``delay_s``; "http_429", "http_418" and "http_5xx" answer with
+the venue's own error body when the app provides one (``simapi.ERROR_RESPONSE``), else with
+a generic JSON body and, for 429/418, a ``Retry-After`` header. HTTP faults are venue-wide:
+arm them without a symbol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from arb_venues import get_venue
+from arb_venues.simapi import ERROR_RESPONSE, SimMarket
+
+from arb_simulator.faults import ArmedFault, Faults
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_STATUS = {"http_429": 429, "http_418": 418}
+HTTP_FAULTS = ("http_429", "http_418", "http_5xx")
+
+
+def load_sim_app(venue: str, market: SimMarket) -> web.Application | None:
+    """The venue's protocol app over ``market``; None (logged) when the venue has none yet."""
+    try:
+        spec = get_venue(venue)
+    except (ImportError, AttributeError) as exc:
+        log.warning("simulator: venue %s has no adapter package yet (%s); not served", venue, exc)
+        return None
+    if spec.create_sim_app is None:
+        log.warning("simulator: venue %s has no sim app (VenueSpec.create_sim_app); not served",
+                    venue)  # fmt: skip
+        return None
+    return spec.create_sim_app(market)
+
+
+def error_response(app: web.Application, kind: str, fault: ArmedFault) -> web.StreamResponse:
+    """The answer to an injected HTTP fault, in the venue's shape when the app has one."""
+    responder = app.get(ERROR_RESPONSE)
+    if responder is None:
+        legacy: Any = app.get("error_response")
+        responder = legacy if callable(legacy) else None
+    if responder is not None:
+        return responder(kind, fault.retry_after_s)
+    status = fault.status if kind == "http_5xx" else _STATUS[kind]
+    headers = {}
+    if kind in _STATUS:
+        headers["Retry-After"] = str(max(1, math.ceil(fault.retry_after_s)))
+    return web.json_response(
+        {"error": kind, "message": f"simulated {status} (injected fault)"},
+        status=status,
+        headers=headers,
+    )
+
+
+def fault_middleware(app: web.Application, faults: Faults) -> Any:
+    @web.middleware
+    async def apply_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            slow = faults.take_fault("slow")
+            if slow is not None:
+                await asyncio.sleep(slow.delay_s)
+            for kind in HTTP_FAULTS:
+                fault = faults.take_fault(kind)
+                if fault is not None:
+                    return error_response(app, kind, fault)
+        return await handler(request)
+
+    return apply_faults
+
+
+def install_faults(app: web.Application, faults: Faults) -> None:
+    """Make the fault middleware the outermost of ``app`` (before it is frozen)."""
+    app.middlewares.insert(0, fault_middleware(app, faults))
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on host:port (0 = a free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class AppServer:
+    """One aiohttp app on one socket."""
+
+    def __init__(self, name: str, app: web.Application, host: str, port: int) -> None:
+        self.name = name
+        self.app = app
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        try:
+            sock = bind_socket(self.host, self.port)
+        except OSError as exc:
+            await runner.cleanup()
+            raise OSError(
+                exc.errno,
+                f"simulator {self.name}: cannot listen on {self.host}:{self.port} "
+                f"({exc.strerror}); pick another port or 0 for a free one",
+            ) from exc
+        self.port = sock.getsockname()[1]
+        site = web.SockSite(runner, sock)
+        await site.start()
+        self._runner = runner
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
