@@ -34,3 +34,16 @@ def test_a_bad_value_names_the_variable_and_value(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("ARB_DEMO_DEPTH", "lots")
     with pytest.raises(ConfigError, match="ARB_DEMO_DEPTH='lots'"):
         load_settings(DemoSettings)
+
+
+class ListSettings(ServiceSettings):
+    model_config = settings_config("ARB_LISTY_")
+    symbols: list[str] = Field(default=["BTC-USDT"], description="symbols")
+
+
+def test_an_unparseable_list_is_a_config_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARB_LISTY_SYMBOLS", "[not json")
+    with pytest.raises(ConfigError, match="JSON list"):
+        load_settings(ListSettings)

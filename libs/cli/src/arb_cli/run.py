@@ -134,7 +134,7 @@ async def _run(args: argparse.Namespace) -> int:
             sim_proc, urls = start_simulator(venues, symbols, args.rate, url, log_dir)
         base = {"ARB_REDIS_URL": url, "ARB_LOG_LEVEL": "WARNING"}
         for venue in venues:
-            env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": ",".join(symbols)}
+            env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(symbols)}
             if venue in urls.get("venues", urls):
                 venue_urls = urls.get("venues", urls)[venue]
                 env |= {"ARB_INGEST_WS_URL": venue_urls["ws"],

@@ -11,7 +11,7 @@ import socket
 from typing import Any, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from arb_runtime.errors import ConfigError
 
@@ -65,6 +65,8 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment; a bad value raises ConfigError with one clear line."""
     try:
         return cls(**overrides)
+    except SettingsError as exc:  # a value the env source cannot even parse (e.g. bad JSON)
+        raise ConfigError(f"{exc}; list settings take a JSON list, e.g. '[\"BTC-USDT\"]'") from None
     except ValidationError as exc:
         prefix = str(cls.model_config.get("env_prefix") or "")
         problems = []
