@@ -21,25 +21,35 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _docker_redis() -> Iterator[str] | None:
-    """A Redis container if a Docker engine answers; None (quietly) otherwise."""
+def _docker_answers() -> bool:
+    """True when a Docker engine answers; never leaves a socket open (warnings are errors)."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if not host and not Path("/var/run/docker.sock").exists():
+        return False
     try:
         import docker  # type: ignore[import-untyped]
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
+    except ImportError:
+        return False
+    client = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
             client = docker.from_env(timeout=2)
             client.ping()
-            client.close()
-    except Exception:
-        return None
+            return True
+        except Exception:
+            return False
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+
+
+def _docker_redis() -> Iterator[str]:
     from testcontainers.community.redis import RedisContainer  # type: ignore[import-not-found]
 
-    def gen() -> Iterator[str]:
-        with RedisContainer("redis:7.4-alpine") as c:
-            yield f"redis://{c.get_container_host_ip()}:{c.get_exposed_port(6379)}/0"
-
-    return gen()
+    with RedisContainer("redis:7.4-alpine") as c:
+        yield f"redis://{c.get_container_host_ip()}:{c.get_exposed_port(6379)}/0"
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +59,8 @@ def redis_url() -> Iterator[str]:
     if explicit:
         yield explicit
         return
-    docker_gen = None if os.environ.get("ARB_TEST_NO_DOCKER") else _docker_redis()
-    if docker_gen is not None:
-        yield from docker_gen
+    if not os.environ.get("ARB_TEST_NO_DOCKER") and _docker_answers():
+        yield from _docker_redis()
         return
     with EmbeddedRedis() as server:
         yield server.url

@@ -41,7 +41,9 @@ class FeedParser(abc.ABC):
     venue: ClassVar[str]
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
-        self.symbols = symbols if symbols is not None else SymbolMap(fallback=self.normalise)
+        self.symbols = symbols if symbols is not None else SymbolMap()
+        if self.symbols.fallback is None:  # replay without reference data
+            self.symbols.fallback = self.normalise
         # Venue symbols whose feed continuity the parser knows is broken (e.g. a connection
         # sequence gap): the feed runner drains this after every frame and resyncs them.
         # The name "*" means every symbol on the connection.

@@ -51,7 +51,8 @@ def read_capture(path: Path) -> list[Frame]:
         if not line.strip():
             continue
         if plain is None:
-            plain = b'"local_ts"' not in line or b'"raw"' not in line
+            # capture records always carry type and local_ts; a `connect` record has no raw
+            plain = b'"local_ts"' not in line or b'"type"' not in line
         if plain:
             frames.append(Frame("ws", "", 0.0, line.decode(), number))
             continue

@@ -29,7 +29,7 @@ class SymbolMap:
     without reference data); it returns None when it cannot, and the caller says so.
     """
 
-    __slots__ = ("_fallback", "_to_symbol", "_to_venue")
+    __slots__ = ("_to_symbol", "_to_venue", "fallback")
 
     def __init__(
         self,
@@ -38,7 +38,7 @@ class SymbolMap:
     ) -> None:
         self._to_symbol: dict[str, str] = {}
         self._to_venue: dict[str, str] = {}
-        self._fallback = fallback
+        self.fallback = fallback
         for instrument in instruments:
             self.add(instrument.venue_symbol, instrument.symbol)
 
@@ -48,8 +48,8 @@ class SymbolMap:
 
     def to_symbol(self, venue_symbol: str) -> str | None:
         symbol = self._to_symbol.get(venue_symbol)
-        if symbol is None and callable(self._fallback):
-            symbol = self._fallback(venue_symbol)
+        if symbol is None and callable(self.fallback):
+            symbol = self.fallback(venue_symbol)
             if isinstance(symbol, str):
                 self.add(venue_symbol, symbol)
             else:

@@ -1,0 +1,3 @@
+from arb_cli.main import main
+
+main()

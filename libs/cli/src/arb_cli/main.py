@@ -1,0 +1,98 @@
+"""The ``arb`` command: one front door for people. Every service also runs as python -m."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from arb_runtime.errors import ArbError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _lazy(module: str, function: str = "run") -> Command:
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        result: int = getattr(importlib.import_module(f"arb_cli.{module}"), function)(args)
+        return result
+
+    return call
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arb", description="cexarb: cross-exchange arbitrage engine over Redis Streams."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("redis", help="start the embedded Redis server and print its URL")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.set_defaults(func=_lazy("redis_cmd"))
+
+    p = sub.add_parser("status", help="services, books, streams and consumer lag of a deployment")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_lazy("status"))
+
+    p = sub.add_parser("kill", help="engage the kill switch: the executor sends no new orders")
+    p.add_argument("--reason", default="manual", help="why (shown in status and logs)")
+    p.set_defaults(func=_lazy("kill", "kill"))
+    p = sub.add_parser("resume", help="release the kill switch")
+    p.set_defaults(func=_lazy("kill", "resume"))
+
+    p = sub.add_parser("sign", help="show exactly what the live client sends for a request")
+    p.add_argument("venue")
+    p.add_argument("--secret", required=True, help="API secret (Coinbase: the PEM key)")
+    p.add_argument("--key", default="", help="API key (Coinbase: the key name)")
+    p.add_argument("--passphrase", default=None, help="API passphrase (OKX)")
+    p.add_argument("--method", required=True)
+    p.add_argument("--path", required=True)
+    p.add_argument("--query", default="", help="query string, verbatim (already encoded)")
+    p.add_argument("--body", default="", help="request body, verbatim")
+    p.add_argument("--timestamp", type=int, default=0, help="ms; default now (or from query)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_lazy("sign"))
+
+    p = sub.add_parser("replay", help="recorded captures through the parsers and the book engine")
+    p.add_argument("--venue", required=True)
+    p.add_argument("files", nargs="+", help="capture JSONL or one-message-per-line files")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--loops", type=int, default=1, help="repeat the processing N times")
+    p.set_defaults(func=_lazy("replay"))
+
+    p = sub.add_parser("sim", help="run the exchange simulator on loopback")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="simulator options (see --help)")
+    p.set_defaults(func=_lazy("sim"))
+
+    p = sub.add_parser("run", help="the whole engine: embedded Redis, simulator, services, view")
+    p.add_argument("--venues", default="binance,okx,bybit,kraken,coinbase")
+    p.add_argument("--symbols", default="BTC-USDT,ETH-USDT,SOL-USDT")
+    p.add_argument("--mode", choices=["paper", "live"], default="paper")
+    p.add_argument("--no-sim", action="store_true", help="real exchanges (keys from env)")
+    p.add_argument("--duration", type=float, default=0, help="seconds, then stop (0 = Ctrl-C)")
+    p.add_argument("--json", action="store_true", help="print a summary object and exit")
+    p.add_argument("--rate", type=float, default=20.0, help="simulator updates/s per book")
+    p.set_defaults(func=_lazy("run"))
+
+    p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
+    p.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
+    p.add_argument("--out", default="bench-results/latest.json")
+    p.set_defaults(func=_lazy("bench"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        code = args.func(args)
+    except ArbError as exc:
+        print(f"arb {args.command}: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""arb run: the whole engine on one command - embedded Redis, simulator, every service as its
+own process, a live view; Ctrl-C (or --duration) stops everything and prints a summary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from arb_runtime.embedded import EmbeddedRedis
+from arb_runtime.errors import ConfigError
+from arb_runtime.redis import connect
+from arb_structs.codec import EXECUTION, OPPORTUNITY, TRUTH
+from arb_structs.constants import (
+    EXECUTIONS_STREAM,
+    OPPORTUNITIES_STREAM,
+    PAYLOAD_FIELD,
+    SIM_TRUTH_STREAM,
+    md_stream,
+)
+from arb_venues import VENUE_NAMES
+
+from arb_cli.common import print_json
+from arb_cli.scoring import score
+from arb_cli.status import collect
+from arb_cli.supervisor import Supervisor
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def start_simulator(venues: list[str], symbols: list[str], rate: float, redis_url: str,
+                    log_dir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:  # fmt: skip
+    """The simulator prints one JSON line with each venue's URLs once it serves them."""
+    log = (log_dir / "simulator.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
+         "--symbols", ",".join(symbols), "--rate", str(rate), "--json"],
+        env={**os.environ, "ARB_REDIS_URL": redis_url}, stdout=subprocess.PIPE, stderr=log,
+    )  # fmt: skip
+    log.close()
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait()
+        tail = (log_dir / "simulator.log").read_text(errors="replace")[-800:]
+        raise ConfigError(f"the simulator exited ({proc.returncode}) before serving: {tail}")
+    return proc, json.loads(line)
+
+
+async def _read_all(redis: Any, stream: str, codec: Any) -> list[Any]:
+    out = []
+    for _, fields in await redis.xrange(stream):
+        with contextlib.suppress(Exception):
+            out.append(codec.decode(fields[PAYLOAD_FIELD]))
+    return out
+
+
+async def summary(redis: Any) -> dict[str, Any]:
+    truths = await _read_all(redis, SIM_TRUTH_STREAM, TRUTH)
+    opportunities = await _read_all(redis, OPPORTUNITIES_STREAM, OPPORTUNITY)
+    executions = await _read_all(redis, EXECUTIONS_STREAM, EXECUTION)
+    return score(truths, opportunities, executions)
+
+
+def render(
+    status: dict[str, Any],
+    rates: dict[str, int],
+    scored: dict[str, Any],
+    children: list[tuple[str, bool, int]],
+    events: list[str],
+    elapsed: float,
+) -> str:
+    lines = [f"cexarb  running {elapsed:6.1f}s   (Ctrl-C stops everything)", ""]
+    lines.append("venue      md msgs/s   books")
+    for venue, rate in rates.items():
+        books = [b for b in status["books"] if b["venue"] == venue]
+        states = " ".join(f"{b['symbol']}:{b['state']}" for b in books) or "-"
+        lines.append(f"{venue:<10} {rate:9.0f}   {states}")
+    lat = scored["latency_ms"]
+    lines += ["", "latency ms   p50      p99"]
+    for name, value in lat.items():
+        lines.append(f"  {name:<22} {value['p50']!s:>8} {value['p99']!s:>8}")
+    lines += ["", f"opportunities {scored['detected']}   executed {scored['executed']}   "
+              f"failed {scored['failed']}   unhedged {scored['unhedged']}   "
+              f"pnl {scored['pnl_quote']}",
+              f"injected {scored['injected']}   detectable {scored['injected_detectable']}   "
+              f"detected {scored['injected_detected']}", "", "processes:"]  # fmt: skip
+    for name, alive, restarts in children:
+        lines.append(f"  {name:<18} {'up' if alive else 'DOWN':<5} restarts {restarts}")
+    if status["kill_switch"]["engaged"]:
+        lines.append(f"KILL SWITCH ENGAGED: {status['kill_switch']['reason']}")
+    lines += [f"  ! {e}" for e in events[-5:]]
+    return "\n".join(lines)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    venues, symbols = _split(args.venues), _split(args.symbols)
+    unknown = [v for v in venues if v not in VENUE_NAMES]
+    if unknown:
+        raise ConfigError(
+            f"--venues: unknown {', '.join(unknown)}; known: {', '.join(VENUE_NAMES)}"
+        )
+    if args.mode == "live" and not args.no_sim:
+        raise ConfigError("--mode live trades on the simulator only with paper keys: add --no-sim "
+                          "to trade on real exchanges")  # fmt: skip
+    log_dir = Path(tempfile.mkdtemp(prefix="arb-run-"))
+    server = None
+    url = os.environ.get("ARB_REDIS_URL")
+    if not url:
+        server = EmbeddedRedis().start()
+        url = server.url
+    supervisor = Supervisor(log_dir)
+    sim_proc = None
+    events: list[str] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        urls: dict[str, Any] = {}
+        if not args.no_sim:
+            sim_proc, urls = start_simulator(venues, symbols, args.rate, url, log_dir)
+        base = {"ARB_REDIS_URL": url, "ARB_LOG_LEVEL": "WARNING"}
+        for venue in venues:
+            env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": ",".join(symbols)}
+            if venue in urls.get("venues", urls):
+                venue_urls = urls.get("venues", urls)[venue]
+                env |= {"ARB_INGEST_WS_URL": venue_urls["ws"],
+                        "ARB_INGEST_REST_URL": venue_urls["rest"]}  # fmt: skip
+            supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
+        supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
+        supervisor.add("detector", ["-m", "arb_detector"],
+                       {**base, "ARB_DETECTOR_VENUES": ",".join(venues)})  # fmt: skip
+        if importlib.util.find_spec("arb_executor.app") is not None:
+            supervisor.add("executor", ["-m", "arb_executor"], {**base})
+        else:
+            events.append("executor not built yet: opportunities are detected, not traded")
+        redis = await connect(url)
+        started = time.monotonic()
+        last_lengths: dict[str, int] = {}
+        scored: dict[str, Any] = {}
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            elapsed = time.monotonic() - started
+            events += supervisor.check()
+            status = await collect(redis)
+            rates = {}
+            for venue in venues:
+                length = status["streams"].get(md_stream(venue), 0)
+                info = await redis.xinfo_stream(md_stream(venue)) if length else None
+                added = int(info.get("entries-added", length)) if info else 0
+                rates[venue] = max(0, added - last_lengths.get(venue, added))
+                last_lengths[venue] = added
+            scored = await summary(redis)
+            if not args.json:
+                children = [(c.name, c.alive, c.restarts) for c in supervisor.children]
+                sys.stdout.write("\x1b[2J\x1b[H" + render(status, rates, scored, children,
+                                                          events, elapsed) + "\n")  # fmt: skip
+                sys.stdout.flush()
+            if args.duration and elapsed >= args.duration:
+                break
+        scored = await summary(redis)
+        scored["errors"] = sum(c.restarts for c in supervisor.children)
+        scored["duration_s"] = round(time.monotonic() - started, 1)
+        scored["logs"] = str(log_dir)
+        await redis.aclose()
+    finally:
+        supervisor.stop_all()
+        if sim_proc is not None:
+            sim_proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                sim_proc.wait(5)
+            if sim_proc.poll() is None:
+                sim_proc.kill()
+            if sim_proc.stdout:
+                sim_proc.stdout.close()
+        if server is not None:
+            server.stop()
+    if args.json:
+        print_json(scored)
+    else:
+        print("\nsummary:", json.dumps(scored, indent=2))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))

@@ -1,0 +1,66 @@
+"""Scoring a run against the simulator's ground truth, and the latency chain of what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from arb_structs import ExecutionResult, ExecutionStatus, Opportunity, TruthEvent
+
+DETECTABLE_AFTER_NS = 50_000_000  # a dislocation still open 50 ms after it began
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _matches(truth: TruthEvent, opp: Opportunity) -> bool:
+    if opp.symbol != truth.symbol or not truth.start_ns <= opp.ts_detect <= truth.end_ns + 5e8:
+        return False
+    if truth.direction == "down":  # venue cheap: buy there
+        return opp.buy_venue == truth.venue
+    return opp.sell_venue == truth.venue
+
+
+def score(
+    truths: Sequence[TruthEvent],
+    opportunities: Sequence[Opportunity],
+    executions: Sequence[ExecutionResult],
+) -> dict[str, Any]:
+    detectable = [t for t in truths if t.end_ns - t.start_ns >= DETECTABLE_AFTER_NS]
+    detected_truths = [t for t in detectable if any(_matches(t, o) for o in opportunities)]
+    done = {ExecutionStatus.FILLED, ExecutionStatus.PARTIAL, ExecutionStatus.HEDGED}
+    executed = [e for e in executions if e.status in done]
+    failed = [e for e in executions if e.status in {ExecutionStatus.FAILED,
+                                                     ExecutionStatus.NOT_FILLED}]  # fmt: skip
+    unhedged = [e for e in executions if e.status is ExecutionStatus.UNHEDGED]
+    pnl = sum((Decimal(e.realised_pnl) for e in executions), Decimal(0))
+    to_book = [(o.ts_book - o.ts_recv) / 1e6 for o in opportunities if o.ts_book and o.ts_recv]
+    to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
+    to_orders = [(e.ts_orders_sent - e.ts_detect) / 1e6 for e in executions
+                 if e.ts_orders_sent and e.ts_detect]  # fmt: skip
+
+    def pair(values: list[float]) -> dict[str, float | None]:
+        p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)
+        return {"p50": None if p50 is None else round(p50, 3),
+                "p99": None if p99 is None else round(p99, 3)}  # fmt: skip
+
+    return {
+        "injected": len(truths),
+        "injected_detectable": len(detectable),
+        "injected_detected": len(detected_truths),
+        "detected": len(opportunities),
+        "executed": len(executed),
+        "failed": len(failed),
+        "unhedged": len(unhedged),
+        "pnl_quote": str(pnl),
+        "latency_ms": {
+            "ws_to_book": pair(to_book),
+            "ws_to_opportunity": pair(to_opp),
+            "opportunity_to_orders": pair(to_orders),
+        },
+    }

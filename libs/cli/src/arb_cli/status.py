@@ -1,0 +1,106 @@
+"""arb status: what a running deployment is doing, from its Redis alone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from arb_runtime.redis import connect
+from arb_structs.codec import BOOK, HEALTH, KILL
+from arb_structs.constants import (
+    EXECUTIONS_STREAM,
+    INSTRUMENTS_STREAM,
+    KILL_KEY,
+    OPPORTUNITIES_STREAM,
+    book_latest_key,
+    book_stream,
+    ctl_stream,
+    md_stream,
+)
+from arb_venues import VENUE_NAMES
+
+from arb_cli.common import print_json, redis_url_from_env
+
+
+async def collect(redis: Any) -> dict[str, Any]:
+    """Everything ``arb status`` shows, as one dict (redis: a redis.asyncio client)."""
+    now = time.time_ns()
+    services = []
+    async for key in redis.scan_iter(match="arb:health:*", count=200):
+        raw = await redis.get(key)
+        if raw:
+            h = HEALTH.decode(raw)
+            services.append({"service": h.service, "instance": h.instance, "status": h.status,
+                             "ready": h.ready, "age_s": round((now - h.ts) / 1e9, 1),
+                             "detail": h.detail})  # fmt: skip
+    books = []
+    streams: dict[str, int] = {}
+    for venue in VENUE_NAMES:
+        for name in (md_stream(venue), book_stream(venue), ctl_stream(venue)):
+            if await redis.exists(name):
+                streams[name] = int(await redis.xlen(name))
+        for symbol, raw in (await redis.hgetall(book_latest_key(venue))).items():
+            view = BOOK.decode(raw)
+            books.append({
+                "venue": venue, "symbol": symbol.decode(), "state": str(view.state),
+                "reason": view.reason, "seq": view.seq,
+                "best_bid": view.bids[0][0] if view.bids else None,
+                "best_ask": view.asks[0][0] if view.asks else None,
+                "age_s": round((now - (view.ts_update or view.ts_book)) / 1e9, 2),
+            })  # fmt: skip
+    groups = []
+    for name in (OPPORTUNITIES_STREAM, EXECUTIONS_STREAM, INSTRUMENTS_STREAM):
+        if not await redis.exists(name):
+            continue
+        streams[name] = int(await redis.xlen(name))
+        for group in await redis.xinfo_groups(name):
+            groups.append({
+                "stream": name, "group": _text(group["name"]), "consumers": group["consumers"],
+                "pending": group["pending"], "lag": group.get("lag"),
+            })  # fmt: skip
+    kill_raw = await redis.get(KILL_KEY)
+    kill = KILL.decode(kill_raw) if kill_raw else None
+    return {
+        "services": sorted(services, key=lambda s: (s["service"], s["instance"])),
+        "books": sorted(books, key=lambda b: (b["venue"], b["symbol"])),
+        "streams": streams,
+        "groups": groups,
+        "kill_switch": {"engaged": True, "reason": kill.reason} if kill else {"engaged": False},
+    }
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def _run(as_json: bool) -> int:
+    redis = await connect(redis_url_from_env())
+    try:
+        status = await collect(redis)
+    finally:
+        await redis.aclose()
+    if as_json:
+        print_json(status)
+        return 0
+    print("services:")
+    for s in status["services"]:
+        print(f"  {s['service']:<10} {s['instance']:<24} {s['status']:<9} "
+              f"ready={s['ready']!s:<5} seen {s['age_s']}s ago")  # fmt: skip
+    print("books:")
+    for b in status["books"]:
+        print(f"  {b['venue']:<9} {b['symbol']:<10} {b['state']:<8} bid {b['best_bid']} "
+              f"ask {b['best_ask']} age {b['age_s']}s {b['reason']}")  # fmt: skip
+    print("streams:")
+    for name, length in sorted(status["streams"].items()):
+        print(f"  {name:<32} {length}")
+    for g in status["groups"]:
+        print(f"  group {g['group']} on {g['stream']}: pending {g['pending']}, lag {g['lag']}")
+    ks = status["kill_switch"]
+    print("kill switch:", f"ENGAGED ({ks['reason']})" if ks["engaged"] else "off")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args.json))

@@ -1,0 +1,144 @@
+"""Every book of a process, keyed by (venue, symbol), with per-venue counters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from arb_structs.market import BookDelta, BookSnapshot, MdEvent, VenueStatus
+
+from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
+from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
+
+
+@dataclass(slots=True)
+class VenueCounts:
+    """Running totals of one venue, for metrics and replay summaries."""
+
+    events: int = 0
+    applied: int = 0
+    levels: int = 0
+    dropped_stale: int = 0
+    dropped_halted: int = 0
+    buffered: int = 0
+    replayed: int = 0
+    gaps: int = 0
+    checksums_ok: int = 0
+    checksum_failures: int = 0
+    crossed: int = 0
+    buffer_overflows: int = 0
+    expired: int = 0
+    state_changes: int = 0
+
+    def add(self, result: ApplyResult) -> None:
+        outcome = result.outcome
+        if outcome is Outcome.APPLIED:
+            self.applied += 1 + result.replayed
+            self.dropped_stale += result.replay_dropped
+            self.replayed += result.replayed
+        elif outcome is Outcome.DROPPED_STALE:
+            self.dropped_stale += 1
+        elif outcome is Outcome.BUFFERED:
+            self.buffered += 1
+        elif outcome is Outcome.DROPPED_HALTED:
+            self.dropped_halted += 1
+        elif outcome is Outcome.EXPIRED:
+            self.expired += 1
+        self.levels += result.levels
+        if result.gap:
+            self.gaps += 1
+        check = result.checksum
+        if check is ChecksumCheck.OK:
+            self.checksums_ok += 1
+        elif check is ChecksumCheck.FAILED:
+            self.checksum_failures += 1
+        if result.crossed:
+            self.crossed += 1
+        if result.overflow:
+            self.buffer_overflows += 1
+        if result.state is not result.previous_state:
+            self.state_changes += 1
+
+
+class BookSet:
+    """Routes events to their book, creating books on first sight."""
+
+    __slots__ = ("_books", "buffer_limit", "counts", "verify_checksums")
+
+    def __init__(
+        self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, verify_checksums: bool = True
+    ) -> None:
+        self._books: dict[tuple[str, str], OrderBook] = {}
+        self.counts: dict[str, VenueCounts] = {}
+        self.buffer_limit = buffer_limit
+        self.verify_checksums = verify_checksums
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+    def __iter__(self) -> Iterator[OrderBook]:
+        return iter(list(self._books.values()))
+
+    def get(self, venue: str, symbol: str) -> OrderBook | None:
+        return self._books.get((venue, symbol))
+
+    def book(self, venue: str, symbol: str) -> OrderBook:
+        """The book of (venue, symbol), created SYNCING if new."""
+        key = (venue, symbol)
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = OrderBook(
+                venue,
+                symbol,
+                buffer_limit=self.buffer_limit,
+                verify_checksums=self.verify_checksums,
+            )
+            self.counts.setdefault(venue, VenueCounts())
+        return book
+
+    def venue_books(self, venue: str) -> list[OrderBook]:
+        return [book for (v, _), book in self._books.items() if v == venue]
+
+    def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
+        """Apply a snapshot or delta to its book and count it."""
+        result = self.book(event.venue, event.symbol).apply(event)
+        counts = self.counts[event.venue]
+        counts.events += 1
+        counts.add(result)
+        return result
+
+    def apply_status(self, status: VenueStatus) -> list[tuple[OrderBook, ApplyResult]]:
+        """A venue status for one symbol, or for every known book of the venue."""
+        if status.symbol is not None:
+            books = [self.book(status.venue, status.symbol)]
+        else:
+            books = self.venue_books(status.venue)
+        counts = self.counts.setdefault(status.venue, VenueCounts())
+        counts.events += 1
+        out = []
+        for book in books:
+            result = book.apply_status(status)
+            counts.add(result)
+            out.append((book, result))
+        return out
+
+    def apply_event(self, event: MdEvent) -> list[tuple[OrderBook, ApplyResult]]:
+        """Any md event; a list because a venue status may touch many books."""
+        if isinstance(event, VenueStatus):
+            return self.apply_status(event)
+        result = self.apply(event)
+        return [(self.book(event.venue, event.symbol), result)]
+
+    def check_stale(
+        self, now: int, max_age: int, venue: str | None = None
+    ) -> list[tuple[OrderBook, ApplyResult]]:
+        """Sweep (one venue's, or all) LIVE books for staleness; returns the books it marked."""
+        out = []
+        for (book_venue, _), book in list(self._books.items()):
+            if venue is not None and book_venue != venue:
+                continue
+            result = book.check_stale(now, max_age)
+            if result is not None:
+                self.counts[book_venue].add(result)
+                out.append((book, result))
+        return out

@@ -1,0 +1,77 @@
+"""Settings: one frozen pydantic-settings model per service, env prefix ``ARB_<SERVICE>_``.
+
+``ARB_REDIS_URL`` is shared by every service. An environment variable that carries a
+service's prefix but names no field is an error (a typo must not be silently ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any, TypeVar
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from arb_runtime.errors import ConfigError
+
+S = TypeVar("S", bound="ServiceSettings")
+
+
+def settings_config(prefix: str) -> SettingsConfigDict:
+    """The model_config of a service's settings: ``settings_config("ARB_BOOK_")``."""
+    return SettingsConfigDict(
+        env_prefix=prefix, env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+
+class ServiceSettings(BaseSettings):
+    """What every service has. Subclass with ``model_config = settings_config("ARB_X_")``."""
+
+    model_config = settings_config("ARB_")
+
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ARB_REDIS_URL", "redis_url"),
+        description="Redis URL shared by all services (ARB_REDIS_URL). None: the launcher's.",
+    )
+    instance: str = Field(
+        default_factory=socket.gethostname,
+        description="Stable instance name: consumer name in groups, health key suffix.",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
+    metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @model_validator(mode="after")
+    def _no_unknown_prefixed_env(self) -> ServiceSettings:
+        prefix = str(self.model_config.get("env_prefix") or "")
+        if not prefix or prefix == "ARB_":
+            return self
+        known = {name.upper() for name in type(self).model_fields}
+        for key in os.environ:
+            if not key.upper().startswith(prefix):
+                continue
+            field = key[len(prefix) :].split("__", 1)[0].upper()
+            if field not in known:
+                raise ValueError(
+                    f"{key}: no such setting; known {prefix}* settings: "
+                    + ", ".join(sorted(f"{prefix}{k}" for k in known))
+                )
+        return self
+
+
+def load_settings(cls: type[S], **overrides: Any) -> S:
+    """Build settings from the environment; a bad value raises ConfigError with one clear line."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix") or "")
+        problems = []
+        for err in exc.errors():
+            loc = "__".join(str(p) for p in err["loc"]) or "settings"
+            name = loc if loc.startswith("ARB_") else f"{prefix}{loc.upper()}"
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f"={value!r}"
+            problems.append(f"{name}{shown}: {err['msg']}")
+        raise ConfigError("; ".join(problems)) from None

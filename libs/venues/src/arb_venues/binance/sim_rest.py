@@ -1,0 +1,279 @@
+"""The simulator's Binance REST: public depth/exchangeInfo, private orders and account.
+
+Same paths, parameters, signing check (signing.verify), timing check (rest-api.md "Timing
+security") and error bodies as api.binance.com. Every answer carries the
+``X-MBX-USED-WEIGHT-1M`` header with this minute's used weight.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from arb_structs import Side
+
+from arb_venues.binance import sim_bodies as bodies
+from arb_venues.binance.numbers import wire8
+from arb_venues.binance.signing import API_KEY_HEADER, verify
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+
+_CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+_DECIMAL = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+_ORDER_ERRORS = {
+    "insufficient_balance": bodies.INSUFFICIENT_BALANCE,
+    "unknown_symbol": bodies.INVALID_SYMBOL,
+    "duplicate_client_order_id": bodies.DUPLICATE_ORDER,
+    "invalid_quantity": (-1013, "Filter failure: LOT_SIZE"),
+    "invalid_price": (-1013, "Filter failure: PRICE_FILTER"),
+}
+
+
+class _Refused(Exception):
+    def __init__(self, code_msg: tuple[int, str], status: int = 400) -> None:
+        self.response = bodies.error(code_msg, status)
+
+
+@dataclass
+class SimRest:
+    market: SimMarket
+    order_ids: dict[str, int] = field(default_factory=dict)  # sim order id -> Binance orderId
+    sim_ids: dict[int, str] = field(default_factory=dict)
+    trade_ids: dict[str, list[int]] = field(default_factory=dict)
+    next_trade_id: int = 1
+    minute: int = 0
+    used_weight: int = 0
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _charge(self, weight: int) -> dict[str, str]:
+        minute = bodies.now_ms() // 60_000
+        if minute != self.minute:
+            self.minute, self.used_weight = minute, 0
+        self.used_weight += weight
+        return {"X-MBX-USED-WEIGHT-1M": str(self.used_weight)}
+
+    def _ok(self, payload: object, weight: int) -> web.Response:
+        return bodies.json_response(payload, headers=self._charge(weight))
+
+    def _normalised(self, venue_symbol: str | None) -> tuple[str, str]:
+        if not venue_symbol:
+            raise _Refused(bodies.mandatory("symbol"))
+        for symbol, instrument in self.market.instruments.items():
+            if instrument.venue_symbol == venue_symbol:
+                return symbol, venue_symbol
+        raise _Refused(bodies.INVALID_SYMBOL)
+
+    def _binance_id(self, order: SimOrder) -> int:
+        if order.order_id not in self.order_ids:
+            number = int(order.order_id) if order.order_id.isdigit() else len(self.order_ids) + 1
+            self.order_ids[order.order_id] = number
+            self.sim_ids[number] = order.order_id
+        return self.order_ids[order.order_id]
+
+    async def _authenticate(self, request: web.Request) -> tuple[str, dict[str, str]]:
+        """(api key, params) of a SIGNED request, or _Refused with Binance's error."""
+        api_key = request.headers.get(API_KEY_HEADER, "")
+        if not api_key:
+            raise _Refused(bodies.BAD_API_KEY_FORMAT, 401)
+        secret = self.market.secret_for(api_key)
+        if secret is None:
+            raise _Refused(bodies.REJECTED_API_KEY, 401)
+        query, body = request.query_string, await request.text()
+        params = dict(parse_qsl(body, keep_blank_values=True))
+        params.update(parse_qsl(query, keep_blank_values=True))  # the query wins (docs)
+        for name in ("timestamp", "signature"):
+            if not params.get(name):
+                raise _Refused(bodies.mandatory(name))
+        if not verify(secret, query, body):
+            raise _Refused(bodies.BAD_SIGNATURE)
+        try:
+            timestamp = int(params["timestamp"])
+            recv_window = float(params.get("recvWindow", "5000"))
+        except ValueError:
+            raise _Refused(bodies.illegal("timestamp", "^[0-9]{1,20}$")) from None
+        if recv_window > 60000:
+            raise _Refused((-1102, "'recvWindow' contains unexpected value. "
+                                   "Cannot be greater than 60000."))  # fmt: skip
+        server = bodies.now_ms()
+        if timestamp >= server + 1000:
+            raise _Refused(bodies.AHEAD_OF_SERVER)
+        if server - timestamp > recv_window:
+            raise _Refused(bodies.OUTSIDE_RECV_WINDOW)
+        return api_key, params
+
+    # -- public ----------------------------------------------------------------------------
+
+    async def ping(self, request: web.Request) -> web.Response:
+        return self._ok({}, 1)
+
+    async def server_time(self, request: web.Request) -> web.Response:
+        return self._ok({"serverTime": bodies.now_ms()}, 1)
+
+    async def depth(self, request: web.Request) -> web.Response:
+        try:
+            symbol, _ = self._normalised(request.query.get("symbol"))
+            limit_text = request.query.get("limit", "100")
+            if not limit_text.isdigit():
+                raise _Refused(bodies.illegal("limit", "^[0-9]{1,20}$"))
+        except _Refused as refused:
+            return refused.response
+        limit = min(int(limit_text), 5000) or 100
+        book = self.market.book(symbol)
+        weight = 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+        payload = {
+            "lastUpdateId": book.seq,
+            "bids": bodies.levels(book.bids, limit),
+            "asks": bodies.levels(book.asks, limit),
+        }
+        return self._ok(payload, weight)
+
+    async def exchange_info(self, request: web.Request) -> web.Response:
+        instruments = list(self.market.instruments.values())
+        wanted = request.query.get("symbol")
+        if wanted is not None:
+            instruments = [i for i in instruments if i.venue_symbol == wanted]
+            if not instruments:
+                return bodies.error(bodies.INVALID_SYMBOL)
+        return self._ok(bodies.exchange_info(instruments), 20)
+
+    # -- private ---------------------------------------------------------------------------
+
+    async def new_order(self, request: web.Request) -> web.Response:
+        try:
+            api_key, params = await self._authenticate(request)
+            symbol, venue_symbol = self._normalised(params.get("symbol"))
+            side, tif, price, size, client_id, resp_type = _order_params(params)
+        except _Refused as refused:
+            return refused.response
+        try:
+            order = self.market.place_order(api_key, symbol, side, price, size, tif, client_id)
+        except SimOrderError as exc:
+            return bodies.error(_ORDER_ERRORS.get(exc.kind, (-2010, str(exc))))
+        trade_ids = list(range(self.next_trade_id, self.next_trade_id + len(order.fills)))
+        self.next_trade_id += len(order.fills)
+        self.trade_ids[order.order_id] = trade_ids
+        if self.market.faults.take("lose_response", symbol):
+            # The order is executed, the answer is lost: close the connection unanswered.
+            request.protocol.force_close()
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=204)  # never reaches the client
+        body = bodies.order_body(order, venue_symbol, self._binance_id(order), resp_type,
+                                 trade_ids)  # fmt: skip
+        return self._ok(body, 1)
+
+    async def query_order(self, request: web.Request) -> web.Response:
+        try:
+            api_key, params = await self._authenticate(request)
+            symbol, venue_symbol = self._normalised(params.get("symbol"))
+            client_id, order_id = self._order_ref(params)
+        except _Refused as refused:
+            return refused.response
+        order = self.market.get_order(api_key, symbol, client_id, order_id)
+        if order is None:
+            return bodies.error(bodies.NO_SUCH_ORDER)
+        body = bodies.order_body(order, venue_symbol, self._binance_id(order), "QUERY", [])
+        return self._ok(body, 4)
+
+    async def cancel_order(self, request: web.Request) -> web.Response:
+        try:
+            api_key, params = await self._authenticate(request)
+            symbol, venue_symbol = self._normalised(params.get("symbol"))
+            client_id, order_id = self._order_ref(params)
+        except _Refused as refused:
+            return refused.response
+        order = self.market.get_order(api_key, symbol, client_id, order_id)
+        if order is None or order.status not in ("new", "partially_filled"):
+            return bodies.error(bodies.UNKNOWN_ORDER_SENT)  # closed orders cannot be cancelled
+        order = self.market.cancel_order(api_key, symbol, client_id, order_id) or order
+        cancel_id = params.get("newClientOrderId") or secrets.token_urlsafe(16)[:22]
+        body = bodies.order_body(order, venue_symbol, self._binance_id(order), "CANCEL", [],
+                                 cancel_client_id=cancel_id)  # fmt: skip
+        return self._ok(body, 1)
+
+    async def account(self, request: web.Request) -> web.Response:
+        try:
+            api_key, params = await self._authenticate(request)
+        except _Refused as refused:
+            return refused.response
+        omit_zero = params.get("omitZeroBalances", "false").lower() == "true"
+        balances = [
+            {"asset": asset, "free": wire8(free), "locked": wire8(locked)}
+            for asset, (free, locked) in sorted(self.market.balances(api_key).items())
+            if not (omit_zero and free == 0 and locked == 0)
+        ]
+        fees = next(iter(self.market.instruments.values()), None)
+        maker = wire8(Decimal(fees.maker_fee if fees else "0.001"))
+        taker = wire8(Decimal(fees.taker_fee if fees else "0.001"))
+        payload = {
+            "makerCommission": int(Decimal(maker) * 10000),
+            "takerCommission": int(Decimal(taker) * 10000),
+            "buyerCommission": 0, "sellerCommission": 0,
+            "commissionRates": {"maker": maker, "taker": taker, "buyer": bodies.ZERO8,
+                                "seller": bodies.ZERO8},
+            "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
+            "requireSelfTradePrevention": False, "preventSor": False,
+            "updateTime": bodies.now_ms(), "accountType": "SPOT", "balances": balances,
+            "permissions": ["SPOT"], "uid": 1,
+        }  # fmt: skip
+        return self._ok(payload, 20)
+
+    def _order_ref(self, params: dict[str, str]) -> tuple[str | None, str | None]:
+        client_id = params.get("origClientOrderId") or None
+        order_id_text = params.get("orderId") or None
+        if client_id is None and order_id_text is None:
+            raise _Refused((-1102, "Param 'origClientOrderId' or 'orderId' must be sent, "
+                                   "but both were empty/null!"))  # fmt: skip
+        order_id = None
+        if order_id_text is not None:
+            if not order_id_text.isdigit():
+                raise _Refused(bodies.illegal("orderId", "^[0-9]{1,20}$"))
+            order_id = self.sim_ids.get(int(order_id_text), order_id_text)
+        return client_id, order_id
+
+
+def _order_params(params: dict[str, str]) -> tuple[Side, str, Decimal, Decimal, str, str]:
+    """(side, timeInForce, price, quantity, client id, response type) of a LIMIT order."""
+    sides = {"BUY": Side.BUY, "SELL": Side.SELL}
+    if params.get("side") not in sides:
+        raise _Refused(bodies.INVALID_SIDE if params.get("side") else bodies.mandatory("side"))
+    if params.get("type") != "LIMIT":  # the only type the simulated venue takes
+        raise _Refused(bodies.INVALID_ORDER_TYPE)
+    tif = params.get("timeInForce")
+    if not tif:
+        raise _Refused(bodies.mandatory("timeInForce"))
+    if tif not in ("GTC", "IOC", "FOK"):
+        raise _Refused(bodies.INVALID_TIF)
+    numbers = []
+    for name in ("price", "quantity"):
+        text = params.get(name)
+        if not text:
+            raise _Refused(bodies.mandatory(name))
+        if not _DECIMAL.match(text):
+            raise _Refused(bodies.illegal(name, bodies.DECIMAL_RANGE))
+        try:
+            numbers.append(Decimal(text))
+        except InvalidOperation:
+            raise _Refused(bodies.illegal(name, bodies.DECIMAL_RANGE)) from None
+    client_id = params.get("newClientOrderId") or secrets.token_urlsafe(16)[:22]
+    if not _CLIENT_ID.match(client_id):
+        raise _Refused(bodies.illegal("newClientOrderId", bodies.CLIENT_ID_RANGE))
+    resp_type = params.get("newOrderRespType", "FULL")
+    if resp_type not in ("ACK", "RESULT", "FULL"):
+        raise _Refused((-1130, "Data sent for parameter 'newOrderRespType' is not valid."))
+    return sides[params["side"]], tif, numbers[0], numbers[1], client_id, resp_type
+
+
+def add_routes(app: web.Application, rest: SimRest) -> None:
+    app.router.add_get("/api/v3/ping", rest.ping)
+    app.router.add_get("/api/v3/time", rest.server_time)
+    app.router.add_get("/api/v3/depth", rest.depth)
+    app.router.add_get("/api/v3/exchangeInfo", rest.exchange_info)
+    app.router.add_post("/api/v3/order", rest.new_order)
+    app.router.add_get("/api/v3/order", rest.query_order)
+    app.router.add_delete("/api/v3/order", rest.cancel_order)
+    app.router.add_get("/api/v3/account", rest.account)

@@ -1,0 +1,139 @@
+"""Bybit v5 spot public market data: one WS connection, snapshots from the WS itself.
+
+Facts from https://bybit-exchange.github.io/docs/v5/ws/connect:
+- spot public stream ``<ws_base>/v5/public/spot``;
+- "Spot can input up to 10 args for each subscription request sent to one connection", and
+  the args of one connection stay under 21,000 characters (about 900 orderbook topics);
+- send ``{"op":"ping"}`` every 20 s; spot answers
+  ``{"success":true,"ret_msg":"pong","conn_id":...,"op":"ping"}``.
+From https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook: spot depths 1, 50,
+200 and 1000; a subscribe is answered by a snapshot, then deltas. So a resync of one book is
+unsubscribe + subscribe of its topic (snapshot_source "ws").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import ClassVar
+
+import msgspec
+from arb_structs import Instrument
+
+from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
+from arb_venues.bybit import codes, schemas
+from arb_venues.bybit.parser import BybitParser
+from arb_venues.common.ratelimit import BucketLimit
+from arb_venues.common.rest import ErrorMapper, RestClient
+from arb_venues.common.symbols import SymbolMap
+from arb_venues.errors import MalformedFrame
+
+VENUE = "bybit"
+WS_PATH = "/v5/public/spot"
+INSTRUMENTS_PATH = "/v5/market/instruments-info"
+SPOT_DEPTHS = (1, 50, 200, 1000)
+DEFAULT_DEPTH = 50
+MAX_ARGS_PER_SUBSCRIBE = 10
+# Default spot fees (VIP 0, 0.1 % both ways): https://www.bybit.com/en/help-center/article/Trading-Fee-Structure
+DEFAULT_TAKER_FEE = "0.001"
+DEFAULT_MAKER_FEE = "0.001"
+
+
+def decimals_of(step: str) -> int:
+    """Digits after the point of a step such as "0.0001" (4) or "1" (0)."""
+    try:
+        exponent = Decimal(step).normalize().as_tuple().exponent
+    except InvalidOperation as exc:
+        raise MalformedFrame(VENUE, "instruments", f"step {step!r} is not a number") from exc
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def instrument_from(spot: schemas.SpotInstrument, ts_recv: int = 0) -> Instrument:
+    lot = spot.lotSizeFilter
+    tick = spot.priceFilter.tickSize
+    return Instrument(
+        venue=VENUE,
+        symbol=f"{spot.baseCoin}-{spot.quoteCoin}",
+        venue_symbol=spot.symbol,
+        base=spot.baseCoin,
+        quote=spot.quoteCoin,
+        tick_size=tick,
+        lot_size=lot.basePrecision,
+        min_size=lot.minOrderQty or "0",
+        min_notional=lot.minOrderAmt or "0",
+        price_decimals=decimals_of(tick),
+        size_decimals=decimals_of(lot.basePrecision),
+        maker_fee=DEFAULT_MAKER_FEE,
+        taker_fee=DEFAULT_TAKER_FEE,
+        status="trading" if spot.status == "Trading" else spot.status.lower(),
+        ts_recv=ts_recv,
+    )
+
+
+class BybitMarket(MarketDataProtocol):
+    venue: ClassVar[str] = VENUE
+    snapshot_source: ClassVar[str] = "ws"
+    subscribe_batch: ClassVar[int] = MAX_ARGS_PER_SUBSCRIBE
+    subscribe_interval_s: ClassVar[float] = 0.1
+    heartbeat_interval_s: ClassVar[float | None] = 20.0
+    idle_timeout_s: ClassVar[float] = 30.0
+    # 600 requests per 5 s per IP (docs/v5/rate-limit); the docs advise against running at
+    # the edge, so half of it.
+    rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(300, 60)}
+
+    def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
+        depth = depth or DEFAULT_DEPTH
+        if depth not in SPOT_DEPTHS:
+            raise ValueError(
+                f"bybit spot orderbook depth {depth} does not exist; use one of "
+                f"{', '.join(map(str, SPOT_DEPTHS))}"
+            )
+        super().__init__(endpoints, depth)
+
+    def make_parser(self, symbols: SymbolMap) -> FeedParser:
+        return BybitParser(symbols)
+
+    def topic(self, instrument: Instrument) -> str:
+        return f"orderbook.{self.depth}.{instrument.venue_symbol}"
+
+    def ws_url(self, instruments: list[Instrument]) -> str:
+        base = self.endpoints.ws_url.rstrip("/")
+        return base if base.endswith(WS_PATH) else base + WS_PATH
+
+    def subscribe_messages(self, instruments: list[Instrument]) -> list[str]:
+        topics = [self.topic(i) for i in instruments]
+        return [
+            _op("subscribe", topics[start : start + MAX_ARGS_PER_SUBSCRIBE])
+            for start in range(0, len(topics), MAX_ARGS_PER_SUBSCRIBE)
+        ]
+
+    def heartbeat_message(self) -> str | None:
+        return '{"op":"ping"}'
+
+    def resubscribe_messages(self, instrument: Instrument) -> list[str]:
+        topic = [self.topic(instrument)]
+        return [_op("unsubscribe", topic), _op("subscribe", topic)]
+
+    async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
+        body = await rest.get(INSTRUMENTS_PATH, query="category=spot")
+        return parse_instruments(body)
+
+    def error_mapper(self) -> ErrorMapper | None:
+        return codes.map_response
+
+
+def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
+    """Every Trading spot symbol of a /v5/market/instruments-info?category=spot answer."""
+    try:
+        envelope = schemas.ENVELOPE.decode(body)
+        error = codes.error_for_code(envelope.retCode, envelope.retMsg)
+        if error is not None:
+            raise error
+        result = schemas.INSTRUMENTS.decode(envelope.result)
+    except msgspec.DecodeError as exc:
+        raise MalformedFrame(VENUE, "instruments", str(exc)) from None
+    return [instrument_from(spot, ts_recv) for spot in result.entries if spot.status == "Trading"]
+
+
+def _op(op: str, args: list[str]) -> str:
+    return msgspec.json.encode({"op": op, "args": args}).decode()

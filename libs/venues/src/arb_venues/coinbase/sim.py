@@ -1,0 +1,330 @@
+"""The simulator's Coinbase: Advanced Trade WS and REST on Coinbase's own paths.
+
+Served (one aiohttp app; point ws_url at "/" and rest_url at the root):
+- WS "/" (wss://advanced-trade-ws.coinbase.com has no path): subscribe/unsubscribe per
+  channel (level2, heartbeats), "subscriptions" acks, level2 snapshot then updates in
+  ``l2_data`` frames, heartbeats every second, ``sequence_num`` per connection across all
+  channels, {"type": "error", "message": ...} for bad requests, "authentication failure" for
+  a bad JWT, and a disconnect when no subscribe arrives within 5 s;
+- public REST: /api/v3/brokerage/market/products, /api/v3/brokerage/market/product_book;
+- private REST (JWT verified with signing.verify): see sim_private.py.
+Faults honoured here: drop_connection, skip_seq, malformed_frame (per symbol, at the next
+update of that symbol). There is no book checksum on Coinbase, so bad_checksum does not apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import warnings
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from arb_venues.coinbase import sim_private
+from arb_venues.coinbase.signing import unverified_key_name, verify
+from arb_venues.coinbase.sim_format import api_error, error_response, fixed, rfc3339
+from arb_venues.errors import InvalidSignature
+from arb_venues.simapi import SimBook, SimBookUpdate, SimLevel, SimMarket
+
+MARKET: web.AppKey[SimMarket] = web.AppKey("coinbase_market", SimMarket)
+SUBSCRIBE_DEADLINE_S = 5.0  # "you are disconnected if no subscribe has been received within 5 s"
+HEARTBEAT_INTERVAL_S = 1.0
+CHANNELS = ("level2", "heartbeats")
+_encode = msgspec.json.encode
+
+
+class ClientMessage(msgspec.Struct, frozen=True):
+    type: str
+    channel: str = ""
+    product_ids: list[str] = []
+    jwt: str = ""
+
+
+_client_decoder = msgspec.json.Decoder(ClientMessage)
+
+
+def create_app(market: SimMarket) -> web.Application:
+    app = web.Application()
+    app[MARKET] = market
+    # The simulator core looks this up by its string name; aiohttp warns about string keys.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["error_response"] = error_response
+    app.router.add_get("/", websocket_handler)
+    app.router.add_get("/api/v3/brokerage/market/products", products_handler)
+    app.router.add_get("/api/v3/brokerage/market/product_book", product_book_handler)
+    sim_private.add_routes(app, market)
+    return app
+
+
+# -- public REST ----------------------------------------------------------------------------
+
+
+def product_json(market: SimMarket, symbol: str) -> dict[str, Any]:
+    instrument = market.instruments[symbol]
+    trading = instrument.status == "trading"
+    return {
+        "product_id": instrument.venue_symbol, "price": "", "base_increment": instrument.lot_size,
+        "quote_increment": instrument.tick_size, "quote_min_size": instrument.min_notional,
+        "quote_max_size": "150000000", "base_min_size": instrument.min_size,
+        "base_max_size": "3400", "base_name": instrument.base, "quote_name": instrument.quote,
+        "watched": False, "is_disabled": False, "new": False,
+        "status": "online" if trading else "offline", "cancel_only": False,
+        "limit_only": False, "post_only": False, "trading_disabled": not trading,
+        "auction_mode": False, "product_type": "SPOT",
+        "quote_currency_id": instrument.quote, "base_currency_id": instrument.base,
+        "fcm_trading_session_details": None, "mid_market_price": "", "alias": "",
+        "alias_to": [], "base_display_symbol": instrument.base,
+        "quote_display_symbol": instrument.quote, "view_only": False,
+        "price_increment": instrument.tick_size, "display_name": instrument.venue_symbol,
+        "product_venue": "CBE",
+    }  # fmt: skip
+
+
+async def products_handler(request: web.Request) -> web.Response:
+    market = request.app[MARKET]
+    products = [product_json(market, symbol) for symbol in market.instruments]
+    return web.json_response({"products": products, "num_products": len(products)},
+                             dumps=lambda o: _encode(o).decode())  # fmt: skip
+
+
+def symbol_of(market: SimMarket, product_id: str) -> str | None:
+    for symbol, instrument in market.instruments.items():
+        if instrument.venue_symbol == product_id:
+            return symbol
+    return None
+
+
+async def product_book_handler(request: web.Request) -> web.Response:
+    market = request.app[MARKET]
+    product_id = request.query.get("product_id", "")
+    if not product_id:
+        return api_error(400, "INVALID_ARGUMENT", "product_id is required")
+    symbol = symbol_of(market, product_id)
+    if symbol is None:
+        return api_error(404, "NOT_FOUND", f"ProductID {product_id} could not be found")
+    try:
+        limit = int(request.query.get("limit", "0") or 0)
+    except ValueError:
+        return api_error(400, "INVALID_ARGUMENT", "limit must be an integer")
+    book = market.book(symbol)
+    instrument = market.instruments[symbol]
+    p, s = instrument.price_decimals, instrument.size_decimals
+    bids = book.bids[:limit] if limit > 0 else book.bids
+    asks = book.asks[:limit] if limit > 0 else book.asks
+    body: dict[str, Any] = {
+        "pricebook": {
+            "product_id": product_id,
+            "bids": [{"price": fixed(px, p), "size": fixed(sz, s)} for px, sz in bids],
+            "asks": [{"price": fixed(px, p), "size": fixed(sz, s)} for px, sz in asks],
+            "time": rfc3339(book.ts_ns or None),
+        },
+    }
+    if bids and asks:
+        mid = (bids[0][0] + asks[0][0]) / 2
+        spread = asks[0][0] - bids[0][0]
+        body.update(last=str(mid), mid_market=str(mid), spread_absolute=str(spread),
+                    spread_bps=str(spread / mid * 10000))  # fmt: skip
+    return web.Response(body=_encode(body), content_type="application/json")
+
+
+# -- WebSocket ------------------------------------------------------------------------------
+
+
+class Connection:
+    """One client connection: its subscriptions, its sequence_num, an ordered send queue."""
+
+    def __init__(self, ws: web.WebSocketResponse, market: SimMarket) -> None:
+        self.ws = ws
+        self.market = market
+        self.sequence = 0
+        self.subscriptions: dict[str, list[str]] = {}
+        self.book_seq: dict[str, int] = {}  # product -> sim seq the snapshot was taken at
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.heartbeats: asyncio.Task[None] | None = None
+        self.heartbeat_counter = 0
+        self.products = {i.venue_symbol: s for s, i in market.instruments.items()}
+
+    # -- inbound ------------------------------------------------------------------------------
+
+    def on_client_message(self, text: str) -> None:
+        try:
+            message = _client_decoder.decode(text)
+        except msgspec.DecodeError:
+            self.send_error("Failed to parse the subscription request")
+            return
+        if message.type not in ("subscribe", "unsubscribe"):
+            self.send_error(f"unknown message type {message.type!r}")
+            return
+        if message.channel not in CHANNELS:
+            self.send_error(f"channel {message.channel!r} is not supported")
+            return
+        if message.jwt and not self._jwt_ok(message.jwt):
+            self.send_error("authentication failure")
+            return
+        unknown = [p for p in message.product_ids if p not in self.products]
+        if unknown:
+            self.send_error(f"Failed to subscribe: unknown product(s) {', '.join(unknown)}")
+            return
+        if message.type == "subscribe":
+            self.subscribe(message.channel, message.product_ids)
+        else:
+            self.unsubscribe(message.channel, message.product_ids)
+
+    def _jwt_ok(self, token: str) -> bool:
+        key_name = unverified_key_name(token)
+        secret = self.market.secret_for(key_name) if key_name else None
+        if secret is None:
+            return False
+        try:
+            verify(token, secret, uri=None)
+        except InvalidSignature:
+            return False
+        return True
+
+    def subscribe(self, channel: str, product_ids: list[str]) -> None:
+        current = self.subscriptions.setdefault(channel, [])
+        new = [p for p in product_ids if p not in current]
+        current.extend(new)
+        self.queue.put_nowait(("subscriptions", None))
+        if channel == "heartbeats" and self.heartbeats is None:
+            self.heartbeats = asyncio.create_task(self._beat())
+        if channel == "level2":
+            for product in new:
+                book = self.market.book(self.products[product])
+                self.book_seq[product] = book.seq
+                self.queue.put_nowait(("snapshot", (product, book)))
+
+    def unsubscribe(self, channel: str, product_ids: list[str]) -> None:
+        current = self.subscriptions.get(channel, [])
+        gone = product_ids or list(current)  # no product ids: the whole channel
+        self.subscriptions[channel] = [p for p in current if p not in gone]
+        for product in gone:
+            self.book_seq.pop(product, None)
+        stop_beats = channel == "heartbeats" and not product_ids and self.heartbeats is not None
+        if stop_beats and self.heartbeats is not None:
+            self.heartbeats.cancel()
+            self.heartbeats = None
+        self.queue.put_nowait(("subscriptions", None))
+
+    def on_update(self, update: SimBookUpdate) -> None:
+        """SimMarket listener: queue the update if this connection follows that book."""
+        instrument = self.market.instruments.get(update.symbol)
+        if instrument is None:
+            return
+        product = instrument.venue_symbol
+        seen = self.book_seq.get(product)
+        if seen is not None and update.seq > seen:
+            self.queue.put_nowait(("update", (product, update)))
+
+    def send_error(self, message: str) -> None:
+        self.queue.put_nowait(("error", message))
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+            self.queue.put_nowait(("heartbeat", None))
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    def _envelope(self, channel: str, events: list[Any], ts_ns: int | None = None) -> bytes:
+        self.sequence += 1
+        return _encode({"channel": channel, "client_id": "", "timestamp": rfc3339(ts_ns),
+                        "sequence_num": self.sequence - 1, "events": events})  # fmt: skip
+
+    def _levels(self, product: str, side: str, levels: list[SimLevel], stamp: str
+                ) -> list[dict[str, str]]:  # fmt: skip
+        instrument = self.market.instruments[self.products[product]]
+        p, s = instrument.price_decimals, instrument.size_decimals
+        return [{"side": side, "event_time": stamp, "price_level": fixed(px, p),
+                 "new_quantity": fixed(sz, s)} for px, sz in levels]  # fmt: skip
+
+    def _l2(self, kind: str, product: str, bids: list[SimLevel], asks: list[SimLevel],
+            ts_ns: int | None) -> bytes:  # fmt: skip
+        stamp = rfc3339(ts_ns)
+        updates = self._levels(product, "bid", bids, stamp)
+        updates += self._levels(product, "offer", asks, stamp)
+        event = {"type": kind, "product_id": product, "updates": updates}
+        return self._envelope("l2_data", [event], ts_ns)
+
+    async def writer(self) -> None:
+        faults = self.market.faults
+        while True:
+            kind, item = await self.queue.get()
+            if kind == "update":
+                product, update = item
+                if product not in self.book_seq:
+                    continue  # unsubscribed after it was queued
+                symbol = update.symbol
+                if faults.take("drop_connection", symbol):
+                    await self.ws.close()
+                    return
+                if faults.take("malformed_frame", symbol):
+                    await self.ws.send_str('{"channel":"l2_data","events":[{"type":')
+                if faults.take("skip_seq", symbol):
+                    self.sequence += 1  # one sequence_num never sent: a lost message
+                self.book_seq[product] = update.seq
+                frame = self._l2("update", product, update.bids, update.asks, update.ts_ns)
+            elif kind == "snapshot":
+                product, book = item
+                frame = self._snapshot(product, book)
+            elif kind == "subscriptions":
+                frame = self._envelope(
+                    "subscriptions",
+                    [
+                        {
+                            "subscriptions": {
+                                channel: products
+                                for channel, products in self.subscriptions.items()
+                            }
+                        }
+                    ],
+                )
+            elif kind == "heartbeat":
+                self.heartbeat_counter += 1
+                now = rfc3339()
+                frame = self._envelope("heartbeats", [{
+                    "current_time": now.replace("T", " ").replace("Z", " +0000 UTC"),
+                    "heartbeat_counter": str(self.heartbeat_counter)}])  # fmt: skip
+            else:
+                frame = _encode({"type": "error", "message": item})
+            await self.ws.send_str(frame.decode())
+
+    def _snapshot(self, product: str, book: SimBook) -> bytes:
+        return self._l2("snapshot", product, book.bids, book.asks, book.ts_ns or None)
+
+
+async def websocket_handler(request: web.Request) -> web.StreamResponse:
+    ws = web.WebSocketResponse(autoping=True)
+    await ws.prepare(request)
+    connection = Connection(ws, request.app[MARKET])
+    stop_listening = connection.market.subscribe(connection.on_update)
+    writer = asyncio.create_task(connection.writer())
+    subscribed = asyncio.Event()
+    deadline = asyncio.create_task(_close_unless(subscribed, ws))
+    try:
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                connection.on_client_message(message.data)
+                if connection.subscriptions:
+                    subscribed.set()
+            elif message.type == WSMsgType.ERROR:
+                break
+    finally:
+        stop_listening()
+        for task in (writer, deadline, connection.heartbeats):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await task
+        await ws.close()
+    return ws
+
+
+async def _close_unless(subscribed: asyncio.Event, ws: web.WebSocketResponse) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(subscribed.wait(), SUBSCRIBE_DEADLINE_S)
+        return
+    await ws.close()

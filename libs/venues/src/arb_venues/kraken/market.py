@@ -1,0 +1,163 @@
+"""Kraken spot public market data: WS v2 ``book`` (default) or WS v1 ``book-N``.
+
+Choose the protocol with ``KrakenMarket(endpoints, depth, protocol_version="v1")`` or the
+``KrakenMarketV1`` class; ``endpoints.ws_url`` is the WS base (``wss://ws.kraken.com``): v2
+lives at ``<base>/v2``, v1 at ``<base>``.
+https://docs.kraken.com/api/docs/guides/spot-ws-intro (endpoints, v1 vs v2)
+Kraken's WS sends a snapshot after each subscribe, so a resync of one book is an
+unsubscribe + subscribe of that pair (snapshot_source "ws").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import ClassVar
+
+import msgspec
+from arb_structs import Instrument
+
+from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
+from arb_venues.common.ratelimit import BucketLimit
+from arb_venues.common.rest import ErrorMapper, RestClient
+from arb_venues.common.symbols import SymbolMap
+from arb_venues.errors import MalformedFrame
+from arb_venues.kraken import schemas
+from arb_venues.kraken import symbols as kraken_symbols
+from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.parser import DEFAULT_DEPTH, KrakenParser
+from arb_venues.kraken.parser_v1 import KrakenV1Parser
+
+# Subscription depths the book channel accepts (v1 and v2 alike).
+DEPTHS = (10, 25, 100, 500, 1000)
+PROTOCOL_VERSIONS = ("v2", "v1")
+
+
+class KrakenMarket(MarketDataProtocol):
+    venue = "kraken"
+    snapshot_source = "ws"
+    # Kraken documents no per-message symbol cap; 25 pairs a message, 5 messages a second
+    # keeps a 200-pair reconnect well inside the connection's message rate.
+    subscribe_batch = 25
+    subscribe_interval_s = 0.2
+    # v2: {"method":"ping"} (v1: {"event":"ping"}); the server also sends heartbeats ~1/s.
+    heartbeat_interval_s = 15.0
+    idle_timeout_s = 30.0
+    # Public REST: about one call per second per IP (https://docs.kraken.com/api/docs/guides/
+    # spot-rest-ratelimits); private: a counter of 15-20 that decays 0.33-1 per second.
+    rest_limits: ClassVar[Mapping[str, BucketLimit]] = {
+        "default": BucketLimit(1, 1),
+        "private": BucketLimit(15, 0.33),
+    }
+    protocol_version: ClassVar[str] = "v2"
+
+    def __init__(
+        self, endpoints: Endpoints, depth: int = 0, *, protocol_version: str | None = None
+    ) -> None:
+        super().__init__(endpoints, depth)
+        version = protocol_version or type(self).protocol_version
+        if version not in PROTOCOL_VERSIONS:
+            raise ValueError(f"kraken protocol_version={version!r}: use 'v2' or 'v1'")
+        if depth and depth not in DEPTHS:
+            raise ValueError(f"kraken book depth={depth}: use one of {DEPTHS}")
+        self.version = version
+        self.book_depth = depth or DEFAULT_DEPTH
+
+    def make_parser(self, symbols: SymbolMap) -> FeedParser:
+        if self.version == "v1":
+            return KrakenV1Parser(symbols, self.book_depth)
+        return KrakenParser(symbols, self.book_depth)
+
+    def ws_url(self, instruments: list[Instrument]) -> str:
+        base = self.endpoints.ws_url.rstrip("/")
+        return f"{base}/v2" if self.version == "v2" else base
+
+    def subscribe_messages(self, instruments: list[Instrument]) -> list[str]:
+        names = [i.venue_symbol for i in instruments]
+        size = self.subscribe_batch
+        return [
+            self._book_request("subscribe", names[i : i + size]) for i in range(0, len(names), size)
+        ]
+
+    def resubscribe_messages(self, instrument: Instrument) -> list[str]:
+        names = [instrument.venue_symbol]
+        return [self._book_request("unsubscribe", names), self._book_request("subscribe", names)]
+
+    def heartbeat_message(self) -> str | None:
+        return '{"method":"ping"}' if self.version == "v2" else '{"event":"ping"}'
+
+    def _book_request(self, verb: str, v2_names: list[str]) -> str:
+        if self.version == "v2":
+            params = {"channel": "book", "symbol": v2_names, "depth": self.book_depth}
+            return json.dumps({"method": verb, "params": params}, separators=(",", ":"))
+        pairs = [kraken_symbols.v1_symbol(n) for n in v2_names]
+        subscription = {"name": "book", "depth": self.book_depth}
+        return json.dumps(
+            {"event": verb, "pair": pairs, "subscription": subscription}, separators=(",", ":")
+        )
+
+    async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
+        body = await rest.get("/0/public/AssetPairs")
+        return parse_asset_pairs(body)
+
+    def error_mapper(self) -> ErrorMapper | None:
+        return kraken_error_mapper()
+
+
+class KrakenMarketV1(KrakenMarket):
+    """The same adapter on WS v1 (``<ws_base>``, XBT spelling, string decimals)."""
+
+    protocol_version: ClassVar[str] = "v1"
+
+
+def parse_asset_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
+    """/0/public/AssetPairs -> instruments (pairs without a wsname, e.g. dark pools, skipped).
+
+    https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs: fee tiers are percent.
+    """
+    try:
+        response = schemas.ASSET_PAIRS.decode(body)
+    except msgspec.DecodeError as exc:
+        raise MalformedFrame("kraken", "asset_pairs", str(exc)) from exc
+    if response.error:
+        raise MalformedFrame("kraken", "asset_pairs", ", ".join(response.error))
+    instruments = []
+    for pair in response.result.values():
+        if not pair.wsname:
+            continue
+        venue_symbol = kraken_symbols.v2_symbol(pair.wsname)
+        base, _, quote = venue_symbol.partition("/")
+        tick = pair.tick_size or _step(pair.pair_decimals)
+        instruments.append(
+            Instrument(
+                venue="kraken",
+                symbol=f"{base}-{quote}",
+                venue_symbol=venue_symbol,
+                base=base,
+                quote=quote,
+                tick_size=tick,
+                lot_size=_step(pair.lot_decimals),
+                min_size=pair.ordermin,
+                min_notional=pair.costmin,
+                price_decimals=pair.pair_decimals,
+                size_decimals=pair.lot_decimals,
+                maker_fee=_first_tier(pair.fees_maker or pair.fees),
+                taker_fee=_first_tier(pair.fees),
+                ts_recv=ts_recv,
+                status="trading" if pair.status == "online" else pair.status,
+            )
+        )
+    return instruments
+
+
+def _step(decimals: int) -> str:
+    return format(Decimal(1).scaleb(-decimals), "f") if decimals > 0 else "1"
+
+
+def _first_tier(tiers: list[tuple[float, float]]) -> str:
+    """The lowest-volume tier's fee as a fraction: 0.26 (percent) -> '0.0026'."""
+    if not tiers:
+        return "0.004"
+    percent = Decimal(repr(tiers[0][1]))
+    return format((percent / 100).normalize(), "f")

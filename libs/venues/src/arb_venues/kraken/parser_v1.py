@@ -1,0 +1,107 @@
+"""Kraken spot WS v1 ``book-N`` frames (arrays with string decimals, XBT spelling).
+
+Snapshot ``[chanId, {"as": [...], "bs": [...]}, "book-10", "XBT/USD"]``; update
+``[chanId, {"a": [...]}, ("{"b": [...], "c": "974947235"}",) "book-10", "XBT/USD"]``; ``c``
+(the unsigned CRC32, decimal text) sits in the last a/b object; a level's 4th element ``"r"``
+marks a republish, applied like any update. Snapshots carry no checksum.
+https://docs.kraken.com/api/docs/websocket-v1/book and .../guides/spot-ws-book-v1
+"""
+
+from __future__ import annotations
+
+import msgspec
+from arb_structs import MdEvent
+
+from arb_venues.kraken import schemas
+from arb_venues.kraken import symbols as kraken_symbols
+from arb_venues.kraken.parser import _V1_QUIET_EVENTS, _KrakenParserBase, _malformed, _text_levels
+
+
+class KrakenV1Parser(_KrakenParserBase):
+    def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        if not isinstance(raw, str | bytes):
+            raise _malformed("json", f"frame is {type(raw).__name__}, not text")
+        head = raw.lstrip()[:1]
+        if head in ("{", b"{"):
+            return self._event(raw)
+        try:
+            parts = schemas.V1_PARTS.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise _malformed("json", str(exc)) from exc
+        if len(parts) < 4:
+            raise _malformed("book", f"array frame of {len(parts)} elements, expected >= 4")
+        try:
+            channel = msgspec.json.decode(parts[-2], type=str)
+            if not channel.startswith("book"):
+                return []  # trade, ticker, spread...
+            pair = msgspec.json.decode(parts[-1], type=str)
+            datas = [schemas.V1_BOOK_DATA.decode(p) for p in parts[1:-2]]
+        except msgspec.DecodeError as exc:
+            raise _malformed("book", str(exc)) from exc
+        return self._book(channel, kraken_symbols.v2_symbol(pair), datas, ts_recv)
+
+    def _event(self, raw: str | bytes) -> list[MdEvent]:
+        try:
+            event = schemas.V1_EVENT.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise _malformed("json", str(exc)) from exc
+        if event.event == "subscriptionStatus" and event.status == "error":
+            raise _malformed("request_rejected", f"{event.pair}: {event.errorMessage}")
+        if event.event in _V1_QUIET_EVENTS:
+            return []
+        raise _malformed("unknown_message", f"event {event.event!r}")
+
+    def _book(
+        self, channel: str, venue_symbol: str, datas: list[schemas.V1BookData], ts_recv: int
+    ) -> list[MdEvent]:
+        bid_rows: list[list[str]] = []
+        ask_rows: list[list[str]] = []
+        checksum: int | None = None
+        snapshot = False
+        for data in datas:
+            if data.snapshot_asks is not None or data.snapshot_bids is not None:
+                snapshot = True
+                ask_rows += data.snapshot_asks or []
+                bid_rows += data.snapshot_bids or []
+            ask_rows += data.a or []
+            bid_rows += data.b or []
+            if data.c is not None:
+                try:
+                    checksum = int(data.c)
+                except ValueError as exc:
+                    raise _malformed("checksum", f"c={data.c!r} is not an integer") from exc
+        if not snapshot and not bid_rows and not ask_rows:
+            raise _malformed("book", f"{channel} {venue_symbol}: no levels")
+        bids, bids_text = _text_levels(bid_rows)
+        asks, asks_text = _text_levels(ask_rows)
+        ts_event = _latest_ns(bid_rows, ask_rows)
+        if snapshot:
+            depth = _channel_depth(channel) or self.depth
+            return [
+                self._snapshot(
+                    venue_symbol, bids, asks, bids_text, asks_text, None, depth, ts_event, ts_recv
+                )
+            ]
+        delta = self._delta(
+            venue_symbol, bids, asks, bids_text, asks_text, checksum, ts_event, ts_recv
+        )
+        return [delta] if delta is not None else []
+
+
+def _channel_depth(channel: str) -> int:
+    """book-25 -> 25 (0 when the name carries no depth)."""
+    _, _, depth = channel.partition("-")
+    return int(depth) if depth.isdigit() else 0
+
+
+def _latest_ns(*sides: list[list[str]]) -> int:
+    """The newest level timestamp ("1534614248.123678", epoch seconds) in ns; 0 if none."""
+    latest = 0.0
+    for rows in sides:
+        for row in rows:
+            if len(row) > 2:
+                try:
+                    latest = max(latest, float(row[2]))
+                except ValueError as exc:
+                    raise _malformed("timestamp", f"level time {row[2]!r}") from exc
+    return int(latest * 1_000_000_000)

@@ -1,0 +1,270 @@
+"""OKX v5 public frames -> normalised book events. Pure, no I/O.
+
+Docs: https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel
+
+Sequence normalisation (the BOOK service applies the rule; we only map fields):
+- ``books`` (incremental, 400 levels): seq = ``seqId``, prev_seq = ``prevSeqId``. A
+  ``snapshot`` action is a BookSnapshot at ``seqId`` (its prevSeqId is always -1).
+  Two documented exceptions: a keep-alive with empty sides and ``seqId == prevSeqId`` carries
+  nothing (-> []); a maintenance reset (``seqId < prevSeqId``) breaks continuity, so the book
+  is flagged in ``resync_needed`` and the frame yields nothing (the REST snapshot that
+  follows restarts the book at the new sequence).
+- Frames without ``seqId`` (recordings made before OKX added it in 2022) get a synthetic
+  per-book counter: a snapshot is 1, each update prev = n, seq = n + 1.
+- ``books5`` / ``bbo-tbt`` push whole top-5 / top-1 snapshots: each is a BookSnapshot with
+  ``depth`` 5 / 1.
+- REST ``GET /api/v5/market/books`` is a BookSnapshot at its ``seqId`` (OKX's current
+  procedure, changelog 2026-02-12: https://www.okx.com/docs-v5/log_en), with exact text.
+
+Checksums: a non-zero ``checksum`` is passed on with the exact level text; ``0`` (what OKX
+sends since 2026-06-23) means none. ``pong``, acks, notices, trades, tickers -> [].
+An ``error`` event (e.g. 60012 for a bad subscribe) raises MalformedFrame(kind
+"error_event") so the feed counts and logs it once instead of dropping it silently.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+from arb_structs import BookDelta, BookSnapshot, MdEvent
+
+from arb_venues.base import FeedParser
+from arb_venues.common.symbols import SymbolMap
+from arb_venues.errors import MalformedFrame
+from arb_venues.okx import schemas
+
+VENUE = "okx"
+INCREMENTAL_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
+SNAPSHOT_CHANNELS = {"books5": 5, "bbo-tbt": 1}
+CHANNEL_DEPTH = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50}
+_MS = 1_000_000
+
+
+def _ts_ns(ts: str) -> int:
+    try:
+        return int(ts) * _MS
+    except ValueError:
+        return 0
+
+
+def _floats(levels: list[schemas.FloatLevel]) -> list[tuple[float, float]]:
+    return [(level[0], level[1]) for level in levels]
+
+
+def _texts(levels: list[schemas.TextLevel]) -> list[tuple[str, str]]:
+    return [(level[0], level[1]) for level in levels]
+
+
+class OkxParser(FeedParser):
+    venue: ClassVar[str] = VENUE
+
+    def __init__(self, symbols: SymbolMap | None = None) -> None:
+        super().__init__(symbols)
+        self._synthetic: dict[str, int] = {}  # instId -> last synthetic seq
+
+    # -- FeedParser ----------------------------------------------------------------------
+
+    @staticmethod
+    def normalise(venue_symbol: str) -> str | None:
+        """Spot ``BTC-USDT`` is already BASE-QUOTE. Derivatives (``BTC-USD-220527``,
+        ``UNI-USD-SWAP``) are not spot; they keep their instId so a replay of a mixed
+        recording keeps their books apart and never collides with a spot symbol."""
+        parts = venue_symbol.split("-")
+        if len(parts) < 2 or not all(p.isalnum() for p in parts):
+            return None
+        return venue_symbol.upper()
+
+    def reset(self, venue_symbol: str | None = None) -> None:
+        if venue_symbol is None:
+            self._synthetic.clear()
+        else:
+            self._synthetic.pop(venue_symbol, None)
+
+    def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        if raw == "pong" or raw == b"pong":
+            return []
+        try:
+            envelope = schemas.ENVELOPE.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise MalformedFrame(VENUE, "json", f"{exc}: {_preview(raw)}") from exc
+        if envelope.event is not None:
+            if envelope.event == "error":
+                raise MalformedFrame(
+                    VENUE,
+                    "error_event",
+                    f"code {envelope.code}: {envelope.msg} (check the subscribe arguments)",
+                )
+            return []  # subscribe/unsubscribe acks, notice, channel-conn-count
+        arg = envelope.arg
+        if arg is None or not schemas.present(envelope.data):
+            raise MalformedFrame(VENUE, "shape", f"no arg/data: {_preview(raw)}")
+        channel = arg.channel
+        if channel in INCREMENTAL_CHANNELS:
+            return self._incremental(arg.instId, channel, envelope, ts_recv)
+        depth = SNAPSHOT_CHANNELS.get(channel)
+        if depth is not None:
+            return self._top_snapshots(arg.instId, depth, envelope.data, ts_recv)
+        return []  # trades, tickers and other channels carry no book data
+
+    def parse_rest(self, url: str, body: str | bytes, ts_recv: int) -> list[MdEvent]:
+        parts = urlsplit(url)
+        if not parts.path.endswith("/api/v5/market/books"):
+            return []
+        inst_ids = parse_qs(parts.query).get("instId")
+        if not inst_ids:
+            raise MalformedFrame(VENUE, "rest_snapshot", f"no instId in {url}")
+        inst_id = inst_ids[0]
+        try:
+            envelope = schemas.REST_ENVELOPE.decode(body)
+            if envelope.code != "0" or not schemas.present(envelope.data):
+                raise MalformedFrame(
+                    VENUE, "rest_snapshot", f"{inst_id}: code {envelope.code}: {envelope.msg}"
+                )
+            books = schemas.REST_BOOKS.decode(envelope.data)
+        except msgspec.DecodeError as exc:
+            raise MalformedFrame(VENUE, "rest_snapshot", f"{inst_id}: {exc}") from exc
+        if len(books) != 1:
+            raise MalformedFrame(VENUE, "rest_snapshot", f"{inst_id}: {len(books)} books")
+        book = books[0]
+        if book.seqId is None:
+            raise MalformedFrame(
+                VENUE,
+                "rest_snapshot",
+                f"{inst_id}: no seqId in the REST book, so it cannot be joined to the WS "
+                "stream; the venue must return seqId (OKX changelog 2026-02-12)",
+            )
+        symbol = self._symbol(inst_id)
+        bids_text, asks_text = _texts(book.bids), _texts(book.asks)
+        try:
+            bids = [(float(p), float(s)) for p, s in bids_text]
+            asks = [(float(p), float(s)) for p, s in asks_text]
+        except ValueError as exc:
+            raise MalformedFrame(VENUE, "rest_snapshot", f"{inst_id}: {exc}") from exc
+        self._synthetic.pop(inst_id, None)
+        return [
+            BookSnapshot(
+                venue=VENUE,
+                symbol=symbol,
+                seq=book.seqId,
+                bids=bids,
+                asks=asks,
+                ts_event=_ts_ns(book.ts),
+                ts_recv=ts_recv,
+                bids_text=bids_text,
+                asks_text=asks_text,
+                depth=max(len(bids), len(asks)),
+            )
+        ]
+
+    # -- channels ------------------------------------------------------------------------
+
+    def _symbol(self, inst_id: str) -> str:
+        symbol = self.symbols.to_symbol(inst_id)
+        if symbol is None:
+            raise MalformedFrame(VENUE, "symbol", f"unknown instId {inst_id!r}")
+        return symbol
+
+    def _decode_books(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookData]:
+        try:
+            return schemas.BOOK_DATA.decode(data)
+        except msgspec.DecodeError as exc:
+            raise MalformedFrame(VENUE, "book", f"{inst_id}: {exc}") from exc
+
+    def _incremental(
+        self, inst_id: str, channel: str, envelope: schemas.Envelope, ts_recv: int
+    ) -> list[MdEvent]:
+        action = envelope.action
+        if action not in ("snapshot", "update"):
+            raise MalformedFrame(VENUE, "book", f"{inst_id}: action {action!r}")
+        entries = self._decode_books(envelope.data, inst_id)
+        symbol = self._symbol(inst_id)
+        texts: list[schemas.BookText] | None = None
+        events: list[MdEvent] = []
+        for i, entry in enumerate(entries):
+            checksum = entry.checksum or None  # 0 = "no checksum" since 2026-06-23
+            bids_text = asks_text = None
+            if checksum is not None:
+                if texts is None:
+                    texts = schemas.BOOK_TEXT.decode(envelope.data)
+                bids_text, asks_text = _texts(texts[i].bids), _texts(texts[i].asks)
+            ts_event = _ts_ns(entry.ts)
+            if action == "snapshot":
+                seq = entry.seqId
+                if seq is None:
+                    seq = self._synthetic[inst_id] = 1
+                else:
+                    self._synthetic.pop(inst_id, None)
+                events.append(
+                    BookSnapshot(
+                        venue=VENUE,
+                        symbol=symbol,
+                        seq=seq,
+                        bids=_floats(entry.bids),
+                        asks=_floats(entry.asks),
+                        ts_event=ts_event,
+                        ts_recv=ts_recv,
+                        checksum=checksum,
+                        bids_text=bids_text,
+                        asks_text=asks_text,
+                        depth=CHANNEL_DEPTH[channel],
+                    )
+                )
+                continue
+            if entry.seqId is None:
+                prev = self._synthetic.get(inst_id, 0)
+                seq = self._synthetic[inst_id] = prev + 1
+            else:
+                seq = entry.seqId
+                prev = entry.prevSeqId if entry.prevSeqId is not None else seq - 1
+                if seq == prev and not entry.bids and not entry.asks:
+                    continue  # documented keep-alive: nothing changed
+                if seq < prev:  # documented maintenance reset of the sequence
+                    self.resync_needed.add(inst_id)
+                    continue
+            events.append(
+                BookDelta(
+                    venue=VENUE,
+                    symbol=symbol,
+                    prev_seq=prev,
+                    seq=seq,
+                    bids=_floats(entry.bids),
+                    asks=_floats(entry.asks),
+                    ts_event=ts_event,
+                    ts_recv=ts_recv,
+                    checksum=checksum,
+                    bids_text=bids_text,
+                    asks_text=asks_text,
+                )
+            )
+        return events
+
+    def _top_snapshots(
+        self, inst_id: str, depth: int, data: msgspec.Raw, ts_recv: int
+    ) -> list[MdEvent]:
+        entries = self._decode_books(data, inst_id)
+        symbol = self._symbol(inst_id)
+        events: list[MdEvent] = []
+        for entry in entries:
+            seq = entry.seqId
+            if seq is None:
+                seq = self._synthetic[inst_id] = self._synthetic.get(inst_id, 0) + 1
+            events.append(
+                BookSnapshot(
+                    venue=VENUE,
+                    symbol=symbol,
+                    seq=seq,
+                    bids=_floats(entry.bids),
+                    asks=_floats(entry.asks),
+                    ts_event=_ts_ns(entry.ts),
+                    ts_recv=ts_recv,
+                    depth=depth,
+                )
+            )
+        return events
+
+
+def _preview(raw: str | bytes) -> str:
+    text = raw[:120] if isinstance(raw, str) else raw[:120].decode(errors="replace")
+    return repr(text)

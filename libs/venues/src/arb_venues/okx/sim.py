@@ -1,0 +1,271 @@
+"""The simulator's OKX: v5 public WS and REST, private REST, on OKX's own paths.
+
+Public WS ``/ws/v5/public``: ``ping`` -> ``pong``; subscribe acks
+``{"event":"subscribe","arg":...,"connId":...}``; a bad request answers
+``{"event":"error","code":"60012",...}`` (60018 for an unknown instId); ``books`` pushes
+a snapshot (prevSeqId -1) then updates with ``prevSeqId``/``seqId`` and ``checksum: 0``,
+as production does since 2026-06-23; ``books5`` / ``bbo-tbt`` push top-5 / top-1 snapshots.
+Set ``initial_snapshot=False`` to serve the post-delisting protocol (no WS snapshot: clients
+take ``GET /api/v5/market/books``). Faults honoured here: drop_connection, skip_seq,
+bad_checksum, malformed_frame (public WS) and lose_response (orders, see sim_private).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import warnings
+from typing import Any
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from arb_venues.okx import codes, simformat
+from arb_venues.okx.market import REST_BOOK_DEPTH
+from arb_venues.okx.sim_private import add_private_routes
+from arb_venues.simapi import SimBook, SimBookUpdate, SimMarket
+
+MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
+INITIAL_SNAPSHOT: web.AppKey[bool] = web.AppKey("okx_initial_snapshot", bool)
+CHANNEL_DEPTH = {"books": 400, "books5": 5, "bbo-tbt": 1}
+BAD_CHECKSUM = 1234567  # any non-zero value: production sends 0, so it never matches
+
+
+def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Application:
+    app = web.Application()
+    app[MARKET] = market
+    app[INITIAL_SNAPSHOT] = initial_snapshot
+    with warnings.catch_warnings():  # the simulator core's documented str key
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["error_response"] = simformat.error_response
+    app.router.add_get("/ws/v5/public", _public_ws)
+    app.router.add_get("/api/v5/market/books", _rest_books)
+    app.router.add_get("/api/v5/public/instruments", _rest_instruments)
+    add_private_routes(app, market)
+    return app
+
+
+def _inst_ids(market: SimMarket) -> dict[str, str]:
+    """venue instId -> normalised symbol."""
+    return {i.venue_symbol: symbol for symbol, i in market.instruments.items()}
+
+
+# -- public REST ------------------------------------------------------------------------------
+
+
+async def _rest_books(request: web.Request) -> web.Response:
+    market = request.app[MARKET]
+    inst_id = request.query.get("instId", "")
+    if not inst_id:
+        return simformat.error(codes.PARAMETER_ERROR, param="instId")
+    symbol = _inst_ids(market).get(inst_id)
+    if symbol is None:
+        return simformat.body(codes.INSTRUMENT_MISSING[0], codes.INSTRUMENT_MISSING[2], data=[])
+    try:
+        size = min(REST_BOOK_DEPTH, max(1, int(request.query.get("sz", "1"))))
+    except ValueError:
+        return simformat.error(codes.PARAMETER_ERROR, param="sz")
+    book = market.book(symbol)
+    row = {
+        "asks": simformat.levels(book.asks[:size]),
+        "bids": simformat.levels(book.bids[:size]),
+        "ts": simformat.millis(book.ts_ns),
+        "seqId": book.seq,
+    }
+    return simformat.body(data=[row])
+
+
+async def _rest_instruments(request: web.Request) -> web.Response:
+    market = request.app[MARKET]
+    inst_type = request.query.get("instType", "")
+    if not inst_type:
+        return simformat.error(codes.PARAMETER_ERROR, param="instType")
+    rows = []
+    if inst_type == "SPOT":
+        for instrument in market.instruments.values():
+            rows.append(
+                {
+                    "instType": "SPOT",
+                    "instId": instrument.venue_symbol,
+                    "baseCcy": instrument.base,
+                    "quoteCcy": instrument.quote,
+                    "tickSz": instrument.tick_size,
+                    "lotSz": instrument.lot_size,
+                    "minSz": instrument.min_size,
+                    "maxLmtSz": "10000000",
+                    "maxMktSz": "1000000",
+                    "state": "live" if instrument.status == "trading" else "suspend",
+                    "ruleType": "normal",
+                    "listTime": "1606468572000",
+                    "uly": "",
+                    "instFamily": "",
+                }
+            )
+    return simformat.body(data=rows)
+
+
+# -- public WS --------------------------------------------------------------------------------
+
+
+class _Connection:
+    """One public WS client: its subscriptions and the frames waiting to be sent."""
+
+    def __init__(self, ws: web.WebSocketResponse, market: SimMarket, initial: bool) -> None:
+        self.ws = ws
+        self.market = market
+        self.initial = initial
+        self.conn_id = secrets.token_hex(4)
+        self.channels: dict[str, set[str]] = {}  # symbol -> channels
+        self.sent_seq: dict[str, int] = {}  # symbol -> seqId of the book state sent
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.inst_ids = _inst_ids(market)
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.outbox.put_nowait(msgspec.json.encode(frame).decode())
+
+    def on_update(self, update: SimBookUpdate) -> None:
+        channels = self.channels.get(update.symbol)
+        if not channels or update.seq <= self.sent_seq.get(update.symbol, -1):
+            return
+        faults = self.market.faults
+        if faults.take("drop_connection", update.symbol):
+            self.outbox.put_nowait(None)
+            return
+        if faults.take("malformed_frame", update.symbol):
+            self.outbox.put_nowait('{"arg":{"channel":"books"},"data":[{"asks":')
+        skip = faults.take("skip_seq", update.symbol)
+        inst_id = self.market.instruments[update.symbol].venue_symbol
+        for channel in channels:
+            if channel == "books":
+                if skip:
+                    continue  # the next update names this seqId as prevSeqId: a visible gap
+                checksum = BAD_CHECKSUM if faults.take("bad_checksum", update.symbol) else 0
+                self.send(
+                    {
+                        "arg": {"channel": "books", "instId": inst_id},
+                        "action": "update",
+                        "data": [
+                            {
+                                "asks": simformat.levels(update.asks),
+                                "bids": simformat.levels(update.bids),
+                                "ts": simformat.millis(update.ts_ns),
+                                "checksum": checksum,
+                                "prevSeqId": update.seq - 1,
+                                "seqId": update.seq,
+                            }
+                        ],
+                    }
+                )
+            else:
+                self.push_top(channel, inst_id, self.market.book(update.symbol))
+        self.sent_seq[update.symbol] = update.seq
+
+    def push_top(self, channel: str, inst_id: str, book: SimBook) -> None:
+        depth = CHANNEL_DEPTH[channel]
+        self.send(
+            {
+                "arg": {"channel": channel, "instId": inst_id},
+                "data": [
+                    {
+                        "asks": simformat.levels(book.asks[:depth]),
+                        "bids": simformat.levels(book.bids[:depth]),
+                        "instId": inst_id,
+                        "ts": simformat.millis(book.ts_ns),
+                        "seqId": book.seq,
+                    }
+                ],
+            }
+        )
+
+    def error(self, code: str, msg: str) -> None:
+        self.send({"event": "error", "code": code, "msg": msg, "connId": self.conn_id})
+
+    def on_text(self, text: str) -> None:
+        if text == "ping":
+            self.outbox.put_nowait("pong")
+            return
+        try:
+            request = msgspec.json.decode(text)
+            op, args = request["op"], request["args"]
+            if op not in ("subscribe", "unsubscribe") or not isinstance(args, list) or not args:
+                raise ValueError(op)
+            pairs = [(str(a["channel"]), str(a["instId"])) for a in args]
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+            self.error("60012", f"Invalid request: {text[:200]}")
+            return
+        for channel, inst_id in pairs:
+            symbol = self.inst_ids.get(inst_id)
+            if channel not in CHANNEL_DEPTH or symbol is None:
+                self.error(
+                    "60018",
+                    f"Wrong URL or channel:{channel},instId:{inst_id} doesn't "
+                    "exist. Please use the correct URL, channel and parameters "
+                    "referring to API document.",
+                )
+                continue
+            arg = {"channel": channel, "instId": inst_id}
+            if op == "unsubscribe":
+                self.channels.get(symbol, set()).discard(channel)
+                self.send({"event": "unsubscribe", "arg": arg, "connId": self.conn_id})
+                continue
+            self.channels.setdefault(symbol, set()).add(channel)
+            self.send({"event": "subscribe", "arg": arg, "connId": self.conn_id})
+            self.snapshot(channel, symbol, inst_id)
+
+    def snapshot(self, channel: str, symbol: str, inst_id: str) -> None:
+        book = self.market.book(symbol)
+        self.sent_seq[symbol] = max(self.sent_seq.get(symbol, -1), book.seq)
+        if channel != "books":
+            self.push_top(channel, inst_id, book)
+        elif self.initial:
+            self.send(
+                {
+                    "arg": {"channel": "books", "instId": inst_id},
+                    "action": "snapshot",
+                    "data": [
+                        {
+                            "asks": simformat.levels(book.asks[:400]),
+                            "bids": simformat.levels(book.bids[:400]),
+                            "ts": simformat.millis(book.ts_ns),
+                            "checksum": 0,
+                            "prevSeqId": -1,
+                            "seqId": book.seq,
+                        }
+                    ],
+                }
+            )
+
+
+async def _public_ws(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(autoping=True)
+    await ws.prepare(request)
+    connection = _Connection(ws, request.app[MARKET], request.app[INITIAL_SNAPSHOT])
+    unsubscribe = connection.market.subscribe(connection.on_update)
+    writer = asyncio.create_task(_write(connection))
+    try:
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                connection.on_text(message.data)
+            elif message.type == WSMsgType.ERROR:
+                break
+    finally:
+        unsubscribe()
+        connection.outbox.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await ws.close()
+    return ws
+
+
+async def _write(connection: _Connection) -> None:
+    ws = connection.ws
+    while True:
+        frame = await connection.outbox.get()
+        if frame is None or ws.closed:
+            await ws.close()
+            return
+        try:
+            await ws.send_str(frame)
+        except (ConnectionError, RuntimeError):
+            return

@@ -1,0 +1,268 @@
+"""Wiring and the run loop: book views and execution results in, opportunities out.
+
+One ordered XREAD covers every venue's book stream and the executions stream. Each batch is
+applied to the engine (latest view per book wins), the pairs touching the changed books are
+priced once, and everything found is XADDed in the producer's one pipelined round trip.
+
+On start the read positions are pinned first, then the latest view of every book is loaded
+from ``arb:book:latest:{venue}`` (so a restarted detector is current at once) and the stream
+is read from the pinned position (nothing published in between is missed). Instruments and
+balances are re-read every ``refresh_ms`` by a side task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import msgspec
+import redis.asyncio as aioredis
+from arb_runtime.metrics import HealthState
+from arb_runtime.service import ServiceContext
+from arb_runtime.streams import Entry, StreamProducer, StreamReader
+from arb_structs.codec import BALANCES, BOOK, EXECUTION, INSTRUMENT, OPPORTUNITY
+from arb_structs.constants import (
+    EXECUTIONS_STREAM,
+    OPPORTUNITIES_MAXLEN,
+    OPPORTUNITIES_STREAM,
+    balances_key,
+    book_latest_key,
+    book_stream,
+    instruments_key,
+)
+from arb_structs.trading import Opportunity
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from arb_detector import health, metrics
+from arb_detector.config import DetectorSettings
+from arb_detector.engine import Detector, DetectorParams
+from arb_detector.errors import InstrumentError
+from arb_detector.gates import InFlightGate
+
+log = logging.getLogger("arb.detector")
+
+_MS = 1_000_000
+_RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def build_engine(settings: DetectorSettings) -> Detector:
+    """The pure engine configured from settings."""
+    params = DetectorParams(
+        min_edge_bps=settings.min_edge_bps,
+        min_net_profit=settings.min_net_profit,
+        max_notional=settings.max_notional,
+        max_book_age_ns=settings.max_book_age_ms * _MS,
+        max_book_age_ns_by_venue={
+            venue: ms * _MS for venue, ms in settings.max_book_age_ms_by_venue.items()
+        },
+        expiry_ns=settings.expiry_ms * _MS,
+        taker_fees=dict(settings.taker_fees),
+    )
+    gate = InFlightGate(
+        timeout_ns=settings.in_flight_timeout_ms * _MS,
+        reprice_fraction=settings.reprice_bps / 1e4,
+        cooldown_ns=settings.cooldown_ms * _MS,
+        cooldown_statuses=settings.cooldown_statuses,
+    )
+    return Detector(params, gate, settings.make_shard())
+
+
+class DetectorService:
+    """The detector's I/O around one engine."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        producer: StreamProducer,
+        settings: DetectorSettings,
+        health_state: HealthState | None = None,
+    ) -> None:
+        self.redis = redis
+        self._r: Any = redis  # redis-py's reply stubs say bytes | str; this client gives bytes
+        self.producer = producer
+        self.settings = settings
+        self.health = health_state
+        self.engine = build_engine(settings)
+        positions: dict[str, str | bytes] = {book_stream(v): "$" for v in settings.venues}
+        positions[EXECUTIONS_STREAM] = "$"
+        self.reader = StreamReader(redis, positions)
+        self.emitted = 0
+        self._instrument_bytes: dict[tuple[str, str], bytes] = {}
+        self._reported: set[str] = set()  # problems already logged once
+
+    # -- start and refresh ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Pin the read positions, then load reference data, balances and the latest views."""
+        await self.reader.resolve_tail()
+        await self.refresh()
+        for venue in self.settings.venues:
+            latest = await self._r.hgetall(book_latest_key(venue))
+            for symbol, payload in latest.items():
+                self._apply_view_bytes(payload, f"{book_latest_key(venue)}[{symbol!r}]")
+        self._emit(self.engine.detect(time.time_ns()))
+        self._report_health()
+
+    async def refresh(self) -> None:
+        """Re-read instruments and (in redis mode) balances of every venue."""
+        for venue in self.settings.venues:
+            records = await self._r.hgetall(instruments_key(venue))
+            for symbol, payload in records.items():
+                self._set_instrument(venue, symbol, payload)
+            if self.settings.balance_source == "static":
+                self.engine.set_balances(venue, self.settings.static_free(venue))
+                continue
+            raw = await self._r.get(balances_key(venue))
+            if raw is None:
+                self._once(
+                    f"no-balances:{venue}",
+                    "%s is missing: no balances known for %s, so nothing is traded there "
+                    "until the executor publishes them (or set ARB_DETECTOR_BALANCE_SOURCE=static)",
+                    balances_key(venue),
+                    venue,
+                )
+                self.engine.set_balances(venue, {})
+                continue
+            try:
+                self.engine.set_balance_snapshot(BALANCES.decode(raw))
+            except (msgspec.DecodeError, ValueError) as exc:
+                metrics.BAD_MESSAGES.inc()
+                self._once(f"bad-balances:{venue}", "%s unreadable: %s", balances_key(venue), exc)
+
+    def _set_instrument(self, venue: str, symbol: Any, payload: bytes) -> None:
+        key = (venue, symbol.decode() if isinstance(symbol, bytes) else str(symbol))
+        if self._instrument_bytes.get(key) == payload:
+            return
+        try:
+            self.engine.set_instrument(INSTRUMENT.decode(payload))
+        except (msgspec.DecodeError, InstrumentError) as exc:
+            metrics.BAD_MESSAGES.inc()
+            self._once(
+                f"instrument:{key}:{exc}",
+                "skipping instrument %s in %s: %s",
+                key[1],
+                instruments_key(venue),
+                exc,
+            )
+        self._instrument_bytes[key] = payload
+
+    async def _refresh_loop(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.settings.refresh_ms / 1000)
+            if stopping.is_set():
+                return
+            try:
+                await self.refresh()
+            except _RETRYABLE as exc:
+                log.error("refreshing instruments/balances failed (%s); retrying", exc)
+            self._report_health()
+
+    # -- the hot path ---------------------------------------------------------------------
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Read, detect, emit until ``stopping`` is set."""
+        refresher = asyncio.create_task(self._refresh_loop(stopping))
+        backoff = 0.05
+        try:
+            while not stopping.is_set():
+                try:
+                    entries = await self.reader.read(
+                        self.settings.read_count, self.settings.block_ms
+                    )
+                except _RETRYABLE as exc:
+                    log.error("reading book streams failed (%s); retrying in %.2fs", exc, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                    continue
+                backoff = 0.05
+                if entries:
+                    self.process(entries)
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+
+    def process(self, entries: list[Entry]) -> list[Opportunity]:
+        """One read batch: apply views and results, price changed pairs, emit (no await)."""
+        started = time.perf_counter()
+        engine = self.engine
+        now = time.time_ns()
+        for entry in entries:
+            if entry.payload is None:
+                continue
+            if entry.stream == EXECUTIONS_STREAM:
+                try:
+                    result = EXECUTION.decode(entry.payload)
+                except msgspec.DecodeError as exc:
+                    self._bad(entry, exc)
+                    continue
+                engine.resolve(result, now)
+            else:
+                view = self._apply_view_bytes(entry.payload, f"{entry.stream} {entry.id!r}")
+                if view is not None:
+                    metrics.VIEW_LAG.observe(max(0, now - view) / 1e9)
+        detected = time.time_ns()
+        found = engine.detect(detected)
+        self._emit(found)
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.drain(engine)
+        return found
+
+    def _apply_view_bytes(self, payload: bytes, where: str) -> int | None:
+        """Decode and apply one view; its ts_book if this instance owns it, else None."""
+        try:
+            view = BOOK.decode(payload)
+        except msgspec.DecodeError as exc:
+            metrics.BAD_MESSAGES.inc()
+            log.error("undecodable book view at %s: %s; skipped", where, exc)
+            return None
+        return view.ts_book if self.engine.apply_view(view) else None
+
+    def _emit(self, found: list[Opportunity]) -> None:
+        for opportunity in found:
+            self.producer.xadd(
+                OPPORTUNITIES_STREAM, OPPORTUNITY.encode(opportunity), maxlen=OPPORTUNITIES_MAXLEN
+            )
+            metrics.DETECTION_LATENCY.observe(
+                max(0, opportunity.ts_detect - opportunity.ts_recv) / 1e9
+            )
+        self.emitted += len(found)
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _bad(self, entry: Entry, exc: Exception) -> None:
+        metrics.BAD_MESSAGES.inc()
+        log.error("undecodable entry %r on %s: %s; skipped", entry.id, entry.stream, exc)
+
+    def _once(self, key: str, message: str, *args: object) -> None:
+        if key not in self._reported:
+            self._reported.add(key)
+            log.warning(message, *args)
+
+    def _report_health(self) -> None:
+        metrics.BOOKS.set(self.engine.book_count)
+        if self.health is not None:
+            health.report(
+                self.health,
+                self.engine,
+                balance_source=self.settings.balance_source,
+                shard=",".join(self.settings.symbols) or self.settings.shard,
+            )
+
+
+async def main(ctx: ServiceContext) -> None:
+    """The service body run by ``run_service``."""
+    service = DetectorService(ctx.redis, ctx.producer, ctx.settings, ctx.health)
+    await service.start()
+    ctx.health.set_ready(True)
+    log.info(
+        "detector reading %d venues, %d books loaded",
+        len(ctx.settings.venues),
+        service.engine.book_count,
+    )
+    await service.run(ctx.stopping)

@@ -1,0 +1,157 @@
+"""Detector settings: env prefix ``ARB_DETECTOR_`` (lists comma-separated, maps as JSON or
+``ARB_DETECTOR_TAKER_FEES__BINANCE=0.00075``)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+
+from arb_runtime.config import ServiceSettings, settings_config
+from arb_structs.trading import ExecutionStatus
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from arb_detector.sharding import Shard, parse_shard
+
+DEFAULT_VENUES = ["binance", "okx", "bybit", "kraken", "coinbase"]
+
+# Paper mode: what every venue is assumed to hold when no executor publishes balances.
+DEFAULT_STATIC_BALANCES = {
+    "USDT": 100_000.0,
+    "USDC": 100_000.0,
+    "USD": 100_000.0,
+    "BTC": 2.0,
+    "ETH": 40.0,
+    "SOL": 1_000.0,
+    "XRP": 100_000.0,
+    "DOGE": 500_000.0,
+}
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split(value: object) -> object:
+    """``a,b,c`` or a JSON list (``["a","b"]``, as the compose file writes it)."""
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class DetectorSettings(ServiceSettings):
+    """Everything the detector can be told. Money amounts are in the quote currency."""
+
+    model_config = settings_config("ARB_DETECTOR_")
+
+    venues: CommaList = Field(
+        default_factory=lambda: list(DEFAULT_VENUES),
+        description="Venues whose book streams are read, comma-separated.",
+    )
+    shard: str = Field(
+        default="0/1",
+        description="index/count: this instance owns the symbols whose CRC-32 modulo count "
+        "equals index. Ignored when symbols is set.",
+    )
+    symbols: CommaList = Field(
+        default_factory=list,
+        description="Explicit symbols this instance owns (BTC-USDT,ETH-USDT); empty = by shard.",
+    )
+    min_edge_bps: float = Field(
+        default=5.0, ge=0, description="Net edge (after both taker fees) an opportunity needs."
+    )
+    min_net_profit: float = Field(
+        default=0.01, ge=0, description="Net profit (quote) an opportunity needs."
+    )
+    max_notional: float = Field(
+        default=10_000.0, gt=0, description="Largest buy notional (quote, before fees) per trade."
+    )
+    max_book_age_ms: int = Field(
+        default=2_000, gt=0, description="A book older than this (since it last changed) is stale."
+    )
+    max_book_age_ms_by_venue: dict[str, int] = Field(
+        default_factory=dict, description="Per-venue staleness bounds overriding max_book_age_ms."
+    )
+    expiry_ms: int = Field(
+        default=500, gt=0, description="Opportunity lifetime: the executor refuses it after."
+    )
+    in_flight_timeout_ms: int = Field(
+        default=2_000,
+        gt=0,
+        description="Forget an emitted opportunity with no execution result after this.",
+    )
+    reprice_bps: float = Field(
+        default=5.0,
+        gt=0,
+        description="A top price move (either side) that lets an in-flight pair emit again.",
+    )
+    cooldown_ms: int = Field(
+        default=3_000, ge=0, description="Rest of a pair after a failed execution."
+    )
+    cooldown_statuses: list[ExecutionStatus] = Field(
+        default_factory=lambda: [
+            ExecutionStatus.FAILED,
+            ExecutionStatus.UNHEDGED,
+            ExecutionStatus.NOT_FILLED,
+            ExecutionStatus.REFUSED,
+        ],
+        description="Execution statuses that start a cooldown (JSON list).",
+    )
+    taker_fees: dict[str, str] = Field(
+        default_factory=dict,
+        description="Taker fee fractions overriding the instrument's, by 'venue' or "
+        "'venue:symbol' (account tiers, discounts).",
+    )
+    balance_source: Literal["static", "redis"] = Field(
+        default="static",
+        description="static: the configured amounts (paper); redis: the executor's "
+        "BalanceSnapshot under arb:balances:{venue}.",
+    )
+    static_balances: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_STATIC_BALANCES),
+        description="Free amount per asset on every venue when balance_source=static.",
+    )
+    static_balances_by_venue: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Per-venue static amounts overriding static_balances."
+    )
+    refresh_ms: int = Field(
+        default=1_000, gt=0, description="How often instruments and balances are re-read."
+    )
+    read_count: int = Field(default=1_000, gt=0, description="Stream entries per XREAD.")
+    block_ms: int = Field(default=100, gt=0, description="XREAD block time.")
+
+    _split_venues = field_validator("venues", "symbols", mode="before")(_split)
+
+    @field_validator("taker_fees")
+    @classmethod
+    def _fees_are_fractions(cls, fees: dict[str, str]) -> dict[str, str]:
+        for where, text in fees.items():
+            try:
+                fee = Decimal(text)
+            except InvalidOperation:
+                fee = Decimal("NaN")
+            if not fee.is_finite() or not 0 <= fee < 1:
+                raise ValueError(
+                    f"taker fee {where}={text!r} is not a fraction in [0, 1) (0.001 = 10 bps)"
+                )
+        return fees
+
+    @model_validator(mode="after")
+    def _shard_is_valid(self) -> DetectorSettings:
+        if not self.venues:
+            raise ValueError("ARB_DETECTOR_VENUES is empty: name at least two venues")
+        parse_shard(self.shard)
+        return self
+
+    def make_shard(self) -> Shard:
+        if self.symbols:
+            return Shard(symbols=frozenset(self.symbols))
+        index, count = parse_shard(self.shard)
+        return Shard(index, count)
+
+    def static_free(self, venue: str) -> dict[str, float]:
+        """The static balances of ``venue``."""
+        free = dict(self.static_balances)
+        free.update(self.static_balances_by_venue.get(venue, {}))
+        return free

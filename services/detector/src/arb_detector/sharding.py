@@ -1,0 +1,55 @@
+"""Which symbols this detector instance owns.
+
+Instances split the symbols between them, either by a stable hash (``index/count``: the
+CRC-32 of the symbol modulo ``count`` equals ``index``, the same answer on every host and
+Python version) or by an explicit list. Every instance reads every book stream and drops
+the views of symbols it does not own before any work.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from arb_detector.errors import DetectorConfigError
+
+
+def shard_of(symbol: str, count: int) -> int:
+    """The shard index of ``symbol`` among ``count`` shards."""
+    return zlib.crc32(symbol.encode()) % count
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"index/count"`` -> (index, count), with 0 <= index < count."""
+    index_text, slash, count_text = text.partition("/")
+    try:
+        index, count = int(index_text), int(count_text)
+    except ValueError:
+        index, count = -1, 0
+    if not slash or count < 1 or not 0 <= index < count:
+        raise DetectorConfigError(
+            f"ARB_DETECTOR_SHARD={text!r}: expected index/count with 0 <= index < count, "
+            "e.g. 0/1 for a single instance or 1/3 for the second of three"
+        )
+    return index, count
+
+
+class Shard:
+    """Symbol ownership with a per-symbol cache (the check sits on the per-view path)."""
+
+    __slots__ = ("_cache", "count", "index", "symbols")
+
+    def __init__(self, index: int = 0, count: int = 1, symbols: frozenset[str] = frozenset()):
+        self.index = index
+        self.count = count
+        self.symbols = symbols
+        self._cache: dict[str, bool] = {}
+
+    def owns(self, symbol: str) -> bool:
+        owned = self._cache.get(symbol)
+        if owned is None:
+            if self.symbols:
+                owned = symbol in self.symbols
+            else:
+                owned = shard_of(symbol, self.count) == self.index
+            self._cache[symbol] = owned
+        return owned

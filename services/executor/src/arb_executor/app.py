@@ -1,0 +1,141 @@
+"""Executor wiring: gateways (paper or live), journal, recovery of open sagas, then the
+consumer group on the opportunities stream."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import redis.asyncio as aioredis
+from arb_runtime.service import ServiceContext
+from arb_runtime.streams import GroupConsumer
+from arb_structs import BookView
+from arb_structs.codec import BOOK, EXECUTION, INSTRUMENT
+from arb_structs.constants import (
+    EXECUTIONS_MAXLEN,
+    EXECUTIONS_STREAM,
+    EXECUTOR_GROUP,
+    OPPORTUNITIES_STREAM,
+    book_latest_key,
+    instruments_key,
+)
+from arb_venues import VENUE_NAMES
+
+from arb_executor import health
+from arb_executor.config import ExecutorSettings
+from arb_executor.errors import GatewayNotConfigured
+from arb_executor.gateway import BookSource, LiveGateway, OrderGateway, PaperGateway
+from arb_executor.intake import Intake
+from arb_executor.journal import RedisJournal
+from arb_executor.risk import RiskLimits, RiskState
+from arb_executor.saga import Saga, SagaPolicy
+
+log = logging.getLogger("arb.executor")
+
+DEFAULT_PAPER_BALANCES = {"USDT": Decimal(100_000), "USD": Decimal(100_000), "BTC": Decimal(2),
+                          "ETH": Decimal(20), "SOL": Decimal(500)}  # fmt: skip
+
+
+def redis_books(redis: aioredis.Redis) -> BookSource:
+    r: Any = redis  # bytes replies (no decode_responses)
+
+    async def latest(venue: str, symbol: str) -> BookView | None:
+        raw: bytes | None = await r.hget(book_latest_key(venue), symbol)
+        return BOOK.decode(raw) if raw else None
+
+    return latest
+
+
+def paper_gateways(settings: ExecutorSettings, books: BookSource) -> dict[str, OrderGateway]:
+    balances = settings.paper_balances or {v: DEFAULT_PAPER_BALANCES for v in VENUE_NAMES}
+    return {
+        venue: PaperGateway(
+            venue,
+            books,
+            balances=assets,
+            taker_fee=settings.taker_fee,
+            latency_s=settings.paper_latency_ms / 1000,
+            fill_ratio=settings.paper_fill_ratio,
+        )
+        for venue, assets in balances.items()
+    }
+
+
+async def live_gateways(
+    settings: ExecutorSettings, redis: aioredis.Redis
+) -> dict[str, OrderGateway]:
+    """One LiveGateway per venue with credentials. Minimal; not tested against real venues."""
+    from arb_venues import get_venue
+    from arb_venues.base import Credentials
+    from arb_venues.common.rest import RestClient
+
+    if not settings.credentials:
+        raise GatewayNotConfigured(
+            "ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__<VENUE>__"
+            "API_KEY and __SECRET, or use ARB_EXECUTOR_MODE=paper"
+        )
+    out: dict[str, OrderGateway] = {}
+    for venue, creds in settings.credentials.items():
+        spec = get_venue(venue)
+        if spec.trading is None:
+            raise GatewayNotConfigured(f"{venue}: no trading client yet; remove its credentials")
+        r: Any = redis
+        raw: dict[bytes, bytes] = await r.hgetall(instruments_key(venue))
+        instruments = {k.decode(): INSTRUMENT.decode(v) for k, v in raw.items()}
+        rest = RestClient(venue, creds.rest_url or spec.endpoints.rest_url)
+        client = spec.trading(
+            rest, Credentials(creds.api_key, creds.secret, creds.passphrase), instruments
+        )
+        gateway = LiveGateway(client)
+        await gateway.snapshot()
+        out[venue] = gateway
+    return out
+
+
+def build_risk(settings: ExecutorSettings) -> RiskState:
+    return RiskState(RiskLimits(
+        max_notional=settings.max_notional, max_open_exposure=settings.max_open_exposure,
+        daily_loss_limit=settings.daily_loss_limit,
+        pair_cooldown_ns=settings.pair_cooldown_ms * 1_000_000,
+        breaker_errors=settings.breaker_errors,
+        breaker_cooldown_ns=int(settings.breaker_cooldown_s * 1e9),
+        unhedged_block_ns=int(settings.unhedged_block_s * 1e9), taker_fee=settings.taker_fee,
+    ))  # fmt: skip
+
+
+async def recover(ctx: ServiceContext, saga: Saga, journal: RedisJournal) -> int:
+    """Finish every saga left open by a crash (no leg is ever re-placed)."""
+    count = 0
+    for opp, intents in await journal.open_sagas():
+        missing = [i.venue for i in intents.values() if i.venue not in saga.gateways]
+        if missing:
+            log.error("%s: open saga on venues without a gateway %s; left open", opp.id, missing)
+            continue
+        result = await saga.recover(opp, intents)
+        ctx.producer.xadd(EXECUTIONS_STREAM, EXECUTION.encode(result), maxlen=EXECUTIONS_MAXLEN)
+        log.warning("%s: open saga recovered: %s", opp.id, result.status.value)
+        count += 1
+    await ctx.producer.flush()
+    return count
+
+
+async def main(ctx: ServiceContext) -> None:
+    settings: ExecutorSettings = ctx.settings
+    if settings.mode == "live":
+        gateways = await live_gateways(settings, ctx.redis)
+    else:
+        gateways = paper_gateways(settings, redis_books(ctx.redis))
+    journal = RedisJournal(ctx.redis)
+    risk = build_risk(settings)
+    policy = SagaPolicy(mode=settings.mode, max_slippage_bps=settings.max_slippage_bps,
+                        query_attempts=settings.order_query_attempts,
+                        query_delay_s=settings.order_query_delay_ms / 1000)  # fmt: skip
+    saga = Saga(gateways, journal, risk, policy)
+    recovered = await recover(ctx, saga, journal)
+    intake = Intake(ctx.redis, ctx.producer, saga, risk, gateways,
+                    seen_ttl_ms=settings.seen_ttl_ms, mode=settings.mode)  # fmt: skip
+    consumer = GroupConsumer(ctx.redis, OPPORTUNITIES_STREAM, EXECUTOR_GROUP, settings.instance,
+                             intake.handle, claim_idle_ms=settings.claim_idle_ms)  # fmt: skip
+    health.started(ctx.health, settings.mode, sorted(gateways), recovered)
+    await consumer.run(ctx.stopping)

@@ -1,0 +1,85 @@
+"""Executor settings (env prefix ARB_EXECUTOR_). One executor per account set."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from arb_runtime.config import ServiceSettings, settings_config
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class VenueCredentials(BaseModel):
+    """API credentials of one venue account (live mode). Never logged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: str = Field(description="API key (public part).")
+    secret: SecretStr = Field(description="API secret.")
+    passphrase: SecretStr | None = Field(default=None, description="Passphrase (OKX, Coinbase).")
+    rest_url: str | None = Field(default=None, description="REST base URL; default the venue's.")
+
+
+class ExecutorSettings(ServiceSettings):
+    model_config = settings_config("ARB_EXECUTOR_")
+
+    mode: str = Field(default="paper", description="paper (simulated fills) or live.")
+    seen_ttl_ms: int = Field(
+        default=86_400_000, gt=0, description="How long an opportunity id is remembered (ms)."
+    )
+    taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, description="Paper taker fee.")
+    paper_latency_ms: float = Field(default=0.0, ge=0, description="Paper order latency (ms).")
+    paper_fill_ratio: Decimal = Field(
+        default=Decimal("1"), gt=0, le=1, description="Paper: share of the fillable size filled."
+    )
+    paper_balances: dict[str, dict[str, Decimal]] = Field(
+        default={},
+        description='Paper balances per venue, JSON: {"binance": {"USDT": "10000", "BTC": "1"}}.',
+    )
+    max_notional: Decimal = Field(
+        default=Decimal("10000"), gt=0, description="Max buy notional of one trade (quote)."
+    )
+    max_open_exposure: Decimal = Field(
+        default=Decimal("50000"),
+        gt=0,
+        description="Max open exposure per base asset (quote): in flight plus unhedged.",
+    )
+    daily_loss_limit: Decimal = Field(
+        default=Decimal("500"),
+        gt=0,
+        description="Refuse trades after this realised loss (UTC day).",
+    )
+    pair_cooldown_ms: int = Field(
+        default=250, ge=0, description="Pause after a trade on one symbol/venue pair (ms)."
+    )
+    breaker_errors: int = Field(
+        default=3, gt=0, description="Consecutive order errors that open a venue's breaker."
+    )
+    breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, description="How long an open venue breaker refuses trades (s)."
+    )
+    unhedged_block_s: float = Field(
+        default=3600.0, gt=0, description="How long a pair is blocked after unhedged exposure (s)."
+    )
+    max_slippage_bps: Decimal = Field(
+        default=Decimal("20"), ge=0, description="Hedge/unwind limit price bound vs leg price."
+    )
+    order_query_attempts: int = Field(
+        default=3, gt=0, description="get_order tries after an ambiguous place (timeout/5xx)."
+    )
+    order_query_delay_ms: float = Field(
+        default=200.0, ge=0, description="Pause between those tries (ms)."
+    )
+    credentials: dict[str, VenueCredentials] = Field(
+        default={},
+        description="Live: per-venue credentials, e.g. ARB_EXECUTOR_CREDENTIALS__BINANCE__API_KEY.",
+    )
+    claim_idle_ms: int = Field(
+        default=30_000, gt=0, description="Reclaim opportunities idle this long at a dead consumer."
+    )
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        if value not in ("paper", "live"):
+            raise ValueError(f"unknown mode {value!r}; choose paper or live")
+        return value

@@ -1,0 +1,174 @@
+"""Where orders go: the OrderGateway protocol, paper fills and the live TradingClient wrapper.
+
+PaperGateway fills an IOC limit order against the latest BookView of its venue (asks for
+buys up to the limit, bids for sells down to it), after a configured latency, charging the
+configured taker fee in the quote asset. It keeps balances in memory and rejects an order
+the balance cannot pay for, like a venue would. It answers ``place`` twice with the same
+client order id by returning the first order, as venues reject duplicate client ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Protocol
+
+from arb_structs import BalanceSnapshot, BookView, OrderIntent, OrderReport
+from arb_structs.trading import Balance, OrderStatus, Side
+from arb_venues.base import TradingClient
+from arb_venues.errors import UnknownOrder
+
+ZERO = Decimal(0)
+
+# (venue, symbol) -> latest view, or None when there is none.
+BookSource = Callable[[str, str], Awaitable[BookView | None]]
+
+
+class OrderGateway(Protocol):
+    venue: str
+
+    async def place(self, intent: OrderIntent) -> OrderReport:
+        """Send an order. RequestTimeout/VenueUnavailable: outcome unknown; query first."""
+
+    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
+        """The order by client id; UnknownOrder when the venue has none."""
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport: ...
+
+    def free(self, asset: str) -> Decimal:
+        """Cached free balance of an asset (for the risk checks)."""
+
+    async def snapshot(self) -> BalanceSnapshot:
+        """Balances now, to publish after an execution."""
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    base, _, quote = symbol.partition("-")
+    return base, quote
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+class PaperGateway:
+    def __init__(
+        self,
+        venue: str,
+        books: BookSource,
+        *,
+        balances: Mapping[str, Decimal] | None = None,
+        taker_fee: Decimal = Decimal("0.001"),
+        latency_s: float = 0.0,
+        fill_ratio: Decimal = Decimal(1),
+    ) -> None:
+        self.venue = venue
+        self.books = books
+        self.balances: dict[str, Decimal] = dict(balances or {})
+        self.taker_fee = taker_fee
+        self.latency_s = latency_s
+        self.fill_ratio = fill_ratio
+        self.orders: dict[str, OrderReport] = {}
+        self.placed = 0  # place calls that created an order
+
+    def free(self, asset: str) -> Decimal:
+        return self.balances.get(asset, ZERO)
+
+    async def snapshot(self) -> BalanceSnapshot:
+        return BalanceSnapshot(
+            venue=self.venue,
+            balances={a: Balance(asset=a, free=str(v)) for a, v in self.balances.items()},
+            ts=time.time_ns(),
+        )
+
+    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
+        try:
+            return self.orders[client_order_id]
+        except KeyError:
+            raise UnknownOrder(self.venue, f"no order {client_order_id!r} on {symbol}") from None
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport:
+        return await self.get(symbol, client_order_id)  # IOC orders are already final
+
+    async def place(self, intent: OrderIntent) -> OrderReport:
+        ts_sent = time.time_ns()
+        existing = self.orders.get(intent.client_order_id)
+        if existing is not None:
+            return existing
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        view = await self.books(self.venue, intent.symbol)
+        report = self._fill(intent, view, ts_sent)
+        self.orders[intent.client_order_id] = report
+        self.placed += 1
+        return report
+
+    def _fill(self, intent: OrderIntent, view: BookView | None, ts_sent: int) -> OrderReport:
+        base, quote = split_symbol(intent.symbol)
+        limit = Decimal(intent.price)
+        wanted = Decimal(intent.size) * self.fill_ratio
+        buy = intent.side is Side.BUY
+        filled = notional = ZERO
+        if view is not None:
+            for price_f, size_f in view.asks if buy else view.bids:
+                price = _dec(price_f)
+                if (price > limit) if buy else (price < limit):
+                    break
+                take = min(_dec(size_f), wanted - filled)
+                filled += take
+                notional += take * price
+                if filled >= wanted:
+                    break
+        fee = notional * self.taker_fee
+        common = dict(venue=self.venue, symbol=intent.symbol, side=intent.side,
+                      client_order_id=intent.client_order_id, price=intent.price,
+                      size=intent.size, ts_sent=ts_sent)  # fmt: skip
+        if buy and notional + fee > self.free(quote):
+            return OrderReport(**common, status=OrderStatus.REJECTED,  # type: ignore[arg-type]
+                               reason=f"insufficient {quote}", ts_ack=time.time_ns())  # fmt: skip
+        if not buy and filled > self.free(base):
+            return OrderReport(**common, status=OrderStatus.REJECTED,  # type: ignore[arg-type]
+                               reason=f"insufficient {base}", ts_ack=time.time_ns())  # fmt: skip
+        if filled:
+            sign = 1 if buy else -1
+            self.balances[base] = self.free(base) + sign * filled
+            self.balances[quote] = self.free(quote) - sign * notional - fee
+        status = OrderStatus.FILLED if filled == Decimal(intent.size) else OrderStatus.CANCELED
+        return OrderReport(
+            **common,  # type: ignore[arg-type]
+            status=status,
+            filled_size=str(filled),
+            avg_price=str(notional / filled) if filled else "0",
+            fee=str(fee),
+            fee_asset=quote,
+            venue_order_id=f"paper-{intent.client_order_id}",
+            ts_ack=time.time_ns(),
+        )
+
+
+class LiveGateway:
+    """A TradingClient behind the gateway protocol. Minimal: untested against real venues."""
+
+    def __init__(self, client: TradingClient) -> None:
+        self.client = client
+        self.venue = client.venue
+        self._free: dict[str, Decimal] = {}
+
+    def free(self, asset: str) -> Decimal:
+        return self._free.get(asset, ZERO)
+
+    async def snapshot(self) -> BalanceSnapshot:
+        snap = await self.client.balances()
+        self._free = {a: Decimal(b.free) for a, b in snap.balances.items()}
+        return snap
+
+    async def place(self, intent: OrderIntent) -> OrderReport:
+        return await self.client.place_order(intent)
+
+    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
+        return await self.client.get_order(symbol, client_order_id)
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport:
+        return await self.client.cancel_order(symbol, client_order_id)

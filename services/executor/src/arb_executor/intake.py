@@ -1,0 +1,123 @@
+"""One opportunity from the stream to a published ExecutionResult.
+
+Per message: decode; ``SET executor_seen_key(id) NX PX ttl`` and ``EXISTS KILL_KEY`` in one
+round trip (at most once per id; the kill switch is read for every message); refuse expired
+ones; run the risk checks; run the saga; publish the result and the balances of both
+venues, and wait until they are written (the entry is acked after that).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import redis.asyncio as aioredis
+from arb_runtime.streams import Entry, StreamProducer
+from arb_structs import ExecutionResult, Opportunity
+from arb_structs.codec import BALANCES, EXECUTION, OPPORTUNITY
+from arb_structs.constants import (
+    EXECUTIONS_MAXLEN,
+    EXECUTIONS_STREAM,
+    KILL_KEY,
+    balances_key,
+    executor_seen_key,
+)
+from arb_structs.trading import ExecutionStatus
+
+from arb_executor import metrics
+from arb_executor.gateway import OrderGateway
+from arb_executor.risk import RiskState
+from arb_executor.saga import Saga
+
+log = logging.getLogger("arb.executor")
+
+
+class Intake:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        producer: StreamProducer,
+        saga: Saga,
+        risk: RiskState,
+        gateways: Mapping[str, OrderGateway],
+        *,
+        seen_ttl_ms: int,
+        mode: str,
+    ) -> None:
+        self.redis = redis
+        self.producer = producer
+        self.saga = saga
+        self.risk = risk
+        self.gateways = gateways
+        self.seen_ttl_ms = seen_ttl_ms
+        self.mode = mode
+        self.handled = 0
+        self.duplicates = 0
+
+    async def handle(self, entry: Entry) -> None:
+        ts_received = time.time_ns()
+        if entry.payload is None:
+            return
+        try:
+            opp = OPPORTUNITY.decode(entry.payload)
+        except Exception as exc:  # bad input: counted, logged, acked (never retried)
+            metrics.MALFORMED.inc()
+            log.error("opportunity entry %s does not decode: %s", entry.id.decode(), exc)
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(executor_seen_key(opp.id), entry.id, nx=True, px=self.seen_ttl_ms)
+        pipe.exists(KILL_KEY)
+        first, killed = await pipe.execute()
+        if not first:
+            self.duplicates += 1
+            metrics.DUPLICATES.inc()
+            return
+        self.handled += 1
+        result = self.refusal(opp, ts_received, bool(killed))
+        if result is None:
+            result = await self.saga.execute(opp, ts_received)
+            if result.ts_orders_sent:
+                metrics.SEND_LATENCY.observe((result.ts_orders_sent - ts_received) / 1e9)
+            await self.publish_balances(opp)
+        await self.publish(result)
+
+    def refusal(self, opp: Opportunity, now: int, killed: bool) -> ExecutionResult | None:
+        if opp.expires_ns < now:
+            return self._no_trade(opp, ExecutionStatus.EXPIRED, "expired", now)
+        missing = [v for v in (opp.buy_venue, opp.sell_venue) if v not in self.gateways]
+        if missing:
+            return self._no_trade(opp, ExecutionStatus.REFUSED, "no_gateway", now)
+        gateways = self.gateways
+        reason = self.risk.check(opp, now, lambda v, a: gateways[v].free(a), killed)
+        if reason:
+            return self._no_trade(opp, ExecutionStatus.REFUSED, reason, now)
+        return None
+
+    def _no_trade(self, opp: Opportunity, status: ExecutionStatus, reason: str,
+                  now: int) -> ExecutionResult:  # fmt: skip
+        metrics.REFUSALS.labels(opp.symbol, reason).inc()
+        return ExecutionResult(opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,
+                               sell_venue=opp.sell_venue, status=status, mode=self.mode,
+                               expected_pnl=opp.net_profit, reason=reason,
+                               ts_detect=opp.ts_detect, ts_received=now,
+                               ts_done=time.time_ns())  # fmt: skip
+
+    async def publish(self, result: ExecutionResult) -> None:
+        metrics.OPPORTUNITIES.labels(result.symbol, result.status.value).inc()
+        if result.status is ExecutionStatus.UNHEDGED:
+            metrics.UNHEDGED.labels(result.symbol).inc()
+            log.error("%s: UNHEDGED %s %s (%s)", result.opportunity_id, result.symbol,
+                      result.unhedged_size, result.reason)  # fmt: skip
+        metrics.DAILY_PNL.set(float(self.risk.daily_pnl))
+        self.producer.xadd(EXECUTIONS_STREAM, EXECUTION.encode(result), maxlen=EXECUTIONS_MAXLEN)
+        await self.producer.flush()
+
+    async def publish_balances(self, opp: Opportunity) -> None:
+        for venue in {opp.buy_venue, opp.sell_venue}:
+            try:
+                snap = await self.gateways[venue].snapshot()
+            except Exception as exc:  # balances are advisory; the trade result is not
+                log.warning("%s: balances not available: %s", venue, exc)
+                continue
+            self.producer.set(balances_key(venue), BALANCES.encode(snap))

@@ -1,0 +1,27 @@
+"""Executor metrics (arb_executor_*). ``outcome``/``reason`` label values are bounded sets."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+OPPORTUNITIES = Counter(
+    "arb_executor_opportunities_total", "Opportunities handled, by execution status.",
+    ["symbol", "outcome"],
+)  # fmt: skip
+REFUSALS = Counter(
+    "arb_executor_refusals_total", "Opportunities refused before any order, by reason.",
+    ["symbol", "reason"],
+)  # fmt: skip
+DUPLICATES = Counter(
+    "arb_executor_duplicates_total", "Opportunities delivered again and skipped (SET NX)."
+)
+MALFORMED = Counter("arb_executor_malformed_total", "Opportunity entries that did not decode.")
+ORDERS = Counter(
+    "arb_executor_orders_total", "Orders placed, by venue and outcome.", ["venue", "outcome"]
+)
+UNHEDGED = Counter("arb_executor_unhedged_total", "Executions that left exposure open.", ["symbol"])
+SEND_LATENCY = Histogram(
+    "arb_executor_send_latency_seconds", "Opportunity received to both orders sent.",
+    buckets=(50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 50e-3, 0.25, 1.0),
+)  # fmt: skip
+DAILY_PNL = Gauge("arb_executor_daily_realised_pnl", "Realised PnL of the UTC day (quote).")

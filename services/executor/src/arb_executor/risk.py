@@ -1,0 +1,110 @@
+"""Risk checks before any order. Pure: the caller passes the clock, balances and kill state.
+
+Refusal reasons (a bounded set, used as a metric label): kill_switch, breaker_open,
+pair_blocked, cooldown, max_notional, insufficient_quote, insufficient_base,
+max_exposure, daily_loss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from arb_structs import Opportunity
+
+from arb_executor.gateway import split_symbol
+
+ZERO = Decimal(0)
+Pair = tuple[str, str, str]  # symbol, buy venue, sell venue
+FreeBalance = Callable[[str, str], Decimal]  # (venue, asset) -> free
+
+
+def pair_of(opp: Opportunity) -> Pair:
+    return (opp.symbol, opp.buy_venue, opp.sell_venue)
+
+
+@dataclass
+class RiskLimits:
+    max_notional: Decimal = Decimal("10000")
+    max_open_exposure: Decimal = Decimal("50000")
+    daily_loss_limit: Decimal = Decimal("500")
+    pair_cooldown_ns: int = 250_000_000
+    breaker_errors: int = 3
+    breaker_cooldown_ns: int = 30_000_000_000
+    unhedged_block_ns: int = 3_600_000_000_000
+    taker_fee: Decimal = Decimal("0.001")
+
+
+@dataclass
+class RiskState:
+    """What the executor remembers between opportunities (in memory, per process)."""
+
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    venue_errors: dict[str, int] = field(default_factory=dict)
+    breaker_until: dict[str, int] = field(default_factory=dict)
+    pair_blocked_until: dict[Pair, int] = field(default_factory=dict)
+    pair_last_trade: dict[Pair, int] = field(default_factory=dict)
+    exposure: dict[str, Decimal] = field(default_factory=dict)  # base asset -> quote value
+    day: dt.date | None = None
+    daily_pnl: Decimal = ZERO
+
+    def check(self, opp: Opportunity, now_ns: int, free: FreeBalance, killed: bool) -> str:
+        """The reason to refuse ``opp``, or "" to go ahead."""
+        if killed:
+            return "kill_switch"
+        for venue in (opp.buy_venue, opp.sell_venue):
+            if self.breaker_until.get(venue, 0) > now_ns:
+                return "breaker_open"
+        pair = pair_of(opp)
+        if self.pair_blocked_until.get(pair, 0) > now_ns:
+            return "pair_blocked"
+        last = self.pair_last_trade.get(pair)
+        if last is not None and now_ns - last < self.limits.pair_cooldown_ns:
+            return "cooldown"
+        size = Decimal(opp.size)
+        notional = size * Decimal(opp.buy_price)
+        if notional > self.limits.max_notional:
+            return "max_notional"
+        base, quote = split_symbol(opp.symbol)
+        if free(opp.buy_venue, quote) < notional * (1 + self.limits.taker_fee):
+            return "insufficient_quote"
+        if free(opp.sell_venue, base) < size:
+            return "insufficient_base"
+        if self.exposure.get(base, ZERO) + notional > self.limits.max_open_exposure:
+            return "max_exposure"
+        self._roll_day(now_ns)
+        if -self.daily_pnl >= self.limits.daily_loss_limit:
+            return "daily_loss"
+        return ""
+
+    # -- what happened, fed back by the executor --------------------------------------------
+
+    def order_ok(self, venue: str) -> None:
+        self.venue_errors[venue] = 0
+
+    def order_error(self, venue: str, now_ns: int) -> None:
+        count = self.venue_errors.get(venue, 0) + 1
+        self.venue_errors[venue] = count
+        if count >= self.limits.breaker_errors:
+            self.breaker_until[venue] = now_ns + self.limits.breaker_cooldown_ns
+            self.venue_errors[venue] = 0
+
+    def traded(self, opp: Opportunity, now_ns: int, pnl: Decimal) -> None:
+        self.pair_last_trade[pair_of(opp)] = now_ns
+        self._roll_day(now_ns)
+        self.daily_pnl += pnl
+
+    def unhedged(self, opp: Opportunity, now_ns: int, size: Decimal) -> None:
+        """Exposure left open: block the pair and count it against the asset's exposure."""
+        self.pair_blocked_until[pair_of(opp)] = now_ns + self.limits.unhedged_block_ns
+        base, _ = split_symbol(opp.symbol)
+        value = abs(size) * Decimal(opp.buy_price)
+        self.exposure[base] = self.exposure.get(base, ZERO) + value
+
+    def _roll_day(self, now_ns: int) -> None:
+        day = dt.datetime.fromtimestamp(now_ns / 1e9, tz=dt.UTC).date()
+        if day != self.day:
+            self.day = day
+            self.daily_pnl = ZERO

@@ -1,0 +1,256 @@
+"""The two-leg saga: journal, both IOC legs at once, reconcile ambiguity, hedge or unwind.
+
+1. Journal the intents (durable) before anything is sent.
+2. Place both legs concurrently. A RequestTimeout/VenueUnavailable from place means the
+   outcome is unknown: the order is queried by client id (never re-sent). An order the venue
+   still does not know after the queries is cancelled by id (so it cannot fill later) and
+   counted as not placed. An order whose outcome stays unknown leaves the saga open.
+3. If the legs filled different sizes, the difference is hedged with an IOC on the
+   under-filled leg's venue within max slippage, then whatever remains is unwound on the
+   over-filled venue within max slippage; what is left is unhedged exposure.
+4. The result (fills, fees, realised PnL) is journaled and returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+
+from arb_structs import ExecutionResult, Opportunity, OrderIntent, OrderReport
+from arb_structs.trading import ExecutionStatus, LegResult, OrderStatus, Side
+from arb_venues.errors import RequestTimeout, UnknownOrder, VenueError, VenueUnavailable
+
+from arb_executor.clientids import client_order_id
+from arb_executor.gateway import OrderGateway, split_symbol
+from arb_executor.journal import Journal
+from arb_executor.risk import RiskState
+
+ZERO = Decimal(0)
+AMBIGUOUS = (RequestTimeout, VenueUnavailable)
+ROLES = ("buy", "sell", "hedge", "unwind")
+
+
+@dataclass(frozen=True)
+class SagaPolicy:
+    mode: str = "paper"
+    max_slippage_bps: Decimal = Decimal(20)
+    query_attempts: int = 3
+    query_delay_s: float = 0.2
+
+
+def text(value: Decimal) -> str:
+    """Exact decimal text without exponent or trailing zeros."""
+    out = format(value.normalize(), "f")
+    return "0" if out in ("-0", "") else out
+
+
+def filled(leg: LegResult) -> Decimal:
+    return Decimal(leg.report.filled_size) if leg.report is not None else ZERO
+
+
+def _bound(price: str, bps: Decimal, up: bool) -> str:
+    """The price moved by ``bps`` against us, rounded inwards on the price's own grid."""
+    base = Decimal(price)
+    factor = 1 + bps / 10_000 if up else 1 - bps / 10_000
+    exp = Decimal(1).scaleb(base.as_tuple().exponent)  # type: ignore[arg-type]
+    return text((base * factor).quantize(exp, rounding=ROUND_DOWN if up else ROUND_UP))
+
+
+class Saga:
+    def __init__(
+        self,
+        gateways: Mapping[str, OrderGateway],
+        journal: Journal,
+        risk: RiskState,
+        policy: SagaPolicy | None = None,
+    ) -> None:
+        self.gateways = gateways
+        self.journal = journal
+        self.risk = risk
+        self.policy = policy or SagaPolicy()
+
+    def intents(self, opp: Opportunity) -> dict[str, OrderIntent]:
+        return {
+            "buy": self._intent(opp, "buy", opp.buy_venue, Side.BUY, opp.buy_price, opp.size),
+            "sell": self._intent(opp, "sell", opp.sell_venue, Side.SELL, opp.sell_price, opp.size),
+        }
+
+    @staticmethod
+    def _intent(opp: Opportunity, role: str, venue: str, side: Side, price: str,
+                size: str) -> OrderIntent:  # fmt: skip
+        return OrderIntent(venue=venue, symbol=opp.symbol, side=side, price=price, size=size,
+                           client_order_id=client_order_id(venue, opp.id, role))  # fmt: skip
+
+    async def execute(self, opp: Opportunity, ts_received: int) -> ExecutionResult:
+        intents = self.intents(opp)
+        await self.journal.begin(opp, intents)
+        ts_before = time.time_ns()
+        buy, sell = await asyncio.gather(
+            self._place("buy", intents["buy"]), self._place("sell", intents["sell"])
+        )
+        ts_after = time.time_ns()
+        reports = [leg.report for leg in (buy, sell) if leg.report is not None]
+        ts_sent = max((r.ts_sent for r in reports), default=0) or ts_before
+        ts_acks = max((r.ts_ack for r in reports), default=0) or ts_after
+        legs = [buy, sell]
+        return await self._settle(opp, legs, ts_received, ts_sent, ts_acks)
+
+    async def recover(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> ExecutionResult:
+        """Finish a journaled saga after a restart: query every journaled order by client id,
+        never re-place one, then hedge/unwind what is open."""
+        ts = time.time_ns()
+        legs = [await self._query(role, intents[role]) for role in ROLES if role in intents]
+        return await self._settle(opp, legs, ts, 0, 0, recovered=True)
+
+    # -- orders ---------------------------------------------------------------------------
+
+    async def _place(self, role: str, intent: OrderIntent) -> LegResult:
+        gateway = self.gateways[intent.venue]
+        try:
+            report = await gateway.place(intent)
+        except AMBIGUOUS as exc:
+            self.risk.order_error(intent.venue, time.time_ns())
+            return await self._query(role, intent, cause=str(exc))
+        except VenueError as exc:  # the venue said no (or rate limited): nothing was placed
+            self.risk.order_error(intent.venue, time.time_ns())
+            return LegResult(role=role, intent=intent, error=str(exc))
+        self.risk.order_ok(intent.venue)
+        return LegResult(role=role, intent=intent, report=report)
+
+    async def _query(self, role: str, intent: OrderIntent, cause: str = "") -> LegResult:
+        """The order's outcome by client id; never re-sends it."""
+        gateway = self.gateways[intent.venue]
+        unknown_to_venue = True
+        last = cause
+        for attempt in range(self.policy.query_attempts):
+            if attempt and self.policy.query_delay_s:
+                await asyncio.sleep(self.policy.query_delay_s)
+            try:
+                report = await gateway.get(intent.symbol, intent.client_order_id)
+            except UnknownOrder as exc:
+                last = str(exc)
+                continue
+            except VenueError as exc:
+                unknown_to_venue = False
+                last = str(exc)
+                continue
+            if report.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+                try:  # an IOC should be final; make sure it stops
+                    report = await gateway.cancel(intent.symbol, intent.client_order_id)
+                except VenueError:
+                    pass
+            return LegResult(role=role, intent=intent, report=report, error=cause)
+        if unknown_to_venue:
+            try:  # it never arrived, or arrives late: a cancel makes sure it cannot fill
+                report = await gateway.cancel(intent.symbol, intent.client_order_id)
+                return LegResult(role=role, intent=intent, report=report, error=cause)
+            except VenueError:
+                pass
+            return LegResult(role=role, intent=intent, error=f"not placed: {last}")
+        unknown = OrderReport(venue=intent.venue, symbol=intent.symbol, side=intent.side,
+                              client_order_id=intent.client_order_id,
+                              status=OrderStatus.UNKNOWN, price=intent.price, size=intent.size,
+                              reason=last)  # fmt: skip
+        return LegResult(role=role, intent=intent, report=unknown, error=f"outcome unknown: {last}")
+
+    # -- hedge / unwind and the result ------------------------------------------------------
+
+    def _net(self, legs: list[LegResult]) -> Decimal:
+        """Base position the legs left: + long, - short."""
+        return sum(
+            (filled(leg) if leg.intent.side is Side.BUY else -filled(leg) for leg in legs), ZERO
+        )
+
+    async def _settle(
+        self,
+        opp: Opportunity,
+        legs: list[LegResult],
+        ts_received: int,
+        ts_sent: int,
+        ts_acks: int,
+        recovered: bool = False,
+    ) -> ExecutionResult:
+        unknown = any(
+            leg.report is not None and leg.report.status is OrderStatus.UNKNOWN for leg in legs
+        )
+        net = self._net(legs)
+        if net and not unknown:
+            bps = self.policy.max_slippage_bps
+            used = {leg.role for leg in legs}
+            if net > 0:  # long: sell the rest on the sell venue, else back on the buy venue
+                plan = [
+                    ("hedge", opp.sell_venue, _bound(opp.sell_price, bps, up=False)),
+                    ("unwind", opp.buy_venue, _bound(opp.buy_price, bps, up=False)),
+                ]
+            else:  # short: buy the rest on the buy venue, else back on the sell venue
+                plan = [
+                    ("hedge", opp.buy_venue, _bound(opp.buy_price, bps, up=True)),
+                    ("unwind", opp.sell_venue, _bound(opp.sell_price, bps, up=True)),
+                ]
+            for role, venue, price in plan:
+                if not net or role in used:
+                    continue
+                side = Side.SELL if net > 0 else Side.BUY
+                intent = self._intent(opp, role, venue, side, price, text(abs(net)))
+                await self.journal.add(opp.id, role, intent)
+                legs.append(await self._place(role, intent))
+                net = self._net(legs)
+                unknown = (
+                    legs[-1].report is not None and legs[-1].report.status is OrderStatus.UNKNOWN
+                )
+                if unknown:
+                    break
+        result = self._result(opp, legs, net, unknown, ts_received, ts_sent, ts_acks, recovered)
+        now = time.time_ns()
+        if any(leg.report is not None for leg in legs):
+            self.risk.traded(opp, now, Decimal(result.realised_pnl))
+        if result.status is ExecutionStatus.UNHEDGED:
+            self.risk.unhedged(opp, now, net)
+        await self.journal.finish(result, resolved=not unknown)
+        return result
+
+    def _result(self, opp: Opportunity, legs: list[LegResult], net: Decimal, unknown: bool,
+                ts_received: int, ts_sent: int, ts_acks: int,
+                recovered: bool) -> ExecutionResult:  # fmt: skip
+        base, quote = split_symbol(opp.symbol)
+        cash = fees = ZERO
+        for leg in legs:
+            report = leg.report
+            size = filled(leg)
+            if report is None or not size:
+                continue
+            price = Decimal(report.avg_price)
+            cash += -size * price if leg.intent.side is Side.BUY else size * price
+            fee = Decimal(report.fee or "0")
+            if report.fee_asset in ("", quote):
+                fees += fee
+            elif report.fee_asset == base:
+                fees += fee * price
+        bought = sum((filled(leg) for leg in legs[:2] if leg.role == "buy"), ZERO)
+        sold = sum((filled(leg) for leg in legs[:2] if leg.role == "sell"), ZERO)
+        reason = "recovered after restart" if recovered else ""
+        if unknown:
+            status, reason = ExecutionStatus.UNHEDGED, "order outcome unknown; saga left open"
+        elif net:
+            status = ExecutionStatus.UNHEDGED
+        elif len(legs) > 2 and any(filled(leg) for leg in legs[2:]):
+            status = ExecutionStatus.HEDGED
+        elif bought and bought == sold:
+            size = Decimal(opp.size)
+            status = ExecutionStatus.FILLED if bought == size else ExecutionStatus.PARTIAL
+        elif any(leg.error for leg in legs) and not any(filled(leg) for leg in legs):
+            status = ExecutionStatus.FAILED
+            reason = reason or "; ".join(leg.error for leg in legs if leg.error)
+        else:
+            status = ExecutionStatus.NOT_FILLED
+        return ExecutionResult(
+            opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,
+            sell_venue=opp.sell_venue, status=status, mode=self.policy.mode, legs=legs,
+            expected_pnl=opp.net_profit, realised_pnl=text(cash - fees), fees_quote=text(fees),
+            unhedged_size=text(net), reason=reason, ts_detect=opp.ts_detect,
+            ts_received=ts_received, ts_orders_sent=ts_sent, ts_acks=ts_acks,
+            ts_done=time.time_ns(),
+        )  # fmt: skip

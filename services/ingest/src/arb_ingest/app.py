@@ -1,0 +1,120 @@
+"""Ingest wiring: instruments -> feed -> batched XADD to arb:md:{venue}; resyncs from arb:ctl."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from arb_runtime.service import ServiceContext
+from arb_runtime.streams import StreamReader
+from arb_structs import Instrument, MdEvent
+from arb_structs.codec import CTL, MD
+from arb_structs.constants import MD_MAXLEN, ctl_stream, md_stream
+from arb_venues import get_venue
+from arb_venues.base import Endpoints, MarketDataProtocol
+from arb_venues.common.feed import MarketDataFeed
+from arb_venues.common.ratelimit import BucketLimit, RateLimiter
+from arb_venues.common.rest import RestClient
+from arb_venues.errors import VenueError
+
+from arb_ingest import health, instruments, metrics
+from arb_ingest.config import IngestSettings
+
+log = logging.getLogger("arb.ingest")
+
+
+def build_protocol(settings: IngestSettings) -> MarketDataProtocol:
+    spec = get_venue(settings.venue)
+    endpoints = Endpoints(
+        ws_url=settings.ws_url or spec.endpoints.ws_url,
+        rest_url=settings.rest_url or spec.endpoints.rest_url,
+    )
+    return spec.market(endpoints, depth=settings.depth)
+
+
+async def load_instruments(
+    protocol: MarketDataProtocol, rest: RestClient, stopping: asyncio.Event
+) -> list[Instrument]:
+    """The venue's instruments, retried with backoff while the venue is unreachable."""
+    delay = 0.5
+    while True:
+        try:
+            return await protocol.fetch_instruments(rest)
+        except VenueError as exc:
+            if not exc.retryable:
+                raise
+            log.warning("%s: instruments not available (%s); retrying in %.1fs",
+                        protocol.venue, exc, delay)  # fmt: skip
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        if stopping.is_set():
+            raise asyncio.CancelledError
+        delay = min(delay * 2, 30.0)
+
+
+async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) -> None:
+    reader = StreamReader(ctx.redis, {ctl_stream(venue): "$"})
+    await reader.resolve_tail()
+    while not ctx.stopping.is_set():
+        for entry in await reader.read(count=100, block_ms=500):
+            if entry.payload is None:
+                continue
+            try:
+                request = CTL.decode(entry.payload)
+            except Exception as exc:
+                metrics.RESYNC_REQUESTS.labels(venue, "malformed").inc()
+                log.error("%s: unreadable control entry %s: %s", venue, entry.id, exc)
+                continue
+            ok = feed.request_resync(request.symbol, request.reason)
+            metrics.RESYNC_REQUESTS.labels(venue, "done" if ok else "unknown_symbol").inc()
+
+
+async def main(ctx: ServiceContext) -> None:
+    settings: IngestSettings = ctx.settings
+    venue = settings.venue
+    protocol = build_protocol(settings)
+    rest = RestClient(venue, protocol.endpoints.rest_url, limiter=RateLimiter(protocol.rest_limits),
+                      error_mapper=protocol.error_mapper())  # fmt: skip
+    try:
+        available = await load_instruments(protocol, rest, ctx.stopping)
+    except asyncio.CancelledError:
+        await rest.close()
+        return
+    chosen = instruments.select(
+        available, settings.symbols, shard_index=settings.shard_index,
+        shard_count=settings.shard_count, taker_fee=settings.taker_fee,
+        maker_fee=settings.maker_fee,
+    )  # fmt: skip
+    if not chosen:
+        log.warning("%s: shard %d/%d holds no symbol; idle", venue, settings.shard_index,
+                    settings.shard_count)  # fmt: skip
+        await rest.close()
+        ctx.health.set_ready(True)
+        await ctx.stopping.wait()
+        return
+    instruments.publish(ctx.producer, chosen)
+    stream = md_stream(venue)
+    producer = ctx.producer
+
+    def emit(event: MdEvent) -> None:
+        producer.xadd(stream, MD.encode(event), maxlen=MD_MAXLEN)
+
+    budget = BucketLimit(max(1.0, settings.snapshot_rate_per_s), settings.snapshot_rate_per_s)
+    feed = MarketDataFeed(protocol, chosen, emit, rest=rest, snapshot_budget=budget)
+    log.info("%s: ingesting %s from %s", venue, ", ".join(i.symbol for i in chosen),
+             protocol.endpoints.ws_url)  # fmt: skip
+    resyncs = asyncio.create_task(follow_resyncs(ctx, feed, venue))
+
+    async def report() -> None:
+        while True:
+            health.update(ctx.health, feed)
+            await asyncio.sleep(1.0)
+
+    reporter = asyncio.create_task(report())
+    try:
+        await feed.run(ctx.stopping)
+    finally:
+        for task in (resyncs, reporter):
+            task.cancel()
+        await asyncio.gather(resyncs, reporter, return_exceptions=True)

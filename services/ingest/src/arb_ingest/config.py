@@ -1,0 +1,41 @@
+"""Ingest settings (env prefix ARB_INGEST_). One process per venue; scale with shards."""
+
+from __future__ import annotations
+
+from arb_runtime.config import ServiceSettings, settings_config
+from arb_venues import VENUE_NAMES
+from pydantic import Field, field_validator
+
+
+class IngestSettings(ServiceSettings):
+    model_config = settings_config("ARB_INGEST_")
+
+    venue: str = Field(default="binance", description=f"Venue to ingest: {', '.join(VENUE_NAMES)}.")
+    symbols: list[str] = Field(
+        default=["BTC-USDT", "ETH-USDT", "SOL-USDT"],
+        description="Normalised BASE-QUOTE symbols (JSON list or comma-separated).",
+    )
+    ws_url: str | None = Field(default=None, description="WS base URL; default: the venue's.")
+    rest_url: str | None = Field(default=None, description="REST base URL; default: the venue's.")
+    depth: int = Field(default=0, description="Book depth to subscribe; 0 = the venue default.")
+    snapshot_rate_per_s: float = Field(
+        default=5.0, gt=0, description="REST snapshot budget of this process (calls per second)."
+    )
+    taker_fee: str | None = Field(default=None, description="Override the venue's taker fee.")
+    maker_fee: str | None = Field(default=None, description="Override the venue's maker fee.")
+    shard_index: int = Field(default=0, ge=0, description="This process's shard of the symbols.")
+    shard_count: int = Field(default=1, ge=1, description="How many ingest shards share a venue.")
+
+    @field_validator("venue")
+    @classmethod
+    def _known_venue(cls, value: str) -> str:
+        if value not in VENUE_NAMES:
+            raise ValueError(f"unknown venue {value!r}; choose one of {', '.join(VENUE_NAMES)}")
+        return value
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [s.strip().upper() for s in value.split(",") if s.strip()]
+        return value

@@ -1,0 +1,155 @@
+"""The executor on a real Redis: opportunities on the stream in, execution results out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from arb_executor.app import main as app_main
+from arb_executor.app import recover
+from arb_executor.config import ExecutorSettings
+from arb_executor.journal import RedisJournal
+from arb_executor.risk import RiskState
+from arb_executor.saga import Saga, SagaPolicy
+from arb_runtime.service import serve
+from arb_runtime.streams import StreamProducer
+from arb_structs import ExecutionResult, Opportunity
+from arb_structs.codec import BALANCES, BOOK, EXECUTION, OPPORTUNITY
+from arb_structs.constants import (
+    EXECUTIONS_STREAM,
+    EXECUTOR_GROUP,
+    KILL_KEY,
+    OPEN_SAGAS_KEY,
+    OPPORTUNITIES_STREAM,
+    PAYLOAD_FIELD,
+    balances_key,
+    book_latest_key,
+    saga_key,
+)
+from arb_structs.trading import ExecutionStatus
+
+from tests.unit.executor.support import Books, opportunity, paper, view
+
+pytestmark = pytest.mark.integration
+
+BUY_VIEW = view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)])
+SELL_VIEW = view("okx", bids=[(101.0, 1.0)], asks=[(101.5, 1.0)])
+
+
+async def wait_for(check: Any, timeout_s: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+async def results(redis: aioredis.Redis) -> list[ExecutionResult]:
+    r: Any = redis
+    return [EXECUTION.decode(f[PAYLOAD_FIELD]) for _, f in await r.xrange(EXECUTIONS_STREAM)]
+
+
+async def send(redis: aioredis.Redis, opp: Opportunity) -> None:
+    await redis.xadd(OPPORTUNITIES_STREAM, {PAYLOAD_FIELD: OPPORTUNITY.encode(opp)})
+
+
+@pytest.fixture
+async def executor(redis: aioredis.Redis, redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    await redis.hset(book_latest_key("binance"), "BTC-USDT", BOOK.encode(BUY_VIEW))
+    await redis.hset(book_latest_key("okx"), "BTC-USDT", BOOK.encode(SELL_VIEW))
+    settings = ExecutorSettings(
+        redis_url=redis_url, instance="executor-test", pair_cooldown_ms=0,
+        paper_balances={"binance": {"USDT": "1000"}, "okx": {"BTC": "1"}},
+    )  # fmt: skip
+    stopping = asyncio.Event()
+    task = asyncio.create_task(serve("executor", settings, app_main, stopping))
+
+    async def group_ready() -> bool:
+        with contextlib.suppress(Exception):
+            groups = await redis.xinfo_groups(OPPORTUNITIES_STREAM)
+            return any(g["name"] in (EXECUTOR_GROUP, EXECUTOR_GROUP.encode()) for g in groups)
+        return False
+
+    await wait_for(group_ready)
+    try:
+        yield redis
+    finally:
+        stopping.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_opportunity_on_the_stream_is_filled_and_the_result_published(
+    executor: aioredis.Redis,
+) -> None:
+    await send(executor, opportunity("opp-fill"))
+    (result,) = await wait_for(lambda: results(executor))
+    assert result.status is ExecutionStatus.FILLED
+    assert result.realised_pnl == "0.3995"
+    assert result.mode == "paper"
+    snapshot = BALANCES.decode(await wait_for(lambda: executor.get(balances_key("okx"))))
+    assert snapshot.balances["BTC"].free == "0.5"
+    assert not await executor.smembers(OPEN_SAGAS_KEY)  # type: ignore[misc]
+
+
+async def test_same_opportunity_delivered_twice_trades_once(executor: aioredis.Redis) -> None:
+    await send(executor, opportunity("opp-dup"))
+    await send(executor, opportunity("opp-dup"))
+    await send(executor, opportunity("opp-after", size="0.1"))  # marks the end
+    done = await wait_for(lambda: _has(executor, "opp-after"))
+    assert [r.opportunity_id for r in done] == ["opp-dup", "opp-after"]
+
+
+async def test_kill_switch_refuses_the_next_message(executor: aioredis.Redis) -> None:
+    await executor.set(KILL_KEY, b"x")
+    await send(executor, opportunity("opp-killed"))
+    (result,) = await wait_for(lambda: results(executor))
+    assert result.status is ExecutionStatus.REFUSED and result.reason == "kill_switch"
+    assert not result.legs
+
+
+async def test_expired_opportunity_is_refused(executor: aioredis.Redis) -> None:
+    await send(executor, opportunity("opp-old", expires_in_s=-1.0))
+    (result,) = await wait_for(lambda: results(executor))
+    assert result.status is ExecutionStatus.EXPIRED and not result.legs
+
+
+async def _has(redis: aioredis.Redis, opp_id: str) -> list[ExecutionResult] | None:
+    found = await results(redis)
+    return found if any(r.opportunity_id == opp_id for r in found) else None
+
+
+async def test_journaled_saga_is_recovered_after_a_crash_without_duplicate_orders(
+    redis: aioredis.Redis,
+) -> None:
+    books = Books(BUY_VIEW, SELL_VIEW)
+    # The venues outlive the executor process.
+    venues = {"binance": paper("binance", books, USDT="1000"), "okx": paper("okx", books, BTC="1")}
+    policy = SagaPolicy(query_attempts=1, query_delay_s=0.0)
+    first = Saga(venues, RedisJournal(redis), RiskState(), policy)
+    opp = opportunity("opp-crash")
+    intents = first.intents(opp)
+    await first.journal.begin(opp, intents)
+    await venues["binance"].place(intents["buy"])  # the buy went out; then the process died
+    assert await redis.sismember(OPEN_SAGAS_KEY, "opp-crash")  # type: ignore[misc]
+
+    producer = StreamProducer(redis)
+    restarted = Saga(venues, RedisJournal(redis), RiskState(), policy)
+    count = await recover(SimpleNamespace(producer=producer), restarted, RedisJournal(redis))  # type: ignore[arg-type]
+    await producer.close()
+
+    assert count == 1
+    assert venues["binance"].placed == 1  # the buy was found, not re-sent
+    assert intents["sell"].client_order_id not in venues["okx"].orders  # never re-placed
+    (result,) = await results(redis)
+    assert result.status is ExecutionStatus.HEDGED
+    assert [leg.role for leg in result.legs] == ["buy", "sell", "hedge"]
+    assert not await redis.smembers(OPEN_SAGAS_KEY)  # type: ignore[misc]
+    assert await redis.hget(saga_key("opp-crash"), "state") == b"done"  # type: ignore[misc]

@@ -1,0 +1,150 @@
+"""MarketDataFeed + the OKX adapter against the OKX simulator over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from aiohttp.test_utils import TestServer
+from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
+from arb_venues.base import Endpoints
+from arb_venues.common.feed import Backoff, MarketDataFeed
+from arb_venues.okx.market import OkxMarket
+from arb_venues.okx.sim import create_app
+
+from tests.unit.venues.okx.helpers import BTC_USDT, TestMarket
+
+pytestmark = pytest.mark.integration
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Harness:
+    def __init__(self, market: TestMarket, feed: MarketDataFeed) -> None:
+        self.market = market
+        self.feed = feed
+        self.events: list[MdEvent] = []
+
+    def books(self) -> list[BookSnapshot | BookDelta]:
+        return [e for e in self.events if isinstance(e, BookSnapshot | BookDelta)]
+
+    def snapshots(self) -> list[BookSnapshot]:
+        return [e for e in self.events if isinstance(e, BookSnapshot)]
+
+
+async def _harness(initial_snapshot: bool) -> AsyncIterator[Harness]:
+    market = TestMarket()
+    server = TestServer(create_app(market, initial_snapshot=initial_snapshot), host="127.0.0.1")
+    await server.start_server()
+    endpoints = Endpoints(
+        ws_url=str(server.make_url("/ws/v5/public")), rest_url=str(server.make_url(""))
+    )
+    events: list[MdEvent] = []
+    feed = MarketDataFeed(
+        OkxMarket(endpoints), [BTC_USDT], events.append, backoff=Backoff(base_s=0.01, cap_s=0.05)
+    )
+    harness = Harness(market, feed)
+    harness.events = events
+    stopping = asyncio.Event()
+    task = asyncio.create_task(feed.run(stopping))
+    try:
+        yield harness
+    finally:
+        stopping.set()
+        await asyncio.wait_for(task, 5)
+        await server.close()
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    async for h in _harness(initial_snapshot=True):
+        yield h
+
+
+@pytest.fixture
+async def rest_only() -> AsyncIterator[Harness]:
+    async for h in _harness(initial_snapshot=False):
+        yield h
+
+
+def replay_rule(events: list[BookSnapshot | BookDelta]) -> tuple[int, int]:
+    """(applied, gaps) under the book sequence rule (a snapshot resets the book)."""
+    seq, applied, gaps = None, 0, 0
+    for event in events:
+        if isinstance(event, BookSnapshot):
+            seq = event.seq
+        elif seq is not None and event.seq > seq:
+            if event.prev_seq <= seq:
+                seq, applied = event.seq, applied + 1
+            else:
+                gaps += 1
+    return applied, gaps
+
+
+async def test_subscribe_snapshot_then_deltas(harness: Harness) -> None:
+    # the WS snapshot (while OKX still sends it) and the REST snapshot (OKX's procedure)
+    await until(lambda: len(harness.snapshots()) == 2, "WS + REST snapshots")
+    assert {s.seq for s in harness.snapshots()} == {100}
+    harness.market.update(bids=[("41006.9", "0.4")])
+    harness.market.update(asks=[("41007.1", "0")])
+    await until(lambda: len(harness.books()) == 4, "two deltas")
+    deltas = [e for e in harness.books() if isinstance(e, BookDelta)]
+    assert [(d.prev_seq, d.seq) for d in deltas] == [(100, 101), (101, 102)]
+    assert replay_rule(harness.books()) == (2, 0)
+    assert isinstance(harness.events[0], VenueStatus) and harness.events[0].status == "up"
+
+
+async def test_post_delisting_protocol_gets_its_snapshot_from_rest(rest_only: Harness) -> None:
+    await until(lambda: len(rest_only.snapshots()) == 1, "REST snapshot")
+    [snap] = rest_only.snapshots()
+    assert snap.seq == 100 and snap.bids_text is not None  # REST snapshots carry exact text
+    rest_only.market.update(bids=[("41006.9", "0.4")])
+    await until(lambda: len(rest_only.books()) == 2, "delta")
+    assert replay_rule(rest_only.books()) == (1, 0)
+
+
+async def test_dropped_connection_reconnects_and_resnapshots(harness: Harness) -> None:
+    await until(lambda: len(harness.snapshots()) == 2, "first snapshots")
+    harness.market.faults.arm("drop_connection")
+    harness.market.update(bids=[("41006.9", "0.4")])  # the sim closes instead of sending it
+    await until(lambda: harness.feed.stats.connects == 2, "reconnect")
+    await until(lambda: len(harness.snapshots()) == 4, "snapshots after the reconnect")
+    assert {s.seq for s in harness.snapshots()[2:]} == {101}
+    harness.market.update(asks=[("41008", "1")])
+    await until(
+        lambda: any(isinstance(e, BookDelta) and e.seq == 102 for e in harness.events),
+        "delta after the reconnect",
+    )
+    assert [e.status for e in harness.events if isinstance(e, VenueStatus)] == ["up", "down", "up"]
+    assert replay_rule(harness.books()) == (1, 0)
+
+
+async def test_skipped_sequence_is_a_visible_gap_and_resync_heals_it(harness: Harness) -> None:
+    await until(lambda: len(harness.snapshots()) == 2, "first snapshots")
+    harness.market.update(bids=[("41006.9", "0.4")])  # 101
+    harness.market.faults.arm("skip_seq")
+    harness.market.update(bids=[("41006.95", "0.1")])  # 102: never sent
+    harness.market.update(asks=[("41008", "1")])  # 103: prevSeqId 102
+    await until(
+        lambda: any(isinstance(e, BookDelta) and e.seq == 103 for e in harness.events),
+        "delta after the skip",
+    )
+    assert replay_rule(harness.books()) == (1, 1)
+    assert harness.feed.request_resync("BTC-USDT", "gap")
+    await until(lambda: len(harness.snapshots()) == 3, "resync snapshot")
+    assert harness.snapshots()[-1].seq == 103
+    harness.market.update(asks=[("41009", "1")])  # 104 continues the fresh snapshot
+    await until(
+        lambda: any(isinstance(e, BookDelta) and e.seq == 104 for e in harness.events),
+        "delta after the resync",
+    )
+    events = harness.books()
+    resync_at = events.index(harness.snapshots()[-1])
+    assert replay_rule(events[resync_at:]) == (1, 0)

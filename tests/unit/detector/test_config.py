@@ -1,0 +1,60 @@
+"""Detector settings from the environment: lists, maps, validation, typos."""
+
+from __future__ import annotations
+
+import pytest
+from arb_detector.app import build_engine
+from arb_detector.bench import run as bench_run
+from arb_detector.config import DetectorSettings
+from arb_runtime.config import load_settings
+from arb_runtime.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+
+
+def test_lists_are_comma_separated_and_maps_nest_with_double_underscores(monkeypatch):
+    monkeypatch.setenv("ARB_DETECTOR_VENUES", "binance, okx,bybit")
+    monkeypatch.setenv("ARB_DETECTOR_SYMBOLS", "BTC-USDT,ETH-USDT")
+    monkeypatch.setenv("ARB_DETECTOR_TAKER_FEES__BINANCE", "0.00075")
+    monkeypatch.setenv("ARB_DETECTOR_STATIC_BALANCES_BY_VENUE", '{"okx": {"BTC": 0.5}}')
+    settings = load_settings(DetectorSettings)
+    assert settings.venues == ["binance", "okx", "bybit"]
+    assert settings.make_shard().owns("ETH-USDT") and not settings.make_shard().owns("SOL-USDT")
+    assert settings.taker_fees == {"binance": "0.00075"}
+    assert settings.static_free("okx")["BTC"] == 0.5
+    assert settings.static_free("binance")["BTC"] == settings.static_balances["BTC"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("ARB_DETECTOR_SHARD", "2/2", "ARB_DETECTOR_SHARD"),
+        ("ARB_DETECTOR_TAKER_FEES__OKX", "0.1%", "okx='0.1%'"),
+        ("ARB_DETECTOR_MIN_EDGE_BPS", "-1", "ARB_DETECTOR_MIN_EDGE_BPS"),
+        ("ARB_DETECTOR_BALANCE_SOURCE", "exchange", "ARB_DETECTOR_BALANCE_SOURCE"),
+        ("ARB_DETECTOR_MIN_EDGE", "5", "no such setting"),
+    ],
+)
+def test_bad_settings_are_one_clear_error(monkeypatch, name, value, match):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=match):
+        load_settings(DetectorSettings)
+
+
+def test_a_json_list_is_accepted_too(monkeypatch):
+    monkeypatch.setenv("ARB_DETECTOR_VENUES", '["binance","okx"]')
+    assert load_settings(DetectorSettings).venues == ["binance", "okx"]
+
+
+def test_settings_reach_the_engine_in_its_units(monkeypatch):
+    monkeypatch.setenv("ARB_DETECTOR_MAX_BOOK_AGE_MS", "1500")
+    engine = build_engine(load_settings(DetectorSettings))
+    assert engine.params.max_book_age_ns == 1_500_000_000
+    assert engine.params.expiry_ns == 500_000_000
+
+
+def test_bench_reports_the_cost_per_update():
+    report = bench_run(0.05)
+    assert report["updates"] > 0
+    assert report["opportunities"] > 0  # the injected dislocations are found
+    assert 0 < report["p50_us"] <= report["p99_us"] <= report["max_us"]

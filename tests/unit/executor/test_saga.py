@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from arb_executor.clientids import client_order_id
+from arb_executor.journal import MemoryJournal
+from arb_executor.risk import RiskLimits, RiskState
+from arb_executor.saga import Saga, SagaPolicy
+from arb_structs.trading import ExecutionStatus, OrderStatus, Side
+
+from tests.unit.executor.support import Books, ScriptedGateway, opportunity, paper, view
+
+pytestmark = pytest.mark.unit
+
+FAST = SagaPolicy(query_attempts=2, query_delay_s=0.0)
+
+
+def books() -> Books:
+    return Books(
+        view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0), (100.5, 5.0)]),
+        view("okx", bids=[(101.0, 1.0), (100.0, 5.0)], asks=[(101.5, 1.0)]),
+    )
+
+
+async def test_normal_opportunity_fills_both_legs_with_hand_computed_pnl() -> None:
+    b = books()
+    buy_gw = paper("binance", b, USDT="1000")
+    sell_gw = paper("okx", b, BTC="1")
+    journal = MemoryJournal()
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(), FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    assert result.status is ExecutionStatus.FILLED
+    # buy 0.5 @ 100 = 50, fee 0.05; sell 0.5 @ 101 = 50.5, fee 0.0505
+    assert result.fees_quote == "0.1005"
+    assert result.realised_pnl == "0.3995"
+    assert result.unhedged_size == "0"
+    assert [leg.role for leg in result.legs] == ["buy", "sell"]
+    assert buy_gw.balances == {"USDT": Decimal("949.95"), "BTC": Decimal("0.5")}
+    assert sell_gw.balances == {"BTC": Decimal("0.5"), "USDT": Decimal("50.4495")}
+    assert result.ts_received <= result.ts_orders_sent <= result.ts_acks <= result.ts_done
+    assert not journal.open and journal.sagas["opp-1"]["state"] == "done"
+
+
+async def test_client_order_ids_are_deterministic_per_opportunity_and_leg() -> None:
+    saga = Saga({}, MemoryJournal(), RiskState())
+    first, again = saga.intents(opportunity("x")), saga.intents(opportunity("x"))
+    other = saga.intents(opportunity("y"))
+    assert first["buy"].client_order_id == again["buy"].client_order_id
+    assert first["buy"].client_order_id != first["sell"].client_order_id
+    assert first["buy"].client_order_id != other["buy"].client_order_id
+    assert len(client_order_id("nowhere", "x" * 200, "hedge")) <= 32
+
+
+async def test_rejected_second_leg_is_unwound_on_the_buy_venue() -> None:
+    b = books()
+    buy_gw = paper("binance", b, USDT="1000")
+    sell_gw = paper("okx", b)  # no BTC: the sell leg and the hedge are rejected
+    risk = RiskState()
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, MemoryJournal(), risk, FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    assert [leg.role for leg in result.legs] == ["buy", "sell", "hedge", "unwind"]
+    assert result.legs[1].report is not None
+    assert result.legs[1].report.status is OrderStatus.REJECTED
+    unwind = result.legs[3]
+    assert unwind.intent.venue == "binance" and unwind.intent.side is Side.SELL
+    assert unwind.intent.price == "99.8"  # 100 less 20 bps
+    assert result.status is ExecutionStatus.HEDGED
+    assert result.unhedged_size == "0"
+    # bought 0.5 @ 100 (fee 0.05), sold back 0.5 @ 99.9 (fee 0.04995)
+    assert result.realised_pnl == "-0.14995"
+    assert buy_gw.balances["BTC"] == 0
+
+
+async def test_what_cannot_be_closed_is_unhedged_and_blocks_the_pair() -> None:
+    b = Books(view("binance", bids=[], asks=[(100.0, 1.0)]), view("okx", bids=[], asks=[]))
+    risk = RiskState(RiskLimits(pair_cooldown_ns=0))
+    gateways = {"binance": paper("binance", b, USDT="1000"), "okx": paper("okx", b, BTC="1")}
+    saga = Saga(gateways, MemoryJournal(), risk, FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    assert result.status is ExecutionStatus.UNHEDGED
+    assert result.unhedged_size == "0.5"
+    later = opportunity("opp-2")
+    free = lambda venue, asset: gateways[venue].free(asset)  # noqa: E731
+    assert risk.check(later, later.ts_detect, free, killed=False) == "pair_blocked"
+
+
+async def test_timeout_then_get_order_finds_the_order_and_sends_no_duplicate() -> None:
+    buy_gw = ScriptedGateway("binance", ["lost"])
+    sell_gw = ScriptedGateway("okx", ["fill"])
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, MemoryJournal(), RiskState(), FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    buy_id = result.legs[0].intent.client_order_id
+    assert buy_gw.place_calls == [buy_id]  # placed once, never re-sent
+    assert buy_gw.get_calls == [buy_id]
+    assert result.status is ExecutionStatus.FILLED
+    assert result.legs[0].error  # the timeout is reported on the leg
+
+
+async def test_timeout_of_an_order_that_never_landed_is_not_resent_and_is_hedged() -> None:
+    buy_gw = ScriptedGateway("binance", ["dropped", "fill"])
+    sell_gw = ScriptedGateway("okx", ["fill"])
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, MemoryJournal(), RiskState(), FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    buy_id = result.legs[0].intent.client_order_id
+    assert buy_gw.place_calls.count(buy_id) == 1
+    assert [leg.role for leg in result.legs] == ["buy", "sell", "hedge"]
+    assert result.legs[2].intent.side is Side.BUY and result.legs[2].intent.price == "100.2"
+    assert result.status is ExecutionStatus.HEDGED
+
+
+async def test_outcome_still_unknown_leaves_the_saga_open_and_unhedged() -> None:
+    buy_gw = ScriptedGateway("binance", ["lost"], get_times_out=True)
+    sell_gw = ScriptedGateway("okx", ["fill"])
+    journal = MemoryJournal()
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(), FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    assert result.status is ExecutionStatus.UNHEDGED
+    assert len(buy_gw.place_calls) == 1
+    assert journal.open == {"opp-1"}
+    assert journal.sagas["opp-1"]["state"] == "unresolved"
+
+
+async def test_recovery_queries_journaled_legs_and_never_replaces_them() -> None:
+    buy_gw = ScriptedGateway("binance", [])
+    sell_gw = ScriptedGateway("okx", [])
+    journal = MemoryJournal()
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(), FAST)
+    opp = opportunity()
+    intents = saga.intents(opp)
+    await journal.begin(opp, intents)
+    await buy_gw.place(intents["buy"])  # the buy reached the venue, then the process died
+    buy_gw.place_calls.clear()
+
+    ((recovered_opp, recovered_intents),) = await journal.open_sagas()
+    result = await Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(),
+                        FAST).recover(recovered_opp, recovered_intents)  # fmt: skip
+
+    assert intents["sell"].client_order_id not in sell_gw.place_calls
+    assert buy_gw.place_calls == []
+    assert [leg.role for leg in result.legs] == ["buy", "sell", "hedge"]
+    assert result.legs[2].intent.venue == "okx"  # the long 0.5 is sold where it should be
+    assert result.status is ExecutionStatus.HEDGED
+    assert not journal.open
+
+
+async def test_partial_fill_ratio_fills_both_legs_the_same_smaller_size() -> None:
+    b = books()
+    gateways = {"binance": paper("binance", b, USDT="1000"), "okx": paper("okx", b, BTC="1")}
+    for gw in gateways.values():
+        gw.fill_ratio = Decimal("0.5")
+    result = await Saga(gateways, MemoryJournal(), RiskState(), FAST).execute(opportunity(), 1)
+    assert result.status is ExecutionStatus.PARTIAL
+    assert [leg.report.filled_size for leg in result.legs if leg.report] == ["0.25", "0.25"]
