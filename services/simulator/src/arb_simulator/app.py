@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from arb_structs import TruthEvent
+from arb_venues.base import Endpoints
 from arb_venues.simapi import SimMarket
 
 from arb_simulator import metrics
@@ -113,14 +114,17 @@ class Simulator:
         self.market.truth_listeners.append(_count_dislocation)
         for venue, venue_market in self.venue_markets.items():
             factory = self._apps.get(venue)
-            app = (
-                factory(venue_market) if factory is not None else load_sim_app(venue, venue_market)
-            )
-            if app is None:
+            loaded: tuple[web.Application, Endpoints | None] | None
+            if factory is not None:
+                loaded = factory(venue_market), None
+            else:
+                loaded = load_sim_app(venue, venue_market)
+            if loaded is None:
                 self.skipped.append(venue)
                 continue
+            app, endpoints = loaded
             install_faults(app, self.faults[venue])
-            server = AppServer(venue, app, s.host, s.ports.get(venue, 0))
+            server = AppServer(venue, app, s.host, s.ports.get(venue, 0), endpoints)
             await server.start()
             self.servers[venue] = server
         self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
@@ -198,7 +202,9 @@ class Simulator:
 
     @property
     def urls(self) -> dict[str, dict[str, str]]:
-        return {v: {"ws": s.ws_url, "rest": s.http_url} for v, s in self.servers.items()}
+        """Per venue: "ws" and "rest" (and "ws_private") URLs to put in its Endpoints: the
+        venue's real URLs with scheme, host and port replaced, paths kept."""
+        return {venue: server.urls() for venue, server in self.servers.items()}
 
     @property
     def control_url(self) -> str:
