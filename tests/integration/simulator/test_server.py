@@ -111,8 +111,9 @@ async def test_venue_app_shapes_the_injected_error_when_it_can(http) -> None:
 async def test_5xx_and_slow_faults_answer_then_the_venue_recovers(http) -> None:
     async with Simulator(settings(venues=["binance"]), apps={"binance": tiny_venue_app}) as sim:
         rest = sim.urls["binance"]["rest"]
-        await (await http.post(f"{sim.control_url}/control/faults",
-                               json={"venue": "binance", "kind": "http_5xx", "status": 502})).read()  # fmt: skip
+        armed = {"venue": "binance", "kind": "http_5xx", "status": 502}
+        async with http.post(f"{sim.control_url}/control/faults", json=armed) as response:
+            assert response.status == 200
         async with http.get(f"{rest}/top") as failed:
             assert failed.status == 502
         sim.faults["binance"].arm("slow", delay_s=0.05)
@@ -187,6 +188,8 @@ async def test_scheduled_injections_write_truth_while_running(redis, redis_url) 
         await asyncio.wait_for(sim.truth_log.flush(), 5)
         events = sim.truth_events()
     assert len(events) >= 3
-    stored = [TRUTH.decode(fields[PAYLOAD_FIELD]) for _, fields in await redis.xrange(SIM_TRUTH_STREAM)]
+    stored = [
+        TRUTH.decode(fields[PAYLOAD_FIELD]) for _, fields in await redis.xrange(SIM_TRUTH_STREAM)
+    ]
     assert stored == events
     assert all(25 <= e.bps <= 60 and e.end_ns > e.start_ns for e in events)

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from arb_structs import TruthEvent
+from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Endpoints
 from arb_venues.simapi import SimMarket
 
@@ -86,8 +87,13 @@ class Simulator:
         s = self.settings
         try:
             if self.replay is not None:
-                server = AppServer(s.replay_venue, self.replay.create_app(), s.host,
-                                   s.ports.get(s.replay_venue, 0))  # fmt: skip
+                server = AppServer(
+                    s.replay_venue,
+                    self.replay.create_app(),
+                    s.host,
+                    s.ports.get(s.replay_venue, 0),
+                    _real_endpoints(s.replay_venue),
+                )
                 await server.start()
                 self.servers[s.replay_venue] = server
             else:
@@ -253,3 +259,13 @@ class Simulator:
 
 def _count_dislocation(event: TruthEvent) -> None:
     metrics.DISLOCATIONS.labels(event.venue, event.symbol).inc()
+
+
+def _real_endpoints(venue: str) -> Endpoints | None:
+    """A known venue's real endpoints (their paths are the recorded ones); None otherwise."""
+    if venue not in VENUE_NAMES:
+        return None
+    try:
+        return get_venue(venue).endpoints
+    except ImportError:
+        return None
