@@ -11,17 +11,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-import pydantic
+from arb_runtime.config import load_settings
+from arb_runtime.errors import ConfigError
+from arb_runtime.logging import setup_logging
+from arb_runtime.metrics import HealthState, start_http
 
 from arb_simulator.app import Simulator
 from arb_simulator.config import SimulatorSettings
 from arb_simulator.errors import SimulatorError
+from arb_simulator.health import health_detail
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,17 +43,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--replay-venue", help="name the replay is served under")
     parser.add_argument("--replay-speed", type=float, help="1 = recorded pace, 0 = no pauses")
     parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
-    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--metrics-port", type=int, help="/metrics, /healthz port (0 = off)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
     return parser.parse_args(argv)
 
 
 def settings_from(args: argparse.Namespace) -> SimulatorSettings:
     overrides: dict[str, Any] = {
-        key: value
-        for key, value in vars(args).items()
-        if value is not None and key not in ("json", "log_level")
+        key: value for key, value in vars(args).items() if value is not None and key != "json"
     }
-    return SimulatorSettings(**overrides)
+    return load_settings(SimulatorSettings, **overrides)
 
 
 async def run(settings: SimulatorSettings, as_json: bool) -> None:
@@ -58,7 +60,14 @@ async def run(settings: SimulatorSettings, as_json: bool) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    health = HealthState(service="simulator", instance=settings.instance)
+    metrics_runner = None
+    if settings.metrics_port:
+        metrics_runner = await start_http(health, settings.metrics_host, settings.metrics_port)
     async with Simulator(settings) as sim:
+        health.set_ready(True)
+        for key, value in health_detail(sim).items():
+            health.set_detail(key, value)
         where = {"venues": sim.urls, "control": sim.control_url, "skipped": sim.skipped}
         if as_json:
             print(json.dumps(where), flush=True)
@@ -67,19 +76,19 @@ async def run(settings: SimulatorSettings, as_json: bool) -> None:
                 print(f"{venue:10} ws {urls['ws']}  rest {urls['rest']}", flush=True)
             print(f"{'control':10} {sim.control_url}", flush=True)
         await stopping.wait()
+        health.set_ready(False)
+    if metrics_runner is not None:
+        await metrics_runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
     try:
         settings = settings_from(args)
-    except pydantic.ValidationError as exc:
-        for error in exc.errors():
-            field = ".".join(map(str, error["loc"])) or "settings"
-            print(f"arb_simulator: {field}: {error['msg']}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"arb_simulator: {exc}", file=sys.stderr)
         sys.exit(2)
+    setup_logging("simulator", settings.log_level)
     try:
         asyncio.run(run(settings, args.json))
     except (SimulatorError, OSError) as exc:

@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 from arb_structs import TruthEvent
+from arb_venues import VENUE_NAMES, get_venue
+from arb_venues.base import Endpoints
 from arb_venues.simapi import SimMarket
 
 from arb_simulator import metrics
@@ -85,8 +87,13 @@ class Simulator:
         s = self.settings
         try:
             if self.replay is not None:
-                server = AppServer(s.replay_venue, self.replay.create_app(), s.host,
-                                   s.ports.get(s.replay_venue, 0))  # fmt: skip
+                server = AppServer(
+                    s.replay_venue,
+                    self.replay.create_app(),
+                    s.host,
+                    s.ports.get(s.replay_venue, 0),
+                    _real_endpoints(s.replay_venue),
+                )
                 await server.start()
                 self.servers[s.replay_venue] = server
             else:
@@ -113,14 +120,17 @@ class Simulator:
         self.market.truth_listeners.append(_count_dislocation)
         for venue, venue_market in self.venue_markets.items():
             factory = self._apps.get(venue)
-            app = (
-                factory(venue_market) if factory is not None else load_sim_app(venue, venue_market)
-            )
-            if app is None:
+            loaded: tuple[web.Application, Endpoints | None] | None
+            if factory is not None:
+                loaded = factory(venue_market), None
+            else:
+                loaded = load_sim_app(venue, venue_market)
+            if loaded is None:
                 self.skipped.append(venue)
                 continue
+            app, endpoints = loaded
             install_faults(app, self.faults[venue])
-            server = AppServer(venue, app, s.host, s.ports.get(venue, 0))
+            server = AppServer(venue, app, s.host, s.ports.get(venue, 0), endpoints)
             await server.start()
             self.servers[venue] = server
         self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
@@ -198,7 +208,9 @@ class Simulator:
 
     @property
     def urls(self) -> dict[str, dict[str, str]]:
-        return {v: {"ws": s.ws_url, "rest": s.http_url} for v, s in self.servers.items()}
+        """Per venue: "ws" and "rest" (and "ws_private") URLs to put in its Endpoints: the
+        venue's real URLs with scheme, host and port replaced, paths kept."""
+        return {venue: server.urls() for venue, server in self.servers.items()}
 
     @property
     def control_url(self) -> str:
@@ -247,3 +259,13 @@ class Simulator:
 
 def _count_dislocation(event: TruthEvent) -> None:
     metrics.DISLOCATIONS.labels(event.venue, event.symbol).inc()
+
+
+def _real_endpoints(venue: str) -> Endpoints | None:
+    """A known venue's real endpoints (their paths are the recorded ones); None otherwise."""
+    if venue not in VENUE_NAMES:
+        return None
+    try:
+        return get_venue(venue).endpoints
+    except ImportError:
+        return None

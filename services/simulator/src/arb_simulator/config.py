@@ -1,6 +1,8 @@
-"""Settings of the simulator: env prefix ARB_SIMULATOR_, every field also a CLI flag or env var.
+"""Settings of the simulator: env prefix ARB_SIMULATOR_ (ARB_REDIS_URL for Redis), the main
+ones also CLI flags.
 
-Lists take JSON or comma-separated text (``ARB_SIMULATOR_VENUES=binance,okx``).
+Lists take JSON or comma-separated text (``ARB_SIMULATOR_VENUES=binance,okx``); mappings and
+the faults list take JSON (``ARB_SIMULATOR_FAULTS='[{"venue":"okx","kind":"skip_seq"}]'``).
 """
 
 from __future__ import annotations
@@ -8,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+from arb_runtime.config import ServiceSettings, settings_config
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
 from arb_simulator.book import BookParams
 from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, VENUE_STYLES, split_symbol
@@ -51,8 +54,11 @@ def _split(value: Any) -> Any:
     return value
 
 
-class SimulatorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ARB_SIMULATOR_", frozen=True, extra="forbid")
+class SimulatorSettings(ServiceSettings):
+    """The simulator's settings. ``redis_url`` (ARB_REDIS_URL, from the base) is where the
+    truth stream goes; without it the truth is only in memory and the JSONL file."""
+
+    model_config = settings_config("ARB_SIMULATOR_")
 
     venues: Annotated[list[str], NoDecode] = Field(
         list(DEFAULT_VENUES), description="Venues to simulate (comma-separated or JSON list)."
@@ -90,9 +96,6 @@ class SimulatorSettings(BaseSettings):
     inject_notional_min: float = Field(2_000.0, gt=0, description="Least quote offered.")
     inject_notional_max: float = Field(20_000.0, gt=0, description="Most quote offered.")
     truth_path: Path | None = Field(None, description="JSONL file the truth log appends to.")
-    redis_url: str | None = Field(
-        None, description="Redis for the truth stream (arb:sim:truth); None = no stream."
-    )
     faults: list[FaultSpec] = Field(default_factory=list, description="Faults armed at start.")
     replay: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="Capture files to serve instead of a simulated market."

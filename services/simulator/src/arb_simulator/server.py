@@ -20,7 +20,9 @@ from typing import Any
 
 from aiohttp import web
 from arb_venues import get_venue
+from arb_venues.base import Endpoints
 from arb_venues.simapi import ERROR_RESPONSE, SimMarket
+from yarl import URL
 
 from arb_simulator.faults import ArmedFault, Faults
 
@@ -31,8 +33,9 @@ _STATUS = {"http_429": 429, "http_418": 418}
 HTTP_FAULTS = ("http_429", "http_418", "http_5xx")
 
 
-def load_sim_app(venue: str, market: SimMarket) -> web.Application | None:
-    """The venue's protocol app over ``market``; None (logged) when the venue has none yet."""
+def load_sim_app(venue: str, market: SimMarket) -> tuple[web.Application, Endpoints] | None:
+    """The venue's protocol app over ``market`` and the venue's real endpoints (whose URL
+    paths the app serves); None (logged) when the venue has no sim app yet."""
     try:
         spec = get_venue(venue)
     except (ImportError, AttributeError) as exc:
@@ -42,7 +45,16 @@ def load_sim_app(venue: str, market: SimMarket) -> web.Application | None:
         log.warning("simulator: venue %s has no sim app (VenueSpec.create_sim_app); not served",
                     venue)  # fmt: skip
         return None
-    return spec.create_sim_app(market)
+    return spec.create_sim_app(market), spec.endpoints
+
+
+def local_url(real: str, scheme: str, host: str, port: int) -> str:
+    """The real endpoint's URL moved to host:port, path kept (wss://ws.okx.com:8443/ws/v5/public
+    -> ws://127.0.0.1:41234/ws/v5/public); "" when there is no real URL."""
+    if not real:
+        return ""
+    path = URL(real).path.rstrip("/")
+    return f"{scheme}://{host}:{port}{path}"
 
 
 def error_response(app: web.Application, kind: str, fault: ArmedFault) -> web.StreamResponse:
@@ -101,9 +113,17 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class AppServer:
     """One aiohttp app on one socket."""
 
-    def __init__(self, name: str, app: web.Application, host: str, port: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        app: web.Application,
+        host: str,
+        port: int,
+        endpoints: Endpoints | None = None,
+    ) -> None:
         self.name = name
         self.app = app
+        self.endpoints = endpoints
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
@@ -133,7 +153,28 @@ class AppServer:
 
     @property
     def ws_url(self) -> str:
+        if self.endpoints is not None:
+            return local_url(self.endpoints.ws_url, "ws", self.host, self.port)
         return f"ws://{self.host}:{self.port}"
+
+    @property
+    def rest_url(self) -> str:
+        if self.endpoints is not None:
+            return local_url(self.endpoints.rest_url, "http", self.host, self.port)
+        return self.http_url
+
+    @property
+    def ws_private_url(self) -> str:
+        if self.endpoints is not None:
+            return local_url(self.endpoints.ws_private_url, "ws", self.host, self.port)
+        return ""
+
+    def urls(self) -> dict[str, str]:
+        """Where a client points its Endpoints: ws, rest (and ws_private if the venue has one)."""
+        urls = {"ws": self.ws_url, "rest": self.rest_url}
+        if self.ws_private_url:
+            urls["ws_private"] = self.ws_private_url
+        return urls
 
     async def stop(self) -> None:
         if self._runner is not None:
