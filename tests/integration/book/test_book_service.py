@@ -228,3 +228,21 @@ async def test_restart_resumes_from_checkpoint_and_serves_no_stale_book(
     assert first_live > 0  # something was published before it: SYNCING, never LIVE
     assert all(v.state is not BookState.LIVE for v in after_restart[:first_live])
     assert after_restart[first_live].seq == 13
+
+
+async def test_stale_book_is_marked_suspect_and_resynced(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    old = time.time_ns() - 60 * 1_000_000_000  # received a minute ago, nothing since
+    await _send(
+        redis,
+        BookSnapshot(venue=VENUE, symbol="BTC-USDT", seq=1, bids=[(1.0, 1.0)],
+                     asks=[(2.0, 1.0)], ts_event=old, ts_recv=old),
+    )  # fmt: skip
+    async with _service(redis_url, stale_after_seconds=30):
+        await _eventually(_state_is(redis, "BTC-USDT", BookState.SUSPECT), "SUSPECT (stale)")
+        view = await _latest(redis, "BTC-USDT")
+        assert view is not None and view.reason.startswith("stale")
+        await _eventually(lambda: _has_resyncs(redis, 1), "a resync request")
+        await _send(redis, _snap("BTC-USDT", 2, [(1.0, 1.0)], [(2.0, 1.0)]))
+        await _eventually(_state_is(redis, "BTC-USDT", BookState.LIVE, 2), "LIVE when fresh")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 from arb_runtime.config import ServiceSettings, settings_config
 from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 
 class BookSettings(ServiceSettings):
     model_config = settings_config("ARB_BOOK_")
 
-    venues: list[str] = Field(
+    venues: Annotated[list[str], NoDecode] = Field(
         default=["binance", "okx", "bybit", "kraken", "coinbase"],
         min_length=1,
         description="Venues whose arb:md:{venue} streams this shard applies (JSON list or "
@@ -54,8 +58,11 @@ class BookSettings(ServiceSettings):
     @field_validator("venues", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
-            return [v.strip().lower() for v in value.split(",") if v.strip()]
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return [str(v).strip().lower() for v in json.loads(text)]
+            return [v.strip().lower() for v in text.split(",") if v.strip()]
         return value
 
     @field_validator("start_from")
