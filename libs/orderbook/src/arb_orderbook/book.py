@@ -39,6 +39,8 @@ from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome, applied_li
 from arb_orderbook.sides import AskSide, BidSide
 
 DEFAULT_BUFFER_LIMIT = 5_000
+_APPLIED_PLAIN = [applied_live(levels) for levels in range(64)]  # the hot path's results
+_CACHED = len(_APPLIED_PLAIN)
 
 _LIVE = BookState.LIVE
 _SUSPECT = BookState.SUSPECT
@@ -167,7 +169,8 @@ class OrderBook:
 
     def apply_delta(self, delta: BookDelta) -> ApplyResult:
         previous = self.state
-        if delta.bids_text is not None or delta.asks_text is not None:
+        plain = delta.bids_text is None and delta.asks_text is None
+        if not plain:
             _check_text(self, delta.bids, delta.bids_text, delta.asks, delta.asks_text)
         if self._awaiting_snapshot:
             if previous is _HALTED:
@@ -196,8 +199,13 @@ class OrderBook:
             return ApplyResult(
                 Outcome.GAP, previous, self.state, gap=True, resync=True, reason=reason
             )
-        if delta.bids_text is None and delta.asks_text is None:
-            levels = self.bids.update(delta.bids) + self.asks.update(delta.asks)
+        if plain:
+            # One side is often empty: skip its call (this is the hottest line of the engine).
+            changes = delta.bids
+            levels = self.bids.update(changes) if changes else 0
+            changes = delta.asks
+            if changes:
+                levels += self.asks.update(changes)
             self.seq = seq
             self.ts_event = delta.ts_event
             self.ts_recv = self.ts_update = delta.ts_recv
@@ -205,7 +213,7 @@ class OrderBook:
                 # The hot path: nothing to truncate or verify; only the crossed check.
                 bids, asks = self.bids.prices, self.asks.prices
                 if not (bids and asks and bids[-1] >= asks[0]):
-                    return applied_live(levels)
+                    return _APPLIED_PLAIN[levels] if levels < _CACHED else applied_live(levels)
         else:
             levels = self._apply_levels(delta)
         check = self._settle(delta)

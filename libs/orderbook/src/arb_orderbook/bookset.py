@@ -63,41 +63,41 @@ class VenueCounts:
 class BookSet:
     """Routes events to their book, creating books on first sight."""
 
-    __slots__ = ("_books", "buffer_limit", "counts", "verify_checksums")
+    __slots__ = ("_venues", "buffer_limit", "counts", "verify_checksums")
 
     def __init__(
         self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, verify_checksums: bool = True
     ) -> None:
-        self._books: dict[tuple[str, str], OrderBook] = {}
+        # venue -> symbol -> book: two lookups without building a key tuple per event.
+        self._venues: dict[str, dict[str, OrderBook]] = {}
         self.counts: dict[str, VenueCounts] = {}
         self.buffer_limit = buffer_limit
         self.verify_checksums = verify_checksums
 
     def __len__(self) -> int:
-        return len(self._books)
+        return sum(len(books) for books in self._venues.values())
 
     def __iter__(self) -> Iterator[OrderBook]:
-        return iter(list(self._books.values()))
+        return iter([book for books in self._venues.values() for book in books.values()])
 
     def get(self, venue: str, symbol: str) -> OrderBook | None:
-        return self._books.get((venue, symbol))
+        return self._venues.get(venue, {}).get(symbol)
 
     def book(self, venue: str, symbol: str) -> OrderBook:
         """The book of (venue, symbol), created SYNCING if new."""
-        key = (venue, symbol)
-        book = self._books.get(key)
-        if book is None:
-            book = self._books[key] = OrderBook(
-                venue,
-                symbol,
-                buffer_limit=self.buffer_limit,
-                verify_checksums=self.verify_checksums,
-            )
-            self.counts.setdefault(venue, VenueCounts())
+        try:
+            return self._venues[venue][symbol]
+        except KeyError:
+            pass
+        book = OrderBook(
+            venue, symbol, buffer_limit=self.buffer_limit, verify_checksums=self.verify_checksums
+        )
+        self._venues.setdefault(venue, {})[symbol] = book
+        self.counts.setdefault(venue, VenueCounts())
         return book
 
     def venue_books(self, venue: str) -> list[OrderBook]:
-        return [book for (v, _), book in self._books.items() if v == venue]
+        return list(self._venues.get(venue, {}).values())
 
     def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
         """Apply a snapshot or delta to its book and count it."""
@@ -134,11 +134,9 @@ class BookSet:
     ) -> list[tuple[OrderBook, ApplyResult]]:
         """Sweep (one venue's, or all) LIVE books for staleness; returns the books it marked."""
         out = []
-        for (book_venue, _), book in list(self._books.items()):
-            if venue is not None and book_venue != venue:
-                continue
+        for book in self.venue_books(venue) if venue is not None else list(self):
             result = book.check_stale(now, max_age)
             if result is not None:
-                self.counts[book_venue].add(result)
+                self.counts[book.venue].add(result)
                 out.append((book, result))
         return out
