@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from arb_runtime.config import ServiceSettings, load_settings, settings_config
+from arb_runtime.config import CommaList, ServiceSettings, load_settings, settings_config
 from arb_runtime.errors import ConfigError
 from pydantic import Field
 
@@ -47,3 +47,21 @@ def test_an_unparseable_list_is_a_config_error_not_a_traceback(
     monkeypatch.setenv("ARB_LISTY_SYMBOLS", "[not json")
     with pytest.raises(ConfigError, match="JSON list"):
         load_settings(ListSettings)
+
+
+class SymbolsSettings(ServiceSettings):
+    model_config = settings_config("ARB_SYMS_")
+    symbols: CommaList = Field(default=["BTC-USDT"], description="symbols")
+
+
+@pytest.mark.parametrize("raw", ["BTC-USDT, ETH-USDT", '["BTC-USDT","ETH-USDT"]'])
+def test_list_settings_take_a_comma_list_or_json(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("ARB_SYMS_SYMBOLS", raw)
+    assert load_settings(SymbolsSettings).symbols == ["BTC-USDT", "ETH-USDT"]
+
+
+def test_ingest_reads_a_comma_separated_symbol_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arb_ingest.config import IngestSettings
+
+    monkeypatch.setenv("ARB_INGEST_SYMBOLS", "btc-usdt,ETH-USDT")
+    assert load_settings(IngestSettings).symbols == ["BTC-USDT", "ETH-USDT"]

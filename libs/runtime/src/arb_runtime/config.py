@@ -6,14 +6,30 @@ service's prefix but names no field is an error (a typo must not be silently ign
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from arb_runtime.errors import ConfigError
+
+
+def split_list(value: object) -> object:
+    """A list setting from env: ``a,b,c`` or a JSON list (``["a","b"]``, as compose writes)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+# A list of strings settable as ``a,b,c`` or as a JSON list; NoDecode stops pydantic-settings
+# from JSON-parsing the env value before split_list sees it.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 
 S = TypeVar("S", bound="ServiceSettings")
 

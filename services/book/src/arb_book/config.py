@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
-
-from arb_runtime.config import ServiceSettings, settings_config
+from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from pydantic import Field, field_validator
-from pydantic_settings import NoDecode
 
 
 class BookSettings(ServiceSettings):
     model_config = settings_config("ARB_BOOK_")
 
-    venues: Annotated[list[str], NoDecode] = Field(
+    venues: CommaList = Field(
         default=["binance", "okx", "bybit", "kraken", "coinbase"],
         min_length=1,
         description="Venues whose arb:md:{venue} streams this shard applies (JSON list or "
@@ -55,15 +51,10 @@ class BookSettings(ServiceSettings):
         default=True, description="Verify venue checksums where events carry one."
     )
 
-    @field_validator("venues", mode="before")
+    @field_validator("venues")
     @classmethod
-    def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return [str(v).strip().lower() for v in json.loads(text)]
-            return [v.strip().lower() for v in text.split(",") if v.strip()]
-        return value
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.lower() for v in value]
 
     @field_validator("start_from")
     @classmethod

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import Literal
 
-from arb_runtime.config import ServiceSettings, settings_config
+from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_structs.trading import ExecutionStatus
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode
 
 from arb_detector.sharding import Shard, parse_shard
 
@@ -27,17 +25,6 @@ DEFAULT_STATIC_BALANCES = {
     "XRP": 100_000.0,
     "DOGE": 500_000.0,
 }
-
-CommaList = Annotated[list[str], NoDecode]
-
-
-def _split(value: object) -> object:
-    """``a,b,c`` or a JSON list (``["a","b"]``, as the compose file writes it)."""
-    if isinstance(value, str):
-        if value.lstrip().startswith("["):
-            return json.loads(value)
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
 
 
 class DetectorSettings(ServiceSettings):
@@ -120,8 +107,6 @@ class DetectorSettings(ServiceSettings):
     )
     read_count: int = Field(default=1_000, gt=0, description="Stream entries per XREAD.")
     block_ms: int = Field(default=100, gt=0, description="XREAD block time.")
-
-    _split_venues = field_validator("venues", "symbols", mode="before")(_split)
 
     @field_validator("taker_fees")
     @classmethod

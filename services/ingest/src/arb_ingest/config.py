@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from arb_runtime.config import ServiceSettings, settings_config
+from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_venues import VENUE_NAMES
 from pydantic import Field, field_validator
 
@@ -11,7 +11,7 @@ class IngestSettings(ServiceSettings):
     model_config = settings_config("ARB_INGEST_")
 
     venue: str = Field(default="binance", description=f"Venue to ingest: {', '.join(VENUE_NAMES)}.")
-    symbols: list[str] = Field(
+    symbols: CommaList = Field(
         default=["BTC-USDT", "ETH-USDT", "SOL-USDT"],
         description="Normalised BASE-QUOTE symbols (JSON list or comma-separated).",
     )
@@ -33,9 +33,7 @@ class IngestSettings(ServiceSettings):
             raise ValueError(f"unknown venue {value!r}; choose one of {', '.join(VENUE_NAMES)}")
         return value
 
-    @field_validator("symbols", mode="before")
+    @field_validator("symbols")
     @classmethod
-    def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
-            return [s.strip().upper() for s in value.split(",") if s.strip()]
-        return value
+    def _upper(cls, value: list[str]) -> list[str]:
+        return [s.upper() for s in value]

@@ -8,10 +8,10 @@ the faults list take JSON (``ARB_SIMULATOR_FAULTS='[{"venue":"okx","kind":"skip_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from arb_runtime.config import ServiceSettings, settings_config
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from arb_runtime.config import CommaList, ServiceSettings, settings_config, split_list
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from arb_simulator.book import BookParams
@@ -43,27 +43,16 @@ class FaultSpec(BaseModel):
         return value
 
 
-def _split(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            import json
-
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
-
-
 class SimulatorSettings(ServiceSettings):
     """The simulator's settings. ``redis_url`` (ARB_REDIS_URL, from the base) is where the
     truth stream goes; without it the truth is only in memory and the JSONL file."""
 
     model_config = settings_config("ARB_SIMULATOR_")
 
-    venues: Annotated[list[str], NoDecode] = Field(
+    venues: CommaList = Field(
         list(DEFAULT_VENUES), description="Venues to simulate (comma-separated or JSON list)."
     )
-    symbols: Annotated[list[str], NoDecode] = Field(
+    symbols: CommaList = Field(
         list(DEFAULT_SYMBOLS),
         description="Symbols BASE-QUOTE; every venue lists every symbol, quoted in USDT.",
     )
@@ -97,18 +86,13 @@ class SimulatorSettings(ServiceSettings):
     inject_notional_max: float = Field(20_000.0, gt=0, description="Most quote offered.")
     truth_path: Path | None = Field(None, description="JSONL file the truth log appends to.")
     faults: list[FaultSpec] = Field(default_factory=list, description="Faults armed at start.")
-    replay: Annotated[list[Path], NoDecode] = Field(
+    replay: Annotated[list[Path], NoDecode, BeforeValidator(split_list)] = Field(
         default_factory=list, description="Capture files to serve instead of a simulated market."
     )
     replay_venue: str = Field("replay", description="Name the replayed venue is served under.")
     replay_speed: float = Field(
         1.0, ge=0, description="Replay pace: 1 = as recorded, 10 = 10x faster, 0 = no pauses."
     )
-
-    @field_validator("venues", "symbols", "replay", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
-        return _split(value)
 
     @field_validator("venues")
     @classmethod
