@@ -147,8 +147,7 @@ class SimMarket(Protocol):
 # -- appended by the simulator core (compatible: nothing above changed) ------------------------
 # How a venue's sim app answers the HTTP faults the core injects (http_429, http_418,
 # http_5xx) in the venue's own error shape: store a callable ``(kind, retry_after_s) ->
-# web.Response`` under this key (``app[ERROR_RESPONSE] = ...``); a plain ``"error_response"``
-# string key is read too, but aiohttp warns about string keys. Without it the core answers
+# web.Response`` under this key (``app[ERROR_RESPONSE] = ...``). Without it the core answers
 # with a generic JSON body and, for 429/418, a Retry-After header.
 from aiohttp import web as _web  # noqa: E402
 

@@ -60,9 +60,6 @@ def local_url(real: str, scheme: str, host: str, port: int) -> str:
 def error_response(app: web.Application, kind: str, fault: ArmedFault) -> web.StreamResponse:
     """The answer to an injected HTTP fault, in the venue's shape when the app has one."""
     responder = app.get(ERROR_RESPONSE)
-    if responder is None:
-        legacy: Any = app.get("error_response")
-        responder = legacy if callable(legacy) else None
     if responder is not None:
         return responder(kind, fault.retry_after_s)
     status = fault.status if kind == "http_5xx" else _STATUS[kind]

@@ -32,6 +32,7 @@ from arb_venues.errors import (
     UnknownOrder,
     VenueUnavailable,
 )
+from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
 from tests.unit.venues.coinbase.fake_market import KEY_NAME, KEY_PEM, FakeMarket, new_pem
@@ -339,7 +340,7 @@ async def test_client_order_ids_are_deterministic_uuids():
 @pytest.mark.parametrize(("kind", "status"), [("http_429", 429), ("http_418", 429),
                                               ("http_5xx", 503)])  # fmt: skip
 async def test_injected_http_faults_look_like_coinbase(kind, status):
-    response = create_app(FakeMarket())["error_response"](kind, 2.0)
+    response = create_app(FakeMarket())[ERROR_RESPONSE](kind, 2.0)
     assert response.status == status
     assert json.loads(response.body).keys() == {"error", "message", "error_details"}
     if status == 429:

@@ -25,6 +25,7 @@ from arb_venues.kraken.error_codes import kraken_error_mapper
 from arb_venues.kraken.market import KrakenMarket
 from arb_venues.kraken.sim import create_app
 from arb_venues.kraken.trading import KrakenTrading
+from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
 from .helpers import API_KEY, BTC_USD, SECRET, ReferenceBook, TestMarket
@@ -215,7 +216,7 @@ async def test_partial_ioc_is_canceled_with_its_fill_and_no_funds_is_refused(ser
 
 async def test_injected_429_reads_as_rate_limited_with_retry_after(served) -> None:
     _, server = served
-    response = server.app["error_response"]("http_429", 2.0)
+    response = server.app[ERROR_RESPONSE]("http_429", 2.0)
     assert response.status == 429 and response.headers["Retry-After"] == "2"
     from arb_venues.common.rest import Response as RestResponse
 

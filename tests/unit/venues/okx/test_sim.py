@@ -28,6 +28,7 @@ from arb_venues.okx.codes import error_mapper
 from arb_venues.okx.market import OkxMarket
 from arb_venues.okx.parser import OkxParser
 from arb_venues.okx.trading import OkxTrading
+from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
 from tests.unit.venues.okx.helpers import BTC_USDT, TestMarket, fixtures_path, recorded_ws
@@ -198,7 +199,7 @@ async def test_lost_response_is_unknown_outcome_then_found_by_client_id(
 
 
 async def test_injected_http_errors_use_okx_bodies(server: TestServer, rest: RestClient) -> None:
-    make = server.app["error_response"]
+    make = server.app[ERROR_RESPONSE]
     limited = make("http_429", 1.5)
     mapped = error_mapper(_as_response(limited))
     assert (

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +30,7 @@ from aiohttp import WSMsgType, web
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim_bodies import error_response, now_ms
 from arb_venues.binance.sim_rest import SimRest, add_routes
-from arb_venues.simapi import SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
 
 TICK_S = 0.1  # the fastest stream interval (@depth@100ms)
 MAX_MESSAGES_PER_SECOND = 5
@@ -235,9 +234,7 @@ def create_app(market: SimMarket) -> web.Application:
     app = web.Application()
     sim, rest = BinanceSim(market), SimRest(market)
     app[SIM_KEY], app[REST_KEY] = sim, rest
-    with warnings.catch_warnings():  # the simulator core reads this plain key (simapi.py)
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["error_response"] = error_response
+    app[ERROR_RESPONSE] = error_response
     app.router.add_get("/stream", sim.combined)
     app.router.add_get("/ws", sim.raw)
     app.router.add_get("/ws/{streams:.+}", sim.raw)

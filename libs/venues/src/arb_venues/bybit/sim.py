@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-import warnings
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,7 +22,7 @@ from arb_structs import Instrument, Side
 
 from arb_venues.bybit import codes, signing
 from arb_venues.bybit.sim_stream import SpotStream, format_decimal
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError
 
 JSON = "application/json"
 STREAM = web.AppKey("bybit_stream", SpotStream)
@@ -257,9 +256,7 @@ def create_app(market: SimMarket) -> web.Application:
     """Bybit's paths: WS /v5/public/spot, public and private REST under /v5."""
     sim, stream = BybitSim(market), SpotStream(market)
     app = web.Application()
-    with warnings.catch_warnings():  # the simulator core looks this key up by its string name
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["error_response"] = error_response
+    app[ERROR_RESPONSE] = error_response
     app[STREAM] = stream
     app.router.add_get("/v5/public/spot", stream.handle)
     app.router.add_get("/v5/market/orderbook", sim.orderbook)

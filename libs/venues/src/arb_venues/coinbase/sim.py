@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import warnings
 from typing import Any
 
 import msgspec
@@ -26,7 +25,7 @@ from arb_venues.coinbase import sim_private
 from arb_venues.coinbase.signing import unverified_key_name, verify
 from arb_venues.coinbase.sim_format import api_error, error_response, fixed, rfc3339
 from arb_venues.errors import InvalidSignature
-from arb_venues.simapi import SimBook, SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimLevel, SimMarket
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("coinbase_market", SimMarket)
 SUBSCRIBE_DEADLINE_S = 5.0  # "you are disconnected if no subscribe has been received within 5 s"
@@ -49,9 +48,7 @@ def create_app(market: SimMarket) -> web.Application:
     app = web.Application()
     app[MARKET] = market
     # The simulator core looks this up by its string name; aiohttp warns about string keys.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["error_response"] = error_response
+    app[ERROR_RESPONSE] = error_response
     app.router.add_get("/", websocket_handler)
     app.router.add_get("/api/v3/brokerage/market/products", products_handler)
     app.router.add_get("/api/v3/brokerage/market/product_book", product_book_handler)

@@ -13,7 +13,6 @@ import contextlib
 import itertools
 import json
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,7 +23,7 @@ from arb_venues.kraken import frames
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.market import DEPTHS
 from arb_venues.kraken.sim_rest import KrakenRest, error_response
-from arb_venues.simapi import SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
 
 HEARTBEAT_S = 1.0  # Kraken sends a heartbeat about once a second while subscribed
 
@@ -282,10 +281,7 @@ def create_app(market: SimMarket) -> web.Application:
     sim = KrakenSim(market)
     app = web.Application()
     app[SIM_KEY] = sim
-    # The simulator core reads app["error_response"] (a plain string key by contract).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["error_response"] = error_response
+    app[ERROR_RESPONSE] = error_response
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
     app.router.add_get("/v2", sim.ws_v2)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-import warnings
 from typing import Any
 
 import msgspec
@@ -24,7 +23,7 @@ from aiohttp import WSMsgType, web
 from arb_venues.okx import codes, simformat
 from arb_venues.okx.market import REST_BOOK_DEPTH
 from arb_venues.okx.sim_private import add_private_routes
-from arb_venues.simapi import SimBook, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
 INITIAL_SNAPSHOT: web.AppKey[bool] = web.AppKey("okx_initial_snapshot", bool)
@@ -36,9 +35,7 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app = web.Application()
     app[MARKET] = market
     app[INITIAL_SNAPSHOT] = initial_snapshot
-    with warnings.catch_warnings():  # the simulator core's documented str key
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app["error_response"] = simformat.error_response
+    app[ERROR_RESPONSE] = simformat.error_response
     app.router.add_get("/ws/v5/public", _public_ws)
     app.router.add_get("/api/v5/market/books", _rest_books)
     app.router.add_get("/api/v5/public/instruments", _rest_instruments)
