@@ -182,3 +182,21 @@ def test_venue_symbols_use_each_venue_spelling() -> None:
         "kraken": "BTC/USDT",
         "coinbase": "BTC-USDT",
     }
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+@pytest.mark.parametrize("symbol", ["BTC-USDT", "ETH-USDT", "SOL-USDT"])
+def test_dislocated_book_never_locks_or_crosses_itself(symbol: str, direction: str) -> None:
+    # A crossing level a few dozen bps out lies inside the opposite side's ladder when levels
+    # are one tick apart (SOL): that level must leave, or the venue shows a locked book.
+    market = make_market(seed=5, venue=VenueParams(rate=200.0))
+    market.step()
+    for bps in (25.0, 40.0, 60.0):
+        market.inject("binance", symbol, direction, bps=bps, size=0.5, duration_s=0.3)
+        steps = 0
+        while market.active_dislocations():
+            bid, ask = market.book("binance", symbol).best()
+            assert bid is not None and ask is not None and bid < ask, (bps, steps)
+            market.step()
+            steps += 1
+        assert steps > 5

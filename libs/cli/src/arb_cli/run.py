@@ -67,11 +67,25 @@ async def _read_all(redis: Any, stream: str, codec: Any) -> list[Any]:
     return out
 
 
-async def summary(redis: Any) -> dict[str, Any]:
+async def summary(redis: Any, window: tuple[int, int] | None = None) -> dict[str, Any]:
     truths = await _read_all(redis, SIM_TRUTH_STREAM, TRUTH)
     opportunities = await _read_all(redis, OPPORTUNITIES_STREAM, OPPORTUNITY)
     executions = await _read_all(redis, EXECUTIONS_STREAM, EXECUTION)
-    return score(truths, opportunities, executions)
+    return score(truths, opportunities, executions, window)
+
+
+def all_live(status: dict[str, Any], venues: list[str], symbols: list[str]) -> bool:
+    """Every book of every venue is LIVE: from then on the engine is watching."""
+    live = {(b["venue"], b["symbol"]) for b in status["books"] if b["state"] == "LIVE"}
+    return all((v, s) in live for v in venues for s in symbols)
+
+
+def simulator_fees(venues: list[str]) -> dict[str, str]:
+    """The taker fees the simulated accounts pay. Venues whose public API does not publish an
+    account's fee (Coinbase) are otherwise assumed to charge their entry tier."""
+    from arb_simulator.catalog import VENUE_STYLES
+
+    return {venue: VENUE_STYLES[venue].taker_fee for venue in venues if venue in VENUE_STYLES}
 
 
 def render(
@@ -141,22 +155,29 @@ async def _run(args: argparse.Namespace) -> int:
                         "ARB_INGEST_REST_URL": venue_urls["rest"]}  # fmt: skip
             supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
         supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
-        supervisor.add("detector", ["-m", "arb_detector"],
-                       {**base, "ARB_DETECTOR_VENUES": ",".join(venues)})  # fmt: skip
+        detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
+        if not args.no_sim:
+            detector_env["ARB_DETECTOR_TAKER_FEES"] = json.dumps(simulator_fees(venues))
+        supervisor.add("detector", ["-m", "arb_detector"], detector_env)
         if importlib.util.find_spec("arb_executor.app") is not None:
             supervisor.add("executor", ["-m", "arb_executor"], {**base})
         else:
             events.append("executor not built yet: opportunities are detected, not traded")
         redis = await connect(url)
         started = time.monotonic()
+        started_ns = time.time_ns()
         last_lengths: dict[str, int] = {}
         scored: dict[str, Any] = {}
+        live_since: int | None = None
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
             elapsed = time.monotonic() - started
             events += supervisor.check()
             status = await collect(redis)
+            if live_since is None and all_live(status, venues, symbols):
+                live_since = time.time_ns()
+                events.append(f"every book LIVE after {elapsed:.1f}s")
             rates = {}
             for venue in venues:
                 length = status["streams"].get(md_stream(venue), 0)
@@ -164,7 +185,8 @@ async def _run(args: argparse.Namespace) -> int:
                 added = int(info.get("entries-added", length)) if info else 0
                 rates[venue] = max(0, added - last_lengths.get(venue, added))
                 last_lengths[venue] = added
-            scored = await summary(redis)
+            window = (live_since or time.time_ns(), time.time_ns())
+            scored = await summary(redis, window)
             if not args.json:
                 children = [(c.name, c.alive, c.restarts) for c in supervisor.children]
                 sys.stdout.write("\x1b[2J\x1b[H" + render(status, rates, scored, children,
@@ -172,7 +194,10 @@ async def _run(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             if args.duration and elapsed >= args.duration:
                 break
-        scored = await summary(redis)
+        scored = await summary(redis, (live_since or time.time_ns(), time.time_ns()))
+        scored["all_books_live_after_s"] = (
+            None if live_since is None else round((live_since - started_ns) / 1e9, 1)
+        )
         scored["errors"] = sum(c.restarts for c in supervisor.children)
         scored["duration_s"] = round(time.monotonic() - started, 1)
         scored["logs"] = str(log_dir)

@@ -9,6 +9,8 @@ from typing import Any
 from arb_structs import ExecutionResult, ExecutionStatus, Opportunity, TruthEvent
 
 DETECTABLE_AFTER_NS = 50_000_000  # a dislocation still open 50 ms after it began
+# A dislocation that began this close to the end of the run may not have reached the books yet.
+END_MARGIN_NS = 500_000_000
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
@@ -30,7 +32,17 @@ def score(
     truths: Sequence[TruthEvent],
     opportunities: Sequence[Opportunity],
     executions: Sequence[ExecutionResult],
+    window: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
+    """``window`` (ns): the time the engine was watching, from the moment every book was LIVE
+    to the end of the run. Dislocations that began outside it are counted apart, in
+    ``injected_outside_window``, not as missed."""
+    outside = 0
+    if window is not None:
+        start, end = window
+        watched = [t for t in truths if start <= t.start_ns <= end - END_MARGIN_NS]
+        outside = len(truths) - len(watched)
+        truths = watched
     detectable = [t for t in truths if t.end_ns - t.start_ns >= DETECTABLE_AFTER_NS]
     detected_truths = [t for t in detectable if any(_matches(t, o) for o in opportunities)]
     done = {ExecutionStatus.FILLED, ExecutionStatus.PARTIAL, ExecutionStatus.HEDGED}
@@ -51,6 +63,7 @@ def score(
 
     return {
         "injected": len(truths),
+        "injected_outside_window": outside,
         "injected_detectable": len(detectable),
         "injected_detected": len(detected_truths),
         "detected": len(opportunities),

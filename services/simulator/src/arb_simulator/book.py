@@ -171,11 +171,15 @@ class VenueBook:
                 book_side[slot] = changes[slot] = dislocation.remaining
             dislocation.slot = slot
             keep = slot
+        # The crossing level is kept only on its own side: on the other side its slot is an
+        # ordinary level that must leave with the window, or the book would lock or cross.
+        bid_keep = keep if dislocation is not None and dislocation.side is Side.BUY else None
+        ask_keep = keep if dislocation is not None and dislocation.side is Side.SELL else None
         if bid_top != self.best_bid:
-            self._shift(self.bids, bid_changes, self.best_bid, bid_top, -1, keep)
+            self._shift(self.bids, bid_changes, self.best_bid, bid_top, -1, bid_keep)
             self.best_bid = bid_top
         if ask_top != self.best_ask:
-            self._shift(self.asks, ask_changes, self.best_ask, ask_top, 1, keep)
+            self._shift(self.asks, ask_changes, self.best_ask, ask_top, 1, ask_keep)
             self.best_ask = ask_top
         if jitter:
             rng = self._rng
