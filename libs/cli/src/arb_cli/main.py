@@ -78,6 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
     p.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
     p.add_argument("--out", default="bench-results/latest.json")
+    p.add_argument("--sections", default="replay,book_engine,detector,executor,simulator,pipeline",
+                   help="which benchmarks, comma-separated")  # fmt: skip
+    p.add_argument(
+        "--rates",
+        default="1000,10000,20000",
+        help="pipeline: aggregate book messages/s to offer, comma-separated",
+    )
+    p.add_argument(
+        "--window",
+        type=float,
+        default=None,
+        help="pipeline: seconds measured per rate (default 10, --quick 3)",
+    )
     p.set_defaults(func=_lazy("bench"))
     return parser
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from arb_structs.constants import (
 from arb_venues import VENUE_NAMES
 
 from arb_cli.common import print_json
+from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.scoring import score
 from arb_cli.status import collect
 from arb_cli.supervisor import Supervisor
@@ -38,25 +37,6 @@ from arb_cli.supervisor import Supervisor
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def start_simulator(venues: list[str], symbols: list[str], rate: float, redis_url: str,
-                    log_dir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:  # fmt: skip
-    """The simulator prints one JSON line with each venue's URLs once it serves them."""
-    log = (log_dir / "simulator.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
-         "--symbols", ",".join(symbols), "--rate", str(rate), "--json"],
-        env={**os.environ, "ARB_REDIS_URL": redis_url}, stdout=subprocess.PIPE, stderr=log,
-    )  # fmt: skip
-    log.close()
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.wait()
-        tail = (log_dir / "simulator.log").read_text(errors="replace")[-800:]
-        raise ConfigError(f"the simulator exited ({proc.returncode}) before serving: {tail}")
-    return proc, json.loads(line)
 
 
 async def _read_all(redis: Any, stream: str, codec: Any) -> list[Any]:
@@ -78,14 +58,6 @@ def all_live(status: dict[str, Any], venues: list[str], symbols: list[str]) -> b
     """Every book of every venue is LIVE: from then on the engine is watching."""
     live = {(b["venue"], b["symbol"]) for b in status["books"] if b["state"] == "LIVE"}
     return all((v, s) in live for v in venues for s in symbols)
-
-
-def simulator_fees(venues: list[str]) -> dict[str, str]:
-    """The taker fees the simulated accounts pay. Venues whose public API does not publish an
-    account's fee (Coinbase) are otherwise assumed to charge their entry tier."""
-    from arb_simulator.catalog import VENUE_STYLES
-
-    return {venue: VENUE_STYLES[venue].taker_fee for venue in venues if venue in VENUE_STYLES}
 
 
 def render(
@@ -146,23 +118,9 @@ async def _run(args: argparse.Namespace) -> int:
         urls: dict[str, Any] = {}
         if not args.no_sim:
             sim_proc, urls = start_simulator(venues, symbols, args.rate, url, log_dir)
-        base = {"ARB_REDIS_URL": url, "ARB_LOG_LEVEL": "WARNING"}
-        for venue in venues:
-            env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(symbols)}
-            if venue in urls.get("venues", urls):
-                venue_urls = urls.get("venues", urls)[venue]
-                env |= {"ARB_INGEST_WS_URL": venue_urls["ws"],
-                        "ARB_INGEST_REST_URL": venue_urls["rest"]}  # fmt: skip
-            supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
-        supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
-        detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
-        if not args.no_sim:
-            detector_env["ARB_DETECTOR_TAKER_FEES"] = json.dumps(simulator_fees(venues))
-        supervisor.add("detector", ["-m", "arb_detector"], detector_env)
-        if importlib.util.find_spec("arb_executor.app") is not None:
-            supervisor.add("executor", ["-m", "arb_executor"], {**base})
-        else:
-            events.append("executor not built yet: opportunities are detected, not traded")
+        start_services(
+            supervisor, venues, symbols, url, None if args.no_sim else urls, mode=args.mode
+        )
         redis = await connect(url)
         started = time.monotonic()
         started_ns = time.time_ns()
@@ -204,14 +162,7 @@ async def _run(args: argparse.Namespace) -> int:
         await redis.aclose()
     finally:
         supervisor.stop_all()
-        if sim_proc is not None:
-            sim_proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                sim_proc.wait(5)
-            if sim_proc.poll() is None:
-                sim_proc.kill()
-            if sim_proc.stdout:
-                sim_proc.stdout.close()
+        stop_simulator(sim_proc)
         if server is not None:
             server.stop()
     if args.json:

@@ -1,0 +1,94 @@
+"""Starting the engine's processes: the simulator and every service, as ``arb run`` and the
+pipeline bench both need them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from arb_runtime.errors import ConfigError
+
+from arb_cli.supervisor import Supervisor
+
+
+def simulator_fees(venues: Sequence[str]) -> dict[str, str]:
+    """The taker fees the simulated accounts pay. Venues whose public API does not publish an
+    account's fee (Coinbase) are otherwise assumed to charge their entry tier."""
+    from arb_simulator.catalog import VENUE_STYLES
+
+    return {venue: VENUE_STYLES[venue].taker_fee for venue in venues if venue in VENUE_STYLES}
+
+
+def start_simulator(
+    venues: Sequence[str],
+    symbols: Sequence[str],
+    rate: float,
+    redis_url: str,
+    log_dir: Path,
+    extra: Sequence[str] = (),
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """The simulator prints one JSON line with each venue's URLs once it serves them."""
+    log = (log_dir / "simulator.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
+         "--symbols", ",".join(symbols), "--rate", str(rate), "--json", *extra],
+        env={**os.environ, "ARB_REDIS_URL": redis_url}, stdout=subprocess.PIPE, stderr=log,
+    )  # fmt: skip
+    log.close()
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait()
+        tail = (log_dir / "simulator.log").read_text(errors="replace")[-800:]
+        raise ConfigError(f"the simulator exited ({proc.returncode}) before serving: {tail}")
+    return proc, json.loads(line)
+
+
+def stop_simulator(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None:
+        return
+    proc.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def start_services(
+    supervisor: Supervisor,
+    venues: Sequence[str],
+    symbols: Sequence[str],
+    redis_url: str,
+    sim_urls: dict[str, Any] | None,
+    *,
+    executor: bool = True,
+    mode: str = "paper",
+    log_level: str = "WARNING",
+) -> None:
+    """Ingest (one process per venue), book, detector and executor (paper) under
+    ``supervisor``. With ``sim_urls`` the ingest processes connect to the simulator and the
+    detector is told the simulated accounts' fees."""
+    base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level}
+    where = (sim_urls or {}).get("venues", {})
+    for venue in venues:
+        env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(list(symbols))}
+        if venue in where:
+            env |= {"ARB_INGEST_WS_URL": where[venue]["ws"],
+                    "ARB_INGEST_REST_URL": where[venue]["rest"]}  # fmt: skip
+        supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
+    supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
+    detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
+    if sim_urls is not None:
+        detector_env["ARB_DETECTOR_TAKER_FEES"] = json.dumps(simulator_fees(venues))
+    supervisor.add("detector", ["-m", "arb_detector"], detector_env)
+    if executor:
+        supervisor.add("executor", ["-m", "arb_executor"], {**base, "ARB_EXECUTOR_MODE": mode})
