@@ -168,23 +168,17 @@ class MarketDataFeed:
         tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
         if self.protocol.heartbeat_interval_s:
             tasks.append(asyncio.create_task(self._heartbeat(ws)))
-        stop_wait = asyncio.create_task(stopping.wait())
+        # One awaited receive per frame, no task or wait set per frame (that costs more CPU
+        # than parsing): stopping closes the socket, which wakes the pending receive.
+        tasks.append(asyncio.create_task(self._close_on_stop(ws, stopping)))
         try:
             while True:
-                receive = asyncio.create_task(ws.receive())
-                done, _ = await asyncio.wait(
-                    {receive, stop_wait}, timeout=self.protocol.idle_timeout_s,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )  # fmt: skip
-                if stop_wait in done:
-                    receive.cancel()
-                    break
-                if not done:
-                    receive.cancel()
+                try:
+                    message = await ws.receive(timeout=self.protocol.idle_timeout_s)
+                except TimeoutError:
                     log.warning("%s: no frame for %.0fs; reconnecting", self.venue,
                                 self.protocol.idle_timeout_s)  # fmt: skip
                     break
-                message = receive.result()
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     got_data = True
                     self._on_frame(message.data)
@@ -194,7 +188,6 @@ class MarketDataFeed:
                 ):  # fmt: skip
                     break
         finally:
-            stop_wait.cancel()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -217,6 +210,12 @@ class MarketDataFeed:
         if self.protocol.snapshot_source == "rest":
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
+
+    @staticmethod
+    async def _close_on_stop(ws: aiohttp.ClientWebSocketResponse, stopping: asyncio.Event
+                             ) -> None:  # fmt: skip
+        await stopping.wait()
+        await ws.close()
 
     async def _heartbeat(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         interval = self.protocol.heartbeat_interval_s
