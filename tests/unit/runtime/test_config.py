@@ -65,3 +65,19 @@ def test_ingest_reads_a_comma_separated_symbol_list(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setenv("ARB_INGEST_SYMBOLS", "btc-usdt,ETH-USDT")
     assert load_settings(IngestSettings).symbols == ["BTC-USDT", "ETH-USDT"]
+
+
+def test_shared_metrics_port_and_log_level_apply_unless_the_service_sets_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARB_METRICS_PORT", "9100")
+    monkeypatch.setenv("ARB_LOG_LEVEL", "WARNING")
+    shared = load_settings(DemoSettings)
+    assert (shared.metrics_port, shared.log_level) == (9100, "WARNING")
+    monkeypatch.setenv("ARB_DEMO_METRICS_PORT", "9200")
+    own = load_settings(DemoSettings)
+    assert (own.metrics_port, own.log_level) == (9200, "WARNING")
+    monkeypatch.setenv("ARB_METRICS_PORT", "lots")
+    monkeypatch.delenv("ARB_DEMO_METRICS_PORT")
+    with pytest.raises(ConfigError, match=r"ARB_DEMO_METRICS_PORT \(or ARB_METRICS_PORT\)='lots'"):
+        load_settings(DemoSettings)

@@ -33,6 +33,9 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 
 S = TypeVar("S", bound="ServiceSettings")
 
+# Settings every service has that may also be given once for all, without the service prefix.
+SHARED_SETTINGS = ("instance", "metrics_host", "metrics_port", "log_level")
+
 
 def settings_config(prefix: str) -> SettingsConfigDict:
     """The model_config of a service's settings: ``settings_config("ARB_BOOK_")``."""
@@ -58,6 +61,18 @@ class ServiceSettings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_env(cls, data: Any) -> Any:
+        """``ARB_METRICS_PORT``, ``ARB_LOG_LEVEL``... apply to every service; the service's
+        own ``ARB_<SERVICE>_METRICS_PORT`` wins over them."""
+        if isinstance(data, dict):
+            for name in SHARED_SETTINGS:
+                value = os.environ.get(f"ARB_{name.upper()}")
+                if value is not None and name not in data:
+                    data[name] = value
+        return data
 
     @model_validator(mode="after")
     def _no_unknown_prefixed_env(self) -> ServiceSettings:
@@ -89,6 +104,8 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         for err in exc.errors():
             loc = "__".join(str(p) for p in err["loc"]) or "settings"
             name = loc if loc.startswith("ARB_") else f"{prefix}{loc.upper()}"
+            if loc in SHARED_SETTINGS and prefix != "ARB_":
+                name += f" (or ARB_{loc.upper()})"
             value = err.get("input")
             shown = "" if isinstance(value, dict) else f"={value!r}"
             problems.append(f"{name}{shown}: {err['msg']}")
