@@ -91,14 +91,16 @@ class Simulator:
                     s.replay_venue,
                     self.replay.create_app(),
                     s.host,
-                    s.ports.get(s.replay_venue, 0),
+                    s.port_for(s.replay_venue),
                     _real_endpoints(s.replay_venue),
                 )
                 await server.start()
                 self.servers[s.replay_venue] = server
             else:
                 await self._start_market()
-            self.control = AppServer("control", create_control_app(self), s.host, s.control_port)
+            self.control = AppServer(
+                "control", create_control_app(self), s.host, s.control_listen_port()
+            )
             await self.control.start()
         except BaseException:
             await self.stop()
@@ -130,7 +132,7 @@ class Simulator:
                 continue
             app, endpoints = loaded
             install_faults(app, self.faults[venue])
-            server = AppServer(venue, app, s.host, s.ports.get(venue, 0), endpoints)
+            server = AppServer(venue, app, s.host, s.port_for(venue), endpoints)
             await server.start()
             self.servers[venue] = server
         self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
