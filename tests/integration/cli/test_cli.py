@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -100,3 +101,39 @@ def test_arb_bench_measures_the_pipeline_through_real_processes(tmp_path) -> Non
     for name in ("ingest-okx", "ingest-coinbase", "book", "detector", "simulator", "redis"):
         assert point["cpu"][name]["us_per_msg"] > 0, name
     assert "| pipeline 600 msgs/s offered" in result.stdout
+
+
+def test_arb_sim_passes_its_options_to_the_simulator_and_prints_the_urls() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arb_cli", "sim", "--venues", "binance", "--symbols", "BTC-USDT",
+         "--inject-interval", "0", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else ""
+        where = json.loads(line)
+        assert list(where["venues"]) == ["binance"]
+        assert where["venues"]["binance"]["ws"].startswith("ws://127.0.0.1:")
+        assert where["control"].startswith("http://127.0.0.1:")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_arb_sim_help_and_bad_options_are_the_simulators() -> None:
+    shown = arb("sim", "--help")
+    assert shown.returncode == 0 and "--base-port" in shown.stdout
+    assert shown.stdout.startswith("usage: arb sim")
+    refused = arb("sim", "--venues", "ftx")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("arb sim: ") and "ftx" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
 
+import aiohttp
 import pytest
+from arb_simulator.catalog import DEFAULT_VENUES, make_instrument
+from arb_venues import get_venue
+from arb_venues.base import Endpoints
+from yarl import URL
 
 pytestmark = pytest.mark.integration
 
@@ -50,3 +58,85 @@ def test_cli_refuses_a_bad_setting_in_one_line() -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert b"ftx" in done.stderr and b"Traceback" not in done.stderr
+
+
+def free_port_range(count: int) -> int:
+    """A base port whose next ``count`` ports were all free a moment ago."""
+    for _ in range(50):
+        base = random.randint(20_000, 60_000)
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+async def _connects(venue: str, urls: dict[str, str]) -> str:
+    """Open the WS the venue's own adapter opens (its URL shape, its subscribe) and read one
+    frame; GET a REST path the adapter uses. Returns the first WS frame."""
+    spec = get_venue(venue)
+    protocol = spec.market(Endpoints(ws_url=urls["ws"], rest_url=urls["rest"]))
+    instruments = [make_instrument(venue, "BTC-USDT")]
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(protocol.ws_url(instruments)) as ws:
+            for message in protocol.subscribe_messages(instruments):
+                await ws.send_str(message)
+            frame = await ws.receive(timeout=10)
+            assert frame.type is aiohttp.WSMsgType.TEXT, frame
+        return str(frame.data)
+
+
+def test_base_port_serves_venue_i_on_base_plus_i_at_the_adapters_url_paths() -> None:
+    base = free_port_range(6)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arb_simulator", "--base-port", str(base), "--symbols",
+         "BTC-USDT", "--inject-interval", "0", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read().decode() if proc.stderr else ""
+        where = json.loads(line)
+        assert list(where["venues"]) == list(DEFAULT_VENUES)
+        for index, venue in enumerate(DEFAULT_VENUES):
+            urls = where["venues"][venue]
+            assert URL(urls["ws"]).port == base + index, venue
+            assert URL(urls["rest"]).port == base + index, venue
+            first = asyncio.run(_connects(venue, urls))
+            assert first, venue
+        assert URL(where["control"]).port == base + len(DEFAULT_VENUES)
+        assert where["venues"]["okx"]["ws"] == f"ws://127.0.0.1:{base + 1}/ws/v5/public"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_a_taken_base_port_is_one_clear_error() -> None:
+    base = free_port_range(6)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base + 2))  # bybit's
+        taken.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "arb_simulator", "--base-port", str(base), "--json"],
+            capture_output=True, env=env, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"bybit: cannot listen on 127.0.0.1:{base + 2}".encode() in done.stderr
+    assert b"Traceback" not in done.stderr

@@ -82,3 +82,26 @@ def test_schedule_injects_every_interval_on_free_books_deterministically() -> No
     assert first == run()
     # 10 slots of 0.2 s; two books, each busy 0.5 s after an injection: some slots skip.
     assert 5 <= len(first) < 10
+
+
+def test_base_port_puts_each_venue_on_its_fixed_index_whichever_venues_run() -> None:
+    settings = SimulatorSettings(venues=["okx", "coinbase"], base_port=18000)
+    assert settings.port_for("okx") == 18001
+    assert settings.port_for("coinbase") == 18004
+    assert settings.control_listen_port() == 18005
+    assert settings.port_for("replay") == 18000  # a replay under another name takes the base
+
+
+def test_explicit_ports_win_over_the_base_port_and_zero_means_free() -> None:
+    settings = SimulatorSettings(base_port=18000, ports={"bybit": 19999}, control_port=20000)
+    assert settings.port_for("bybit") == 19999
+    assert settings.port_for("kraken") == 18003
+    assert settings.control_listen_port() == 20000
+    free = SimulatorSettings()
+    assert free.port_for("binance") == 0 and free.control_listen_port() == 0
+
+
+def test_a_base_port_without_room_for_every_venue_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("ARB_SIMULATOR_BASE_PORT", "65533")
+    with pytest.raises(ConfigError, match=r"ARB_SIMULATOR_BASE_PORT=.65533.*at most 65530"):
+        load_settings(SimulatorSettings)

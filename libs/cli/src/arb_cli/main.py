@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loops", type=int, default=1, help="repeat the processing N times")
     p.set_defaults(func=_lazy("replay"))
 
-    p = sub.add_parser("sim", help="run the exchange simulator on loopback")
+    # Everything after "sim" goes to python -m arb_simulator unparsed (its own --help too): a
+    # prefix char no option uses keeps argparse from reading "--venues" as an arb option.
+    p = sub.add_parser("sim", help="run the exchange simulator on loopback (arb sim --help)",
+                       prefix_chars="+", add_help=False)  # fmt: skip
     p.add_argument("rest", nargs=argparse.REMAINDER, help="simulator options (see --help)")
     p.set_defaults(func=_lazy("sim"))
 

@@ -13,6 +13,10 @@ For a venue's own tests, ``venue_market("binance")`` is the quickest real market
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from arb_structs import Instrument
+
 from arb_simulator.accounts import Account, SimCredentials, default_credentials
 from arb_simulator.book import BookParams
 from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, make_instrument, venue_symbol
@@ -23,16 +27,28 @@ from arb_simulator.venue import VenueMarket
 
 def venue_market(
     venue: str,
-    symbols: tuple[str, ...] = DEFAULT_SYMBOLS,
+    symbols: Sequence[str] = DEFAULT_SYMBOLS,
     seed: int = 1,
     rate: float = 50.0,
+    instruments: Sequence[Instrument] = (),
+    accounts: list[Account] | None = None,
 ) -> VenueMarket:
-    """A one-venue market with the default account (see ``default_credentials(venue)``).
+    """A one-venue market. ``instruments`` replace the catalog's (and then name the symbols);
+    ``accounts`` replace the default one (see ``default_credentials(venue)``).
 
-    Drive it with ``venue_market.market.step()`` (one clock tick) in tests.
+    Drive it with ``venue_market.market.step()`` (one clock tick), or script exact books with
+    ``set_book`` / ``apply``; nothing moves unless a test does it.
     """
-    config = MarketConfig(venues=(venue,), symbols=symbols, seed=seed, venue=VenueParams(rate=rate))
-    return VenueMarket(Market(config), venue)
+    if instruments:
+        symbols = tuple(i.symbol for i in instruments)
+    config = MarketConfig(
+        venues=(venue,),
+        symbols=tuple(symbols),
+        seed=seed,
+        venue=VenueParams(rate=rate),
+        instruments={(venue, i.symbol): i for i in instruments},
+    )
+    return VenueMarket(Market(config), venue, accounts=accounts)
 
 
 __all__ = [

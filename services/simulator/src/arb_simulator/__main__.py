@@ -1,6 +1,7 @@
 """``python -m arb_simulator``: start the simulated venues, print where they are, run.
 
     python -m arb_simulator --venues binance,okx --symbols BTC-USDT,ETH-USDT --rate 50 --json
+    python -m arb_simulator --host 0.0.0.0 --base-port 18000   # fixed ports, as in compose
 
 prints one JSON line {"venues": {venue: {"ws": ..., "rest": ...}}, "control": ...} once every
 server listens, then runs until SIGTERM/SIGINT. Every flag is also an ARB_SIMULATOR_* env var.
@@ -27,13 +28,16 @@ from arb_simulator.errors import SimulatorError
 from arb_simulator.health import health_detail
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="arb_simulator", description=__doc__.split("\n")[0])
+def parse_args(argv: list[str] | None = None, prog: str = "arb_simulator") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--venues", help="comma-separated venues (default: all five)")
     parser.add_argument("--symbols", help="comma-separated BASE-QUOTE symbols")
     parser.add_argument("--rate", type=float, help="book updates per second per venue")
     parser.add_argument("--seed", type=int, help="seed of every random process")
     parser.add_argument("--host", help="listen address (default 127.0.0.1)")
+    parser.add_argument("--base-port", type=int,
+                        help="venue i of binance,okx,bybit,kraken,coinbase on base+i, "
+                             "control on base+5 (default 0: free ports)")  # fmt: skip
     parser.add_argument("--control-port", type=int, help="control API port (0 = free)")
     parser.add_argument("--inject-interval", type=float, dest="inject_interval_s",
                         help="seconds between injected dislocations (0 = none)")  # fmt: skip
@@ -81,18 +85,19 @@ async def run(settings: SimulatorSettings, as_json: bool) -> None:
         await metrics_runner.cleanup()
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "arb_simulator") -> None:
+    """``prog`` names the command in help and errors (``arb sim`` runs this too)."""
+    args = parse_args(argv, prog)
     try:
         settings = settings_from(args)
     except ConfigError as exc:
-        print(f"arb_simulator: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(2)
     setup_logging("simulator", settings.log_level)
     try:
         asyncio.run(run(settings, args.json))
     except (SimulatorError, OSError) as exc:
-        print(f"arb_simulator: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(1)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -91,14 +92,16 @@ class Simulator:
                     s.replay_venue,
                     self.replay.create_app(),
                     s.host,
-                    s.ports.get(s.replay_venue, 0),
+                    s.port_for(s.replay_venue),
                     _real_endpoints(s.replay_venue),
                 )
                 await server.start()
                 self.servers[s.replay_venue] = server
             else:
                 await self._start_market()
-            self.control = AppServer("control", create_control_app(self), s.host, s.control_port)
+            self.control = AppServer(
+                "control", create_control_app(self), s.host, s.control_listen_port()
+            )
             await self.control.start()
         except BaseException:
             await self.stop()
@@ -130,7 +133,7 @@ class Simulator:
                 continue
             app, endpoints = loaded
             install_faults(app, self.faults[venue])
-            server = AppServer(venue, app, s.host, s.ports.get(venue, 0), endpoints)
+            server = AppServer(venue, app, s.host, s.port_for(venue), endpoints)
             await server.start()
             self.servers[venue] = server
         self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
@@ -254,6 +257,7 @@ class Simulator:
             "orders_total": {v: m.orders_total for v, m in self.venue_markets.items()},
             "skipped_venues": self.skipped,
             "replay_clients": self.replay.clients if self.replay is not None else 0,
+            "cpu_seconds": round(time.process_time(), 4),  # this process, user + system
         }
 
 

@@ -1,20 +1,38 @@
-"""Simulator throughput: how many book updates the market makes, and how many WS frames the
-venue protocol servers deliver to a real client.
+"""Simulator throughput: how many book updates the market makes, and how many WS messages the
+venue protocol servers deliver to real clients.
 
     from arb_simulator import bench
-    report = bench.run(5.0)   # {"generation": {...}, "delivery": {...}}
+    report = bench.run(seconds=5.0, rate=2000.0)
+    report["delivered_per_second"]          # {"binance": 2310, "okx": 2480, ...}
+    report["sim_cpu_seconds_per_message"]   # simulator process CPU / messages delivered
+    report["meets_2000_per_venue"]          # every venue delivered >= 2,000 msgs/s
 
 ``generation``: the market stepped as fast as it can (no I/O), updates per second and CPU
-microseconds per update. ``delivery``: the full simulator on loopback at ``rate`` updates/s
-per venue, one client per venue connected the way ingest connects (the venue's own
-MarketDataProtocol: its URL and subscribe messages), counting frames per second received.
-Client and server share this process and its CPU, as on the 2-core box they share two cores.
+microseconds per update.
+
+``delivery``: the simulator runs as its own process (``python -m arb_simulator --json``, as in
+the demo and compose), all five venues; this process opens one client per venue the way ingest
+does (the venue's own MarketDataProtocol: its URL and subscribe messages) and counts the WS
+messages it receives. The simulator's CPU comes from its control API (``cpu_seconds``).
+
+A venue's protocol decides how many messages its updates become, so the run is sized for the
+slowest one: Binance's ``@depth@100ms`` stream sends at most one message per symbol per 100 ms,
+so ``rate`` msgs/s need at least rate / 10 symbols (the run uses 20 % more); Kraken and Bybit
+send only changes inside the subscribed depth, so the books are ``BOOK_DEPTH`` levels deep and
+every update lands inside it. The market is offered ``OFFERED_FACTOR`` x ``rate`` updates/s per
+venue; the report shows offered and delivered apart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -22,13 +40,19 @@ import aiohttp
 from arb_venues import get_venue
 from arb_venues.base import Endpoints
 
-from arb_simulator.app import Simulator
-from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES
-from arb_simulator.config import SimulatorSettings
+from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, make_instrument
 from arb_simulator.market import Market, MarketConfig, VenueParams
 
+TARGET_PER_VENUE = 2_000.0
+OFFERED_FACTOR = 1.25  # market updates offered per venue, relative to the delivery target
+SYMBOL_FACTOR = 1.2  # symbols relative to the Binance minimum (rate / 10)
+BINANCE_MESSAGES_PER_SYMBOL = 10.0  # @depth@100ms
+BOOK_DEPTH = 10  # levels per side: inside Kraken's smallest depth (10) and Bybit's (50)
+WARMUP_S = 2.0  # connect, subscribe, snapshots before counting
+START_TIMEOUT_S = 60.0
 
-def generation(seconds: float, rate: float = 2_000.0) -> dict[str, Any]:
+
+def generation(seconds: float, rate: float = TARGET_PER_VENUE) -> dict[str, Any]:
     """Step a 5-venue market as fast as possible for ``seconds``."""
     market = Market(MarketConfig(venue=VenueParams(rate=rate)))
     sink: list[object] = []
@@ -51,7 +75,15 @@ def generation(seconds: float, rate: float = 2_000.0) -> dict[str, Any]:
     }
 
 
-async def _client(venue: str, urls: dict[str, str], sim: Simulator, counts: dict[str, int],
+def bench_symbols(rate: float) -> list[str]:
+    """Enough symbols for Binance's 100 ms stream to carry ``rate`` msgs/s: BTC, ETH, SOL and
+    generic ones (S004-USDT, ...)."""
+    count = max(len(DEFAULT_SYMBOLS), math.ceil(rate / BINANCE_MESSAGES_PER_SYMBOL * SYMBOL_FACTOR))
+    extra = [f"S{i:03d}-USDT" for i in range(len(DEFAULT_SYMBOLS) + 1, count + 1)]
+    return [*DEFAULT_SYMBOLS, *extra]
+
+
+async def _client(venue: str, urls: dict[str, str], symbols: list[str], counts: dict[str, int],
                   stop: asyncio.Event) -> None:  # fmt: skip
     spec = get_venue(venue)
     protocol = spec.market(
@@ -59,7 +91,7 @@ async def _client(venue: str, urls: dict[str, str], sim: Simulator, counts: dict
             ws_url=urls["ws"], rest_url=urls["rest"], ws_private_url=urls.get("ws_private", "")
         )
     )
-    instruments = list(sim.venue_markets[venue].instruments.values())
+    instruments = [make_instrument(venue, symbol) for symbol in symbols]
     async with (
         aiohttp.ClientSession() as session,
         session.ws_connect(protocol.ws_url(instruments), max_msg_size=0) as ws,
@@ -78,55 +110,112 @@ async def _client(venue: str, urls: dict[str, str], sim: Simulator, counts: dict
                 break
 
 
-async def delivery(seconds: float, rate: float = 2_000.0) -> dict[str, Any]:
-    """Run the simulator at ``rate`` per venue with one WS client per venue."""
-    settings = SimulatorSettings(
-        venues=list(DEFAULT_VENUES), symbols=list(DEFAULT_SYMBOLS), rate=rate,
-        inject_interval_s=0, tick_hz=50,
+def start_simulator(symbols: list[str], offered: float) -> tuple[subprocess.Popen[bytes], Any]:
+    """``python -m arb_simulator --json`` with the bench's market; its printed URLs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    env |= {"ARB_SIMULATOR_DEPTH": str(BOOK_DEPTH), "ARB_SIMULATOR_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arb_simulator", "--venues", ",".join(DEFAULT_VENUES),
+         "--symbols", ",".join(symbols), "--rate", str(offered), "--inject-interval", "0",
+         "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )  # fmt: skip
-    async with Simulator(settings) as sim:
-        counts = {venue: 0 for venue in sim.urls}
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(10)
+        detail = proc.stderr.read().decode(errors="replace")[-800:] if proc.stderr else ""
+        raise RuntimeError(f"bench: the simulator exited ({proc.returncode}): {detail}")
+    return proc, json.loads(line)
+
+
+def stop_simulator(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+async def _status(session: aiohttp.ClientSession, control: str) -> dict[str, Any]:
+    async with session.get(f"{control}/control/status") as response:
+        status: dict[str, Any] = await response.json()
+        return status
+
+
+async def delivery(seconds: float, rate: float = TARGET_PER_VENUE) -> dict[str, Any]:
+    """The simulator in its own process, offered ``OFFERED_FACTOR`` x ``rate`` updates/s per
+    venue; one WS client per venue here; what each client receives, and the simulator's CPU."""
+    symbols = bench_symbols(rate)
+    offered = rate * OFFERED_FACTOR
+    proc, where = await asyncio.to_thread(start_simulator, symbols, offered)
+    try:
+        venues: dict[str, dict[str, str]] = where["venues"]
+        counts = {venue: 0 for venue in venues}
         stop = asyncio.Event()
         tasks = [
-            asyncio.create_task(_client(venue, urls, sim, counts, stop))
-            for venue, urls in sim.urls.items()
+            asyncio.create_task(_client(venue, urls, symbols, counts, stop))
+            for venue, urls in venues.items()
         ]
-        await asyncio.sleep(1.0)  # connect, subscribe, snapshots
-        assert sim.market is not None
-        start_counts, start_updates = dict(counts), dict(sim.market.updates_total)
-        cpu_start, wall_start = time.process_time(), time.perf_counter()
-        await asyncio.sleep(seconds)
-        wall = time.perf_counter() - wall_start
-        cpu = time.process_time() - cpu_start
-        frames = {v: counts[v] - start_counts[v] for v in counts}
-        made = {v: sim.market.updates_total[v] - start_updates[v] for v in counts}
+        async with aiohttp.ClientSession() as session:
+            await asyncio.sleep(WARMUP_S)
+            before = await _status(session, where["control"])
+            start_counts = dict(counts)
+            own_cpu, wall_start = time.process_time(), time.perf_counter()
+            await asyncio.sleep(seconds)
+            wall = time.perf_counter() - wall_start
+            own_cpu = time.process_time() - own_cpu
+            after = await _status(session, where["control"])
+            delivered = {v: counts[v] - start_counts[v] for v in counts}
         stop.set()
         for task in tasks:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 2.0)
         errors = [repr(t.exception()) for t in tasks if t.done() and t.exception() is not None]
+    finally:
+        await asyncio.to_thread(stop_simulator, proc)
+    made = {v: after["updates_total"].get(v, 0) - before["updates_total"].get(v, 0) for v in venues}
+    sim_cpu = after["cpu_seconds"] - before["cpu_seconds"]
+    total = sum(delivered.values())
     return {
         "rate_per_venue": rate,
+        "offered_updates_per_second": offered,
+        "symbols": len(symbols),
+        "book_depth": BOOK_DEPTH,
         "seconds": round(wall, 2),
-        "frames_per_second": {v: round(n / wall) for v, n in frames.items()},
+        "delivered_per_second": {v: round(n / wall) for v, n in delivered.items()},
         "updates_per_second": {v: round(n / wall) for v, n in made.items()},
-        "total_frames_per_second": round(sum(frames.values()) / wall),
-        "process_cpu_fraction": round(cpu / wall, 2),
-        "skipped_venues": sim.skipped,
+        "total_delivered_per_second": round(total / wall),
+        "sim_cpu_fraction": round(sim_cpu / wall, 3),
+        "sim_cpu_seconds_per_message": sim_cpu / total if total else None,
+        "client_cpu_fraction": round(own_cpu / wall, 3),
+        "skipped_venues": where.get("skipped", []),
         "client_errors": errors,
     }
 
 
-def run(seconds: float = 5.0, rate: float = 2_000.0) -> dict[str, Any]:
-    """Both measurements; ``seconds`` each."""
+def run(seconds: float = 5.0, rate: float = TARGET_PER_VENUE) -> dict[str, Any]:
+    """Both measurements (``seconds`` each) and the verdict: does every venue deliver at least
+    2,000 msgs/s to its client?"""
+    delivered = asyncio.run(delivery(seconds, rate))
+    per_venue: dict[str, int] = delivered["delivered_per_second"]
+    cpu_per_message = delivered["sim_cpu_seconds_per_message"]
     return {
         "generation": generation(seconds, rate),
-        "delivery": asyncio.run(delivery(seconds, rate)),
+        "delivery": delivered,
+        "delivered_per_second": per_venue,
+        "sim_cpu_seconds_per_message": cpu_per_message,
+        "sim_cpu_us_per_message": round(cpu_per_message * 1e6, 2) if cpu_per_message else None,
+        "meets_2000_per_venue": len(per_venue) == len(DEFAULT_VENUES)
+        and min(per_venue.values()) >= TARGET_PER_VENUE
+        and not delivered["client_errors"],
     }
 
 
 if __name__ == "__main__":
-    import json
-    import sys
-
     print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 5.0), indent=2))

@@ -253,6 +253,66 @@ class VenueBook:
         self.ts_ns = ts_ns
         return SimBookUpdate(self.symbol, self.seq, bids, asks, ts_ns)
 
+    # -- scripted levels ------------------------------------------------------------------
+
+    def set_levels(
+        self,
+        bids: list[SimLevel],
+        asks: list[SimLevel],
+        ts_ns: int,
+        replace: bool = False,
+    ) -> SimBookUpdate:
+        """Put exact levels in the book (size 0 deletes); ``replace`` first deletes every
+        level. ValueError for a price off the tick or a size off the lot. A price between
+        two ladder slots moves the book onto a one-tick ladder first."""
+        for price, size in (*bids, *asks):
+            if price <= 0 or price % self.tick or size < 0 or size % self.lot:
+                raise ValueError(
+                    f"{self.symbol}: level {price} x {size} is off the grid (tick {self.tick}, "
+                    f"lot {self.lot})"
+                )
+            if price % self.unit:
+                self._one_tick_ladder()
+        bid_changes: dict[int, int] = {}
+        ask_changes: dict[int, int] = {}
+        for side, changes, levels in (
+            (self.bids, bid_changes, bids),
+            (self.asks, ask_changes, asks),
+        ):
+            if replace:
+                for slot in side:
+                    changes[slot] = 0
+                side.clear()
+            for price, size in levels:
+                slot = int(price / self.unit)
+                lots = int(size / self.lot)
+                if lots:
+                    side[slot] = changes[slot] = lots
+                else:
+                    side.pop(slot, None)
+                    changes[slot] = 0
+        if self.bids:
+            self.best_bid = max(self.bids)
+        if self.asks:
+            self.best_ask = min(self.asks)
+        return self._emit(bid_changes, ask_changes, ts_ns)
+
+    def _one_tick_ladder(self) -> None:
+        """Re-express every slot in ticks (step_ticks 1): same prices, finer ladder."""
+        step = self.step_ticks
+        if step == 1:
+            return
+        self.bids = {slot * step: lots for slot, lots in self.bids.items()}
+        self.asks = {slot * step: lots for slot, lots in self.asks.items()}
+        self.best_bid *= step
+        self.best_ask *= step
+        if self.dislocation is not None and self.dislocation.slot is not None:
+            self.dislocation.slot *= step
+        self.step_ticks = 1
+        self.unit = self.tick
+        self.unit_float = float(self.tick)
+        self._prices.clear()
+
     # -- reading and taking -----------------------------------------------------------------
 
     def snapshot(self) -> SimBook:

@@ -71,10 +71,22 @@ class SimulatorSettings(ServiceSettings):
         default_factory=dict, description="Per-venue taker fee overrides, e.g. {'kraken': '0.004'}."
     )
     host: str = Field("127.0.0.1", description="Interface every server listens on.")
-    ports: dict[str, int] = Field(
-        default_factory=dict, description="Port per venue (0 or missing = a free port)."
+    base_port: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Fixed ports: venue i of (binance, okx, bybit, kraken, coinbase) listens on "
+            f"base_port + i whichever venues run, the control API on base_port + "
+            f"{len(DEFAULT_VENUES)}; 0 = free ports. `ports` and `control_port` win."
+        ),
     )
-    control_port: int = Field(0, ge=0, le=65535, description="Control API port (0 = free).")
+    ports: dict[str, int] = Field(
+        default_factory=dict,
+        description="Port per venue (0 or missing = base_port + index, or a free port).",
+    )
+    control_port: int = Field(
+        0, ge=0, le=65535, description="Control API port (0 = base_port + 5, or a free port)."
+    )
     inject_interval_s: float = Field(
         2.0, ge=0, description="Seconds between injected dislocations (0 = none)."
     )
@@ -104,6 +116,17 @@ class SimulatorSettings(ServiceSettings):
             )
         return value
 
+    @field_validator("base_port")
+    @classmethod
+    def _room_for_every_port(cls, value: int) -> int:
+        top = 65535 - len(DEFAULT_VENUES)
+        if value > top:
+            raise ValueError(
+                f"base_port {value} leaves no room for ports base..base+{len(DEFAULT_VENUES)} "
+                f"(5 venues and the control API); pick at most {top}, or 0 for free ports"
+            )
+        return value
+
     @field_validator("symbols")
     @classmethod
     def _symbols(cls, value: list[str]) -> list[str]:
@@ -120,6 +143,21 @@ class SimulatorSettings(ServiceSettings):
             )
         self.injection_plan()  # validates the ranges
         return self
+
+    def port_for(self, venue: str) -> int:
+        """Where ``venue`` listens: its ``ports`` entry, else base_port + its index in
+        DEFAULT_VENUES (a replayed venue with another name takes base_port), else 0 (free)."""
+        port = self.ports.get(venue, 0)
+        if port or not self.base_port:
+            return port
+        index = DEFAULT_VENUES.index(venue) if venue in DEFAULT_VENUES else 0
+        return self.base_port + index
+
+    def control_listen_port(self) -> int:
+        """Where the control API listens: control_port, else base_port + 5, else 0 (free)."""
+        if self.control_port or not self.base_port:
+            return self.control_port
+        return self.base_port + len(DEFAULT_VENUES)
 
     def market_config(self) -> MarketConfig:
         book = BookParams(

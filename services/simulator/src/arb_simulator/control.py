@@ -1,6 +1,7 @@
 """The control API, on its own port: arm faults, inject dislocations, read the ground truth.
 
-    GET    /control/status                  clock steps, updates per venue, truth count
+    GET    /control/status                  clock steps, updates per venue, truth count,
+                                            the process's CPU seconds
     GET    /control/urls                    each venue's ws/rest base URL, this API's URL
     GET    /control/truth[?since_ns=N]      injected TruthEvents (JSON list)
     POST   /control/inject                  {"venue","symbol","direction","bps","size"|

@@ -21,14 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from arb_structs import Side, TruthEvent
+from arb_structs import Instrument, Side, TruthEvent
 from arb_venues.simapi import SimBookUpdate
 
 from arb_simulator.book import BookParams, Dislocation, VenueBook
 from arb_simulator.catalog import (
     DEFAULT_SYMBOLS,
     DEFAULT_VENUES,
-    grid_for,
     make_instrument,
     start_price,
 )
@@ -60,9 +59,20 @@ class MarketConfig:
     venue: VenueParams = field(default_factory=VenueParams)
     per_venue: dict[str, VenueParams] = field(default_factory=dict)
     start_prices: dict[str, float] = field(default_factory=dict)
+    # Instruments other than the catalog's, by (venue, symbol): their tick and lot shape the
+    # book (tests pin a venue's real grid, e.g. Binance BNB-BTC at tick 0.000001).
+    instruments: dict[tuple[str, str], Instrument] = field(default_factory=dict)
 
     def params(self, venue: str) -> VenueParams:
         return self.per_venue.get(venue, self.venue)
+
+    def instrument(self, venue: str, symbol: str) -> Instrument:
+        """The instrument ``venue`` lists for ``symbol``: the override, else the catalog's."""
+        override = self.instruments.get((venue, symbol))
+        if override is not None:
+            return override
+        params = self.params(venue)
+        return make_instrument(venue, symbol, params.taker_fee, params.maker_fee)
 
 
 class _VenueState:
@@ -107,13 +117,12 @@ class Market:
             params = config.params(venue)
             state = _VenueState(params, random.Random(f"venue:{config.seed}:{venue}"))
             for symbol in config.symbols:
-                instrument = make_instrument(venue, symbol, params.taker_fee, params.maker_fee)
-                grid = grid_for(venue, symbol)
+                instrument = config.instrument(venue, symbol)
                 rng = random.Random(f"book:{config.seed}:{venue}:{symbol}")
                 book = VenueBook(
                     instrument.symbol,
-                    Decimal(grid.tick),
-                    Decimal(grid.lot),
+                    Decimal(instrument.tick_size),
+                    Decimal(instrument.lot_size),
                     self.fair[symbol].price,
                     params.book,
                     rng,

@@ -12,18 +12,19 @@ shrink and one update goes to the venue's listeners.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from arb_structs import Instrument, Side
 from arb_venues.simapi import SimBook, SimBookUpdate, SimFaults, SimOrder, SimOrderError
 
 from arb_simulator.accounts import Account, default_credentials
-from arb_simulator.catalog import VENUE_STYLES, make_instrument
+from arb_simulator.catalog import VENUE_STYLES
 from arb_simulator.faults import Faults
 from arb_simulator.market import Market
 
 FEE_QUANTUM = Decimal("0.00000001")
+LevelInput = tuple[Decimal | str, Decimal | str]  # (price, size), as Decimal or its text
 TIME_IN_FORCE = ("IOC", "GTC", "FOK")
 FINAL_STATUSES = ("filled", "canceled", "rejected", "expired")
 
@@ -46,10 +47,8 @@ class VenueMarket:
         # (arm/clear) for the core and tests.
         self.armed_faults = faults if faults is not None else Faults(venue)
         self.faults: SimFaults = self.armed_faults
-        params = market.config.params(venue)
         self.instruments: dict[str, Instrument] = {
-            symbol: make_instrument(venue, symbol, params.taker_fee, params.maker_fee)
-            for symbol in market.symbols
+            symbol: market.config.instrument(venue, symbol) for symbol in market.symbols
         }
         self.by_venue_symbol = {i.venue_symbol: i for i in self.instruments.values()}
         self.fee_asset_rule = VENUE_STYLES[venue].fee_asset
@@ -72,6 +71,35 @@ class VenueMarket:
 
     def instrument_by_venue_symbol(self, venue_symbol: str) -> Instrument | None:
         return self.by_venue_symbol.get(venue_symbol)
+
+    # -- scripted books (tests and demos that need exact levels) ---------------------------
+
+    def set_book(
+        self, symbol: str, bids: Sequence[LevelInput] = (), asks: Sequence[LevelInput] = ()
+    ) -> SimBookUpdate:
+        """Replace ``symbol``'s book with exactly these levels and tell every listener (one
+        update: the old levels deleted, the new ones set). The clock, if it runs, moves the
+        book on from there."""
+        return self._script(symbol, bids, asks, replace=True)
+
+    def apply(
+        self, symbol: str, bids: Sequence[LevelInput] = (), asks: Sequence[LevelInput] = ()
+    ) -> SimBookUpdate:
+        """Set these levels (size 0 deletes one) as one update, like a venue's own delta."""
+        return self._script(symbol, bids, asks, replace=False)
+
+    def _script(
+        self, symbol: str, bids: Sequence[LevelInput], asks: Sequence[LevelInput], replace: bool
+    ) -> SimBookUpdate:
+        book = self.market.book(self.venue, symbol)
+        update = book.set_levels(
+            [(Decimal(p), Decimal(q)) for p, q in bids],
+            [(Decimal(p), Decimal(q)) for p, q in asks],
+            self.market.clock_ns(),
+            replace=replace,
+        )
+        self.market.publish(self.venue, update)
+        return update
 
     # -- accounts -------------------------------------------------------------------------
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket, venue_market
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.binance.market import BinanceMarket
@@ -23,12 +23,9 @@ from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter
 from arb_venues.common.rest import RestClient
 
-from tests.unit.venues.binance.simmarket import FakeMarket, instrument
-
 pytestmark = pytest.mark.integration
 
-BNB = instrument("BNB", "BTC", tick="0.000001", lot="0.01")
-ETH = instrument("ETH", "USDT", tick="0.01", lot="0.0001")
+SYMBOLS = ("BTC-USDT", "ETH-USDT")
 
 
 @dataclass
@@ -87,27 +84,24 @@ async def until(condition: Callable[[], bool], what: str, timeout_s: float = 15.
         await asyncio.sleep(0.01)
 
 
-async def pump(market: FakeMarket) -> None:
-    """Book updates on both symbols, like a live market."""
-    for n in itertools.count():
-        size = f"{1 + n % 7}"
-        market.update("BNB-BTC", bids=[(f"0.00{4900 + n % 50}", size)])
-        market.update("ETH-USDT", asks=[(f"{2000 + n % 30}.00", size)])
+async def pump(market: VenueMarket) -> None:
+    """The simulator's own clock: every tick moves both books, like a live market."""
+    while True:
+        market.market.step()
         await asyncio.sleep(0.02)
 
 
 @pytest.fixture
-async def running() -> AsyncIterator[tuple[FakeMarket, MarketDataFeed, Books]]:
-    market = FakeMarket([BNB, ETH])
-    market.update("BNB-BTC", bids=[("0.004800", "3")], asks=[("0.005100", "4")])
-    market.update("ETH-USDT", bids=[("1990.00", "1")], asks=[("2100.00", "2")])
+async def running() -> AsyncIterator[tuple[VenueMarket, MarketDataFeed, Books]]:
+    market = venue_market("binance", symbols=SYMBOLS, rate=100.0)
+    instruments = list(market.instruments.values())
     async with TestServer(create_app(market), host="127.0.0.1") as server:
         base = str(server.make_url("")).rstrip("/")
         protocol = BinanceMarket(Endpoints(ws_url=base.replace("http", "ws"), rest_url=base))
         rest = RestClient("binance", base, limiter=RateLimiter(BinanceMarket.rest_limits),
                           error_mapper=protocol.error_mapper())  # fmt: skip
         books = Books()
-        feed = MarketDataFeed(protocol, [BNB, ETH], books.emit, rest=rest,
+        feed = MarketDataFeed(protocol, instruments, books.emit, rest=rest,
                               snapshot_budget=BucketLimit(20, 20),
                               backoff=Backoff(base_s=0.01, cap_s=0.05))  # fmt: skip
         stopping = asyncio.Event()
@@ -123,9 +117,9 @@ async def running() -> AsyncIterator[tuple[FakeMarket, MarketDataFeed, Books]]:
 
 async def test_subscribe_snapshot_then_diffs_continue_it(running) -> None:
     _, feed, books = running
-    await until(lambda: books["BNB-BTC"].applied >= 5 and books["ETH-USDT"].applied >= 5,
+    await until(lambda: books["BTC-USDT"].applied >= 5 and books["ETH-USDT"].applied >= 5,
                 "both books live with diffs applied")  # fmt: skip
-    for symbol in ("BNB-BTC", "ETH-USDT"):
+    for symbol in SYMBOLS:
         assert books[symbol].snapshots == 1 and books[symbol].gaps == 0
     assert feed.stats.connects == 1 and feed.stats.snapshots_ok == 2
     assert feed.stats.bad_frames == {}
@@ -133,26 +127,26 @@ async def test_subscribe_snapshot_then_diffs_continue_it(running) -> None:
 
 async def test_dropped_connection_reconnects_and_resnapshots(running) -> None:
     market, feed, books = running
-    await until(lambda: books["BNB-BTC"].applied >= 3, "BNB live")
-    market.faults.arm("drop_connection")
+    await until(lambda: books["BTC-USDT"].applied >= 3, "BTC live")
+    market.armed_faults.arm("drop_connection")
     await until(lambda: feed.stats.connects >= 2, "reconnected")
     await until(lambda: all(books[s].snapshots >= 2 and books[s].state == "LIVE"
-                            for s in ("BNB-BTC", "ETH-USDT")), "fresh snapshots")  # fmt: skip
+                            for s in SYMBOLS), "fresh snapshots")  # fmt: skip
     applied = books["ETH-USDT"].applied
     await until(lambda: books["ETH-USDT"].applied >= applied + 3, "diffs after the reconnect")
     assert books.downs >= 1 and feed.stats.snapshots_ok >= 4
-    assert books["BNB-BTC"].gaps == 0 and books["ETH-USDT"].gaps == 0
+    assert books["BTC-USDT"].gaps == 0 and books["ETH-USDT"].gaps == 0
 
 
 async def test_skipped_sequence_is_a_gap_and_a_resync_recovers(running) -> None:
     market, feed, books = running
-    await until(lambda: books["BNB-BTC"].applied >= 3, "BNB live")
-    market.faults.arm("skip_seq", "BNB-BTC")
-    await until(lambda: books["BNB-BTC"].gaps == 1, "the gap seen by the book rule")
-    assert books["BNB-BTC"].state == "SUSPECT" and books["ETH-USDT"].gaps == 0
-    assert feed.request_resync("BNB-BTC", "gap")
-    await until(lambda: books["BNB-BTC"].state == "LIVE" and books["BNB-BTC"].snapshots == 2,
+    await until(lambda: books["BTC-USDT"].applied >= 3, "BTC live")
+    market.armed_faults.arm("skip_seq", "BTC-USDT")
+    await until(lambda: books["BTC-USDT"].gaps == 1, "the gap seen by the book rule")
+    assert books["BTC-USDT"].state == "SUSPECT" and books["ETH-USDT"].gaps == 0
+    assert feed.request_resync("BTC-USDT", "gap")
+    await until(lambda: books["BTC-USDT"].state == "LIVE" and books["BTC-USDT"].snapshots == 2,
                 "resynced from a fresh snapshot")  # fmt: skip
-    applied = books["BNB-BTC"].applied
-    await until(lambda: books["BNB-BTC"].applied >= applied + 3, "diffs continue the resync")
-    assert books["BNB-BTC"].gaps == 1 and feed.stats.connects == 1
+    applied = books["BTC-USDT"].applied
+    await until(lambda: books["BTC-USDT"].applied >= applied + 3, "diffs continue the resync")
+    assert books["BTC-USDT"].gaps == 1 and feed.stats.connects == 1

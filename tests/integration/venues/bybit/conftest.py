@@ -1,4 +1,4 @@
-"""The same sim fixtures as the Bybit unit tests: the sim app on 127.0.0.1 over FakeMarket."""
+"""The Bybit unit tests' sim fixtures: the sim app on 127.0.0.1 over the simulator's market."""
 
 from tests.unit.venues.bybit.conftest import market, server, session
 

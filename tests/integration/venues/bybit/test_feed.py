@@ -16,13 +16,14 @@ from typing import ClassVar
 
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.bybit.market import BybitMarket
 from arb_venues.bybit.sim import create_app
 from arb_venues.common.feed import Backoff, MarketDataFeed
 
-from tests.unit.venues.bybit.simmarket import BTC, XRP, FakeMarket
+from tests.unit.venues.bybit.instruments import BTC, XRP, bybit_market
 
 pytestmark = pytest.mark.integration
 
@@ -51,15 +52,15 @@ class Recorder:
 
 @dataclass
 class Running:
-    market: FakeMarket
+    market: VenueMarket
     feed: MarketDataFeed
     recorder: Recorder
 
 
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
-    market = FakeMarket()
-    server = TestServer(create_app(market), host="127.0.0.1")  # type: ignore[arg-type]
+    market = bybit_market()
+    server = TestServer(create_app(market), host="127.0.0.1")
     await server.start_server()
     base = f"127.0.0.1:{server.port}"
     protocol = FastHeartbeatMarket(Endpoints(ws_url=f"ws://{base}", rest_url=f"http://{base}"))
@@ -86,8 +87,8 @@ async def test_subscribe_snapshot_then_deltas_continue_it(running: Running) -> N
     (snapshot,) = recorder.of(BookSnapshot)
     assert isinstance(snapshot, BookSnapshot) and snapshot.depth == 50
     assert snapshot.bids[0] == (100.0, 1.5) and snapshot.asks[0] == (100.01, 2.0)
-    market.update("BTC-USDT", bids=[(D("100.00"), D("2"))])
-    market.update("BTC-USDT", asks=[(D("100.01"), D("0"))])
+    market.apply("BTC-USDT", bids=[(D("100.00"), D("2"))])
+    market.apply("BTC-USDT", asks=[(D("100.01"), D("0"))])
     await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 2)
     first, second = recorder.of(BookDelta)
     assert (first.prev_seq, first.seq) == (snapshot.seq, snapshot.seq + 1)
@@ -101,15 +102,15 @@ async def test_subscribe_snapshot_then_deltas_continue_it(running: Running) -> N
 async def test_dropped_connection_resubscribes_and_gets_a_new_snapshot(running: Running) -> None:
     recorder, market = running.recorder, running.market
     await recorder.wait_for(lambda _: len(recorder.of(BookSnapshot)) == 1)
-    market.faults.arm("drop_connection")
-    market.update("BTC-USDT", bids=[(D("100.00"), D("5"))])
+    market.armed_faults.arm("drop_connection")
+    market.apply("BTC-USDT", bids=[(D("100.00"), D("5"))])
     await recorder.wait_for(lambda _: len(recorder.of(BookSnapshot)) == 2)
     statuses = [e.status for e in recorder.events if isinstance(e, VenueStatus)]
     assert statuses == ["up", "down", "up"]
     assert running.feed.stats.connects == 2
     fresh = recorder.of(BookSnapshot)[-1]
     assert isinstance(fresh, BookSnapshot) and dict(fresh.bids)[100.0] == 5.0  # current book
-    market.update("BTC-USDT", bids=[(D("100.00"), D("6"))])
+    market.apply("BTC-USDT", bids=[(D("100.00"), D("6"))])
     await recorder.wait_for(lambda _: any(e.seq > fresh.seq for e in recorder.of(BookDelta)))
     after = [e for e in recorder.of(BookDelta) if e.seq > fresh.seq]
     assert after[0].prev_seq == fresh.seq
@@ -121,8 +122,8 @@ async def test_skipped_update_id_is_a_gap_and_a_resync_brings_a_fresh_snapshot(
     recorder, market = running.recorder, running.market
     await recorder.wait_for(lambda _: len(recorder.of(BookSnapshot)) == 1)
     (snapshot,) = recorder.of(BookSnapshot)
-    market.faults.arm("skip_seq")
-    market.update("BTC-USDT", bids=[(D("100.00"), D("8"))])
+    market.armed_faults.arm("skip_seq")
+    market.apply("BTC-USDT", bids=[(D("100.00"), D("8"))])
     await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 1)
     (gapped,) = recorder.of(BookDelta)
     assert isinstance(gapped, BookDelta) and gapped.prev_seq > snapshot.seq  # the rule's gap
@@ -131,7 +132,7 @@ async def test_skipped_update_id_is_a_gap_and_a_resync_brings_a_fresh_snapshot(
     fresh = recorder.of(BookSnapshot)[-1]
     assert isinstance(fresh, BookSnapshot) and fresh.seq == gapped.seq
     assert dict(fresh.bids)[100.0] == 8.0
-    market.update("BTC-USDT", bids=[(D("100.00"), D("9"))])
+    market.apply("BTC-USDT", bids=[(D("100.00"), D("9"))])
     await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 2)
     assert recorder.of(BookDelta)[-1].prev_seq == fresh.seq  # continues the fresh snapshot
     assert len(recorder.of(BookSnapshot, "XRP-USDT")) == 1  # only the one symbol resynced

@@ -9,6 +9,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, SignRequest
 from arb_venues.bybit import codes, signing
@@ -25,7 +26,7 @@ from arb_venues.errors import (
 )
 from pydantic import SecretStr
 
-from tests.unit.venues.bybit.simmarket import API_KEY, BTC, SECRET, XRP, FakeMarket
+from tests.unit.venues.bybit.instruments import API_KEY, BTC, SECRET, XRP
 
 D = Decimal
 
@@ -72,20 +73,20 @@ def _intent(
     ("secret", "api_key", "code"), [("test-secret-0002", API_KEY, 10004), (SECRET, "nobody", 10003)]
 )
 async def test_wrong_secret_or_key_is_refused_with_bybit_codes_and_nothing_trades(
-    server: TestServer, market: FakeMarket, secret: str, api_key: str, code: int
+    server: TestServer, market: VenueMarket, secret: str, api_key: str, code: int
 ) -> None:
     client = _client(server, secret, api_key)
     try:
         with pytest.raises(InvalidSignature) as error:
             await client.place_order(_intent(Side.BUY, "100.02", "0.5"))
         assert error.value.code == code
-        assert market.orders == {} and market.accounts[API_KEY]["USDT"] == D("10000")
+        assert market.orders_total == 0 and market.accounts[API_KEY].free("USDT") == D("10000")
     finally:
         await client.rest.close()
 
 
 @pytest.mark.integration
-async def test_ioc_buy_fills_and_moves_balances(trading: BybitTrading, market: FakeMarket) -> None:
+async def test_ioc_buy_fills_and_moves_balances(trading: BybitTrading, market: VenueMarket) -> None:
     before = await trading.balances()
     assert before.balances["USDT"].free == "10000" and before.balances["BTC"].free == "10"
     report = await trading.place_order(_intent(Side.BUY, "100.02", "2.500000"))
@@ -141,13 +142,13 @@ async def test_unknown_order_and_cancel_of_a_filled_order(trading: BybitTrading)
 
 @pytest.mark.integration
 async def test_lost_response_is_not_resent_and_the_order_is_found_by_client_id(
-    trading: BybitTrading, market: FakeMarket
+    trading: BybitTrading, market: VenueMarket
 ) -> None:
-    market.faults.arm("lose_response")
+    market.armed_faults.arm("lose_response")
     intent = _intent(Side.BUY, "100.01", "0.200000")
     with pytest.raises(VenueUnavailable):
         await trading.place_order(intent)
-    assert len(market.orders) == 1  # executed once, never re-sent
+    assert market.orders_total == 1  # executed once, never re-sent
     found = await trading.get_order("BTC-USDT", intent.client_order_id)
     assert found.status == OrderStatus.FILLED and found.filled_size == "0.200000"
 

@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.kraken.market import KrakenMarket
 from arb_venues.kraken.sim import create_app
 
-from tests.unit.venues.kraken.helpers import BTC_USD, ReferenceBook, TestMarket
+from tests.unit.venues.kraken.helpers import BTC_USD, ReferenceBook, kraken_market
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +47,8 @@ class Recorder:
 
 
 @pytest.fixture
-async def running(request) -> AsyncIterator[tuple[TestMarket, MarketDataFeed, Recorder]]:
-    market = TestMarket()
+async def running(request) -> AsyncIterator[tuple[VenueMarket, MarketDataFeed, Recorder]]:
+    market = kraken_market()
     server = TestServer(create_app(market), host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("")).rstrip("/").replace("http://", "ws://")
@@ -66,8 +67,8 @@ async def running(request) -> AsyncIterator[tuple[TestMarket, MarketDataFeed, Re
         await server.close()
 
 
-def _move(market: TestMarket, i: int) -> None:
-    market.move([(f"44999.{i % 9 + 1}", f"0.{i + 1}")], [])
+def _move(market: VenueMarket, i: int) -> None:
+    market.apply("BTC-USD", [(f"44999.{i % 9 + 1}", f"0.{i + 1}")], [])
 
 
 @pytest.mark.parametrize("running", ["v2", "v1"], indirect=True)
@@ -80,7 +81,7 @@ async def test_snapshot_deltas_reconnect_and_checksum_resync(running) -> None:
     assert (recorder.book.gaps, recorder.book.checksums_bad) == (0, 0)
 
     # drop_connection: the feed reconnects, resubscribes and gets a new snapshot.
-    market.faults.arm("drop_connection")
+    market.armed_faults.arm("drop_connection")
     _move(market, 3)
     await recorder.until(lambda: recorder.count(BookSnapshot) == 2)
     assert feed.stats.connects == 2 and recorder.count(VenueStatus) >= 3
@@ -89,7 +90,7 @@ async def test_snapshot_deltas_reconnect_and_checksum_resync(running) -> None:
     assert recorder.book.checksums_bad == 0
 
     # skip_seq: one update is never sent; the next checksum exposes it (no seq gap possible).
-    market.faults.arm("skip_seq")
+    market.armed_faults.arm("skip_seq")
     _move(market, 5)
     _move(market, 6)
     await recorder.until(lambda: recorder.book.checksums_bad == 1)
@@ -108,8 +109,8 @@ async def test_snapshot_deltas_reconnect_and_checksum_resync(running) -> None:
 async def test_bad_checksum_and_malformed_frame_faults_are_seen(running) -> None:
     market, feed, recorder = running
     await recorder.until(lambda: recorder.count(BookSnapshot) == 1)
-    market.faults.arm("bad_checksum")
-    market.faults.arm("malformed_frame")
+    market.armed_faults.arm("bad_checksum")
+    market.armed_faults.arm("malformed_frame")
     _move(market, 1)
     await recorder.until(lambda: recorder.count(BookDelta) == 1)
     assert recorder.book.checksums_bad == 1

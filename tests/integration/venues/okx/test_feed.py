@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.okx.market import OkxMarket
 from arb_venues.okx.sim import create_app
 
-from tests.unit.venues.okx.helpers import BTC_USDT, TestMarket
+from tests.unit.venues.okx.helpers import BTC_USDT, SEQ0, okx_market
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ async def until(condition: Callable[[], bool], what: str) -> None:
 
 
 class Harness:
-    def __init__(self, market: TestMarket, feed: MarketDataFeed) -> None:
+    def __init__(self, market: VenueMarket, feed: MarketDataFeed) -> None:
         self.market = market
         self.feed = feed
         self.events: list[MdEvent] = []
@@ -40,7 +41,7 @@ class Harness:
 
 
 async def _harness(initial_snapshot: bool) -> AsyncIterator[Harness]:
-    market = TestMarket()
+    market = okx_market()
     server = TestServer(create_app(market, initial_snapshot=initial_snapshot), host="127.0.0.1")
     await server.start_server()
     endpoints = Endpoints(
@@ -91,12 +92,12 @@ def replay_rule(events: list[BookSnapshot | BookDelta]) -> tuple[int, int]:
 async def test_subscribe_snapshot_then_deltas(harness: Harness) -> None:
     # the WS snapshot (while OKX still sends it) and the REST snapshot (OKX's procedure)
     await until(lambda: len(harness.snapshots()) == 2, "WS + REST snapshots")
-    assert {s.seq for s in harness.snapshots()} == {100}
-    harness.market.update(bids=[("41006.9", "0.4")])
-    harness.market.update(asks=[("41007.1", "0")])
+    assert {s.seq for s in harness.snapshots()} == {SEQ0}
+    harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])
+    harness.market.apply("BTC-USDT", asks=[("41007.1", "0")])
     await until(lambda: len(harness.books()) == 4, "two deltas")
     deltas = [e for e in harness.books() if isinstance(e, BookDelta)]
-    assert [(d.prev_seq, d.seq) for d in deltas] == [(100, 101), (101, 102)]
+    assert [(d.prev_seq, d.seq) for d in deltas] == [(SEQ0, SEQ0 + 1), (SEQ0 + 1, SEQ0 + 2)]
     assert replay_rule(harness.books()) == (2, 0)
     assert isinstance(harness.events[0], VenueStatus) and harness.events[0].status == "up"
 
@@ -104,22 +105,24 @@ async def test_subscribe_snapshot_then_deltas(harness: Harness) -> None:
 async def test_post_delisting_protocol_gets_its_snapshot_from_rest(rest_only: Harness) -> None:
     await until(lambda: len(rest_only.snapshots()) == 1, "REST snapshot")
     [snap] = rest_only.snapshots()
-    assert snap.seq == 100 and snap.bids_text is not None  # REST snapshots carry exact text
-    rest_only.market.update(bids=[("41006.9", "0.4")])
+    assert snap.seq == SEQ0 and snap.bids_text is not None  # REST snapshots carry exact text
+    rest_only.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])
     await until(lambda: len(rest_only.books()) == 2, "delta")
     assert replay_rule(rest_only.books()) == (1, 0)
 
 
 async def test_dropped_connection_reconnects_and_resnapshots(harness: Harness) -> None:
     await until(lambda: len(harness.snapshots()) == 2, "first snapshots")
-    harness.market.faults.arm("drop_connection")
-    harness.market.update(bids=[("41006.9", "0.4")])  # the sim closes instead of sending it
+    harness.market.armed_faults.arm("drop_connection")
+    harness.market.apply(
+        "BTC-USDT", bids=[("41006.9", "0.4")]
+    )  # the sim closes instead of sending it
     await until(lambda: harness.feed.stats.connects == 2, "reconnect")
     await until(lambda: len(harness.snapshots()) == 4, "snapshots after the reconnect")
-    assert {s.seq for s in harness.snapshots()[2:]} == {101}
-    harness.market.update(asks=[("41008", "1")])
+    assert {s.seq for s in harness.snapshots()[2:]} == {SEQ0 + 1}
+    harness.market.apply("BTC-USDT", asks=[("41008", "1")])
     await until(
-        lambda: any(isinstance(e, BookDelta) and e.seq == 102 for e in harness.events),
+        lambda: any(isinstance(e, BookDelta) and e.seq == SEQ0 + 2 for e in harness.events),
         "delta after the reconnect",
     )
     assert [e.status for e in harness.events if isinstance(e, VenueStatus)] == ["up", "down", "up"]
@@ -128,21 +131,21 @@ async def test_dropped_connection_reconnects_and_resnapshots(harness: Harness) -
 
 async def test_skipped_sequence_is_a_visible_gap_and_resync_heals_it(harness: Harness) -> None:
     await until(lambda: len(harness.snapshots()) == 2, "first snapshots")
-    harness.market.update(bids=[("41006.9", "0.4")])  # 101
-    harness.market.faults.arm("skip_seq")
-    harness.market.update(bids=[("41006.95", "0.1")])  # 102: never sent
-    harness.market.update(asks=[("41008", "1")])  # 103: prevSeqId 102
+    harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])  # SEQ0 + 1
+    harness.market.armed_faults.arm("skip_seq")
+    harness.market.apply("BTC-USDT", bids=[("41006.7", "0.1")])  # SEQ0 + 2: never sent
+    harness.market.apply("BTC-USDT", asks=[("41008", "1")])  # SEQ0 + 3: prevSeqId SEQ0 + 2
     await until(
-        lambda: any(isinstance(e, BookDelta) and e.seq == 103 for e in harness.events),
+        lambda: any(isinstance(e, BookDelta) and e.seq == SEQ0 + 3 for e in harness.events),
         "delta after the skip",
     )
     assert replay_rule(harness.books()) == (1, 1)
     assert harness.feed.request_resync("BTC-USDT", "gap")
     await until(lambda: len(harness.snapshots()) == 3, "resync snapshot")
-    assert harness.snapshots()[-1].seq == 103
-    harness.market.update(asks=[("41009", "1")])  # 104 continues the fresh snapshot
+    assert harness.snapshots()[-1].seq == SEQ0 + 3
+    harness.market.apply("BTC-USDT", asks=[("41009", "1")])  # SEQ0 + 4 continues the fresh snapshot
     await until(
-        lambda: any(isinstance(e, BookDelta) and e.seq == 104 for e in harness.events),
+        lambda: any(isinstance(e, BookDelta) and e.seq == SEQ0 + 4 for e in harness.events),
         "delta after the resync",
     )
     events = harness.books()

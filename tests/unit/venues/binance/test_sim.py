@@ -11,6 +11,7 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
 from arb_venues.binance import schemas
@@ -34,19 +35,19 @@ from arb_venues.errors import (
 )
 from pydantic import SecretStr
 
+from tests.unit.venues.binance.instruments import instrument
 from tests.unit.venues.binance.recorded import binance_dir_or_skip, session
-from tests.unit.venues.binance.simmarket import FakeMarket, instrument
 
 pytestmark = pytest.mark.unit  # pure of Redis; real loopback sockets like the brief asks
 
 KEY, SECRET = "sim-key-1", "sim-secret-1"
-BNB = instrument("BNB", "BTC", tick="0.000001", lot="0.01")
+BNB = instrument("BNB", "BTC", tick="0.000001", lot="0.01", min_notional="0.0001")
 EIGHT = re.compile(r"^\d+\.\d{8}$")
 
 
 @dataclass
 class Sim:
-    market: FakeMarket
+    market: VenueMarket
     server: TestServer
     http: aiohttp.ClientSession
 
@@ -76,10 +77,13 @@ class Sim:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Sim]:
-    market = FakeMarket([BNB])
-    market.update("BNB-BTC", bids=[("0.005000", "10"), ("0.004990", "20")],
-                  asks=[("0.005010", "5"), ("0.005020", "50")])  # fmt: skip
-    market.add_account(KEY, SECRET, {"BTC": "1", "BNB": "0"})
+    market = venue_market(
+        "binance",
+        instruments=[BNB],
+        accounts=[Account(KEY, SECRET, balances={"BTC": "1", "BNB": "0"})],
+    )
+    market.set_book("BNB-BTC", bids=[("0.005000", "10"), ("0.004990", "20")],
+                    asks=[("0.005010", "5"), ("0.005020", "50")])  # fmt: skip
     async with (
         TestServer(create_app(market), host="127.0.0.1") as server,
         aiohttp.ClientSession() as http,
@@ -109,7 +113,7 @@ async def test_combined_diffs_continue_the_rest_snapshot(sim: Sim) -> None:
     [snap] = parser.parse_rest(url, body, 1)
     assert isinstance(snap, BookSnapshot) and snap.seq == 1
     assert snap.bids == [(0.005, 10.0), (0.00499, 20.0)] and snap.asks[0] == (0.00501, 5.0)
-    sim.market.update("BNB-BTC", bids=[("0.005000", "0")], asks=[("0.005005", "1.5")])
+    sim.market.apply("BNB-BTC", bids=[("0.005000", "0")], asks=[("0.005005", "1.5")])
     [delta] = parser.parse_ws(await next_text(ws), 2)
     assert isinstance(delta, BookDelta) and delta.symbol == "BNB-BTC"
     assert delta.prev_seq <= snap.seq < delta.seq  # applies straight onto the snapshot
@@ -122,7 +126,7 @@ async def test_sim_frames_have_the_recorded_shape_and_number_format(sim: Sim) ->
     real_diff = next(f.raw for f in recorded if f.kind == "ws" and "depthUpdate" in f.raw)
     real_snap = next(f.raw for f in recorded if f.kind == "rest")
     ws = await sim.connect("/stream?streams=bnbbtc@depth@100ms")
-    sim.market.update("BNB-BTC", bids=[("0.004995", "3.25")], asks=[("0.005020", "0")])
+    sim.market.apply("BNB-BTC", bids=[("0.004995", "3.25")], asks=[("0.005020", "0")])
     ours = await next_text(ws)
     for raw in (ours, real_diff):
         schemas.combined_depth_decoder.decode(raw)  # the same wire struct decodes both
@@ -148,7 +152,7 @@ async def test_raw_stream_with_subscribe_method(sim: Sim) -> None:
     assert await next_text(ws) == '{"result":null,"id":1}'
     await ws.send_str('{"method":"LIST_SUBSCRIPTIONS","id":2}')
     assert msgspec.json.decode(await next_text(ws)) == {"result": ["bnbbtc@depth@100ms"], "id": 2}
-    sim.market.update("BNB-BTC", asks=[("0.005030", "1")])
+    sim.market.apply("BNB-BTC", asks=[("0.005030", "1")])
     frame = await next_text(ws)
     assert frame.startswith('{"e":"depthUpdate"')
     [delta] = parser.parse_ws(frame, 1)
@@ -172,7 +176,7 @@ async def test_market_adapter_fetches_instruments_and_snapshots(sim: Sim) -> Non
         assert (inst.symbol, inst.venue_symbol, inst.tick_size, inst.lot_size) == (
             "BNB-BTC", "BNBBTC", "0.000001", "0.01",
         )  # fmt: skip
-        assert (inst.min_notional, inst.price_decimals, inst.size_decimals) == ("5", 6, 2)
+        assert (inst.min_notional, inst.price_decimals, inst.size_decimals) == ("0.0001", 6, 2)
         parser = market.make_parser(SymbolMap([inst]))
         [snap] = await market.fetch_snapshot(rest, inst, parser, lambda: 9)
         assert isinstance(snap, BookSnapshot) and snap.seq == 1 and snap.ts_recv == 9
@@ -191,17 +195,17 @@ async def test_too_many_messages_per_second_closes_the_connection(sim: Sim) -> N
 async def test_faults_drop_malformed_and_skip_seq(sim: Sim) -> None:
     parser = BinanceParser(SymbolMap([BNB]))
     ws = await sim.connect("/stream?streams=bnbbtc@depth@100ms")
-    sim.market.update("BNB-BTC", asks=[("0.005030", "1")])
+    sim.market.apply("BNB-BTC", asks=[("0.005030", "1")])
     [first] = parser.parse_ws(await next_text(ws), 1)
-    sim.market.faults.arm("skip_seq", "BNB-BTC")
-    sim.market.update("BNB-BTC", asks=[("0.005040", "1")])  # never sent
-    sim.market.faults.arm("malformed_frame")
+    sim.market.armed_faults.arm("skip_seq", "BNB-BTC")
+    sim.market.apply("BNB-BTC", asks=[("0.005040", "1")])  # never sent
+    sim.market.armed_faults.arm("malformed_frame")
     with pytest.raises(MalformedFrame):
         parser.parse_ws(await next_text(ws), 2)
-    sim.market.update("BNB-BTC", asks=[("0.005050", "1")])
+    sim.market.apply("BNB-BTC", asks=[("0.005050", "1")])
     [after] = parser.parse_ws(await next_text(ws), 3)
     assert after.prev_seq > first.seq  # the book rule sees a gap
-    sim.market.faults.arm("drop_connection")
+    sim.market.armed_faults.arm("drop_connection")
     assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
 
 
@@ -223,7 +227,7 @@ async def test_wrong_secret_is_refused_with_binances_signature_error(sim: Sim) -
         assert (
             await resp.read() == b'{"code":-1022,"msg":"Signature for this request is not valid."}'
         )
-    assert sim.market.orders == {}
+    assert sim.market.orders_total == 0
 
 
 async def test_signed_ioc_order_fills_and_moves_balances(sim: Sim) -> None:
@@ -234,10 +238,12 @@ async def test_signed_ioc_order_fills_and_moves_balances(sim: Sim) -> None:
         assert (report.filled_size, report.price, report.size) == ("6", "0.00502", "6")
         cost = Decimal("0.005010") * 5 + Decimal("0.005020")
         assert Decimal(report.avg_price) == cost / 6
-        assert (Decimal(report.fee), report.fee_asset) == (cost * Decimal("0.001"), "BTC")
+        # Binance charges the taker fee in the asset received (no BNB fee discount here).
+        fee = 6 * Decimal("0.001")
+        assert (Decimal(report.fee), report.fee_asset) == (fee, "BNB")
         balances = await trading.balances()
-        assert Decimal(balances.balances["BNB"].free) == 6
-        assert Decimal(balances.balances["BTC"].free) == 1 - cost - cost * Decimal("0.001")
+        assert Decimal(balances.balances["BNB"].free) == 6 - fee
+        assert Decimal(balances.balances["BTC"].free) == 1 - cost
         again = await trading.get_order("BNB-BTC", "arb-buy-2")
         assert (again.status, again.filled_size, again.venue_order_id) == (
             OrderStatus.FILLED, "6", report.venue_order_id,
@@ -276,7 +282,7 @@ async def test_ioc_remainder_and_refusals(sim: Sim) -> None:
 
 
 async def test_lost_response_leaves_an_order_the_client_can_find(sim: Sim) -> None:
-    sim.market.faults.arm("lose_response", "BNB-BTC")
+    sim.market.armed_faults.arm("lose_response", "BNB-BTC")
     trading = sim.trading()
     try:
         with pytest.raises(VenueUnavailable):

@@ -1,4 +1,4 @@
-"""The Bybit sim app on a real socket on 127.0.0.1, over the test-only FakeMarket."""
+"""The Bybit sim app on a real socket on 127.0.0.1, over the simulator's market."""
 
 from __future__ import annotations
 
@@ -7,19 +7,20 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_venues.bybit.sim import create_app
 
-from tests.unit.venues.bybit.simmarket import FakeMarket
+from tests.unit.venues.bybit.instruments import bybit_market
 
 
 @pytest.fixture
-def market() -> FakeMarket:
-    return FakeMarket()
+def market() -> VenueMarket:
+    return bybit_market()
 
 
 @pytest.fixture
-async def server(market: FakeMarket) -> AsyncIterator[TestServer]:
-    server = TestServer(create_app(market), host="127.0.0.1")  # type: ignore[arg-type]
+async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
+    server = TestServer(create_app(market), host="127.0.0.1")
     await server.start_server()
     try:
         yield server

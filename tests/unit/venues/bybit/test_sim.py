@@ -14,6 +14,7 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot
 from arb_venues.base import Endpoints
 from arb_venues.bybit import codes, schemas
@@ -24,8 +25,8 @@ from arb_venues.common.rest import Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import BadRequest, MalformedFrame, RateLimited, VenueUnavailable
 
+from tests.unit.venues.bybit.instruments import BTC, XRP
 from tests.unit.venues.bybit.recorded import session_lines
-from tests.unit.venues.bybit.simmarket import BTC, XRP, FakeMarket
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ class Book:
         self.seq = delta.seq
 
 
-def _top(market: FakeMarket, symbol: str, depth: int) -> tuple[dict[float, float], ...]:
+def _top(market: VenueMarket, symbol: str, depth: int) -> tuple[dict[float, float], ...]:
     book = market.book(symbol)
     return (
         {float(p): float(s) for p, s in book.bids[:depth]},
@@ -72,7 +73,7 @@ def _top(market: FakeMarket, symbol: str, depth: int) -> tuple[dict[float, float
 
 
 async def test_subscribe_gets_ack_then_snapshot_then_contiguous_deltas_of_the_top_n(
-    server: TestServer, session: aiohttp.ClientSession, market: FakeMarket
+    server: TestServer, session: aiohttp.ClientSession, market: VenueMarket
 ) -> None:
     parser = _parser()
     async with session.ws_connect(server.make_url("/v5/public/spot")) as ws:
@@ -90,10 +91,10 @@ async def test_subscribe_gets_ack_then_snapshot_then_contiguous_deltas_of_the_to
         book = Book(snapshot)
         assert (book.bids, book.asks) == _top(market, "BTC-USDT", 1)
         # the best ask goes: the next one enters the 1-level window
-        market.update("BTC-USDT", asks=[(D("100.01"), D("0"))])
-        market.update("BTC-USDT", bids=[(D("99.50"), D("7"))])  # outside the window: no push
+        market.apply("BTC-USDT", asks=[(D("100.01"), D("0"))])
+        market.apply("BTC-USDT", bids=[(D("99.50"), D("7"))])  # outside the window: no push
         # a better bid enters the window: the old best bid leaves it with size "0"
-        market.update("BTC-USDT", bids=[(D("100.01"), D("0.25"))])
+        market.apply("BTC-USDT", bids=[(D("100.01"), D("0.25"))])
         deltas = [parser.parse_ws(await _next(ws), 3)[0] for _ in range(2)]
         assert all(isinstance(d, BookDelta) for d in deltas)
         assert deltas[0].asks == [(100.02, 3.0), (100.01, 0.0)] and deltas[0].bids == []
@@ -124,7 +125,7 @@ async def test_a_refused_topic_and_too_many_args_get_bybit_error_acks(
 
 
 async def test_resubscribe_sends_a_fresh_snapshot_at_the_current_update_id(
-    server: TestServer, session: aiohttp.ClientSession, market: FakeMarket
+    server: TestServer, session: aiohttp.ClientSession, market: VenueMarket
 ) -> None:
     protocol = BybitMarket(Endpoints(ws_url=str(server.make_url("")), rest_url=""))
     parser = _parser()
@@ -133,8 +134,8 @@ async def test_resubscribe_sends_a_fresh_snapshot_at_the_current_update_id(
             await ws.send_str(message)
         await _next(ws)
         (first,) = parser.parse_ws(await _next(ws), 1)
-        market.faults.arm("skip_seq")
-        market.update("BTC-USDT", bids=[(D("100.00"), D("9"))])
+        market.armed_faults.arm("skip_seq")
+        market.apply("BTC-USDT", bids=[(D("100.00"), D("9"))])
         (gapped,) = parser.parse_ws(await _next(ws), 2)
         assert isinstance(gapped, BookDelta) and gapped.prev_seq > first.seq  # a gap
         for message in protocol.resubscribe_messages(BTC):
@@ -147,7 +148,7 @@ async def test_resubscribe_sends_a_fresh_snapshot_at_the_current_update_id(
 
 
 async def test_rest_orderbook_and_instruments_read_by_the_adapter(
-    server: TestServer, market: FakeMarket
+    server: TestServer, market: VenueMarket
 ) -> None:
     rest = RestClient("bybit", str(server.make_url("")), error_mapper=codes.map_response)
     try:
@@ -195,12 +196,12 @@ def _keys(value: Any) -> Any:
 
 @pytest.mark.fixtures
 async def test_sim_frames_have_the_recorded_keys_and_string_numbers(
-    server: TestServer, session: aiohttp.ClientSession, market: FakeMarket
+    server: TestServer, session: aiohttp.ClientSession, market: VenueMarket
 ) -> None:
     recorded = [json.loads(line) for line in session_lines()[:2]]
     async with session.ws_connect(server.make_url("/v5/public/spot")) as ws:
         _, snapshot_text = await _subscribe(ws, "orderbook.50.XRPUSDT")
-        market.update("XRP-USDT", bids=[(D("1.9531"), D("75"))], asks=[(D("1.9532"), D("250.5"))])
+        market.apply("XRP-USDT", bids=[(D("1.9531"), D("75"))], asks=[(D("1.9532"), D("250.5"))])
         delta_text = await _next(ws)
     for text, reference in zip((snapshot_text, delta_text), recorded, strict=True):
         frame = json.loads(text)
@@ -212,18 +213,18 @@ async def test_sim_frames_have_the_recorded_keys_and_string_numbers(
 
 
 async def test_drop_connection_and_malformed_frame_faults(
-    server: TestServer, session: aiohttp.ClientSession, market: FakeMarket
+    server: TestServer, session: aiohttp.ClientSession, market: VenueMarket
 ) -> None:
     async with session.ws_connect(server.make_url("/v5/public/spot")) as ws:
         await _subscribe(ws, "orderbook.50.BTCUSDT")
-        market.faults.arm("malformed_frame")
-        market.update("BTC-USDT", bids=[(D("100.00"), D("3"))])
+        market.armed_faults.arm("malformed_frame")
+        market.apply("BTC-USDT", bids=[(D("100.00"), D("3"))])
         with pytest.raises(MalformedFrame):
             _parser().parse_ws(await _next(ws), 1)
         (delta,) = _parser().parse_ws(await _next(ws), 2)  # the real delta still follows
         assert isinstance(delta, BookDelta)
-        market.faults.arm("drop_connection")
-        market.update("BTC-USDT", bids=[(D("100.00"), D("4"))])
+        market.armed_faults.arm("drop_connection")
+        market.apply("BTC-USDT", bids=[(D("100.00"), D("4"))])
         closing = await ws.receive(timeout=5)
         assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
 

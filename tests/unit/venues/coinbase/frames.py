@@ -13,7 +13,7 @@ from pathlib import Path
 from arb_venues.capture import iter_book_frames, read_capture
 from arb_venues.coinbase.sim import Connection
 
-from tests.unit.venues.coinbase.fake_market import FakeMarket
+from tests.unit.venues.coinbase.simulated import coinbase_market
 
 ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = Path(os.environ.get("ARB_FIXTURES_DIR", ROOT.parent / "shared" / "fixtures"))
@@ -31,7 +31,7 @@ def recorded_messages(fixtures: Path) -> list[str]:
 def sim_updates(first_sequence_num: int) -> list[str]:
     """Two BTC-USD l2_data update frames written by our sim (not recorded), continuing the
     Advanced Trade example frames: the contract needs three deltas, the recording has one."""
-    market = FakeMarket()
+    market = coinbase_market()
     connection = Connection(None, market)  # type: ignore[arg-type]  # only formats frames
     connection.sequence = first_sequence_num
     frames = []

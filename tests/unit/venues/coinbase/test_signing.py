@@ -25,7 +25,7 @@ from arb_venues.coinbase.signing import (
 from arb_venues.errors import InvalidSignature
 from pydantic import SecretStr
 
-from tests.unit.venues.coinbase.fake_market import KEY_NAME, KEY_PEM, new_pem
+from tests.unit.venues.coinbase.simulated import KEY_NAME, KEY_PEM, new_pem
 
 pytestmark = pytest.mark.unit
 

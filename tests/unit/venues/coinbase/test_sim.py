@@ -1,6 +1,6 @@
 """The Coinbase sim app over real sockets on 127.0.0.1, spoken to by the real adapter.
 
-Uses tests' FakeMarket (a fixed book and a naive matcher) until the simulator core lands.
+Runs on the simulator's own market (simulated.coinbase_market) with a known book.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
 from arb_venues.coinbase import sim as sim_module
@@ -35,8 +36,8 @@ from arb_venues.errors import (
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
-from tests.unit.venues.coinbase.fake_market import KEY_NAME, KEY_PEM, FakeMarket, new_pem
 from tests.unit.venues.coinbase.frames import AT_UPDATE, FIXTURES
+from tests.unit.venues.coinbase.simulated import KEY_NAME, KEY_PEM, coinbase_market, new_pem
 
 pytestmark = pytest.mark.integration  # real sockets
 
@@ -46,7 +47,7 @@ GOOD = Credentials(api_key=KEY_NAME, secret=SecretStr(KEY_PEM))
 
 @pytest.fixture
 async def venue():
-    market = FakeMarket()
+    market = coinbase_market()
     server = TestServer(create_app(market), host="127.0.0.1")
     await server.start_server()
     try:
@@ -66,7 +67,7 @@ async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict:
     return json.loads(message.data)
 
 
-async def _trading(server: TestServer, market: FakeMarket, credentials=GOOD):
+async def _trading(server: TestServer, market: VenueMarket, credentials=GOOD):
     rest = RestClient("coinbase", _endpoints(server).rest_url, max_retries=0,
                       error_mapper=CoinbaseMarket(_endpoints(server)).error_mapper())  # fmt: skip
     return CoinbaseTrading(rest, credentials, market.instruments), rest
@@ -86,7 +87,7 @@ async def test_ws_subscribe_gives_ack_snapshot_then_updates_the_parser_reads(ven
         assert ack["channel"] == "subscriptions"
         assert ack["events"][0]["subscriptions"]["level2"] == ["BTC-USD", "ETH-USD"]
         frames = [await _next(ws), await _next(ws)]
-        market.push("BTC-USD", bids=[(D("68900.00"), D("0"))], asks=[(D("68900.50"), D("1.25"))])
+        market.apply("BTC-USD", bids=[(D("68900.00"), D("0"))], asks=[(D("68900.50"), D("1.25"))])
         frames.append(await _next(ws))
         assert [f["sequence_num"] for f in [ack, *frames]] == [0, 1, 2, 3]
         events = [e for f in frames for e in parser.parse_ws(json.dumps(f), 1)]
@@ -108,7 +109,7 @@ async def test_sim_frames_have_the_recorded_keys_and_number_formats(venue):
         await ws.send_str('{"type":"subscribe","product_ids":["BTC-USD"],"channel":"level2"}')
         await _next(ws)  # subscriptions
         await _next(ws)  # snapshot
-        market.push("BTC-USD", bids=[(D("68900.00"), D("2"))], asks=[(D("68901.00"), D("0"))])
+        market.apply("BTC-USD", bids=[(D("68900.00"), D("2"))], asks=[(D("68901.00"), D("0"))])
         message = await asyncio.wait_for(ws.receive(), 5)
     sim = json.loads(message.data)
     FRAME_DECODER.decode(message.data)  # the same wire struct as the recorded frames
@@ -254,7 +255,7 @@ async def test_wrong_secret_is_refused_with_401_unauthorized(venue):
     finally:
         await rest.close()
     assert caught.value.http_status == 401
-    assert market.orders == {}  # nothing traded
+    assert market.orders_total == 0  # nothing traded
 
 
 async def test_signed_ioc_fills_and_moves_balances(venue):
@@ -316,7 +317,7 @@ async def test_order_is_found_by_client_id_by_a_fresh_client_and_cancel_is_a_no_
 
 async def test_lost_response_is_resolved_by_client_order_id_without_a_second_order(venue):
     market, server = venue
-    market.faults.arm("lose_response", "BTC-USD")
+    market.armed_faults.arm("lose_response", "BTC-USD")
     trading, rest = await _trading(server, market)
     intent = _intent(Side.BUY, "68901.00", "0.1", "buy")
     try:
@@ -325,7 +326,7 @@ async def test_lost_response_is_resolved_by_client_order_id_without_a_second_ord
         report = await trading.get_order("BTC-USD", intent.client_order_id)
     finally:
         await rest.close()
-    assert report.status is OrderStatus.FILLED and len(market.orders) == 1
+    assert report.status is OrderStatus.FILLED and market.orders_total == 1
 
 
 async def test_client_order_ids_are_deterministic_uuids():
@@ -340,7 +341,7 @@ async def test_client_order_ids_are_deterministic_uuids():
 @pytest.mark.parametrize(("kind", "status"), [("http_429", 429), ("http_418", 429),
                                               ("http_5xx", 503)])  # fmt: skip
 async def test_injected_http_faults_look_like_coinbase(kind, status):
-    response = create_app(FakeMarket())[ERROR_RESPONSE](kind, 2.0)
+    response = create_app(coinbase_market())[ERROR_RESPONSE](kind, 2.0)
     assert response.status == status
     assert json.loads(response.body).keys() == {"error", "message", "error_details"}
     if status == 429:

@@ -1,6 +1,6 @@
 """The simulator's Kraken over real sockets on 127.0.0.1, spoken to by the real adapter.
 
-Uses a test-only SimMarket (helpers.TestMarket) until the simulator core lands on main.
+Runs on the simulator's own market (helpers.kraken_market) with a known book.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
 from arb_venues.common.rest import RestClient
@@ -28,14 +29,14 @@ from arb_venues.kraken.trading import KrakenTrading
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
-from .helpers import API_KEY, BTC_USD, SECRET, ReferenceBook, TestMarket
+from .helpers import API_KEY, BTC_USD, SECRET, ReferenceBook, kraken_market
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def served() -> AsyncIterator[tuple[TestMarket, TestServer]]:
-    market = TestMarket()
+async def served() -> AsyncIterator[tuple[VenueMarket, TestServer]]:
+    market = kraken_market()
     server = TestServer(create_app(market), host="127.0.0.1")
     await server.start_server()
     try:
@@ -87,7 +88,7 @@ async def test_adapter_subscribes_and_rebuilds_every_checksum(served, version: s
             {"asks": [("45000.5", "0")]},
             {"bids": [("44999.9", "0.5")], "asks": [("45000.1", "0.2")]},
         ):
-            market.move(move.get("bids", []), move.get("asks", []))
+            market.apply("BTC-USD", move.get("bids", []), move.get("asks", []))
         raws += await _read_until(ws, parser, book, 0, 3)
     assert (book.applied, book.gaps, book.checksums_bad) == (3, 0, 0)
     assert book.checksums_ok == (4 if version == "v2" else 3)
@@ -139,7 +140,7 @@ async def test_rest_depth_and_asset_pairs_feed_the_adapter(served) -> None:
         parser = KrakenMarket(Endpoints("", "")).make_parser(SymbolMap([BTC_USD]))
         [snapshot] = parser.parse_rest("/0/public/Depth?pair=XBTUSD&count=5", body, 1)
         assert isinstance(snapshot, BookSnapshot) and len(snapshot.bids) == 5
-        assert snapshot.bids[0][0] == float(max(market.bids))
+        assert snapshot.bids[0][0] == float(market.book("BTC-USD").bids[0][0])
         assert "XXBTZUSD" in json.loads(body)["result"]
     finally:
         await rest.close()
@@ -171,7 +172,7 @@ async def test_a_wrong_secret_is_refused_with_kraken_invalid_signature(served) -
     try:
         with pytest.raises(InvalidSignature, match="EAPI:Invalid signature"):
             await trading.place_order(_intent(KrakenTrading.client_order_id("o1", "buy")))
-        assert market.orders == {}
+        assert market.orders_total == 0
     finally:
         await trading.rest.close()
 

@@ -1,20 +1,17 @@
 """Test helpers for the OKX adapter: a reference book that checks OKX checksums, the
-recorded session, and a small SimMarket (until the simulator core is on main)."""
+recorded session, and the simulator's OKX market with a known book."""
 
 from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 import pytest
-from arb_structs import BookDelta, BookSnapshot, Instrument, Side
+from arb_simulator import Account, VenueMarket, venue_market
+from arb_structs import BookDelta, BookSnapshot, Instrument
 from arb_venues.capture import CaptureRecord
-from arb_venues.simapi import SimBook, SimBookUpdate, SimOrder, SimOrderError
 
 ROOT = Path(__file__).resolve().parents[4]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -93,7 +90,7 @@ class ReferenceBook:
         return okx_checksum(bids, asks)
 
 
-# -- a small SimMarket ------------------------------------------------------------------------
+# -- the simulator's market ------------------------------------------------------------------------
 
 BTC_USDT = Instrument(
     venue="okx",
@@ -111,167 +108,22 @@ BTC_USDT = Instrument(
 )
 
 
-class Faults:
-    def __init__(self) -> None:
-        self.armed: dict[str, int] = {}
-
-    def arm(self, kind: str, times: int = 1) -> None:
-        self.armed[kind] = self.armed.get(kind, 0) + times
-
-    def take(self, kind: str, symbol: str | None = None) -> bool:
-        if self.armed.get(kind, 0) > 0:
-            self.armed[kind] -= 1
-            return True
-        return False
+SEQ0 = 1  # the book's seq once okx_market() has set it (updates count from there)
 
 
-@dataclass
-class Account:
-    secret: str
-    passphrase: str
-    balances: dict[str, Decimal] = field(default_factory=dict)
-
-
-class TestMarket:
-    """A fixed BTC-USDT book, updates on demand, and a naive IOC matcher."""
-
-    __test__ = False  # not a pytest class
-    venue = "okx"
-
-    def __init__(self) -> None:
-        self.instruments = {"BTC-USDT": BTC_USDT}
-        self.faults = Faults()
-        self.seq = 100
-        self.bids = {Decimal("41006.8"): Decimal("1.5"), Decimal("41006"): Decimal("0.25")}
-        self.asks = {Decimal("41007.1"): Decimal("0.5"), Decimal("41010"): Decimal("2")}
-        self.listeners: list[Callable[[SimBookUpdate], None]] = []
-        self.accounts = {
-            "key-1": Account("secret-1", "pass-1", {"USDT": Decimal(100000), "BTC": Decimal(1)})
-        }
-        self.orders: dict[str, SimOrder] = {}
-
-    def book(self, symbol: str) -> SimBook:
-        if symbol not in self.instruments:
-            raise KeyError(symbol)
-        bids = sorted(self.bids.items(), reverse=True)
-        asks = sorted(self.asks.items())
-        return SimBook(
-            symbol=symbol, seq=self.seq, bids=bids, asks=asks, ts_ns=1_700_000_000_000_000_000
-        )
-
-    def subscribe(self, listener: Callable[[SimBookUpdate], None]) -> Callable[[], None]:
-        self.listeners.append(listener)
-        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
-
-    def update(self, bids: list[tuple[str, str]] = (), asks: list[tuple[str, str]] = ()) -> None:
-        self.seq += 1
-        changes = []
-        for side, levels in ((self.bids, bids), (self.asks, asks)):
-            parsed = [(Decimal(p), Decimal(s)) for p, s in levels]
-            for p, s in parsed:
-                if s == 0:
-                    side.pop(p, None)
-                else:
-                    side[p] = s
-            changes.append(parsed)
-        update = SimBookUpdate(
-            symbol="BTC-USDT",
-            seq=self.seq,
-            bids=changes[0],
-            asks=changes[1],
-            ts_ns=1_700_000_000_000_000_000 + self.seq * 1_000_000,
-        )
-        for listener in list(self.listeners):
-            listener(update)
-
-    def secret_for(self, api_key: str) -> str | None:
-        account = self.accounts.get(api_key)
-        return account.secret if account else None
-
-    def passphrase_for(self, api_key: str) -> str | None:
-        account = self.accounts.get(api_key)
-        return account.passphrase if account else None
-
-    def place_order(
-        self,
-        api_key: str,
-        symbol: str,
-        side: Side,
-        price: Decimal,
-        size: Decimal,
-        time_in_force: str,
-        client_order_id: str,
-    ) -> SimOrder:
-        if symbol not in self.instruments:
-            raise SimOrderError("unknown_symbol", symbol)
-        if client_order_id in self.orders:
-            raise SimOrderError("duplicate_client_order_id", client_order_id)
-        balances = self.accounts[api_key].balances
-        if side is Side.BUY and balances.get("USDT", Decimal(0)) < price * size:
-            raise SimOrderError("insufficient_balance", "USDT")
-        if side is Side.SELL and balances.get("BTC", Decimal(0)) < size:
-            raise SimOrderError("insufficient_balance", "BTC")
-        order = SimOrder(
-            order_id=str(len(self.orders) + 1000),
-            client_order_id=client_order_id,
-            symbol=symbol,
-            side=side,
-            price=price,
-            size=size,
-            time_in_force=time_in_force,
-            status="new",
-            ts_created_ns=1,
-            ts_updated_ns=2,
-        )
-        levels = (
-            sorted(self.asks.items())
-            if side is Side.BUY
-            else sorted(self.bids.items(), reverse=True)
-        )
-        left = size
-        for px, available in levels:
-            if left == 0 or (px > price if side is Side.BUY else px < price):
-                break
-            take = min(left, available)
-            order.fills.append((px, take))
-            order.filled += take
-            order.quote_filled += px * take
-            left -= take
-        if side is Side.BUY:
-            order.fee, order.fee_asset = order.filled * Decimal("0.001"), "BTC"
-            balances["USDT"] -= order.quote_filled
-            balances["BTC"] = balances.get("BTC", Decimal(0)) + order.filled - order.fee
-        else:
-            order.fee, order.fee_asset = order.quote_filled * Decimal("0.001"), "USDT"
-            balances["BTC"] -= order.filled
-            balances["USDT"] += order.quote_filled - order.fee
-        order.status = "filled" if left == 0 else "canceled"
-        self.orders[client_order_id] = order
-        return order
-
-    def get_order(
-        self,
-        api_key: str,
-        symbol: str,
-        client_order_id: str | None = None,
-        order_id: str | None = None,
-    ) -> SimOrder | None:
-        return self.orders.get(client_order_id or "")
-
-    def cancel_order(
-        self,
-        api_key: str,
-        symbol: str,
-        client_order_id: str | None = None,
-        order_id: str | None = None,
-    ) -> SimOrder | None:
-        order = self.orders.get(client_order_id or "")
-        if order is not None and order.status in ("new", "partially_filled"):
-            order.status = "canceled"
-        return order
-
-    def balances(self, api_key: str) -> dict[str, tuple[Decimal, Decimal]]:
-        return {k: (v, Decimal(0)) for k, v in self.accounts[api_key].balances.items()}
+def okx_market() -> VenueMarket:
+    """The simulator's OKX market with a fixed BTC-USDT book (bids 41006.8 x 1.5, 41006 x
+    0.25; asks 41007.1 x 0.5, 41010 x 2) and account key-1 / secret-1 / pass-1 holding
+    100,000 USDT and 1 BTC. Nothing moves unless a test calls ``apply``."""
+    account = Account("key-1", "secret-1", "pass-1", {"USDT": "100000", "BTC": "1"})
+    market = venue_market("okx", instruments=[BTC_USDT], accounts=[account])
+    market.set_book(
+        "BTC-USDT",
+        bids=[("41006.8", "1.5"), ("41006", "0.25")],
+        asks=[("41007.1", "0.5"), ("41010", "2")],
+    )
+    assert market.book("BTC-USDT").seq == SEQ0
+    return market
 
 
 def decode_json(raw: str | bytes) -> object:

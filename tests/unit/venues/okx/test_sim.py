@@ -11,6 +11,7 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
 from arb_venues.common.rest import RestClient
@@ -31,7 +32,13 @@ from arb_venues.okx.trading import OkxTrading
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
-from tests.unit.venues.okx.helpers import BTC_USDT, TestMarket, fixtures_path, recorded_ws
+from tests.unit.venues.okx.helpers import (
+    BTC_USDT,
+    SEQ0,
+    fixtures_path,
+    okx_market,
+    recorded_ws,
+)
 
 pytestmark = pytest.mark.integration  # real sockets on loopback
 
@@ -39,12 +46,12 @@ OKX_NUMBER = re.compile(r"^(0|[1-9]\d*)(\.\d*[1-9])?$")  # "41006.8", "0.5", "10
 
 
 @pytest.fixture
-def market() -> TestMarket:
-    return TestMarket()
+def market() -> VenueMarket:
+    return okx_market()
 
 
 @pytest.fixture
-async def server(market: TestMarket) -> AsyncIterator[TestServer]:
+async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
     assert VENUE.create_sim_app is not None
     server = TestServer(VENUE.create_sim_app(market), host="127.0.0.1")
     await server.start_server()
@@ -79,7 +86,7 @@ async def _frames(ws: aiohttp.ClientWebSocketResponse, count: int) -> list[str]:
 
 
 async def test_ws_subscribe_snapshot_update_and_ping_parse_with_the_real_parser(
-    server: TestServer, market: TestMarket
+    server: TestServer, market: VenueMarket
 ) -> None:
     protocol = OkxMarket(Endpoints(ws_url=str(server.make_url("/ws/v5/public")), rest_url=""))
     parser = protocol.make_parser(SymbolMap([BTC_USDT]))
@@ -94,17 +101,17 @@ async def test_ws_subscribe_snapshot_update_and_ping_parse_with_the_real_parser(
         [snap] = parser.parse_ws(snapshot, 2)
         assert isinstance(snap, BookSnapshot)
         assert (snap.seq, snap.bids[0], snap.asks[0], snap.checksum) == (
-            100,
+            SEQ0,
             (41006.8, 1.5),
             (41007.1, 0.5),
             None,
         )
-        market.update(bids=[("41006.8", "0")], asks=[("41007", "0.3")])
+        market.apply("BTC-USDT", bids=[("41006.8", "0")], asks=[("41007", "0.3")])
         [delta] = parser.parse_ws(await ws.receive_str(timeout=5), 3)
         assert isinstance(delta, BookDelta)
         assert (delta.prev_seq, delta.seq, delta.bids, delta.asks) == (
-            100,
-            101,
+            SEQ0,
+            SEQ0 + 1,
             [(41006.8, 0.0)],
             [(41007.0, 0.3)],
         )
@@ -128,14 +135,14 @@ async def test_bad_subscribe_gets_okx_error_event(server: TestServer) -> None:
 
 
 async def test_rest_snapshot_and_instruments_through_the_adapter(
-    server: TestServer, rest: RestClient, market: TestMarket
+    server: TestServer, rest: RestClient, market: VenueMarket
 ) -> None:
     protocol = OkxMarket(Endpoints(ws_url="", rest_url=rest.base_url))
     parser = protocol.make_parser(SymbolMap([BTC_USDT]))
     [snap] = await protocol.fetch_snapshot(rest, BTC_USDT, parser, lambda: 9)
     assert isinstance(snap, BookSnapshot)
     assert (snap.seq, snap.bids_text, snap.asks_text, snap.ts_recv) == (
-        market.seq,
+        market.book("BTC-USDT").seq,
         [("41006.8", "1.5"), ("41006", "0.25")],
         [("41007.1", "0.5"), ("41010", "2")],
         9,
@@ -153,7 +160,7 @@ async def test_wrong_secret_and_unknown_key_are_refused_with_okx_codes(rest: Res
     assert unknown_key.value.code == "50111"
 
 
-async def test_signed_ioc_fills_and_moves_balances(rest: RestClient, market: TestMarket) -> None:
+async def test_signed_ioc_fills_and_moves_balances(rest: RestClient, market: VenueMarket) -> None:
     client = trading(rest)
     before = await client.balances()
     report = await client.place_order(intent(Side.BUY, "41010", "0.7", "arbBuy1"))
@@ -188,9 +195,9 @@ async def test_order_failures_map_to_okx_errors(rest: RestClient) -> None:
 
 
 async def test_lost_response_is_unknown_outcome_then_found_by_client_id(
-    rest: RestClient, market: TestMarket
+    rest: RestClient, market: VenueMarket
 ) -> None:
-    market.faults.arm("lose_response")
+    market.armed_faults.arm("lose_response")
     client = trading(rest)
     with pytest.raises(VenueUnavailable):
         await client.place_order(intent(Side.SELL, "41006", "0.1", "arbLost1"))
@@ -217,7 +224,7 @@ def _as_response(response: aiohttp.web.Response):
 
 
 async def test_sim_frames_match_the_recorded_shapes_and_number_format(
-    server: TestServer, rest: RestClient, market: TestMarket
+    server: TestServer, rest: RestClient, market: VenueMarket
 ) -> None:
     async with (
         aiohttp.ClientSession() as session,
@@ -225,7 +232,7 @@ async def test_sim_frames_match_the_recorded_shapes_and_number_format(
     ):
         await ws.send_str(OkxMarket(Endpoints("", "")).subscribe_messages([BTC_USDT])[0])
         _, snapshot = await _frames(ws, 2)
-        market.update(bids=[("41006.5", "0.125")])
+        market.apply("BTC-USDT", bids=[("41006.5", "0.125")])
         update = await ws.receive_str(timeout=5)
     fixtures = fixtures_path()
     if fixtures is None:

@@ -63,11 +63,19 @@ class _Client:
     streams: dict[str, _Stream | None] = field(default_factory=dict)  # None: no data served
     pending: dict[str, _Pending] = field(default_factory=dict)  # by stream name
     received: list[float] = field(default_factory=list)  # message times, last second
+    # Stream names by normalised symbol: an update touches only its symbol's streams, so a
+    # connection with hundreds of streams costs no more per update than one with a single one.
+    by_symbol: dict[str, list[str]] = field(default_factory=dict)
+
+    def reindex(self) -> None:
+        """Rebuild ``by_symbol`` after ``streams`` changed."""
+        self.by_symbol = {}
+        for name, stream in self.streams.items():
+            if stream is not None:
+                self.by_symbol.setdefault(stream.symbol, []).append(name)
 
     def on_update(self, update: SimBookUpdate) -> None:
-        for name, stream in self.streams.items():
-            if stream is None or stream.symbol != update.symbol:
-                continue
+        for name in self.by_symbol.get(update.symbol, ()):
             pending = self.pending.get(name)
             if pending is None:
                 pending = self.pending[name] = _Pending(update.seq, update.seq, update.ts_ns)
@@ -122,6 +130,7 @@ class BinanceSim:
                      ) -> web.WebSocketResponse:  # fmt: skip
         ws = web.WebSocketResponse(heartbeat=PING_INTERVAL_S, autoping=True)
         client = _Client(ws, combined, {n: self.stream(n) for n in names[:MAX_STREAMS]})
+        client.reindex()
         # Registered before the handshake completes: no update falls between the client's
         # first REST snapshot and its first diff.
         self.clients.add(client)
@@ -174,10 +183,12 @@ class BinanceSim:
             for name in params:
                 if isinstance(name, str) and len(client.streams) < MAX_STREAMS:
                     client.streams[name] = self.stream(name)
+            client.reindex()
         elif method == "UNSUBSCRIBE":
             for name in params:
                 client.streams.pop(name, None)
                 client.pending.pop(name, None)
+            client.reindex()
         elif method == "LIST_SUBSCRIPTIONS":
             result = list(client.streams)
         elif not params or params[0] != "combined":
@@ -192,9 +203,16 @@ class BinanceSim:
 
     async def _flush_loop(self, client: _Client) -> None:
         faults = self.market.faults
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         tick = 0
         while not client.ws.closed:
-            await asyncio.sleep(TICK_S)
+            # Every 100 ms on the clock, not 100 ms after the last flush finished: the stream
+            # keeps its cadence however many streams a flush sends.
+            due += TICK_S
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if loop.time() - due > TICK_S:
+                due = loop.time()  # fell a whole interval behind: resume from now
             tick += 1
             if faults.take("drop_connection"):
                 await client.ws.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ MAX_ARGS = 10
 MALFORMED = '{"topic":"orderbook.50.","type":"delta","data":{"s":'
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same levels are formatted over and over
 def format_decimal(value: Decimal, decimals: int) -> str:
     """Bybit's number text: fixed decimals of the instrument ("1.9530"), "0" for zero."""
     if not value:

@@ -9,6 +9,7 @@ https://docs.kraken.com/api/docs/guides/spot-ws-book-v2 and .../spot-ws-book-v1
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     return zlib.crc32("".join(parts).encode())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the simulator formats the same levels over and over
 def fmt(value: Decimal, decimals: int) -> str:
     """Fixed-point text at Kraken's decimals (pair_decimals / lot_decimals), never exponent."""
     return format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
