@@ -21,7 +21,13 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from arb_structs import ExecutionResult, Opportunity, OrderIntent, OrderReport
 from arb_structs.trading import ExecutionStatus, LegResult, OrderStatus, Side
-from arb_venues.errors import RequestTimeout, UnknownOrder, VenueError, VenueUnavailable
+from arb_venues.errors import (
+    RateLimited,
+    RequestTimeout,
+    UnknownOrder,
+    VenueError,
+    VenueUnavailable,
+)
 
 from arb_executor.clientids import client_order_id
 from arb_executor.gateway import OrderGateway, split_symbol
@@ -116,6 +122,8 @@ class Saga:
             return await self._query(role, intent, cause=str(exc))
         except VenueError as exc:  # the venue said no (or rate limited): nothing was placed
             self.risk.order_error(intent.venue, time.time_ns())
+            if isinstance(exc, RateLimited):
+                self.risk.rate_limited(intent.venue, time.time_ns(), exc.retry_after_s)
             return LegResult(role=role, intent=intent, error=str(exc))
         self.risk.order_ok(intent.venue)
         return LegResult(role=role, intent=intent, report=report)
