@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ from arb_executor.gateway import BookSource, OrderGateway, PaperGateway
 from arb_executor.intake import Intake
 from arb_executor.journal import RedisJournal
 from arb_executor.risk import RiskLimits, RiskState
+from arb_executor.riskstore import RiskStore
 from arb_executor.saga import Saga, SagaPolicy
 
 log = logging.getLogger("arb.executor")
@@ -111,9 +113,13 @@ async def run(ctx: ServiceContext, settings: ExecutorSettings,
                         query_attempts=settings.order_query_attempts,
                         query_delay_s=settings.order_query_delay_ms / 1000)  # fmt: skip
     saga = Saga(gateways, journal, risk, policy)
+    store = RiskStore(ctx.redis)
+    await store.load(risk, time.time_ns())  # daily loss, exposure, breakers, pair blocks
     recovered = await recover(ctx, saga, journal)
+    await store.save(risk, time.time_ns())
     intake = Intake(ctx.redis, ctx.producer, saga, risk, gateways,
-                    seen_ttl_ms=settings.seen_ttl_ms, mode=settings.mode)  # fmt: skip
+                    seen_ttl_ms=settings.seen_ttl_ms, mode=settings.mode,
+                    store=store)  # fmt: skip
     consumer = GroupConsumer(ctx.redis, OPPORTUNITIES_STREAM, EXECUTOR_GROUP, settings.instance,
                              intake.handle, claim_idle_ms=settings.claim_idle_ms)  # fmt: skip
     health.started(ctx.health, settings.mode, sorted(gateways), recovered)
