@@ -24,8 +24,9 @@ from arb_structs.codec import BALANCES, INSTRUMENT
 from arb_structs.constants import balances_key, instruments_key
 from arb_venues import get_venue
 from arb_venues.base import Credentials, Endpoints, VenueSpec
-from arb_venues.common.ratelimit import RateLimiter
+from arb_venues.common.ratelimit import Limiter, RateLimiter
 from arb_venues.common.rest import RestClient
+from arb_venues.common.shared_ratelimit import RedisRateLimiter
 
 from arb_executor.config import ExecutorSettings, VenueCredentials
 from arb_executor.errors import GatewayNotConfigured
@@ -36,18 +37,29 @@ log = logging.getLogger("arb.executor")
 
 
 def rest_client(
-    spec: VenueSpec, base_url: str, *, timeout_s: float, limiter: Any | None = None
+    spec: VenueSpec,
+    base_url: str,
+    *,
+    timeout_s: float,
+    limiter: Limiter | None = None,
+    shared: aioredis.Redis | None = None,
 ) -> RestClient:
     """A RestClient for one venue's private REST: its error mapping and request weights.
 
     Order calls are sent once (``retry=False`` in every TradingClient); queries retry only
-    what is retryable. ``limiter`` (a shared RedisRateLimiter) replaces the per-process one.
+    what is retryable. With ``shared`` (a Redis client) the venue's budgets and Retry-After
+    pauses are shared by every process (RedisRateLimiter); else they are per process.
     """
     market = spec.market(Endpoints(ws_url="", rest_url=base_url))
     limits = dict(market.rest_limits)
     limits.update(getattr(spec.trading, "rest_limits", {}) or {})
+    if limiter is None:
+        limiter = (
+            RedisRateLimiter(shared, spec.name, limits) if shared is not None
+            else RateLimiter(limits)
+        )  # fmt: skip
     return RestClient(
-        spec.name, base_url, limiter=limiter or RateLimiter(limits),
+        spec.name, base_url, limiter=limiter,
         error_mapper=market.error_mapper(), timeout_s=timeout_s, max_retries=2,
     )  # fmt: skip
 
@@ -78,7 +90,6 @@ def credentials_of(venue: str, creds: VenueCredentials) -> Credentials:
 async def live_gateways(
     settings: ExecutorSettings,
     redis: aioredis.Redis,
-    limiters: Mapping[str, Any] | None = None,
 ) -> dict[str, LiveGateway]:
     """One LiveGateway per venue with credentials, balances loaded. Raises
     GatewayNotConfigured (one line naming the venue and the fix) for a bad setup."""
@@ -102,7 +113,8 @@ async def live_gateways(
                 )
             rest = rest_client(
                 spec, creds.rest_url or spec.endpoints.rest_url,
-                timeout_s=settings.order_timeout_s, limiter=(limiters or {}).get(venue),
+                timeout_s=settings.order_timeout_s,
+                shared=redis if settings.shared_rate_limits else None,
             )  # fmt: skip
             try:
                 instruments = await load_instruments(redis, spec, rest)
