@@ -72,6 +72,18 @@ def saga_key(opportunity_id: str) -> str:
     return f"{PREFIX}:exec:saga:{opportunity_id}"
 
 
+def executor_risk_key(part: str) -> str:
+    """Executor risk state that survives a restart (hash): ``pnl`` (UTC day -> realised
+    PnL), ``exposure`` (asset -> quote), ``breakers`` (venue -> until ns), ``blocks``
+    (pair -> until ns)."""
+    return f"{PREFIX}:exec:risk:{part}"
+
+
+def rate_limit_pause_key(venue: str) -> str:
+    """Shared "no request to this venue before" (ms since epoch), set from a Retry-After."""
+    return f"{PREFIX}:ratelimit:{{{venue}}}:paused"
+
+
 INSTRUMENTS_STREAM = f"{PREFIX}:ref:instruments"
 OPPORTUNITIES_STREAM = f"{PREFIX}:opportunities"
 EXECUTIONS_STREAM = f"{PREFIX}:executions"

@@ -3,7 +3,10 @@ consumer group on the opportunities stream."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -11,24 +14,24 @@ import redis.asyncio as aioredis
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import GroupConsumer
 from arb_structs import BookView
-from arb_structs.codec import BOOK, EXECUTION, INSTRUMENT
+from arb_structs.codec import BOOK, EXECUTION
 from arb_structs.constants import (
     EXECUTIONS_MAXLEN,
     EXECUTIONS_STREAM,
     EXECUTOR_GROUP,
     OPPORTUNITIES_STREAM,
     book_latest_key,
-    instruments_key,
 )
 from arb_venues import VENUE_NAMES
 
 from arb_executor import health
+from arb_executor.accounts import BalanceKeeper, close_all, live_gateways
 from arb_executor.config import ExecutorSettings
-from arb_executor.errors import GatewayNotConfigured
-from arb_executor.gateway import BookSource, LiveGateway, OrderGateway, PaperGateway
+from arb_executor.gateway import BookSource, OrderGateway, PaperGateway
 from arb_executor.intake import Intake
 from arb_executor.journal import RedisJournal
 from arb_executor.risk import RiskLimits, RiskState
+from arb_executor.riskstore import RiskStore
 from arb_executor.saga import Saga, SagaPolicy
 
 log = logging.getLogger("arb.executor")
@@ -62,37 +65,6 @@ def paper_gateways(settings: ExecutorSettings, books: BookSource) -> dict[str, O
     }
 
 
-async def live_gateways(
-    settings: ExecutorSettings, redis: aioredis.Redis
-) -> dict[str, OrderGateway]:
-    """One LiveGateway per venue with credentials. Minimal; not tested against real venues."""
-    from arb_venues import get_venue
-    from arb_venues.base import Credentials
-    from arb_venues.common.rest import RestClient
-
-    if not settings.credentials:
-        raise GatewayNotConfigured(
-            "ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__<VENUE>__"
-            "API_KEY and __SECRET, or use ARB_EXECUTOR_MODE=paper"
-        )
-    out: dict[str, OrderGateway] = {}
-    for venue, creds in settings.credentials.items():
-        spec = get_venue(venue)
-        if spec.trading is None:
-            raise GatewayNotConfigured(f"{venue}: no trading client yet; remove its credentials")
-        r: Any = redis
-        raw: dict[bytes, bytes] = await r.hgetall(instruments_key(venue))
-        instruments = {k.decode(): INSTRUMENT.decode(v) for k, v in raw.items()}
-        rest = RestClient(venue, creds.rest_url or spec.endpoints.rest_url)
-        client = spec.trading(
-            rest, Credentials(creds.api_key, creds.secret, creds.passphrase), instruments
-        )
-        gateway = LiveGateway(client)
-        await gateway.snapshot()
-        out[venue] = gateway
-    return out
-
-
 def build_risk(settings: ExecutorSettings) -> RiskState:
     return RiskState(RiskLimits(
         max_notional=settings.max_notional, max_open_exposure=settings.max_open_exposure,
@@ -122,20 +94,40 @@ async def recover(ctx: ServiceContext, saga: Saga, journal: RedisJournal) -> int
 
 async def main(ctx: ServiceContext) -> None:
     settings: ExecutorSettings = ctx.settings
+    gateways: dict[str, OrderGateway]
     if settings.mode == "live":
-        gateways = await live_gateways(settings, ctx.redis)
+        gateways = dict(await live_gateways(settings, ctx.redis))
     else:
         gateways = paper_gateways(settings, redis_books(ctx.redis))
+    try:
+        await run(ctx, settings, gateways)
+    finally:
+        await close_all(gateways)
+
+
+async def run(ctx: ServiceContext, settings: ExecutorSettings,
+              gateways: dict[str, OrderGateway]) -> None:  # fmt: skip
     journal = RedisJournal(ctx.redis)
     risk = build_risk(settings)
     policy = SagaPolicy(mode=settings.mode, max_slippage_bps=settings.max_slippage_bps,
                         query_attempts=settings.order_query_attempts,
                         query_delay_s=settings.order_query_delay_ms / 1000)  # fmt: skip
     saga = Saga(gateways, journal, risk, policy)
+    store = RiskStore(ctx.redis)
+    await store.load(risk, time.time_ns())  # daily loss, exposure, breakers, pair blocks
     recovered = await recover(ctx, saga, journal)
+    await store.save(risk, time.time_ns())
     intake = Intake(ctx.redis, ctx.producer, saga, risk, gateways,
-                    seen_ttl_ms=settings.seen_ttl_ms, mode=settings.mode)  # fmt: skip
+                    seen_ttl_ms=settings.seen_ttl_ms, mode=settings.mode,
+                    store=store)  # fmt: skip
     consumer = GroupConsumer(ctx.redis, OPPORTUNITIES_STREAM, EXECUTOR_GROUP, settings.instance,
                              intake.handle, claim_idle_ms=settings.claim_idle_ms)  # fmt: skip
     health.started(ctx.health, settings.mode, sorted(gateways), recovered)
-    await consumer.run(ctx.stopping)
+    keeper = BalanceKeeper(ctx.redis, gateways, settings.balance_refresh_s)
+    balances = asyncio.create_task(keeper.run(ctx.stopping), name="executor-balances")
+    try:
+        await consumer.run(ctx.stopping)
+    finally:
+        balances.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await balances

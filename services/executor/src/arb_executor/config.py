@@ -73,6 +73,18 @@ class ExecutorSettings(ServiceSettings):
         default={},
         description="Live: per-venue credentials, e.g. ARB_EXECUTOR_CREDENTIALS__BINANCE__API_KEY.",
     )
+    order_timeout_s: float = Field(
+        default=2.0, gt=0,
+        description="Live: REST timeout of one order call; no answer = outcome unknown, query.",
+    )  # fmt: skip
+    shared_rate_limits: bool = Field(
+        default=True,
+        description="Live: venue request budgets and Retry-After pauses shared through Redis "
+        "by every executor process (False: per process).",
+    )
+    balance_refresh_s: float = Field(
+        default=5.0, gt=0, description="Live: balances re-read from REST and published every (s)."
+    )
     claim_idle_ms: int = Field(
         default=30_000, gt=0, description="Reclaim opportunities idle this long at a dead consumer."
     )

@@ -1,4 +1,4 @@
-"""Where orders go: the OrderGateway protocol, paper fills and the live TradingClient wrapper.
+"""Where orders go: the OrderGateway protocol and paper fills (live mode: live.py).
 
 PaperGateway fills an IOC limit order against the latest BookView of its venue (asks for
 buys up to the limit, bids for sells down to it), after a configured latency, charging the
@@ -17,7 +17,6 @@ from typing import Protocol
 
 from arb_structs import BalanceSnapshot, BookView, OrderIntent, OrderReport
 from arb_structs.trading import Balance, OrderStatus, Side
-from arb_venues.base import TradingClient
 from arb_venues.errors import UnknownOrder
 
 ZERO = Decimal(0)
@@ -146,29 +145,3 @@ class PaperGateway:
             venue_order_id=f"paper-{intent.client_order_id}",
             ts_ack=time.time_ns(),
         )
-
-
-class LiveGateway:
-    """A TradingClient behind the gateway protocol. Minimal: untested against real venues."""
-
-    def __init__(self, client: TradingClient) -> None:
-        self.client = client
-        self.venue = client.venue
-        self._free: dict[str, Decimal] = {}
-
-    def free(self, asset: str) -> Decimal:
-        return self._free.get(asset, ZERO)
-
-    async def snapshot(self) -> BalanceSnapshot:
-        snap = await self.client.balances()
-        self._free = {a: Decimal(b.free) for a, b in snap.balances.items()}
-        return snap
-
-    async def place(self, intent: OrderIntent) -> OrderReport:
-        return await self.client.place_order(intent)
-
-    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
-        return await self.client.get_order(symbol, client_order_id)
-
-    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport:
-        return await self.client.cancel_order(symbol, client_order_id)

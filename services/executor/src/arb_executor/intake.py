@@ -28,6 +28,7 @@ from arb_structs.trading import ExecutionStatus
 from arb_executor import metrics
 from arb_executor.gateway import OrderGateway
 from arb_executor.risk import RiskState
+from arb_executor.riskstore import RiskStore
 from arb_executor.saga import Saga
 
 log = logging.getLogger("arb.executor")
@@ -44,6 +45,7 @@ class Intake:
         *,
         seen_ttl_ms: int,
         mode: str,
+        store: RiskStore | None = None,
     ) -> None:
         self.redis = redis
         self.producer = producer
@@ -52,6 +54,7 @@ class Intake:
         self.gateways = gateways
         self.seen_ttl_ms = seen_ttl_ms
         self.mode = mode
+        self.store = store
         self.handled = 0
         self.duplicates = 0
 
@@ -80,6 +83,8 @@ class Intake:
             if result.ts_orders_sent:
                 metrics.SEND_LATENCY.observe((result.ts_orders_sent - ts_received) / 1e9)
             await self.publish_balances(opp)
+            if self.store is not None:  # before the ack: a restart must remember this trade
+                await self.store.save(self.risk, time.time_ns())
         await self.publish(result)
 
     def refusal(self, opp: Opportunity, now: int, killed: bool) -> ExecutionResult | None:

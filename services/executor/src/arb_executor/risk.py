@@ -91,6 +91,11 @@ class RiskState:
             self.breaker_until[venue] = now_ns + self.limits.breaker_cooldown_ns
             self.venue_errors[venue] = 0
 
+    def rate_limited(self, venue: str, now_ns: int, retry_after_s: float | None) -> None:
+        """A 429/418: no new trade on ``venue`` until its Retry-After (default 1 s) passed."""
+        pause_ns = int((retry_after_s if retry_after_s is not None else 1.0) * 1e9)
+        self.breaker_until[venue] = max(self.breaker_until.get(venue, 0), now_ns + pause_ns)
+
     def traded(self, opp: Opportunity, now_ns: int, pnl: Decimal) -> None:
         self.pair_last_trade[pair_of(opp)] = now_ns
         self._roll_day(now_ns)

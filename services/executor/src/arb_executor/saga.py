@@ -17,14 +17,21 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import Decimal
 
-from arb_structs import ExecutionResult, Opportunity, OrderIntent, OrderReport
+from arb_structs import ExecutionResult, Instrument, Opportunity, OrderIntent, OrderReport
 from arb_structs.trading import ExecutionStatus, LegResult, OrderStatus, Side
-from arb_venues.errors import RequestTimeout, UnknownOrder, VenueError, VenueUnavailable
+from arb_venues.errors import (
+    RateLimited,
+    RequestTimeout,
+    UnknownOrder,
+    VenueError,
+    VenueUnavailable,
+)
 
 from arb_executor.clientids import client_order_id
 from arb_executor.gateway import OrderGateway, split_symbol
+from arb_executor.grid import bound_price, lot_size, text
 from arb_executor.journal import Journal
 from arb_executor.risk import RiskState
 
@@ -41,22 +48,8 @@ class SagaPolicy:
     query_delay_s: float = 0.2
 
 
-def text(value: Decimal) -> str:
-    """Exact decimal text without exponent or trailing zeros."""
-    out = format(value.normalize(), "f")
-    return "0" if out in ("-0", "") else out
-
-
 def filled(leg: LegResult) -> Decimal:
     return Decimal(leg.report.filled_size) if leg.report is not None else ZERO
-
-
-def _bound(price: str, bps: Decimal, up: bool) -> str:
-    """The price moved by ``bps`` against us, rounded inwards on the price's own grid."""
-    base = Decimal(price)
-    factor = 1 + bps / 10_000 if up else 1 - bps / 10_000
-    exp = Decimal(1).scaleb(base.as_tuple().exponent)  # type: ignore[arg-type]
-    return text((base * factor).quantize(exp, rounding=ROUND_DOWN if up else ROUND_UP))
 
 
 class Saga:
@@ -116,6 +109,8 @@ class Saga:
             return await self._query(role, intent, cause=str(exc))
         except VenueError as exc:  # the venue said no (or rate limited): nothing was placed
             self.risk.order_error(intent.venue, time.time_ns())
+            if isinstance(exc, RateLimited):
+                self.risk.rate_limited(intent.venue, time.time_ns(), exc.retry_after_s)
             return LegResult(role=role, intent=intent, error=str(exc))
         self.risk.order_ok(intent.venue)
         return LegResult(role=role, intent=intent, report=report)
@@ -181,20 +176,22 @@ class Saga:
             bps = self.policy.max_slippage_bps
             used = {leg.role for leg in legs}
             if net > 0:  # long: sell the rest on the sell venue, else back on the buy venue
-                plan = [
-                    ("hedge", opp.sell_venue, _bound(opp.sell_price, bps, up=False)),
-                    ("unwind", opp.buy_venue, _bound(opp.buy_price, bps, up=False)),
-                ]
+                plan = [("hedge", opp.sell_venue, opp.sell_price),
+                        ("unwind", opp.buy_venue, opp.buy_price)]  # fmt: skip
             else:  # short: buy the rest on the buy venue, else back on the sell venue
-                plan = [
-                    ("hedge", opp.buy_venue, _bound(opp.buy_price, bps, up=True)),
-                    ("unwind", opp.sell_venue, _bound(opp.sell_price, bps, up=True)),
-                ]
-            for role, venue, price in plan:
+                plan = [("hedge", opp.buy_venue, opp.buy_price),
+                        ("unwind", opp.sell_venue, opp.sell_price)]  # fmt: skip
+            for role, venue, leg_price in plan:
                 if not net or role in used:
                     continue
                 side = Side.SELL if net > 0 else Side.BUY
-                intent = self._intent(opp, role, venue, side, price, text(abs(net)))
+                instrument = self._instrument(venue, opp.symbol)
+                size = lot_size(abs(net), instrument)
+                if not size:  # below the venue's lot / minimum: cannot be sent there
+                    continue
+                tick = instrument.tick_size if instrument is not None else None
+                price = bound_price(leg_price, bps, side is Side.BUY, tick)
+                intent = self._intent(opp, role, venue, side, price, text(size))
                 await self.journal.add(opp.id, role, intent)
                 legs.append(await self._place(role, intent))
                 net = self._net(legs)
@@ -211,6 +208,11 @@ class Saga:
             self.risk.unhedged(opp, now, net)
         await self.journal.finish(result, resolved=not unknown)
         return result
+
+    def _instrument(self, venue: str, symbol: str) -> Instrument | None:
+        """The venue's reference data (tick, lot) when its gateway knows it (live mode)."""
+        lookup = getattr(self.gateways[venue], "instrument", None)
+        return lookup(symbol) if lookup is not None else None
 
     def _result(self, opp: Opportunity, legs: list[LegResult], net: Decimal, unknown: bool,
                 ts_received: int, ts_sent: int, ts_acks: int,

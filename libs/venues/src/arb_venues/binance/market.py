@@ -170,4 +170,4 @@ class BinanceMarket(MarketDataProtocol):
 
 def _fit(rest: RestClient, weight: float) -> float:
     """The weight, capped at the client's bucket capacity (a bucket refuses more than that)."""
-    return min(weight, rest.limiter.bucket("default").limit.capacity)
+    return min(weight, rest.limiter.capacity("default"))

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,17 @@ class BucketLimit:
 
     capacity: float
     per_second: float
+
+
+class Limiter(Protocol):
+    """What a RestClient needs from a limiter: this module's RateLimiter (per process) or
+    shared_ratelimit.RedisRateLimiter (every process of a deployment)."""
+
+    async def acquire(self, name: str = "default", weight: float = 1.0) -> float: ...
+
+    def pause_all(self, seconds: float) -> None: ...
+
+    def capacity(self, name: str = "default") -> float: ...
 
 
 class TokenBucket:
@@ -74,6 +86,9 @@ class RateLimiter:
 
     async def acquire(self, name: str = "default", weight: float = 1.0) -> float:
         return await self.bucket(name).acquire(weight)
+
+    def capacity(self, name: str = "default") -> float:
+        return self.bucket(name).limit.capacity
 
     def pause_all(self, seconds: float) -> None:
         for bucket in self._buckets.values():

@@ -18,7 +18,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from arb_venues.common import metrics
-from arb_venues.common.ratelimit import BucketLimit, RateLimiter
+from arb_venues.common.ratelimit import BucketLimit, Limiter, RateLimiter
 from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
@@ -86,7 +86,7 @@ class RestClient:
         venue: str,
         base_url: str,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         error_mapper: ErrorMapper | None = None,
         timeout_s: float = 5.0,
         max_retries: int = 3,
@@ -96,7 +96,7 @@ class RestClient:
     ) -> None:
         self.venue = venue
         self.base_url = base_url.rstrip("/")
-        self.limiter = limiter or RateLimiter({"default": BucketLimit(50, 20)})
+        self.limiter: Limiter = limiter or RateLimiter({"default": BucketLimit(50, 20)})
         self.error_mapper = error_mapper or default_error_mapper(venue)
         self.timeout_s = timeout_s
         self.max_retries = max_retries

@@ -1,0 +1,168 @@
+"""Live accounts: one LiveGateway per venue with credentials, and their balances kept fresh.
+
+Per venue with credentials (``ARB_EXECUTOR_CREDENTIALS__<VENUE>__API_KEY`` / ``__SECRET`` /
+``__PASSPHRASE`` / ``__REST_URL``): a RestClient on the venue's REST base URL with the
+venue's own error mapping and request weights, the venue's TradingClient signing with the
+credentials, and the instruments (tick, lot) from Redis (``arb:ref:instruments:{venue}``,
+written by ingest) or, when ingest has not written them yet, from the venue's public REST.
+
+``BalanceKeeper`` refreshes every gateway's balances from REST every ``refresh_s`` and
+publishes them to ``arb:balances:{venue}`` (the detector sizes opportunities by them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import redis.asyncio as aioredis
+from arb_structs import Instrument
+from arb_structs.codec import BALANCES, INSTRUMENT
+from arb_structs.constants import balances_key, instruments_key
+from arb_venues import get_venue
+from arb_venues.base import Credentials, Endpoints, VenueSpec
+from arb_venues.common.ratelimit import Limiter, RateLimiter
+from arb_venues.common.rest import RestClient
+from arb_venues.common.shared_ratelimit import RedisRateLimiter
+
+from arb_executor.config import ExecutorSettings, VenueCredentials
+from arb_executor.errors import GatewayNotConfigured
+from arb_executor.gateway import OrderGateway
+from arb_executor.live import LiveGateway
+
+log = logging.getLogger("arb.executor")
+
+
+def rest_client(
+    spec: VenueSpec,
+    base_url: str,
+    *,
+    timeout_s: float,
+    limiter: Limiter | None = None,
+    shared: aioredis.Redis | None = None,
+) -> RestClient:
+    """A RestClient for one venue's private REST: its error mapping and request weights.
+
+    Order calls are sent once (``retry=False`` in every TradingClient); queries retry only
+    what is retryable. With ``shared`` (a Redis client) the venue's budgets and Retry-After
+    pauses are shared by every process (RedisRateLimiter); else they are per process.
+    """
+    market = spec.market(Endpoints(ws_url="", rest_url=base_url))
+    limits = dict(market.rest_limits)
+    limits.update(getattr(spec.trading, "rest_limits", {}) or {})
+    if limiter is None:
+        limiter = (
+            RedisRateLimiter(shared, spec.name, limits) if shared is not None
+            else RateLimiter(limits)
+        )  # fmt: skip
+    return RestClient(
+        spec.name, base_url, limiter=limiter,
+        error_mapper=market.error_mapper(), timeout_s=timeout_s, max_retries=2,
+    )  # fmt: skip
+
+
+async def load_instruments(
+    redis: aioredis.Redis, spec: VenueSpec, rest: RestClient
+) -> dict[str, Instrument]:
+    """The venue's instruments by symbol: Redis first, else the venue's public REST."""
+    r: Any = redis  # bytes replies
+    raw: dict[bytes, bytes] = await r.hgetall(instruments_key(spec.name))
+    if raw:
+        return {k.decode(): INSTRUMENT.decode(v) for k, v in raw.items()}
+    market = spec.market(Endpoints(ws_url="", rest_url=rest.base_url))
+    fetched = await market.fetch_instruments(rest)
+    log.info("%s: %d instruments from REST (none in Redis yet)", spec.name, len(fetched))
+    return {i.symbol: i for i in fetched}
+
+
+def credentials_of(venue: str, creds: VenueCredentials) -> Credentials:
+    if not creds.api_key or not creds.secret.get_secret_value():
+        raise GatewayNotConfigured(
+            f"{venue}: empty API key or secret; set ARB_EXECUTOR_CREDENTIALS__"
+            f"{venue.upper()}__API_KEY and __SECRET"
+        )
+    return Credentials(creds.api_key, creds.secret, creds.passphrase)
+
+
+async def live_gateways(
+    settings: ExecutorSettings,
+    redis: aioredis.Redis,
+) -> dict[str, LiveGateway]:
+    """One LiveGateway per venue with credentials, balances loaded. Raises
+    GatewayNotConfigured (one line naming the venue and the fix) for a bad setup."""
+    if not settings.credentials:
+        raise GatewayNotConfigured(
+            "ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__<VENUE>__"
+            "API_KEY and __SECRET (and __PASSPHRASE for okx), or use ARB_EXECUTOR_MODE=paper"
+        )
+    out: dict[str, LiveGateway] = {}
+    try:
+        for venue, creds in sorted(settings.credentials.items()):
+            try:
+                spec = get_venue(venue)
+            except ValueError as exc:
+                raise GatewayNotConfigured(
+                    f"ARB_EXECUTOR_CREDENTIALS__{venue.upper()}: {exc}"
+                ) from None
+            if spec.trading is None:
+                raise GatewayNotConfigured(
+                    f"{venue}: no trading client yet; remove its credentials"
+                )
+            rest = rest_client(
+                spec, creds.rest_url or spec.endpoints.rest_url,
+                timeout_s=settings.order_timeout_s,
+                shared=redis if settings.shared_rate_limits else None,
+            )  # fmt: skip
+            try:
+                instruments = await load_instruments(redis, spec, rest)
+                client = spec.trading(rest, credentials_of(venue, creds), instruments)
+            except BaseException:
+                await rest.close()
+                raise
+            gateway = LiveGateway(client, call_timeout_s=settings.order_timeout_s * 4)
+            out[venue] = gateway
+            snapshot = await gateway.snapshot()
+            log.info("%s: live account ready at %s (%d assets)", venue, rest.base_url,
+                     len(snapshot.balances))  # fmt: skip
+    except BaseException:
+        await close_all(out)
+        raise
+    return out
+
+
+async def close_all(gateways: Mapping[str, OrderGateway]) -> None:
+    for gateway in gateways.values():
+        if isinstance(gateway, LiveGateway):
+            with contextlib.suppress(Exception):
+                await gateway.close()
+
+
+class BalanceKeeper:
+    """Refreshes balances from REST every ``refresh_s`` and publishes them."""
+
+    def __init__(
+        self, redis: aioredis.Redis, gateways: Mapping[str, OrderGateway], refresh_s: float
+    ) -> None:
+        self.redis = redis
+        self.gateways = gateways
+        self.refresh_s = refresh_s
+        self.refreshes = 0
+
+    async def refresh(self, venue: str) -> bool:
+        try:
+            snapshot = await self.gateways[venue].snapshot()
+        except Exception as exc:  # advisory: the next round tries again
+            log.warning("%s: balances not refreshed: %s", venue, exc)
+            return False
+        await self.redis.set(balances_key(venue), BALANCES.encode(snapshot))
+        self.refreshes += 1
+        return True
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            await asyncio.gather(*(self.refresh(v) for v in self.gateways))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.refresh_s)
