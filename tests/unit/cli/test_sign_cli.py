@@ -15,7 +15,7 @@ import pytest
 from arb_cli.main import main
 from arb_venues.coinbase.signing import verify as coinbase_verify
 
-from tests.unit.venues.coinbase.fake_market import KEY_NAME, KEY_PEM
+from tests.unit.venues.coinbase.simulated import KEY_NAME, KEY_PEM
 
 pytestmark = pytest.mark.unit
 
