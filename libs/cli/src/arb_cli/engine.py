@@ -74,9 +74,9 @@ def start_services(
     mode: str = "paper",
     log_level: str = "WARNING",
 ) -> None:
-    """Ingest (one process per venue), book, detector and executor (paper) under
-    ``supervisor``. With ``sim_urls`` the ingest processes connect to the simulator and the
-    detector is told the simulated accounts' fees."""
+    """Ingest (one process per venue), book, detector and executor under ``supervisor``.
+    With ``sim_urls`` the ingest processes connect to the simulator, the detector is told the
+    simulated accounts' fees and a live executor trades on the simulator's private APIs."""
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level}
     where = (sim_urls or {}).get("venues", {})
     for venue in venues:
@@ -89,6 +89,30 @@ def start_services(
     detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
     if sim_urls is not None:
         detector_env["ARB_DETECTOR_TAKER_FEES"] = json.dumps(simulator_fees(venues))
+    if mode == "live":  # trade with what the executor holds, not assumed paper balances
+        detector_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
     supervisor.add("detector", ["-m", "arb_detector"], detector_env)
     if executor:
-        supervisor.add("executor", ["-m", "arb_executor"], {**base, "ARB_EXECUTOR_MODE": mode})
+        executor_env = {**base, "ARB_EXECUTOR_MODE": mode}
+        if mode == "live" and sim_urls is not None:
+            executor_env |= simulator_accounts(venues, where)
+        supervisor.add("executor", ["-m", "arb_executor"], executor_env)
+
+
+def simulator_accounts(venues: Sequence[str], where: dict[str, Any]) -> dict[str, str]:
+    """Live mode on the simulator: the executor signs with each simulated venue's default
+    account (known test keys, not secrets) and sends to the simulator's private REST API."""
+    from arb_simulator.accounts import default_credentials
+
+    env: dict[str, str] = {}
+    for venue in venues:
+        if venue not in where:
+            continue
+        creds = default_credentials(venue)
+        prefix = f"ARB_EXECUTOR_CREDENTIALS__{venue.upper()}__"
+        env[prefix + "API_KEY"] = creds.api_key
+        env[prefix + "SECRET"] = creds.secret
+        if creds.passphrase:
+            env[prefix + "PASSPHRASE"] = creds.passphrase
+        env[prefix + "REST_URL"] = where[venue]["rest"]
+    return env

@@ -71,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="the whole engine: embedded Redis, simulator, services, view")
     p.add_argument("--venues", default="binance,okx,bybit,kraken,coinbase")
     p.add_argument("--symbols", default="BTC-USDT,ETH-USDT,SOL-USDT")
-    p.add_argument("--mode", choices=["paper", "live"], default="paper")
+    p.add_argument(
+        "--mode",
+        choices=["paper", "live"],
+        default="paper",
+        help="live: orders through the venues' private REST APIs (the simulator's "
+        "test accounts, or with --no-sim your keys from ARB_EXECUTOR_CREDENTIALS__*)",
+    )
     p.add_argument("--no-sim", action="store_true", help="real exchanges (keys from env)")
     p.add_argument("--duration", type=float, default=0, help="seconds, then stop (0 = Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print a summary object and exit")

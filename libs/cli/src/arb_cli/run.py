@@ -98,9 +98,6 @@ async def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--venues: unknown {', '.join(unknown)}; known: {', '.join(VENUE_NAMES)}"
         )
-    if args.mode == "live" and not args.no_sim:
-        raise ConfigError("--mode live trades on the simulator only with paper keys: add --no-sim "
-                          "to trade on real exchanges")  # fmt: skip
     log_dir = Path(tempfile.mkdtemp(prefix="arb-run-"))
     server = None
     url = os.environ.get("ARB_REDIS_URL")
