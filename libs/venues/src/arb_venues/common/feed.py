@@ -7,7 +7,9 @@ connect -> staged subscribe -> read frames -> parser -> emit(events), with
 - REST snapshots through a paced queue: a reconnect of 200 symbols acquires the venue's
   snapshot budget 200 times instead of bursting 200 calls;
 - per-symbol resync (a REST snapshot, or a re-subscribe where the WS sends snapshots);
-- a malformed frame is counted and logged once per kind; it never drops the connection.
+- a malformed frame is counted and logged once per kind; it never drops the connection;
+- an optional wire tap sees every connect, sent message, received frame and REST snapshot
+  body exactly as the parser gets them (``arb record`` writes them to a capture file).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from arb_structs import Instrument, MdEvent, VenueStatus
 
 from arb_venues.base import FeedParser, MarketDataProtocol
 from arb_venues.common import metrics
-from arb_venues.common.ratelimit import BucketLimit, TokenBucket
+from arb_venues.common.ratelimit import BucketLimit, RateLimiter, TokenBucket
 from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RateLimited, VenueError
@@ -34,6 +36,8 @@ from arb_venues.errors import MalformedFrame, RateLimited, VenueError
 log = logging.getLogger("arb.ingest.feed")
 
 Emit = Callable[[MdEvent], None]
+# (record type, url, raw): "connect" | "send" | "recv" | "http_response", as in a capture file.
+WireTap = Callable[[str, str, str | bytes], None]
 
 
 @dataclass
@@ -71,6 +75,7 @@ class MarketDataFeed:
         snapshot_budget: BucketLimit = BucketLimit(5, 5),
         backoff: Backoff = Backoff(),
         session: aiohttp.ClientSession | None = None,
+        tap: WireTap | None = None,
     ) -> None:
         if not instruments:
             raise ValueError(f"{protocol.venue}: a feed needs at least one instrument")
@@ -79,9 +84,18 @@ class MarketDataFeed:
         self.instruments = {i.symbol: i for i in instruments}
         self.by_venue_symbol = {i.venue_symbol: i for i in instruments}
         self.parser: FeedParser = protocol.make_parser(SymbolMap(instruments))
+        self.tap = tap
+        # What fetch_snapshot parses REST bodies with: the parser, seen through the tap.
+        self._rest_parser: FeedParser = (
+            self.parser if tap is None else _TappedParser(self.parser, tap)
+        )
         self.emit = emit
-        self.rest = rest or RestClient(self.venue, protocol.endpoints.rest_url,
-                                       error_mapper=protocol.error_mapper())  # fmt: skip
+        # The venue's published REST budgets (weights, per-endpoint buckets) pace every call
+        # of a client the feed builds itself; a caller's client brings its own limiter.
+        self.rest = rest or RestClient(
+            self.venue, protocol.endpoints.rest_url, limiter=RateLimiter(protocol.rest_limits),
+            error_mapper=protocol.error_mapper(),
+        )  # fmt: skip
         self.snapshot_bucket = TokenBucket(snapshot_budget)
         self.backoff = backoff
         self.stats = FeedStats()
@@ -89,6 +103,7 @@ class MarketDataFeed:
         self._session = session
         self._own_session = session is None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._url = ""
         self._snapshot_queue: asyncio.Queue[str] = asyncio.Queue()
         self._snapshot_pending: set[str] = set()
         self._logged_kinds: set[str] = set()
@@ -159,6 +174,9 @@ class MarketDataFeed:
             log.warning("%s: cannot connect to %s: %s", self.venue, url, exc)
             return False
         self._ws = ws
+        self._url = url
+        if self.tap is not None:
+            self.tap("connect", url, "")
         self.stats.connects += 1
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
@@ -213,7 +231,7 @@ class MarketDataFeed:
         for i, message in enumerate(self.protocol.subscribe_messages(instruments)):
             if i:
                 await asyncio.sleep(self.protocol.subscribe_interval_s)
-            await ws.send_str(message)
+            await self._send(ws, message)
         if self.protocol.snapshot_source == "rest":
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
@@ -225,11 +243,18 @@ class MarketDataFeed:
             await asyncio.sleep(interval)
             message = self.protocol.heartbeat_message()
             if message is not None:
-                await ws.send_str(message)
+                await self._send(ws, message)
+
+    async def _send(self, ws: aiohttp.ClientWebSocketResponse, message: str) -> None:
+        if self.tap is not None:
+            self.tap("send", self._url, message)
+        await ws.send_str(message)
 
     # -- frames -------------------------------------------------------------------------------
 
     def _on_frame(self, data: str | bytes) -> None:
+        if self.tap is not None:
+            self.tap("recv", self._url, data)
         self.stats.frames += 1
         metrics.FEED_FRAMES.labels(self.venue).inc()
         try:
@@ -279,7 +304,7 @@ class MarketDataFeed:
             instrument = self.instruments[symbol]
             try:
                 events = await self.protocol.fetch_snapshot(
-                    self.rest, instrument, self.parser, time.time_ns
+                    self.rest, instrument, self._rest_parser, time.time_ns
                 )
             except VenueError as exc:
                 self.stats.snapshots_failed += 1
@@ -301,3 +326,34 @@ class MarketDataFeed:
 def _log_send_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("resubscribe send failed: %s", task.exception())
+
+
+class _TappedParser(FeedParser):
+    """The feed's parser with every REST body it parses shown to the wire tap first."""
+
+    def __init__(self, inner: FeedParser, tap: WireTap) -> None:
+        self.inner = inner
+        self.tap = tap
+        self.symbols = inner.symbols
+
+    @property
+    def resync_needed(self) -> set[str]:
+        return self.inner.resync_needed
+
+    @resync_needed.setter
+    def resync_needed(self, value: set[str]) -> None:
+        self.inner.resync_needed = value
+
+    def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        return self.inner.parse_ws(raw, ts_recv)
+
+    def parse_rest(self, url: str, body: str | bytes, ts_recv: int) -> list[MdEvent]:
+        self.tap("http_response", url, body)
+        return self.inner.parse_rest(url, body, ts_recv)
+
+    def reset(self, venue_symbol: str | None = None) -> None:
+        self.inner.reset(venue_symbol)
+
+    @staticmethod
+    def normalise(venue_symbol: str) -> str | None:
+        return None  # never asked: the inner parser's SymbolMap already has its fallback
