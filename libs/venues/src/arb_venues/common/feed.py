@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from arb_runtime.tasks import stop_task
 from arb_structs import Instrument, MdEvent, VenueStatus
 
 from arb_venues.base import FeedParser, MarketDataProtocol
@@ -128,9 +129,7 @@ class MarketDataFeed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
         finally:
-            snapshot_worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await snapshot_worker
+            await stop_task(snapshot_worker)
             if self._own_session and self._session is not None:
                 await self._session.close()
             await self.rest.close()
