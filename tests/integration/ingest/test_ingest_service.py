@@ -14,14 +14,17 @@ import pytest
 import redis.asyncio as aioredis
 from arb_ingest import app
 from arb_ingest.config import IngestSettings
+from arb_runtime.config import load_settings
+from arb_runtime.errors import ConfigError
 from arb_runtime.metrics import HealthState
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import StreamProducer
 from arb_simulator.app import Simulator
 from arb_simulator.config import SimulatorSettings
-from arb_structs import BookDelta, BookSnapshot
-from arb_structs.codec import MD
-from arb_structs.constants import PAYLOAD_FIELD, md_stream
+from arb_structs import BookDelta, BookSnapshot, ResyncRequest
+from arb_structs.codec import CTL, MD
+from arb_structs.constants import PAYLOAD_FIELD, RESYNC_ALL, ctl_stream, md_stream
+from arb_venues.kraken.market import KrakenMarketV1
 
 from tests.support_redis import losing_client
 
@@ -93,3 +96,89 @@ async def test_ingest_stops_within_a_second_of_cancel_while_blocked_in_xread(
         await running.close()
         if client is not redis:
             await client.aclose()
+
+
+async def snapshots_by_symbol(redis: aioredis.Redis, venue: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for event in await md_events(redis, venue):
+        if isinstance(event, BookSnapshot):
+            out[event.symbol] = out.get(event.symbol, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("sim", ["okx"], indirect=True)
+async def test_resync_all_request_on_ctl_resnapshots_every_book(
+    sim: Simulator, redis: aioredis.Redis, redis_url: str
+) -> None:
+    running = Running(ingest_settings(sim, "okx", redis_url), redis)
+    try:
+        await until(lambda: running.ctx.health.ready, "the feed to connect")
+        before: dict[str, int] = {}
+
+        async def settled() -> None:
+            nonlocal before
+            for _ in range(100):
+                now = await snapshots_by_symbol(redis, "okx")
+                if len(now) == 2 and now == before:
+                    return
+                before = now
+                await asyncio.sleep(0.2)
+
+        await settled()
+        request = ResyncRequest(venue="okx", symbol=RESYNC_ALL, reason="test", ts=time.time_ns())
+        await redis.xadd(ctl_stream("okx"), {PAYLOAD_FIELD: CTL.encode(request)})
+        for _ in range(100):
+            after = await snapshots_by_symbol(redis, "okx")
+            if all(after.get(s, 0) > n for s, n in before.items()):
+                break
+            await asyncio.sleep(0.05)
+        assert all(after[s] > n for s, n in before.items()), (before, after)
+    finally:
+        await running.close()
+
+
+@pytest.mark.parametrize("sim", ["kraken"], indirect=True)
+async def test_kraken_v1_chosen_by_env_ingests_checksummed_v1_books(
+    sim: Simulator, redis: aioredis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = sim.urls["kraken"]
+    for name, value in {
+        "ARB_INGEST_VENUE": "kraken", "ARB_INGEST_PROTOCOL": "v1",
+        "ARB_INGEST_SYMBOLS": "BTC-USDT,ETH-USDT", "ARB_INGEST_WS_URL": urls["ws"],
+        "ARB_INGEST_REST_URL": urls["rest"], "ARB_REDIS_URL": redis_url,
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    settings = load_settings(IngestSettings)
+    protocol = app.build_protocol(settings)
+    assert isinstance(protocol, KrakenMarketV1) and protocol.version == "v1"
+    assert not protocol.ws_url([]).endswith("/v2")
+    running = Running(settings, redis)
+    try:
+        await until(lambda: running.ctx.health.ready, "the v1 feed to connect")
+        for _ in range(100):
+            events = await md_events(redis, "kraken")
+            if sum(isinstance(e, BookDelta) for e in events) >= 4:
+                break
+            await asyncio.sleep(0.05)
+        deltas = [e for e in events if isinstance(e, BookDelta)]
+        assert len(deltas) >= 4 and {e.symbol for e in events} == {"BTC-USDT", "ETH-USDT"}
+        assert all(d.checksum is not None for d in deltas)  # v1 updates carry Kraken's CRC32
+        assert int(running.ctx.health.detail.get("bad_frames", "0")) == 0
+    finally:
+        await running.close()
+
+
+@pytest.mark.parametrize(
+    ("venue", "protocol", "message"),
+    [
+        ("kraken", "v3", "ARB_INGEST_PROTOCOL='v3'.*choose one of v2, v1"),
+        ("okx", "v1", "ARB_INGEST_PROTOCOL='v1'.*okx: no protocol version 'v1'; it speaks one"),
+    ],
+)
+def test_bad_protocol_setting_is_one_clear_config_error(
+    venue: str, protocol: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARB_INGEST_VENUE", venue)
+    monkeypatch.setenv("ARB_INGEST_PROTOCOL", protocol)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(IngestSettings)

@@ -6,7 +6,9 @@ connect -> staged subscribe -> read frames -> parser -> emit(events), with
   does not reconnect in lockstep);
 - REST snapshots through a paced queue: a reconnect of 200 symbols acquires the venue's
   snapshot budget 200 times instead of bursting 200 calls;
-- per-symbol resync (a REST snapshot, or a re-subscribe where the WS sends snapshots);
+- per-symbol resync (a REST snapshot, or a re-subscribe where the WS sends snapshots), and
+  a resync of every book (RESYNC_ALL, "*") that is paced the same way: snapshots by the
+  snapshot budget, re-subscribes one message per ``subscribe_interval_s``;
 - a malformed frame is counted and logged once per kind; it never drops the connection;
 - an optional wire tap sees every connect, sent message, received frame and REST snapshot
   body exactly as the parser gets them (``arb record`` writes them to a capture file).
@@ -26,6 +28,7 @@ from typing import Any
 import aiohttp
 from arb_runtime.tasks import stop_task
 from arb_structs import Instrument, MdEvent, VenueStatus
+from arb_structs.constants import RESYNC_ALL
 
 from arb_venues.base import FeedParser, MarketDataProtocol
 from arb_venues.common import metrics
@@ -107,6 +110,12 @@ class MarketDataFeed:
         self._url = ""
         self._snapshot_queue: asyncio.Queue[str] = asyncio.Queue()
         self._snapshot_pending: set[str] = set()
+        # Re-subscribes of the current connection (snapshot_source "ws"), and the pacing of
+        # every subscribe-type message on it.
+        self._resubscribe_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._resubscribe_pending: set[str] = set()
+        self._send_lock = asyncio.Lock()
+        self._next_control_send = 0.0
         self._logged_kinds: set[str] = set()
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -135,22 +144,25 @@ class MarketDataFeed:
             await self.rest.close()
 
     def request_resync(self, symbol: str, reason: str = "") -> bool:
-        """Resync one book; False when the symbol is not on this feed."""
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
+        """Resync one book, or every book for RESYNC_ALL ("*"); False when the symbol is not
+        on this feed. Never bursts: snapshots wait for the snapshot budget, re-subscribes go
+        out one message per ``subscribe_interval_s``."""
+        if symbol == RESYNC_ALL:
+            targets = list(self.instruments)
+        elif symbol in self.instruments:
+            targets = [symbol]
+        else:
             return False
-        self.stats.resyncs += 1
-        metrics.FEED_RESYNCS.labels(self.venue).inc()
-        log.info("%s %s: resync (%s)", self.venue, symbol, reason or "requested")
-        if self.protocol.snapshot_source == "rest":
-            self._queue_snapshot(symbol)
-        elif self._ws is not None and not self._ws.closed:
-            self.parser.reset(instrument.venue_symbol)
-            for message in self.protocol.resubscribe_messages(instrument):
-                task = asyncio.ensure_future(self._ws.send_str(message))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-                task.add_done_callback(_log_send_failure)
+        self.stats.resyncs += len(targets)
+        metrics.FEED_RESYNCS.labels(self.venue).inc(len(targets))
+        log.info("%s %s: resync (%s)", self.venue,
+                 symbol if len(targets) == 1 else f"all {len(targets)} books",
+                 reason or "requested")  # fmt: skip
+        for name in targets:
+            if self.protocol.snapshot_source == "rest":
+                self._queue_snapshot(name)
+            else:
+                self._queue_resubscribe(name)
         return True
 
     def drop_connection(self) -> None:
@@ -180,9 +192,15 @@ class MarketDataFeed:
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
         self.parser.reset(None)
+        # The subscribe below brings every book back: earlier re-subscribes are moot.
+        self._resubscribe_queue = asyncio.Queue()
+        self._resubscribe_pending.clear()
+        self._next_control_send = 0.0
         self.emit(VenueStatus(venue=self.venue, status="up", ts_recv=time.time_ns()))
         self.connected.set()
         tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
+        if self.protocol.snapshot_source == "ws":
+            tasks.append(asyncio.create_task(self._resubscriber(ws, self._resubscribe_queue)))
         if self.protocol.heartbeat_interval_s:
             tasks.append(asyncio.create_task(self._heartbeat(ws)))
         stop_wait = asyncio.create_task(stopping.wait())
@@ -227,10 +245,8 @@ class MarketDataFeed:
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
                          ) -> None:  # fmt: skip
-        for i, message in enumerate(self.protocol.subscribe_messages(instruments)):
-            if i:
-                await asyncio.sleep(self.protocol.subscribe_interval_s)
-            await self._send(ws, message)
+        for message in self.protocol.subscribe_messages(instruments):
+            await self._send_paced(ws, message)
         if self.protocol.snapshot_source == "rest":
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
@@ -248,6 +264,36 @@ class MarketDataFeed:
         if self.tap is not None:
             self.tap("send", self._url, message)
         await ws.send_str(message)
+
+    async def _send_paced(self, ws: aiohttp.ClientWebSocketResponse, message: str) -> None:
+        """Subscribe-type messages: at most one per ``subscribe_interval_s`` per connection
+        (the venue's message-rate limit), whoever sends them."""
+        loop = asyncio.get_running_loop()
+        async with self._send_lock:
+            wait = self._next_control_send - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._send(ws, message)
+            self._next_control_send = loop.time() + self.protocol.subscribe_interval_s
+
+    def _queue_resubscribe(self, symbol: str) -> None:
+        if self._ws is None or self._ws.closed:
+            return  # the next connection subscribes every book afresh
+        if symbol not in self._resubscribe_pending:
+            self._resubscribe_pending.add(symbol)
+            self._resubscribe_queue.put_nowait(symbol)
+
+    async def _resubscriber(
+        self, ws: aiohttp.ClientWebSocketResponse, queue: asyncio.Queue[str]
+    ) -> None:
+        """Re-subscribes one book at a time on this connection (ends with it)."""
+        while True:
+            symbol = await queue.get()
+            self._resubscribe_pending.discard(symbol)
+            instrument = self.instruments[symbol]
+            self.parser.reset(instrument.venue_symbol)
+            for message in self.protocol.resubscribe_messages(instrument):
+                await self._send_paced(ws, message)
 
     # -- frames -------------------------------------------------------------------------------
 
@@ -272,8 +318,8 @@ class MarketDataFeed:
         if self.parser.resync_needed:
             names, self.parser.resync_needed = self.parser.resync_needed, set()
             targets = (
-                list(self.instruments)
-                if "*" in names
+                [RESYNC_ALL]
+                if RESYNC_ALL in names
                 else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
             )
             for symbol in targets:
@@ -320,11 +366,6 @@ class MarketDataFeed:
             self.stats.events += len(events)
             for event in events:
                 self.emit(event)
-
-
-def _log_send_failure(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("resubscribe send failed: %s", task.exception())
 
 
 class _TappedParser(FeedParser):
