@@ -160,6 +160,9 @@ class MarketDataFeed:
                  reason or "requested")  # fmt: skip
         for name in targets:
             if self.protocol.snapshot_source == "rest":
+                # The parser must take the coming snapshot even if its own view of the book
+                # is unbroken (the book may have failed a checksum, gone stale, crossed).
+                self.parser.reset(self.instruments[name].venue_symbol)
                 self._queue_snapshot(name)
             else:
                 self._queue_resubscribe(name)
