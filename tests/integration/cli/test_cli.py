@@ -23,7 +23,8 @@ def arb(
 def test_help_lists_the_commands() -> None:
     result = arb("--help")
     assert result.returncode == 0
-    for command in ("run", "status", "replay", "redis", "kill", "resume", "sign", "bench", "sim"):
+    for command in ("run", "status", "replay", "record", "redis", "kill", "resume", "sign", "bench",
+                    "sim"):  # fmt: skip
         assert f"    {command} " in result.stdout
 
 

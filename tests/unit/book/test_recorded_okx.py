@@ -1,19 +1,19 @@
 """The OKX 2022 recorded session through the engine reproduces every exchange checksum.
 
-The reader below is test-only: it turns the capture's ``books`` frames into BookSnapshot /
-BookDelta with the exact number text. The OKX venue parser (arb_venues) replaces it once it
-lands. The 2022 frames carry no seqId, so seq counts messages per instrument.
+The frames are read by the OKX venue parser (arb_venues.recorded: capture reader + the
+adapter's FeedParser), the same one ingest and ``arb replay`` use: one parser per venue. The
+2022 frames carry no seqId, so the parser's seq counts messages per instrument.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import msgspec
 import pytest
 from arb_orderbook import BookSet, ChecksumCheck
 from arb_structs.market import BookDelta, BookSnapshot, BookState
+from arb_venues.recorded import venue_book_events
 
 pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
 
@@ -21,34 +21,7 @@ CAPTURE = Path("okx") / "cryptofeed_OKX.ws.1.0.jsonl"
 
 
 def _read_okx_books(path: Path) -> list[BookSnapshot | BookDelta]:
-    events: list[BookSnapshot | BookDelta] = []
-    seqs: dict[str, int] = {}
-    for line in path.read_text().splitlines():
-        record = json.loads(line)
-        if record["type"] != "recv":
-            continue
-        msg = json.loads(record["raw"])
-        if msg.get("arg", {}).get("channel") != "books" or "data" not in msg:
-            continue
-        symbol = msg["arg"]["instId"]
-        data = msg["data"][0]
-        seq = seqs[symbol] = seqs.get(symbol, 0) + 1
-        fields = dict(
-            venue="okx",
-            symbol=symbol,
-            bids=[(float(px), float(sz)) for px, sz, *_ in data["bids"]],
-            asks=[(float(px), float(sz)) for px, sz, *_ in data["asks"]],
-            bids_text=[(px, sz) for px, sz, *_ in data["bids"]],
-            asks_text=[(px, sz) for px, sz, *_ in data["asks"]],
-            ts_event=int(data["ts"]) * 1_000_000,
-            ts_recv=int(float(record["local_ts"]) * 1e9),
-            checksum=int(data["checksum"]),
-        )
-        if msg["action"] == "snapshot":
-            events.append(BookSnapshot(seq=seq, **fields))  # type: ignore[arg-type]
-        else:
-            events.append(BookDelta(prev_seq=seq - 1, seq=seq, **fields))  # type: ignore[arg-type]
-    return events
+    return venue_book_events("okx", [path])
 
 
 def test_okx_recording_reproduces_all_290_exchange_checksums(fixtures_dir: Path) -> None:

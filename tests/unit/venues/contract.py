@@ -13,6 +13,7 @@ import pytest
 from arb_structs import BookDelta, BookSnapshot, Instrument, MdEvent
 from arb_venues import get_venue
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
+from arb_venues.common.ratelimit import RateLimiter
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 
@@ -113,12 +114,44 @@ class AdapterContract:
             (e.bids, e.asks) for e in first
         ]
 
+    def test_symbol_reset_then_snapshot_restarts_that_book_only(self, parser: FeedParser) -> None:
+        """The resync path: reset one book's parser state; its next snapshot starts it again
+        exactly as the first time (no leftover synthetic sequence, no stale levels)."""
+        first = self._book_events(parser)
+        parser.reset(self.case.instrument.venue_symbol)
+        second = self._book_events(parser)
+        assert [(type(e), e.bids, e.asks) for e in second] == [
+            (type(e), e.bids, e.asks) for e in first
+        ]
+        assert isinstance(second[0], BookSnapshot)
+        assert all(e.seq > e.prev_seq for e in second if isinstance(e, BookDelta))
+
+    def test_events_carry_the_receive_time_they_were_parsed_with(self, parser: FeedParser) -> None:
+        events = self._book_events(parser)
+        assert events[0].ts_recv == 1
+        assert [e.ts_recv for e in events[1:]] == sorted(e.ts_recv for e in events[1:])
+        assert all(e.ts_recv >= 2 for e in events[1:])
+
+    def test_rest_limits_and_heartbeat_fit_the_feed(self, protocol: MarketDataProtocol) -> None:
+        """What the feed builds from the protocol: a RestClient limiter (needs "default") and
+        a heartbeat that fires well before the idle timeout would drop a quiet connection."""
+        limiter = RateLimiter(protocol.rest_limits)
+        assert limiter.bucket("default").limit.per_second > 0
+        assert protocol.subscribe_batch >= 1 and protocol.subscribe_interval_s > 0
+        if protocol.heartbeat_interval_s is not None:
+            assert protocol.heartbeat_interval_s < protocol.idle_timeout_s
+            assert protocol.heartbeat_message()
+        for version in protocol.protocol_versions:
+            assert type(protocol).for_version(version).venue == protocol.venue
+
     def test_resync_has_a_plan(self, protocol: MarketDataProtocol) -> None:
         if protocol.snapshot_source == "rest":
             assert type(protocol).fetch_snapshot is not MarketDataProtocol.fetch_snapshot
         else:
             assert protocol.snapshot_source == "ws"
-            assert protocol.resubscribe_messages(self.case.instrument)
+            messages = protocol.resubscribe_messages(self.case.instrument)
+            assert messages
+            assert any(self.case.instrument.venue_symbol.split("/")[0] in m for m in messages)
 
     def test_subscribe_is_staged_within_the_venue_limit(self, protocol: MarketDataProtocol) -> None:
         many = [_clone(self.case.instrument, i) for i in range(3 * protocol.subscribe_batch + 1)]

@@ -101,9 +101,9 @@ def bench_replay(fixtures: Path | None, loops: int) -> dict[str, Any]:
 
 
 def bench_book_engine(fixtures: Path | None, seconds: float) -> dict[str, Any]:
-    from arb_orderbook import bench
+    from arb_cli import book_bench
 
-    result: dict[str, Any] = bench.run(fixtures, seconds)
+    result: dict[str, Any] = book_bench.run(fixtures, seconds)
     return result
 
 
@@ -116,7 +116,7 @@ def bench_detector(seconds: float) -> dict[str, Any]:
 def bench_executor(seconds: float) -> dict[str, Any]:
     from arb_executor import bench
 
-    return {"paper": bench.run(seconds)}
+    return {"paper": bench.run(seconds), "simulator": bench.run_sim(seconds)}
 
 
 def bench_simulator(seconds: float) -> dict[str, Any]:

@@ -59,7 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="capture JSONL or one-message-per-line files")
     p.add_argument("--json", action="store_true")
     p.add_argument("--loops", type=int, default=1, help="repeat the processing N times")
+    p.add_argument("--protocol", default=None, help="wire protocol version (kraken: v2|v1)")
     p.set_defaults(func=_lazy("replay"))
+
+    p = sub.add_parser("record", help="record a live or simulated venue session to a capture")
+    p.add_argument("--venue", required=True)
+    p.add_argument("--symbols", required=True, help="BASE-QUOTE symbols, comma-separated")
+    p.add_argument("--out", required=True, help="capture file to write (JSONL)")
+    p.add_argument("--ws-url", default=None, help="WS base URL; default: the real venue's")
+    p.add_argument("--rest-url", default=None, help="REST base URL; default: the real venue's")
+    p.add_argument("--duration", type=float, default=0.0, help="seconds (0 = until Ctrl-C)")
+    p.add_argument("--max-frames", type=int, default=0, help="stop after N WS frames (0 = no)")
+    p.add_argument("--depth", type=int, default=0, help="book depth; 0 = the venue default")
+    p.add_argument("--protocol", default=None, help="wire protocol version (kraken: v2|v1)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=_lazy("record"))
 
     # Everything after "sim" goes to python -m arb_simulator unparsed (its own --help too): a
     # prefix char no option uses keeps argparse from reading "--venues" as an arb option.

@@ -13,7 +13,7 @@ from typing import Any
 
 from arb_orderbook.bookset import BookSet
 from arb_runtime.errors import ConfigError
-from arb_venues import get_venue
+from arb_venues import get_venue, market_protocol
 from arb_venues.base import Endpoints, FeedParser
 from arb_venues.capture import CaptureError, Frame, iter_book_frames, merge_captures
 from arb_venues.common.symbols import SymbolMap
@@ -22,11 +22,12 @@ from arb_venues.errors import MalformedFrame
 from arb_cli.common import print_json
 
 
-def replay(venue: str, frames: list[Frame]) -> dict[str, Any]:
+def replay(venue: str, frames: list[Frame], protocol_version: str | None = None) -> dict[str, Any]:
     """One pass from fresh state; the counts of that pass and its processing seconds."""
-    spec = get_venue(venue)
-    protocol = spec.market(
-        Endpoints(ws_url="ws://replay.invalid", rest_url="http://replay.invalid")
+    protocol = market_protocol(
+        venue,
+        Endpoints(ws_url="ws://replay.invalid", rest_url="http://replay.invalid"),
+        protocol_version=protocol_version,
     )
     parser: FeedParser = protocol.make_parser(SymbolMap())
     books = BookSet()
@@ -72,14 +73,15 @@ def load_frames(paths: list[Path]) -> list[Frame]:
 
 
 def run(args: argparse.Namespace) -> int:
+    version = getattr(args, "protocol", None)
     try:
-        get_venue(args.venue)
+        get_venue(args.venue).market.for_version(version)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if args.loops < 1:
         raise ConfigError(f"--loops {args.loops}: must be 1 or more")
     frames = load_frames([Path(f) for f in args.files])
-    passes = [replay(args.venue, frames) for _ in range(args.loops)]
+    passes = [replay(args.venue, frames, version) for _ in range(args.loops)]
     result = dict(passes[-1])
     result["seconds"] = sum(p["seconds"] for p in passes) / len(passes)
     result["loops"] = args.loops

@@ -29,6 +29,7 @@ from arb_runtime.logging import setup_logging
 from arb_runtime.metrics import HealthState, start_http
 from arb_runtime.redis import connect
 from arb_runtime.streams import StreamProducer
+from arb_runtime.tasks import stop_task
 
 log = logging.getLogger("arb.service")
 
@@ -76,9 +77,7 @@ async def serve(name: str, settings: ServiceSettings, main: Main,
     try:
         await main(ctx)
     finally:
-        beat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beat
+        await stop_task(beat)
         health.status = "down"
         health.ready = False
         with contextlib.suppress(Exception):

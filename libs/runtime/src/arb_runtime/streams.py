@@ -8,6 +8,11 @@
 - GroupConsumer: work distribution (executor): drain own pending on start, XREADGROUP > with
   BLOCK, XACK after the effect, reclaim entries idle too long (dead consumers), dead-letter
   after N deliveries, stable consumer names.
+
+Cancellation: redis-py may lose a CancelledError raised while a command waits (it surfaces
+as a ConnectionError, or not at all), so every loop here calls ``raise_if_cancelling()``
+after its awaits and in its retry branches: a cancelled reader stops at once instead of
+blocking in one more XREAD (see arb_runtime.tasks).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_runtime import metrics
+from arb_runtime.tasks import raise_if_cancelling, stop_task
 
 log = logging.getLogger("arb.streams")
 
@@ -97,10 +103,7 @@ class StreamProducer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush(), 5.0)
         self._closed = True
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        await stop_task(self._writer)
 
     async def _write_loop(self) -> None:
         backoff = 0.05
@@ -114,6 +117,7 @@ class StreamProducer:
                     backoff = 0.05
                 except _RETRYABLE as exc:
                     self._ops[:0] = ops  # keep order; try again
+                    raise_if_cancelling()  # a cancel redis-py turned into a connection error
                     log.error("redis write failed (%s); %d commands waiting; retrying in %.1fs",
                               exc, len(self._ops), backoff)  # fmt: skip
                     await asyncio.sleep(backoff)
@@ -177,7 +181,12 @@ class StreamReader:
     async def read(self, count: int = 500, block_ms: int | None = 1000) -> list[Entry]:
         """Entries of all streams in one XREAD (per stream in order); [] after the block."""
         r: Any = self.redis
-        response = await r.xread(self.positions, count=count, block=block_ms)
+        try:
+            response = await r.xread(self.positions, count=count, block=block_ms)
+        except _RETRYABLE:
+            raise_if_cancelling()  # the caller's cancel, turned into a connection error
+            raise
+        raise_if_cancelling()  # the caller's cancel, lost inside the client
         entries: list[Entry] = []
         for stream_name, raw in response or ():
             stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
@@ -196,6 +205,7 @@ class StreamReader:
                     if await self.redis.exists(stream)
                     else None
                 )
+                raise_if_cancelling()
                 self.positions[stream] = info["last-generated-id"] if info else "0-0"
 
 
@@ -258,9 +268,11 @@ class GroupConsumer:
                     block=self.block_ms,
                 )  # fmt: skip
             except _RETRYABLE as exc:
+                raise_if_cancelling()
                 log.error("%s: redis read failed (%s); retrying", self.stream, exc)
                 await asyncio.sleep(0.5)
                 continue
+            raise_if_cancelling()
             for _, raw in response or ():
                 await self._handle_all(_entries(self.stream, raw))
             if asyncio.get_running_loop().time() >= next_claim:
@@ -274,6 +286,7 @@ class GroupConsumer:
             response = await self._r.xreadgroup(
                 self.group, self.consumer, {self.stream: last}, count=self.count
             )
+            raise_if_cancelling()
             raw = response[0][1] if response else []
             if not raw:
                 return
@@ -334,6 +347,7 @@ class GroupConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                raise_if_cancelling()  # not a failure of the entry: we are stopping
                 self.failed += 1
                 metrics.CONSUMER_FAILURES.labels(self.stream).inc()
                 log.exception("%s: handler failed on %s (delivery %d); it stays pending",

@@ -37,6 +37,10 @@ def ctl_stream(venue: str) -> str:
     return f"{PREFIX}:ctl:{{{venue}}}"
 
 
+# ResyncRequest.symbol that asks for every book of the venue (ingest paces the snapshots).
+RESYNC_ALL = "*"
+
+
 def balances_key(venue: str) -> str:
     """BalanceSnapshot of one venue account (MessagePack value)."""
     return f"{PREFIX}:balances:{{{venue}}}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from arb_venues.base import VenueSpec
+from arb_venues.base import Endpoints, MarketDataProtocol, VenueSpec
 
 VENUE_NAMES = ("binance", "okx", "bybit", "kraken", "coinbase")
 
@@ -18,4 +18,21 @@ def get_venue(name: str) -> VenueSpec:
     return spec
 
 
-__all__ = ["VENUE_NAMES", "VenueSpec", "get_venue"]
+def market_protocol(
+    name: str,
+    endpoints: Endpoints | None = None,
+    *,
+    depth: int = 0,
+    protocol_version: str | None = None,
+) -> MarketDataProtocol:
+    """The public market-data adapter of venue ``name`` (real endpoints unless given), speaking
+    ``protocol_version`` where the venue has several (Kraken: "v2" default, "v1").
+
+    ValueError for an unknown venue or a version the venue does not speak.
+    """
+    spec = get_venue(name)
+    market = spec.market.for_version(protocol_version)
+    return market(endpoints or spec.endpoints, depth)
+
+
+__all__ = ["VENUE_NAMES", "VenueSpec", "get_venue", "market_protocol"]

@@ -92,10 +92,29 @@ class MarketDataProtocol(abc.ABC):
     idle_timeout_s: ClassVar[float] = 30.0
     # REST pacing (per process) for snapshots and instruments: the venue's published limits.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 10)}
+    # Wire protocol versions the adapter speaks, the default first; () = just one (no choice).
+    protocol_versions: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         self.endpoints = endpoints
         self.depth = depth  # 0 = the venue default for the channel
+
+    @classmethod
+    def for_version(cls, version: str | None) -> type[MarketDataProtocol]:
+        """The adapter class that speaks ``version`` (None or "" = the default one).
+
+        ValueError names the versions there are; a venue with one protocol has none to pick.
+        """
+        if not version:
+            return cls
+        if version not in cls.protocol_versions:
+            choices = (
+                f"choose one of {', '.join(cls.protocol_versions)}"
+                if cls.protocol_versions
+                else "it speaks one protocol only; leave the version unset"
+            )
+            raise ValueError(f"{cls.venue}: no protocol version {version!r}; {choices}")
+        return cls
 
     @abc.abstractmethod
     def make_parser(self, symbols: SymbolMap) -> FeedParser: ...

@@ -8,20 +8,25 @@ import logging
 
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import StreamReader
+from arb_runtime.tasks import raise_if_cancelling
 from arb_structs import Instrument, MdEvent
 from arb_structs.codec import CTL, MD
 from arb_structs.constants import MD_MAXLEN, ctl_stream, md_stream
-from arb_venues import get_venue
+from arb_venues import get_venue, market_protocol
 from arb_venues.base import Endpoints, MarketDataProtocol
 from arb_venues.common.feed import MarketDataFeed
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter
 from arb_venues.common.rest import RestClient
 from arb_venues.errors import VenueError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_ingest import health, instruments, metrics
 from arb_ingest.config import IngestSettings
 
 log = logging.getLogger("arb.ingest")
+
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def build_protocol(settings: IngestSettings) -> MarketDataProtocol:
@@ -30,7 +35,8 @@ def build_protocol(settings: IngestSettings) -> MarketDataProtocol:
         ws_url=settings.ws_url or spec.endpoints.ws_url,
         rest_url=settings.rest_url or spec.endpoints.rest_url,
     )
-    return spec.market(endpoints, depth=settings.depth)
+    return market_protocol(settings.venue, endpoints, depth=settings.depth,
+                           protocol_version=settings.protocol)  # fmt: skip
 
 
 async def load_instruments(
@@ -54,10 +60,26 @@ async def load_instruments(
 
 
 async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) -> None:
+    """Resync requests of the book service, until stopping or cancelled.
+
+    Cancellation is checked after every Redis call (StreamReader does it): redis-py can lose
+    a CancelledError while XREAD blocks, and this loop must not outlive its service.
+    """
     reader = StreamReader(ctx.redis, {ctl_stream(venue): "$"})
-    await reader.resolve_tail()
+    tail_resolved = False
     while not ctx.stopping.is_set():
-        for entry in await reader.read(count=100, block_ms=500):
+        try:
+            if not tail_resolved:
+                await reader.resolve_tail()
+                tail_resolved = True
+            entries = await reader.read(count=100, block_ms=500)
+        except REDIS_ERRORS as exc:
+            raise_if_cancelling()
+            log.warning("%s: cannot read %s (%s); retrying in 1s", venue, ctl_stream(venue), exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ctx.stopping.wait(), 1.0)
+            continue
+        for entry in entries:
             if entry.payload is None:
                 continue
             try:

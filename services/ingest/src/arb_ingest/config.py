@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
-from arb_venues import VENUE_NAMES
-from pydantic import Field, field_validator
+from arb_venues import VENUE_NAMES, get_venue
+from pydantic import Field, ValidationInfo, field_validator
 
 
 class IngestSettings(ServiceSettings):
@@ -18,6 +18,11 @@ class IngestSettings(ServiceSettings):
     ws_url: str | None = Field(default=None, description="WS base URL; default: the venue's.")
     rest_url: str | None = Field(default=None, description="REST base URL; default: the venue's.")
     depth: int = Field(default=0, description="Book depth to subscribe; 0 = the venue default.")
+    protocol: str | None = Field(
+        default=None,
+        description="Wire protocol version where the venue has several (kraken: v2 = WS v2 "
+        "`book`, the default; v1 = WS v1 `book-N`); unset = the venue default.",
+    )
     snapshot_rate_per_s: float = Field(
         default=5.0, gt=0, description="REST snapshot budget of this process (calls per second)."
     )
@@ -37,3 +42,11 @@ class IngestSettings(ServiceSettings):
     @classmethod
     def _upper(cls, value: list[str]) -> list[str]:
         return [s.upper() for s in value]
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, value: str | None, info: ValidationInfo) -> str | None:
+        venue = info.data.get("venue")
+        if value and venue in VENUE_NAMES:
+            get_venue(venue).market.for_version(value)  # ValueError names the choices
+        return value or None

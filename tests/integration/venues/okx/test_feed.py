@@ -89,13 +89,25 @@ def replay_rule(events: list[BookSnapshot | BookDelta]) -> tuple[int, int]:
     return applied, gaps
 
 
+def duplicates(harness: Harness) -> int:
+    return harness.feed.parser.duplicate_snapshots  # type: ignore[attr-defined, no-any-return]
+
+
+async def both_snapshots_seen(harness: Harness, connects: int = 1) -> None:
+    """The WS snapshot (while OKX still sends it) and the REST one (OKX's procedure) of the
+    same book state arrived: one became the book's snapshot, the other was a duplicate."""
+    await until(
+        lambda: harness.feed.stats.snapshots_ok == connects and duplicates(harness) == connects,
+        "WS + REST snapshots",
+    )
+
+
 async def test_subscribe_snapshot_then_deltas(harness: Harness) -> None:
-    # the WS snapshot (while OKX still sends it) and the REST snapshot (OKX's procedure)
-    await until(lambda: len(harness.snapshots()) == 2, "WS + REST snapshots")
-    assert {s.seq for s in harness.snapshots()} == {SEQ0}
+    await both_snapshots_seen(harness)
+    assert [s.seq for s in harness.snapshots()] == [SEQ0]  # one reset of the book, not two
     harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])
     harness.market.apply("BTC-USDT", asks=[("41007.1", "0")])
-    await until(lambda: len(harness.books()) == 4, "two deltas")
+    await until(lambda: len(harness.books()) == 3, "two deltas")
     deltas = [e for e in harness.books() if isinstance(e, BookDelta)]
     assert [(d.prev_seq, d.seq) for d in deltas] == [(SEQ0, SEQ0 + 1), (SEQ0 + 1, SEQ0 + 2)]
     assert replay_rule(harness.books()) == (2, 0)
@@ -112,14 +124,13 @@ async def test_post_delisting_protocol_gets_its_snapshot_from_rest(rest_only: Ha
 
 
 async def test_dropped_connection_reconnects_and_resnapshots(harness: Harness) -> None:
-    await until(lambda: len(harness.snapshots()) == 2, "first snapshots")
+    await both_snapshots_seen(harness)
     harness.market.armed_faults.arm("drop_connection")
-    harness.market.apply(
-        "BTC-USDT", bids=[("41006.9", "0.4")]
-    )  # the sim closes instead of sending it
+    # the sim closes instead of sending it
+    harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])
     await until(lambda: harness.feed.stats.connects == 2, "reconnect")
-    await until(lambda: len(harness.snapshots()) == 4, "snapshots after the reconnect")
-    assert {s.seq for s in harness.snapshots()[2:]} == {SEQ0 + 1}
+    await both_snapshots_seen(harness, connects=2)
+    assert [s.seq for s in harness.snapshots()] == [SEQ0, SEQ0 + 1]
     harness.market.apply("BTC-USDT", asks=[("41008", "1")])
     await until(
         lambda: any(isinstance(e, BookDelta) and e.seq == SEQ0 + 2 for e in harness.events),
@@ -130,7 +141,7 @@ async def test_dropped_connection_reconnects_and_resnapshots(harness: Harness) -
 
 
 async def test_skipped_sequence_is_a_visible_gap_and_resync_heals_it(harness: Harness) -> None:
-    await until(lambda: len(harness.snapshots()) == 2, "first snapshots")
+    await both_snapshots_seen(harness)
     harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])  # SEQ0 + 1
     harness.market.armed_faults.arm("skip_seq")
     harness.market.apply("BTC-USDT", bids=[("41006.7", "0.1")])  # SEQ0 + 2: never sent
@@ -141,9 +152,9 @@ async def test_skipped_sequence_is_a_visible_gap_and_resync_heals_it(harness: Ha
     )
     assert replay_rule(harness.books()) == (1, 1)
     assert harness.feed.request_resync("BTC-USDT", "gap")
-    await until(lambda: len(harness.snapshots()) == 3, "resync snapshot")
+    await until(lambda: len(harness.snapshots()) == 2, "resync snapshot")
     assert harness.snapshots()[-1].seq == SEQ0 + 3
-    harness.market.apply("BTC-USDT", asks=[("41009", "1")])  # SEQ0 + 4 continues the fresh snapshot
+    harness.market.apply("BTC-USDT", asks=[("41009", "1")])  # SEQ0 + 4 continues the snapshot
     await until(
         lambda: any(isinstance(e, BookDelta) and e.seq == SEQ0 + 4 for e in harness.events),
         "delta after the resync",
@@ -151,3 +162,16 @@ async def test_skipped_sequence_is_a_visible_gap_and_resync_heals_it(harness: Ha
     events = harness.books()
     resync_at = events.index(harness.snapshots()[-1])
     assert replay_rule(events[resync_at:]) == (1, 0)
+
+
+async def test_resync_of_an_unbroken_book_still_delivers_a_fresh_snapshot(
+    harness: Harness,
+) -> None:
+    """The book service may resync for reasons the parser cannot see (checksum, staleness):
+    the feed resets the parser's chain, so the REST answer is not taken for a duplicate."""
+    await both_snapshots_seen(harness)
+    harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])  # SEQ0 + 1
+    await until(lambda: len(harness.books()) == 2, "delta")
+    assert harness.feed.request_resync("BTC-USDT", "checksum mismatch")
+    await until(lambda: len(harness.snapshots()) == 2, "the resync snapshot")
+    assert harness.snapshots()[-1].seq == SEQ0 + 1 and duplicates(harness) == 1

@@ -6,8 +6,12 @@ connect -> staged subscribe -> read frames -> parser -> emit(events), with
   does not reconnect in lockstep);
 - REST snapshots through a paced queue: a reconnect of 200 symbols acquires the venue's
   snapshot budget 200 times instead of bursting 200 calls;
-- per-symbol resync (a REST snapshot, or a re-subscribe where the WS sends snapshots);
-- a malformed frame is counted and logged once per kind; it never drops the connection.
+- per-symbol resync (a REST snapshot, or a re-subscribe where the WS sends snapshots), and
+  a resync of every book (RESYNC_ALL, "*") that is paced the same way: snapshots by the
+  snapshot budget, re-subscribes one message per ``subscribe_interval_s``;
+- a malformed frame is counted and logged once per kind; it never drops the connection;
+- an optional wire tap sees every connect, sent message, received frame and REST snapshot
+  body exactly as the parser gets them (``arb record`` writes them to a capture file).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from arb_runtime.tasks import stop_task
 from arb_structs import Instrument, MdEvent, VenueStatus
+from arb_structs.constants import RESYNC_ALL
 
 from arb_venues.base import FeedParser, MarketDataProtocol
 from arb_venues.common import metrics
-from arb_venues.common.ratelimit import BucketLimit, TokenBucket
+from arb_venues.common.ratelimit import BucketLimit, RateLimiter, TokenBucket
 from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RateLimited, VenueError
@@ -34,6 +40,8 @@ from arb_venues.errors import MalformedFrame, RateLimited, VenueError
 log = logging.getLogger("arb.ingest.feed")
 
 Emit = Callable[[MdEvent], None]
+# (record type, url, raw): "connect" | "send" | "recv" | "http_response", as in a capture file.
+WireTap = Callable[[str, str, str | bytes], None]
 
 
 @dataclass
@@ -71,6 +79,7 @@ class MarketDataFeed:
         snapshot_budget: BucketLimit = BucketLimit(5, 5),
         backoff: Backoff = Backoff(),
         session: aiohttp.ClientSession | None = None,
+        tap: WireTap | None = None,
     ) -> None:
         if not instruments:
             raise ValueError(f"{protocol.venue}: a feed needs at least one instrument")
@@ -79,9 +88,18 @@ class MarketDataFeed:
         self.instruments = {i.symbol: i for i in instruments}
         self.by_venue_symbol = {i.venue_symbol: i for i in instruments}
         self.parser: FeedParser = protocol.make_parser(SymbolMap(instruments))
+        self.tap = tap
+        # What fetch_snapshot parses REST bodies with: the parser, seen through the tap.
+        self._rest_parser: FeedParser = (
+            self.parser if tap is None else _TappedParser(self.parser, tap)
+        )
         self.emit = emit
-        self.rest = rest or RestClient(self.venue, protocol.endpoints.rest_url,
-                                       error_mapper=protocol.error_mapper())  # fmt: skip
+        # The venue's published REST budgets (weights, per-endpoint buckets) pace every call
+        # of a client the feed builds itself; a caller's client brings its own limiter.
+        self.rest = rest or RestClient(
+            self.venue, protocol.endpoints.rest_url, limiter=RateLimiter(protocol.rest_limits),
+            error_mapper=protocol.error_mapper(),
+        )  # fmt: skip
         self.snapshot_bucket = TokenBucket(snapshot_budget)
         self.backoff = backoff
         self.stats = FeedStats()
@@ -89,8 +107,15 @@ class MarketDataFeed:
         self._session = session
         self._own_session = session is None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._url = ""
         self._snapshot_queue: asyncio.Queue[str] = asyncio.Queue()
         self._snapshot_pending: set[str] = set()
+        # Re-subscribes of the current connection (snapshot_source "ws"), and the pacing of
+        # every subscribe-type message on it.
+        self._resubscribe_queue: asyncio.Queue[str] = asyncio.Queue()
+        self._resubscribe_pending: set[str] = set()
+        self._send_lock = asyncio.Lock()
+        self._next_control_send = 0.0
         self._logged_kinds: set[str] = set()
         self._background: set[asyncio.Future[Any]] = set()
 
@@ -113,30 +138,34 @@ class MarketDataFeed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
         finally:
-            snapshot_worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await snapshot_worker
+            await stop_task(snapshot_worker)
             if self._own_session and self._session is not None:
                 await self._session.close()
             await self.rest.close()
 
     def request_resync(self, symbol: str, reason: str = "") -> bool:
-        """Resync one book; False when the symbol is not on this feed."""
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
+        """Resync one book, or every book for RESYNC_ALL ("*"); False when the symbol is not
+        on this feed. Never bursts: snapshots wait for the snapshot budget, re-subscribes go
+        out one message per ``subscribe_interval_s``."""
+        if symbol == RESYNC_ALL:
+            targets = list(self.instruments)
+        elif symbol in self.instruments:
+            targets = [symbol]
+        else:
             return False
-        self.stats.resyncs += 1
-        metrics.FEED_RESYNCS.labels(self.venue).inc()
-        log.info("%s %s: resync (%s)", self.venue, symbol, reason or "requested")
-        if self.protocol.snapshot_source == "rest":
-            self._queue_snapshot(symbol)
-        elif self._ws is not None and not self._ws.closed:
-            self.parser.reset(instrument.venue_symbol)
-            for message in self.protocol.resubscribe_messages(instrument):
-                task = asyncio.ensure_future(self._ws.send_str(message))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-                task.add_done_callback(_log_send_failure)
+        self.stats.resyncs += len(targets)
+        metrics.FEED_RESYNCS.labels(self.venue).inc(len(targets))
+        log.info("%s %s: resync (%s)", self.venue,
+                 symbol if len(targets) == 1 else f"all {len(targets)} books",
+                 reason or "requested")  # fmt: skip
+        for name in targets:
+            if self.protocol.snapshot_source == "rest":
+                # The parser must take the coming snapshot even if its own view of the book
+                # is unbroken (the book may have failed a checksum, gone stale, crossed).
+                self.parser.reset(self.instruments[name].venue_symbol)
+                self._queue_snapshot(name)
+            else:
+                self._queue_resubscribe(name)
         return True
 
     def drop_connection(self) -> None:
@@ -159,13 +188,22 @@ class MarketDataFeed:
             log.warning("%s: cannot connect to %s: %s", self.venue, url, exc)
             return False
         self._ws = ws
+        self._url = url
+        if self.tap is not None:
+            self.tap("connect", url, "")
         self.stats.connects += 1
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
         self.parser.reset(None)
+        # The subscribe below brings every book back: earlier re-subscribes are moot.
+        self._resubscribe_queue = asyncio.Queue()
+        self._resubscribe_pending.clear()
+        self._next_control_send = 0.0
         self.emit(VenueStatus(venue=self.venue, status="up", ts_recv=time.time_ns()))
         self.connected.set()
         tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
+        if self.protocol.snapshot_source == "ws":
+            tasks.append(asyncio.create_task(self._resubscriber(ws, self._resubscribe_queue)))
         if self.protocol.heartbeat_interval_s:
             tasks.append(asyncio.create_task(self._heartbeat(ws)))
         # One awaited receive per frame, no task or wait set per frame (that costs more CPU
@@ -179,6 +217,8 @@ class MarketDataFeed:
                     log.warning("%s: no frame for %.0fs; reconnecting", self.venue,
                                 self.protocol.idle_timeout_s)  # fmt: skip
                     break
+                if stopping.is_set():
+                    break  # what arrives while the socket closes is not processed
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     got_data = True
                     self._on_frame(message.data)
@@ -203,10 +243,8 @@ class MarketDataFeed:
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
                          ) -> None:  # fmt: skip
-        for i, message in enumerate(self.protocol.subscribe_messages(instruments)):
-            if i:
-                await asyncio.sleep(self.protocol.subscribe_interval_s)
-            await ws.send_str(message)
+        for message in self.protocol.subscribe_messages(instruments):
+            await self._send_paced(ws, message)
         if self.protocol.snapshot_source == "rest":
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
@@ -224,11 +262,48 @@ class MarketDataFeed:
             await asyncio.sleep(interval)
             message = self.protocol.heartbeat_message()
             if message is not None:
-                await ws.send_str(message)
+                await self._send(ws, message)
+
+    async def _send(self, ws: aiohttp.ClientWebSocketResponse, message: str) -> None:
+        if self.tap is not None:
+            self.tap("send", self._url, message)
+        await ws.send_str(message)
+
+    async def _send_paced(self, ws: aiohttp.ClientWebSocketResponse, message: str) -> None:
+        """Subscribe-type messages: at most one per ``subscribe_interval_s`` per connection
+        (the venue's message-rate limit), whoever sends them."""
+        loop = asyncio.get_running_loop()
+        async with self._send_lock:
+            wait = self._next_control_send - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._send(ws, message)
+            self._next_control_send = loop.time() + self.protocol.subscribe_interval_s
+
+    def _queue_resubscribe(self, symbol: str) -> None:
+        if self._ws is None or self._ws.closed:
+            return  # the next connection subscribes every book afresh
+        if symbol not in self._resubscribe_pending:
+            self._resubscribe_pending.add(symbol)
+            self._resubscribe_queue.put_nowait(symbol)
+
+    async def _resubscriber(
+        self, ws: aiohttp.ClientWebSocketResponse, queue: asyncio.Queue[str]
+    ) -> None:
+        """Re-subscribes one book at a time on this connection (ends with it)."""
+        while True:
+            symbol = await queue.get()
+            self._resubscribe_pending.discard(symbol)
+            instrument = self.instruments[symbol]
+            self.parser.reset(instrument.venue_symbol)
+            for message in self.protocol.resubscribe_messages(instrument):
+                await self._send_paced(ws, message)
 
     # -- frames -------------------------------------------------------------------------------
 
     def _on_frame(self, data: str | bytes) -> None:
+        if self.tap is not None:
+            self.tap("recv", self._url, data)
         self.stats.frames += 1
         metrics.FEED_FRAMES.labels(self.venue).inc()
         try:
@@ -247,8 +322,8 @@ class MarketDataFeed:
         if self.parser.resync_needed:
             names, self.parser.resync_needed = self.parser.resync_needed, set()
             targets = (
-                list(self.instruments)
-                if "*" in names
+                [RESYNC_ALL]
+                if RESYNC_ALL in names
                 else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
             )
             for symbol in targets:
@@ -278,7 +353,7 @@ class MarketDataFeed:
             instrument = self.instruments[symbol]
             try:
                 events = await self.protocol.fetch_snapshot(
-                    self.rest, instrument, self.parser, time.time_ns
+                    self.rest, instrument, self._rest_parser, time.time_ns
                 )
             except VenueError as exc:
                 self.stats.snapshots_failed += 1
@@ -297,6 +372,32 @@ class MarketDataFeed:
                 self.emit(event)
 
 
-def _log_send_failure(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("resubscribe send failed: %s", task.exception())
+class _TappedParser(FeedParser):
+    """The feed's parser with every REST body it parses shown to the wire tap first."""
+
+    def __init__(self, inner: FeedParser, tap: WireTap) -> None:
+        self.inner = inner
+        self.tap = tap
+        self.symbols = inner.symbols
+
+    @property
+    def resync_needed(self) -> set[str]:
+        return self.inner.resync_needed
+
+    @resync_needed.setter
+    def resync_needed(self, value: set[str]) -> None:
+        self.inner.resync_needed = value
+
+    def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        return self.inner.parse_ws(raw, ts_recv)
+
+    def parse_rest(self, url: str, body: str | bytes, ts_recv: int) -> list[MdEvent]:
+        self.tap("http_response", url, body)
+        return self.inner.parse_rest(url, body, ts_recv)
+
+    def reset(self, venue_symbol: str | None = None) -> None:
+        self.inner.reset(venue_symbol)
+
+    @staticmethod
+    def normalise(venue_symbol: str) -> str | None:
+        return None  # never asked: the inner parser's SymbolMap already has its fallback

@@ -51,6 +51,7 @@ class KrakenMarket(MarketDataProtocol):
         "private": BucketLimit(15, 0.33),
     }
     protocol_version: ClassVar[str] = "v2"
+    protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, *, protocol_version: str | None = None
@@ -63,6 +64,17 @@ class KrakenMarket(MarketDataProtocol):
             raise ValueError(f"kraken book depth={depth}: use one of {DEPTHS}")
         self.version = version
         self.book_depth = depth or DEFAULT_DEPTH
+
+    @classmethod
+    def for_version(cls, version: str | None) -> type[MarketDataProtocol]:
+        if not version:
+            return cls
+        if version not in PROTOCOL_VERSIONS:
+            raise ValueError(
+                f"kraken: no protocol version {version!r}; choose one of "
+                f"{', '.join(PROTOCOL_VERSIONS)} (v2 = WS v2 book, v1 = WS v1 book-N)"
+            )
+        return KrakenMarketV1 if version == "v1" else KrakenMarket
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         if self.version == "v1":

@@ -16,6 +16,15 @@ Sequence normalisation (the BOOK service applies the rule; we only map fields):
 - REST ``GET /api/v5/market/books`` is a BookSnapshot at its ``seqId`` (OKX's current
   procedure, changelog 2026-02-12: https://www.okx.com/docs-v5/log_en), with exact text.
 
+Two snapshots of one book (the WS ``snapshot`` that OKX still pushes after a subscribe and
+the REST snapshot the feed fetches, or two WS snapshots): the parser follows each book's
+seqId chain from the snapshot it emitted (an update continues it when ``prevSeqId <= last <
+seqId``, OKX's join rule). A later snapshot whose seqId is not past that chain's last seqId
+holds nothing the book lacks, and resetting the book to it would throw away updates already
+applied (the next update would then look like a gap): it is dropped and counted in
+``duplicate_snapshots``. A newer one, or any snapshot after the chain broke or after
+``reset()`` (the feed resets a book before it asks for a resync snapshot), is emitted.
+
 Checksums: a non-zero ``checksum`` is passed on with the exact level text; ``0`` (what OKX
 sends since 2026-06-23) means none. ``pong``, acks, notices, trades, tickers -> [].
 An ``error`` event (e.g. 60012 for a bad subscribe) raises MalformedFrame(kind
@@ -63,6 +72,9 @@ class OkxParser(FeedParser):
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
         self._synthetic: dict[str, int] = {}  # instId -> last synthetic seq
+        # instId -> last seqId of the unbroken chain since the snapshot we emitted
+        self._chain: dict[str, int] = {}
+        self.duplicate_snapshots = 0
 
     # -- FeedParser ----------------------------------------------------------------------
 
@@ -79,8 +91,10 @@ class OkxParser(FeedParser):
     def reset(self, venue_symbol: str | None = None) -> None:
         if venue_symbol is None:
             self._synthetic.clear()
+            self._chain.clear()
         else:
             self._synthetic.pop(venue_symbol, None)
+            self._chain.pop(venue_symbol, None)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         if raw == "pong" or raw == b"pong":
@@ -143,6 +157,8 @@ class OkxParser(FeedParser):
         except ValueError as exc:
             raise MalformedFrame(VENUE, "rest_snapshot", f"{inst_id}: {exc}") from exc
         self._synthetic.pop(inst_id, None)
+        if not self._take_snapshot(inst_id, book.seqId):
+            return []
         return [
             BookSnapshot(
                 venue=VENUE,
@@ -196,6 +212,8 @@ class OkxParser(FeedParser):
                     seq = self._synthetic[inst_id] = 1
                 else:
                     self._synthetic.pop(inst_id, None)
+                    if not self._take_snapshot(inst_id, seq):
+                        continue
                 events.append(
                     BookSnapshot(
                         venue=VENUE,
@@ -222,7 +240,9 @@ class OkxParser(FeedParser):
                     continue  # documented keep-alive: nothing changed
                 if seq < prev:  # documented maintenance reset of the sequence
                     self.resync_needed.add(inst_id)
+                    self._chain.pop(inst_id, None)
                     continue
+                self._follow_chain(inst_id, prev, seq)
             events.append(
                 BookDelta(
                     venue=VENUE,
@@ -239,6 +259,25 @@ class OkxParser(FeedParser):
                 )
             )
         return events
+
+    def _take_snapshot(self, inst_id: str, seq: int) -> bool:
+        """Whether a snapshot at ``seq`` is news: False when the unbroken chain since the
+        last emitted snapshot has already reached it (a duplicate)."""
+        last = self._chain.get(inst_id)
+        if last is not None and seq <= last:
+            self.duplicate_snapshots += 1
+            return False
+        self._chain[inst_id] = seq
+        return True
+
+    def _follow_chain(self, inst_id: str, prev: int, seq: int) -> None:
+        last = self._chain.get(inst_id)
+        if last is None or seq <= last:
+            return  # no snapshot yet, or an update the snapshot already holds
+        if prev <= last:
+            self._chain[inst_id] = seq
+        else:
+            del self._chain[inst_id]  # a gap: the book will ask for a snapshot; take it
 
     def _top_snapshots(
         self, inst_id: str, depth: int, data: msgspec.Raw, ts_recv: int

@@ -1,0 +1,57 @@
+"""A real Redis client that loses one task cancellation, the way redis-py can.
+
+It talks to the real server; only a CancelledError raised while a command waits is handled
+the way the bug does: returned as an empty reply ("return") or turned into a ConnectionError
+("convert"), once. The task's cancel request stays recorded (``Task.cancelling()``), which is
+what the runtime's loops must notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+
+class CancelLosingRedis(aioredis.Redis):
+    mode = "return"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lost = 0
+
+    def _lose_once(self) -> Any:
+        """Called in an ``except CancelledError``: re-raise it, or lose it the first time."""
+        if self.lost:
+            raise asyncio.CancelledError
+        self.lost += 1
+        if self.mode == "convert":
+            raise RedisConnectionError("Connection closed by server.")
+        return None
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return await super().execute_command(*args, **options)
+        except asyncio.CancelledError:
+            return self._lose_once()
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        pipe = super().pipeline(transaction, shard_hint)
+        execute = pipe.execute
+
+        async def losing_execute(raise_on_error: bool = True) -> Any:
+            try:
+                return await execute(raise_on_error=raise_on_error)
+            except asyncio.CancelledError:
+                return self._lose_once()
+
+        pipe.execute = losing_execute  # type: ignore[method-assign]
+        return pipe
+
+
+def losing_client(url: str, mode: str) -> CancelLosingRedis:
+    client = CancelLosingRedis.from_url(url)
+    client.mode = mode
+    return client
