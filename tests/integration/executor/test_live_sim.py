@@ -104,10 +104,16 @@ async def test_lost_response_is_resolved_by_client_id_without_a_duplicate_order(
     assert result.status is ExecutionStatus.FILLED and len(result.legs) == 2
 
 
+async def _published(redis: aioredis.Redis, *venues: str) -> bool:
+    return bool(await redis.exists(*map(balances_key, venues)) == len(venues))
+
+
 async def test_429_holds_every_request_to_the_venue_for_retry_after(
     redis: aioredis.Redis, redis_url: str
 ) -> None:
     async with SimStack(["kraken", "binance"]) as stack, live_executor(stack, redis, redis_url):
+        # The balance keeper's first refresh must not be the request that meets the 429.
+        await wait_for(lambda: _published(redis, "binance", "kraken"), what="first balances")
         stack.arm("binance", "http_429", retry_after_s=1.0)
         start = len(stack.answers["binance"])
         await send(redis, stack.opportunity("live-429", "kraken", "binance"))
