@@ -108,3 +108,22 @@ async def test_saga_unwinds_on_the_venue_grid_and_reports_the_dust_as_unhedged()
     assert unwind.intent.price == "99.9"  # 99.8 (20 bps) rounded up onto the 0.3 tick
     assert unwind.intent.size == "0.3"  # 0.5 rounded down onto the 0.3 lot
     assert result.status is ExecutionStatus.UNHEDGED and result.unhedged_size == "0.2"
+
+
+async def test_a_leftover_below_the_lot_on_both_venues_is_dust_not_exposure() -> None:
+    # The sell fills 0.4 of 0.5 (0.1 lots there): the 0.1 left cannot be sold on okx nor sold
+    # back on binance (0.3 lots), so it is reported as dust and the pair is not blocked.
+    books = Books(view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)]),
+                  view("okx", bids=[(101.0, 0.4)], asks=[(101.5, 1.0)]))  # fmt: skip
+    buy_venue = GridPaper("binance", books, balances={"USDT": Decimal(1000)},
+                          grid=instrument(tick="0.1", lot="0.3"))  # fmt: skip
+    sell_venue = GridPaper("okx", books, balances={"BTC": Decimal(1)},
+                           grid=instrument(tick="0.1", lot="0.1", min_size="0.2"))  # fmt: skip
+    risk = RiskState()
+    saga = Saga({"binance": buy_venue, "okx": sell_venue}, MemoryJournal(), risk,
+                SagaPolicy(query_attempts=1, query_delay_s=0.0))  # fmt: skip
+    result = await saga.execute(opportunity(), ts_received=1)  # buys 0.5 @ 100, sells 0.4
+    assert result.status is ExecutionStatus.HEDGED
+    assert result.unhedged_size == "0.1" and "dust" in result.reason
+    assert not [leg for leg in result.legs if leg.role in ("hedge", "unwind")]
+    assert not risk.pair_blocked_until and not risk.exposure  # the pair trades on

@@ -200,7 +200,9 @@ class Saga:
                 )
                 if unknown:
                     break
-        result = self._result(opp, legs, net, unknown, ts_received, ts_sent, ts_acks, recovered)
+        dust = bool(net) and not unknown and self._is_dust(opp, net)
+        result = self._result(opp, legs, net, unknown, ts_received, ts_sent, ts_acks, recovered,
+                              dust)  # fmt: skip
         now = time.time_ns()
         if any(leg.report is not None for leg in legs):
             self.risk.traded(opp, now, Decimal(result.realised_pnl))
@@ -209,6 +211,13 @@ class Saga:
         await self.journal.finish(result, resolved=not unknown)
         return result
 
+    def _is_dust(self, opp: Opportunity, net: Decimal) -> bool:
+        """A leftover no order can close: below the lot or minimum size on both venues. It is
+        reported (unhedged_size keeps it) but does not block the pair as exposure would."""
+        venues = (opp.buy_venue, opp.sell_venue)
+        grids = [self._instrument(venue, opp.symbol) for venue in venues]
+        return all(g is not None and not lot_size(abs(net), g) for g in grids)
+
     def _instrument(self, venue: str, symbol: str) -> Instrument | None:
         """The venue's reference data (tick, lot) when its gateway knows it (live mode)."""
         lookup = getattr(self.gateways[venue], "instrument", None)
@@ -216,7 +225,7 @@ class Saga:
 
     def _result(self, opp: Opportunity, legs: list[LegResult], net: Decimal, unknown: bool,
                 ts_received: int, ts_sent: int, ts_acks: int,
-                recovered: bool) -> ExecutionResult:  # fmt: skip
+                recovered: bool, dust: bool = False) -> ExecutionResult:  # fmt: skip
         base, quote = split_symbol(opp.symbol)
         cash = fees = ZERO
         for leg in legs:
@@ -236,6 +245,9 @@ class Saga:
         reason = "recovered after restart" if recovered else ""
         if unknown:
             status, reason = ExecutionStatus.UNHEDGED, "order outcome unknown; saga left open"
+        elif dust:
+            status = ExecutionStatus.HEDGED
+            reason = f"{text(net)} {base} dust left: below the lot/minimum size on both venues"
         elif net:
             status = ExecutionStatus.UNHEDGED
         elif len(legs) > 2 and any(filled(leg) for leg in legs[2:]):
