@@ -40,11 +40,14 @@ def test_table_has_one_row_per_measurement() -> None:
         "executor": {"paper": {"p50_us": 25.0, "p99_us": 109.0}},
         "pipeline": [
             {"rate": 1000, "delivered_per_s": 1002, "p50_ms": 0.9, "p99_ms": 2.1, "p999_ms": 3.0,
-             "opportunities": 40, "backlog_growing": False},
+             "opportunities": 40, "backlog_growing": False,
+             "ws_to_book": {"views": 900, "p50_ms": 0.5, "p99_ms": 1.0, "p999_ms": 1.5},
+             "cpu": {"book": {"us_per_msg": 20.5}}},
             {"rate": 20000, "error": "books not LIVE within 30 s; dead: ['book']"},
         ],
     }  # fmt: skip
     rows = table(report).splitlines()
-    assert rows[0] == "| what | measured |" and len(rows) == 2 + 4
+    assert rows[0] == "| what | measured |" and len(rows) == 2 + 5
     assert "p50 0.9 ms, p99 2.1 ms, p99.9 3.0 ms (n=40); backlog growing: no" in rows[4]
-    assert "books not LIVE" in rows[5]
+    assert "p50 0.5 ms, p99 1.0 ms, p99.9 1.5 ms (n=900); CPU us per message: book 20.5" in rows[5]
+    assert "books not LIVE" in rows[6]

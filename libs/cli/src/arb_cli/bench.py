@@ -366,6 +366,13 @@ def table(report: dict[str, Any]) -> str:
     for mode, e in report.get("executor", {}).items():
         rows.append(f"| executor {mode}: opportunity -> orders sent | p50 {e['p50_us']} us, "
                     f"p99 {e['p99_us']} us |")  # fmt: skip
+    sim = report.get("simulator")
+    if sim:
+        rates = sim["delivered_per_second"]
+        rows.append(f"| simulator, 5 venues at once | {min(rates.values()):,}-"
+                    f"{max(rates.values()):,} msgs/s per venue to real WS clients, "
+                    f"{sim['sim_cpu_us_per_message']} us CPU/msg (>= 2,000 each: "
+                    f"{'yes' if sim['meets_2000_per_venue'] else 'no'}) |")  # fmt: skip
     for p in report.get("pipeline", []):
         if "error" in p:
             rows.append(f"| pipeline {p['rate']:,} msgs/s | {p['error']} |")
@@ -374,6 +381,11 @@ def table(report: dict[str, Any]) -> str:
                     f"{p['delivered_per_s']:,} delivered/s; p50 {p['p50_ms']} ms, p99 "
                     f"{p['p99_ms']} ms, p99.9 {p['p999_ms']} ms (n={p['opportunities']}); "
                     f"backlog growing: {'yes' if p['backlog_growing'] else 'no'} |")  # fmt: skip
+        book = p["ws_to_book"]
+        cpu = ", ".join(f"{name} {c['us_per_msg']}" for name, c in p["cpu"].items())
+        rows.append(f"| pipeline {p['rate']:,} msgs/s: ws -> book view | p50 {book['p50_ms']} "
+                    f"ms, p99 {book['p99_ms']} ms, p99.9 {book['p999_ms']} ms "
+                    f"(n={book['views']}); CPU us per message: {cpu} |")  # fmt: skip
     return "\n".join(rows)
 
 

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_lazy("status"))
 
+    p = sub.add_parser("config", help="every setting of every service, as markdown")
+    p.set_defaults(func=_lazy("confdoc"))
+
     p = sub.add_parser("kill", help="engage the kill switch: the executor sends no new orders")
     p.add_argument("--reason", default="manual", help="why (shown in status and logs)")
     p.set_defaults(func=_lazy("kill", "kill"))

@@ -70,7 +70,7 @@ def score(
         "executed": len(executed),
         "failed": len(failed),
         "unhedged": len(unhedged),
-        "pnl_quote": str(pnl),
+        "pnl_quote": format(pnl.quantize(Decimal("0.00000001")).normalize(), "f"),
         "latency_ms": {
             "ws_to_book": pair(to_book),
             "ws_to_opportunity": pair(to_opp),
