@@ -222,6 +222,9 @@ class MarketDataFeed:
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     got_data = True
                     self._on_frame(message.data)
+                    # Let the producer's writer put this frame on the wire now instead of
+                    # after the rest of a burst: what arrives meanwhile forms the next batch.
+                    await asyncio.sleep(0)
                 elif message.type in (
                     aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                     aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
