@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 from arb_runtime.metrics import HealthState
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import Entry, StreamProducer, StreamReader
+from arb_runtime.tasks import stop_task
 from arb_structs.codec import BALANCES, BOOK, EXECUTION, INSTRUMENT, OPPORTUNITY
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -183,9 +184,7 @@ class DetectorService:
                 if entries:
                     self.process(entries)
         finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+            await stop_task(refresher)
 
     def process(self, entries: list[Entry]) -> list[Opportunity]:
         """One read batch: apply views and results, price changed pairs, emit (no await)."""

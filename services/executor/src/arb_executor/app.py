@@ -4,7 +4,6 @@ consumer group on the opportunities stream."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import GroupConsumer
+from arb_runtime.tasks import stop_task
 from arb_structs import BookView
 from arb_structs.codec import BOOK, EXECUTION
 from arb_structs.constants import (
@@ -128,6 +128,4 @@ async def run(ctx: ServiceContext, settings: ExecutorSettings,
     try:
         await consumer.run(ctx.stopping)
     finally:
-        balances.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await balances
+        await stop_task(balances)

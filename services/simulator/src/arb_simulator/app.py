@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from arb_runtime.tasks import stop_task
 from arb_structs import TruthEvent
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Endpoints
@@ -141,9 +142,7 @@ class Simulator:
     async def stop(self) -> None:
         self.running = False
         if self._clock_task is not None:
-            self._clock_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock_task
+            await stop_task(self._clock_task)
             self._clock_task = None
         if self.control is not None:
             await self.control.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import msgspec
+from arb_runtime.tasks import stop_task
 from arb_structs import TruthEvent
 from arb_structs.codec import TRUTH
 from arb_structs.constants import PAYLOAD_FIELD, SIM_TRUTH_STREAM
@@ -97,9 +98,7 @@ class TruthLog:
         if self._task is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.flush(), 2.0)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         if self._file is not None:
             self._file.close()

@@ -17,7 +17,6 @@ REST lives in sim_rest.py, bodies in sim_bodies.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_runtime.tasks import stop_task
 
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim_bodies import error_response, now_ms
@@ -151,9 +151,7 @@ class BinanceSim:
                     await ws.send_str(_encoder.encode(reply).decode())
         finally:
             self.clients.discard(client)
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            await stop_task(flusher)
             await ws.close()
         return ws
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_runtime.tasks import stop_task
 from arb_structs import Instrument
 
 from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
@@ -183,9 +184,7 @@ class SpotStream:
             for name in connection.topics:
                 self.topics[name].subscribers.discard(connection)
             self.connections.discard(connection)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await stop_task(writer)
         return ws
 
     def on_request(self, connection: Connection, text: str) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import WSMsgType, web
+from arb_runtime.tasks import stop_task
 from arb_structs import Instrument
 
 from arb_venues.kraken import frames
@@ -108,9 +109,7 @@ class KrakenSim:
         finally:
             self.sessions.discard(session)
             session.queue.put_nowait(None)
-            beats.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beats
+            await stop_task(beats)
             await writer
         return ws
 
