@@ -44,6 +44,9 @@ _QUIET_TYPES = frozenset(
 )  # fmt: skip
 
 
+_FRACTION_SCALE = [10 ** (9 - digits) for digits in range(10)]  # ns per unit of k digits
+
+
 class TimestampParser:
     """RFC 3339 UTC text ("2026-04-07T14:30:00.123456Z", up to 9 fraction digits) -> ns.
 
@@ -71,12 +74,14 @@ class TimestampParser:
             self._prefix, self._seconds = prefix, seconds
         nanos = 0
         if len(text) > 20 and text[19] == ".":
-            digits = text[20:29]
-            end = 0
-            while end < len(digits) and digits[end].isdigit():
-                end += 1
-            if end:
-                nanos = int(digits[:end].ljust(9, "0"))
+            digits = text[20:-1] if text[-1] == "Z" else text[20:]
+            if not (digits.isdigit() and len(digits) <= 9):  # an odd suffix: digits up to it
+                end = 0
+                while end < len(digits) and end < 9 and digits[end].isdigit():
+                    end += 1
+                digits = digits[:end]
+            if digits:
+                nanos = int(digits) * _FRACTION_SCALE[len(digits)]
         return self._seconds * 1_000_000_000 + nanos
 
 
