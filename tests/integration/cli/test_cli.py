@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.support_proc import reap
+
 pytestmark = pytest.mark.integration
 
 
@@ -122,12 +124,7 @@ def test_arb_sim_passes_its_options_to_the_simulator_and_prints_the_urls() -> No
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        reap(proc)
 
 
 def test_arb_sim_help_and_bad_options_are_the_simulators() -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -20,9 +18,8 @@ from arb_executor.saga import Saga, SagaPolicy
 from arb_runtime.service import serve
 from arb_runtime.streams import StreamProducer
 from arb_structs import ExecutionResult, Opportunity
-from arb_structs.codec import BALANCES, BOOK, EXECUTION, OPPORTUNITY
+from arb_structs.codec import BALANCES, BOOK, OPPORTUNITY
 from arb_structs.constants import (
-    EXECUTIONS_STREAM,
     EXECUTOR_GROUP,
     KILL_KEY,
     OPEN_SAGAS_KEY,
@@ -34,27 +31,13 @@ from arb_structs.constants import (
 )
 from arb_structs.trading import ExecutionStatus
 
+from tests.integration.executor.live_support import results, wait_for
 from tests.unit.executor.support import Books, opportunity, paper, view
 
 pytestmark = pytest.mark.integration
 
 BUY_VIEW = view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)])
 SELL_VIEW = view("okx", bids=[(101.0, 1.0)], asks=[(101.5, 1.0)])
-
-
-async def wait_for(check: Any, timeout_s: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout_s}s")
-
-
-async def results(redis: aioredis.Redis) -> list[ExecutionResult]:
-    r: Any = redis
-    return [EXECUTION.decode(f[PAYLOAD_FIELD]) for _, f in await r.xrange(EXECUTIONS_STREAM)]
 
 
 async def send(redis: aioredis.Redis, opp: Opportunity) -> None:

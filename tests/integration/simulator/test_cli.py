@@ -19,6 +19,8 @@ from arb_venues import get_venue
 from arb_venues.base import Endpoints
 from yarl import URL
 
+from tests.support_proc import reap
+
 pytestmark = pytest.mark.integration
 
 
@@ -42,12 +44,7 @@ def test_cli_prints_urls_serves_the_control_api_and_stops_on_sigterm() -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        reap(proc)
 
 
 def test_cli_refuses_a_bad_setting_in_one_line() -> None:
@@ -119,12 +116,7 @@ def test_base_port_serves_venue_i_on_base_plus_i_at_the_adapters_url_paths() -> 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        reap(proc)
 
 
 def test_a_taken_base_port_is_one_clear_error() -> None:

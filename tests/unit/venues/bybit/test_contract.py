@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from arb_structs import Instrument
 
+from tests.unit.venues.bybit.instruments import XRP
 from tests.unit.venues.bybit.recorded import session_lines
 from tests.unit.venues.contract import AdapterContract, ContractCase, RecordedFrame
 
 pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
 
 LINES = session_lines()
-
-XRP = Instrument(
-    venue="bybit",
-    symbol="XRP-USDT",
-    venue_symbol="XRPUSDT",
-    base="XRP",
-    quote="USDT",
-    tick_size="0.0001",
-    lot_size="0.01",
-    min_size="0.01",
-    min_notional="5",
-    price_decimals=4,
-    size_decimals=2,
-)
 
 CASE = ContractCase(
     venue="bybit",
