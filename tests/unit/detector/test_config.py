@@ -29,6 +29,9 @@ def test_lists_are_comma_separated_and_maps_nest_with_double_underscores(monkeyp
     ("name", "value", "match"),
     [
         ("ARB_DETECTOR_SHARD", "2/2", "ARB_DETECTOR_SHARD"),
+        ("ARB_DETECTOR_SHARD", "auto/0", "auto/count"),
+        ("ARB_DETECTOR_SHARD", "auto", "auto/count"),
+        ("ARB_DETECTOR_SHARD_LEASE_MS", "5", "ARB_DETECTOR_SHARD_LEASE_MS"),
         ("ARB_DETECTOR_TAKER_FEES__OKX", "0.1%", "okx='0.1%'"),
         ("ARB_DETECTOR_MIN_EDGE_BPS", "-1", "ARB_DETECTOR_MIN_EDGE_BPS"),
         ("ARB_DETECTOR_BALANCE_SOURCE", "exchange", "ARB_DETECTOR_BALANCE_SOURCE"),
@@ -58,3 +61,23 @@ def test_bench_reports_the_cost_per_update():
     assert report["updates"] > 0
     assert report["opportunities"] > 0  # the injected dislocations are found
     assert 0 < report["p50_us"] <= report["p99_us"] <= report["max_us"]
+
+
+def test_auto_shard_takes_its_count_from_the_setting_and_its_index_from_the_claim(monkeypatch):
+    monkeypatch.setenv("ARB_DETECTOR_SHARD", "auto/3")
+    settings = load_settings(DetectorSettings)
+    assert settings.auto_shard_count == 3
+    shard = settings.make_shard(2)
+    assert (shard.index, shard.count) == (2, 3)
+    with pytest.raises(ValueError, match="claim a shard index first"):
+        settings.make_shard()
+
+
+def test_explicit_settings_are_not_auto(monkeypatch):
+    monkeypatch.setenv("ARB_DETECTOR_SHARD", "1/3")
+    assert load_settings(DetectorSettings).auto_shard_count is None
+    monkeypatch.setenv("ARB_DETECTOR_SHARD", "auto/3")
+    monkeypatch.setenv("ARB_DETECTOR_SYMBOLS", "BTC-USDT")  # explicit symbols win, as before
+    settings = load_settings(DetectorSettings)
+    assert settings.auto_shard_count is None
+    assert settings.make_shard().symbols == frozenset({"BTC-USDT"})

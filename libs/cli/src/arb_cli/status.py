@@ -86,8 +86,10 @@ async def _run(as_json: bool) -> int:
         return 0
     print("services:")
     for s in status["services"]:
+        shard = s["detail"].get("shard")
         print(f"  {s['service']:<10} {s['instance']:<24} {s['status']:<9} "
-              f"ready={s['ready']!s:<5} seen {s['age_s']}s ago")  # fmt: skip
+              f"ready={s['ready']!s:<5} seen {s['age_s']}s ago"
+              + (f"  shard {shard}" if shard else ""))  # fmt: skip
     print("books:")
     for b in status["books"]:
         print(f"  {b['venue']:<9} {b['symbol']:<10} {b['state']:<8} bid {b['best_bid']} "

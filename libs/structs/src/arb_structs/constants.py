@@ -56,6 +56,11 @@ def health_key(service: str, instance: str) -> str:
     return f"{PREFIX}:health:{service}:{instance}"
 
 
+def shard_lease_key(service: str, group: str, count: int, index: int) -> str:
+    """Lease (value: the owner's token, with a TTL) on shard ``index`` of ``count`` of a group."""
+    return f"{PREFIX}:shard:{service}:{group}:{count}:{index}"
+
+
 def dead_letter_stream(stream: str) -> str:
     """Where a message goes after too many failed deliveries."""
     return f"{PREFIX}:dlq:{stream}"

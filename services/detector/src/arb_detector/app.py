@@ -8,6 +8,9 @@ On start the read positions are pinned first, then the latest view of every book
 from ``arb:book:latest:{venue}`` (so a restarted detector is current at once) and the stream
 is read from the pinned position (nothing published in between is missed). Instruments and
 balances are re-read every ``refresh_ms`` by a side task.
+
+With ``ARB_DETECTOR_SHARD=auto/n`` the shard index is claimed from a lease in Redis before
+anything is read (arb_runtime.shards); a replica that loses its lease stops and is restarted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import msgspec
 import redis.asyncio as aioredis
 from arb_runtime.metrics import HealthState
 from arb_runtime.service import ServiceContext
+from arb_runtime.shards import hold_shard
 from arb_runtime.streams import Entry, StreamProducer, StreamReader
 from arb_runtime.tasks import stop_task
 from arb_structs.codec import BALANCES, BOOK, EXECUTION, INSTRUMENT, OPPORTUNITY
@@ -43,6 +47,7 @@ from arb_detector.config import DetectorSettings
 from arb_detector.engine import Detector, DetectorParams
 from arb_detector.errors import InstrumentError
 from arb_detector.gates import InFlightGate
+from arb_detector.sharding import Shard
 
 log = logging.getLogger("arb.detector")
 
@@ -50,8 +55,8 @@ _MS = 1_000_000
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def build_engine(settings: DetectorSettings) -> Detector:
-    """The pure engine configured from settings."""
+def build_engine(settings: DetectorSettings, shard: Shard | None = None) -> Detector:
+    """The pure engine configured from settings (``shard``: a claimed one, else the setting's)."""
     params = DetectorParams(
         min_edge_bps=settings.min_edge_bps,
         min_net_profit=settings.min_net_profit,
@@ -69,7 +74,7 @@ def build_engine(settings: DetectorSettings) -> Detector:
         cooldown_ns=settings.cooldown_ms * _MS,
         cooldown_statuses=settings.cooldown_statuses,
     )
-    return Detector(params, gate, settings.make_shard())
+    return Detector(params, gate, shard or settings.make_shard())
 
 
 class DetectorService:
@@ -81,13 +86,16 @@ class DetectorService:
         producer: StreamProducer,
         settings: DetectorSettings,
         health_state: HealthState | None = None,
+        shard: Shard | None = None,
+        shard_label: str | None = None,
     ) -> None:
         self.redis = redis
         self._r: Any = redis  # redis-py's reply stubs say bytes | str; this client gives bytes
         self.producer = producer
         self.settings = settings
         self.health = health_state
-        self.engine = build_engine(settings)
+        self.engine = build_engine(settings, shard)
+        self.shard_label = shard_label or ",".join(settings.symbols) or settings.shard
         positions: dict[str, str | bytes] = {book_stream(v): "$" for v in settings.venues}
         positions[EXECUTIONS_STREAM] = "$"
         self.reader = StreamReader(redis, positions)
@@ -250,17 +258,37 @@ class DetectorService:
                 self.health,
                 self.engine,
                 balance_source=self.settings.balance_source,
-                shard=",".join(self.settings.symbols) or self.settings.shard,
+                shard=self.shard_label,
             )
 
 
 async def main(ctx: ServiceContext) -> None:
-    """The service body run by ``run_service``."""
-    service = DetectorService(ctx.redis, ctx.producer, ctx.settings, ctx.health)
+    """The service body run by ``run_service``: claims an auto shard first if asked to."""
+    settings: DetectorSettings = ctx.settings
+    count = settings.auto_shard_count
+    if count is None:
+        await _serve(ctx, DetectorService(ctx.redis, ctx.producer, settings, ctx.health))
+        return
+    async with hold_shard(
+        ctx.redis, ctx.stopping, service="detector", group=",".join(sorted(settings.venues)),
+        count=count, instance=settings.instance, ttl_ms=settings.shard_lease_ms,
+        health=ctx.health,
+    ) as lease:  # fmt: skip
+        if lease is None:
+            return
+        shard = settings.make_shard(lease.index)
+        service = DetectorService(
+            ctx.redis, ctx.producer, settings, ctx.health, shard, lease.describe()
+        )
+        await _serve(ctx, service)
+
+
+async def _serve(ctx: ServiceContext, service: DetectorService) -> None:
     await service.start()
     ctx.health.set_ready(True)
     log.info(
-        "detector reading %d venues, %d books loaded",
+        "detector (shard %s) reading %d venues, %d books loaded",
+        service.shard_label,
         len(ctx.settings.venues),
         service.engine.book_count,
     )

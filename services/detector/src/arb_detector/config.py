@@ -10,7 +10,7 @@ from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_structs.trading import ExecutionStatus
 from pydantic import Field, field_validator, model_validator
 
-from arb_detector.sharding import Shard, parse_shard
+from arb_detector.sharding import Shard, parse_auto, parse_shard
 
 DEFAULT_VENUES = ["binance", "okx", "bybit", "kraken", "coinbase"]
 
@@ -39,7 +39,15 @@ class DetectorSettings(ServiceSettings):
     shard: str = Field(
         default="0/1",
         description="index/count: this instance owns the symbols whose CRC-32 modulo count "
-        "equals index. Ignored when symbols is set.",
+        "equals index; auto/count: the index is claimed from a lease in Redis, so identical "
+        "replicas split the symbols (run count replicas; extra ones stand by). Ignored when "
+        "symbols is set.",
+    )
+    shard_lease_ms: int = Field(
+        default=10_000,
+        ge=30,
+        description="TTL of an auto shard's lease: how long a dead replica's shard stays "
+        "unowned before a standby takes it (renewed every third of it).",
     )
     symbols: CommaList = Field(
         default_factory=list,
@@ -126,12 +134,24 @@ class DetectorSettings(ServiceSettings):
     def _shard_is_valid(self) -> DetectorSettings:
         if not self.venues:
             raise ValueError("ARB_DETECTOR_VENUES is empty: name at least two venues")
-        parse_shard(self.shard)
+        if parse_auto(self.shard) is None:
+            parse_shard(self.shard)
         return self
 
-    def make_shard(self) -> Shard:
+    @property
+    def auto_shard_count(self) -> int | None:
+        """The shard count when the index is claimed from Redis (``auto/n``), else None."""
+        return None if self.symbols else parse_auto(self.shard)
+
+    def make_shard(self, claimed: int | None = None) -> Shard:
+        """The shard this instance owns; ``claimed`` is the leased index of ``auto/n``."""
         if self.symbols:
             return Shard(symbols=frozenset(self.symbols))
+        auto = parse_auto(self.shard)
+        if auto is not None:
+            if claimed is None:
+                raise ValueError(f"ARB_DETECTOR_SHARD={self.shard}: claim a shard index first")
+            return Shard(claimed, auto)
         index, count = parse_shard(self.shard)
         return Shard(index, count)
 

@@ -106,6 +106,11 @@ class Detector:
         return free - self.gate.reserved(venue, asset)
 
     @property
+    def symbols(self) -> list[str]:
+        """The symbols this instance owns and holds a book of, sorted."""
+        return sorted(self._books)
+
+    @property
     def book_count(self) -> int:
         return sum(len(v) for v in self._books.values())
 

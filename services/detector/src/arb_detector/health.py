@@ -13,3 +13,4 @@ def report(health: HealthState, engine: Detector, *, balance_source: str, shard:
     health.set_detail("instruments", engine.instrument_count)
     health.set_detail("balances", f"{balance_source}: {engine.balance_venues}")
     health.set_detail("shard", shard)
+    health.set_detail("symbols", ",".join(engine.symbols))

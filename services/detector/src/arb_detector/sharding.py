@@ -4,6 +4,10 @@ Instances split the symbols between them, either by a stable hash (``index/count
 CRC-32 of the symbol modulo ``count`` equals ``index``, the same answer on every host and
 Python version) or by an explicit list. Every instance reads every book stream and drops
 the views of symbols it does not own before any work.
+
+``auto/count`` leaves the index to a shard lease in Redis (arb_runtime.shards): replicas
+started with identical settings (``docker compose up --scale detector=3``) claim distinct
+indices, and extra replicas stand by.
 """
 
 from __future__ import annotations
@@ -18,6 +22,23 @@ def shard_of(symbol: str, count: int) -> int:
     return zlib.crc32(symbol.encode()) % count
 
 
+def parse_auto(text: str) -> int | None:
+    """``"auto/count"`` -> count; None for anything else (an explicit ``index/count``)."""
+    head, slash, count_text = text.partition("/")
+    if head.strip().lower() != "auto":
+        return None
+    try:
+        count = int(count_text) if slash else 0
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise DetectorConfigError(
+            f"ARB_DETECTOR_SHARD={text!r}: expected auto/count with count >= 1, e.g. auto/3 "
+            "for three replicas that claim their shard index from Redis"
+        )
+    return count
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """``"index/count"`` -> (index, count), with 0 <= index < count."""
     index_text, slash, count_text = text.partition("/")
@@ -28,7 +49,8 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not slash or count < 1 or not 0 <= index < count:
         raise DetectorConfigError(
             f"ARB_DETECTOR_SHARD={text!r}: expected index/count with 0 <= index < count, "
-            "e.g. 0/1 for a single instance or 1/3 for the second of three"
+            "e.g. 0/1 for a single instance or 1/3 for the second of three (or auto/3 to let "
+            "three replicas claim their index from Redis)"
         )
     return index, count
 

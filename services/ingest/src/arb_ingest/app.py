@@ -1,4 +1,8 @@
-"""Ingest wiring: instruments -> feed -> batched XADD to arb:md:{venue}; resyncs from arb:ctl."""
+"""Ingest wiring: instruments -> feed -> batched XADD to arb:md:{venue}; resyncs from arb:ctl.
+
+With ``ARB_INGEST_SHARD_INDEX=auto`` the shard index is claimed from a lease in Redis (group:
+the venue) before the venue is contacted; a replica that loses its lease stops and restarts.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import contextlib
 import logging
 
 from arb_runtime.service import ServiceContext
+from arb_runtime.shards import hold_shard
 from arb_runtime.streams import StreamReader
 from arb_runtime.tasks import raise_if_cancelling
 from arb_structs import Instrument, MdEvent
@@ -93,8 +98,26 @@ async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) 
 
 
 async def main(ctx: ServiceContext) -> None:
+    """The service body run by ``run_service``: claims an auto shard first if asked to."""
+    settings: IngestSettings = ctx.settings
+    if settings.shard_index != "auto":
+        index = settings.shard_index
+        await ingest(ctx, index, f"{index}/{settings.shard_count}")
+        return
+    async with hold_shard(
+        ctx.redis, ctx.stopping, service="ingest", group=settings.venue,
+        count=settings.shard_count, instance=settings.instance,
+        ttl_ms=settings.shard_lease_ms, health=ctx.health,
+    ) as lease:  # fmt: skip
+        if lease is not None and lease.index is not None:
+            await ingest(ctx, lease.index, lease.describe())
+
+
+async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> None:
+    """Ingest the symbols of shard ``shard_index`` of the venue until stopping."""
     settings: IngestSettings = ctx.settings
     venue = settings.venue
+    ctx.health.set_detail("shard", shard_label)
     protocol = build_protocol(settings)
     rest = RestClient(venue, protocol.endpoints.rest_url, limiter=RateLimiter(protocol.rest_limits),
                       error_mapper=protocol.error_mapper())  # fmt: skip
@@ -104,18 +127,18 @@ async def main(ctx: ServiceContext) -> None:
         await rest.close()
         return
     chosen = instruments.select(
-        available, settings.symbols, shard_index=settings.shard_index,
+        available, settings.symbols, shard_index=shard_index,
         shard_count=settings.shard_count, taker_fee=settings.taker_fee,
         maker_fee=settings.maker_fee,
     )  # fmt: skip
     if not chosen:
-        log.warning("%s: shard %d/%d holds no symbol; idle", venue, settings.shard_index,
-                    settings.shard_count)  # fmt: skip
+        log.warning("%s: shard %s holds no symbol; idle", venue, shard_label)
         await rest.close()
         ctx.health.set_ready(True)
         await ctx.stopping.wait()
         return
     instruments.publish(ctx.producer, chosen)
+    ctx.health.set_detail("symbols", ",".join(i.symbol for i in chosen))
     stream = md_stream(venue)
     producer = ctx.producer
 
@@ -124,8 +147,8 @@ async def main(ctx: ServiceContext) -> None:
 
     budget = BucketLimit(max(1.0, settings.snapshot_rate_per_s), settings.snapshot_rate_per_s)
     feed = MarketDataFeed(protocol, chosen, emit, rest=rest, snapshot_budget=budget)
-    log.info("%s: ingesting %s from %s", venue, ", ".join(i.symbol for i in chosen),
-             protocol.endpoints.ws_url)  # fmt: skip
+    log.info("%s: shard %s ingesting %s from %s", venue, shard_label,
+             ", ".join(i.symbol for i in chosen), protocol.endpoints.ws_url)  # fmt: skip
     resyncs = asyncio.create_task(follow_resyncs(ctx, feed, venue))
 
     async def report() -> None:

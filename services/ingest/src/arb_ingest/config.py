@@ -1,10 +1,16 @@
-"""Ingest settings (env prefix ARB_INGEST_). One process per venue; scale with shards."""
+"""Ingest settings (env prefix ARB_INGEST_). One process per venue; scale with shards.
+
+``ARB_INGEST_SHARD_INDEX=auto`` with ``ARB_INGEST_SHARD_COUNT=n``: identical replicas of one
+venue's ingest claim distinct shard indices from leases in Redis (arb_runtime.shards).
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_venues import VENUE_NAMES, get_venue
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 
 class IngestSettings(ServiceSettings):
@@ -28,8 +34,23 @@ class IngestSettings(ServiceSettings):
     )
     taker_fee: str | None = Field(default=None, description="Override the venue's taker fee.")
     maker_fee: str | None = Field(default=None, description="Override the venue's maker fee.")
-    shard_index: int = Field(default=0, ge=0, description="This process's shard of the symbols.")
-    shard_count: int = Field(default=1, ge=1, description="How many ingest shards share a venue.")
+    shard_index: int | Literal["auto"] = Field(
+        default=0,
+        description="This process's shard of the venue's symbols (0 <= index < count), or "
+        "auto: claim a free index from Redis so identical replicas split the symbols.",
+    )
+    shard_count: int = Field(
+        default=1,
+        ge=1,
+        description="How many ingest shards share a venue (with auto: run this many replicas; "
+        "extra ones stand by).",
+    )
+    shard_lease_ms: int = Field(
+        default=10_000,
+        ge=30,
+        description="TTL of an auto shard's lease: how long a dead replica's symbols stay "
+        "unserved before a standby takes them (renewed every third of it).",
+    )
 
     @field_validator("venue")
     @classmethod
@@ -50,3 +71,13 @@ class IngestSettings(ServiceSettings):
         if value and venue in VENUE_NAMES:
             get_venue(venue).market.for_version(value)  # ValueError names the choices
         return value or None
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> IngestSettings:
+        index = self.shard_index
+        if index != "auto" and not 0 <= index < self.shard_count:
+            raise ValueError(
+                f"ARB_INGEST_SHARD_INDEX={index} with ARB_INGEST_SHARD_COUNT={self.shard_count}: "
+                "the index must be in 0..count-1, or auto to claim one from Redis"
+            )
+        return self

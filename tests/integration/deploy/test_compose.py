@@ -1,0 +1,74 @@
+"""docker-compose.yml parses and every service's environment is a valid configuration.
+
+No Docker engine here: the file is read with PyYAML (merge keys resolved as compose does) and
+each service's ARB_* environment is loaded through that service's own settings class.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from arb_book.config import BookSettings
+from arb_detector.config import DetectorSettings
+from arb_executor.config import ExecutorSettings
+from arb_ingest.config import IngestSettings
+from arb_runtime.config import ServiceSettings, load_settings
+from arb_simulator.config import SimulatorSettings
+
+pytestmark = pytest.mark.integration
+
+COMPOSE = Path(__file__).resolve().parents[3] / "docker-compose.yml"
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "arb_ingest": IngestSettings,
+    "arb_book": BookSettings,
+    "arb_detector": DetectorSettings,
+    "arb_executor": ExecutorSettings,
+    "arb_simulator": SimulatorSettings,
+}
+
+
+def services() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())["services"]
+
+
+def load(monkeypatch: pytest.MonkeyPatch, service: dict[str, Any]) -> ServiceSettings:
+    """The service's settings from its compose environment (and nothing else of ours)."""
+    for key in [k for k in os.environ if k.startswith("ARB_")]:
+        monkeypatch.delenv(key)
+    for key, value in (service.get("environment") or {}).items():
+        monkeypatch.setenv(key, str(value))
+    module = service["command"][2]
+    return load_settings(SETTINGS[module])
+
+
+def test_every_service_but_redis_is_one_of_ours():
+    ours = {n for n, s in services().items() if s.get("image") == "cexarb:latest"}
+    assert ours == set(services()) - {"redis"}
+    for name in ours:
+        assert services()[name]["command"][:3] in (["python", "-m", m] for m in SETTINGS), name
+
+
+@pytest.mark.parametrize("name", sorted(set(services()) - {"redis"}))
+def test_every_service_environment_loads_with_its_settings(monkeypatch, name):
+    service = services()[name]
+    settings = load(monkeypatch, service)
+    assert settings.redis_url == "redis://redis:6379/0"
+
+
+def test_detector_replicas_claim_auto_shards_one_per_replica(monkeypatch):
+    detector = services()["detector"]
+    settings = load(monkeypatch, detector)
+    assert isinstance(settings, DetectorSettings)
+    assert settings.auto_shard_count == detector["deploy"]["replicas"] >= 2
+
+
+def test_the_okx_ingest_example_claims_auto_shards_one_per_replica(monkeypatch):
+    ingest = services()["ingest-okx"]
+    settings = load(monkeypatch, ingest)
+    assert isinstance(settings, IngestSettings)
+    assert settings.venue == "okx" and settings.shard_index == "auto"
+    assert settings.shard_count == ingest["deploy"]["replicas"] >= 2
