@@ -27,7 +27,8 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator
+import zlib
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -37,6 +38,21 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_runtime.errors import ArbError
 from arb_runtime.metrics import HealthState
+
+
+def shard_of(symbol: str, count: int, universe: Iterable[str] = ()) -> int:
+    """Which of ``count`` shards owns ``symbol``.
+
+    Symbols of ``universe`` (the configured list, the same in every replica) are dealt out by
+    their rank in sorted order, so n symbols over k shards differ by at most one per shard;
+    any other symbol goes by CRC-32 (stable in every process). A hash alone can leave a shard
+    empty: BTC-USDT, ETH-USDT and SOL-USDT all have CRC-32 = 1 (mod 2).
+    """
+    ranked = sorted(set(universe))
+    if symbol in ranked:
+        return ranked.index(symbol) % count
+    return zlib.crc32(symbol.encode()) % count
+
 
 log = logging.getLogger("arb.shards")
 

@@ -49,6 +49,11 @@ class DetectorSettings(ServiceSettings):
         description="TTL of an auto shard's lease: how long a dead replica's shard stays "
         "unowned before a standby takes it (renewed every third of it).",
     )
+    universe: CommaList = Field(
+        default_factory=list,
+        description="The symbols every replica trades (same list everywhere): shards deal them "
+        "out by rank so each gets its share; other symbols go by CRC-32.",
+    )
     symbols: CommaList = Field(
         default_factory=list,
         description="Explicit symbols this instance owns (BTC-USDT,ETH-USDT); empty = by shard.",
@@ -151,9 +156,9 @@ class DetectorSettings(ServiceSettings):
         if auto is not None:
             if claimed is None:
                 raise ValueError(f"ARB_DETECTOR_SHARD={self.shard}: claim a shard index first")
-            return Shard(claimed, auto)
+            return Shard(claimed, auto, universe=tuple(self.universe))
         index, count = parse_shard(self.shard)
-        return Shard(index, count)
+        return Shard(index, count, universe=tuple(self.universe))
 
     def static_free(self, venue: str) -> dict[str, float]:
         """The static balances of ``venue``."""

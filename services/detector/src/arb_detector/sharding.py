@@ -1,9 +1,10 @@
 """Which symbols this detector instance owns.
 
-Instances split the symbols between them, either by a stable hash (``index/count``: the
-CRC-32 of the symbol modulo ``count`` equals ``index``, the same answer on every host and
-Python version) or by an explicit list. Every instance reads every book stream and drops
-the views of symbols it does not own before any work.
+Instances split the symbols between them, either by shard (``index/count``: the symbols of
+``ARB_DETECTOR_UNIVERSE`` dealt out by rank, any other symbol by its CRC-32 modulo
+``count``, the same answer on every host and Python version) or by an explicit list. Every
+instance reads every book stream and drops the views of symbols it does not own before any
+work.
 
 ``auto/count`` leaves the index to a shard lease in Redis (arb_runtime.shards): replicas
 started with identical settings (``docker compose up --scale detector=3``) claim distinct
@@ -12,14 +13,9 @@ indices, and extra replicas stand by.
 
 from __future__ import annotations
 
-import zlib
+from arb_runtime.shards import shard_of
 
 from arb_detector.errors import DetectorConfigError
-
-
-def shard_of(symbol: str, count: int) -> int:
-    """The shard index of ``symbol`` among ``count`` shards."""
-    return zlib.crc32(symbol.encode()) % count
 
 
 def parse_auto(text: str) -> int | None:
@@ -58,12 +54,19 @@ def parse_shard(text: str) -> tuple[int, int]:
 class Shard:
     """Symbol ownership with a per-symbol cache (the check sits on the per-view path)."""
 
-    __slots__ = ("_cache", "count", "index", "symbols")
+    __slots__ = ("_cache", "count", "index", "symbols", "universe")
 
-    def __init__(self, index: int = 0, count: int = 1, symbols: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        index: int = 0,
+        count: int = 1,
+        symbols: frozenset[str] = frozenset(),
+        universe: tuple[str, ...] = (),
+    ):
         self.index = index
         self.count = count
         self.symbols = symbols
+        self.universe = universe  # symbols dealt out by rank (see arb_runtime.shards)
         self._cache: dict[str, bool] = {}
 
     def owns(self, symbol: str) -> bool:
@@ -72,6 +75,6 @@ class Shard:
             if self.symbols:
                 owned = symbol in self.symbols
             else:
-                owned = shard_of(symbol, self.count) == self.index
+                owned = shard_of(symbol, self.count, self.universe) == self.index
             self._cache[symbol] = owned
         return owned

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import zlib
 
 import msgspec
+from arb_runtime.shards import shard_of
 from arb_runtime.streams import StreamProducer
 from arb_structs import Instrument
 from arb_structs.codec import INSTRUMENT
@@ -14,11 +14,6 @@ from arb_structs.constants import INSTRUMENTS_STREAM, instruments_key
 from arb_ingest.errors import NoInstruments
 
 log = logging.getLogger("arb.ingest.instruments")
-
-
-def shard_of(symbol: str, count: int) -> int:
-    """Stable shard of a symbol (crc32, the same in every process and language)."""
-    return zlib.crc32(symbol.encode()) % count
 
 
 def select(
@@ -39,7 +34,7 @@ def select(
                   ", ".join(missing), ", ".join(sorted(by_symbol)[:8]))  # fmt: skip
     chosen = [
         by_symbol[s] for s in wanted
-        if s in by_symbol and shard_of(s, shard_count) == shard_index
+        if s in by_symbol and shard_of(s, shard_count, wanted) == shard_index
     ]  # fmt: skip
     if not chosen and not [s for s in wanted if s in by_symbol]:
         raise NoInstruments(
