@@ -34,6 +34,11 @@ CLIENT_ID_NAMESPACE = uuid.UUID("5b1f0f9e-4c1e-4b7a-9a59-0c6a4f6a7d21")
 class KrakenTrading(TradingClient):
     venue = VENUE
     client_order_id_max_len: ClassVar[int] = 36
+    # No time window: the nonce must exceed the last accepted one, so a late AddOrder is
+    # refused once a later call was accepted ("EAPI:Invalid nonce"), unless the key has a
+    # nonce window. Bounded here like Binance/Bybit. Docs:
+    # https://docs.kraken.com/api/docs/guides/spot-rest-auth
+    request_window_s: ClassVar[float] = 5.0
 
     _last_nonce = 0
 
