@@ -115,8 +115,9 @@ class LateOrderWatcher:
                 return False  # still open and not cancellable yet: look again
             await self.store.remove(intent.client_order_id)
             metrics.LATE_ORDERS.labels(intent.venue, "landed_unfilled").inc()
-            log.warning("%s: %s order %s landed late but filled nothing", order.opportunity.id,
-                        intent.venue, intent.client_order_id)  # fmt: skip
+            log.warning("%s: %s order %s landed late but filled nothing (%s %s)",
+                        order.opportunity.id, intent.venue, intent.client_order_id,
+                        report.status.value, report.reason)  # fmt: skip
             return True
         result = await self.reconcile(order, report)
         await self.publish(result)
