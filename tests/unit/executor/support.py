@@ -9,7 +9,7 @@ from arb_executor.gateway import PaperGateway
 from arb_structs import BalanceSnapshot, BookView, Opportunity, OrderIntent, OrderReport
 from arb_structs.market import BookState, Level
 from arb_structs.trading import OrderStatus
-from arb_venues.errors import RequestTimeout, UnknownOrder
+from arb_venues.errors import OrderRejected, RequestTimeout, UnknownOrder
 
 
 def opportunity(
@@ -48,15 +48,24 @@ def paper(venue: str, books: Books, **balances: str) -> PaperGateway:
 
 class ScriptedGateway:
     """A venue whose place() answers by script: "fill" (normal), "lost" (the order lands, the
-    answer times out), "dropped" (times out and never lands). get() can be made to time out."""
+    answer times out), "dropped" (times out and never lands), "held" (times out; the request
+    is held until ``land(client_order_id)`` makes the order appear, filled), "reject" (the
+    venue refuses it). get() can be made to time out."""
 
-    def __init__(self, venue: str, script: list[str], *, get_times_out: bool = False) -> None:
+    def __init__(self, venue: str, script: list[str], *, get_times_out: bool = False,
+                 window_s: float = 0.0) -> None:  # fmt: skip
         self.venue = venue
+        self.request_window_s = window_s
         self.script = list(script)
         self.get_times_out = get_times_out
         self.orders: dict[str, OrderReport] = {}
         self.place_calls: list[str] = []
         self.get_calls: list[str] = []
+        self.held: dict[str, OrderIntent] = {}
+
+    def land(self, client_order_id: str) -> None:
+        """The held request reaches the matching engine now and fills."""
+        self.orders[client_order_id] = self._filled(self.held.pop(client_order_id))
 
     def free(self, asset: str) -> Decimal:
         return Decimal(1_000_000)
@@ -75,6 +84,11 @@ class ScriptedGateway:
         action = self.script.pop(0) if self.script else "fill"
         if action == "dropped":
             raise RequestTimeout(self.venue, "no answer in 5s")
+        if action == "held":
+            self.held[intent.client_order_id] = intent
+            raise RequestTimeout(self.venue, "no answer in 5s")
+        if action == "reject":
+            raise OrderRejected(self.venue, "insufficient balance")
         report = self._filled(intent)
         self.orders[intent.client_order_id] = report
         if action == "lost":

@@ -98,6 +98,8 @@ OPPORTUNITIES_STREAM = f"{PREFIX}:opportunities"
 EXECUTIONS_STREAM = f"{PREFIX}:executions"
 SIM_TRUTH_STREAM = f"{PREFIX}:sim:truth"
 OPEN_SAGAS_KEY = f"{PREFIX}:exec:open"
+# Hash: client order id -> MessagePack WatchedOrder (orders that may still land late).
+LATE_ORDERS_KEY = f"{PREFIX}:exec:late"
 KILL_KEY = f"{PREFIX}:kill"
 BOOK_GROUP = "book"
 DETECTOR_GROUP = "detector"

@@ -35,6 +35,7 @@ class ExecutionStatus(enum.StrEnum):
     REFUSED = "refused"  # a risk check refused it before any order
     EXPIRED = "expired"  # arrived after its expiry
     FAILED = "failed"  # errors before any fill
+    RECONCILED = "reconciled"  # an order concluded never placed appeared later; closed
 
 
 class Opportunity(msgspec.Struct, frozen=True, kw_only=True, tag="opportunity"):
@@ -112,6 +113,9 @@ class LegResult(msgspec.Struct, frozen=True, kw_only=True, tag="leg"):
     intent: OrderIntent
     report: OrderReport | None = None
     error: str = ""
+    # ns deadline until which an order the venue did not know may still land (its request
+    # validity window); 0 = nothing to watch. Such legs are watched (WatchedOrder).
+    watch_until_ns: int = 0
 
 
 class ExecutionResult(msgspec.Struct, frozen=True, kw_only=True, tag="execution"):
@@ -132,6 +136,19 @@ class ExecutionResult(msgspec.Struct, frozen=True, kw_only=True, tag="execution"
     ts_orders_sent: int = 0  # both legs on the wire
     ts_acks: int = 0  # both legs acknowledged
     ts_done: int = 0
+
+
+class WatchedOrder(msgspec.Struct, frozen=True, kw_only=True, tag="watched"):
+    """An order the saga concluded was never placed, watched until its request can no longer
+    land (``deadline_ns``). ``hedges`` holds the intents a reconciliation has sent (journaled
+    before sending, so a restart queries them instead of sending them again)."""
+
+    opportunity: Opportunity
+    role: str
+    intent: OrderIntent
+    deadline_ns: int
+    ts_watched: int = 0
+    hedges: dict[str, OrderIntent] = {}
 
 
 class Balance(msgspec.Struct, frozen=True, kw_only=True):

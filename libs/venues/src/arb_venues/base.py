@@ -188,6 +188,11 @@ class TradingClient(abc.ABC):
     venue: ClassVar[str]
     # Max length and alphabet of client order ids on this venue.
     client_order_id_max_len: ClassVar[int] = 32
+    # How long (s) after it was signed an order request may still be accepted by the venue:
+    # an order whose request got no answer and that the venue does not know yet can land
+    # until then (the executor watches it that long). Each venue declares its own, from its
+    # docs; the default is the most conservative bound among them (a JWT's 120 s).
+    request_window_s: ClassVar[float] = 120.0
 
     def __init__(
         self, rest: RestClient, credentials: Credentials, instruments: Mapping[str, Instrument]

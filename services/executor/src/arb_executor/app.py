@@ -1,5 +1,6 @@
 """Executor wiring: gateways (paper or live), journal, recovery of open sagas, then the
-consumer group on the opportunities stream."""
+consumer group on the opportunities stream, beside the balance keeper and the late-order
+watch (which resumes the orders an earlier executor left watched)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import redis.asyncio as aioredis
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import GroupConsumer
 from arb_runtime.tasks import stop_task
-from arb_structs import BookView
+from arb_structs import BookView, ExecutionResult
 from arb_structs.codec import BOOK, EXECUTION
 from arb_structs.constants import (
     EXECUTIONS_MAXLEN,
@@ -30,9 +31,11 @@ from arb_executor.config import ExecutorSettings
 from arb_executor.gateway import BookSource, OrderGateway, PaperGateway
 from arb_executor.intake import Intake
 from arb_executor.journal import RedisJournal
+from arb_executor.latewatch import LateOrderWatcher
 from arb_executor.risk import RiskLimits, RiskState
 from arb_executor.riskstore import RiskStore
 from arb_executor.saga import Saga, SagaPolicy
+from arb_executor.watchstore import RedisWatchStore
 
 log = logging.getLogger("arb.executor")
 
@@ -111,8 +114,11 @@ async def run(ctx: ServiceContext, settings: ExecutorSettings,
     risk = build_risk(settings)
     policy = SagaPolicy(mode=settings.mode, max_slippage_bps=settings.max_slippage_bps,
                         query_attempts=settings.order_query_attempts,
-                        query_delay_s=settings.order_query_delay_ms / 1000)  # fmt: skip
-    saga = Saga(gateways, journal, risk, policy)
+                        query_delay_s=settings.order_query_delay_ms / 1000,
+                        late_wait_s=settings.late_order_wait_s,
+                        late_margin_s=settings.late_order_margin_s)  # fmt: skip
+    watch = RedisWatchStore(ctx.redis)
+    saga = Saga(gateways, journal, risk, policy, watch)
     store = RiskStore(ctx.redis)
     await store.load(risk, time.time_ns())  # daily loss, exposure, breakers, pair blocks
     recovered = await recover(ctx, saga, journal)
@@ -125,7 +131,19 @@ async def run(ctx: ServiceContext, settings: ExecutorSettings,
     health.started(ctx.health, settings.mode, sorted(gateways), recovered)
     keeper = BalanceKeeper(ctx.redis, gateways, settings.balance_refresh_s)
     balances = asyncio.create_task(keeper.run(ctx.stopping), name="executor-balances")
+
+    async def publish(result: ExecutionResult) -> None:
+        await intake.publish(result)
+        await intake.publish_venue_balances(result.buy_venue, result.sell_venue)
+
+    async def save_risk() -> None:
+        await store.save(risk, time.time_ns())
+
+    watcher = LateOrderWatcher(saga, watch, publish, poll_s=settings.late_order_poll_ms / 1000,
+                               after_reconcile=save_risk)  # fmt: skip
+    late = asyncio.create_task(watcher.run(ctx.stopping), name="executor-late-orders")
     try:
         await consumer.run(ctx.stopping)
     finally:
         await stop_task(balances)
+        await stop_task(late)

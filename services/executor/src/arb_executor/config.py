@@ -69,6 +69,19 @@ class ExecutorSettings(ServiceSettings):
     order_query_delay_ms: float = Field(
         default=200.0, ge=0, description="Pause between those tries (ms)."
     )
+    late_order_wait_s: float | None = Field(
+        default=None, ge=0,
+        description="Live: before hedging an order the venue did not know, wait at most this "
+        "long for its request window to pass, then query once more (default: min(window, 2 s)).",
+    )  # fmt: skip
+    late_order_margin_s: float = Field(
+        default=1.0, ge=0,
+        description="Live: added to a venue's request window (clock skew, venue queueing): "
+        "how long an order concluded never placed is watched after it was sent.",
+    )  # fmt: skip
+    late_order_poll_ms: float = Field(
+        default=250.0, gt=0, description="Live: watched orders are re-queried this often (ms)."
+    )
     credentials: dict[str, VenueCredentials] = Field(
         default={},
         description="Live: per-venue credentials, e.g. ARB_EXECUTOR_CREDENTIALS__BINANCE__API_KEY.",

@@ -27,6 +27,9 @@ BookSource = Callable[[str, str], Awaitable[BookView | None]]
 
 class OrderGateway(Protocol):
     venue: str
+    # Seconds after sending during which an order the venue does not know yet may still land
+    # (the venue's request validity window); 0 = never (paper fills are synchronous).
+    request_window_s: float
 
     async def place(self, intent: OrderIntent) -> OrderReport:
         """Send an order. RequestTimeout/VenueUnavailable: outcome unknown; query first."""
@@ -64,6 +67,7 @@ class PaperGateway:
         fill_ratio: Decimal = Decimal(1),
     ) -> None:
         self.venue = venue
+        self.request_window_s = 0.0
         self.books = books
         self.balances: dict[str, Decimal] = dict(balances or {})
         self.taker_fee = taker_fee

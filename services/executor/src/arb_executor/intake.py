@@ -119,7 +119,10 @@ class Intake:
         await self.producer.flush()
 
     async def publish_balances(self, opp: Opportunity) -> None:
-        for venue in {opp.buy_venue, opp.sell_venue}:
+        await self.publish_venue_balances(opp.buy_venue, opp.sell_venue)
+
+    async def publish_venue_balances(self, *venues: str) -> None:
+        for venue in set(venues):
             try:
                 snap = await self.gateways[venue].snapshot()
             except Exception as exc:  # balances are advisory; the trade result is not

@@ -57,6 +57,7 @@ class LiveGateway:
     def __init__(self, client: TradingClient, *, call_timeout_s: float = 10.0) -> None:
         self.client = client
         self.venue = client.venue
+        self.request_window_s = client.request_window_s
         self.call_timeout_s = call_timeout_s  # a backstop above the REST client's own timeout
         self._free: dict[str, Decimal] = {}
         self.balances_ts = 0  # ns of the last REST snapshot; 0 = never

@@ -25,3 +25,12 @@ SEND_LATENCY = Histogram(
     buckets=(50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 50e-3, 0.25, 1.0),
 )  # fmt: skip
 DAILY_PNL = Gauge("arb_executor_daily_realised_pnl", "Realised PnL of the UTC day (quote).")
+LATE_ORDERS = Counter(
+    "arb_executor_late_orders_total",
+    "Watched orders (concluded never placed) by outcome: dropped at their deadline, "
+    "landed_unfilled, reconciled or unhedged.",
+    ["venue", "outcome"],
+)  # fmt: skip
+LATE_WATCHED = Gauge(
+    "arb_executor_late_orders_watched", "Orders watched because they may still land late."
+)

@@ -61,6 +61,10 @@ _LEG = re.compile(r"[^a-z0-9]")
 class BinanceTrading(TradingClient):
     venue: ClassVar[str] = VENUE
     client_order_id_max_len: ClassVar[int] = 36
+    # Signed requests carry recvWindow (sent explicitly, RECV_WINDOW_MS): the venue rejects
+    # one whose timestamp is older than that when it is processed (-1021). Docs:
+    # https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type
+    request_window_s: ClassVar[float] = RECV_WINDOW_MS / 1000
 
     def __init__(
         self,

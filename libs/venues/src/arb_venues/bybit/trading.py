@@ -35,7 +35,7 @@ from arb_structs import (
 
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.bybit import codes, schemas
-from arb_venues.bybit.signing import sign
+from arb_venues.bybit.signing import RECV_WINDOW_MS, sign
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response
 from arb_venues.errors import (
@@ -76,6 +76,10 @@ SignFn = Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]
 class BybitTrading(TradingClient):
     venue: ClassVar[str] = VENUE
     client_order_id_max_len: ClassVar[int] = 36
+    # X-BAPI-RECV-WINDOW (sent explicitly): the server accepts
+    # server_time - recv_window <= timestamp < server_time + 1000 (error 10002). Docs:
+    # https://bybit-exchange.github.io/docs/v5/guide#authentication
+    request_window_s: ClassVar[float] = RECV_WINDOW_MS / 1000
     # Per-UID limits of docs/v5/rate-limit (spot): create/cancel 20/s; realtime, history and
     # wallet-balance 50/s. For the RestClient's RateLimiter; requests name these buckets.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {

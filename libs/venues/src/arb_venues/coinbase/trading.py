@@ -29,7 +29,7 @@ from arb_structs import OrderStatus as Status
 from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.coinbase import schemas
 from arb_venues.coinbase.rest_errors import order_failure
-from arb_venues.coinbase.signing import sign
+from arb_venues.coinbase.signing import LIFETIME_S, sign
 from arb_venues.common.rest import Response, RestClient
 from arb_venues.errors import MalformedFrame, UnknownOrder, UnknownSymbol, VenueError
 
@@ -103,6 +103,10 @@ def _decode(decoder: msgspec.json.Decoder[T], response: Response, what: str) -> 
 class CoinbaseTrading(TradingClient):
     venue: ClassVar[str] = VENUE
     client_order_id_max_len: ClassVar[int] = 36  # a UUID in its 36-character text form
+    # No request expiry of its own: the ES256 JWT is the bound, "Your JWT expires after 2
+    # minutes" (exp = nbf + 120). Docs:
+    # https://docs.cdp.coinbase.com/advanced-trade/docs/rest-api-auth
+    request_window_s: ClassVar[float] = float(LIFETIME_S)
 
     def __init__(
         self, rest: RestClient, credentials: Credentials, instruments: Mapping[str, Instrument]

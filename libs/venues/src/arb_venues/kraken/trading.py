@@ -10,8 +10,10 @@ orders (https://docs.kraken.com/api/docs/guides/spot-clordid): we send a uuid5.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
@@ -31,9 +33,26 @@ T = TypeVar("T")
 CLIENT_ID_NAMESPACE = uuid.UUID("5b1f0f9e-4c1e-4b7a-9a59-0c6a4f6a7d21")
 
 
+DEADLINE_S = 5  # AddOrder deadline after now (s): the smallest every doc version accepts
+
+
+def deadline(now_s: float) -> str:
+    """AddOrder's ``deadline``: RFC3339 UTC, whole seconds, DEADLINE_S after the next second."""
+    moment = datetime.fromtimestamp(math.ceil(now_s) + DEADLINE_S, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class KrakenTrading(TradingClient):
     venue = VENUE
     client_order_id_max_len: ClassVar[int] = 36
+    # The nonce must exceed the last accepted one, so a late AddOrder is refused once a later
+    # call was accepted ("EAPI:Invalid nonce"), unless the key has a nonce window. AddOrder
+    # also takes ``deadline`` (RFC3339) "after which the matching engine should reject the
+    # new order request", between now + 2 s (older docs: 5 s) and now + 60 s; it is sent as
+    # the next whole second + DEADLINE_S, so the window is at most DEADLINE_S + 1. Docs:
+    # https://docs.kraken.com/api/docs/guides/spot-rest-auth
+    # https://docs.kraken.com/api/docs/rest-api/add-order
+    request_window_s: ClassVar[float] = DEADLINE_S + 1.0
 
     _last_nonce = 0
 
@@ -69,6 +88,7 @@ class KrakenTrading(TradingClient):
             "price": intent.price,
             "timeinforce": intent.time_in_force,
             "cl_ord_id": intent.client_order_id,
+            "deadline": deadline(time.time()),
         }
         ts_sent = time.time_ns()
         body = await self._post("AddOrder", fields, retry=False)

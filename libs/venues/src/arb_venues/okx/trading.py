@@ -54,6 +54,9 @@ def fee_cost(fee: str) -> str:
 class OkxTrading(TradingClient):
     venue: ClassVar[str] = VENUE
     client_order_id_max_len: ClassVar[int] = 32
+    # OK-ACCESS-TIMESTAMP: a request older than 30 s is refused (50102). Docs:
+    # https://www.okx.com/docs-v5/en/#overview-rest-authentication
+    request_window_s: ClassVar[float] = 30.0
 
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
