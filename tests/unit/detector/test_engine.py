@@ -132,6 +132,28 @@ def test_in_flight_times_out():
     assert len(feed(engine, view("binance", asks=CHEAP, seq=3), now=NOW + 2_000 * MS)) == 1
 
 
+def test_one_rich_bid_is_sold_into_by_one_pair_at_a_time():
+    # okx's rich bid is the sell leg of binance->okx and bybit->okx: sending both would sell
+    # the same liquidity twice, and only the first could fill.
+    engine = detector(venues=("binance", "bybit", "okx"))
+    emitted = feed(engine, view("binance", asks=CHEAP), view("bybit", asks=CHEAP),
+                   view("okx", bids=DEAR))  # fmt: skip
+    assert len(emitted) == 1
+    first = emitted[0]
+    assert first.sell_venue == "okx"
+    other = "bybit" if first.buy_venue == "binance" else "binance"
+    assert feed(engine, view(other, asks=CHEAP, seq=2), now=NOW + 10 * MS) == []
+    assert engine.gated_total["leg_in_flight"] >= 1
+    # a fresh bid at another price is new liquidity: offered again
+    [moved] = feed(engine, view("okx", bids=[(101.2, 1.0)], seq=2), now=NOW + 20 * MS)
+    assert moved.sell_price == "101.20"
+    # once the first trade is reported, its leg is free
+    engine.resolve(result(first.id, ExecutionStatus.FILLED, buy=first.buy_venue), NOW + 30 * MS)
+    engine.resolve(result(moved.id, ExecutionStatus.FILLED, buy=moved.buy_venue), NOW + 30 * MS)
+    [again] = feed(engine, view(other, asks=CHEAP, seq=3), now=NOW + 40 * MS)
+    assert again.buy_venue == other
+
+
 @pytest.mark.parametrize(
     "status", [ExecutionStatus.FAILED, ExecutionStatus.UNHEDGED, ExecutionStatus.NOT_FILLED]
 )

@@ -6,6 +6,10 @@
   stays quiet until its ExecutionResult arrives, the top prices move by the configured
   fraction, or the in-flight timeout passes; meanwhile the quote and base it would spend are
   reserved, so other pairs are sized on what is really left;
+- leg in flight: the liquidity an in-flight opportunity takes (the buy venue's asks, the sell
+  venue's bids) is not offered to another pair until that flight ends or the leg's top price
+  moves: three pairs selling into one rich bid would otherwise all be sent, and only the
+  first would fill;
 - cooldown: after a failed execution, the pair rests for a while.
 """
 
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from arb_structs.trading import ExecutionResult, ExecutionStatus
 
 PairKey = tuple[str, str, str]  # (symbol, buy venue, sell venue)
+LegKey = tuple[str, str, str]  # (symbol, venue, "ask" | "bid")
 
 
 class Gate(enum.StrEnum):
@@ -30,6 +35,7 @@ class Gate(enum.StrEnum):
     NO_BALANCE = "no_balance"
     COOLDOWN = "cooldown"
     IN_FLIGHT = "in_flight"
+    LEG_IN_FLIGHT = "leg_in_flight"
     BELOW_MIN_PROFIT = "below_min_profit"
 
 
@@ -65,6 +71,7 @@ class InFlightGate:
         "_cooldown_statuses",
         "_cooldowns",
         "_flights",
+        "_legs",
         "_move",
         "_reserved",
         "timeout_ns",
@@ -83,6 +90,7 @@ class InFlightGate:
         self._cooldown_ns = cooldown_ns
         self._cooldown_statuses = frozenset(cooldown_statuses)
         self._flights: dict[PairKey, InFlight] = {}
+        self._legs: dict[LegKey, PairKey] = {}  # liquidity taken by an in-flight pair
         self._cooldowns: dict[PairKey, int] = {}
         self._reserved: dict[tuple[str, str], float] = {}
 
@@ -94,27 +102,51 @@ class InFlightGate:
                 return Gate.COOLDOWN
             del self._cooldowns[key]
         flight = self._flights.get(key)
-        if flight is None:
-            return None
-        moved = (
-            abs(ask - flight.ask) >= self._move * flight.ask
-            or abs(bid - flight.bid) >= self._move * flight.bid
-        )
-        if now >= flight.until or moved:
-            del self._flights[key]
-            self._recount()
-            return None
-        return Gate.IN_FLIGHT
+        if flight is not None:
+            moved = (
+                abs(ask - flight.ask) >= self._move * flight.ask
+                or abs(bid - flight.bid) >= self._move * flight.bid
+            )
+            if now < flight.until and not moved:
+                return Gate.IN_FLIGHT
+            self._drop(key)
+        symbol, buy, sell = key
+        if self._leg_taken((symbol, buy, "ask"), key, ask, now) or self._leg_taken(
+            (symbol, sell, "bid"), key, bid, now
+        ):
+            return Gate.LEG_IN_FLIGHT
+        return None
+
+    def _leg_taken(self, leg: LegKey, key: PairKey, price: float, now: int) -> bool:
+        """Another live flight takes this leg's liquidity at (about) this top price."""
+        owner = self._legs.get(leg)
+        if owner is None or owner == key:
+            return False
+        flight = self._flights.get(owner)
+        if flight is None or now >= flight.until:
+            if flight is not None:
+                self._drop(owner)
+            else:
+                del self._legs[leg]
+            return False
+        taken = flight.ask if leg[2] == "ask" else flight.bid
+        return abs(price - taken) < self._move * taken  # moved: new liquidity, offer it
+
+    def _drop(self, key: PairKey) -> None:
+        del self._flights[key]
+        symbol, buy, sell = key
+        for leg in ((symbol, buy, "ask"), (symbol, sell, "bid")):
+            if self._legs.get(leg) == key:
+                del self._legs[leg]
+        self._recount()
 
     def sweep(self, now: int) -> None:
         """Forget flights past their timeout even if their pair never shows an edge again, so
         their reservations do not outlive them."""
         if self._flights:
             expired = [key for key, flight in self._flights.items() if now >= flight.until]
-            if expired:
-                for key in expired:
-                    del self._flights[key]
-                self._recount()
+            for key in expired:
+                self._drop(key)
 
     def reserved(self, venue: str, asset: str) -> float:
         """What in-flight opportunities would spend of ``asset`` on ``venue``."""
@@ -128,6 +160,9 @@ class InFlightGate:
     def record(self, key: PairKey, flight: InFlight) -> None:
         """An opportunity was emitted for ``key``: suppress repeats and reserve its balances."""
         self._flights[key] = flight
+        symbol, buy, sell = key
+        self._legs[(symbol, buy, "ask")] = key
+        self._legs[(symbol, sell, "bid")] = key
         self._recount()
 
     def resolve(self, result: ExecutionResult, now: int) -> None:
@@ -135,8 +170,7 @@ class InFlightGate:
         key = (result.symbol, result.buy_venue, result.sell_venue)
         flight = self._flights.get(key)
         if flight is not None and flight.opportunity_id == result.opportunity_id:
-            del self._flights[key]
-            self._recount()
+            self._drop(key)
         if result.status in self._cooldown_statuses:
             self._cooldowns[key] = now + self._cooldown_ns
 
