@@ -55,3 +55,12 @@ def losing_client(url: str, mode: str) -> CancelLosingRedis:
     client = CancelLosingRedis.from_url(url)
     client.mode = mode
     return client
+
+
+async def health_detail(redis: Any, service: str, instance: str) -> dict[str, str]:
+    """The detail a running service last wrote to its health key ({} before it wrote one)."""
+    from arb_structs.codec import HEALTH
+    from arb_structs.constants import health_key
+
+    raw = await redis.get(health_key(service, instance))
+    return dict(HEALTH.decode(raw).detail) if raw else {}

@@ -16,16 +16,16 @@ import time
 from collections import Counter
 
 import pytest
-from arb_structs.codec import BOOK, HEALTH, INSTRUMENT, OPPORTUNITY
+from arb_structs.codec import BOOK, INSTRUMENT, OPPORTUNITY
 from arb_structs.constants import (
     OPPORTUNITIES_STREAM,
     PAYLOAD_FIELD,
     book_latest_key,
-    health_key,
     instruments_key,
     shard_lease_key,
 )
 
+from tests.support_redis import health_detail
 from tests.unit.detector.factories import instrument, view
 
 pytestmark = pytest.mark.integration
@@ -64,8 +64,7 @@ def start(redis_url: str, instance: str) -> subprocess.Popen[str]:
 
 
 async def details(redis, instance: str) -> dict[str, str]:
-    raw = await redis.get(health_key("detector", instance))
-    return dict(HEALTH.decode(raw).detail) if raw else {}
+    return await health_detail(redis, "detector", instance)
 
 
 async def wait_for(check, timeout: float = 20.0):

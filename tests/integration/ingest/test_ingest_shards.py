@@ -16,8 +16,10 @@ import sys
 import time
 
 import pytest
-from arb_structs.codec import HEALTH, MD
-from arb_structs.constants import PAYLOAD_FIELD, health_key, md_stream
+from arb_structs.codec import MD
+from arb_structs.constants import PAYLOAD_FIELD, md_stream
+
+from tests.support_redis import health_detail
 
 pytestmark = pytest.mark.integration
 
@@ -72,8 +74,7 @@ def start_ingest(name: str, redis_url: str, where: dict[str, str]) -> subprocess
 
 
 async def details(redis, instance: str) -> dict[str, str]:
-    raw = await redis.get(health_key("ingest", instance))
-    return dict(HEALTH.decode(raw).detail) if raw else {}
+    return await health_detail(redis, "ingest", instance)
 
 
 async def test_auto_shard_ingest_replicas_split_a_venues_symbols(redis, redis_url):

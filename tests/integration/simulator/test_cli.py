@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,18 +25,27 @@ from tests.support_proc import reap
 pytestmark = pytest.mark.integration
 
 
-def test_cli_prints_urls_serves_the_control_api_and_stops_on_sigterm() -> None:
+def start_simulator(*args: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """``python -m arb_simulator ARGS --json`` without this shell's ARB_* settings; the
+    process and the URLs it printed once it served them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "arb_simulator", "--venues", "binance,okx", "--symbols",
-         "BTC-USDT,ETH-USDT", "--rate", "50", "--inject-interval", "0", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "arb_simulator", *args, "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line, proc.stderr.read().decode() if proc.stderr else ""
-        where = json.loads(line)
+        where: dict[str, Any] = json.loads(line)
+    except BaseException:
+        reap(proc)
+        raise
+    return proc, where
+
+
+def test_cli_prints_urls_serves_the_control_api_and_stops_on_sigterm() -> None:
+    proc, where = start_simulator("--venues", "binance,okx", "--symbols", "BTC-USDT,ETH-USDT",
+                                  "--rate", "50", "--inject-interval", "0")  # fmt: skip
+    try:
         assert set(where["venues"]) == {"binance", "okx"}
         assert where["venues"]["okx"]["ws"].endswith("/ws/v5/public")  # OKX's own path
         with urllib.request.urlopen(f"{where['control']}/control/status", timeout=10) as status:
@@ -93,17 +103,9 @@ async def _connects(venue: str, urls: dict[str, str]) -> str:
 
 def test_base_port_serves_venue_i_on_base_plus_i_at_the_adapters_url_paths() -> None:
     base = free_port_range(6)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "arb_simulator", "--base-port", str(base), "--symbols",
-         "BTC-USDT", "--inject-interval", "0", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
+    proc, where = start_simulator("--base-port", str(base), "--symbols", "BTC-USDT",
+                                  "--inject-interval", "0")  # fmt: skip
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read().decode() if proc.stderr else ""
-        where = json.loads(line)
         assert list(where["venues"]) == list(DEFAULT_VENUES)
         for index, venue in enumerate(DEFAULT_VENUES):
             urls = where["venues"][venue]
