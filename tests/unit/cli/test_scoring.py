@@ -64,8 +64,10 @@ def test_executions_are_split_by_outcome_and_pnl_summed() -> None:
 
     executions = [result(1, ExecutionStatus.FILLED, "1.5"), result(2, ExecutionStatus.HEDGED,
                   "-0.25"), result(3, ExecutionStatus.FAILED, "0"),
-                  result(4, ExecutionStatus.UNHEDGED, "-1")]  # fmt: skip
+                  result(4, ExecutionStatus.UNHEDGED, "-1"),
+                  result(5, ExecutionStatus.EXPIRED, "0")]  # fmt: skip
     scored = score([], [], executions)
     assert (scored["executed"], scored["failed"], scored["unhedged"]) == (2, 1, 1)
+    assert scored["refused"] == 1
     assert scored["pnl_quote"] == "0.25"
     assert scored["latency_ms"]["opportunity_to_orders"] == {"p50": 3.0, "p99": 3.0}

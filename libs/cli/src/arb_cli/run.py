@@ -78,9 +78,10 @@ def render(
     lines += ["", "latency ms   p50      p99"]
     for name, value in lat.items():
         lines.append(f"  {name:<22} {value['p50']!s:>8} {value['p99']!s:>8}")
+    restarts = sum(r for _, _, r in children)
     lines += ["", f"opportunities {scored['detected']}   executed {scored['executed']}   "
-              f"failed {scored['failed']}   unhedged {scored['unhedged']}   "
-              f"pnl {scored['pnl_quote']}",
+              f"refused/expired {scored['refused']}   failed {scored['failed']}   "
+              f"unhedged {scored['unhedged']}   pnl {scored['pnl_quote']}   errors {restarts}",
               f"injected {scored['injected']}   detectable {scored['injected_detectable']}   "
               f"detected {scored['injected_detected']}", "", "processes:"]  # fmt: skip
     for name, alive, restarts in children:

@@ -50,6 +50,8 @@ def score(
     failed = [e for e in executions if e.status in {ExecutionStatus.FAILED,
                                                      ExecutionStatus.NOT_FILLED}]  # fmt: skip
     unhedged = [e for e in executions if e.status is ExecutionStatus.UNHEDGED]
+    refused = [e for e in executions if e.status in {ExecutionStatus.REFUSED,
+                                                      ExecutionStatus.EXPIRED}]  # fmt: skip
     pnl = sum((Decimal(e.realised_pnl) for e in executions), Decimal(0))
     to_book = [(o.ts_book - o.ts_recv) / 1e6 for o in opportunities if o.ts_book and o.ts_recv]
     to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
@@ -70,6 +72,7 @@ def score(
         "executed": len(executed),
         "failed": len(failed),
         "unhedged": len(unhedged),
+        "refused": len(refused),
         "pnl_quote": format(pnl.quantize(Decimal("0.00000001")).normalize(), "f"),
         "latency_ms": {
             "ws_to_book": pair(to_book),
