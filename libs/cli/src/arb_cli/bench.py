@@ -269,8 +269,12 @@ async def pipeline_point(
                 "p99_ms": percentile(to_book, 0.99),
                 "p999_ms": percentile(to_book, 0.999),
             },
-            "book_lag_ms": {v: [s for s in lags[v] if s is not None][-1:] for v in venues},
+            "book_lag_ms": {  # the last sample of each venue
+                v: next((s for s in reversed(lags[v]) if s is not None), None) for v in venues
+            },
             "backlog_growing": any(_growing(lags[v]) for v in venues),
+            "backlog_scope": "book service checkpoint lag per md stream; the detector keeps "
+            "no position, its lag shows in the ws -> opportunity latency",
             "cpu": cpu,
             "restarts": restarts,
         }
