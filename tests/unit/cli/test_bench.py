@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from arb_cli.bench import _growing, _rates, _sections, percentile, table
+from arb_cli.bench import _growing, _rates, _sections, table
+from arb_cli.scoring import percentile
 from arb_runtime.errors import ConfigError
 
 pytestmark = pytest.mark.unit

@@ -38,7 +38,8 @@ from arb_structs.constants import (
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.replay import load_frames, replay
 from arb_cli.run import all_live
-from arb_cli.status import collect
+from arb_cli.scoring import percentile
+from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
 
 RATES = (1_000, 10_000, 20_000)
@@ -62,13 +63,6 @@ REPLAY_SETS: dict[str, tuple[tuple[str, ...], int]] = {
 def fixtures_dir() -> Path | None:
     path = Path(os.environ.get("ARB_FIXTURES_DIR", Path.cwd().parent / "shared" / "fixtures"))
     return path if path.is_dir() else None
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
 # -- in-process sections ------------------------------------------------------------------
@@ -143,23 +137,12 @@ def _ms(entry_id: bytes | str) -> int:
     return int(text.split("-", 1)[0])
 
 
-async def _added(redis: Any, stream: str) -> int:
-    try:
-        info = await redis.xinfo_stream(stream)
-    except Exception:  # the stream does not exist yet
-        return 0
-    return int(info.get("entries-added", info.get("length", 0)))
-
-
 async def _lag_ms(redis: Any, venue: str) -> int | None:
     """How far the book service's checkpoint trails the newest md entry, in stream time."""
     checkpoint = await redis.get(book_checkpoint_key(venue))
-    try:
-        info = await redis.xinfo_stream(md_stream(venue))
-    except Exception:
+    if not checkpoint or not await redis.exists(md_stream(venue)):
         return None
-    if not checkpoint:
-        return None
+    info = await redis.xinfo_stream(md_stream(venue))
     return max(0, _ms(info["last-generated-id"]) - _ms(checkpoint))
 
 
@@ -223,7 +206,7 @@ async def pipeline_point(
         if redis_pid:
             pids["redis"] = redis_pid
         cpu_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        added_start = {v: await _added(redis, md_stream(v)) for v in venues}
+        added_start = {v: await entries_added(redis, md_stream(v)) for v in venues}
         lags: dict[str, list[int | None]] = {v: [] for v in venues}
         start_ns = time.time_ns()
         start = time.monotonic()
@@ -235,7 +218,7 @@ async def pipeline_point(
         end_ns = time.time_ns()
         added = -sum(added_start.values())
         for venue in venues:
-            added += await _added(redis, md_stream(venue))
+            added += await entries_added(redis, md_stream(venue))
         cpu = {}
         for name, pid in pids.items():
             now, before = cpu_seconds(pid), cpu_start.get(name)

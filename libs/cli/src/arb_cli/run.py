@@ -31,7 +31,7 @@ from arb_venues import VENUE_NAMES
 from arb_cli.common import print_json
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.scoring import score
-from arb_cli.status import collect
+from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
 
 
@@ -136,9 +136,7 @@ async def _run(args: argparse.Namespace) -> int:
                 events.append(f"every book LIVE after {elapsed:.1f}s")
             rates = {}
             for venue in venues:
-                length = status["streams"].get(md_stream(venue), 0)
-                info = await redis.xinfo_stream(md_stream(venue)) if length else None
-                added = int(info.get("entries-added", length)) if info else 0
+                added = await entries_added(redis, md_stream(venue))
                 rates[venue] = max(0, added - last_lengths.get(venue, added))
                 last_lengths[venue] = added
             window = (live_since or time.time_ns(), time.time_ns())

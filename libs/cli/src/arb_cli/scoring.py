@@ -13,11 +13,12 @@ DETECTABLE_AFTER_NS = 50_000_000  # a dislocation still open 50 ms after it bega
 END_MARGIN_NS = 500_000_000
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile rounded to 3 decimals; None when there are no values."""
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
 def _matches(truth: TruthEvent, opp: Opportunity) -> bool:
@@ -59,9 +60,7 @@ def score(
                  if e.ts_orders_sent and e.ts_detect]  # fmt: skip
 
     def pair(values: list[float]) -> dict[str, float | None]:
-        p50, p99 = _percentile(values, 0.5), _percentile(values, 0.99)
-        return {"p50": None if p50 is None else round(p50, 3),
-                "p99": None if p99 is None else round(p99, 3)}  # fmt: skip
+        return {"p50": percentile(values, 0.5), "p99": percentile(values, 0.99)}
 
     return {
         "injected": len(truths),

@@ -50,7 +50,6 @@ class VenueMarket:
         self.instruments: dict[str, Instrument] = {
             symbol: market.config.instrument(venue, symbol) for symbol in market.symbols
         }
-        self.by_venue_symbol = {i.venue_symbol: i for i in self.instruments.values()}
         self.fee_asset_rule = VENUE_STYLES[venue].fee_asset
         if accounts is None:
             creds = default_credentials(venue)
@@ -68,9 +67,6 @@ class VenueMarket:
 
     def subscribe(self, listener: Callable[[SimBookUpdate], None]) -> Callable[[], None]:
         return self.market.subscribe(self.venue, listener)
-
-    def instrument_by_venue_symbol(self, venue_symbol: str) -> Instrument | None:
-        return self.by_venue_symbol.get(venue_symbol)
 
     # -- scripted books (tests and demos that need exact levels) ---------------------------
 
