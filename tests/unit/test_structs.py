@@ -149,3 +149,28 @@ def test_per_venue_names_carry_the_cluster_hash_tag() -> None:
 def test_codec_for_unknown_name_lists_the_choices() -> None:
     with pytest.raises(KeyError, match="choose one of"):
         codecs.codec_for("nope")
+
+
+def test_exposure_event_round_trips_and_an_old_result_decodes_with_open_fields_zero() -> None:
+    from arb_structs import ExecutionResult, ExecutionStatus, ExposureEvent, ExposureKind
+
+    event = ExposureEvent(id="x1", venue="binance", asset="BTC", kind=ExposureKind.UNEXPLAINED,
+                          size="-0.5", quote_value="-30000", ts=7)  # fmt: skip
+    assert codecs.EXPOSURE.decode(codecs.EXPOSURE.encode(event)) == event
+    assert codecs.codec_for("exposure") is codecs.EXPOSURE
+
+    class OldResult(msgspec.Struct, frozen=True, kw_only=True, tag="execution"):
+        opportunity_id: str
+        symbol: str
+        buy_venue: str
+        sell_venue: str
+        status: str
+        mode: str
+
+    old_result = OldResult(opportunity_id="o", symbol="BTC-USDT", buy_venue="a", sell_venue="b",
+                           status="filled", mode="paper")  # fmt: skip
+    old = msgspec.msgpack.encode(old_result)
+    decoded = codecs.EXECUTION.decode(old)
+    assert decoded.status is ExecutionStatus.FILLED
+    assert (decoded.unrealised_pnl, decoded.mark_price, decoded.executor) == ("0", "0", "")
+    assert isinstance(decoded, ExecutionResult)

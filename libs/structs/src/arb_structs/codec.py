@@ -9,7 +9,7 @@ import msgspec
 from arb_structs.control import Health, KillSwitch, ResyncRequest
 from arb_structs.market import BookDelta, BookSnapshot, BookView, Instrument, VenueStatus
 from arb_structs.sim import TruthEvent
-from arb_structs.trading import BalanceSnapshot, ExecutionResult, Opportunity
+from arb_structs.trading import BalanceSnapshot, ExecutionResult, ExposureEvent, Opportunity
 
 T = TypeVar("T")
 
@@ -37,6 +37,7 @@ CTL = Codec[ResyncRequest](ResyncRequest)
 INSTRUMENT = Codec[Instrument](Instrument)
 OPPORTUNITY = Codec[Opportunity](Opportunity)
 EXECUTION = Codec[ExecutionResult](ExecutionResult)
+EXPOSURE = Codec[ExposureEvent](ExposureEvent)
 BALANCES = Codec[BalanceSnapshot](BalanceSnapshot)
 HEALTH = Codec[Health](Health)
 KILL = Codec[KillSwitch](KillSwitch)
@@ -49,6 +50,7 @@ _BY_NAME: dict[str, Codec[Any]] = {
     "instrument": INSTRUMENT,
     "opportunity": OPPORTUNITY,
     "execution": EXECUTION,
+    "exposure": EXPOSURE,
     "balances": BALANCES,
     "health": HEALTH,
     "kill": KILL,

@@ -96,6 +96,8 @@ def rate_limit_pause_key(venue: str) -> str:
 INSTRUMENTS_STREAM = f"{PREFIX}:ref:instruments"
 OPPORTUNITIES_STREAM = f"{PREFIX}:opportunities"
 EXECUTIONS_STREAM = f"{PREFIX}:executions"
+# ExposureEvent: every open/close/acknowledge of an exposure (executor -> recorder, alerts).
+EXPOSURE_STREAM = f"{PREFIX}:exposure"
 SIM_TRUTH_STREAM = f"{PREFIX}:sim:truth"
 OPEN_SAGAS_KEY = f"{PREFIX}:exec:open"
 # Hash: client order id -> MessagePack WatchedOrder (orders that may still land late).
@@ -112,4 +114,5 @@ BOOK_MAXLEN = 50_000
 CTL_MAXLEN = 10_000
 OPPORTUNITIES_MAXLEN = 100_000
 EXECUTIONS_MAXLEN = 100_000
+EXPOSURE_MAXLEN = 100_000
 DEAD_LETTER_MAXLEN = 10_000

@@ -136,6 +136,11 @@ class ExecutionResult(msgspec.Struct, frozen=True, kw_only=True, tag="execution"
     ts_orders_sent: int = 0  # both legs on the wire
     ts_acks: int = 0  # both legs acknowledged
     ts_done: int = 0
+    # The open part (unhedged_size) is exposure, not profit: it is marked to market apart from
+    # realised_pnl, which counts closed quantity only.
+    unrealised_pnl: str = "0"  # open quantity marked at mark_price, quote currency
+    mark_price: str = "0"  # price the open quantity was marked at ("0": nothing open)
+    executor: str = ""  # instance that ran the saga
 
 
 class WatchedOrder(msgspec.Struct, frozen=True, kw_only=True, tag="watched"):
@@ -161,3 +166,28 @@ class BalanceSnapshot(msgspec.Struct, frozen=True, kw_only=True, tag="balances")
     venue: str
     balances: dict[str, Balance]
     ts: int
+
+
+class ExposureKind(enum.StrEnum):
+    UNHEDGED = "unhedged"  # a saga left a position open and reported it in its result
+    UNEXPLAINED = "unexplained"  # reconciliation found at a venue what no record explains
+    CLOSED = "closed"  # trades closed it (hedge, unwind, a later reconciliation)
+    ACKNOWLEDGED = "acknowledged"  # an operator cleared it on purpose (arb exposure close)
+
+
+class ExposureEvent(msgspec.Struct, frozen=True, kw_only=True, tag="exposure"):
+    """One change of an open exposure, per venue and asset. ``id`` is stable over the life of
+    one exposure (every event of it carries the same id); ``size`` is what is still open after
+    this event (signed base quantity: + long, - short; "0" once closed or acknowledged)."""
+
+    id: str
+    venue: str
+    asset: str
+    kind: ExposureKind
+    size: str
+    quote_value: str = "0"  # size marked to market, quote currency
+    mark_price: str = "0"
+    opportunity_id: str = ""  # the saga behind it, when there is one
+    reason: str = ""
+    actor: str = ""  # the operator or service instance that caused this event
+    ts: int = 0
