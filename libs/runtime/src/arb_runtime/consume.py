@@ -403,9 +403,12 @@ class GroupConsumer:
                     await self.handler(entry)
                 except asyncio.CancelledError:
                     raise
-                except REDIS_RETRYABLE:
+                except REDIS_RETRYABLE as exc:
                     raise_if_cancelling()
-                    raise  # an outage, not a bad entry: this and the rest stay pending
+                    log.error("%s: handling %s needed Redis, which is away (%s); it and the "
+                              "rest of its batch stay pending", self.stream, entry.id.decode(),
+                              exc or type(exc).__name__)  # fmt: skip
+                    raise  # an outage, not a bad entry
                 except Exception:
                     raise_if_cancelling()  # not a failure of the entry: we are stopping
                     self.failed += 1

@@ -114,6 +114,11 @@ class EmbeddedRedis:
         return self._proc is not None and self._proc.poll() is None
 
     @property
+    def returncode(self) -> int | None:
+        """The exit code of a server that died by itself (None while it runs)."""
+        return self._proc.poll() if self._proc is not None else None
+
+    @property
     def data_dir(self) -> Path:
         """Where the AOF and the log are (created by the first ``start()``)."""
         if self._given_dir is not None:
@@ -126,6 +131,8 @@ class EmbeddedRedis:
         """Start the server (again, after ``kill()``: on the same port, from its data)."""
         if self.alive:
             return self
+        if self._proc is not None:  # it died by itself: reap it before starting another
+            self.kill()
         data = self.data_dir
         data.mkdir(parents=True, exist_ok=True)
         args = [

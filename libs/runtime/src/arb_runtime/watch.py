@@ -1,10 +1,10 @@
 """Noticing that Redis restarted, and naming one process's health key.
 
 ``RedisRestarts`` asks the server for its ``run_id`` (INFO server) every couple of seconds: a
-new one is a new server process, restarted empty or from its AOF. It logs one line saying
-which (an empty keyspace or not) and calls what services registered with ``on_restart``:
-state a service writes once at start (ingest's instruments) is written again. The stream
-loops need no call: they check their positions after every outage (arb_runtime.consume).
+new one is a new server process, restarted empty or from its AOF. It logs one line and
+calls what services registered with ``on_restart``: state a service writes once at start
+(ingest's instruments) is written again. The stream loops need no call: they check their
+positions after every outage (arb_runtime.consume).
 """
 
 from __future__ import annotations
@@ -53,11 +53,8 @@ class RedisRestarts:
             return False
         self.restarts += 1
         keys = int(await self._r.dbsize())
-        log.warning(
-            "Redis restarted (run_id %s -> %s), %s; publishing start-up state again",
-            previous[:8], run_id[:8],
-            "empty" if keys == 0 else f"{keys} keys back from its append-only file",
-        )  # fmt: skip
+        log.warning("Redis restarted (run_id %s -> %s; %d keys there now); publishing "
+                    "start-up state again", previous[:8], run_id[:8], keys)  # fmt: skip
         for hook in self._hooks:
             try:
                 hook()
