@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from arb_runtime.errors import ArbError
+from arb_runtime.redact import redact
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = args.func(args)
     except ArbError as exc:
-        print(f"arb {args.command}: {exc}", file=sys.stderr)
+        print(f"arb {args.command}: {redact(str(exc))}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:
         code = 130

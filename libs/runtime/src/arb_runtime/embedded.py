@@ -65,12 +65,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Loaded in the parent: the child between fork and exec only calls into it (no dlopen there,
+# which could wait forever on a loader lock another thread of the parent held at fork).
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True) if sys.platform.startswith("linux") else None
+
+
 def die_with_parent() -> None:
     """``preexec_fn`` for children that must not outlive their launcher (Linux: SIGTERM when
     the parent dies). Runs in the child between fork and exec."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _ping(port: int, timeout: float = 0.2) -> bool:

@@ -20,8 +20,10 @@ import logging
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -122,9 +124,17 @@ async def _publish_health(ctx: ServiceContext) -> None:
         await asyncio.sleep(2.0)
 
 
+def _redacted_excepthook(
+    kind: type[BaseException], value: BaseException, tb: TracebackType | None
+) -> None:
+    """A crash's traceback, as Python prints it, without the secrets in its messages."""
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+
 def run_service(name: str, settings_cls: type[ServiceSettings], main: Main,
                 **overrides: Any) -> None:  # fmt: skip
     """The body of every service's ``main()``: exits 2 with one clear line on bad config."""
+    sys.excepthook = _redacted_excepthook
     try:
         settings = load_settings(settings_cls, **overrides)
     except ConfigError as exc:
