@@ -58,9 +58,15 @@ def losing_client(url: str, mode: str) -> CancelLosingRedis:
 
 
 async def health_detail(redis: Any, service: str, instance: str) -> dict[str, str]:
-    """The detail a running service last wrote to its health key ({} before it wrote one)."""
+    """The detail a running service last wrote to its health key ({} before it wrote one).
+
+    A process's health key is its instance name plus what tells processes on one host apart
+    (``ing-a:okx:shard-0``, ``det-a:auto-4242`` until it claims a shard): the newest key of
+    ``instance`` or ``instance:*`` is the one read."""
     from arb_structs.codec import HEALTH
     from arb_structs.constants import health_key
 
-    raw = await redis.get(health_key(service, instance))
-    return dict(HEALTH.decode(raw).detail) if raw else {}
+    key = health_key(service, instance)
+    keys = [key, *[k async for k in redis.scan_iter(match=f"{key}:*", count=500)]]
+    found = [HEALTH.decode(raw) for raw in await redis.mget(keys) if raw]
+    return dict(max(found, key=lambda h: h.ts).detail) if found else {}

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arb_runtime.embedded import die_with_parent
 from arb_runtime.errors import ConfigError
 
-from arb_cli.supervisor import Supervisor
+from arb_cli.supervisor import Supervisor, child_environment
 
 
 def simulator_fees(venues: Sequence[str]) -> dict[str, str]:
@@ -38,7 +38,8 @@ def start_simulator(
     proc = subprocess.Popen(
         [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
          "--symbols", ",".join(symbols), "--rate", str(rate), "--json", *extra],
-        env={**os.environ, "ARB_REDIS_URL": redis_url}, stdout=subprocess.PIPE, stderr=log,
+        env=child_environment({"ARB_REDIS_URL": redis_url}), stdout=subprocess.PIPE, stderr=log,
+        process_group=0, preexec_fn=die_with_parent,  # no terminal SIGINT; dies with us
     )  # fmt: skip
     log.close()
     assert proc.stdout is not None
@@ -96,7 +97,8 @@ def start_services(
         executor_env = {**base, "ARB_EXECUTOR_MODE": mode}
         if mode == "live" and sim_urls is not None:
             executor_env |= simulator_accounts(venues, where)
-        supervisor.add("executor", ["-m", "arb_executor"], executor_env)
+        supervisor.add("executor", ["-m", "arb_executor"], executor_env,
+                       credentials=["ARB_EXECUTOR_"])  # fmt: skip
 
 
 def simulator_accounts(venues: Sequence[str], where: dict[str, Any]) -> dict[str, str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from arb_runtime.errors import ArbError
+from arb_runtime.redact import redact
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -99,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0, help="seconds, then stop (0 = Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print a summary object and exit")
     p.add_argument("--rate", type=float, default=20.0, help="simulator updates/s per book")
+    p.add_argument("--data-dir", default=os.environ.get("ARB_RUN_DATA_DIR") or None,
+                   help="the run's folder: logs and the embedded Redis's data (its append-only "
+                   "file); reuse one to keep journal, risk and kill switch (env "
+                   "ARB_RUN_DATA_DIR; default a new arb-run-* temp folder)")  # fmt: skip
     p.set_defaults(func=_lazy("run"))
 
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
@@ -126,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = args.func(args)
     except ArbError as exc:
-        print(f"arb {args.command}: {exc}", file=sys.stderr)
+        print(f"arb {args.command}: {redact(str(exc))}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:
         code = 130

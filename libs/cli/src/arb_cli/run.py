@@ -1,5 +1,20 @@
 """arb run: the whole engine on one command - embedded Redis, simulator, every service as its
-own process, a live view; Ctrl-C (or --duration) stops everything and prints a summary."""
+own process, a live view; Ctrl-C (or --duration) stops everything and prints a summary.
+
+Every child (Redis included) runs in its own process group, so the terminal's Ctrl-C reaches
+this process alone. On Ctrl-C, SIGTERM or the end of --duration it stops in order:
+
+1. no new opportunities: the detector stops first (STOP_FIRST);
+2. in-flight sagas finish: the executor stops (SIGTERM: it finishes the saga it is in, then
+   exits), killed only after EXECUTOR_STOP_S;
+3. the summary is read from Redis, the other children stop, the summary is printed;
+4. Redis stops last.
+
+A second Ctrl-C during the stop shortens every wait. The embedded Redis keeps its data (an
+append-only file) in the run's folder (``--data-dir``, default a new arb-run-* folder) and is
+restarted from it if it dies; the live view and the summary survive Redis restarting. The
+exit status is 1 when a service crash-looped (restarted CRASH_LOOP_RESTARTS times).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from arb_runtime.embedded import EmbeddedRedis
-from arb_runtime.errors import ConfigError
-from arb_runtime.redis import connect
+from arb_runtime.errors import ConfigError, RedisUnavailable
+from arb_runtime.redact import redact
+from arb_runtime.redis import REDIS_RETRYABLE, connect
 from arb_structs.codec import EXECUTION, OPPORTUNITY, TRUTH
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
+    OPEN_SAGAS_KEY,
     OPPORTUNITIES_STREAM,
     PAYLOAD_FIELD,
     SIM_TRUTH_STREAM,
@@ -33,6 +50,16 @@ from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.scoring import score
 from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
+
+# The stop order: no new opportunities, then the sagas in flight; everything else after.
+STOP_FIRST = ("detector",)
+STOP_SECOND = ("executor",)
+DETECTOR_STOP_S = 5.0
+EXECUTOR_STOP_S = 15.0  # the executor bounds its own saga wind-down (docs/executor.md)
+OTHERS_STOP_S = 5.0
+SUMMARY_WAIT_S = 15.0  # how long the final summary waits for a Redis that is away
+# Failures of one live-view turn that mean "Redis is away", not a bug.
+REDIS_AWAY: tuple[type[BaseException], ...] = (*REDIS_RETRYABLE, RedisUnavailable)
 
 
 def _split(text: str) -> list[str]:
@@ -92,6 +119,75 @@ def render(
     return "\n".join(lines)
 
 
+class _Signals:
+    """SIGINT/SIGTERM: the first asks for a stop in order, a second one for a quick stop."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.hurry = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._received)
+
+    def _received(self) -> None:
+        if self.stop.is_set():
+            self.hurry.set()
+        self.stop.set()
+
+
+async def _stop_children(
+    supervisor: Supervisor, names: tuple[str, ...] | None, timeout: float, hurry: asyncio.Event
+) -> list[str]:
+    """SIGTERM the named children (None: all, last started first), wait up to ``timeout``
+    (1 s once ``hurry`` is set), SIGKILL what is left; returns the names killed."""
+    children = supervisor.named(names) if names is not None else supervisor.children[::-1]
+    for child in children:
+        child.signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(c.alive for c in children):
+        if hurry.is_set():
+            deadline = min(deadline, time.monotonic() + 1.0)
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    killed = [c.name for c in children if c.alive]
+    for child in children:
+        child.stop(timeout=1.0)  # SIGKILL the ones left; reaps the others
+    return killed
+
+
+def _restart_redis(server: EmbeddedRedis, events: list[str], restarts: int) -> int:
+    """Start a dead embedded Redis again from its AOF; the count of restarts so far."""
+    code = server.returncode
+    try:
+        server.start()
+    except Exception as exc:  # shown, and tried again next turn
+        events.append(f"redis-server exited ({code}); restart failed: {exc}")
+        return restarts
+    events.append(f"redis-server exited ({code}); restarted from its append-only file "
+                  f"(#{restarts + 1})")  # fmt: skip
+    return restarts + 1
+
+
+async def _final_summary(
+    redis: Any, window: tuple[int, int], hurry: asyncio.Event
+) -> dict[str, Any]:
+    """The summary, waiting up to SUMMARY_WAIT_S for a Redis that is away."""
+    deadline = time.monotonic() + SUMMARY_WAIT_S
+    while True:
+        try:
+            scored = await summary(redis, window)
+            scored["open_sagas"] = int(await redis.scard(OPEN_SAGAS_KEY))
+            return scored
+        except REDIS_AWAY as exc:
+            if time.monotonic() >= deadline or hurry.is_set():
+                raise RedisUnavailable(
+                    f"the summary needs Redis, which did not answer within {SUMMARY_WAIT_S:.0f}s "
+                    f"({exc}); the run's data is in its folder"
+                ) from None
+            await asyncio.sleep(0.5)
+
+
 async def _run(args: argparse.Namespace) -> int:
     venues, symbols = _split(args.venues), _split(args.symbols)
     unknown = [v for v in venues if v not in VENUE_NAMES]
@@ -99,23 +195,26 @@ async def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--venues: unknown {', '.join(unknown)}; known: {', '.join(VENUE_NAMES)}"
         )
-    log_dir = Path(tempfile.mkdtemp(prefix="arb-run-"))
+    signals = _Signals()  # before anything starts: no Ctrl-C may land as a traceback
+    run_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="arb-run-"))
+    run_dir.mkdir(parents=True, exist_ok=True)
     server = None
     url = os.environ.get("ARB_REDIS_URL")
     if not url:
-        server = EmbeddedRedis().start()
+        server = EmbeddedRedis(data_dir=run_dir / "redis").start()
         url = server.url
-    supervisor = Supervisor(log_dir)
+    print(f"arb run: Redis {redact(url)}"
+          + (f" (data in {server.data_dir})" if server else "")
+          + f"; logs in {run_dir}", file=sys.stderr, flush=True)  # fmt: skip
+    supervisor = Supervisor(run_dir)
     sim_proc = None
     events: list[str] = []
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    redis_restarts = 0
+    scored: dict[str, Any] = {}
     try:
         urls: dict[str, Any] = {}
         if not args.no_sim:
-            sim_proc, urls = start_simulator(venues, symbols, args.rate, url, log_dir)
+            sim_proc, urls = start_simulator(venues, symbols, args.rate, url, run_dir)
         start_services(
             supervisor, venues, symbols, url, None if args.no_sim else urls, mode=args.mode
         )
@@ -123,50 +222,72 @@ async def _run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         started_ns = time.time_ns()
         last_lengths: dict[str, int] = {}
-        scored: dict[str, Any] = {}
         live_since: int | None = None
-        while not stop.is_set():
+        status: dict[str, Any] = {"books": [], "kill_switch": {"engaged": False}}
+        rates: dict[str, int] = {}
+        while not signals.stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
+                await asyncio.wait_for(signals.stop.wait(), 1.0)
             elapsed = time.monotonic() - started
             events += supervisor.check()
-            status = await collect(redis)
-            if live_since is None and all_live(status, venues, symbols):
-                live_since = time.time_ns()
-                events.append(f"every book LIVE after {elapsed:.1f}s")
-            rates = {}
-            for venue in venues:
-                added = await entries_added(redis, md_stream(venue))
-                rates[venue] = max(0, added - last_lengths.get(venue, added))
-                last_lengths[venue] = added
-            window = (live_since or time.time_ns(), time.time_ns())
-            scored = await summary(redis, window)
-            if not args.json:
+            if server is not None and not server.alive:
+                redis_restarts = _restart_redis(server, events, redis_restarts)
+            try:
+                status = await collect(redis)
+                if live_since is None and all_live(status, venues, symbols):
+                    live_since = time.time_ns()
+                    events.append(f"every book LIVE after {elapsed:.1f}s")
+                for venue in venues:
+                    added = await entries_added(redis, md_stream(venue))
+                    rates[venue] = max(0, added - last_lengths.get(venue, added))
+                    last_lengths[venue] = added
+                scored = await summary(redis, (live_since or time.time_ns(), time.time_ns()))
+            except REDIS_AWAY as exc:
+                if not events or not events[-1].startswith("Redis unavailable"):
+                    events.append(f"Redis unavailable ({redact(str(exc))}); waiting for it")
+            if not args.json and scored:
                 children = [(c.name, c.alive, c.restarts) for c in supervisor.children]
                 sys.stdout.write("\x1b[2J\x1b[H" + render(status, rates, scored, children,
                                                           events, elapsed) + "\n")  # fmt: skip
                 sys.stdout.flush()
             if args.duration and elapsed >= args.duration:
                 break
-        scored = await summary(redis, (live_since or time.time_ns(), time.time_ns()))
+        ended_ns = time.time_ns()
+        killed = await _stop_children(supervisor, STOP_FIRST, DETECTOR_STOP_S, signals.hurry)
+        killed += await _stop_children(supervisor, STOP_SECOND, EXECUTOR_STOP_S, signals.hurry)
+        if server is not None and not server.alive:
+            redis_restarts = _restart_redis(server, events, redis_restarts)
+        scored = await _final_summary(redis, (live_since or ended_ns, ended_ns), signals.hurry)
         scored["all_books_live_after_s"] = (
             None if live_since is None else round((live_since - started_ns) / 1e9, 1)
         )
         scored["errors"] = sum(c.restarts for c in supervisor.children)
+        scored["redis_restarts"] = redis_restarts
+        scored["crash_looped"] = [c.name for c in supervisor.crash_looped()]
+        scored["killed_on_stop"] = killed
         scored["duration_s"] = round(time.monotonic() - started, 1)
-        scored["logs"] = str(log_dir)
+        scored["logs"] = str(run_dir)
         await redis.aclose()
     finally:
-        supervisor.stop_all()
+        await _stop_children(supervisor, None, OTHERS_STOP_S, signals.hurry)
         stop_simulator(sim_proc)
-        if server is not None:
-            server.stop()
-    if args.json:
-        print_json(scored)
-    else:
-        print("\nsummary:", json.dumps(scored, indent=2))
-    return 0
+        try:
+            if scored.get("duration_s") is not None:
+                if args.json:
+                    print_json(scored)
+                else:
+                    print("\nsummary:", json.dumps(scored, indent=2))
+        finally:
+            if server is not None:
+                server.stop()
+    for child in supervisor.crash_looped():
+        print(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
+              f"{child.exit_codes}); its log: {child.log_path}", file=sys.stderr)  # fmt: skip
+    return 1 if scored.get("crash_looped") else 0
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:  # Ctrl-C before the handlers were installed
+        return 130

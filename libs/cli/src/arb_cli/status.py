@@ -1,4 +1,9 @@
-"""arb status: what a running deployment is doing, from its Redis alone."""
+"""arb status: what a running deployment is doing, from its Redis alone.
+
+``collect`` is also what ``arb run`` reads every second, so it survives Redis restarting
+under it: a stream or group that vanishes between two calls is skipped, and Redis not
+answering raises RedisUnavailable (one line), never a redis-py traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ import asyncio
 import time
 from typing import Any
 
-from arb_runtime.redis import connect
+from arb_runtime.errors import RedisUnavailable
+from arb_runtime.redis import REDIS_RETRYABLE, connect
 from arb_structs.codec import BOOK, HEALTH, KILL
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -27,6 +33,16 @@ from arb_cli.common import print_json, redis_url_from_env
 
 async def collect(redis: Any) -> dict[str, Any]:
     """Everything ``arb status`` shows, as one dict (redis: a redis.asyncio client)."""
+    try:
+        return await _collect(redis)
+    except REDIS_RETRYABLE as exc:
+        raise RedisUnavailable(
+            f"Redis is not answering ({exc or type(exc).__name__}); start it again, or check "
+            "ARB_REDIS_URL"
+        ) from None
+
+
+async def _collect(redis: Any) -> dict[str, Any]:
     now = time.time_ns()
     services = []
     async for key in redis.scan_iter(match="arb:health:*", count=200):
@@ -56,7 +72,11 @@ async def collect(redis: Any) -> dict[str, Any]:
         if not await redis.exists(name):
             continue
         streams[name] = int(await redis.xlen(name))
-        for group in await redis.xinfo_groups(name):
+        try:
+            stream_groups = await redis.xinfo_groups(name)
+        except ResponseError:  # the stream vanished since EXISTS (Redis restarted empty)
+            continue
+        for group in stream_groups:
             groups.append({
                 "stream": name, "group": _text(group["name"]), "consumers": group["consumers"],
                 "pending": group["pending"], "lag": group.get("lag"),

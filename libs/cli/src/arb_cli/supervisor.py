@@ -1,13 +1,56 @@
-"""Child processes of ``arb run``: started with their env, logs to files, restarted on death."""
+"""Child processes of ``arb run``: started with their env, logs to files, restarted on death.
+
+Every child runs in its own process group, so the terminal's Ctrl-C (SIGINT to the
+foreground group) reaches ``arb run`` alone, which stops the children in order; and each
+gets PR_SET_PDEATHSIG, so none outlives an ``arb run`` that was SIGKILLed.
+
+Credentials reach only the children that need them: a variable of ours that looks like a
+credential (``ARB_*`` with KEY, SECRET, PASSPHRASE, PASSWORD, TOKEN or CREDENTIAL in its
+name, e.g. ``ARB_EXECUTOR_CREDENTIALS__BINANCE__API_KEY``) is passed from the environment
+only to a child that lists its prefix in ``credentials`` (the executor:
+``ARB_EXECUTOR_``); the env a child is given explicitly is always passed.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from arb_runtime.embedded import die_with_parent
+
+# A child restarted this many times is crash-looping: `arb run` exits non-zero.
+CRASH_LOOP_RESTARTS = 3
+
+_CREDENTIAL = re.compile(r"KEY|SECRET|PASSPHRASE|PASSWORD|TOKEN|CREDENTIAL")
+
+
+def is_credential(name: str) -> bool:
+    """True for our variables that carry a credential (see the module docstring)."""
+    upper = name.upper()
+    return upper.startswith("ARB_") and _CREDENTIAL.search(upper) is not None
+
+
+def child_environment(
+    extra: Mapping[str, str], credentials: Sequence[str] = (), base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a child: ``base`` (default: ours) without the credentials the child
+    may not see (those of no prefix in ``credentials``), then ``extra``."""
+    allowed = tuple(prefix.upper() for prefix in credentials)
+    source = os.environ if base is None else base
+    env = {
+        name: value
+        for name, value in source.items()
+        if not is_credential(name) or any(name.upper().startswith(p) for p in allowed)
+    }
+    env.update(extra)
+    return env
 
 
 @dataclass
@@ -16,6 +59,7 @@ class Child:
     args: list[str]
     env: dict[str, str]
     log_path: Path
+    credentials: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -24,8 +68,9 @@ class Child:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, *self.args], env={**os.environ, **self.env},
+            [sys.executable, *self.args], env=child_environment(self.env, self.credentials),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            process_group=0, preexec_fn=die_with_parent,
         )  # fmt: skip
         log.close()
         self.started_at = time.monotonic()
@@ -34,15 +79,22 @@ class Child:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def signal(self, sig: int) -> None:
+        if self.alive and self.proc is not None:
+            self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """SIGTERM, then SIGKILL after ``timeout``; True if it stopped without the kill."""
         if self.proc is None or self.proc.poll() is not None:
-            return
+            return True
         self.proc.terminate()
         try:
             self.proc.wait(timeout)
+            return True
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+            return False
 
     def tail(self, lines: int = 5) -> str:
         try:
@@ -54,15 +106,23 @@ class Child:
 class Supervisor:
     """Restarts a child that dies (with a growing pause), and remembers that it did."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, restart_backoff_s: float = 2.0) -> None:
         self.log_dir = log_dir
+        self.restart_backoff_s = restart_backoff_s  # doubles per restart, at most 30 s
         self.children: list[Child] = []
 
-    def add(self, name: str, args: list[str], env: dict[str, str]) -> Child:
-        child = Child(name, args, env, self.log_dir / f"{name}.log")
+    def add(
+        self, name: str, args: list[str], env: dict[str, str], *, credentials: Sequence[str] = ()
+    ) -> Child:
+        """Start a child; ``credentials``: prefixes of the credential variables it may see."""
+        child = Child(name, args, env, self.log_dir / f"{name}.log", tuple(credentials))
         child.start()
         self.children.append(child)
         return child
+
+    def named(self, names: Iterable[str]) -> list[Child]:
+        wanted = set(names)
+        return [c for c in self.children if c.name in wanted]
 
     def check(self) -> list[str]:
         """Restart dead children; returns a line for each restart."""
@@ -71,7 +131,8 @@ class Supervisor:
             if child.proc is None or child.alive:
                 continue
             code = child.proc.returncode
-            if time.monotonic() - child.started_at < min(30.0, 2.0 * 2**child.restarts):
+            pause = min(30.0, self.restart_backoff_s * 2**child.restarts)
+            if time.monotonic() - child.started_at < pause:
                 continue  # back off before restarting a crash-looping child
             child.exit_codes.append(code)
             child.restarts += 1
@@ -79,9 +140,13 @@ class Supervisor:
             child.start()
         return events
 
-    def stop_all(self) -> None:
+    def crash_looped(self) -> list[Child]:
+        """Children restarted CRASH_LOOP_RESTARTS times or more."""
+        return [c for c in self.children if c.restarts >= CRASH_LOOP_RESTARTS]
+
+    def stop_all(self, timeout: float = 5.0) -> list[str]:
+        """SIGTERM every child still running (last started first), then wait for each;
+        returns the names of those that had to be killed."""
         for child in reversed(self.children):
-            if child.proc is not None and child.proc.poll() is None:
-                child.proc.terminate()
-        for child in reversed(self.children):
-            child.stop()
+            child.signal(signal.SIGTERM)
+        return [c.name for c in reversed(self.children) if not c.stop(timeout)]

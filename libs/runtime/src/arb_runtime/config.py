@@ -62,6 +62,12 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
+    def health_instance(self) -> str:
+        """This process's name in its health key (``arb:health:{service}:{name}``). Services
+        whose processes share an instance name on one host (an ingest per venue) override it
+        to add what tells them apart (arb_runtime.watch.process_instance)."""
+        return self.instance
+
     @model_validator(mode="before")
     @classmethod
     def _shared_env(cls, data: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line on stderr, secrets never included."""
+"""Structured logs: one JSON object per line on stderr, secrets never included (every handler
+carries arb_runtime.redact.RedactingFilter)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import logging
 import sys
 import time
 from typing import Any
+
+from arb_runtime.redact import RedactingFilter
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -28,7 +31,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
-        if record.exc_info:
+        if record.exc_text:  # the redacted traceback RedactingFilter left there
+            entry["exc"] = record.exc_text
+        elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, separators=(",", ":"))
 
@@ -39,6 +44,7 @@ def setup_logging(service: str, level: str = "INFO", *, json_lines: bool = True)
         handler.setFormatter(JsonFormatter(service))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -1,38 +1,61 @@
-"""Redis connections from ARB_REDIS_URL, with errors that say what to do."""
+"""Redis connections from ARB_REDIS_URL, with errors that say what to do, and the one set of
+errors every Redis loop retries.
+
+``REDIS_RETRYABLE``: the server is away or not ready (connection refused/reset/closed, a
+timeout, ``LOADING`` while a restarted server reads its AOF: redis-py's BusyLoadingError is a
+ConnectionError). Anything else (a ResponseError such as NOGROUP or WRONGTYPE) is an answer,
+not an outage, and each loop decides what it means.
+
+Error texts carry the URL with its password masked (arb_runtime.redact).
+"""
 
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_runtime.errors import ConfigError, RedisUnavailable
+from arb_runtime.redact import redact
+
+REDIS_RETRYABLE: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+)
 
 
 async def connect(url: str, *, ping: bool = True, timeout_s: float = 5.0) -> aioredis.Redis:
     """A client for ``url`` (PING'd first); one clear error line when it is wrong or down."""
+    shown = redact(url)
     try:
         client = aioredis.Redis.from_url(
             url, socket_connect_timeout=timeout_s, health_check_interval=30
         )
     except ValueError as exc:
         raise ConfigError(
-            f"ARB_REDIS_URL={url}: {exc}; use redis://host:port/db, or unset it to use the "
-            "embedded server"
+            f"ARB_REDIS_URL={shown}: {redact(str(exc))}; use redis://host:port/db, or unset it "
+            "to use the embedded server"
         ) from None
     if ping:
         try:
             await client.ping()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except AuthenticationError as exc:  # a ConnectionError in redis-py, but not an outage
             await client.aclose()
             raise RedisUnavailable(
-                f"ARB_REDIS_URL={url}: {_reason(exc)}; start Redis there or unset ARB_REDIS_URL "
-                "to use the embedded server"
+                f"ARB_REDIS_URL={shown}: the server refused the credentials ({redact(str(exc))});"
+                " put the right user and password in the URL (redis://user:password@host:port/0)"
+            ) from None
+        except REDIS_RETRYABLE as exc:
+            await client.aclose()
+            raise RedisUnavailable(
+                f"ARB_REDIS_URL={shown}: {_reason(exc)}; start Redis there or unset "
+                "ARB_REDIS_URL to use the embedded server"
             ) from None
         except RedisError as exc:
             await client.aclose()
-            raise RedisUnavailable(f"ARB_REDIS_URL={url}: {exc}") from None
+            raise RedisUnavailable(f"ARB_REDIS_URL={shown}: {redact(str(exc))}") from None
     return client
 
 
@@ -42,4 +65,4 @@ def _reason(exc: BaseException) -> str:
         return "connection refused"
     if "timeout" in text.lower() or isinstance(exc, RedisTimeoutError):
         return "timed out"
-    return text or type(exc).__name__
+    return redact(text) or type(exc).__name__

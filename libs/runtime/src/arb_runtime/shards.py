@@ -33,11 +33,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from arb_structs.constants import shard_lease_key
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_runtime.errors import ArbError
 from arb_runtime.metrics import HealthState
+from arb_runtime.redis import REDIS_RETRYABLE
 
 
 def shard_of(symbol: str, count: int, universe: Iterable[str] = ()) -> int:
@@ -56,7 +55,8 @@ def shard_of(symbol: str, count: int, universe: Iterable[str] = ()) -> int:
 
 log = logging.getLogger("arb.shards")
 
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+_UNREACHABLE = REDIS_RETRYABLE
+_RENEWAL_FAILED: tuple[type[BaseException], ...] = (TimeoutError, *REDIS_RETRYABLE)
 
 # Extend our own lease; take it back if it vanished (expired, or Redis was flushed) and nobody
 # claimed it since; refuse if another token holds it. 1 renewed, 2 retaken, 0 lost.
@@ -223,7 +223,7 @@ class ShardLease:
                 if left <= 0:
                     raise TimeoutError("the lease TTL passed before a renewal got through")
                 held = await asyncio.wait_for(self.renew(), left)
-            except (TimeoutError, *_UNREACHABLE) as exc:
+            except _RENEWAL_FAILED as exc:
                 if time.monotonic() < self._valid_until:
                     log.error("%s: renewing lease %s failed (%s); retrying",
                               self.name, self.key, exc)  # fmt: skip

@@ -16,11 +16,15 @@
 ``retryable`` says whether the same request may be sent again after a pause. Order placement
 never retries blindly: after RequestTimeout or VenueUnavailable the caller queries the order
 by client order id first.
+
+Messages are redacted where they are built (arb_runtime.redact): a signed URL in a message
+keeps its path and parameters, never its ``signature=`` (nor a key, passphrase or token).
 """
 
 from __future__ import annotations
 
 from arb_runtime.errors import ArbError
+from arb_runtime.redact import redact
 
 
 class VenueError(ArbError):
@@ -43,7 +47,7 @@ class VenueError(ArbError):
         if code is not None:
             detail.append(f"code {code}")
         suffix = f" ({', '.join(detail)})" if detail else ""
-        super().__init__(f"{venue}: {message}{suffix}")
+        super().__init__(redact(f"{venue}: {message}{suffix}"))
 
 
 class MalformedFrame(VenueError, ValueError):

@@ -1,14 +1,17 @@
-"""Book service wiring: md streams of the configured venues -> books -> views + checkpoints."""
+"""Book service wiring: md streams of the configured venues -> books -> views + checkpoints.
+
+The read loop is the runtime's ordered StreamLoop: it survives Redis going away and coming
+back empty or from its AOF (positions checked against the streams, arb_runtime.consume);
+every read, empty ones too, goes to the shard (apply, publish, sweep for staleness).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
+from arb_runtime.consume import StreamLoop
+from arb_runtime.entries import Entry
 from arb_runtime.service import ServiceContext
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_book import health
 from arb_book.config import BookSettings
@@ -25,27 +28,18 @@ async def main(ctx: ServiceContext) -> None:
     settings: BookSettings = ctx.settings
     shard = BookShard(ctx.redis, ctx.producer, settings)
     await shard.start()
+    assert shard.reader is not None
     health.reading(ctx.health, shard)
-    me = asyncio.current_task()
-    backoff = 0.1
-    while not ctx.stopping.is_set():
-        # redis-py may absorb a cancellation that lands mid-command (it turns it into a
-        # connection error and retries, or hands it to us as one): a cancelled service must
-        # stop, not read on.
-        if me is not None and me.cancelling():
-            raise asyncio.CancelledError
-        try:
-            await shard.step()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            if me is not None and me.cancelling():
-                raise asyncio.CancelledError from exc
-            health.read_failed(ctx.health, exc)
-            log.error("md read failed (%s); retrying in %.1fs", exc, backoff)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ctx.stopping.wait(), backoff)
-            backoff = min(backoff * 2, 5.0)
-            continue
-        backoff = 0.1
+
+    async def on_batch(entries: list[Entry]) -> None:
+        shard.handle(entries)
         health.reading(ctx.health, shard)
         if ctx.producer.pending > MAX_PENDING_WRITES:
             await ctx.producer.flush()
+
+    loop = StreamLoop(
+        shard.reader, on_batch, name="book", count=settings.read_count,
+        block_ms=settings.block_ms, handle_empty=True,
+        on_failure=lambda exc: health.read_failed(ctx.health, exc),
+    )  # fmt: skip
+    await loop.run(ctx.stopping)

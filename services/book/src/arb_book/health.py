@@ -21,7 +21,7 @@ def reading(health: HealthState, shard: BookShard) -> None:
     health.set_detail("resync_requests", shard.resyncer.sent)
 
 
-def read_failed(health: HealthState, error: Exception) -> None:
+def read_failed(health: HealthState, error: BaseException) -> None:
     health.set_ready(False)
     health.status = "degraded"
     health.set_detail("last_error", error)

@@ -100,13 +100,18 @@ class BookShard:
         """One read batch: apply, publish, checkpoint, sweep. Returns entries read."""
         assert self.reader is not None, "call start() first"
         entries = await self.reader.read(self.settings.read_count, self.settings.block_ms)
+        self.handle(entries)
+        return len(entries)
+
+    def handle(self, entries: list[Entry]) -> None:
+        """What follows one read (the service's StreamLoop calls it, empty reads too):
+        apply and publish the batch, and sweep for staleness when it is due."""
         if entries:
             self.apply_batch(entries)
         now = self.clock()
         if now >= self._next_sweep:
             self.sweep(now)
             self._next_sweep = now + int(self.settings.sweep_interval_seconds * 1e9)
-        return len(entries)
 
     def apply_batch(self, entries: list[Entry]) -> None:
         started = time.perf_counter()

@@ -23,11 +23,15 @@ from typing import Any
 
 import msgspec
 import redis.asyncio as aioredis
+from arb_runtime.consume import StreamLoop, StreamReader
+from arb_runtime.entries import Entry
 from arb_runtime.metrics import HealthState
+from arb_runtime.redis import REDIS_RETRYABLE
 from arb_runtime.service import ServiceContext
 from arb_runtime.shards import hold_shard
-from arb_runtime.streams import Entry, StreamProducer, StreamReader
-from arb_runtime.tasks import stop_task
+from arb_runtime.streams import StreamProducer
+from arb_runtime.tasks import raise_if_cancelling, stop_task
+from arb_runtime.watch import process_instance
 from arb_structs.codec import BALANCES, BOOK, EXECUTION, INSTRUMENT, OPPORTUNITY
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -39,8 +43,6 @@ from arb_structs.constants import (
     instruments_key,
 )
 from arb_structs.trading import Opportunity
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_detector import health, metrics
 from arb_detector.config import DetectorSettings
@@ -52,7 +54,6 @@ from arb_detector.sharding import Shard
 log = logging.getLogger("arb.detector")
 
 _MS = 1_000_000
-_RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def build_engine(settings: DetectorSettings, shard: Shard | None = None) -> Detector:
@@ -167,30 +168,27 @@ class DetectorService:
                 return
             try:
                 await self.refresh()
-            except _RETRYABLE as exc:
+            except REDIS_RETRYABLE as exc:
+                raise_if_cancelling()
                 log.error("refreshing instruments/balances failed (%s); retrying", exc)
             self._report_health()
 
     # -- the hot path ---------------------------------------------------------------------
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Read, detect, emit until ``stopping`` is set."""
+        """Read, detect, emit until ``stopping`` is set (the runtime's ordered StreamLoop:
+        it survives Redis going away and coming back, empty or from its AOF)."""
         refresher = asyncio.create_task(self._refresh_loop(stopping))
-        backoff = 0.05
+
+        async def on_batch(entries: list[Entry]) -> None:
+            self.process(entries)
+
+        loop = StreamLoop(
+            self.reader, on_batch, name="detector", count=self.settings.read_count,
+            block_ms=self.settings.block_ms,
+        )  # fmt: skip
         try:
-            while not stopping.is_set():
-                try:
-                    entries = await self.reader.read(
-                        self.settings.read_count, self.settings.block_ms
-                    )
-                except _RETRYABLE as exc:
-                    log.error("reading book streams failed (%s); retrying in %.2fs", exc, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 2.0)
-                    continue
-                backoff = 0.05
-                if entries:
-                    self.process(entries)
+            await loop.run(stopping)
         finally:
             await stop_task(refresher)
 
@@ -276,6 +274,7 @@ async def main(ctx: ServiceContext) -> None:
     ) as lease:  # fmt: skip
         if lease is None:
             return
+        ctx.health.instance = process_instance(settings.instance, f"shard-{lease.index}")
         shard = settings.make_shard(lease.index)
         service = DetectorService(
             ctx.redis, ctx.producer, settings, ctx.health, shard, lease.describe()

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
+from arb_runtime.watch import process_instance
 from arb_structs.trading import ExecutionStatus
 from pydantic import Field, field_validator, model_validator
 
@@ -147,6 +149,16 @@ class DetectorSettings(ServiceSettings):
     def auto_shard_count(self) -> int | None:
         """The shard count when the index is claimed from Redis (``auto/n``), else None."""
         return None if self.symbols else parse_auto(self.shard)
+
+    def health_instance(self) -> str:
+        """``{instance}`` (``:shard-{i}`` of several): one health key per process. An auto
+        shard is ``:auto-{pid}`` until it claims an index (then app renames it)."""
+        if self.symbols:
+            return self.instance
+        if parse_auto(self.shard) is not None:
+            return process_instance(self.instance, f"auto-{os.getpid()}")
+        index, count = parse_shard(self.shard)
+        return process_instance(self.instance, f"shard-{index}" if count > 1 else None)
 
     def make_shard(self, claimed: int | None = None) -> Shard:
         """The shard this instance owns; ``claimed`` is the leased index of ``auto/n``."""

@@ -2,18 +2,23 @@
 
 With ``ARB_INGEST_SHARD_INDEX=auto`` the shard index is claimed from a lease in Redis (group:
 the venue) before the venue is contacted; a replica that loses its lease stops and restarts.
+
+Redis going away costs nothing but time: market data waits in the producer's buffer, the
+control reader is the runtime's StreamLoop, and after a restart of Redis (empty, or from an
+AOF) the instruments are published again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from arb_runtime.backoff import Backoff, wait_or_stop
+from arb_runtime.consume import StreamLoop, StreamReader
+from arb_runtime.entries import Entry
 from arb_runtime.service import ServiceContext
 from arb_runtime.shards import hold_shard
-from arb_runtime.streams import StreamReader
-from arb_runtime.tasks import raise_if_cancelling
+from arb_runtime.watch import process_instance
 from arb_structs import Instrument, MdEvent
 from arb_structs.codec import CTL, MD
 from arb_structs.constants import MD_MAXLEN, ctl_stream, md_stream
@@ -23,15 +28,14 @@ from arb_venues.common.feed import MarketDataFeed
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter
 from arb_venues.common.rest import RestClient
 from arb_venues.errors import VenueError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from arb_ingest import health, instruments, metrics
 from arb_ingest.config import IngestSettings
 
 log = logging.getLogger("arb.ingest")
 
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+# While the venue's reference data cannot be fetched (the feed's reconnects use the same).
+INSTRUMENTS_BACKOFF = Backoff(base_s=0.5, cap_s=30.0)
 
 
 def build_protocol(settings: IngestSettings) -> MarketDataProtocol:
@@ -48,42 +52,25 @@ async def load_instruments(
     protocol: MarketDataProtocol, rest: RestClient, stopping: asyncio.Event
 ) -> list[Instrument]:
     """The venue's instruments, retried with backoff while the venue is unreachable."""
-    delay = 0.5
+    retry = INSTRUMENTS_BACKOFF.attempts()
     while True:
         try:
             return await protocol.fetch_instruments(rest)
         except VenueError as exc:
             if not exc.retryable:
                 raise
+            delay = retry.next_delay()
             log.warning("%s: instruments not available (%s); retrying in %.1fs",
                         protocol.venue, exc, delay)  # fmt: skip
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), delay)
-        if stopping.is_set():
+        if await wait_or_stop(stopping, delay):
             raise asyncio.CancelledError
-        delay = min(delay * 2, 30.0)
 
 
 async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) -> None:
-    """Resync requests of the book service, until stopping or cancelled.
+    """Resync requests of the book service, until stopping or cancelled (the runtime's
+    StreamLoop: it stops at once on cancel, redis-py losing the CancelledError or not)."""
 
-    Cancellation is checked after every Redis call (StreamReader does it): redis-py can lose
-    a CancelledError while XREAD blocks, and this loop must not outlive its service.
-    """
-    reader = StreamReader(ctx.redis, {ctl_stream(venue): "$"})
-    tail_resolved = False
-    while not ctx.stopping.is_set():
-        try:
-            if not tail_resolved:
-                await reader.resolve_tail()
-                tail_resolved = True
-            entries = await reader.read(count=100, block_ms=500)
-        except REDIS_ERRORS as exc:
-            raise_if_cancelling()
-            log.warning("%s: cannot read %s (%s); retrying in 1s", venue, ctl_stream(venue), exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ctx.stopping.wait(), 1.0)
-            continue
+    async def on_batch(entries: list[Entry]) -> None:
         for entry in entries:
             if entry.payload is None:
                 continue
@@ -95,6 +82,10 @@ async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) 
                 continue
             ok = feed.request_resync(request.symbol, request.reason)
             metrics.RESYNC_REQUESTS.labels(venue, "done" if ok else "unknown_symbol").inc()
+
+    reader = StreamReader(ctx.redis, {ctl_stream(venue): "$"})
+    loop = StreamLoop(reader, on_batch, name=f"ingest {venue} control", count=100, block_ms=500)
+    await loop.run(ctx.stopping)
 
 
 async def main(ctx: ServiceContext) -> None:
@@ -110,6 +101,9 @@ async def main(ctx: ServiceContext) -> None:
         ttl_ms=settings.shard_lease_ms, health=ctx.health,
     ) as lease:  # fmt: skip
         if lease is not None and lease.index is not None:
+            ctx.health.instance = process_instance(
+                settings.instance, settings.venue, f"shard-{lease.index}"
+            )
             await ingest(ctx, lease.index, lease.describe())
 
 
@@ -138,6 +132,8 @@ async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> Non
         await ctx.stopping.wait()
         return
     instruments.publish(ctx.producer, chosen)
+    if ctx.restarts is not None:  # a Redis back empty has no reference data
+        ctx.restarts.on_restart(lambda: instruments.publish(ctx.producer, chosen))
     ctx.health.set_detail("symbols", ",".join(i.symbol for i in chosen))
     stream = md_stream(venue)
     producer = ctx.producer

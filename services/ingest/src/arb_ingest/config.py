@@ -6,9 +6,11 @@ venue's ingest claim distinct shard indices from leases in Redis (arb_runtime.sh
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
+from arb_runtime.watch import process_instance
 from arb_venues import VENUE_NAMES, get_venue
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -51,6 +53,14 @@ class IngestSettings(ServiceSettings):
         description="TTL of an auto shard's lease: how long a dead replica's symbols stay "
         "unserved before a standby takes them (renewed every third of it).",
     )
+
+    def health_instance(self) -> str:
+        """``{instance}:{venue}`` (``:shard-{i}`` of several): one health key per process. An
+        auto shard is ``:auto-{pid}`` until it claims an index (then app renames it)."""
+        if self.shard_index == "auto":
+            return process_instance(self.instance, self.venue, f"auto-{os.getpid()}")
+        shard = f"shard-{self.shard_index}" if self.shard_count > 1 else None
+        return process_instance(self.instance, self.venue, shard)
 
     @field_validator("venue")
     @classmethod

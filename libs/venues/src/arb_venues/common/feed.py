@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from arb_runtime.backoff import Backoff  # the project's one backoff (stdlib only, no redis)
 from arb_runtime.tasks import stop_task
 from arb_structs import Instrument, MdEvent, VenueStatus
 from arb_structs.constants import RESYNC_ALL
@@ -54,16 +54,6 @@ class FeedStats:
     snapshots_failed: int = 0
     resyncs: int = 0
     bad_frames: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    base_s: float = 0.5
-    cap_s: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return random.uniform(0.0, min(self.cap_s, self.base_s * 2**attempt))
 
 
 class MarketDataFeed:

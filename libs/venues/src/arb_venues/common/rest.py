@@ -8,13 +8,13 @@ and resolves an ambiguous outcome by querying the client order id instead.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import aiohttp
+from arb_runtime.backoff import Backoff
 from multidict import CIMultiDictProxy
 
 from arb_venues.common import metrics
@@ -100,8 +100,7 @@ class RestClient:
         self.error_mapper = error_mapper or default_error_mapper(venue)
         self.timeout_s = timeout_s
         self.max_retries = max_retries
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
+        self.backoff = Backoff(backoff_base_s, backoff_cap_s)
         self.pool_size = pool_size
         self.stats = RestStats()
         self._session: aiohttp.ClientSession | None = None
@@ -180,8 +179,7 @@ class RestClient:
                 raise error
             self.stats.retries += 1
             if not isinstance(error, RateLimited):  # the limiter already waits Retry-After
-                delay = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
-                await asyncio.sleep(random.uniform(delay / 2, delay))
+                await asyncio.sleep(self.backoff.delay(attempt - 1))
 
     async def _send(
         self, method: str, url: str, body: bytes | str | None, headers: dict[str, str], bucket: str
