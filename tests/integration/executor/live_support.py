@@ -114,14 +114,22 @@ class SimStack:
         return env
 
     def opportunity(self, opp_id: str, buy: str, sell: str, *, size: str = "0.001",
-                    cushion_ticks: int = 20) -> Opportunity:  # fmt: skip
-        """Buy at ``buy``'s best ask, sell at ``sell``'s best bid, each limit ``cushion_ticks``
-        beyond the touch so the IOCs fill although the market moves on."""
+                    cushion_ticks: int = 20, cushion_bps: int = 0) -> Opportunity:  # fmt: skip
+        """Buy at ``buy``'s best ask, sell at ``sell``'s best bid, each limit beyond the touch by
+        the larger of ``cushion_ticks`` ticks and ``cushion_bps`` of the price, so the IOCs fill
+        although the simulated market moves on (on a loaded machine it moves for longer than
+        a few ticks' worth between this read and the order's arrival)."""
         buy_market, sell_market = self.sim.venue_markets[buy], self.sim.venue_markets[sell]
         buy_tick = Decimal(buy_market.instruments[SYMBOL].tick_size)
         sell_tick = Decimal(sell_market.instruments[SYMBOL].tick_size)
-        buy_price = buy_market.book(SYMBOL).asks[0][0] + cushion_ticks * buy_tick
-        sell_price = sell_market.book(SYMBOL).bids[0][0] - cushion_ticks * sell_tick
+        ask, bid = buy_market.book(SYMBOL).asks[0][0], sell_market.book(SYMBOL).bids[0][0]
+
+        def cushion(price: Decimal, tick: Decimal) -> Decimal:
+            by_bps = (price * cushion_bps / 10_000 / tick).to_integral_value() * tick
+            return max(cushion_ticks * tick, by_bps)
+
+        buy_price = ask + cushion(ask, buy_tick)
+        sell_price = bid - cushion(bid, sell_tick)
         now = time.time_ns()
         return Opportunity(
             id=opp_id, symbol=SYMBOL, buy_venue=buy, sell_venue=sell, size=size,
