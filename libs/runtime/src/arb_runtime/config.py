@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -34,7 +34,7 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 S = TypeVar("S", bound="ServiceSettings")
 
 # Settings every service has that may also be given once for all, without the service prefix.
-SHARED_SETTINGS = ("instance", "metrics_host", "metrics_port", "log_level")
+SHARED_SETTINGS = ("instance", "metrics_host", "metrics_port", "log_level", "log_format")
 
 
 def settings_config(prefix: str) -> SettingsConfigDict:
@@ -61,6 +61,11 @@ class ServiceSettings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="json: one object per line with every field; console: readable lines, "
+        "coloured on a terminal unless NO_COLOR is set.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -111,7 +111,7 @@ def run_service(name: str, settings_cls: type[ServiceSettings], main: Main,
     except ConfigError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    setup_logging(name, settings.log_level)
+    setup_logging(name, settings.log_level, settings.log_format)
     try:
         import uvloop
 

@@ -1,0 +1,1 @@
+"""cexarb alerter service."""
