@@ -46,7 +46,7 @@ async def test_a_failed_migration_leaves_the_schema_as_it_was(database_url: str,
     (folder / "0002_bad.sql").write_text("CREATE TABLE b (x INTEGER);\nNOT SQL AT ALL;\n")
     db = open_database(database_url)
     try:
-        with pytest.raises(Exception, match="(?i)syntax"):
+        with pytest.raises(Exception, match=r"(?i)syntax"):
             await migrate(db, folder)
         assert await schema_version(db) == 0  # all or nothing: not even 0001 stays
         with pytest.raises(Exception):  # noqa: B017 - each engine names it differently

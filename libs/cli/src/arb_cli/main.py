@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="pipeline: seconds measured per rate (default 10, --quick 3)",
     )
     p.set_defaults(func=_lazy("bench"))
+
+    from arb_cli.console_args import add_console_commands
+
+    add_console_commands(sub, _lazy)  # trades, pnl, alerts
     return parser
 
 

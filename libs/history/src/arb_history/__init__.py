@@ -2,33 +2,7 @@
 
 SQLite by default (a file in the data folder), PostgreSQL by URL. The recorder service
 writes it (``writer``), ``arb trades`` / ``arb pnl`` and the dashboard read it (``queries``,
-``pnl``); the schema is versioned SQL applied in order (``migrations``).
+``pnl``); the schema is versioned SQL applied in order (``migrations``); ``config`` says
+where it is. Import the module you need: this package imports nothing up front, so the
+``arb`` command starts fast.
 """
-
-from arb_history.config import database_url_from_env, resolve_database_url
-from arb_history.database import Database, open_database
-from arb_history.errors import (
-    DatabaseConfigError,
-    DatabaseUnavailable,
-    HistoryError,
-    MigrationError,
-)
-from arb_history.migrations import migrate
-from arb_history.queries import TradeFilter, fetch_trades, parse_time
-from arb_history.writer import HistoryWriter
-
-__all__ = [
-    "Database",
-    "DatabaseConfigError",
-    "DatabaseUnavailable",
-    "HistoryError",
-    "HistoryWriter",
-    "MigrationError",
-    "TradeFilter",
-    "database_url_from_env",
-    "fetch_trades",
-    "migrate",
-    "open_database",
-    "parse_time",
-    "resolve_database_url",
-]
