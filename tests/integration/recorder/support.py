@@ -4,12 +4,13 @@ publishes, and reading the consumer groups' state and the arb command's answers.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,15 @@ def stop_service(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
     return proc.returncode
 
 
-async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it returns something true; fail naming ``what`` at the deadline."""
+async def until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Poll ``check`` (plain or async) until it returns something true; fail naming ``what``
+    at the deadline."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
-        last = await check()
+        last = check()
+        if inspect.isawaitable(last):
+            last = await last
         if last:
             return last
         await asyncio.sleep(0.05)

@@ -165,7 +165,7 @@ async def test_while_the_database_is_away_entries_wait_in_the_stream_and_none_is
     assert "database unavailable" in log.read_text()
 
 
-async def _held_back(log: Path, outages: int) -> bool:
+def _held_back(log: Path, outages: int) -> bool:
     """The recorder logged that it holds entries back, in ``outages`` separate outages."""
     return log.read_text().count('"msg":"database back after') >= outages - 1 and (
         "database unavailable" in log.read_text().split('"msg":"database back after')[-1]

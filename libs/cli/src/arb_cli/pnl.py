@@ -41,8 +41,8 @@ def print_report(pnl: dict[str, Any], chosen: list[str]) -> None:
     def line(label: str, b: dict[str, Any]) -> str:
         rate = "-" if b["win_rate"] is None else f"{b['win_rate'] * 100:.1f}%"
         slip = "-" if b["slippage_bps"] is None else f"{b['slippage_bps']:.2f}"
-        return (f"  {label:<24} {b['trades']:>6} {rate:>7} {b['realised']:>14} "
-                f"{b['marked_to_market']:>14} {b['fees']:>12} {b['slippage']:>12} {slip:>9}")  # fmt: skip
+        money = f"{b['realised']:>14} {b['marked_to_market']:>14} {b['fees']:>12}"
+        return f"  {label:<24} {b['trades']:>6} {rate:>7} {money} {b['slippage']:>12} {slip:>9}"
 
     header = (f"  {'':<24} {'trades':>6} {'wins':>7} {'realised':>14} {'marked':>14} "
               f"{'fees':>12} {'slippage':>12} {'slip bps':>9}")  # fmt: skip

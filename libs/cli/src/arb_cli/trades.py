@@ -14,8 +14,8 @@ from arb_history.config import database_url_from_env
 from arb_history.database import Database, SqliteDatabase, open_database
 from arb_history.errors import HistoryError
 from arb_history.migrations import schema_version
-from arb_history.queries import TradeFilter, Trade, fetch_trades, parse_time
 from arb_history.pnl import buy_fill
+from arb_history.queries import Trade, TradeFilter, fetch_trades, parse_time
 
 from arb_cli.common import print_json
 
@@ -46,6 +46,10 @@ def trade_filter(args: argparse.Namespace) -> TradeFilter:
     )  # fmt: skip
 
 
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
 class NoHistory(HistoryError):
     """There is no trade history database where the settings point."""
 
@@ -56,7 +60,7 @@ async def open_history(args: argparse.Namespace) -> Database:
     db = open_database(url)
     hint = ("run the recorder (arb run starts it) or point ARB_RECORDER_DB_URL / --db at "
             "the recorder's database")  # fmt: skip
-    if isinstance(db, SqliteDatabase) and not Path(db.path).exists():
+    if isinstance(db, SqliteDatabase) and not _exists(db.path):
         raise NoHistory(f"no trade history at {url}: {hint}")
     try:
         if await schema_version(db) == 0:
@@ -88,8 +92,9 @@ def print_table(trades: list[Trade]) -> None:
     for t in trades:
         pair = f"{t['buy_venue']} -> {t['sell_venue']}"
         open_size = "" if t["unhedged_size"] in ("0", "0.0") else t["unhedged_size"]
-        print(f"{t['time']:<24} {t['symbol']:<9} {pair:<19} {t['status']:<10} "
-              f"{t['realised_pnl']:>14} {t['fees_quote']:>12} {open_size:>10}  {t['reason']}")  # fmt: skip
+        money = f"{t['realised_pnl']:>14} {t['fees_quote']:>12} {open_size:>10}"
+        print(f"{t['time']:<24} {t['symbol']:<9} {pair:<19} {t['status']:<10} {money}  "
+              f"{t['reason']}")  # fmt: skip
     print(f"{len(trades)} result(s)")
 
 

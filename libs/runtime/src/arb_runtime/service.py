@@ -93,7 +93,8 @@ def _health_bytes(ctx: ServiceContext) -> bytes:
     h = ctx.health
     return HEALTH.encode(Health(service=h.service, instance=h.instance, status=h.status,
                                 ready=h.ready, detail=dict(h.detail), ts=time.time_ns(),
-                                metrics_url=ctx.metrics_url))  # fmt: skip
+                                metrics_url=ctx.metrics_url,
+                                started=int(h.started * 1e9)))  # fmt: skip
 
 
 async def _publish_health(ctx: ServiceContext) -> None:
