@@ -65,8 +65,9 @@ async def receiver() -> AsyncIterator[Receiver]:
                                       "description": "Unauthorized"}, status=401)  # fmt: skip
         body = await request.json()
         box.telegram.append((time.monotonic(), body))
-        return web.json_response({"ok": True, "result": {"message_id": len(box.telegram),
-                                  "chat": {"id": body["chat_id"]}, "text": body["text"]}})  # fmt: skip
+        message = {"message_id": len(box.telegram), "chat": {"id": body["chat_id"]},
+                   "text": body["text"]}  # fmt: skip
+        return web.json_response({"ok": True, "result": message})
 
     app.router.add_post("/hook", hook)
     app.router.add_post("/bot{token}/sendMessage", send_message)
@@ -126,8 +127,8 @@ async def test_an_injected_unhedged_result_is_one_alert_at_the_webhook_within_2s
         reap(proc)
     assert sorted(rules_of(receiver.webhook)) == ["breaker_open", "kill_switch",
                                                    "unhedged_exposure"]  # fmt: skip
-    titles = sorted(body["text"].splitlines()[0] for _, body in receiver.telegram)
-    assert [t.split()[1] for t in titles] == ["Breaker", "Kill", "Unhedged"], titles
+    titles = [body["text"].splitlines()[0] for _, body in receiver.telegram]
+    assert sorted(t.split()[1] for t in titles) == ["Breaker", "Kill", "Unhedged"], titles
     assert all(b["chat_id"] == CHAT for _, b in receiver.telegram)
     assert TOKEN not in log.read_text()
 
