@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0, help="seconds, then stop (0 = Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print a summary object and exit")
     p.add_argument("--rate", type=float, default=20.0, help="simulator updates/s per book")
+    p.add_argument("--data-dir", default=os.environ.get("ARB_DATA_DIR") or "arb-data",
+                   help="run data folder: the trade history (trades.sqlite) stays there "
+                   "(ARB_DATA_DIR; default ./arb-data)")  # fmt: skip
     p.set_defaults(func=_lazy("run"))
 
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")

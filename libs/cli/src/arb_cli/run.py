@@ -29,6 +29,7 @@ from arb_structs.constants import (
 from arb_venues import VENUE_NAMES
 
 from arb_cli.common import print_json
+from arb_cli.console import settle, start_console
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.scoring import score
 from arb_cli.status import collect, entries_added
@@ -119,6 +120,8 @@ async def _run(args: argparse.Namespace) -> int:
         start_services(
             supervisor, venues, symbols, url, None if args.no_sim else urls, mode=args.mode
         )
+        console = start_console(supervisor, url, Path(args.data_dir))
+        print(f"dashboard: {console.login_url}", file=sys.stderr, flush=True)
         redis = await connect(url)
         started = time.monotonic()
         started_ns = time.time_ns()
@@ -144,11 +147,15 @@ async def _run(args: argparse.Namespace) -> int:
             if not args.json:
                 children = [(c.name, c.alive, c.restarts) for c in supervisor.children]
                 sys.stdout.write("\x1b[2J\x1b[H" + render(status, rates, scored, children,
-                                                          events, elapsed) + "\n")  # fmt: skip
+                                                          events, elapsed)
+                                 + f"\ndashboard: {console.login_url}\n")  # fmt: skip
                 sys.stdout.flush()
             if args.duration and elapsed >= args.duration:
                 break
+        recorded = await settle(supervisor, redis)  # engine stopped, history written
         scored = await summary(redis, (live_since or time.time_ns(), time.time_ns()))
+        scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_url,
+                   "trades_recorded": recorded}  # fmt: skip
         scored["all_books_live_after_s"] = (
             None if live_since is None else round((live_since - started_ns) / 1e9, 1)
         )

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from arb_runtime.redis import connect
+from arb_runtime.streaminfo import entries_added as entries_added  # run and bench use it
 from arb_structs.codec import BOOK, HEALTH, KILL
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -20,7 +21,6 @@ from arb_structs.constants import (
     md_stream,
 )
 from arb_venues import VENUE_NAMES
-from redis.exceptions import ResponseError
 
 from arb_cli.common import print_json, redis_url_from_env
 
@@ -70,16 +70,6 @@ async def collect(redis: Any) -> dict[str, Any]:
         "groups": groups,
         "kill_switch": {"engaged": True, "reason": kill.reason} if kill else {"engaged": False},
     }
-
-
-async def entries_added(redis: Any, stream: str) -> int:
-    """How many entries were ever added to ``stream`` (trimming does not lower it); 0 when
-    the stream does not exist yet."""
-    try:
-        info = await redis.xinfo_stream(stream)
-    except ResponseError:  # no such key
-        return 0
-    return int(info.get("entries-added", info.get("length", 0)))
 
 
 def _text(value: Any) -> str:

@@ -8,8 +8,9 @@
 - ``marked_to_market`` = realised + unrealised.
 - ``trades``: results with quantity traded; ``win_rate``: the share of them with realised > 0.
 - ``expected``: what the detector expected for the quantity actually bought (its expected
-  PnL scaled by the buy leg's filled share); ``slippage`` = realised - expected, and in basis
-  points of the filled buy notional (``expected_edge_bps`` - ``realised_edge_bps``).
+  PnL scaled by the buy leg's filled share); ``slippage`` = expected - realised (positive: a
+  cost, the trade made less than the detector expected), and in basis points of the filled
+  buy notional (``expected_edge_bps`` - ``realised_edge_bps``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ _EIGHT = Decimal("0.00000001")
 
 def money(value: Decimal) -> str:
     """Quote amounts as text, to 8 decimals without trailing zeros (as ``arb run`` prints)."""
-    return format(value.quantize(_EIGHT).normalize(), "f")
+    rounded = value.quantize(_EIGHT)
+    return "0" if rounded == 0 else format(rounded.normalize(), "f")
 
 
 def _bps(amount: Decimal, notional: Decimal) -> float | None:
@@ -109,7 +111,7 @@ class Bucket:
             "marked_to_market": money(self.realised + self.unrealised),
             "fees": money(self.fees),
             "expected": money(self.expected),
-            "slippage": money(self.realised - self.expected),
+            "slippage": money(self.expected - self.realised),
             "notional": money(self.notional),
             "expected_edge_bps": expected_bps,
             "realised_edge_bps": realised_bps,

@@ -1,0 +1,124 @@
+"""The operator's console under ``arb run``: the recorder (trade history into the run's data
+folder), the alerter and the dashboard, as supervised children like the engine's services.
+
+At the end of a run the engine stops first, then the summary is taken, then the recorder is
+given the time to write what is left: so ``arb trades`` afterwards lists exactly the
+executions the summary counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from arb_history.config import DATABASE_FILE, DB_URL_VARIABLE, sqlite_url
+from arb_structs.constants import (
+    EXECUTIONS_STREAM,
+    EXPOSURE_STREAM,
+    OPPORTUNITIES_STREAM,
+    RECORDER_GROUP,
+)
+from redis.exceptions import RedisError
+
+from arb_cli.supervisor import Supervisor
+
+CONSOLE_SERVICES = ("recorder", "alerter", "dashboard")
+RECORDED_STREAMS = (EXECUTIONS_STREAM, OPPORTUNITIES_STREAM, EXPOSURE_STREAM)
+DASHBOARD_PORT = 8765  # the dashboard's default (ARB_DASHBOARD_PORT), when it is free
+
+
+@dataclass(frozen=True)
+class Console:
+    dashboard_url: str  # without the token
+    token: str
+    database_url: str
+
+    @property
+    def login_url(self) -> str:
+        """The URL to open: the page reads the kill switch token from the fragment, which a
+        browser never sends to a server."""
+        return f"{self.dashboard_url}#token={self.token}"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _pick_port(host: str) -> int:
+    if _port_free(host, DASHBOARD_PORT):
+        return DASHBOARD_PORT
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def start_console(
+    supervisor: Supervisor, redis_url: str, data_dir: Path, *, log_level: str = "WARNING"
+) -> Console:
+    """Recorder, alerter and dashboard under ``supervisor``; the history database defaults to
+    ``trades.sqlite`` in ``data_dir``, the dashboard to port 8765 (else a free one) with a
+    kill switch token made for this run unless ARB_DASHBOARD_KILL_TOKEN gives one."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get(DB_URL_VARIABLE) or sqlite_url(data_dir.resolve() / DATABASE_FILE)
+    base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level,
+            "ARB_DATA_DIR": str(data_dir), DB_URL_VARIABLE: database_url}  # fmt: skip
+    supervisor.add("recorder", ["-m", "arb_recorder"], base)
+    supervisor.add("alerter", ["-m", "arb_alerter"], base)
+    host = os.environ.get("ARB_DASHBOARD_HOST") or "127.0.0.1"
+    port = int(os.environ.get("ARB_DASHBOARD_PORT") or 0) or _pick_port(host)
+    token = os.environ.get("ARB_DASHBOARD_KILL_TOKEN") or secrets.token_urlsafe(18)
+    supervisor.add("dashboard", ["-m", "arb_dashboard"], {
+        **base, "ARB_DASHBOARD_HOST": host, "ARB_DASHBOARD_PORT": str(port),
+        "ARB_DASHBOARD_KILL_TOKEN": token,
+    })  # fmt: skip
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return Console(f"http://{shown}:{port}/", token, database_url)
+
+
+async def recorder_backlog(redis: Any) -> int | None:
+    """Entries of the recorded streams the recorder has not committed yet (None: unknown)."""
+    total = 0
+    for stream in RECORDED_STREAMS:
+        try:
+            if not await redis.exists(stream):
+                continue
+            groups = {
+                (g["name"].decode() if isinstance(g["name"], bytes) else g["name"]): g
+                for g in await redis.xinfo_groups(stream)
+            }
+        except RedisError:
+            return None
+        group = groups.get(RECORDER_GROUP)
+        if group is None:
+            return None
+        lag = group.get("lag")
+        if lag is None:
+            return None
+        total += int(group["pending"]) + int(lag)
+    return total
+
+
+async def settle(supervisor: Supervisor, redis: Any, timeout_s: float = 20.0) -> bool:
+    """Stop the engine's processes (newest first: executor, detector, book, ingest) so
+    nothing more is traded, then wait until the recorder has written everything. True when
+    it has; False at the timeout (the rest is written the next time a recorder runs)."""
+    for child in reversed(supervisor.children):
+        if child.name not in CONSOLE_SERVICES:
+            await asyncio.to_thread(child.stop)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await recorder_backlog(redis) == 0:
+            return True
+        await asyncio.sleep(0.1)
+    return False
