@@ -1,5 +1,6 @@
 """The operator's console under ``arb run``: the recorder (trade history into the run's data
-folder), the alerter and the dashboard, as supervised children like the engine's services.
+folder), the dashboard and, when an alert sink is configured, the alerter, as supervised
+children like the engine's services.
 
 At the end of a run the engine stops first, then the summary is taken, then the recorder is
 given the time to write what is left: so ``arb trades`` afterwards lists exactly the
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arb_dashboard.config import DEFAULT_PORT
 from arb_history.config import DATABASE_FILE, DB_URL_VARIABLE, sqlite_url
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -30,7 +32,9 @@ from arb_cli.supervisor import Supervisor
 
 CONSOLE_SERVICES = ("recorder", "alerter", "dashboard")
 RECORDED_STREAMS = (EXECUTIONS_STREAM, OPPORTUNITIES_STREAM, EXPOSURE_STREAM)
-DASHBOARD_PORT = 8765  # the dashboard's default (ARB_DASHBOARD_PORT), when it is free
+# The alerter runs under arb run once one of these names somewhere to send alerts to (its log
+# alone would only repeat what the dashboard shows).
+ALERT_SINK_VARIABLES = ("ARB_ALERTER_WEBHOOK_URL", "ARB_ALERTER_TELEGRAM_BOT_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _pick_port(host: str) -> int:
-    if _port_free(host, DASHBOARD_PORT):
-        return DASHBOARD_PORT
+    if _port_free(host, DEFAULT_PORT):  # the dashboard's own default, when it is free
+        return DEFAULT_PORT
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
@@ -66,7 +70,7 @@ def _pick_port(host: str) -> int:
 def start_console(
     supervisor: Supervisor, redis_url: str, data_dir: Path, *, log_level: str = "WARNING"
 ) -> Console:
-    """Recorder, alerter and dashboard under ``supervisor``; the history database defaults to
+    """Recorder, dashboard (and alerter) under ``supervisor``; the history database defaults to
     ``trades.sqlite`` in ``data_dir``, the dashboard to port 8765 (else a free one) with a
     kill switch token made for this run unless ARB_DASHBOARD_KILL_TOKEN gives one."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +78,8 @@ def start_console(
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level,
             "ARB_DATA_DIR": str(data_dir), DB_URL_VARIABLE: database_url}  # fmt: skip
     supervisor.add("recorder", ["-m", "arb_recorder"], base)
-    supervisor.add("alerter", ["-m", "arb_alerter"], base)
+    if any(os.environ.get(name) for name in ALERT_SINK_VARIABLES):
+        supervisor.add("alerter", ["-m", "arb_alerter"], base)
     host = os.environ.get("ARB_DASHBOARD_HOST") or "127.0.0.1"
     port = int(os.environ.get("ARB_DASHBOARD_PORT") or 0) or _pick_port(host)
     token = os.environ.get("ARB_DASHBOARD_KILL_TOKEN") or secrets.token_urlsafe(18)
