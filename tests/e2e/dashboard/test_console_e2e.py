@@ -159,7 +159,9 @@ def test_the_page_shows_books_live_and_executions_and_its_kill_switch_stops_the_
             assert not errors, errors
         finally:
             browser.close()
-    assert engine.proc.poll() is None, "the run ended before the browser was done: raise RUN_SECONDS"
+    assert engine.proc.poll() is None, (
+        "the run ended before the browser was done: raise RUN_SECONDS"
+    )
 
 
 def _screenshot_path(engine: Engine) -> Path:

@@ -35,7 +35,8 @@ class RateLimiter:
     updated: float = 0.0
     suppressed: int = 0
 
-    def take(self, now: float) -> bool:
+    def _token(self, now: float) -> bool:
+        """Refill for the time passed; take one token if there is one."""
         if self.tokens < 0:
             self.tokens, self.updated = float(self.per_minute), now
         self.tokens = min(float(self.per_minute),
@@ -44,12 +45,17 @@ class RateLimiter:
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True
+        return False
+
+    def take(self, now: float) -> bool:
+        if self._token(now):
+            return True
         self.suppressed += 1
         return False
 
     def summary(self, now: float) -> Alert | None:
         """One alert for what was held back, when there is a token for it."""
-        if not self.suppressed or not self.take(now):
+        if not self.suppressed or not self._token(now):
             return None
         count, self.suppressed = self.suppressed, 0
         return Alert(rule="rate_limited", key=f"rate_limited:{now}", severity=Severity.WARNING,
