@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from arb_history.config import data_dir_field, database_url_field, resolve_database_url
 from arb_runtime.config import ServiceSettings, settings_config
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 DEFAULT_PORT = 8765
 
@@ -37,6 +37,12 @@ class DashboardSettings(ServiceSettings):
         ge=0,
         description="Results read from the stream at start for the PnL chart.",
     )
+
+    @field_validator("kill_token")
+    @classmethod
+    def _empty_is_off(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty token (compose's ``${ARB_DASHBOARD_KILL_TOKEN:-}``) leaves the button off."""
+        return value if value is not None and value.get_secret_value() else None
 
     @property
     def database_url(self) -> str:
