@@ -227,11 +227,15 @@ def test_arb_trades_lists_exactly_the_runs_executions_and_pnl_agrees_across_a_re
 
 
 def _all_written(client: redis_sync.Redis) -> bool:
+    """Nothing pending in the recorder's group and nothing after its last delivered id."""
     for stream in (EXECUTIONS_STREAM, OPPORTUNITIES_STREAM, EXPOSURE_STREAM):
         if not client.exists(stream):
             continue
         groups = {g["name"].decode(): g for g in client.xinfo_groups(stream)}  # type: ignore[union-attr]
         group = groups.get(RECORDER_GROUP)
-        if group is None or group["pending"] or group.get("lag"):
+        if group is None or group["pending"]:
+            return False
+        after = f"({group['last-delivered-id'].decode()}"
+        if client.xrange(stream, min=after, max="+", count=1):
             return False
     return True

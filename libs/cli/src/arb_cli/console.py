@@ -91,9 +91,9 @@ def start_console(
     return Console(f"http://{shown}:{port}/", token, database_url)
 
 
-async def recorder_backlog(redis: Any) -> int | None:
-    """Entries of the recorded streams the recorder has not committed yet (None: unknown)."""
-    total = 0
+async def recorder_written(redis: Any) -> bool | None:
+    """True when the recorder has committed every entry of the recorded streams: nothing
+    pending in its group and nothing after its last delivered id (None: no group yet)."""
     for stream in RECORDED_STREAMS:
         try:
             if not await redis.exists(stream):
@@ -102,16 +102,16 @@ async def recorder_backlog(redis: Any) -> int | None:
                 (g["name"].decode() if isinstance(g["name"], bytes) else g["name"]): g
                 for g in await redis.xinfo_groups(stream)
             }
+            group = groups.get(RECORDER_GROUP)
+            if group is None:
+                return None
+            last = group["last-delivered-id"]
+            last = last.decode() if isinstance(last, bytes) else last
+            if group["pending"] or await redis.xrange(stream, min=f"({last}", max="+", count=1):
+                return False
         except RedisError:
             return None
-        group = groups.get(RECORDER_GROUP)
-        if group is None:
-            return None
-        lag = group.get("lag")
-        if lag is None:
-            return None
-        total += int(group["pending"]) + int(lag)
-    return total
+    return True
 
 
 async def settle(supervisor: Supervisor, redis: Any, timeout_s: float = 20.0) -> bool:
@@ -123,7 +123,7 @@ async def settle(supervisor: Supervisor, redis: Any, timeout_s: float = 20.0) ->
             await asyncio.to_thread(child.stop)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if await recorder_backlog(redis) == 0:
+        if await recorder_written(redis):
             return True
         await asyncio.sleep(0.1)
     return False

@@ -114,14 +114,15 @@ async def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        # the console first: it starts while the simulator does, not while the engine does
+        console = start_console(supervisor, url, Path(args.data_dir))
+        print(f"dashboard: {console.login_url}", file=sys.stderr, flush=True)
         urls: dict[str, Any] = {}
         if not args.no_sim:
             sim_proc, urls = start_simulator(venues, symbols, args.rate, url, log_dir)
         start_services(
             supervisor, venues, symbols, url, None if args.no_sim else urls, mode=args.mode
         )
-        console = start_console(supervisor, url, Path(args.data_dir))
-        print(f"dashboard: {console.login_url}", file=sys.stderr, flush=True)
         redis = await connect(url)
         started = time.monotonic()
         started_ns = time.time_ns()
@@ -152,8 +153,9 @@ async def _run(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             if args.duration and elapsed >= args.duration:
                 break
+        ended = time.time_ns()  # the engine watched until now
         recorded = await settle(supervisor, redis)  # engine stopped, history written
-        scored = await summary(redis, (live_since or time.time_ns(), time.time_ns()))
+        scored = await summary(redis, (live_since or ended, ended))
         scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_url,
                    "trades_recorded": recorded}  # fmt: skip
         scored["all_books_live_after_s"] = (
