@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from arb_history.records import result_id
 from arb_structs import (
     BookState,
     BookView,
@@ -134,8 +135,7 @@ class DailyLoss:
             self.day, self.by_result = day, {}
         if day != self.day:
             return
-        key = f"{result.opportunity_id}:{result.status.value}:{result.ts_done}"
-        self.by_result[key] = Decimal(result.realised_pnl) + Decimal(result.unrealised_pnl)
+        self.by_result[result_id(result)] = Decimal(result.realised_pnl) + Decimal(result.unrealised_pnl)
 
     @property
     def pnl(self) -> Decimal:
