@@ -135,7 +135,8 @@ class DailyLoss:
             self.day, self.by_result = day, {}
         if day != self.day:
             return
-        self.by_result[result_id(result)] = Decimal(result.realised_pnl) + Decimal(result.unrealised_pnl)
+        marked = Decimal(result.realised_pnl) + Decimal(result.unrealised_pnl)
+        self.by_result[result_id(result)] = marked
 
     @property
     def pnl(self) -> Decimal:
