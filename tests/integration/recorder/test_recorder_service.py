@@ -47,8 +47,8 @@ def recorder_env(redis_url: str, database_url: str) -> dict[str, str]:
                        ARB_RECORDER_RETRY_MAX_S="0.5")  # fmt: skip
 
 
-async def test_every_entry_is_recorded_once_and_a_full_reread_after_a_crash_adds_nothing(
-    redis, redis_url: str, database_url: str, tmp_path: Path
+async def test_entries_land_once_wait_out_a_database_outage_and_survive_a_full_reread(
+    redis, redis_url: str, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     opps, results, events = factories.mixed_history(12)
     await publish(redis, OPPORTUNITIES_STREAM, opps)
@@ -56,23 +56,42 @@ async def test_every_entry_is_recorded_once_and_a_full_reread_after_a_crash_adds
     await publish(redis, EXECUTIONS_STREAM, results[:2])  # the same results sent twice
     await publish(redis, EXPOSURE_STREAM, events)
     await redis.xadd(EXECUTIONS_STREAM, {PAYLOAD_FIELD: b"\xc1 not msgpack"})
-    env = recorder_env(redis_url, database_url)
-    proc = start_service("arb_recorder", env, tmp_path / "recorder.log")
+    env = recorder_env(redis_url, database_url) | {"ARB_RECORDER_BUSY_TIMEOUT_S": "0.2"}
+    log = tmp_path / "recorder.log"
+    late = [factories.filled(factories.opportunity(n)) for n in range(100, 110)]
+    outage = Outage(database_url, request)
+    proc = start_service("arb_recorder", env, log)
     try:
         await until(lambda: all_acknowledged(redis, RECORDER_GROUP, STREAMS), "all acked")
         first = arb_json("trades", env=env)
         pnl = arb_json("pnl", env=env)
-        proc.kill()  # a crash: nothing flushed, nothing said goodbye
-        proc.wait()
-        for stream in STREAMS:  # the group is gone: the restart reads every entry again
+
+        outage.begin()  # the database goes away while the engine goes on
+        await publish(redis, EXECUTIONS_STREAM, late[:5])
+        await until(lambda: _held_back(log, 1), "recorder reports the database away")
+        # held back: not acknowledged, not dead-lettered
+        assert await group_backlog(redis, EXECUTIONS_STREAM, RECORDER_GROUP) == 5
+        outage.end()  # back while the recorder runs: it reconnects and writes on
+        await until(lambda: all_acknowledged(redis, RECORDER_GROUP, [EXECUTIONS_STREAM]),
+                    "held results written after the database came back")  # fmt: skip
+
+        outage.begin()
+        await publish(redis, EXECUTIONS_STREAM, late[5:])
+        await until(lambda: _held_back(log, 2), "recorder reports the database away again")
+        assert stop_service(proc) == 0  # a stop during an outage is a clean stop ...
+        assert await group_backlog(redis, EXECUTIONS_STREAM, RECORDER_GROUP) == 5  # ... no ack
+        outage.end()
+        for stream in STREAMS:  # and the group is lost: the restart reads every entry again
             await redis.xgroup_destroy(stream, RECORDER_GROUP)
-        proc = start_service("arb_recorder", env, tmp_path / "recorder.log")
+        proc = start_service("arb_recorder", env, log)
         await until(lambda: all_acknowledged(redis, RECORDER_GROUP, STREAMS), "all acked again")
     finally:
+        outage.end()
         stop_service(proc)
         reap(proc)
     again = arb_json("trades", env=env)
-    assert again == first  # nothing added, nothing changed
+    assert again[: len(first)] == first  # nothing added, nothing changed ...
+    assert [t["opportunity_id"] for t in again[len(first) :]] == [r.opportunity_id for r in late]
     assert [t["opportunity_id"] for t in first] == [r.opportunity_id for r in results]
     for trade, result in zip(first, results, strict=True):
         assert trade["status"] == result.status.value
@@ -96,6 +115,7 @@ async def test_every_entry_is_recorded_once_and_a_full_reread_after_a_crash_adds
     # its exposure was closed later, so its mark no longer counts: marked == realised
     assert pnl["total"]["marked_to_market"] == pnl["total"]["realised"]
     assert await redis.xlen(dead_letter_stream(EXECUTIONS_STREAM)) == 0
+    assert "database unavailable" in log.read_text()
 
 
 class Outage:
@@ -121,48 +141,6 @@ class Outage:
             self._lock = None
         elif not self.url.startswith("sqlite"):
             self.request.getfixturevalue("postgres_server").start()
-
-
-async def test_while_the_database_is_away_entries_wait_in_the_stream_and_none_is_lost(
-    redis, redis_url: str, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    opps = [factories.opportunity(n) for n in range(14)]
-    results = [factories.filled(opp) for opp in opps]
-    env = recorder_env(redis_url, database_url) | {"ARB_RECORDER_BUSY_TIMEOUT_S": "0.2"}
-    log = tmp_path / "recorder.log"
-    proc = start_service("arb_recorder", env, log)
-    outage = Outage(database_url, request)
-    try:
-        await publish(redis, EXECUTIONS_STREAM, results[:4])
-        await until(lambda: all_acknowledged(redis, RECORDER_GROUP, [EXECUTIONS_STREAM]),
-                    "first results acked")  # fmt: skip
-        outage.begin()
-        await publish(redis, EXECUTIONS_STREAM, results[4:9])
-        await until(lambda: _held_back(log, 1), "recorder reports the database away")
-        # held back, not acknowledged, not dead-lettered
-        assert await group_backlog(redis, EXECUTIONS_STREAM, RECORDER_GROUP) == 5
-        outage.end()  # back while the recorder runs: it reconnects and writes on
-        await until(lambda: all_acknowledged(redis, RECORDER_GROUP, [EXECUTIONS_STREAM]),
-                    "held results written after the database came back")  # fmt: skip
-        outage.begin()
-        await publish(redis, EXECUTIONS_STREAM, results[9:])
-        await until(lambda: _held_back(log, 2), "recorder reports the database away again")
-        assert stop_service(proc) == 0  # a stop during an outage is a clean stop ...
-        assert (
-            await group_backlog(redis, EXECUTIONS_STREAM, RECORDER_GROUP) == 5
-        )  # ... nothing acked
-        outage.end()
-        proc = start_service("arb_recorder", env, log)
-        await until(lambda: all_acknowledged(redis, RECORDER_GROUP, [EXECUTIONS_STREAM]),
-                    "results held over a restart written")  # fmt: skip
-    finally:
-        outage.end()
-        stop_service(proc)
-        reap(proc)
-    trades = arb_json("trades", env=env)
-    assert sorted(t["opportunity_id"] for t in trades) == sorted(o.id for o in opps)
-    assert await redis.xlen(dead_letter_stream(EXECUTIONS_STREAM)) == 0
-    assert "database unavailable" in log.read_text()
 
 
 def _held_back(log: Path, outages: int) -> bool:
