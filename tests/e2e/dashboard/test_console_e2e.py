@@ -7,7 +7,8 @@ service, recorder, alerter, dashboard as real processes over a real Redis).
    back from the stream itself) and ``arb pnl`` agrees with the run's summary; both still hold
    after everything is restarted with the recorder re-reading every entry.
 
-One engine run serves both (it is the expensive part); the browser test runs while it does.
+One engine run serves both (it is the expensive part): the browser test runs while it does,
+then the second test stops it the way Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -51,7 +53,8 @@ CHROMIUM_HINT = (f"Chromium not found at {CHROMIUM}: apt-get install chromium ch
                  "(Debian) to run the browser test, or set ARB_TEST_CHROMIUM")  # fmt: skip
 VENUES = ["binance", "okx", "bybit"]
 SYMBOLS = ["BTC-USDT", "ETH-USDT"]
-RUN_SECONDS = 20
+RUN_SECONDS = 90  # at most: the second test stops the run (SIGINT) once it has traded
+MIN_RESULTS = 3
 
 
 @dataclass
@@ -79,8 +82,16 @@ class Engine:
             time.sleep(0.1)
 
     def finish(self, timeout: float = 120) -> dict:
-        """The run's JSON summary, once it has stopped by itself."""
+        """Stop the run as Ctrl-C does, once it has traded (the browser test, when it ran, saw
+        to that), and return its JSON summary."""
         if self.summary is None:
+            client = redis_sync.Redis.from_url(self.redis_url)
+            deadline = time.monotonic() + timeout
+            while self.proc.poll() is None and client.xlen(EXECUTIONS_STREAM) < MIN_RESULTS:
+                assert time.monotonic() < deadline, "no executions within the deadline"
+                time.sleep(0.2)
+            client.close()
+            self.proc.send_signal(signal.SIGINT)
             out, err = self.proc.communicate(timeout=timeout)
             assert self.proc.returncode == 0, err[-3000:]
             self.summary = json.loads(out)
