@@ -219,7 +219,7 @@ def test_arb_trades_lists_exactly_the_runs_executions_and_pnl_agrees_across_a_re
         if client.exists(stream):
             client.xgroup_destroy(stream, RECORDER_GROUP)
     log = engine.data_dir / "recorder-restart.log"
-    env = engine.env | {"ARB_RECORDER_DB_URL": summary["trades_db"]}
+    env = engine.env  # ARB_DATA_DIR: the run's database, as the run's recorder used it
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "arb_recorder"], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)  # fmt: skip

@@ -7,7 +7,8 @@ import json
 import msgspec
 import pytest
 from arb_history import records
-from arb_history.database import POSTGRESQL, SQLITE
+from arb_history.database import POSTGRESQL, SQLITE, open_database, shown_url
+from arb_history.errors import DatabaseConfigError
 from arb_history.migrations import known_migrations, split_statements
 from arb_history.writer import INSERT_RESULT
 from arb_structs.codec import EXECUTION
@@ -73,3 +74,15 @@ def test_migration_files_split_into_statements_in_order() -> None:
     versions = [m.version for m in known_migrations()]
     assert versions == list(range(1, len(versions) + 1))
     assert any("CREATE TABLE results" in s for s in known_migrations()[0].statements)
+
+
+def test_database_urls_are_checked_and_shown_without_their_password() -> None:
+    assert (
+        shown_url("postgresql://arb:s3cret@db:5432/trades") == "postgresql://arb:***@db:5432/trades"
+    )
+    assert shown_url("sqlite:///arb-data/trades.sqlite") == "sqlite:///arb-data/trades.sqlite"
+    with pytest.raises(DatabaseConfigError, match="unknown database") as caught:
+        open_database("mysql://root:s3cret@localhost/x")
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(DatabaseConfigError, match="names a file"):
+        open_database("sqlite://")

@@ -20,6 +20,7 @@ from typing import Any
 
 from arb_dashboard.config import DEFAULT_PORT
 from arb_history.config import DATABASE_FILE, DB_URL_VARIABLE, sqlite_url
+from arb_history.database import shown_url
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
     EXPOSURE_STREAM,
@@ -42,6 +43,11 @@ class Console:
     dashboard_url: str  # without the token
     token: str
     database_url: str
+
+    @property
+    def database_shown(self) -> str:
+        """The database URL with its password masked, for summaries and logs."""
+        return shown_url(self.database_url)
 
     @property
     def login_url(self) -> str:

@@ -156,7 +156,7 @@ async def _run(args: argparse.Namespace) -> int:
         ended = time.time_ns()  # the engine watched until now
         recorded = await settle(supervisor, redis)  # engine stopped, history written
         scored = await summary(redis, (live_since or ended, ended))
-        scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_url,
+        scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_shown,
                    "trades_recorded": recorded}  # fmt: skip
         scored["all_books_live_after_s"] = (
             None if live_since is None else round((live_since - started_ns) / 1e9, 1)

@@ -239,7 +239,7 @@ class SqliteDatabase(Database):
         if isinstance(exc, sqlite3.Error):
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
             if code in _SQLITE_RETRYABLE:
-                return DatabaseUnavailable(f"{self.shown}: {exc}; retrying")
+                return DatabaseUnavailable(f"{self.shown}: {exc}")
         if isinstance(exc, OSError):
             return DatabaseUnavailable(f"{self.shown}: {exc}; check the folder exists and is "
                                        "writable")  # fmt: skip
@@ -287,7 +287,7 @@ class PostgresDatabase(Database):
                      errors.SerializationFailure, errors.DeadlockDetected)  # fmt: skip
         if isinstance(exc, retryable):
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return DatabaseUnavailable(f"{self.shown}: {reason}; retrying")
+            return DatabaseUnavailable(f"{self.shown}: {reason}")
         return None
 
     def _lost(self, exc: Exception) -> bool:
