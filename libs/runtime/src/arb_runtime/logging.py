@@ -51,6 +51,14 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def traceback_text(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    """The record's traceback: the text a filter already left in ``exc_text`` (a redacted
+    one), else the formatted exception."""
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else ""
+
+
 def _utc(record: logging.LogRecord, fmt: str) -> str:
     return time.strftime(fmt, time.gmtime(record.created)) + f".{int(record.msecs):03d}"
 
@@ -70,9 +78,10 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in extra_fields(record).items():
             entry.setdefault(key, _plain(value))
-        if record.exc_info:
-            entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            kind = record.exc_info[0] if record.exc_info else None
+            entry["exc_type"] = kind.__name__ if kind else ""
+            entry["exc"] = traceback_text(self, record)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, separators=(",", ":"), default=str)
@@ -101,8 +110,8 @@ class ConsoleFormatter(logging.Formatter):
             level = f"{_LEVEL_COLOURS.get(record.levelname, '')}{level}{_RESET}"
         line = f"{_utc(record, '%H:%M:%S')} {level} {self.service} {record.name}: "
         line += record.getMessage() + (f"  {fields}" if fields else "")
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            line += "\n" + traceback_text(self, record)
         if record.stack_info:
             line += "\n" + self.formatStack(record.stack_info)
         return line
