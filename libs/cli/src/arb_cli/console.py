@@ -73,6 +73,17 @@ def _pick_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+# The console yields the CPU to the trading path (a 2-core box runs both): its processes run at
+# a lower priority; they only ever fall behind for a moment, and the recorder catches up.
+CONSOLE_NICENESS = 10
+
+
+def niced(module: str) -> list[str]:
+    """Arguments to the interpreter that run ``python -m module`` at CONSOLE_NICENESS."""
+    return ["-c", f"import os, runpy; os.nice({CONSOLE_NICENESS}); "
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"]  # fmt: skip
+
+
 def start_console(
     supervisor: Supervisor, redis_url: str, data_dir: Path, *, log_level: str = "WARNING"
 ) -> Console:
@@ -83,13 +94,13 @@ def start_console(
     database_url = os.environ.get(DB_URL_VARIABLE) or sqlite_url(data_dir.resolve() / DATABASE_FILE)
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level,
             "ARB_DATA_DIR": str(data_dir), DB_URL_VARIABLE: database_url}  # fmt: skip
-    supervisor.add("recorder", ["-m", "arb_recorder"], base)
+    supervisor.add("recorder", niced("arb_recorder"), base)
     if any(os.environ.get(name) for name in ALERT_SINK_VARIABLES):
-        supervisor.add("alerter", ["-m", "arb_alerter"], base)
+        supervisor.add("alerter", niced("arb_alerter"), base)
     host = os.environ.get("ARB_DASHBOARD_HOST") or "127.0.0.1"
     port = int(os.environ.get("ARB_DASHBOARD_PORT") or 0) or _pick_port(host)
     token = os.environ.get("ARB_DASHBOARD_KILL_TOKEN") or secrets.token_urlsafe(18)
-    supervisor.add("dashboard", ["-m", "arb_dashboard"], {
+    supervisor.add("dashboard", niced("arb_dashboard"), {
         **base, "ARB_DASHBOARD_HOST": host, "ARB_DASHBOARD_PORT": str(port),
         "ARB_DASHBOARD_KILL_TOKEN": token,
     })  # fmt: skip
