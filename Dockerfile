@@ -13,7 +13,7 @@ RUN useradd --create-home --uid 10001 arb
 COPY --from=build /app/.venv /app/.venv
 ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1
 USER arb
-EXPOSE 9100
+EXPOSE 9100 8765
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('ARB_METRICS_PORT','9100'), timeout=2)"
 CMD ["arb", "--help"]

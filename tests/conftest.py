@@ -17,6 +17,9 @@ import pytest
 import redis.asyncio as aioredis
 from arb_runtime.embedded import EmbeddedRedis
 
+# The session's private PostgreSQL (postgres_server, postgres_url): tests/support_postgres.py.
+pytest_plugins = ["tests.support_postgres"]
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -70,11 +70,12 @@ def test_unknown_venue_for_sign_is_a_clear_error() -> None:
     assert "unknown venue 'nowhere'" in result.stderr and "binance" in result.stderr
 
 
-def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end() -> None:
+def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end(tmp_path) -> None:
     # Every stage as its own process over a private Redis, on the simulator: the summary is
     # scored against the simulator's ground truth.
     result = arb("run", "--venues", "binance,okx,bybit", "--symbols", "BTC-USDT,ETH-USDT",
-                 "--duration", "14", "--json", env={"ARB_REDIS_URL": ""}, timeout=90)  # fmt: skip
+                 "--duration", "14", "--json", "--data-dir", str(tmp_path),
+                 env={"ARB_REDIS_URL": ""}, timeout=90)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
     assert summary["all_books_live_after_s"] is not None and summary["all_books_live_after_s"] < 10

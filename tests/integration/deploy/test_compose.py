@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
+from arb_alerter.config import AlerterSettings
 from arb_book.config import BookSettings
+from arb_dashboard.config import DashboardSettings
 from arb_detector.config import DetectorSettings
 from arb_executor.config import ExecutorSettings
 from arb_ingest.config import IngestSettings
+from arb_recorder.config import RecorderSettings
 from arb_runtime.config import ServiceSettings, load_settings
 from arb_simulator.config import SimulatorSettings
 
@@ -28,7 +31,11 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "arb_detector": DetectorSettings,
     "arb_executor": ExecutorSettings,
     "arb_simulator": SimulatorSettings,
+    "arb_recorder": RecorderSettings,
+    "arb_alerter": AlerterSettings,
+    "arb_dashboard": DashboardSettings,
 }
+NOT_OURS = {"redis", "postgres"}
 
 
 def services() -> dict[str, Any]:
@@ -47,12 +54,12 @@ def load(monkeypatch: pytest.MonkeyPatch, service: dict[str, Any]) -> ServiceSet
 
 def test_every_service_but_redis_is_one_of_ours():
     ours = {n for n, s in services().items() if s.get("image") == "cexarb:latest"}
-    assert ours == set(services()) - {"redis"}
+    assert ours == set(services()) - NOT_OURS
     for name in ours:
         assert services()[name]["command"][:3] in (["python", "-m", m] for m in SETTINGS), name
 
 
-@pytest.mark.parametrize("name", sorted(set(services()) - {"redis"}))
+@pytest.mark.parametrize("name", sorted(set(services()) - NOT_OURS))
 def test_every_service_environment_loads_with_its_settings(monkeypatch, name):
     service = services()[name]
     settings = load(monkeypatch, service)
@@ -72,3 +79,17 @@ def test_the_okx_ingest_example_claims_auto_shards_one_per_replica(monkeypatch):
     assert isinstance(settings, IngestSettings)
     assert settings.venue == "okx" and settings.shard_index == "auto"
     assert settings.shard_count == ingest["deploy"]["replicas"] >= 2
+
+
+def test_the_recorder_and_dashboard_share_the_postgres_database_and_the_page_is_loopback_only(
+    monkeypatch,
+):
+    recorder = load(monkeypatch, services()["recorder"])
+    dashboard = load(monkeypatch, services()["dashboard"])
+    assert isinstance(recorder, RecorderSettings) and isinstance(dashboard, DashboardSettings)
+    assert recorder.database_url == dashboard.database_url
+    assert recorder.database_url.startswith("postgresql://arb:") and "@postgres:5432/" in (
+        recorder.database_url
+    )
+    assert services()["dashboard"]["ports"] == [f"127.0.0.1:{dashboard.port}:{dashboard.port}"]
+    assert "postgres-data:/var/lib/postgresql/data" in services()["postgres"]["volumes"]

@@ -149,7 +149,7 @@ async def test_arb_run_survives_redis_restarts_and_stops_cleanly_on_ctrl_c(tmp_p
         services = {pid: name for pid, name in procs.items() if name != "redis-server"}
         assert sorted(services.values()) == sorted(
             ["arb_simulator", "arb_ingest", "arb_ingest", "arb_book", "arb_detector",
-             "arb_executor"]
+             "arb_executor", "arb_recorder", "arb_dashboard"]
         ), procs  # fmt: skip
         for pid, name in services.items():  # credentials: the executor's environment only
             assert (CANARY in environ(pid)) == (name == "arb_executor"), name
@@ -184,7 +184,8 @@ async def test_arb_run_survives_redis_restarts_and_stops_cleanly_on_ctrl_c(tmp_p
         await until_flowing(redis, since, "after Redis came back from its AOF")
         assert await redis.xrange(EXECUTIONS_STREAM, min=kept, max=kept)  # kept by the AOF
 
-        assert all(alive(pid) for pid in services), "a service process exited"
+        dead = [name for pid, name in services.items() if not alive(pid)]
+        assert not dead, f"service processes exited: {dead}"
         now = children_of(arb.pid)
         assert {p: n for p, n in now.items() if n != "redis-server"} == services
 
@@ -207,9 +208,10 @@ async def test_arb_run_survives_redis_restarts_and_stops_cleanly_on_ctrl_c(tmp_p
     assert summary["errors"] == 0 and summary["crash_looped"] == [], summary
     assert summary["killed_on_stop"] == [], summary
     assert not [p for p in services if alive(p)], "a child outlived arb run"
+    logs = Path(summary["logs"])  # this run's own log folder under the data folder
     for name in ("book", "detector", "ingest-binance", "ingest-okx"):  # outages are one line
-        assert "Traceback" not in (run_dir / f"{name}.log").read_text(), name
-    assert "consumer group executor was gone" in (run_dir / "executor.log").read_text()
+        assert "Traceback" not in (logs / f"{name}.log").read_text(), name
+    assert "consumer group executor was gone" in (logs / "executor.log").read_text()
 
     # The journal as the AOF kept it: Ctrl-C left no saga in `sending`. A saga that Redis
     # itself cut short (killed between the journal's begin and finish) may still be open:

@@ -10,19 +10,36 @@ import json
 from typing import Any
 
 from arb_runtime.config import SHARED_SETTINGS, ServiceSettings
+from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 
 def _classes() -> list[tuple[str, type[ServiceSettings]]]:
+    from arb_alerter.config import AlerterSettings
     from arb_book.config import BookSettings
+    from arb_dashboard.config import DashboardSettings
     from arb_detector.config import DetectorSettings
     from arb_executor.config import ExecutorSettings
     from arb_ingest.config import IngestSettings
+    from arb_recorder.config import RecorderSettings
     from arb_simulator.config import SimulatorSettings
 
     return [("ingest", IngestSettings), ("book", BookSettings), ("detector", DetectorSettings),
-            ("executor", ExecutorSettings), ("simulator", SimulatorSettings)]  # fmt: skip
+            ("executor", ExecutorSettings), ("simulator", SimulatorSettings),
+            ("recorder", RecorderSettings), ("alerter", AlerterSettings),
+            ("dashboard", DashboardSettings)]  # fmt: skip
+
+
+def _variable(prefix: str, name: str, field: FieldInfo) -> str:
+    """The variable a setting is read from: its own (prefix + name), or the shared one its
+    alias names (ARB_REDIS_URL, ARB_RECORDER_DB_URL, ARB_DATA_DIR)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        shared = [c for c in alias.choices if isinstance(c, str) and c.startswith("ARB_")]
+        if shared:
+            return shared[0]
+    return f"{prefix}{name.upper()}"
 
 
 def _default(field: FieldInfo) -> str:
@@ -59,7 +76,7 @@ def markdown() -> str:
         lines += ["", f"## {service} (`python -m arb_{service}`)", "",
                   "| variable | default | meaning |", "|---|---|---|"]  # fmt: skip
         for name, field in cls.model_fields.items():
-            variable = "ARB_REDIS_URL" if name == "redis_url" else f"{prefix}{name.upper()}"
+            variable = _variable(prefix, name, field)
             text = (field.description or "").replace("|", "\\|")
             lines.append(f"| `{variable}` | {_default(field)} | {text} |")
     return "\n".join(lines) + "\n"

@@ -101,10 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0, help="seconds, then stop (0 = Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print a summary object and exit")
     p.add_argument("--rate", type=float, default=20.0, help="simulator updates/s per book")
-    p.add_argument("--data-dir", default=os.environ.get("ARB_RUN_DATA_DIR") or None,
-                   help="the run's folder: logs and the embedded Redis's data (its append-only "
-                   "file); reuse one to keep journal, risk and kill switch (env "
-                   "ARB_RUN_DATA_DIR; default a new arb-run-* temp folder)")  # fmt: skip
+    p.add_argument("--data-dir", default=os.environ.get("ARB_DATA_DIR") or "arb-data",
+                   help="the run's folder (env ARB_DATA_DIR; default ./arb-data): the trade "
+                   "history (trades.sqlite, kept across runs), the embedded Redis's append-only "
+                   "file (redis/; started empty on each run against the simulator, whose "
+                   "accounts start anew) and each run's logs (logs/<time>/)")  # fmt: skip
     p.set_defaults(func=_lazy("run"))
 
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
@@ -124,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="pipeline: seconds measured per rate (default 10, --quick 3)",
     )
     p.set_defaults(func=_lazy("bench"))
+
+    from arb_cli.console_args import add_console_commands
+
+    add_console_commands(sub, _lazy)  # trades, pnl, alerts
     return parser
 
 

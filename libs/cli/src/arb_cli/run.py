@@ -46,6 +46,7 @@ from arb_structs.constants import (
 from arb_venues import VENUE_NAMES
 
 from arb_cli.common import print_json
+from arb_cli.console import history_written, start_console
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.scoring import score
 from arb_cli.status import collect, entries_added
@@ -196,12 +197,17 @@ async def _run(args: argparse.Namespace) -> int:
             f"--venues: unknown {', '.join(unknown)}; known: {', '.join(VENUE_NAMES)}"
         )
     signals = _Signals()  # before anything starts: no Ctrl-C may land as a traceback
-    run_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="arb-run-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data_dir)
+    logs_root = data_dir / "logs"
+    logs_root.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=logs_root))
     server = None
     url = os.environ.get("ARB_REDIS_URL")
     if not url:
-        server = EmbeddedRedis(data_dir=run_dir / "redis").start()
+        server = EmbeddedRedis(data_dir=data_dir / "redis")
+        if not args.no_sim and server.data_dir.exists():
+            server.wipe()  # the simulated venues start anew: so does the engine's hot state
+        server.start()
         url = server.url
     print(f"arb run: Redis {redact(url)}"
           + (f" (data in {server.data_dir})" if server else "")
@@ -212,6 +218,9 @@ async def _run(args: argparse.Namespace) -> int:
     redis_restarts = 0
     scored: dict[str, Any] = {}
     try:
+        # the console first: it starts while the simulator does, not while the engine does
+        console = start_console(supervisor, url, data_dir)
+        print(f"dashboard: {console.login_url}", file=sys.stderr, flush=True)
         urls: dict[str, Any] = {}
         if not args.no_sim:
             sim_proc, urls = start_simulator(venues, symbols, args.rate, url, run_dir)
@@ -248,7 +257,8 @@ async def _run(args: argparse.Namespace) -> int:
             if not args.json and scored:
                 children = [(c.name, c.alive, c.restarts) for c in supervisor.children]
                 sys.stdout.write("\x1b[2J\x1b[H" + render(status, rates, scored, children,
-                                                          events, elapsed) + "\n")  # fmt: skip
+                                                          events, elapsed)
+                                 + f"\ndashboard: {console.login_url}\n")  # fmt: skip
                 sys.stdout.flush()
             if args.duration and elapsed >= args.duration:
                 break
@@ -257,7 +267,10 @@ async def _run(args: argparse.Namespace) -> int:
         killed += await _stop_children(supervisor, STOP_SECOND, EXECUTOR_STOP_S, signals.hurry)
         if server is not None and not server.alive:
             redis_restarts = _restart_redis(server, events, redis_restarts)
+        recorded = await history_written(redis, signals.hurry)  # trade history complete
         scored = await _final_summary(redis, (live_since or ended_ns, ended_ns), signals.hurry)
+        scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_shown,
+                   "trades_recorded": recorded}  # fmt: skip
         scored["all_books_live_after_s"] = (
             None if live_since is None else round((live_since - started_ns) / 1e9, 1)
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from arb_runtime.errors import RedisUnavailable
 from arb_runtime.redis import REDIS_RETRYABLE, connect
+from arb_runtime.streaminfo import entries_added as entries_added  # run and bench use it
 from arb_structs.codec import BOOK, HEALTH, KILL
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -90,16 +91,6 @@ async def _collect(redis: Any) -> dict[str, Any]:
         "groups": groups,
         "kill_switch": {"engaged": True, "reason": kill.reason} if kill else {"engaged": False},
     }
-
-
-async def entries_added(redis: Any, stream: str) -> int:
-    """How many entries were ever added to ``stream`` (trimming does not lower it); 0 when
-    the stream does not exist yet."""
-    try:
-        info = await redis.xinfo_stream(stream)
-    except ResponseError:  # no such key
-        return 0
-    return int(info.get("entries-added", info.get("length", 0)))
 
 
 def _text(value: Any) -> str:

@@ -60,6 +60,7 @@ class Child:
     env: dict[str, str]
     log_path: Path
     credentials: tuple[str, ...] = ()
+    niceness: int = 0  # added to the child's scheduling niceness (lower priority)
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -70,10 +71,15 @@ class Child:
         self.proc = subprocess.Popen(
             [sys.executable, *self.args], env=child_environment(self.env, self.credentials),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            process_group=0, preexec_fn=die_with_parent,
+            process_group=0, preexec_fn=self._before_exec,
         )  # fmt: skip
         log.close()
         self.started_at = time.monotonic()
+
+    def _before_exec(self) -> None:  # in the child, between fork and exec
+        die_with_parent()
+        if self.niceness:
+            os.nice(self.niceness)
 
     @property
     def alive(self) -> bool:
@@ -112,10 +118,13 @@ class Supervisor:
         self.children: list[Child] = []
 
     def add(
-        self, name: str, args: list[str], env: dict[str, str], *, credentials: Sequence[str] = ()
-    ) -> Child:
-        """Start a child; ``credentials``: prefixes of the credential variables it may see."""
-        child = Child(name, args, env, self.log_dir / f"{name}.log", tuple(credentials))
+        self, name: str, args: list[str], env: dict[str, str], *,
+        credentials: Sequence[str] = (), niceness: int = 0,
+    ) -> Child:  # fmt: skip
+        """Start a child; ``credentials``: prefixes of the credential variables it may see;
+        ``niceness``: how much lower its CPU priority is than ours."""
+        child = Child(name, args, env, self.log_dir / f"{name}.log", tuple(credentials),
+                      niceness)  # fmt: skip
         child.start()
         self.children.append(child)
         return child

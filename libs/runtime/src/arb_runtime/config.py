@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -34,7 +34,14 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 S = TypeVar("S", bound="ServiceSettings")
 
 # Settings every service has that may also be given once for all, without the service prefix.
-SHARED_SETTINGS = ("instance", "metrics_host", "metrics_port", "log_level")
+SHARED_SETTINGS = (
+    "instance",
+    "metrics_host",
+    "metrics_port",
+    "log_level",
+    "log_format",
+    "redis_wait_s",
+)
 
 
 def settings_config(prefix: str) -> SettingsConfigDict:
@@ -54,6 +61,12 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("ARB_REDIS_URL", "redis_url"),
         description="Redis URL shared by all services (ARB_REDIS_URL). None: the launcher's.",
     )
+    redis_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="At start, how long to wait for a Redis that does not answer yet "
+        "(restarting, or still loading its AOF) before giving up with exit 2.",
+    )
     instance: str = Field(
         default_factory=socket.gethostname,
         description="Stable instance name: consumer name in groups, health key suffix.",
@@ -61,6 +74,11 @@ class ServiceSettings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="json: one object per line with every field; console: readable lines, "
+        "coloured on a terminal unless NO_COLOR is set.",
+    )
 
     def health_instance(self) -> str:
         """This process's name in its health key (``arb:health:{service}:{name}``). Services

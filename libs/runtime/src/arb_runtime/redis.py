@@ -11,13 +11,20 @@ Error texts carry the URL with its password masked (arb_runtime.redact).
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+
 import redis.asyncio as aioredis
 from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from arb_runtime.backoff import REDIS_BACKOFF
 from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redact import redact
+
+log = logging.getLogger("arb.redis")
 
 REDIS_RETRYABLE: tuple[type[BaseException], ...] = (
     RedisConnectionError,
@@ -26,8 +33,32 @@ REDIS_RETRYABLE: tuple[type[BaseException], ...] = (
 )
 
 
-async def connect(url: str, *, ping: bool = True, timeout_s: float = 5.0) -> aioredis.Redis:
-    """A client for ``url`` (PING'd first); one clear error line when it is wrong or down."""
+async def connect(
+    url: str, *, ping: bool = True, timeout_s: float = 5.0, wait_s: float = 0.0
+) -> aioredis.Redis:
+    """A client for ``url`` (PING'd first); one clear error line when it is wrong or down.
+    ``wait_s``: how long a server that does not answer yet (refused, timed out, loading its
+    AOF) is waited for, retrying with the Redis backoff, before that error is raised; wrong
+    credentials and a malformed URL are never waited for."""
+    deadline = time.monotonic() + wait_s
+    retry = REDIS_BACKOFF.attempts()
+    while True:
+        try:
+            return await _connect_once(url, ping=ping, timeout_s=timeout_s)
+        except _NotYet as exc:
+            pause = retry.next_delay()
+            if time.monotonic() + pause >= deadline:
+                raise RedisUnavailable(str(exc)) from None
+            if retry.attempt == 1:
+                log.warning("%s; waiting up to %.0fs for it", exc, wait_s)
+            await asyncio.sleep(pause)
+
+
+class _NotYet(Exception):
+    """The server did not answer (yet): worth waiting for at start."""
+
+
+async def _connect_once(url: str, *, ping: bool, timeout_s: float) -> aioredis.Redis:
     shown = redact(url)
     try:
         client = aioredis.Redis.from_url(
@@ -49,7 +80,7 @@ async def connect(url: str, *, ping: bool = True, timeout_s: float = 5.0) -> aio
             ) from None
         except REDIS_RETRYABLE as exc:
             await client.aclose()
-            raise RedisUnavailable(
+            raise _NotYet(
                 f"ARB_REDIS_URL={shown}: {_reason(exc)}; start Redis there or unset "
                 "ARB_REDIS_URL to use the embedded server"
             ) from None

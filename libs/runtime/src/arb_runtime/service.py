@@ -76,7 +76,7 @@ async def serve(name: str, settings: ServiceSettings, main: Main,
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stopping.set)
-    redis = await connect(settings.redis_url)
+    redis = await connect(settings.redis_url, wait_s=settings.redis_wait_s)
     producer = StreamProducer(redis)
     health = HealthState(service=name, instance=settings.health_instance())
     runner = None
@@ -111,7 +111,8 @@ def _health_bytes(ctx: ServiceContext) -> bytes:
     h = ctx.health
     return HEALTH.encode(Health(service=h.service, instance=h.instance, status=h.status,
                                 ready=h.ready, detail=dict(h.detail), ts=time.time_ns(),
-                                metrics_url=ctx.metrics_url))  # fmt: skip
+                                metrics_url=ctx.metrics_url,
+                                started=int(h.started * 1e9)))  # fmt: skip
 
 
 async def _publish_health(ctx: ServiceContext) -> None:
@@ -140,7 +141,7 @@ def run_service(name: str, settings_cls: type[ServiceSettings], main: Main,
     except ConfigError as exc:
         print(f"{name}: {redact(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
-    setup_logging(name, settings.log_level)
+    setup_logging(name, settings.log_level, settings.log_format)
     try:
         import uvloop
 

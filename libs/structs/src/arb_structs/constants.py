@@ -107,6 +107,10 @@ BOOK_GROUP = "book"
 DETECTOR_GROUP = "detector"
 EXECUTOR_GROUP = "executor"
 INGEST_GROUP = "ingest"
+# The recorder's group on executions, opportunities and exposure (every entry into SQL) and
+# the alerter's on executions and exposure: each sees every entry, beside the executor's.
+RECORDER_GROUP = "recorder"
+ALERTER_GROUP = "alerter"
 
 # Default stream bounds (approximate MAXLEN trimming).
 MD_MAXLEN = 100_000

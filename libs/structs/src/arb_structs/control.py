@@ -20,6 +20,9 @@ class Health(msgspec.Struct, frozen=True, kw_only=True, tag="health"):
     detail: dict[str, str] = {}
     ts: int = 0
     metrics_url: str = ""
+    # When this process started (ns): a new value under the same service/instance is a
+    # restart (the dashboard counts them, the alerter reports them).
+    started: int = 0
 
 
 class KillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag="kill"):

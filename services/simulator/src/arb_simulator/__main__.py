@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None, prog: str = "arb_simulator") -> None:
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(2)
-    setup_logging("simulator", settings.log_level)
+    setup_logging("simulator", settings.log_level, settings.log_format)
     try:
         asyncio.run(run(settings, args.json))
     except (SimulatorError, OSError) as exc:
