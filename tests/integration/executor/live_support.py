@@ -114,14 +114,16 @@ class SimStack:
         return env
 
     def opportunity(self, opp_id: str, buy: str, sell: str, *, size: str = "0.001",
-                    cushion_ticks: int = 20) -> Opportunity:  # fmt: skip
-        """Buy at ``buy``'s best ask, sell at ``sell``'s best bid, each limit ``cushion_ticks``
-        beyond the touch so the IOCs fill although the market moves on."""
+                    cushion_bps: int = 5) -> Opportunity:  # fmt: skip
+        """Buy at ``buy``'s best ask, sell at ``sell``'s best bid, each limit ``cushion_bps``
+        beyond the touch (on the venue's tick) so the IOCs fill although the market moves on:
+        each venue's price noise alone moves the touch up to ``noise_bps`` (0.8) per update."""
         buy_market, sell_market = self.sim.venue_markets[buy], self.sim.venue_markets[sell]
         buy_tick = Decimal(buy_market.instruments[SYMBOL].tick_size)
         sell_tick = Decimal(sell_market.instruments[SYMBOL].tick_size)
-        buy_price = buy_market.book(SYMBOL).asks[0][0] + cushion_ticks * buy_tick
-        sell_price = sell_market.book(SYMBOL).bids[0][0] - cushion_ticks * sell_tick
+        ask, bid = buy_market.book(SYMBOL).asks[0][0], sell_market.book(SYMBOL).bids[0][0]
+        buy_price = ask + (ask * cushion_bps / 10_000 / buy_tick).to_integral_value() * buy_tick
+        sell_price = bid - (bid * cushion_bps / 10_000 / sell_tick).to_integral_value() * sell_tick
         now = time.time_ns()
         return Opportunity(
             id=opp_id, symbol=SYMBOL, buy_venue=buy, sell_venue=sell, size=size,

@@ -116,16 +116,18 @@ async def test_journaled_saga_is_recovered_after_a_crash_without_duplicate_order
     # The venues outlive the executor process.
     venues = {"binance": paper("binance", books, USDT="1000"), "okx": paper("okx", books, BTC="1")}
     policy = SagaPolicy(query_attempts=1, query_delay_s=0.0)
-    first = Saga(venues, RedisJournal(redis), RiskState(), policy)
+    producer = StreamProducer(redis)
+    first = Saga(venues, RedisJournal(redis, producer), RiskState(), policy)
     opp = opportunity("opp-crash")
     intents = first.intents(opp)
     await first.journal.begin(opp, intents)
     await venues["binance"].place(intents["buy"])  # the buy went out; then the process died
     assert await redis.sismember(OPEN_SAGAS_KEY, "opp-crash")  # type: ignore[misc]
 
-    producer = StreamProducer(redis)
-    restarted = Saga(venues, RedisJournal(redis), RiskState(), policy)
-    count = await recover(SimpleNamespace(producer=producer), restarted, RedisJournal(redis))  # type: ignore[arg-type]
+    journal = RedisJournal(redis, producer)
+    restarted = Saga(venues, journal, RiskState(), policy)
+    ctx = SimpleNamespace(producer=producer, redis=redis, settings=SimpleNamespace(instance="x"))
+    count = await recover(ctx, restarted, journal)  # type: ignore[arg-type]
     await producer.close()
 
     assert count == 1

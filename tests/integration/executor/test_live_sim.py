@@ -114,7 +114,7 @@ async def test_429_holds_every_request_to_the_venue_for_retry_after(
     async with SimStack(["kraken", "binance"]) as stack, live_executor(stack, redis, redis_url):
         # The balance keeper's first refresh must not be the request that meets the 429.
         await wait_for(lambda: _published(redis, "binance", "kraken"), what="first balances")
-        stack.arm("binance", "http_429", retry_after_s=1.0)
+        stack.arm("binance", "http_429", retry_after_s=1.0, path="/api/v3/order", method="POST")
         start = len(stack.answers["binance"])
         await send(redis, stack.opportunity("live-429", "kraken", "binance"))
         result = await result_of(redis, "live-429")
@@ -179,7 +179,7 @@ async def test_executor_killed_mid_saga_is_replaced_without_duplicate_or_hidden_
             # Its first balance refresh is done (so the held request below is the sell leg).
             await wait_for(lambda: redis.exists(balances_key("kraken")), 5.0, "balances")
             # Hold the sell leg's answer 1.5 s at the venue; kill the executor meanwhile.
-            stack.arm("kraken", "slow", delay_s=1.5)
+            stack.arm("kraken", "slow", delay_s=1.5, path="/AddOrder")
             held_until = time.monotonic() + 1.5
             await send(redis, stack.opportunity("live-crash", "binance", "kraken"))
 

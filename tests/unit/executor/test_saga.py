@@ -138,7 +138,8 @@ async def test_recovery_queries_journaled_legs_and_never_replaces_them() -> None
     await buy_gw.place(intents["buy"])  # the buy reached the venue, then the process died
     buy_gw.place_calls.clear()
 
-    ((recovered_opp, recovered_intents),) = await journal.open_sagas()
+    (open_saga,) = await journal.open_sagas()
+    recovered_opp, recovered_intents = open_saga.opportunity, open_saga.intents
     result = await Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(),
                         FAST).recover(recovered_opp, recovered_intents)  # fmt: skip
 

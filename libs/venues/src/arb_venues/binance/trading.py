@@ -86,7 +86,17 @@ class BinanceTrading(TradingClient):
     ) -> None:
         super().__init__(rest, credentials, instruments)
         self.clock = clock  # ns; a venue-synchronised clock keeps timestamps in recvWindow
-        self._by_venue_symbol = {i.venue_symbol: i.symbol for i in instruments.values()}
+
+        self._symbols_of: tuple[object, dict[str, str]] = (None, {})
+
+    @property
+    def _by_venue_symbol(self) -> dict[str, str]:
+        """Venue symbol -> ours, for the instruments loaded now (they may be reloaded)."""
+        source, mapping = self._symbols_of
+        if source is not self.instruments:
+            mapping = {i.venue_symbol: i.symbol for i in self.instruments.values()}
+            self._symbols_of = (self.instruments, mapping)
+        return mapping
 
     # -- the interface -------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ every order of one saga (its two legs, hedge, unwind and any late or adopted hed
 orders found at the venues can be put back together by saga when the journal is gone
 (reconciliation). ``L`` hashes the opportunity and the leg.
 
-A synthetic opportunity id ``group:<7 hex>`` keeps that group: orders the executor adopts
-from a venue are closed under the group they were found in.
+A synthetic opportunity id ``group:<7 hex>[:<anything>]`` keeps that group: orders the
+executor adopts from a venue are closed under the group they were found in.
 """
 
 from __future__ import annotations
@@ -34,17 +34,17 @@ _UUID = re.compile(r"^cea4b000-([0-9a-f]{4})-5([0-9a-f]{3})-[89ab][0-9a-f]{3}-[0
 
 
 def saga_group_of(opportunity_id: str) -> str:
-    """The 7-hex saga group of an opportunity (``group:<hex>`` keeps its own)."""
+    """The 7-hex saga group of an opportunity (``group:<hex>[:...]`` keeps its own)."""
     if opportunity_id.startswith(GROUP_OPPORTUNITY_PREFIX):
-        group = opportunity_id[len(GROUP_OPPORTUNITY_PREFIX) :]
+        group = opportunity_id[len(GROUP_OPPORTUNITY_PREFIX) :].partition(":")[0]
         if _GROUP.match(group):
             return group
     return hashlib.sha256(opportunity_id.encode()).hexdigest()[:GROUP_HEX]
 
 
-def group_opportunity_id(group: str) -> str:
-    """The synthetic opportunity id whose orders fall in saga group ``group``."""
-    return f"{GROUP_OPPORTUNITY_PREFIX}{group}"
+def group_opportunity_id(group: str, suffix: str = "") -> str:
+    """A synthetic opportunity id whose orders fall in saga group ``group``."""
+    return f"{GROUP_OPPORTUNITY_PREFIX}{group}" + (f":{suffix}" if suffix else "")
 
 
 def _leg_hex(opportunity_id: str, leg: str) -> str:
