@@ -34,6 +34,7 @@ from arb_structs.constants import (
 )
 from arb_venues import get_venue
 from arb_venues.simapi import SimMarket
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 SYMBOL = "BTC-USDT"
 
@@ -135,9 +136,13 @@ class SimStack:
 
 
 async def wait_for(check: Any, timeout_s: float = 10.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it is truthy; a Redis connection error (a restart) is "not yet"."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = await check()
+        try:
+            value = await check()
+        except RedisConnectionError:
+            value = None
         if value:
             return value
         await asyncio.sleep(0.01)

@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="pipeline: seconds measured per rate (default 10, --quick 3)",
     )
     p.set_defaults(func=_lazy("bench"))
+
+    from arb_cli.exposure import add_parser as add_exposure  # arb exposure [close VENUE ASSET]
+
+    add_exposure(sub, _lazy("exposure"))
     return parser
 
 

@@ -267,17 +267,25 @@ class GroupConsumer:
                     self.group, self.consumer, {self.stream: ">"}, count=self.count,
                     block=self.block_ms,
                 )  # fmt: skip
+                raise_if_cancelling()
+                for _, raw in response or ():
+                    await self._handle_all(_entries(self.stream, raw))
+                if asyncio.get_running_loop().time() >= next_claim:
+                    await self.reclaim()
+                    next_claim = asyncio.get_running_loop().time() + self.claim_every_s
             except _RETRYABLE as exc:
                 raise_if_cancelling()
                 log.error("%s: redis read failed (%s); retrying", self.stream, exc)
                 await asyncio.sleep(0.5)
                 continue
-            raise_if_cancelling()
-            for _, raw in response or ():
-                await self._handle_all(_entries(self.stream, raw))
-            if asyncio.get_running_loop().time() >= next_claim:
-                await self.reclaim()
-                next_claim = asyncio.get_running_loop().time() + self.claim_every_s
+            except ResponseError as exc:  # Redis came back empty: the group is gone
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.error("%s: consumer group %s is gone (Redis lost its data?); recreating "
+                          "it", self.stream, self.group)  # fmt: skip
+                await asyncio.sleep(0.1)
+                with contextlib.suppress(*_RETRYABLE):
+                    await self.ensure_group()
 
     async def _drain_own_pending(self) -> None:
         """Entries this consumer name was given before a restart and never acked."""

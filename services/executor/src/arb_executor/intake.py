@@ -82,7 +82,7 @@ class Intake:
         pipe.set(executor_seen_key(opp.id), entry.id, nx=True, px=self.seen_ttl_ms)
         pipe.exists(KILL_KEY)
         if self.store is not None:
-            self.store.queue_reads(pipe, ts_received)
+            RiskStore.queue_reads(pipe, ts_received)
             pipe.hgetall(EXPOSURE_OPEN_KEY)
         replies = await pipe.execute()
         first, killed = replies[0], replies[1]

@@ -102,21 +102,25 @@ class RiskStore:
         pipe.hgetall(BREAKERS_KEY)
         pipe.hgetall(BLOCKS_KEY)
 
-    @staticmethod
-    def apply(risk: RiskState, now_ns: int, replies: list[Any]) -> None:
-        """Fold the shared values into ``risk``: the shared day replaces the local one,
-        deadlines keep the later of local and shared."""
+    def apply(self, risk: RiskState, now_ns: int, replies: list[Any]) -> None:
+        """Fold the shared values into ``risk``: the shared day and pair blocks replace the
+        local ones (an operator may have cleared a block: ``arb exposure close``), unless
+        this process has writes still queued; a breaker keeps the later deadline."""
         pnl, breakers, blocks = replies
         risk.day = utc_day(now_ns)
         text = _text(pnl) if pnl is not None else "0"
         risk.daily_pnl = from_units(int(text)) if text.lstrip("-").isdigit() else Decimal(0)
         for venue, until in _deadlines(breakers, now_ns).items():
             risk.breaker_until[venue] = max(risk.breaker_until.get(venue, 0), until)
+        shared: dict[Pair, int] = {}
         for pair_text, until in _deadlines(blocks, now_ns).items():
             parts = pair_text.split("|")
             if len(parts) == 3:
-                pair: Pair = (parts[0], parts[1], parts[2])
-                risk.pair_blocked_until[pair] = max(risk.pair_blocked_until.get(pair, 0), until)
+                shared[(parts[0], parts[1], parts[2])] = until
+        if self.producer.pending:  # ours may not be in Redis yet: keep them too
+            for pair, until in risk.pair_blocked_until.items():
+                shared[pair] = max(shared.get(pair, 0), until)
+        risk.pair_blocked_until = shared
 
     async def load(self, redis: Any, risk: RiskState, now_ns: int) -> None:
         pipe = redis.pipeline(transaction=False)
