@@ -19,8 +19,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 import redis.asyncio as aioredis
 from arb_structs import ExecutionResult
+from arb_structs.codec import HEALTH
 from arb_structs.constants import health_key
 from arb_structs.trading import OrderStatus
 from arb_venues.errors import UnknownOrder, VenueError
@@ -39,7 +41,18 @@ def claim_key(opportunity_id: str) -> str:
 
 
 async def owner_alive(redis: aioredis.Redis, owner: str) -> bool:
-    return bool(owner) and bool(await redis.exists(health_key("executor", owner)))
+    """Is executor ``owner`` running? Its health key is there and does not say "down" (a
+    clean stop writes "down" with the key's TTL)."""
+    if not owner:
+        return False
+    r: Any = redis
+    raw = await r.get(health_key("executor", owner))
+    if raw is None:
+        return False
+    try:
+        return bool(HEALTH.decode(raw).status != "down")
+    except msgspec.DecodeError:
+        return True
 
 
 class Resolver:
