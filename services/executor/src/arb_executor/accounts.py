@@ -173,7 +173,8 @@ async def close_all(gateways: Mapping[str, OrderGateway]) -> None:
 
 class BalanceKeeper:
     """Refreshes balances from REST every ``refresh_s`` (a degraded venue every
-    ``retry_s``: that is how it is taken back) and publishes them."""
+    ``retry_s``: that is how it is taken back) and publishes them. One loop per venue: a
+    slow venue never holds up another's balances."""
 
     def __init__(
         self, producer: StreamProducer, gateways: Mapping[str, OrderGateway], refresh_s: float,
@@ -184,7 +185,6 @@ class BalanceKeeper:
         self.refresh_s = refresh_s
         self.retry_s = min(retry_s, refresh_s)
         self.refreshes = 0
-        self._due: dict[str, float] = {}
 
     async def refresh(self, venue: str) -> bool:
         try:
@@ -197,13 +197,12 @@ class BalanceKeeper:
         return True
 
     async def run(self, stopping: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(self._venue(v, stopping) for v in self.gateways))
+
+    async def _venue(self, venue: str, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            now = loop.time()
-            due = [v for v in self.gateways if now >= self._due.get(v, 0.0)]
-            done = await asyncio.gather(*(self.refresh(v) for v in due))
-            for venue, ok in zip(due, done, strict=True):
-                degraded = not ok or getattr(self.gateways[venue], "degraded", False)
-                self._due[venue] = now + (self.retry_s if degraded else self.refresh_s)
+            ok = await self.refresh(venue)
+            degraded = not ok or getattr(self.gateways[venue], "degraded", False)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.retry_s)
+                await asyncio.wait_for(stopping.wait(),
+                                       self.retry_s if degraded else self.refresh_s)  # fmt: skip
