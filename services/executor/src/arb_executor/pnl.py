@@ -6,7 +6,8 @@ For the fills of some legs (any mix of buys and sells of one symbol):
     buy_quote, sell_quote quote they moved (the venue's exact quote amount where it gives one)
     fees                  every fill's fee in quote (a base-asset fee valued at its fill price)
     matched               min(bought, sold): the quantity bought and sold again
-    realised              matched x (average sell - average buy) - fees
+    realised              matched x (average sell - average buy) - fees (computed from the
+                          sides' quote amounts, so a flat result is its exact cash)
     net                   bought - sold: the open position (+ long, - short), exposure
     entry                 the average price of the open side (buys if long, sells if short)
     unrealised            net x (mark - entry), with mark the price the open part could be
@@ -93,7 +94,11 @@ def settle(symbol: str, legs: Sequence[LegResult]) -> Pnl:
     matched = min(bought, sold)
     net = bought - sold
     entry = avg_buy if net > 0 else avg_sell if net < 0 else ZERO
-    realised = matched * (avg_sell - avg_buy) - fees
+    # The matched share of each side's quote; the whole side exactly when all of it matched
+    # (no rounded average in a flat result).
+    sell_part = sell_quote if matched == sold else sell_quote * matched / sold
+    buy_part = buy_quote if matched == bought else buy_quote * matched / bought
+    realised = sell_part - buy_part - fees
     return Pnl(realised=realised, fees=fees, net=net, entry=entry, bought=bought, sold=sold)
 
 
