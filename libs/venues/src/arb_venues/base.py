@@ -193,6 +193,10 @@ class TradingClient(abc.ABC):
     # until then (the executor watches it that long). Each venue declares its own, from its
     # docs; the default is the most conservative bound among them (a JWT's 120 s).
     request_window_s: ClassVar[float] = 120.0
+    # The least time between two reconciliation reads of this account's balances and order
+    # history, so they never eat into the request budget orders need (from the venue's rate
+    # limits; 0 = ARB_EXECUTOR_RECONCILE_INTERVAL_S alone decides).
+    reconcile_min_interval_s: ClassVar[float] = 0.0
 
     def __init__(
         self, rest: RestClient, credentials: Credentials, instruments: Mapping[str, Instrument]

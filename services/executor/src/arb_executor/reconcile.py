@@ -1,11 +1,14 @@
 """Reconciliation: the venue is the source of truth about orders and balances.
 
-At start, every ``interval_s`` and right after a fault (an order error or unknown outcome, a
+At start, every ``interval_s`` (or the venue's ``reconcile_min_interval_s`` when its rate
+budget needs more room: Kraken) and right after a fault (an order error or unknown outcome, a
 Redis that came back empty), for every live venue that answers:
 
 1. read its balances and the account's orders since the ledger's baseline (each venue's
    order-history endpoint: TradingClient.recent_orders);
-2. **adopt** the engine's orders no record knows (adopt.py): journal lost with Redis;
+2. **adopt** the engine's orders no record knows (adopt.py): journal lost with Redis (a
+   group only once every venue was listed after its newest order was placed: the saga's
+   other legs may be on another venue);
 3. compare the balances with what the ledger explains (ledger.py); a difference that stays
    the same over two rounds is **unexplained exposure** (per venue and asset): published as an
    ExposureEvent, shown in health and /metrics, and the asset is refused until it is explained
@@ -91,6 +94,8 @@ class Reconciler:
         self.symbols = list(symbols)
         self.policy = policy or ReconcilePolicy()
         self.ledgers: dict[str, Ledger] = {}
+        self.listed: dict[str, tuple[int, list[OrderReport]]] = {}  # venue -> (ns, orders)
+        self.due: dict[str, int] = {}
         self.last_diff: dict[str, dict[str, Decimal]] = {}
         self.last_roll: dict[str, int] = {}
         self.epoch = ""
@@ -150,7 +155,7 @@ class Reconciler:
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
-                await self.round()
+                await self.round(force=self.wakeup.is_set())
             except (RedisError, OSError) as exc:  # Redis away: try again next round
                 log.warning("reconciliation round skipped: redis unavailable (%s)", exc)
             except Exception:  # the loop must outlive one bad round
@@ -163,13 +168,18 @@ class Reconciler:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def round(self) -> None:
+    def interval_ns(self, venue: str) -> int:
+        own = self.gateways[venue].client.reconcile_min_interval_s
+        return int(max(self.policy.interval_s, own) * 1e9)
+
+    async def round(self, force: bool = False) -> None:
         now = time.time_ns()
         await self.check_epoch()
         listings: dict[str, tuple[BalanceSnapshot, list[OrderReport]]] = {}
         for venue, gateway in self.gateways.items():
-            if gateway.degraded:
+            if gateway.degraded or (not force and now < self.due.get(venue, 0)):
                 continue
+            self.due[venue] = now + self.interval_ns(venue)
             ledger = await self._ledger(venue)
             since = ledger.ts if ledger else now - int(self.policy.lookback_s * 1e9)
             since -= int(self.policy.margin_s * 1e9)
@@ -181,6 +191,7 @@ class Reconciler:
                 log.warning("%s: not reconciled this round: %s", venue, exc)
                 continue
             metrics.RECONCILE_ROUNDS.labels(venue, "ok").inc()
+            self.listed[venue] = (time.time_ns(), reports)
             if ledger is None:
                 ledger = Ledger.rebuilt(venue, since, snapshot, reports)
                 log.warning("%s: no ledger; rebuilt from the venue: balances now less the "
@@ -188,7 +199,7 @@ class Reconciler:
                             since)  # fmt: skip
                 await self._save(ledger)
             listings[venue] = (snapshot, reports)
-        await self._adopt(listings, now)
+        await self._adopt(now)
         acks = await self._acks()
         for venue, (snapshot, reports) in listings.items():
             await self._explain(venue, snapshot, reports, acks, now)
@@ -213,21 +224,27 @@ class Reconciler:
 
     # -- adoption ---------------------------------------------------------------------------
 
-    async def _adopt(self, listings: Mapping[str, tuple[BalanceSnapshot, list[OrderReport]]],
-                     now: int) -> None:  # fmt: skip
-        if now < self.quiet_until:
+    async def _adopt(self, now: int) -> None:
+        """Adopt the groups of ours no record knows, from every venue's latest listing."""
+        if now < self.quiet_until or set(self.listed) != set(self.gateways):
             return
         lookback = now - int((self.policy.lookback_s + self.policy.margin_s) * 1e9)
         known = await self.journal.known_ids(lookback)
         grace = int(self.policy.grace_s * 1e9)
-        found = [Found(venue, r) for venue, (_, reports) in listings.items() for r in ours(reports)]
+        oldest_listing = min(ts for ts, _ in self.listed.values())
+        found = [Found(v, r) for v, (_, reports) in self.listed.items() for r in ours(reports)]
         for (group, symbol), members in by_group(found).items():
-            unknown = [m for m in members if m.report.client_order_id not in known]
-            if not unknown:
+            if all(m.report.client_order_id in known for m in members):
                 continue
-            if any(now - (m.report.ts_created or now) < grace for m in members):
-                continue  # may still be some replica's saga in flight: look again later
+            newest = max(m.report.ts_created or now for m in members)
+            if now - newest < grace or oldest_listing < newest + grace:
+                # Some replica's saga may still be in flight, or a venue not listed since
+                # the group's last order may hold its other legs: look again later.
+                continue
             await self.adopter.adopt(group, symbol, members)
+            for venue, (ts, reports) in self.listed.items():  # recorded now: not again
+                ids = {m.report.client_order_id for m in members}
+                self.listed[venue] = (ts, [r for r in reports if r.client_order_id not in ids])
 
     # -- balances ---------------------------------------------------------------------------
 

@@ -8,13 +8,19 @@ with dashes), 32 hex chars, or free text up to 18 chars; uniqueness is enforced 
 orders (https://docs.kraken.com/api/docs/guides/spot-clordid): we send the engine's UUID.
 Listing (reconciliation): ClosedOrders with ``start`` (a unix time, exclusive) pages by
 ``ofs``, 50 orders a page, and answers ``count`` (.../get-closed-orders); OpenOrders the rest.
+Budgets (https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits): every private call
+adds 1 to the key's counter (ledger/trade history 2; ClosedOrders is counted as 2 here), which
+decays by 0.33/s on the starter tier (15 max), "except AddOrder, CancelOrder which operate on
+a different limiter": the matching engine's per-pair counter (+1 per order, decaying about
+1/s; .../guides/spot-ratelimits). So orders take the ``trading`` bucket, never waiting behind
+balance reads and listings, and the reconciliation lists this account once a minute.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar, TypeVar
@@ -25,6 +31,7 @@ from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, Orde
 
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.common.clientids import uuid_client_order_id
+from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.errors import MalformedFrame, UnknownOrder, UnknownSymbol, VenueError
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
@@ -56,6 +63,8 @@ class KrakenTrading(TradingClient):
     # https://docs.kraken.com/api/docs/guides/spot-rest-auth
     # https://docs.kraken.com/api/docs/rest-api/add-order
     request_window_s: ClassVar[float] = DEADLINE_S + 1.0
+    reconcile_min_interval_s: ClassVar[float] = 60.0  # what the starter tier's counter affords
+    rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"trading": BucketLimit(20, 1.0)}
 
     _last_nonce = 0
 
@@ -65,15 +74,18 @@ class KrakenTrading(TradingClient):
         self._last_nonce = nonce
         return str(nonce)
 
-    async def _post(self, method: str, fields: dict[str, str], *, retry: bool = True) -> bytes:
+    async def _post(self, method: str, fields: dict[str, str], *, retry: bool = True,
+                    weight: float = 1.0) -> bytes:  # fmt: skip
         path = f"/0/private/{method}"
+        bucket = "trading" if method in ("AddOrder", "CancelOrder") else "private"
 
         def signer() -> tuple[str, str, dict[str, str]]:
             body = urlencode({"nonce": self._nonce(), **fields})
             signed = sign(self.credentials, SignRequest(method="POST", path=path, body=body))
             return "", body, signed.headers
 
-        response = await self.rest.request("POST", path, sign=signer, retry=retry, bucket="private")
+        response = await self.rest.request("POST", path, sign=signer, retry=retry, bucket=bucket,
+                                           weight=weight)  # fmt: skip
         return response.body
 
     def _pair(self, symbol: str) -> str:
@@ -168,7 +180,7 @@ class KrakenTrading(TradingClient):
         found: dict[str, schemas.OrderInfo] = {}
         for page in range(CLOSED_MAX_PAGES):
             fields = {"start": start, "ofs": str(page * CLOSED_PAGE)}
-            body = await self._post("ClosedOrders", fields)
+            body = await self._post("ClosedOrders", fields, weight=2.0)
             closed = _decode(schemas.CLOSED_ORDERS, body, "closed_orders").result
             found.update(closed.closed)
             if len(closed.closed) < CLOSED_PAGE or (page + 1) * CLOSED_PAGE >= closed.count:
