@@ -60,10 +60,15 @@ async def test_opportunity_fills_both_legs_and_moves_simulated_balances(
         assert after[buy]["USDT"][0] < before[buy]["USDT"][0]
         assert before[sell]["BTC"][0] - after[sell]["BTC"][0] == Decimal("0.001")
         assert after[sell]["USDT"][0] > before[sell]["USDT"][0]
-        # Balances were re-read from the venue after the execution and published.
-        raw = await wait_for(lambda: redis.get(balances_key(buy)), 5.0, "balances published")
-        published = BALANCES.decode(raw)
-        assert Decimal(published.balances["BTC"].free) == after[buy]["BTC"][0]
+        # Balances were re-read from the venue after the execution and published (a refresh
+        # that began before the trade may land first: wait for the one after it).
+
+        async def published() -> bool:
+            raw = await redis.get(balances_key(buy))
+            snap = BALANCES.decode(raw) if raw else None
+            return snap is not None and Decimal(snap.balances["BTC"].free) == after[buy]["BTC"][0]
+
+        await wait_for(published, 5.0, "balances after the trade published")
         assert result.ts_received < result.ts_orders_sent <= result.ts_acks < result.ts_done
 
 

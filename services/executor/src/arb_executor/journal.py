@@ -64,6 +64,9 @@ class Journal(Protocol):
         """Client order ids journaled since ``since_ns`` (every replica's, and this
         process's own even before Redis has them)."""
 
+    def note(self, intent: OrderIntent) -> None:
+        """Record an order sent outside a saga's journal (a late order's hedge) as known."""
+
 
 class _Local:
     """What both journals keep in this process."""
@@ -140,6 +143,9 @@ class MemoryJournal(_Local):
     async def known_ids(self, since_ns: int) -> set[str]:
         return {k for k, t in self.recent.items() if t >= since_ns}
 
+    def note(self, intent: OrderIntent) -> None:
+        self.remember(intent, time.time_ns())
+
 
 class RedisJournal(_Local):
     def __init__(self, redis: aioredis.Redis, producer: StreamProducer, *, instance: str = "",
@@ -185,6 +191,11 @@ class RedisJournal(_Local):
         if resolved:
             self.producer.command("SREM", OPEN_SAGAS_KEY, result.opportunity_id)
             self.producer.command("PEXPIRE", key, self.keep_ms)
+
+    def note(self, intent: OrderIntent) -> None:
+        now = time.time_ns()
+        self.remember(intent, now)
+        self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, now, intent.client_order_id)
 
     def restore(self) -> None:
         """Redis came back empty: write back every unresolved saga and every recent id."""

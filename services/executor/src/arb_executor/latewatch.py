@@ -145,6 +145,7 @@ class LateOrderWatcher:
             nonlocal current
             current = msgspec.structs.replace(current, hedges={**current.hedges, role: intent})
             await self.store.put(current)
+            saga.journal.note(intent)  # known to the reconciliation: never adopted
 
         net, unknown = await saga.close(opp, legs, prefix=f"late-{order.role}-", record=record)
         dust = bool(net) and not unknown and saga.is_dust(opp, net)
