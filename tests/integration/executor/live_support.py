@@ -34,6 +34,7 @@ from arb_structs.constants import (
 )
 from arb_venues import get_venue
 from arb_venues.simapi import SimMarket
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 SYMBOL = "BTC-USDT"
 
@@ -114,22 +115,16 @@ class SimStack:
         return env
 
     def opportunity(self, opp_id: str, buy: str, sell: str, *, size: str = "0.001",
-                    cushion_ticks: int = 20, cushion_bps: int = 0) -> Opportunity:  # fmt: skip
-        """Buy at ``buy``'s best ask, sell at ``sell``'s best bid, each limit beyond the touch by
-        the larger of ``cushion_ticks`` ticks and ``cushion_bps`` of the price, so the IOCs fill
-        although the simulated market moves on (on a loaded machine it moves for longer than
-        a few ticks' worth between this read and the order's arrival)."""
+                    cushion_bps: int = 5) -> Opportunity:  # fmt: skip
+        """Buy at ``buy``'s best ask, sell at ``sell``'s best bid, each limit ``cushion_bps``
+        beyond the touch (on the venue's tick) so the IOCs fill although the market moves on:
+        each venue's price noise alone moves the touch up to ``noise_bps`` (0.8) per update."""
         buy_market, sell_market = self.sim.venue_markets[buy], self.sim.venue_markets[sell]
         buy_tick = Decimal(buy_market.instruments[SYMBOL].tick_size)
         sell_tick = Decimal(sell_market.instruments[SYMBOL].tick_size)
         ask, bid = buy_market.book(SYMBOL).asks[0][0], sell_market.book(SYMBOL).bids[0][0]
-
-        def cushion(price: Decimal, tick: Decimal) -> Decimal:
-            by_bps = (price * cushion_bps / 10_000 / tick).to_integral_value() * tick
-            return max(cushion_ticks * tick, by_bps)
-
-        buy_price = ask + cushion(ask, buy_tick)
-        sell_price = bid - cushion(bid, sell_tick)
+        buy_price = ask + (ask * cushion_bps / 10_000 / buy_tick).to_integral_value() * buy_tick
+        sell_price = bid - (bid * cushion_bps / 10_000 / sell_tick).to_integral_value() * sell_tick
         now = time.time_ns()
         return Opportunity(
             id=opp_id, symbol=SYMBOL, buy_venue=buy, sell_venue=sell, size=size,
@@ -141,9 +136,13 @@ class SimStack:
 
 
 async def wait_for(check: Any, timeout_s: float = 10.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it is truthy; a Redis connection error (a restart) is "not yet"."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = await check()
+        try:
+            value = await check()
+        except RedisConnectionError:
+            value = None
         if value:
             return value
         await asyncio.sleep(0.01)

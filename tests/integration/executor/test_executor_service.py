@@ -116,16 +116,18 @@ async def test_journaled_saga_is_recovered_after_a_crash_without_duplicate_order
     # The venues outlive the executor process.
     venues = {"binance": paper("binance", books, USDT="1000"), "okx": paper("okx", books, BTC="1")}
     policy = SagaPolicy(query_attempts=1, query_delay_s=0.0)
-    first = Saga(venues, RedisJournal(redis), RiskState(), policy)
+    producer = StreamProducer(redis)
+    first = Saga(venues, RedisJournal(redis, producer), RiskState(), policy)
     opp = opportunity("opp-crash")
     intents = first.intents(opp)
     await first.journal.begin(opp, intents)
     await venues["binance"].place(intents["buy"])  # the buy went out; then the process died
     assert await redis.sismember(OPEN_SAGAS_KEY, "opp-crash")  # type: ignore[misc]
 
-    producer = StreamProducer(redis)
-    restarted = Saga(venues, RedisJournal(redis), RiskState(), policy)
-    count = await recover(SimpleNamespace(producer=producer), restarted, RedisJournal(redis))  # type: ignore[arg-type]
+    journal = RedisJournal(redis, producer)
+    restarted = Saga(venues, journal, RiskState(), policy)
+    ctx = SimpleNamespace(producer=producer, redis=redis, settings=SimpleNamespace(instance="x"))
+    count = await recover(ctx, restarted, journal)  # type: ignore[arg-type]
     await producer.close()
 
     assert count == 1
@@ -136,3 +138,26 @@ async def test_journaled_saga_is_recovered_after_a_crash_without_duplicate_order
     assert [leg.role for leg in result.legs] == ["buy", "sell", "hedge"]
     assert not await redis.smembers(OPEN_SAGAS_KEY)  # type: ignore[misc]
     assert await redis.hget(saga_key("opp-crash"), "state") == b"done"  # type: ignore[misc]
+
+
+async def test_journal_begin_on_disk_path_writes_the_same_saga_as_the_plain_one(
+    redis: aioredis.Redis,
+) -> None:
+    """The WAITAOF path (Redis 7.2+) runs the journal's first write as MULTI/EXEC + WAITAOF on
+    one connection. No server here has WAITAOF, so it answers "unknown command": the saga must
+    still be written exactly as the plain path writes it, and read back as open."""
+    from arb_runtime.durability import Durability
+
+    producer = StreamProducer(redis)
+    claimed = Durability(version="7.2.0", aof_enabled=True, waitaof=True)
+    on_disk = RedisJournal(redis, producer, durability=claimed)
+    plain = RedisJournal(redis, producer)
+    first, second = opportunity("opp-disk"), opportunity("opp-plain")
+    await on_disk.begin(first, Saga({}, on_disk, RiskState()).intents(first))
+    await plain.begin(second, Saga({}, plain, RiskState()).intents(second))
+    await producer.close()
+    fields = [await redis.hgetall(saga_key(i)) for i in ("opp-disk", "opp-plain")]  # type: ignore[misc]
+    assert set(fields[0]) == set(fields[1]) and fields[0][b"state"] == b"sending"
+    assert await redis.smembers(OPEN_SAGAS_KEY) == {b"opp-disk", b"opp-plain"}  # type: ignore[misc]
+    opened = {saga.opportunity.id for saga in await RedisJournal(redis, producer).open_sagas()}
+    assert opened == {"opp-disk", "opp-plain"}

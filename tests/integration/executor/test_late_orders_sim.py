@@ -48,9 +48,9 @@ async def test_held_order_landing_after_the_hedge_is_reconciled_not_duplicated(
     ):  # fmt: skip
         await wait_for(lambda: _published(redis, "okx", "binance"), what="first balances")
         posts_before = len([a for a in stack.answers["binance"] if a.method == "POST"])
-        stack.arm("binance", "slow", delay_s=1.5)  # the sell leg's request, held 1.5 s
+        stack.arm("binance", "slow", delay_s=1.5, path="/api/v3/order", method="POST")  # the sell
         # Limits far through the touch: the held sell must still fill after the market moved.
-        opp = stack.opportunity("live-late", "okx", "binance", cushion_ticks=2000)
+        opp = stack.opportunity("live-late", "okx", "binance", cushion_bps=30)
         await send(redis, opp)
 
         saga = await result_of(redis, "live-late")

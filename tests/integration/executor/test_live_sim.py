@@ -62,10 +62,15 @@ async def test_opportunity_fills_both_legs_and_moves_simulated_balances(
         assert after[buy]["USDT"][0] < before[buy]["USDT"][0]
         assert before[sell]["BTC"][0] - after[sell]["BTC"][0] == Decimal("0.001")
         assert after[sell]["USDT"][0] > before[sell]["USDT"][0]
-        # Balances were re-read from the venue after the execution and published.
-        raw = await wait_for(lambda: redis.get(balances_key(buy)), 5.0, "balances published")
-        published = BALANCES.decode(raw)
-        assert Decimal(published.balances["BTC"].free) == after[buy]["BTC"][0]
+        # Balances were re-read from the venue after the execution and published (a refresh
+        # that began before the trade may land first: wait for the one after it).
+
+        async def published() -> bool:
+            raw = await redis.get(balances_key(buy))
+            snap = BALANCES.decode(raw) if raw else None
+            return snap is not None and Decimal(snap.balances["BTC"].free) == after[buy]["BTC"][0]
+
+        await wait_for(published, 5.0, "balances after the trade published")
         assert result.ts_received < result.ts_orders_sent <= result.ts_acks < result.ts_done
 
 
@@ -116,7 +121,7 @@ async def test_429_holds_every_request_to_the_venue_for_retry_after(
     async with SimStack(["kraken", "binance"]) as stack, live_executor(stack, redis, redis_url):
         # The balance keeper's first refresh must not be the request that meets the 429.
         await wait_for(lambda: _published(redis, "binance", "kraken"), what="first balances")
-        stack.arm("binance", "http_429", retry_after_s=1.0)
+        stack.arm("binance", "http_429", retry_after_s=1.0, path="/api/v3/order", method="POST")
         start = len(stack.answers["binance"])
         await send(redis, stack.opportunity("live-429", "kraken", "binance"))
         result = await result_of(redis, "live-429")
@@ -181,7 +186,7 @@ async def test_executor_killed_mid_saga_is_replaced_without_duplicate_or_hidden_
             # Its first balance refresh is done (so the held request below is the sell leg).
             await wait_for(lambda: redis.exists(balances_key("kraken")), 5.0, "balances")
             # Hold the sell leg's answer 1.5 s at the venue; kill the executor meanwhile.
-            stack.arm("kraken", "slow", delay_s=1.5)
+            stack.arm("kraken", "slow", delay_s=1.5, path="/AddOrder")
             held_until = time.monotonic() + 1.5
             await send(redis, stack.opportunity("live-crash", "binance", "kraken"))
 

@@ -13,6 +13,7 @@ from arb_executor.config import ExecutorSettings
 from arb_executor.risk import RiskLimits, RiskState
 from arb_executor.riskstore import RiskStore
 from arb_runtime.service import serve
+from arb_runtime.streams import StreamProducer
 from arb_structs.codec import BOOK
 from arb_structs.constants import book_latest_key
 
@@ -58,23 +59,32 @@ async def test_daily_loss_limit_still_refuses_after_a_restart(
     assert after_restart == "refused:daily_loss"
 
 
-async def test_exposure_breakers_and_pair_blocks_round_trip_and_expire(
+async def test_two_replicas_add_up_losses_and_keep_the_later_breaker(
     redis: aioredis.Redis,
 ) -> None:
+    """Two RiskStores (two replicas, each with its own write queue) on one Redis: the day's
+    losses add up exactly (integer units, HINCRBY), the later breaker/block deadline wins."""
     now = time.time_ns()
-    before = RiskState(RiskLimits())
-    before.traded(opportunity("a"), now, Decimal("-12.5"))
-    before.unhedged(opportunity("b"), now, Decimal("0.25"))  # blocks the pair, adds exposure
-    before.breaker_until["okx"] = now + 60 * 10**9
-    before.breaker_until["bybit"] = now - 1  # already closed: not kept
-    await RiskStore(redis).save(before, now)
+    producers = [StreamProducer(redis), StreamProducer(redis)]
+    states = []
+    for producer in producers:
+        state = RiskState(RiskLimits())
+        state.sink = RiskStore(producer)
+        states.append(state)
+    for i in range(40):  # interleaved: last-writer-wins would keep one replica's figure
+        states[i % 2].traded(opportunity(f"t{i}"), now, Decimal("-0.12345678"))
+    states[0].rate_limited("okx", now, 60.0)
+    states[1].rate_limited("okx", now, 5.0)  # earlier deadline: must not shorten the pause
+    states[1].unhedged(opportunity("b"), now, Decimal("0.25"))
+    for producer in producers:
+        await producer.flush()
+        await producer.close()
 
     after = RiskState(RiskLimits())
-    await RiskStore(redis).load(after, now)
-    assert after.daily_pnl == Decimal("-12.5")
-    assert after.exposure == {"BTC": Decimal("25.000")}
+    await RiskStore(StreamProducer(redis)).load(redis, after, now)
+    assert after.daily_pnl == Decimal("-0.12345678") * 40
     assert after.breaker_until == {"okx": now + 60 * 10**9}
-    assert after.pair_blocked_until == before.pair_blocked_until
+    assert set(after.pair_blocked_until) == {("BTC-USDT", "binance", "okx")}
     later = RiskState(RiskLimits())
-    await RiskStore(redis).load(later, now + 2 * 3600 * 10**9)  # blocks last an hour
-    assert not later.pair_blocked_until and not later.breaker_until
+    await RiskStore(StreamProducer(redis)).load(redis, later, now + 2 * 3600 * 10**9)
+    assert not later.pair_blocked_until and not later.breaker_until  # expired: not applied

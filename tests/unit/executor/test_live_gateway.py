@@ -53,6 +53,9 @@ class FakeClient(TradingClient):
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         return self.report()
 
+    async def recent_orders(self, symbols: Any, since_ns: int) -> list[OrderReport]:
+        return [self.report()]
+
     async def balances(self) -> BalanceSnapshot:
         return BalanceSnapshot(venue="fake", ts=1, balances={
             "USDT": Balance(asset="USDT", free="1000"), "BTC": Balance(asset="BTC", free="1")

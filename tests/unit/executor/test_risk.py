@@ -62,3 +62,25 @@ def test_cooldown_and_daily_loss_refuse_after_a_losing_trade() -> None:
     risk.traded(opp, now, Decimal("-1.5"))
     assert risk.check(opp, now + 10, free, killed=False) == "cooldown"
     assert risk.check(opp, now + 1000, free, killed=False) == "daily_loss"
+
+
+def test_the_daily_loss_limit_counts_the_marked_loss_of_open_exposure_not_its_gain() -> None:
+    risk = RiskState(RiskLimits(pair_cooldown_ns=0, daily_loss_limit=Decimal(10)))
+    opp = opportunity()
+    risk.traded(opp, opp.ts_detect, Decimal("-4"))
+    risk.unrealised = Decimal("-5.99")  # an open position marked 5.99 under its entry
+    assert risk.loss() == Decimal("9.99")
+    assert risk.check(opp, opp.ts_detect, free, killed=False) == ""
+    risk.unrealised = Decimal("-6")
+    assert risk.check(opp, opp.ts_detect, free, killed=False) == "daily_loss"
+    risk.unrealised = Decimal("100")  # an open gain is not profit yet: it offsets nothing
+    assert risk.loss() == Decimal(4)
+
+
+def test_an_unexplained_asset_refuses_every_symbol_that_has_it() -> None:
+    risk = RiskState(RiskLimits(pair_cooldown_ns=0))
+    opp = opportunity()
+    risk.blocked_assets = {"USDT": "unexplained -10 on binance"}
+    assert risk.check(opp, opp.ts_detect, free, killed=False) == "exposure_unexplained"
+    risk.blocked_assets = {"ETH": "unexplained 1 on okx"}
+    assert risk.check(opp, opp.ts_detect, free, killed=False) == ""

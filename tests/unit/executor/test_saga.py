@@ -138,7 +138,8 @@ async def test_recovery_queries_journaled_legs_and_never_replaces_them() -> None
     await buy_gw.place(intents["buy"])  # the buy reached the venue, then the process died
     buy_gw.place_calls.clear()
 
-    ((recovered_opp, recovered_intents),) = await journal.open_sagas()
+    (open_saga,) = await journal.open_sagas()
+    recovered_opp, recovered_intents = open_saga.opportunity, open_saga.intents
     result = await Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(),
                         FAST).recover(recovered_opp, recovered_intents)  # fmt: skip
 
@@ -158,3 +159,26 @@ async def test_partial_fill_ratio_fills_both_legs_the_same_smaller_size() -> Non
     result = await Saga(gateways, MemoryJournal(), RiskState(), FAST).execute(opportunity(), 1)
     assert result.status is ExecutionStatus.PARTIAL
     assert [leg.report.filled_size for leg in result.legs if leg.report] == ["0.25", "0.25"]
+
+
+async def test_every_order_sent_answered_and_filled_is_one_structured_info_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    b = books()
+    saga = Saga({"binance": paper("binance", b, USDT="1000"), "okx": paper("okx", b, BTC="1")},
+                MemoryJournal(), RiskState(), FAST)  # fmt: skip
+    with caplog.at_level("INFO", logger="arb.executor.orders"):
+        await saga.execute(opportunity("logged"), ts_received=1)
+    lines = [r for r in caplog.records if r.name == "arb.executor.orders"]
+    assert (
+        sorted(r.getMessage() for r in lines)
+        == ["order answer"] * 2 + ["order fill"] * 2 + ["order sent"] * 2
+    )
+    fill = next(r for r in lines if r.getMessage() == "order fill" and r.venue == "okx")
+    assert (fill.symbol, fill.opportunity_id, fill.side, fill.status) == (
+        "BTC-USDT", "logged", "sell", "filled"
+    )  # fmt: skip
+    assert (fill.filled, fill.fee, fill.fee_asset, fill.price, fill.size) == (
+        "0.5", "0.05050", "USDT", "101.00", "0.5"
+    )  # fmt: skip
+    assert fill.client_order_id.startswith("arb") and all(r.levelname == "INFO" for r in lines)

@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     from arb_cli.console_args import add_console_commands
 
     add_console_commands(sub, _lazy)  # trades, pnl, alerts
+
+    from arb_cli.exposure import add_parser as add_exposure  # arb exposure [close VENUE ASSET]
+
+    add_exposure(sub, _lazy("exposure"))
     return parser
 
 

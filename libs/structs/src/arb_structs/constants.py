@@ -88,6 +88,12 @@ def executor_risk_key(part: str) -> str:
     return f"{PREFIX}:exec:risk:{part}"
 
 
+def executor_ledger_key(venue: str) -> str:
+    """The executor's ledger of one venue account (hash): the baseline balances the
+    reconciliation explains the venue's balances from (``ts``, ``baseline``, ``counted``)."""
+    return f"{PREFIX}:exec:ledger:{{{venue}}}"
+
+
 def rate_limit_pause_key(venue: str) -> str:
     """Shared "no request to this venue before" (ms since epoch), set from a Retry-After."""
     return f"{PREFIX}:ratelimit:{{{venue}}}:paused"
@@ -103,6 +109,16 @@ OPEN_SAGAS_KEY = f"{PREFIX}:exec:open"
 # Hash: client order id -> MessagePack WatchedOrder (orders that may still land late).
 LATE_ORDERS_KEY = f"{PREFIX}:exec:late"
 KILL_KEY = f"{PREFIX}:kill"
+# Hash: exposure id -> MessagePack ExposureEvent, the latest state of every open exposure.
+EXPOSURE_OPEN_KEY = f"{PREFIX}:exec:exposure"
+# Hash: "<venue>|<asset>" -> MessagePack ExposureEvent (ACKNOWLEDGED): an operator's clear
+# of unexplained exposure the reconciliation still has to take into its ledger.
+EXPOSURE_ACKS_KEY = f"{PREFIX}:exec:exposure:acks"
+# Sorted set: client order id -> ns journaled; every order the executors recorded (the
+# reconciliation's "known" set; orders at a venue with our prefix and not here are adopted).
+EXECUTOR_ORDERS_KEY = f"{PREFIX}:exec:orders"
+# A token set once per Redis dataset: when it is gone, Redis came back empty.
+EXECUTOR_EPOCH_KEY = f"{PREFIX}:exec:epoch"
 BOOK_GROUP = "book"
 DETECTOR_GROUP = "detector"
 EXECUTOR_GROUP = "executor"

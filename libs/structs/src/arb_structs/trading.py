@@ -93,6 +93,10 @@ class OrderReport(msgspec.Struct, frozen=True, kw_only=True, tag="order"):
     reason: str = ""
     ts_sent: int = 0
     ts_ack: int = 0
+    # Exact quote amount of the fills (sum of price x size) when the venue says it ("": not
+    # given; filled_size x avg_price then, which a rounded average makes inexact).
+    quote_filled: str = ""
+    ts_created: int = 0  # the venue's creation time of the order (ns; 0 = not given)
 
 
 class Fill(msgspec.Struct, frozen=True, kw_only=True, tag="fill"):
@@ -191,3 +195,6 @@ class ExposureEvent(msgspec.Struct, frozen=True, kw_only=True, tag="exposure"):
     reason: str = ""
     actor: str = ""  # the operator or service instance that caused this event
     ts: int = 0
+    entry_price: str = "0"  # average price the open size was taken at (quote per base)
+    unrealised_pnl: str = "0"  # size marked at mark_price against entry_price, quote
+    since: int = 0  # ns the exposure opened (the same on every event of one id)

@@ -13,7 +13,7 @@ A venue folder has the same files everywhere:
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -193,6 +193,10 @@ class TradingClient(abc.ABC):
     # until then (the executor watches it that long). Each venue declares its own, from its
     # docs; the default is the most conservative bound among them (a JWT's 120 s).
     request_window_s: ClassVar[float] = 120.0
+    # The least time between two reconciliation reads of this account's balances and order
+    # history, so they never eat into the request budget orders need (from the venue's rate
+    # limits; 0 = ARB_EXECUTOR_RECONCILE_INTERVAL_S alone decides).
+    reconcile_min_interval_s: ClassVar[float] = 0.0
 
     def __init__(
         self, rest: RestClient, credentials: Credentials, instruments: Mapping[str, Instrument]
@@ -215,10 +219,20 @@ class TradingClient(abc.ABC):
     @abc.abstractmethod
     async def balances(self) -> BalanceSnapshot: ...
 
+    @abc.abstractmethod
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        """Every order of this account on ``symbols`` created at or after ``since_ns``, open
+        or closed, each with its fill totals (``filled_size``, ``quote_filled`` where the venue
+        says it) and its fees as the venue charged them, and ``ts_created``. Any order; the
+        reconciliation keeps those whose client id is the engine's. Each venue uses its own
+        order-history endpoint (documented in its trading.py) and pages through it."""
+
     @classmethod
     @abc.abstractmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
-        """Deterministic and valid for the venue (length, alphabet, UUID where required)."""
+        """Deterministic and valid for the venue (length, alphabet, UUID where required),
+        in one of the engine's shapes (arb_venues.common.clientids), so the orders found at
+        the venue are recognisably ours and fall into their saga's group."""
 
 
 @dataclass(frozen=True, slots=True)

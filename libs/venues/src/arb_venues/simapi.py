@@ -143,6 +143,11 @@ class SimMarket(Protocol):
         """asset -> (free, locked)."""
         ...
 
+    def orders(self, api_key: str, symbol: str | None = None, since_ns: int = 0) -> list[SimOrder]:
+        """The account's orders (of ``symbol``, or all) created at or after ``since_ns``,
+        oldest first: what a venue's order-history endpoint lists."""
+        ...
+
 
 # -- appended by the simulator core (compatible: nothing above changed) ------------------------
 # How a venue's sim app answers the HTTP faults the core injects (http_429, http_418,

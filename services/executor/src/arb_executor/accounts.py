@@ -6,8 +6,13 @@ venue's own error mapping and request weights, the venue's TradingClient signing
 credentials, and the instruments (tick, lot) from Redis (``arb:ref:instruments:{venue}``,
 written by ingest) or, when ingest has not written them yet, from the venue's public REST.
 
-``BalanceKeeper`` refreshes every gateway's balances from REST every ``refresh_s`` and
-publishes them to ``arb:balances:{venue}`` (the detector sizes opportunities by them).
+A venue that does not answer at start (down, or slower than ``venue_start_timeout_s``) does
+not stop the executor: its gateway starts degraded (refused) and is taken back when a
+balance read succeeds. Instruments that could not be loaded are loaded again then.
+
+``BalanceKeeper`` refreshes every gateway's balances from REST every ``refresh_s`` (a
+degraded venue every ``retry_s``) and publishes them to ``arb:balances:{venue}`` (the
+detector sizes opportunities by them).
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from arb_runtime.streams import StreamProducer
 from arb_structs import Instrument
 from arb_structs.codec import BALANCES, INSTRUMENT
 from arb_structs.constants import balances_key, instruments_key
@@ -27,6 +33,7 @@ from arb_venues.base import Credentials, Endpoints, VenueSpec
 from arb_venues.common.ratelimit import Limiter, RateLimiter
 from arb_venues.common.rest import RestClient
 from arb_venues.common.shared_ratelimit import RedisRateLimiter
+from arb_venues.errors import VenueError
 
 from arb_executor.config import ExecutorSettings, VenueCredentials
 from arb_executor.errors import GatewayNotConfigured
@@ -34,6 +41,7 @@ from arb_executor.gateway import OrderGateway
 from arb_executor.live import LiveGateway
 
 log = logging.getLogger("arb.executor")
+T = TypeVar("T")
 
 
 def rest_client(
@@ -116,21 +124,44 @@ async def live_gateways(
                 timeout_s=settings.order_timeout_s,
                 shared=redis if settings.shared_rate_limits else None,
             )  # fmt: skip
+            credentials = credentials_of(venue, creds)
+
+            async def loader(spec: VenueSpec = spec, rest: RestClient = rest
+                             ) -> dict[str, Instrument]:  # fmt: skip
+                return await load_instruments(redis, spec, rest)
+
             try:
-                instruments = await load_instruments(redis, spec, rest)
-                client = spec.trading(rest, credentials_of(venue, creds), instruments)
-            except BaseException:
-                await rest.close()
-                raise
-            gateway = LiveGateway(client, call_timeout_s=settings.order_timeout_s * 4)
-            out[venue] = gateway
-            snapshot = await gateway.snapshot()
-            log.info("%s: live account ready at %s (%d assets)", venue, rest.base_url,
-                     len(snapshot.balances))  # fmt: skip
+                instruments = await _bounded(loader(), settings.venue_start_timeout_s)
+            except (VenueError, TimeoutError) as exc:  # retried before its first balance read
+                log.error("%s: instruments not loaded (%s); retried", venue, exc or "timeout")
+                instruments = {}
+            client = spec.trading(rest, credentials, instruments)
+            out[venue] = LiveGateway(client, call_timeout_s=settings.order_timeout_s * 4,
+                                     loader=loader)  # fmt: skip
+        await asyncio.gather(*(_first_snapshot(g, settings.venue_start_timeout_s)
+                               for g in out.values()))  # fmt: skip
     except BaseException:
         await close_all(out)
         raise
     return out
+
+
+async def _bounded(call: Awaitable[T], timeout_s: float) -> T:
+    async with asyncio.timeout(timeout_s):
+        return await call
+
+
+async def _first_snapshot(gateway: LiveGateway, timeout_s: float) -> None:
+    """The first balance read, bounded: a venue slow or down starts degraded."""
+    try:
+        snapshot = await _bounded(gateway.snapshot(), timeout_s)
+    except TimeoutError:
+        gateway.set_degraded(f"no balances within {timeout_s}s at start")
+        return
+    except VenueError:
+        return  # snapshot() marked it degraded with the venue's error
+    log.info("%s: live account ready at %s (%d assets)", gateway.venue,
+             gateway.client.rest.base_url, len(snapshot.balances))  # fmt: skip
 
 
 async def close_all(gateways: Mapping[str, OrderGateway]) -> None:
@@ -141,14 +172,18 @@ async def close_all(gateways: Mapping[str, OrderGateway]) -> None:
 
 
 class BalanceKeeper:
-    """Refreshes balances from REST every ``refresh_s`` and publishes them."""
+    """Refreshes balances from REST every ``refresh_s`` (a degraded venue every
+    ``retry_s``: that is how it is taken back) and publishes them. One loop per venue: a
+    slow venue never holds up another's balances."""
 
     def __init__(
-        self, redis: aioredis.Redis, gateways: Mapping[str, OrderGateway], refresh_s: float
-    ) -> None:
-        self.redis = redis
+        self, producer: StreamProducer, gateways: Mapping[str, OrderGateway], refresh_s: float,
+        retry_s: float = 1.0,
+    ) -> None:  # fmt: skip
+        self.producer = producer
         self.gateways = gateways
         self.refresh_s = refresh_s
+        self.retry_s = min(retry_s, refresh_s)
         self.refreshes = 0
 
     async def refresh(self, venue: str) -> bool:
@@ -157,12 +192,17 @@ class BalanceKeeper:
         except Exception as exc:  # advisory: the next round tries again
             log.warning("%s: balances not refreshed: %s", venue, exc)
             return False
-        await self.redis.set(balances_key(venue), BALANCES.encode(snapshot))
+        self.producer.set(balances_key(venue), BALANCES.encode(snapshot))
         self.refreshes += 1
         return True
 
     async def run(self, stopping: asyncio.Event) -> None:
+        await asyncio.gather(*(self._venue(v, stopping) for v in self.gateways))
+
+    async def _venue(self, venue: str, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
-            await asyncio.gather(*(self.refresh(v) for v in self.gateways))
+            ok = await self.refresh(venue)
+            degraded = not ok or getattr(self.gateways[venue], "degraded", False)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.refresh_s)
+                await asyncio.wait_for(stopping.wait(),
+                                       self.retry_s if degraded else self.refresh_s)  # fmt: skip

@@ -1,21 +1,22 @@
 """Deterministic client order ids: the same opportunity and leg give the same id, always.
 
 A venue's own TradingClient.client_order_id is used when the venue has one (its length and
-alphabet rules); otherwise ``arb`` + 24 hex digits of a BLAKE2b hash (27 chars, [0-9a-z]).
+alphabet rules); otherwise the engine's text shape (arb_venues.common.clientids: ``arb`` +
+saga group + leg hash, 32 chars of [0-9a-z]).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import cache
+
+from arb_venues.common.clientids import text_client_order_id
 
 Maker = Callable[[str, str], str]
 
 
 def generic_client_order_id(opportunity_id: str, leg: str) -> str:
-    digest = hashlib.blake2b(f"{opportunity_id}:{leg}".encode(), digest_size=12).hexdigest()
-    return f"arb{digest}"
+    return text_client_order_id(opportunity_id, leg)
 
 
 @cache

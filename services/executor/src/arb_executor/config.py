@@ -101,6 +101,48 @@ class ExecutorSettings(ServiceSettings):
     claim_idle_ms: int = Field(
         default=30_000, gt=0, description="Reclaim opportunities idle this long at a dead consumer."
     )
+    venue_start_timeout_s: float = Field(
+        default=2.0, gt=0,
+        description="Live: a venue whose instruments or balances take longer at start is "
+        "started degraded (refused) and taken back when it answers.",
+    )  # fmt: skip
+    degraded_retry_s: float = Field(
+        default=1.0, gt=0, description="Live: a degraded venue's balances are retried this often."
+    )
+    shutdown_timeout_s: float = Field(
+        default=8.0, gt=0,
+        description="SIGTERM: an in-flight saga gets this long to finish; then it is stopped "
+        "and left journaled for the next executor (or another replica) to recover.",
+    )  # fmt: skip
+    reconcile_interval_s: float = Field(
+        default=5.0, gt=0, description="Live: venues reconciled this often (and after faults)."
+    )
+    reconcile_symbols: list[str] = Field(
+        default=[],
+        description="Live: symbols whose orders the reconciliation lists at each venue "
+        "(default: every instrument the venue's gateway loaded).",
+    )
+    reconcile_lookback_s: float = Field(
+        default=3600.0, gt=0,
+        description="Live: a lost ledger is rebuilt from the venues' orders this far back.",
+    )  # fmt: skip
+    reconcile_grace_s: float = Field(
+        default=15.0, ge=0,
+        description="Live: an order of ours with no record is adopted only once it is this "
+        "old and Redis has been back this long (other replicas write their records back).",
+    )  # fmt: skip
+    reconcile_roll_s: float = Field(
+        default=300.0, gt=0, description="Live: the ledger baseline is rolled forward this often."
+    )
+    reconcile_tolerance: Decimal = Field(
+        default=Decimal("0.000001"), ge=0,
+        description="Live: a balance difference up to this (per asset) is rounding, not exposure.",
+    )  # fmt: skip
+    resolve_poll_s: float = Field(
+        default=1.0, gt=0,
+        description="Unknown order outcomes re-queried this often; sagas of dead replicas "
+        "taken over every 5 polls.",
+    )  # fmt: skip
 
     @field_validator("mode")
     @classmethod

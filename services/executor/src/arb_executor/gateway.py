@@ -30,6 +30,8 @@ class OrderGateway(Protocol):
     # Seconds after sending during which an order the venue does not know yet may still land
     # (the venue's request validity window); 0 = never (paper fills are synchronous).
     request_window_s: float
+    # True while the venue does not answer: its opportunities are refused (live.py).
+    degraded: bool
 
     async def place(self, intent: OrderIntent) -> OrderReport:
         """Send an order. RequestTimeout/VenueUnavailable: outcome unknown; query first."""
@@ -68,6 +70,7 @@ class PaperGateway:
     ) -> None:
         self.venue = venue
         self.request_window_s = 0.0
+        self.degraded = False
         self.books = books
         self.balances: dict[str, Decimal] = dict(balances or {})
         self.taker_fee = taker_fee

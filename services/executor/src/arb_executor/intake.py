@@ -1,16 +1,18 @@
 """One opportunity from the stream to a published ExecutionResult.
 
-Per message: decode; ``SET executor_seen_key(id) NX PX ttl`` and ``EXISTS KILL_KEY`` in one
-round trip (at most once per id; the kill switch is read for every message); refuse expired
-ones; run the risk checks; run the saga; publish the result and the balances of both
-venues, and wait until they are written (the entry is acked after that).
+Per message: decode; one round trip with ``SET executor_seen_key(id) NX PX ttl`` (at most
+once per id), ``EXISTS KILL_KEY`` (read for every message) and the shared risk state (the
+day's PnL, breakers, pair blocks: riskstore.py; open exposure: exposure.py); refuse expired
+ones, those on a degraded venue, and what the risk checks refuse; run the saga; publish the
+result and the balances of both venues, and wait until they are written (the entry is acked
+after that). A saga that met a fault asks the reconciliation to run now.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import redis.asyncio as aioredis
 from arb_runtime.streams import Entry, StreamProducer
@@ -19,6 +21,7 @@ from arb_structs.codec import BALANCES, EXECUTION, OPPORTUNITY
 from arb_structs.constants import (
     EXECUTIONS_MAXLEN,
     EXECUTIONS_STREAM,
+    EXPOSURE_OPEN_KEY,
     KILL_KEY,
     balances_key,
     executor_seen_key,
@@ -26,6 +29,7 @@ from arb_structs.constants import (
 from arb_structs.trading import ExecutionStatus
 
 from arb_executor import metrics
+from arb_executor.exposure import ExposureBook, decode_registry
 from arb_executor.gateway import OrderGateway
 from arb_executor.risk import RiskState
 from arb_executor.riskstore import RiskStore
@@ -46,6 +50,9 @@ class Intake:
         seen_ttl_ms: int,
         mode: str,
         store: RiskStore | None = None,
+        exposure: ExposureBook | None = None,
+        on_fault: Callable[[], None] | None = None,
+        instance: str = "",
     ) -> None:
         self.redis = redis
         self.producer = producer
@@ -55,6 +62,9 @@ class Intake:
         self.seen_ttl_ms = seen_ttl_ms
         self.mode = mode
         self.store = store
+        self.exposure = exposure
+        self.on_fault = on_fault  # e.g. reconcile now
+        self.instance = instance
         self.handled = 0
         self.duplicates = 0
 
@@ -71,11 +81,20 @@ class Intake:
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(executor_seen_key(opp.id), entry.id, nx=True, px=self.seen_ttl_ms)
         pipe.exists(KILL_KEY)
-        first, killed = await pipe.execute()
+        if self.store is not None:
+            RiskStore.queue_reads(pipe, ts_received)
+            pipe.hgetall(EXPOSURE_OPEN_KEY)
+        replies = await pipe.execute()
+        first, killed = replies[0], replies[1]
         if not first:
             self.duplicates += 1
             metrics.DUPLICATES.inc()
             return
+        if self.store is not None:
+            self.store.apply(self.risk, ts_received, replies[2:5])
+            if self.exposure is not None:
+                self.exposure.replace(decode_registry(replies[5]))
+                self.exposure.apply(self.risk)
         self.handled += 1
         result = self.refusal(opp, ts_received, bool(killed))
         if result is None:
@@ -83,8 +102,8 @@ class Intake:
             if result.ts_orders_sent:
                 metrics.SEND_LATENCY.observe((result.ts_orders_sent - ts_received) / 1e9)
             await self.publish_balances(opp)
-            if self.store is not None:  # before the ack: a restart must remember this trade
-                await self.store.save(self.risk, time.time_ns())
+            if self.on_fault is not None and any(leg.error for leg in result.legs):
+                self.on_fault()
         await self.publish(result)
 
     def refusal(self, opp: Opportunity, now: int, killed: bool) -> ExecutionResult | None:
@@ -93,6 +112,10 @@ class Intake:
         missing = [v for v in (opp.buy_venue, opp.sell_venue) if v not in self.gateways]
         if missing:
             return self._no_trade(opp, ExecutionStatus.REFUSED, "no_gateway", now)
+        if any(
+            getattr(self.gateways[v], "degraded", False) for v in (opp.buy_venue, opp.sell_venue)
+        ):
+            return self._no_trade(opp, ExecutionStatus.REFUSED, "venue_degraded", now)
         gateways = self.gateways
         reason = self.risk.check(opp, now, lambda v, a: gateways[v].free(a), killed)
         if reason:
@@ -106,7 +129,7 @@ class Intake:
                                sell_venue=opp.sell_venue, status=status, mode=self.mode,
                                expected_pnl=opp.net_profit, reason=reason,
                                ts_detect=opp.ts_detect, ts_received=now,
-                               ts_done=time.time_ns())  # fmt: skip
+                               ts_done=time.time_ns(), executor=self.instance)  # fmt: skip
 
     async def publish(self, result: ExecutionResult) -> None:
         metrics.OPPORTUNITIES.labels(result.symbol, result.status.value).inc()
@@ -115,6 +138,7 @@ class Intake:
             log.error("%s: UNHEDGED %s %s (%s)", result.opportunity_id, result.symbol,
                       result.unhedged_size, result.reason)  # fmt: skip
         metrics.DAILY_PNL.set(float(self.risk.daily_pnl))
+        metrics.DAILY_LOSS.set(float(self.risk.loss()))
         self.producer.xadd(EXECUTIONS_STREAM, EXECUTION.encode(result), maxlen=EXECUTIONS_MAXLEN)
         await self.producer.flush()
 

@@ -1,54 +1,136 @@
-"""The saga journal: what was about to be sent, written durably BEFORE it is sent.
+"""The saga journal: what is about to be sent, and what every order of a saga was.
 
-Redis layout: hash ``saga_key(id)`` with fields ``opportunity`` (MessagePack Opportunity),
-``state`` (sending | hedging | done | unresolved), ``intent:<role>`` (MessagePack OrderIntent)
-and ``result`` (MessagePack ExecutionResult); the id is in set ``OPEN_SAGAS_KEY`` until the
-saga is resolved. A resolved saga's hash is kept for ``keep_ms`` for inspection.
+Only the first write, ``begin`` (both leg intents), is awaited before anything is sent: if
+Redis does not take it, no order goes out (safe). Every later write (a hedge or unwind
+intent, the result, the state) goes through the service's StreamProducer, an ordered
+write-behind queue that retries until Redis answers and outlives the saga: a hedge is sent
+at once, whatever Redis is doing, and its intent reaches Redis as soon as Redis is back.
+
+The journal also keeps, in this process, every saga not yet resolved and every client order
+id it recorded over the last ``lookback_ns``. When Redis comes back empty (the reconciler
+sees its epoch key gone), ``restore`` writes them again: a saga interrupted by the loss is
+still recoverable and its orders are still known, so the reconciliation never adopts them.
+
+Redis layout: hash ``saga_key(id)`` with ``opportunity`` (MessagePack Opportunity), ``state``
+(sending | hedging | done | unresolved), ``intent:<role>`` (MessagePack OrderIntent),
+``result`` (MessagePack ExecutionResult, the last one published) and ``owner`` (instance);
+the id is in set ``OPEN_SAGAS_KEY`` until the saga is resolved; a resolved saga's hash is kept
+``keep_ms``. Sorted set ``EXECUTOR_ORDERS_KEY``: client order id -> ns it was journaled.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
 import redis.asyncio as aioredis
+from arb_runtime.durability import Durability, execute_on_disk
+from arb_runtime.streams import StreamProducer
 from arb_structs import ExecutionResult, Opportunity, OrderIntent
 from arb_structs.codec import EXECUTION, OPPORTUNITY
-from arb_structs.constants import OPEN_SAGAS_KEY, saga_key
+from arb_structs.constants import EXECUTOR_ORDERS_KEY, OPEN_SAGAS_KEY, saga_key
 
 _INTENT_ENCODER = msgspec.msgpack.Encoder()
 _INTENT_DECODER = msgspec.msgpack.Decoder(OrderIntent)
+KEEP_MS = 7 * 86_400_000
 
-OpenSaga = tuple[Opportunity, dict[str, OrderIntent]]
+log = logging.getLogger("arb.executor")
+
+
+@dataclass
+class OpenSaga:
+    opportunity: Opportunity
+    intents: dict[str, OrderIntent]
+    state: str = "sending"
+    previous: ExecutionResult | None = None  # the last result published for it, if any
+    ts: int = field(default_factory=time.time_ns)
+    owner: str = ""  # the executor instance that ran it
 
 
 class Journal(Protocol):
-    async def begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None: ...
+    async def begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None:
+        """Durable before anything is sent; raises when it is not."""
 
-    async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None: ...
+    async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
+        """Record a hedge/unwind intent before it is sent (never waits on Redis)."""
 
     async def finish(self, result: ExecutionResult, resolved: bool) -> None: ...
 
     async def open_sagas(self) -> list[OpenSaga]: ...
 
+    def unresolved(self) -> list[OpenSaga]:
+        """This process's sagas whose outcome is still unknown."""
 
-class MemoryJournal:
+    async def known_ids(self, since_ns: int) -> set[str]:
+        """Client order ids journaled since ``since_ns`` (every replica's, and this
+        process's own even before Redis has them)."""
+
+    def note(self, intent: OrderIntent) -> None:
+        """Record an order sent outside a saga's journal (a late order's hedge) as known."""
+
+
+class _Local:
+    """What both journals keep in this process."""
+
+    def __init__(self, lookback_ns: int) -> None:
+        self.live: dict[str, OpenSaga] = {}
+        self.recent: dict[str, int] = {}  # client order id -> ns journaled
+        self.lookback_ns = lookback_ns
+
+    def remember(self, intent: OrderIntent, now: int) -> None:
+        self.recent[intent.client_order_id] = now
+        if len(self.recent) % 256 == 0:  # prune now and then
+            cutoff = now - self.lookback_ns
+            self.recent = {k: t for k, t in self.recent.items() if t >= cutoff}
+
+    def unresolved(self) -> list[OpenSaga]:
+        return [s for s in self.live.values() if s.state == "unresolved"]
+
+    def _begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None:
+        now = time.time_ns()
+        self.live[opp.id] = OpenSaga(opp, dict(intents))
+        for intent in intents.values():
+            self.remember(intent, now)
+
+    def _add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
+        saga = self.live.get(opportunity_id)
+        if saga is not None:
+            saga.intents[role] = intent
+            saga.state = "hedging"
+        self.remember(intent, time.time_ns())
+
+    def _finish(self, result: ExecutionResult, resolved: bool) -> None:
+        if resolved:
+            self.live.pop(result.opportunity_id, None)
+        elif result.opportunity_id in self.live:
+            saga = self.live[result.opportunity_id]
+            saga.state, saga.previous = "unresolved", result
+
+
+class MemoryJournal(_Local):
     """In-process journal (bench, unit tests)."""
 
     def __init__(self) -> None:
+        super().__init__(lookback_ns=86_400 * 10**9)
         self.sagas: dict[str, dict[str, Any]] = {}
         self.open: set[str] = set()
 
     async def begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None:
+        self._begin(opp, intents)
         self.sagas[opp.id] = {"opportunity": opp, "state": "sending", "intents": dict(intents)}
         self.open.add(opp.id)
 
     async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
+        self._add(opportunity_id, role, intent)
         saga = self.sagas[opportunity_id]
         saga["intents"][role] = intent
         saga["state"] = "hedging"
 
     async def finish(self, result: ExecutionResult, resolved: bool) -> None:
+        self._finish(result, resolved)
         saga = self.sagas[result.opportunity_id]
         saga["state"] = "done" if resolved else "unresolved"
         saga["result"] = result
@@ -56,50 +138,103 @@ class MemoryJournal:
             self.open.discard(result.opportunity_id)
 
     async def open_sagas(self) -> list[OpenSaga]:
-        return [(self.sagas[i]["opportunity"], dict(self.sagas[i]["intents"])) for i in self.open]
+        return [
+            OpenSaga(self.sagas[i]["opportunity"], dict(self.sagas[i]["intents"]),
+                     self.sagas[i]["state"], self.sagas[i].get("result"))
+            for i in self.open
+        ]  # fmt: skip
+
+    async def known_ids(self, since_ns: int) -> set[str]:
+        return {k for k, t in self.recent.items() if t >= since_ns}
+
+    def note(self, intent: OrderIntent) -> None:
+        self.remember(intent, time.time_ns())
 
 
-class RedisJournal:
-    def __init__(self, redis: aioredis.Redis, keep_ms: int = 7 * 86_400_000) -> None:
+class RedisJournal(_Local):
+    """``durability`` (arb_runtime.durability.probe of this Redis): where the server can
+    confirm an fsync (WAITAOF), ``begin`` waits for it before the orders go out."""
+
+    def __init__(self, redis: aioredis.Redis, producer: StreamProducer, *, instance: str = "",
+                 keep_ms: int = KEEP_MS, lookback_ns: int = 3_600 * 10**9,
+                 durability: Durability | None = None) -> None:  # fmt: skip
+        super().__init__(lookback_ns)
         self.redis = redis
+        self.producer = producer
+        self.instance = instance
         self.keep_ms = keep_ms
+        self.durability = durability
+
+    def _mapping(self, saga: OpenSaga) -> dict[str | bytes, bytes | str]:
+        mapping: dict[str | bytes, bytes | str] = {
+            "opportunity": OPPORTUNITY.encode(saga.opportunity), "state": saga.state,
+            "owner": self.instance,
+        }  # fmt: skip
+        for role, intent in saga.intents.items():
+            mapping[f"intent:{role}"] = _INTENT_ENCODER.encode(intent)
+        if saga.previous is not None:
+            mapping["result"] = EXECUTION.encode(saga.previous)
+        return mapping
 
     async def begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None:
-        mapping: dict[str | bytes, bytes | str] = {
-            "opportunity": OPPORTUNITY.encode(opp), "state": "sending"
-        }  # fmt: skip
-        for role, intent in intents.items():
-            mapping[f"intent:{role}"] = _INTENT_ENCODER.encode(intent)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(saga_key(opp.id), mapping=mapping)  # type: ignore[arg-type]
-        pipe.sadd(OPEN_SAGAS_KEY, opp.id)
-        await pipe.execute()
+        now = time.time_ns()
+        if self.durability is not None and self.durability.confirmed:
+            fields = [x for kv in self._mapping(OpenSaga(opp, intents)).items() for x in kv]
+            orders = [x for i in intents.values() for x in (now, i.client_order_id)]
+            _, fsynced = await execute_on_disk(self.redis, [
+                ("HSET", saga_key(opp.id), *fields), ("SADD", OPEN_SAGAS_KEY, opp.id),
+                ("ZADD", EXECUTOR_ORDERS_KEY, *orders),
+            ], self.durability)  # fmt: skip
+            if not fsynced:  # applied and in the AOF buffer: a Redis crash loses at most it
+                log.warning("saga journal of %s not confirmed on disk in time; sending anyway",
+                            opp.id, extra={"opportunity_id": opp.id})  # fmt: skip
+        else:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hset(saga_key(opp.id), mapping=self._mapping(OpenSaga(opp, intents)))  # type: ignore[arg-type]
+            pipe.sadd(OPEN_SAGAS_KEY, opp.id)
+            pipe.zadd(EXECUTOR_ORDERS_KEY, {i.client_order_id: now for i in intents.values()})
+            await pipe.execute()
+        self._begin(opp, intents)
 
     async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
-        await self.redis.hset(
-            saga_key(opportunity_id),
-            mapping={f"intent:{role}": _INTENT_ENCODER.encode(intent), "state": "hedging"},
-        )
+        self._add(opportunity_id, role, intent)
+        key = saga_key(opportunity_id)
+        self.producer.command("HSET", key, f"intent:{role}", _INTENT_ENCODER.encode(intent),
+                              "state", "hedging")  # fmt: skip
+        self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, time.time_ns(), intent.client_order_id)
 
     async def finish(self, result: ExecutionResult, resolved: bool) -> None:
+        self._finish(result, resolved)
         key = saga_key(result.opportunity_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"state": "done" if resolved else "unresolved",
-                                "result": EXECUTION.encode(result)})  # fmt: skip
+        self.producer.command("HSET", key, "state", "done" if resolved else "unresolved",
+                              "result", EXECUTION.encode(result))  # fmt: skip
         if resolved:
-            pipe.srem(OPEN_SAGAS_KEY, result.opportunity_id)
-            pipe.pexpire(key, self.keep_ms)
-        await pipe.execute()
+            self.producer.command("SREM", OPEN_SAGAS_KEY, result.opportunity_id)
+            self.producer.command("PEXPIRE", key, self.keep_ms)
+
+    def note(self, intent: OrderIntent) -> None:
+        now = time.time_ns()
+        self.remember(intent, now)
+        self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, now, intent.client_order_id)
+
+    def restore(self) -> None:
+        """Redis came back empty: write back every unresolved saga and every recent id."""
+        for saga in self.live.values():
+            mapping = self._mapping(saga)
+            args: list[Any] = [x for pair in mapping.items() for x in pair]
+            self.producer.command("HSET", saga_key(saga.opportunity.id), *args)
+            self.producer.command("SADD", OPEN_SAGAS_KEY, saga.opportunity.id)
+        if self.recent:
+            scored = [x for cid, ts in self.recent.items() for x in (ts, cid)]
+            self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, *scored)
 
     async def open_sagas(self) -> list[OpenSaga]:
         out: list[OpenSaga] = []
-        r: Any = (
-            self.redis
-        )  # redis-py's reply stubs are wider than what decode_responses=False gives
+        r: Any = self.redis  # redis-py's reply stubs are wider than decode_responses=False
         for raw_id in await r.smembers(OPEN_SAGAS_KEY):
             opp_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
             fields: dict[bytes, bytes] = await r.hgetall(saga_key(opp_id))
-            if b"opportunity" not in fields:  # journal lost: nothing to reconcile from
+            if b"opportunity" not in fields:  # journal lost: the reconciliation adopts it
                 await r.srem(OPEN_SAGAS_KEY, opp_id)
                 continue
             intents = {
@@ -107,5 +242,19 @@ class RedisJournal:
                 for k, v in fields.items()
                 if k.startswith(b"intent:")
             }
-            out.append((OPPORTUNITY.decode(fields[b"opportunity"]), intents))
+            previous = EXECUTION.decode(fields[b"result"]) if b"result" in fields else None
+            state = fields.get(b"state", b"sending").decode()
+            owner = fields.get(b"owner", b"").decode()
+            out.append(OpenSaga(OPPORTUNITY.decode(fields[b"opportunity"]), intents, state,
+                                previous, owner=owner))  # fmt: skip
         return out
+
+    async def known_ids(self, since_ns: int) -> set[str]:
+        r: Any = self.redis
+        now = time.time_ns()
+        pipe = r.pipeline(transaction=False)
+        pipe.zremrangebyscore(EXECUTOR_ORDERS_KEY, "-inf", now - self.keep_ms * 1_000_000)
+        pipe.zrangebyscore(EXECUTOR_ORDERS_KEY, since_ns, "+inf")
+        _, ids = await pipe.execute()
+        known = {i.decode() if isinstance(i, bytes) else str(i) for i in ids}
+        return known | {k for k, t in self.recent.items() if t >= since_ns}

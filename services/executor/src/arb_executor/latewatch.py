@@ -36,7 +36,8 @@ from arb_venues.errors import UnknownOrder, VenueError
 from arb_executor import metrics
 from arb_executor.gateway import OrderGateway, split_symbol
 from arb_executor.grid import text
-from arb_executor.saga import Saga, cash_and_fees, filled
+from arb_executor.pnl import filled
+from arb_executor.saga import Saga
 from arb_executor.watchstore import WatchStore
 
 log = logging.getLogger("arb.executor")
@@ -144,11 +145,11 @@ class LateOrderWatcher:
             nonlocal current
             current = msgspec.structs.replace(current, hedges={**current.hedges, role: intent})
             await self.store.put(current)
+            saga.journal.note(intent)  # known to the reconciliation: never adopted
 
         net, unknown = await saga.close(opp, legs, prefix=f"late-{order.role}-", record=record)
         dust = bool(net) and not unknown and saga.is_dust(opp, net)
         base, _ = split_symbol(opp.symbol)
-        cash, fees = cash_and_fees(opp.symbol, legs)
         late = f"late {order.role} order on {order.intent.venue} filled {report.filled_size}"
         if unknown:
             status, reason = ExecutionStatus.UNHEDGED, f"{late}; a hedge's outcome is unknown"
@@ -159,15 +160,11 @@ class LateOrderWatcher:
             reason = f"{late}; {text(net)} {base} dust left: below the lot/minimum size"
         else:
             status, reason = ExecutionStatus.RECONCILED, f"{late}; hedged"
+        result = await saga.result_of(opp, legs, net, status=status, reason=reason,
+                                      ts_received=order.ts_watched, expected=0.0)  # fmt: skip
         now = time.time_ns()
-        result = ExecutionResult(
-            opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,
-            sell_venue=opp.sell_venue, status=status, mode=saga.policy.mode, legs=legs,
-            expected_pnl=0.0, realised_pnl=text(cash - fees), fees_quote=text(fees),
-            unhedged_size=text(net), reason=reason, ts_detect=opp.ts_detect,
-            ts_received=order.ts_watched, ts_done=now,
-        )  # fmt: skip
-        saga.risk.traded(opp, now, cash - fees)
+        saga.risk.traded(opp, now, Decimal(result.realised_pnl))
+        saga.record_exposure(opp, legs, result, net, unknown, dust, tag=f":late-{order.role}")
         if status is ExecutionStatus.UNHEDGED:
             saga.risk.unhedged(opp, now, net)
         await saga.watch_legs(opp, legs[1:])  # a hedge that may itself land late

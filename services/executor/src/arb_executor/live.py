@@ -14,6 +14,9 @@ What the saga relies on, and how LiveGateway keeps it true for every venue:
 - Balances: ``free`` reads a cache that ``snapshot`` refreshes from REST (after each
   execution and periodically) and that fills adjust at once, so the next opportunity's risk
   check sees the money a fill just spent.
+- Degraded: a venue whose balance read fails (down, or slower than the start timeout) is
+  ``degraded``: intake refuses its opportunities until a read succeeds again. One that has no
+  instruments yet (REST down at start) loads them again before its next read (``loader``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -54,14 +57,32 @@ def _dec(text: str) -> Decimal:
 class LiveGateway:
     """One venue account over its TradingClient (signed REST)."""
 
-    def __init__(self, client: TradingClient, *, call_timeout_s: float = 10.0) -> None:
+    def __init__(self, client: TradingClient, *, call_timeout_s: float = 10.0,
+                 loader: Callable[[], Awaitable[dict[str, Instrument]]] | None = None,
+                 ) -> None:  # fmt: skip
         self.client = client
         self.venue = client.venue
         self.request_window_s = client.request_window_s
         self.call_timeout_s = call_timeout_s  # a backstop above the REST client's own timeout
+        self.loader = loader  # reloads the instruments when the first load failed
         self._free: dict[str, Decimal] = {}
         self.balances_ts = 0  # ns of the last REST snapshot; 0 = never
         self.placed = 0
+        self.degraded = False
+        self.degraded_reason = ""
+
+    def set_degraded(self, reason: str) -> None:
+        if not self.degraded:
+            log.error("%s: degraded, its opportunities are refused until it answers: %s",
+                      self.venue, reason)  # fmt: skip
+        self.degraded, self.degraded_reason = True, reason
+        metrics.VENUE_DEGRADED.labels(self.venue).set(1)
+
+    def set_ready(self) -> None:
+        if self.degraded:
+            log.warning("%s: answers again; trading it", self.venue)
+        self.degraded, self.degraded_reason = False, ""
+        metrics.VENUE_DEGRADED.labels(self.venue).set(0)
 
     # -- balances -------------------------------------------------------------------------
 
@@ -69,10 +90,26 @@ class LiveGateway:
         return self._free.get(asset, ZERO)
 
     async def snapshot(self) -> BalanceSnapshot:
-        snap = await self._guard("balances", self.client.balances())
+        """Balances from REST; a failure marks the venue degraded, a success ready again."""
+        try:
+            if not self.client.instruments and self.loader is not None:
+                self.client.instruments = await self.loader()
+            snap = await self._guard("balances", self.client.balances())
+        except VenueError as exc:
+            self.set_degraded(str(exc))
+            raise
         self._free = {asset: _dec(b.free) for asset, b in snap.balances.items()}
         self.balances_ts = snap.ts or time.time_ns()
+        self.set_ready()
         return snap
+
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        """The account's orders since ``since_ns`` as the venue lists them (reconciliation)."""
+        known = [s for s in symbols if s in self.client.instruments]
+        try:
+            return await self._guard("orders", self.client.recent_orders(known, since_ns))
+        except MalformedFrame as exc:
+            raise VenueUnavailable(self.venue, f"order listing: {exc}") from exc
 
     def _apply_fill(self, report: OrderReport) -> None:
         """Move the cached balances by a fill at once (REST confirms them later)."""

@@ -1,6 +1,8 @@
 """The two-leg saga: journal, both IOC legs at once, reconcile ambiguity, hedge or unwind.
 
-1. Journal the intents (durable) before anything is sent.
+1. Journal the intents (durable) before anything is sent; if Redis does not take them,
+   nothing is sent (the result says so). Every later journal write is write-behind: a hedge
+   never waits for Redis (journal.py).
 2. Place both legs concurrently. A RequestTimeout/VenueUnavailable from place means the
    outcome is unknown: the order is queried by client id (never re-sent). An order the venue
    still does not know after the queries is cancelled by id (so it cannot fill later) and
@@ -8,7 +10,8 @@
 3. If the legs filled different sizes, the difference is hedged with an IOC on the
    under-filled leg's venue within max slippage, then whatever remains is unwound on the
    over-filled venue within max slippage; what is left is unhedged exposure.
-4. The result (fills, fees, realised PnL) is journaled and returned.
+4. The result (fills, fees, realised PnL on matched quantity, the open part marked to
+   market: pnl.py) is journaled and returned; an open part is published as exposure.
 
 Late orders: a request the venue does not know after the queries may still be in flight and
 land inside the venue's request validity window (``request_window_s``). Before hedging, the
@@ -20,6 +23,7 @@ watch store (``watch_until_ns`` on the leg) and reconciled by latewatch.py if it
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -34,14 +38,19 @@ from arb_venues.errors import (
     VenueError,
     VenueUnavailable,
 )
+from redis.exceptions import RedisError
 
+from arb_executor import orderlog
 from arb_executor.clientids import client_order_id
-from arb_executor.gateway import OrderGateway, split_symbol
+from arb_executor.exposure import ExposureBook
+from arb_executor.gateway import BookSource, OrderGateway, split_symbol
 from arb_executor.grid import bound_price, lot_size, text
 from arb_executor.journal import Journal
+from arb_executor.pnl import Pnl, exit_price, filled, settle
 from arb_executor.risk import RiskState
 from arb_executor.watchstore import WatchStore
 
+log = logging.getLogger("arb.executor")
 ZERO = Decimal(0)
 AMBIGUOUS = (RequestTimeout, VenueUnavailable)
 ROLES = ("buy", "sell", "hedge", "unwind")
@@ -58,29 +67,6 @@ class SagaPolicy:
     late_margin_s: float = 1.0  # added to a venue's window: clock skew, in-venue queueing
 
 
-def filled(leg: LegResult) -> Decimal:
-    return Decimal(leg.report.filled_size) if leg.report is not None else ZERO
-
-
-def cash_and_fees(symbol: str, legs: list[LegResult]) -> tuple[Decimal, Decimal]:
-    """Quote cash the fills moved (+ received) and their fees in quote."""
-    base, quote = split_symbol(symbol)
-    cash = fees = ZERO
-    for leg in legs:
-        report = leg.report
-        size = filled(leg)
-        if report is None or not size:
-            continue
-        price = Decimal(report.avg_price)
-        cash += -size * price if leg.intent.side is Side.BUY else size * price
-        fee = Decimal(report.fee or "0")
-        if report.fee_asset in ("", quote):
-            fees += fee
-        elif report.fee_asset == base:
-            fees += fee * price
-    return cash, fees
-
-
 class Saga:
     def __init__(
         self,
@@ -89,12 +75,19 @@ class Saga:
         risk: RiskState,
         policy: SagaPolicy | None = None,
         watch: WatchStore | None = None,
+        *,
+        exposure: ExposureBook | None = None,
+        marks: BookSource | None = None,
+        instance: str = "",
     ) -> None:
         self.gateways = gateways
         self.journal = journal
         self.risk = risk
         self.policy = policy or SagaPolicy()
         self.watch = watch
+        self.exposure = exposure
+        self.marks = marks  # latest book views: the open part of a result is marked there
+        self.instance = instance
 
     def intents(self, opp: Opportunity) -> dict[str, OrderIntent]:
         return {
@@ -110,10 +103,18 @@ class Saga:
 
     async def execute(self, opp: Opportunity, ts_received: int) -> ExecutionResult:
         intents = self.intents(opp)
-        await self.journal.begin(opp, intents)
+        try:
+            await self.journal.begin(opp, intents)
+        except (RedisError, OSError) as exc:  # not journaled: nothing may be sent
+            log.error("%s: journal write failed (%s); no order sent", opp.id, exc)
+            return self.closing_result(
+                opp, [], ZERO, False, ts_received=ts_received,
+                status=ExecutionStatus.FAILED, reason=f"journal write failed ({exc}); "
+                "nothing was sent: check Redis",
+            )  # fmt: skip
         ts_before = time.time_ns()
         buy, sell = await asyncio.gather(
-            self._place("buy", intents["buy"]), self._place("sell", intents["sell"])
+            self._place("buy", intents["buy"], opp.id), self._place("sell", intents["sell"], opp.id)
         )
         ts_after = time.time_ns()
         reports = [leg.report for leg in (buy, sell) if leg.report is not None]
@@ -122,29 +123,42 @@ class Saga:
         legs = [buy, sell]
         return await self._settle(opp, legs, ts_received, ts_sent, ts_acks)
 
-    async def recover(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> ExecutionResult:
-        """Finish a journaled saga after a restart: query every journaled order by client id,
-        never re-place one, then hedge/unwind what is open."""
+    async def recover(self, opp: Opportunity, intents: dict[str, OrderIntent],
+                      previous: ExecutionResult | None = None,
+                      reason: str = "recovered after restart") -> ExecutionResult:  # fmt: skip
+        """Finish a journaled saga (after a restart, or one whose outcome was unknown): query
+        every journaled order by client id, never re-place one, then hedge/unwind what is
+        open. ``previous``: a result already published for it; this one then carries only
+        what it adds (realised PnL and fees), so the trade history never counts a fill twice."""
         ts = time.time_ns()
-        legs = [await self.query(role, intents[role]) for role in ROLES if role in intents]
-        return await self._settle(opp, legs, ts, 0, 0, recovered=True)
+        roles = [r for r in ROLES if r in intents] + sorted(set(intents) - set(ROLES))
+        legs = [await self.query(role, intents[role]) for role in roles]
+        return await self._settle(opp, legs, ts, 0, 0, recovered=True, previous=previous,
+                                  reason=reason)  # fmt: skip
 
     # -- orders ---------------------------------------------------------------------------
 
-    async def _place(self, role: str, intent: OrderIntent) -> LegResult:
+    async def _place(self, role: str, intent: OrderIntent, opportunity_id: str = ""
+                     ) -> LegResult:  # fmt: skip
         gateway = self.gateways[intent.venue]
         ts_sent = time.time_ns()
+        orderlog.sent(opportunity_id, role, intent)
         try:
             report = await gateway.place(intent)
         except AMBIGUOUS as exc:
             self.risk.order_error(intent.venue, time.time_ns())
-            return await self.query(role, intent, cause=str(exc), ts_sent=ts_sent)
+            orderlog.answer(opportunity_id, role, intent, None, f"outcome unknown: {exc}")
+            leg = await self.query(role, intent, cause=str(exc), ts_sent=ts_sent)
+            orderlog.answer(opportunity_id, role, intent, leg.report, leg.error)
+            return leg
         except VenueError as exc:  # the venue said no (or rate limited): nothing was placed
             self.risk.order_error(intent.venue, time.time_ns())
             if isinstance(exc, RateLimited):
                 self.risk.rate_limited(intent.venue, time.time_ns(), exc.retry_after_s)
+            orderlog.answer(opportunity_id, role, intent, None, str(exc))
             return LegResult(role=role, intent=intent, error=str(exc))
         self.risk.order_ok(intent.venue)
+        orderlog.answer(opportunity_id, role, intent, report)
         return LegResult(role=role, intent=intent, report=report)
 
     async def query(self, role: str, intent: OrderIntent, cause: str = "",
@@ -254,19 +268,142 @@ class Saga:
         ts_sent: int,
         ts_acks: int,
         recovered: bool = False,
+        previous: ExecutionResult | None = None,
+        reason: str = "recovered after restart",
     ) -> ExecutionResult:
         net, unknown = await self.close(opp, legs)
         dust = bool(net) and not unknown and self.is_dust(opp, net)
-        result = self._result(opp, legs, net, unknown, ts_received, ts_sent, ts_acks, recovered,
-                              dust)  # fmt: skip
+        status, why = self._status(opp, legs, net, unknown, dust)
+        if recovered and not (unknown or dust):
+            why = "; ".join(filter(None, (reason, why)))
+        result = await self.result_of(opp, legs, net, status=status, reason=why,
+                                      ts_received=ts_received, ts_sent=ts_sent,
+                                      ts_acks=ts_acks, previous=previous)  # fmt: skip
         now = time.time_ns()
         if any(leg.report is not None for leg in legs):
             self.risk.traded(opp, now, Decimal(result.realised_pnl))
+        self.record_exposure(opp, legs, result, net, unknown, dust)
         if result.status is ExecutionStatus.UNHEDGED:
-            self.risk.unhedged(opp, now, net)
+            self.risk.unhedged(opp, now, net or self._unknown_size(legs))
         await self.watch_legs(opp, legs)  # before the saga is closed: a crash keeps it open
         await self.journal.finish(result, resolved=not unknown)
         return result
+
+    def _status(self, opp: Opportunity, legs: list[LegResult], net: Decimal, unknown: bool,
+                dust: bool) -> tuple[ExecutionStatus, str]:  # fmt: skip
+        base, _ = split_symbol(opp.symbol)
+        bought = sum((filled(leg) for leg in legs[:2] if leg.role == "buy"), ZERO)
+        sold = sum((filled(leg) for leg in legs[:2] if leg.role == "sell"), ZERO)
+        if unknown:
+            return ExecutionStatus.UNHEDGED, "order outcome unknown; saga left open"
+        if dust:
+            return ExecutionStatus.HEDGED, (f"{text(net)} {base} dust left: below the "
+                                            "lot/minimum size on both venues")  # fmt: skip
+        if net:
+            return ExecutionStatus.UNHEDGED, ""
+        if len(legs) > 2 and any(filled(leg) for leg in legs[2:]):
+            return ExecutionStatus.HEDGED, ""
+        if bought and bought == sold:
+            size = Decimal(opp.size)
+            return (ExecutionStatus.FILLED if bought == size else ExecutionStatus.PARTIAL), ""
+        if any(leg.error for leg in legs) and not any(filled(leg) for leg in legs):
+            return ExecutionStatus.FAILED, "; ".join(leg.error for leg in legs if leg.error)
+        return ExecutionStatus.NOT_FILLED, ""
+
+    @staticmethod
+    def _unknown_size(legs: list[LegResult]) -> Decimal:
+        """The position an order of unknown outcome may have made (signed, its full size)."""
+        for leg in legs:
+            if leg.report is not None and leg.report.status is OrderStatus.UNKNOWN:
+                size = Decimal(leg.intent.size)
+                return size if leg.intent.side is Side.BUY else -size
+        return ZERO
+
+    @staticmethod
+    def _unknown_price(legs: list[LegResult]) -> Decimal:
+        for leg in legs:
+            if leg.report is not None and leg.report.status is OrderStatus.UNKNOWN:
+                return Decimal(leg.intent.price)
+        return ZERO
+
+    def record_exposure(self, opp: Opportunity, legs: list[LegResult],
+                        result: ExecutionResult, net: Decimal, unknown: bool, dust: bool,
+                        tag: str = "") -> None:  # fmt: skip
+        """Publish what this result leaves open, or close what an earlier result left open
+        (``tag``: one of several exposures of an opportunity, closed only by its own)."""
+        if self.exposure is None:
+            return
+        base, _ = split_symbol(opp.symbol)
+        if result.status is ExecutionStatus.UNHEDGED:
+            size = net or self._unknown_size(legs)
+            venue = self.position_venue(opp, legs, size)
+            why = result.reason or f"{text(size)} {base} left open after hedge and unwind"
+            entry = settle(opp.symbol, legs).entry if net else self._unknown_price(legs)
+            self.exposure.unhedged(opportunity_id=opp.id, venue=venue, asset=base, size=size,
+                                   entry=entry, mark=Decimal(result.mark_price) or None,
+                                   reason=why, tag=tag)  # fmt: skip
+        elif not unknown and not tag:
+            self.exposure.close_for(opp.id, f"closed: {result.status.value} {result.reason}")
+
+    @staticmethod
+    def position_venue(opp: Opportunity, legs: list[LegResult], net: Decimal) -> str:
+        """Where an open position sits: the venue of the legs on its side (long: buys)."""
+        side = Side.BUY if net > 0 else Side.SELL
+        amounts: dict[str, Decimal] = {}
+        for leg in legs:
+            if leg.intent.side is side:
+                amounts[leg.intent.venue] = amounts.get(leg.intent.venue, ZERO) + filled(leg)
+        if amounts and max(amounts.values()):
+            return max(amounts, key=lambda v: amounts[v])
+        return opp.buy_venue if net > 0 else opp.sell_venue
+
+    async def mark(self, venue: str, symbol: str, net: Decimal) -> Decimal | None:
+        """The price the open part could be closed at now, from the latest book view (a
+        short bounded read: marking never holds a result back)."""
+        if self.marks is None or not net:
+            return None
+        try:
+            async with asyncio.timeout(0.25):
+                view = await self.marks(venue, symbol)
+        except (TimeoutError, RedisError, OSError):
+            return None
+        return exit_price(view, net)
+
+    async def result_of(self, opp: Opportunity, legs: list[LegResult], net: Decimal, *,
+                        status: ExecutionStatus, reason: str, ts_received: int,
+                        ts_sent: int = 0, ts_acks: int = 0,
+                        previous: ExecutionResult | None = None,
+                        expected: float | None = None) -> ExecutionResult:  # fmt: skip
+        """The result of ``legs`` (PnL, fees, the open part marked to market)."""
+        pnl = settle(opp.symbol, legs)
+        mark = await self.mark(self.position_venue(opp, legs, net), opp.symbol, net)
+        return self.closing_result(opp, legs, net, False, ts_received=ts_received,
+                                   status=status, reason=reason, ts_sent=ts_sent,
+                                   ts_acks=ts_acks, pnl=pnl, mark=mark, previous=previous,
+                                   expected=expected)  # fmt: skip
+
+    def closing_result(self, opp: Opportunity, legs: list[LegResult], net: Decimal,
+                       unknown: bool, *, ts_received: int, status: ExecutionStatus,
+                       reason: str, ts_sent: int = 0, ts_acks: int = 0, pnl: Pnl | None = None,
+                       mark: Decimal | None = None, previous: ExecutionResult | None = None,
+                       expected: float | None = None) -> ExecutionResult:  # fmt: skip
+        pnl = pnl or settle(opp.symbol, legs)
+        if expected is None:
+            expected = opp.net_profit if previous is None else 0.0
+        realised, fees = pnl.realised, pnl.fees
+        if previous is not None:  # this result adds to one already published
+            realised -= Decimal(previous.realised_pnl)
+            fees -= Decimal(previous.fees_quote)
+        return ExecutionResult(
+            opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,
+            sell_venue=opp.sell_venue, status=status, mode=self.policy.mode, legs=legs,
+            expected_pnl=expected,
+            realised_pnl=text(realised), fees_quote=text(fees), unhedged_size=text(net),
+            reason=reason, ts_detect=opp.ts_detect, ts_received=ts_received,
+            ts_orders_sent=ts_sent, ts_acks=ts_acks, ts_done=time.time_ns(),
+            unrealised_pnl=text(pnl.unrealised(mark)), mark_price=text(mark) if mark else "0",
+            executor=self.instance,
+        )  # fmt: skip
 
     async def close(self, opp: Opportunity, legs: list[LegResult], prefix: str = "",
                     record: Record | None = None) -> tuple[Decimal, bool]:  # fmt: skip
@@ -303,7 +440,7 @@ class Saga:
                     await record(role, intent)
                 else:
                     await self.journal.add(opp.id, role, intent)
-                legs.append(await self._place(role, intent))
+                legs.append(await self._place(role, intent, opp.id))
                 net = self._net(legs)
                 unknown = (
                     legs[-1].report is not None and legs[-1].report.status is OrderStatus.UNKNOWN
@@ -323,37 +460,3 @@ class Saga:
         """The venue's reference data (tick, lot) when its gateway knows it (live mode)."""
         lookup = getattr(self.gateways[venue], "instrument", None)
         return lookup(symbol) if lookup is not None else None
-
-    def _result(self, opp: Opportunity, legs: list[LegResult], net: Decimal, unknown: bool,
-                ts_received: int, ts_sent: int, ts_acks: int,
-                recovered: bool, dust: bool = False) -> ExecutionResult:  # fmt: skip
-        base, _ = split_symbol(opp.symbol)
-        cash, fees = cash_and_fees(opp.symbol, legs)
-        bought = sum((filled(leg) for leg in legs[:2] if leg.role == "buy"), ZERO)
-        sold = sum((filled(leg) for leg in legs[:2] if leg.role == "sell"), ZERO)
-        reason = "recovered after restart" if recovered else ""
-        if unknown:
-            status, reason = ExecutionStatus.UNHEDGED, "order outcome unknown; saga left open"
-        elif dust:
-            status = ExecutionStatus.HEDGED
-            reason = f"{text(net)} {base} dust left: below the lot/minimum size on both venues"
-        elif net:
-            status = ExecutionStatus.UNHEDGED
-        elif len(legs) > 2 and any(filled(leg) for leg in legs[2:]):
-            status = ExecutionStatus.HEDGED
-        elif bought and bought == sold:
-            size = Decimal(opp.size)
-            status = ExecutionStatus.FILLED if bought == size else ExecutionStatus.PARTIAL
-        elif any(leg.error for leg in legs) and not any(filled(leg) for leg in legs):
-            status = ExecutionStatus.FAILED
-            reason = reason or "; ".join(leg.error for leg in legs if leg.error)
-        else:
-            status = ExecutionStatus.NOT_FILLED
-        return ExecutionResult(
-            opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,
-            sell_venue=opp.sell_venue, status=status, mode=self.policy.mode, legs=legs,
-            expected_pnl=opp.net_profit, realised_pnl=text(cash - fees), fees_quote=text(fees),
-            unhedged_size=text(net), reason=reason, ts_detect=opp.ts_detect,
-            ts_received=ts_received, ts_orders_sent=ts_sent, ts_acks=ts_acks,
-            ts_done=time.time_ns(),
-        )  # fmt: skip

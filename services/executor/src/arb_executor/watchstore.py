@@ -3,7 +3,9 @@ may still land at the venue until its validity window ends (see latewatch.py).
 
 Redis layout: hash ``LATE_ORDERS_KEY`` (``arb:exec:late``), field = client order id, value =
 MessagePack ``WatchedOrder``. Written before the saga is marked done, removed only after the
-order was reconciled or its deadline passed, so the watch survives a restart.
+order was reconciled or its deadline passed, so the watch survives a restart. With a producer
+the writes are write-behind (in order with the journal's: the watch entry still lands before
+the saga's "done"); reads go to Redis.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Protocol
 
 import msgspec
 import redis.asyncio as aioredis
+from arb_runtime.streams import StreamProducer
 from arb_structs.constants import LATE_ORDERS_KEY
 from arb_structs.trading import WatchedOrder
 
@@ -46,15 +49,21 @@ class MemoryWatchStore:
 
 
 class RedisWatchStore:
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, producer: StreamProducer | None = None) -> None:
         self.redis = redis
+        self.producer = producer
 
     async def put(self, order: WatchedOrder) -> None:
-        await self.redis.hset(
-            LATE_ORDERS_KEY, order.intent.client_order_id, _ENCODER.encode(order)
-        )  # fmt: skip
+        value = _ENCODER.encode(order)
+        if self.producer is not None:
+            self.producer.hset(LATE_ORDERS_KEY, order.intent.client_order_id, value)
+            return
+        await self.redis.hset(LATE_ORDERS_KEY, order.intent.client_order_id, value)
 
     async def remove(self, client_order_id: str) -> None:
+        if self.producer is not None:
+            self.producer.command("HDEL", LATE_ORDERS_KEY, client_order_id)
+            return
         await self.redis.hdel(LATE_ORDERS_KEY, client_order_id)
 
     async def all(self) -> list[WatchedOrder]:

@@ -34,6 +34,10 @@ class FaultSpec(BaseModel):
     retry_after_s: float = Field(1.0, description="Retry-After of http_429 / http_418.")
     delay_s: float = Field(1.0, description="Delay of a 'slow' response.")
     status: int = Field(503, description="HTTP status of http_5xx.")
+    path: str | None = Field(
+        None, description="HTTP faults: only requests whose path contains this (e.g. /order)."
+    )
+    method: str | None = Field(None, description="HTTP faults: only requests with this method.")
 
     @field_validator("kind")
     @classmethod

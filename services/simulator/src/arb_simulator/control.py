@@ -11,6 +11,9 @@
     GET    /control/faults                  armed faults per venue
     DELETE /control/faults[?venue=&kind=]   disarm
     GET    /control/book/{venue}/{symbol}   top levels of one simulated book (?depth=10)
+    GET    /control/ledger/{venue}          the default account's ledger: balances (free,
+                                            locked) and every order with its fills and fee
+                                            (the ground truth trading is checked against)
 
 Bad input gets 400 with a message naming the field and the way out; nothing is armed or
 injected then.
@@ -24,6 +27,7 @@ import msgspec
 import pydantic
 from aiohttp import web
 
+from arb_simulator.accounts import default_credentials
 from arb_simulator.config import FaultSpec
 
 if TYPE_CHECKING:
@@ -156,6 +160,26 @@ async def book(request: web.Request) -> web.Response:
     )
 
 
+async def ledger(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    venue = request.match_info["venue"]
+    market = sim.venue_markets.get(venue)
+    if market is None:
+        return _bad(f"venue {venue!r} is not simulated; venues: {sorted(sim.venue_markets)}", 404)
+    api_key = default_credentials(venue).api_key
+    balances = {a: {"free": str(f), "locked": str(lk)}
+                for a, (f, lk) in sorted(market.balances(api_key).items())}  # fmt: skip
+    orders = [
+        {"order_id": o.order_id, "client_order_id": o.client_order_id, "symbol": o.symbol,
+         "side": o.side.value, "price": str(o.price), "size": str(o.size), "status": o.status,
+         "filled": str(o.filled), "quote_filled": str(o.quote_filled), "fee": str(o.fee),
+         "fee_asset": o.fee_asset, "ts_created_ns": o.ts_created_ns,
+         "fills": [[str(p), str(q)] for p, q in o.fills]}
+        for o in market.orders(api_key)
+    ]  # fmt: skip
+    return _response({"venue": venue, "balances": balances, "orders": orders})
+
+
 def create_control_app(sim: Simulator) -> web.Application:
     app = web.Application()
     app[SIMULATOR] = sim
@@ -167,4 +191,5 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_get("/control/faults", list_faults)
     app.router.add_delete("/control/faults", clear_faults)
     app.router.add_get("/control/book/{venue}/{symbol}", book)
+    app.router.add_get("/control/ledger/{venue}", ledger)
     return app

@@ -4,6 +4,8 @@ A fault is armed for ``count`` occurrences (default one), or for ``duration_s`` 
 (every occurrence in that window), or both (whichever ends first). ``take(kind, symbol)``
 consumes one occurrence and says whether the fault fires. A fault armed without a symbol
 fires for any symbol (and for calls that name none); one armed for a symbol fires only for it.
+An HTTP fault armed with ``path`` (and ``method``) fires only for requests whose path contains
+it (with that method): "slow the next order placement", not whichever request comes next.
 
 Kinds the core applies itself: http_429, http_418, http_5xx, slow (HTTP middleware, see
 server.py), reject_order, partial_fill (order matching). The venue protocol servers apply
@@ -34,6 +36,8 @@ class ArmedFault:
     status: int = 503  # http_5xx
     fired: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None  # HTTP faults: only requests whose path contains this
+    method: str | None = None  # ... and with this method
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -44,6 +48,8 @@ class ArmedFault:
             "retry_after_s": self.retry_after_s,
             "delay_s": self.delay_s,
             "status": self.status,
+            "path": self.path,
+            "method": self.method,
         }
 
 
@@ -66,6 +72,8 @@ class Faults:
         retry_after_s: float = 1.0,
         delay_s: float = 1.0,
         status: int = 503,
+        path: str | None = None,
+        method: str | None = None,
         **params: Any,
     ) -> ArmedFault:
         """Arm ``kind``; ValueError names a bad kind or count."""
@@ -88,13 +96,17 @@ class Faults:
             delay_s=delay_s,
             status=status,
             params=params,
+            path=path,
+            method=method.upper() if method else None,
         )
         with self._lock:
             self._armed.append(fault)
         return fault
 
-    def take_fault(self, kind: str, symbol: str | None = None) -> ArmedFault | None:
-        """Consume one occurrence of ``kind`` (for ``symbol``); the fault or None."""
+    def take_fault(self, kind: str, symbol: str | None = None, path: str | None = None,
+                   method: str | None = None) -> ArmedFault | None:  # fmt: skip
+        """Consume one occurrence of ``kind`` (for ``symbol``, or an HTTP request's ``path``
+        and ``method``); the fault or None."""
         if not self._armed:  # the common case: nothing armed, no lock
             return None
         now = self._clock()
@@ -102,6 +114,10 @@ class Faults:
             self._armed = [f for f in self._armed if f.until is None or f.until > now]
             for fault in self._armed:
                 if fault.kind != kind or (fault.symbol is not None and fault.symbol != symbol):
+                    continue
+                if fault.path is not None and (path is None or fault.path not in path):
+                    continue
+                if fault.method is not None and fault.method != method:
                     continue
                 fault.fired += 1
                 if fault.remaining is not None:

@@ -5,8 +5,9 @@ without one yet is skipped with one log line. The core wraps every app in a midd
 applies the HTTP faults armed for that venue to REST requests (WebSocket upgrades pass):
 "slow" delays the answer by ``delay_s``; "http_429", "http_418" and "http_5xx" answer with
 the venue's own error body when the app provides one (``simapi.ERROR_RESPONSE``), else with
-a generic JSON body and, for 429/418, a ``Retry-After`` header. HTTP faults are venue-wide:
-arm them without a symbol.
+a generic JSON body and, for 429/418, a ``Retry-After`` header. HTTP faults are venue-wide
+(arm them without a symbol), or for the requests whose path contains ``path`` (and whose
+method is ``method``).
 """
 
 from __future__ import annotations
@@ -77,11 +78,12 @@ def fault_middleware(app: web.Application, faults: Faults) -> Any:
     @web.middleware
     async def apply_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            slow = faults.take_fault("slow")
+            where = {"path": request.path, "method": request.method}
+            slow = faults.take_fault("slow", **where)
             if slow is not None:
                 await asyncio.sleep(slow.delay_s)
             for kind in HTTP_FAULTS:
-                fault = faults.take_fault(kind)
+                fault = faults.take_fault(kind, **where)
                 if fault is not None:
                     return error_response(app, kind, fault)
         return await handler(request)

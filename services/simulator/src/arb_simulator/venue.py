@@ -285,6 +285,15 @@ class VenueMarket:
         order = self._find(api_key, client_order_id, order_id)
         return order if order is not None and order.symbol == symbol else None
 
+    def orders(self, api_key: str, symbol: str | None = None, since_ns: int = 0) -> list[SimOrder]:
+        """The account's orders (of ``symbol``, or all) created at or after ``since_ns``,
+        oldest first (the ledger every venue's order-history endpoint reads)."""
+        return [
+            order
+            for order in self._orders.get(api_key, {}).values()
+            if (symbol is None or order.symbol == symbol) and order.ts_created_ns >= since_ns
+        ]
+
     def cancel_order(
         self,
         api_key: str,

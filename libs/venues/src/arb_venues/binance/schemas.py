@@ -132,6 +132,22 @@ class OrderResponse(msgspec.Struct, frozen=True):
     transactTime: int = 0
     updateTime: int = 0
     fills: list[OrderFill] = []
+    time: int = 0  # query and allOrders answers: creation time (ms)
+
+
+class AccountTrade(msgspec.Struct, frozen=True):
+    """One row of GET /api/v3/myTrades: a fill of one of the account's orders."""
+
+    symbol: str
+    id: int
+    orderId: int
+    price: str
+    qty: str
+    quoteQty: str
+    commission: str
+    commissionAsset: str
+    time: int = 0
+    isBuyer: bool = False
 
 
 class AccountBalance(msgspec.Struct, frozen=True):
@@ -159,4 +175,6 @@ depth_snapshot_decoder = msgspec.json.Decoder(DepthSnapshot, strict=False)
 exchange_info_decoder = msgspec.json.Decoder(ExchangeInfo)
 error_decoder = msgspec.json.Decoder(ErrorBody)
 order_decoder = msgspec.json.Decoder(OrderResponse)
+orders_decoder = msgspec.json.Decoder(list[OrderResponse])
+trades_decoder = msgspec.json.Decoder(list[AccountTrade])
 account_decoder = msgspec.json.Decoder(Account)

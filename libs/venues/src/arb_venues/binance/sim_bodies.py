@@ -211,16 +211,37 @@ def order_body(
     return body
 
 
-def _fills(order: SimOrder, trade_ids: list[int]) -> list[dict[str, Any]]:
+def _shares(order: SimOrder) -> list[Decimal]:
     """Per-fill commissions: the order's fee split by size, the last fill takes the rest."""
-    fills = []
+    shares = []
     left = order.fee.quantize(Decimal("0.00000001"))
-    for n, ((price, size), trade_id) in enumerate(zip(order.fills, trade_ids, strict=True)):
+    for n, (_, size) in enumerate(order.fills):
         last = n == len(order.fills) - 1
         share = left if last else (order.fee * size / order.filled).quantize(Decimal("1e-8"))
         left -= share
+        shares.append(share)
+    return shares
+
+
+def _fills(order: SimOrder, trade_ids: list[int]) -> list[dict[str, Any]]:
+    fills = []
+    for (price, size), trade_id, share in zip(order.fills, trade_ids, _shares(order), strict=True):
         fills.append({
             "price": wire8(price), "qty": wire8(size), "commission": wire8(share),
             "commissionAsset": order.fee_asset, "tradeId": trade_id,
         })  # fmt: skip
     return fills
+
+
+def account_trades(order: SimOrder, venue_symbol: str, order_id: int, trade_ids: list[int]
+                   ) -> list[dict[str, Any]]:  # fmt: skip
+    """The order's fills as GET /api/v3/myTrades rows (rest-api.md "Account trade list")."""
+    at = order.ts_updated_ns // 1_000_000
+    return [
+        {"symbol": venue_symbol, "id": trade_id, "orderId": order_id, "orderListId": -1,
+         "price": wire8(price), "qty": wire8(size), "quoteQty": wire8(price * size),
+         "commission": wire8(share), "commissionAsset": order.fee_asset, "time": at,
+         "isBuyer": order.side.value == "buy", "isMaker": False, "isBestMatch": True}
+        for (price, size), trade_id, share in zip(order.fills, trade_ids, _shares(order),
+                                                  strict=True)
+    ]  # fmt: skip

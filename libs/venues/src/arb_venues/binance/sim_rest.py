@@ -222,6 +222,56 @@ class SimRest:
         }  # fmt: skip
         return self._ok(payload, 20)
 
+    async def all_orders(self, request: web.Request) -> web.Response:
+        """GET /api/v3/allOrders: the symbol's orders from orderId, or in [startTime,
+        endTime] (at most 24 hours), oldest first, at most ``limit``."""
+        try:
+            api_key, params = await self._authenticate(request)
+            symbol, venue_symbol = self._normalised(params.get("symbol"))
+            start, end, limit = _window(params)
+            from_id = _number(params, "orderId")
+        except _Refused as refused:
+            return refused.response
+        rows = []
+        for order in self.market.orders(api_key, symbol):
+            number = self._binance_id(order)
+            created = order.ts_created_ns // 1_000_000
+            if from_id is not None and number < from_id:
+                continue
+            if from_id is None and not start <= created <= end:
+                continue
+            rows.append(bodies.order_body(order, venue_symbol, number, "QUERY", []))
+        return self._ok(rows[:limit], 20)
+
+    async def my_trades(self, request: web.Request) -> web.Response:
+        """GET /api/v3/myTrades: the symbol's fills (by orderId, from fromId, or in a window),
+        each with its share of the order's commission."""
+        try:
+            api_key, params = await self._authenticate(request)
+            symbol, venue_symbol = self._normalised(params.get("symbol"))
+            start, end, limit = _window(params)
+            order_id, from_id = _number(params, "orderId"), _number(params, "fromId")
+        except _Refused as refused:
+            return refused.response
+        rows = []
+        for order in self.market.orders(api_key, symbol):
+            number = self._binance_id(order)
+            if order_id is not None and number != order_id:
+                continue
+            trade_ids = self.trade_ids.get(order.order_id)
+            if trade_ids is None:  # placed through another door: number its fills now
+                trade_ids = list(range(self.next_trade_id, self.next_trade_id + len(order.fills)))
+                self.next_trade_id += len(order.fills)
+                self.trade_ids[order.order_id] = trade_ids
+            for fill in bodies.account_trades(order, venue_symbol, number, trade_ids):
+                if from_id is not None and fill["id"] < from_id:
+                    continue
+                if order_id is None and from_id is None and not start <= fill["time"] <= end:
+                    continue
+                rows.append(fill)
+        weight = 5 if order_id is not None else 20
+        return self._ok(sorted(rows, key=lambda r: r["id"])[:limit], weight)
+
     def _order_ref(self, params: dict[str, str]) -> tuple[str | None, str | None]:
         client_id = params.get("origClientOrderId") or None
         order_id_text = params.get("orderId") or None
@@ -234,6 +284,34 @@ class SimRest:
                 raise _Refused(bodies.illegal("orderId", "^[0-9]{1,20}$"))
             order_id = self.sim_ids.get(int(order_id_text), order_id_text)
         return client_id, order_id
+
+
+def _number(params: dict[str, str], name: str) -> int | None:
+    text = params.get(name)
+    if not text:
+        return None
+    if not text.isdigit():
+        raise _Refused(bodies.illegal(name, "^[0-9]{1,20}$"))
+    return int(text)
+
+
+def _window(params: dict[str, str]) -> tuple[int, int, int]:
+    """(startTime, endTime, limit) of a list request; a span over 24 hours is refused."""
+    now = bodies.now_ms()
+    start, end = _number(params, "startTime"), _number(params, "endTime")
+    limit = _number(params, "limit") or 500
+    if limit > 1000:
+        raise _Refused((-1100, "Illegal characters found in parameter 'limit'; legal range "
+                               "is '1000'."))  # fmt: skip
+    if start is not None and end is None:
+        end = start + 24 * 3_600_000 - 1
+    if end is not None and start is None:
+        start = end - 24 * 3_600_000 + 1
+    if start is None or end is None:  # neither: the most recent ones, no span to check
+        return 0, now + 3_600_000, limit
+    if end - start >= 24 * 3_600_000:
+        raise _Refused((-1127, "More than 24 hours between startTime and endTime."))
+    return start, end, limit
 
 
 def _order_params(params: dict[str, str]) -> tuple[Side, str, Decimal, Decimal, str, str]:
@@ -277,3 +355,5 @@ def add_routes(app: web.Application, rest: SimRest) -> None:
     app.router.add_get("/api/v3/order", rest.query_order)
     app.router.add_delete("/api/v3/order", rest.cancel_order)
     app.router.add_get("/api/v3/account", rest.account)
+    app.router.add_get("/api/v3/allOrders", rest.all_orders)
+    app.router.add_get("/api/v3/myTrades", rest.my_trades)

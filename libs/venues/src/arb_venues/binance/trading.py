@@ -7,6 +7,12 @@ Docs (https://developers.binance.com/docs/binance-spot-api-docs/rest-api):
   ids here use only [a-z0-9-], inside every version of that range;
 - GET /api/v3/order (weight 4) and DELETE /api/v3/order (weight 1) by origClientOrderId;
 - GET /api/v3/account (weight 20), ``omitZeroBalances=true``;
+- GET /api/v3/allOrders (weight 20; symbol, startTime, endTime, limit <= 1000; "the time
+  between startTime and endTime can't be longer than 24 hours") lists the account's orders,
+  and GET /api/v3/myTrades (weight 20, 5 with orderId) their fills with ``commission`` and
+  ``commissionAsset`` (rest-api.md "All orders (USER_DATA)", "Account trade list
+  (USER_DATA)"). An order's fee is only on its fills: GET /api/v3/order carries none, so an
+  order read back after a lost answer takes its fee from myTrades by orderId;
 - Order status (enums.md): an IOC remainder ends as EXPIRED (normalised here to CANCELED with
   its filled size, as OrderStatus documents); EXPIRED_IN_MATCH is self-trade prevention.
 Parameters travel in the query string, percent-encoded, then signed (signing.py).
@@ -14,12 +20,10 @@ Parameters travel in the query string, percent-encoded, then signed (signing.py)
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
@@ -37,12 +41,19 @@ from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.binance import schemas
 from arb_venues.binance.numbers import decimal_text
 from arb_venues.binance.signing import sign
+from arb_venues.common.clientids import text_client_order_id
 from arb_venues.common.rest import Response, RestClient
 from arb_venues.errors import BadRequest, MalformedFrame, UnknownSymbol
 
 VENUE = "binance"
+T = TypeVar("T")
 ORDER_PATH = "/api/v3/order"
 ACCOUNT_PATH = "/api/v3/account"
+ALL_ORDERS_PATH = "/api/v3/allOrders"
+MY_TRADES_PATH = "/api/v3/myTrades"
+LIST_LIMIT = 1000  # the most allOrders / myTrades give in one answer
+WINDOW_MS = 24 * 3_600_000  # their startTime..endTime span may not exceed 24 hours
+MAX_PAGES = 20
 RECV_WINDOW_MS = 5000  # the documented default; max 60000
 
 _STATUS = {
@@ -55,7 +66,6 @@ _STATUS = {
     "REJECTED": OrderStatus.REJECTED,
     "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
 }
-_LEG = re.compile(r"[^a-z0-9]")
 
 
 class BinanceTrading(TradingClient):
@@ -76,7 +86,17 @@ class BinanceTrading(TradingClient):
     ) -> None:
         super().__init__(rest, credentials, instruments)
         self.clock = clock  # ns; a venue-synchronised clock keeps timestamps in recvWindow
-        self._by_venue_symbol = {i.venue_symbol: i.symbol for i in instruments.values()}
+
+        self._symbols_of: tuple[object, dict[str, str]] = (None, {})
+
+    @property
+    def _by_venue_symbol(self) -> dict[str, str]:
+        """Venue symbol -> ours, for the instruments loaded now (they may be reloaded)."""
+        source, mapping = self._symbols_of
+        if source is not self.instruments:
+            mapping = {i.venue_symbol: i.symbol for i in self.instruments.values()}
+            self._symbols_of = (self.instruments, mapping)
+        return mapping
 
     # -- the interface -------------------------------------------------------------------------
 
@@ -101,7 +121,12 @@ class BinanceTrading(TradingClient):
     async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
         params = {"symbol": self._venue_symbol(symbol), "origClientOrderId": client_order_id}
         response = await self._call("GET", ORDER_PATH, params, weight=4)
-        return self._report(response, ts_ack=self.clock())
+        report = self._report(response, ts_ack=self.clock())
+        if Decimal(report.filled_size) and not report.fee_asset:
+            # The query answer has no fills, so no fee: read them from the trade list.
+            trades = await self._trades(symbol, {"orderId": report.venue_order_id}, weight=5)
+            report = with_fees(report, trades)
+        return report
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
         params = {"symbol": self._venue_symbol(symbol), "origClientOrderId": client_order_id}
@@ -122,12 +147,37 @@ class BinanceTrading(TradingClient):
             raise MalformedFrame(VENUE, "account", str(exc)) from None
         return BalanceSnapshot(venue=VENUE, balances=balances, ts=self.clock())
 
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        """allOrders and myTrades per symbol, in 24-hour windows from ``since_ns``."""
+        out: list[OrderReport] = []
+        now_ms = self.clock() // 1_000_000
+        for symbol in symbols:
+            venue_symbol = self._venue_symbol(symbol)
+            orders: list[schemas.OrderResponse] = []
+            trades: list[schemas.AccountTrade] = []
+            start = max(since_ns // 1_000_000, now_ms - 7 * WINDOW_MS)
+            while start <= now_ms:
+                window = {"startTime": str(start), "endTime": str(start + WINDOW_MS - 1)}
+                orders += await self._pages(ALL_ORDERS_PATH, venue_symbol, window,
+                                            schemas.orders_decoder, "orderId",
+                                            lambda o: o.orderId)  # fmt: skip
+                trades += await self._pages(MY_TRADES_PATH, venue_symbol, window,
+                                            schemas.trades_decoder, "fromId",
+                                            lambda t: t.id)  # fmt: skip
+                start += WINDOW_MS
+            by_order: dict[int, list[schemas.AccountTrade]] = {}
+            for trade in {t.id: t for t in trades}.values():
+                by_order.setdefault(trade.orderId, []).append(trade)
+            for order in {o.orderId: o for o in orders}.values():
+                report = report_from_order(order, self._by_venue_symbol)
+                out.append(with_fees(report, by_order.get(order.orderId, [])))
+        return out
+
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
-        """``arb-<leg>-<hex>``: deterministic, <= 36 chars, alphabet [a-z0-9-]."""
-        tag = _LEG.sub("", leg.lower())[:8] or "leg"
-        digest = hashlib.sha256(f"{opportunity_id}|{leg}".encode()).hexdigest()
-        return f"arb-{tag}-{digest[: cls.client_order_id_max_len - len(tag) - 5]}"
+        """``arb`` + saga group + leg hash: 32 characters of [0-9a-z], inside Binance's
+        ``^[.A-Z:/a-z0-9_-]{1,36}$``."""
+        return text_client_order_id(opportunity_id, leg, 32)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -158,6 +208,36 @@ class BinanceTrading(TradingClient):
         return await self.rest.request(
             method, path, bucket=bucket, weight=weight, retry=retry, sign=signed
         )
+
+    async def _trades(self, symbol: str, params: dict[str, str], *, weight: float = 20.0
+                      ) -> list[schemas.AccountTrade]:  # fmt: skip
+        query = {"symbol": self._venue_symbol(symbol), **params, "limit": str(LIST_LIMIT)}
+        response = await self._call("GET", MY_TRADES_PATH, query, weight=weight)
+        return self._decode(schemas.trades_decoder, response, "trades")
+
+    async def _pages(self, path: str, venue_symbol: str, window: dict[str, str],
+                     decoder: msgspec.json.Decoder[list[T]], cursor: str,
+                     row_id: Callable[[T], int]) -> list[T]:  # fmt: skip
+        """Every row of one window: a full page continues from the last id + 1 (orderId for
+        allOrders, fromId for myTrades: both go forward from the id given)."""
+        rows: list[T] = []
+        params = {"symbol": venue_symbol, **window, "limit": str(LIST_LIMIT)}
+        for _ in range(MAX_PAGES):
+            response = await self._call("GET", path, params, weight=20)
+            page = self._decode(decoder, response, path.rsplit("/", 1)[-1])
+            rows += page
+            if len(page) < LIST_LIMIT:
+                break
+            next_id = row_id(page[-1]) + 1
+            params = {"symbol": venue_symbol, cursor: str(next_id), "limit": str(LIST_LIMIT)}
+        return rows
+
+    @staticmethod
+    def _decode(decoder: msgspec.json.Decoder[T], response: Response, kind: str) -> T:
+        try:
+            return decoder.decode(response.body)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise MalformedFrame(VENUE, kind, str(exc)) from None
 
     def _report(self, response: Response, *, ts_sent: int = 0, ts_ack: int = 0) -> OrderReport:
         try:
@@ -204,4 +284,19 @@ def report_from_order(
         reason=reason,
         ts_sent=ts_sent,
         ts_ack=ts_ack,
+        quote_filled=decimal_text(quote) if quote >= 0 else "",
+        ts_created=(order.time or order.transactTime) * 1_000_000,
     )
+
+
+def with_fees(report: OrderReport, trades: Sequence[schemas.AccountTrade]) -> OrderReport:
+    """``report`` with the fee of its fills from the trade list (same asset on every fill of
+    one order; a mixed answer keeps the first asset's sum and says so)."""
+    mine = [t for t in trades if str(t.orderId) == report.venue_order_id]
+    if not mine:
+        return report
+    asset = mine[0].commissionAsset
+    fee = sum((Decimal(t.commission) for t in mine if t.commissionAsset == asset), Decimal(0))
+    mixed = any(t.commissionAsset != asset for t in mine)
+    reason = report.reason or ("fees in several assets; only " + asset if mixed else "")
+    return msgspec.structs.replace(report, fee=decimal_text(fee), fee_asset=asset, reason=reason)

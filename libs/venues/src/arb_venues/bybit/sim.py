@@ -212,11 +212,40 @@ class BybitSim:
         link_id, order_id = query.get("orderLinkId") or None, query.get("orderId") or None
         orders: list[dict[str, Any]] = []
         instrument = self.by_venue_symbol.get(query.get("symbol", ""))
-        if instrument is not None and (link_id or order_id):
-            order = self.market.get_order(api_key, instrument.symbol, link_id, order_id)
-            if order is not None:
-                orders.append(_order_json(order, instrument))
-        return envelope({"list": orders, "nextPageCursor": "", "category": "spot"})
+        if link_id or order_id:
+            if instrument is not None:
+                order = self.market.get_order(api_key, instrument.symbol, link_id, order_id)
+                if order is not None:
+                    orders.append(_order_json(order, instrument))
+            return envelope({"list": orders, "nextPageCursor": "", "category": "spot"})
+        return self._listing(api_key, query, instrument, request.path == "/v5/order/history")
+
+    def _listing(self, api_key: str, query: Any, instrument: Instrument | None,
+                 history: bool) -> web.Response:  # fmt: skip
+        """Without an id: realtime lists open orders, history closed ones in [startTime,
+        endTime] (default the last 7 days), newest first, ``limit`` (1-50, default 20) a page,
+        ``cursor`` the next page (docs/v5/order/order-list)."""
+        if query.get("symbol") and instrument is None:
+            return envelope({"list": [], "nextPageCursor": "", "category": "spot"})
+        now_ms = time.time_ns() // 1_000_000
+        try:
+            limit = min(50, max(1, int(query.get("limit") or 20)))
+            offset = int(query.get("cursor") or 0)
+            end = int(query.get("endTime") or 0) or now_ms
+            start = int(query.get("startTime") or 0) or end - 7 * 86_400_000
+        except ValueError:
+            return envelope(None, codes.PARAMETER_ERROR, "params error: limit/cursor/time")
+        symbol = instrument.symbol if instrument is not None else None
+        rows = [
+            o for o in reversed(self.market.orders(api_key, symbol))
+            if (o.status not in ("new", "partially_filled")) == history
+            and (not history or start <= o.ts_created_ns // 1_000_000 <= end)
+        ]  # fmt: skip
+        page = rows[offset : offset + limit]
+        more = offset + limit < len(rows)
+        listed = [_order_json(o, self.market.instruments[o.symbol]) for o in page]
+        return envelope({"list": listed, "nextPageCursor": str(offset + limit) if more else "",
+                         "category": "spot"})  # fmt: skip
 
     async def wallet_balance(self, request: web.Request) -> web.Response:
         api_key = self.authenticate(request, "")

@@ -10,14 +10,18 @@
   get_order asks realtime first and history second.
 - POST /v5/order/cancel: only unfilled or partially filled orders; answers are asynchronous too.
 - GET /v5/account/wallet-balance?accountType=UNIFIED: walletBalance and locked per coin.
+- Listing (reconciliation): GET /v5/order/history?category=spot&startTime=<ms>&limit=50,
+  newest first, paged by ``nextPageCursor``; "if startTime and endTime are not passed, return
+  7 days by default", cancelled orders without fills are kept 24 hours
+  (https://bybit-exchange.github.io/docs/v5/order/order-list), plus the open orders of GET
+  /v5/order/realtime?category=spot (docs/v5/order/open-order).
 orderLinkId: at most 36 characters of letters, digits, "-" and "_" (docs/v5/order/create-order).
 """
 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
@@ -36,6 +40,7 @@ from arb_structs import (
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.bybit import codes, schemas
 from arb_venues.bybit.signing import RECV_WINDOW_MS, sign
+from arb_venues.common.clientids import uuid_client_order_id
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response
 from arb_venues.errors import (
@@ -53,7 +58,8 @@ CANCEL_PATH = "/v5/order/cancel"
 REALTIME_PATH = "/v5/order/realtime"
 HISTORY_PATH = "/v5/order/history"
 WALLET_PATH = "/v5/account/wallet-balance"
-ORDER_LINK_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "cexarb/bybit/orderLinkId")
+HISTORY_LIMIT = 50  # the most /v5/order/history gives in one page
+HISTORY_MAX_PAGES = 20
 
 STATUS = {
     "New": OrderStatus.NEW,
@@ -90,8 +96,8 @@ class BybitTrading(TradingClient):
 
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
-        """uuid5 of (opportunity, leg): 36 characters of hex and dashes, same input same id."""
-        return str(uuid.uuid5(ORDER_LINK_ID_NAMESPACE, f"{opportunity_id}/{leg}"))
+        """The engine's UUID shape: 36 characters of hex and dashes, same input same id."""
+        return uuid_client_order_id(opportunity_id, leg)
 
     # -- orders -----------------------------------------------------------------------------
 
@@ -188,6 +194,32 @@ class BybitTrading(TradingClient):
                 raise
         return await self.get_order(symbol, client_order_id)
 
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        by_venue = {self._instrument(s).venue_symbol: s for s in symbols}
+        found: dict[str, schemas.OrderInfo] = {}
+        cursor = ""
+        for _ in range(HISTORY_MAX_PAGES):
+            params = {"category": "spot", "startTime": str(since_ns // 1_000_000),
+                      "limit": str(HISTORY_LIMIT)}  # fmt: skip
+            if cursor:
+                params["cursor"] = cursor
+            page = await self._list(HISTORY_PATH, urlencode(params))
+            found.update((o.orderId, o) for o in page.entries)
+            cursor = page.nextPageCursor
+            if not cursor:
+                break
+        open_orders = await self._list(REALTIME_PATH, "category=spot")
+        found.update(
+            (o.orderId, o) for o in open_orders.entries if _millis(o.createdTime) >= since_ns
+        )
+        return [order_report(o, by_venue[o.symbol]) for o in found.values() if o.symbol in by_venue]
+
+    async def _list(self, path: str, query: str) -> schemas.OrderList:
+        response = await self.rest.request(
+            "GET", path, bucket="query", sign=self._signer("GET", path, query=query)
+        )
+        return _decode(response, schemas.ORDER_LIST)
+
     async def balances(self) -> BalanceSnapshot:
         query = "accountType=UNIFIED"
         response = await self.rest.request(
@@ -242,7 +274,14 @@ def order_report(order: schemas.OrderInfo, symbol: str) -> OrderReport:
         fee_asset=fee_asset,
         venue_order_id=order.orderId,
         reason=reason,
+        quote_filled=order.cumExecValue if order.cumExecQty not in ("", "0") else "",
+        ts_created=_millis(order.createdTime),
     )
+
+
+def _millis(text: str) -> int:
+    """Bybit's millisecond text as ns (0 when absent)."""
+    return int(text) * 1_000_000 if text.isdigit() else 0
 
 
 def _decode(response: Response, decoder: msgspec.json.Decoder[T]) -> T:

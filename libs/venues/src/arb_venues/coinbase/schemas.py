@@ -13,6 +13,8 @@ checksum, so the exact text is not needed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import msgspec
 
 # -- WebSocket ------------------------------------------------------------------------------
@@ -224,3 +226,24 @@ class ApiError(msgspec.Struct, frozen=True):
     error: str = ""
     message: str = ""
     error_details: str = ""
+
+
+# -- times: RFC 3339 UTC with microseconds and a "Z" ("2021-05-31T09:59:59.123456Z") --
+
+
+def rfc3339_ns(text: str) -> int:
+    """ns of Coinbase's RFC 3339 UTC time ("2021-05-31T09:59:59.123456Z"); 0 if unreadable."""
+    if not text:
+        return 0
+    head, _, fraction = text.rstrip("Z").partition(".")
+    try:
+        moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
+    except ValueError:
+        return 0
+    digits = "".join(c for c in fraction if c.isdigit())[:9].ljust(9, "0")
+    return int(moment.timestamp()) * 1_000_000_000 + int(digits)
+
+
+def rfc3339(ts_ns: int) -> str:
+    moment = datetime.fromtimestamp(ts_ns // 1_000_000_000, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{(ts_ns // 1000) % 1_000_000:06d}Z"

@@ -8,12 +8,12 @@ Times are RFC 3339 UTC with microseconds and a "Z".
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
 from aiohttp import web
 
+from arb_venues.coinbase import schemas
 from arb_venues.coinbase.schemas import ApiError
 
 
@@ -29,9 +29,7 @@ def plain(value: Decimal) -> str:
 
 
 def rfc3339(ts_ns: int | None = None) -> str:
-    ns = time.time_ns() if ts_ns is None else ts_ns
-    moment = datetime.fromtimestamp(ns // 1_000_000_000, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{(ns // 1000) % 1_000_000:06d}Z"
+    return schemas.rfc3339(time.time_ns() if ts_ns is None else ts_ns)
 
 
 def api_error(status: int, error: str, message: str, headers: dict[str, str] | None = None

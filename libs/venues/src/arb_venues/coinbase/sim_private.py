@@ -19,7 +19,7 @@ import msgspec
 from aiohttp import web
 from arb_structs import Side
 
-from arb_venues.coinbase.schemas import CancelOrdersRequest, CreateOrderRequest
+from arb_venues.coinbase.schemas import CancelOrdersRequest, CreateOrderRequest, rfc3339_ns
 from arb_venues.coinbase.signing import rest_uri, unverified_key_name, verify
 from arb_venues.coinbase.sim_format import api_error, plain, rfc3339, unauthorized
 from arb_venues.errors import InvalidSignature
@@ -185,12 +185,17 @@ class PrivateApi:
             start = int(query.get("cursor", "0") or 0)
         except ValueError:
             return api_error(400, "INVALID_ARGUMENT", "limit and cursor must be integers")
+        since = rfc3339_ns(query["start_date"]) if query.get("start_date") else 0
+        if query.get("start_date") and not since:
+            return api_error(400, "INVALID_ARGUMENT", "start_date must be RFC 3339")
         found = []
         for order_id in reversed(self.by_key.get(api_key, [])):  # newest first
             order = self.lookup(api_key, order_id)
             if order is None or (wanted_ids and order_id not in wanted_ids):
                 continue
             if products and self.market.instruments[order.symbol].venue_symbol not in products:
+                continue
+            if order.ts_created_ns < since:
                 continue
             found.append(order)
         page = found[start : start + limit]

@@ -8,7 +8,10 @@ https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/c
 - GET /api/v3/brokerage/orders/historical/{order_id} -> {"order": {...}};
 - GET /api/v3/brokerage/orders/historical/batch?product_ids=..&limit=.. (cursor paging);
   there is no client_order_id filter, so an order we only know by client id is found by
-  listing the product's recent orders and matching client_order_id;
+  listing the product's recent orders and matching client_order_id. ``start_date`` (RFC 3339)
+  bounds the listing by creation time; each order carries ``filled_value`` (the exact quote
+  amount), ``total_fees`` and ``created_time``
+  (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/list-orders);
 - POST /api/v3/brokerage/orders/batch_cancel {"order_ids": [...]};
 - GET /api/v3/brokerage/accounts?limit=250 (cursor paging).
 Private endpoints: 30 requests/s per user (REST rate-limits page).
@@ -17,8 +20,7 @@ Private endpoints: 30 requests/s per user (REST rate-limits page).
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -29,7 +31,9 @@ from arb_structs import OrderStatus as Status
 from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.coinbase import schemas
 from arb_venues.coinbase.rest_errors import order_failure
+from arb_venues.coinbase.schemas import rfc3339, rfc3339_ns
 from arb_venues.coinbase.signing import LIFETIME_S, sign
+from arb_venues.common.clientids import uuid_client_order_id
 from arb_venues.common.rest import Response, RestClient
 from arb_venues.errors import MalformedFrame, UnknownOrder, UnknownSymbol, VenueError
 
@@ -39,10 +43,9 @@ ORDER_PATH = "/api/v3/brokerage/orders/historical/{order_id}"
 LIST_ORDERS_PATH = "/api/v3/brokerage/orders/historical/batch"
 CANCEL_PATH = "/api/v3/brokerage/orders/batch_cancel"
 ACCOUNTS_PATH = "/api/v3/brokerage/accounts"
-# Fixed namespace: client order ids are uuid5(namespace, "<opportunity id>:<leg>").
-CLIENT_ORDER_NAMESPACE = uuid.UUID("5d0c8a4e-3f1b-5f7e-9a51-6c0b1a2e7c31")
 LIST_PAGE_LIMIT = 100
 LIST_MAX_PAGES = 5
+RECENT_MAX_PAGES = 20
 T = TypeVar("T")
 
 _STATUS = {
@@ -79,6 +82,8 @@ def order_report(order: schemas.Order, symbol: str, fee_asset: str, ts_sent: int
         fee=order.total_fees or "0", fee_asset=fee_asset, venue_order_id=order.order_id,
         reason=order.reject_message or _reason(order.reject_reason) or order.cancel_message,
         ts_sent=ts_sent, ts_ack=time.time_ns(),
+        quote_filled=order.filled_value if _positive(filled) else "",
+        ts_created=rfc3339_ns(order.created_time),
     )  # fmt: skip
 
 
@@ -117,7 +122,8 @@ class CoinbaseTrading(TradingClient):
 
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
-        return str(uuid.uuid5(CLIENT_ORDER_NAMESPACE, f"{opportunity_id}:{leg}"))
+        """The engine's UUID shape (its fixed first group says the order is ours)."""
+        return uuid_client_order_id(opportunity_id, leg)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -221,6 +227,29 @@ class CoinbaseTrading(TradingClient):
             raise UnknownOrder(VENUE, f"cancel: coinbase does not know order "
                                f"{report.venue_order_id}", code="UNKNOWN_CANCEL_ORDER")  # fmt: skip
         return await self._fetch_order(report.venue_order_id, symbol)
+
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        by_product = {self._instrument(s).venue_symbol: s for s in symbols}
+        found: dict[str, schemas.Order] = {}
+        cursor = ""
+        for _ in range(RECENT_MAX_PAGES):
+            params = [("product_ids", p) for p in by_product]
+            params += [("start_date", rfc3339(since_ns)), ("limit", str(LIST_PAGE_LIMIT))]
+            if cursor:
+                params.append(("cursor", cursor))
+            response = await self._call("GET", LIST_ORDERS_PATH, query=urlencode(params))
+            page = _decode(_list_decoder, response, "orders")
+            found.update((o.order_id, o) for o in page.orders)
+            if not page.has_next or not page.cursor:
+                break
+            cursor = page.cursor
+        out = []
+        for order in found.values():
+            symbol = by_product.get(order.product_id)
+            if symbol is not None:
+                self._order_ids.setdefault(order.client_order_id, order.order_id)
+                out.append(order_report(order, symbol, self._instrument(symbol).quote))
+        return out
 
     async def balances(self) -> BalanceSnapshot:
         found: dict[str, Balance] = {}

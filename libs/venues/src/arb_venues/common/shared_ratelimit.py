@@ -8,6 +8,10 @@ same script checks first: a 429 seen by one process pauses every process of the 
 
 Same interface as ``RateLimiter`` (``acquire(name, weight)``, ``pause_all(seconds)``), so a
 RestClient takes either. Keys carry the venue's hash tag (Redis Cluster ready).
+
+An order must never wait for Redis: when Redis does not answer within ``redis_timeout_s``
+(down, restarting), this process falls back to its own buckets of the same limits (and keeps
+honouring the pauses it learned) until Redis answers again.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from arb_structs.constants import rate_limit_key, rate_limit_pause_key
+from redis.exceptions import RedisError
 
-from arb_venues.common.ratelimit import BucketLimit
+from arb_venues.common.ratelimit import BucketLimit, RateLimiter
 
 # KEYS: bucket hash, pause key. ARGV: capacity, per_second, weight.
 # Returns 0 when the weight was taken, else the milliseconds to wait before trying again.
@@ -62,12 +67,16 @@ return until_ms
 class RedisRateLimiter:
     """Named buckets of one venue, shared through Redis. Unknown names use ``default``."""
 
-    def __init__(self, redis: Any, venue: str, limits: Mapping[str, BucketLimit]) -> None:
+    def __init__(self, redis: Any, venue: str, limits: Mapping[str, BucketLimit],
+                 redis_timeout_s: float = 0.25) -> None:  # fmt: skip
         if "default" not in limits:
             raise ValueError("a RedisRateLimiter needs a 'default' bucket")
         self.redis = redis
         self.venue = venue
         self.limits = dict(limits)
+        self.redis_timeout_s = redis_timeout_s
+        self.local = RateLimiter(limits)  # used while Redis does not answer
+        self.fallbacks = 0
         self._acquire = redis.register_script(_ACQUIRE)
         self._pause = redis.register_script(_PAUSE)
         self._paused_until = 0.0  # monotonic; this process knows before Redis answers
@@ -96,16 +105,22 @@ class RedisRateLimiter:
                 await asyncio.sleep(local)
                 continue
             args = [limit.capacity, limit.per_second, weight]
-            wait_ms = int(await self._acquire(keys=keys, args=args))
+            try:
+                async with asyncio.timeout(self.redis_timeout_s):
+                    wait_ms = int(await self._acquire(keys=keys, args=args))
+            except (RedisError, OSError, TimeoutError):  # Redis away: our own budget
+                self.fallbacks += 1
+                return waited + await self.local.acquire(name, weight)
             if wait_ms <= 0:
                 return waited
             waited += wait_ms / 1000
             await asyncio.sleep(wait_ms / 1000)
 
     async def flush(self) -> None:
-        """Wait until every pause this process learned is written to Redis."""
+        """Wait until every pause this process learned is written to Redis (at most
+        ``redis_timeout_s``: the pause holds here anyway)."""
         if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+            await asyncio.wait(set(self._pending), timeout=self.redis_timeout_s)
 
     def pause_all(self, seconds: float) -> None:
         """Honour a Retry-After in this process at once and, through Redis, in every other."""

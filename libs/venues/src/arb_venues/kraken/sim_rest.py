@@ -194,7 +194,7 @@ class KrakenRest:
             }
             return _reply(found) if found else _fail("EOrder:Invalid order")
         if method in ("OpenOrders", "ClosedOrders"):
-            return self._list_orders(api_key, fields.get("cl_ord_id"), method == "OpenOrders")
+            return self._list_orders(api_key, fields, method == "OpenOrders")
         if method == "CancelOrder":
             return self._cancel(api_key, fields)
         return _reply(
@@ -258,15 +258,21 @@ class KrakenRest:
             return {}
         return _order_info(order, instrument, placed.client_order_id)
 
-    def _list_orders(
-        self, api_key: str, client_order_id: str | None, want_open: bool
-    ) -> web.Response:
+    def _list_orders(self, api_key: str, fields: dict[str, str], want_open: bool) -> web.Response:
+        """OpenOrders / ClosedOrders (``cl_ord_id`` filter); ClosedOrders newest first after
+        ``start`` (exclusive unix time), 50 a page from offset ``ofs``, with the total count."""
+        client_order_id = fields.get("cl_ord_id")
+        try:
+            start = float(fields.get("start") or 0)
+            offset = int(fields.get("ofs") or 0)
+        except ValueError:
+            return _fail("EGeneral:Invalid arguments:start/ofs")
         txids = (
             [self._by_client_id.get((api_key, client_order_id), "")]
             if client_order_id
-            else [t for t, p in self._orders.items() if p.api_key == api_key]
+            else [t for t, p in reversed(self._orders.items()) if p.api_key == api_key]
         )
-        orders: dict[str, object] = {}
+        orders: dict[str, dict[str, object]] = {}
         for txid in txids:
             if txid not in self._orders:
                 continue
@@ -275,7 +281,8 @@ class KrakenRest:
                 orders[txid] = info
         if want_open:
             return _reply({"open": orders})
-        return _reply({"closed": orders, "count": len(orders)})
+        closed = [(t, i) for t, i in orders.items() if float(str(i["opentm"])) > start]
+        return _reply({"closed": dict(closed[offset : offset + 50]), "count": len(closed)})
 
     def _cancel(self, api_key: str, fields: dict[str, str]) -> web.Response:
         client_order_id = fields.get("cl_ord_id")

@@ -5,14 +5,22 @@ signed per signing.py. https://docs.kraken.com/api/docs/rest-api/add-order,
 .../get-open-orders and .../get-closed-orders (``cl_ord_id`` filter), .../cancel-order
 (``cl_ord_id``), .../get-account-balance. Client ids: ``cl_ord_id`` takes a UUID (36 chars
 with dashes), 32 hex chars, or free text up to 18 chars; uniqueness is enforced across open
-orders (https://docs.kraken.com/api/docs/guides/spot-clordid): we send a uuid5.
+orders (https://docs.kraken.com/api/docs/guides/spot-clordid): we send the engine's UUID.
+Listing (reconciliation): ClosedOrders with ``start`` (a unix time, exclusive) pages by
+``ofs``, 50 orders a page, and answers ``count`` (.../get-closed-orders); OpenOrders the rest.
+Budgets (https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits): every private call
+adds 1 to the key's counter (ledger/trade history 2; ClosedOrders is counted as 2 here), which
+decays by 0.33/s on the starter tier (15 max), "except AddOrder, CancelOrder which operate on
+a different limiter": the matching engine's per-pair counter (+1 per order, decaying about
+1/s; .../guides/spot-ratelimits). So orders take the ``trading`` bucket, never waiting behind
+balance reads and listings, and the reconciliation lists this account once a minute.
 """
 
 from __future__ import annotations
 
 import math
 import time
-import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar, TypeVar
@@ -22,6 +30,8 @@ import msgspec
 from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, OrderStatus, Side
 
 from arb_venues.base import SignRequest, TradingClient
+from arb_venues.common.clientids import uuid_client_order_id
+from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.errors import MalformedFrame, UnknownOrder, UnknownSymbol, VenueError
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
@@ -29,8 +39,8 @@ from arb_venues.kraken.signing import sign
 
 VENUE = "kraken"
 T = TypeVar("T")
-# Fixed namespace for client order ids: uuid5(namespace, "<opportunity id>:<leg>").
-CLIENT_ID_NAMESPACE = uuid.UUID("5b1f0f9e-4c1e-4b7a-9a59-0c6a4f6a7d21")
+CLOSED_PAGE = 50  # ClosedOrders answers at most 50 orders per call
+CLOSED_MAX_PAGES = 20
 
 
 DEADLINE_S = 5  # AddOrder deadline after now (s): the smallest every doc version accepts
@@ -53,6 +63,8 @@ class KrakenTrading(TradingClient):
     # https://docs.kraken.com/api/docs/guides/spot-rest-auth
     # https://docs.kraken.com/api/docs/rest-api/add-order
     request_window_s: ClassVar[float] = DEADLINE_S + 1.0
+    reconcile_min_interval_s: ClassVar[float] = 60.0  # what the starter tier's counter affords
+    rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"trading": BucketLimit(20, 1.0)}
 
     _last_nonce = 0
 
@@ -62,15 +74,18 @@ class KrakenTrading(TradingClient):
         self._last_nonce = nonce
         return str(nonce)
 
-    async def _post(self, method: str, fields: dict[str, str], *, retry: bool = True) -> bytes:
+    async def _post(self, method: str, fields: dict[str, str], *, retry: bool = True,
+                    weight: float = 1.0) -> bytes:  # fmt: skip
         path = f"/0/private/{method}"
+        bucket = "trading" if method in ("AddOrder", "CancelOrder") else "private"
 
         def signer() -> tuple[str, str, dict[str, str]]:
             body = urlencode({"nonce": self._nonce(), **fields})
             signed = sign(self.credentials, SignRequest(method="POST", path=path, body=body))
             return "", body, signed.headers
 
-        response = await self.rest.request("POST", path, sign=signer, retry=retry, bucket="private")
+        response = await self.rest.request("POST", path, sign=signer, retry=retry, bucket=bucket,
+                                           weight=weight)  # fmt: skip
         return response.body
 
     def _pair(self, symbol: str) -> str:
@@ -159,9 +174,30 @@ class KrakenTrading(TradingClient):
             balances[name] = Balance(asset=name, free=amount, locked="0")
         return BalanceSnapshot(venue=VENUE, balances=balances, ts=time.time_ns())
 
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        by_pair = {self._pair(s): s for s in symbols}
+        start = f"{max(since_ns - 1, 0) / 1e9:.6f}"  # exclusive: a hair before since_ns
+        found: dict[str, schemas.OrderInfo] = {}
+        for page in range(CLOSED_MAX_PAGES):
+            fields = {"start": start, "ofs": str(page * CLOSED_PAGE)}
+            body = await self._post("ClosedOrders", fields, weight=2.0)
+            closed = _decode(schemas.CLOSED_ORDERS, body, "closed_orders").result
+            found.update(closed.closed)
+            if len(closed.closed) < CLOSED_PAGE or (page + 1) * CLOSED_PAGE >= closed.count:
+                break
+        body = await self._post("OpenOrders", {})
+        still_open = _decode(schemas.OPEN_ORDERS, body, "open_orders").result.open
+        found.update((t, i) for t, i in still_open.items() if i.opentm * 1e9 >= since_ns)
+        out = []
+        for txid, info in found.items():
+            symbol = by_pair.get(info.descr.pair)
+            if symbol is not None:
+                out.append(_report(symbol, txid, info, self._quote(symbol), info.cl_ord_id or ""))
+        return out
+
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
-        return str(uuid.uuid5(CLIENT_ID_NAMESPACE, f"{opportunity_id}:{leg}"))
+        return uuid_client_order_id(opportunity_id, leg)
 
     def _quote(self, symbol: str) -> str:
         instrument = self.instruments.get(symbol)
@@ -213,6 +249,8 @@ def _report(
         fee_asset=quote,
         venue_order_id=txid,
         reason=info.reason or "",
+        quote_filled=info.cost if filled else "",
+        ts_created=int(info.opentm * 1e9),
     )
 
 

@@ -48,6 +48,8 @@ def add_private_routes(app: web.Application, market: SimMarket) -> None:
         ("GET", "/api/v5/trade/order", _query),
         ("POST", "/api/v5/trade/cancel-order", _cancel),
         ("GET", "/api/v5/account/balance", _balance),
+        ("GET", "/api/v5/trade/orders-history", _history),
+        ("GET", "/api/v5/trade/orders-pending", _pending),
     )
     for method, path, handler in routes:
         app.router.add_route(method, path, _signed(market, handler))
@@ -204,6 +206,45 @@ async def _cancel(
         "ts": simformat.millis(time.time_ns()),
     }
     return simformat.body(data=[row])
+
+
+def _listed(market: SimMarket, api_key: str, request: web.Request, closed: bool
+            ) -> web.Response:  # fmt: skip
+    """orders-history (closed orders) or orders-pending (open ones), newest first, paged
+    with ``after`` (older than that ordId) and ``limit`` (<= 100)."""
+    query = request.query
+    if query.get("instType") != "SPOT":
+        return simformat.error(codes.PARAMETER_ERROR, param="instType")
+    try:
+        begin = int(query.get("begin", "0") or 0) * 1_000_000
+        limit = min(100, max(1, int(query.get("limit", "100") or 100)))
+    except ValueError:
+        return simformat.error(codes.PARAMETER_ERROR, param="begin/limit")
+    inst_ids = {s: i.venue_symbol for s, i in market.instruments.items()}
+    wanted = query.get("instId")
+    rows = [
+        o for o in reversed(market.orders(api_key, since_ns=begin))
+        if (o.status not in ("new", "partially_filled")) == closed
+        and (wanted is None or inst_ids[o.symbol] == wanted)
+    ]  # fmt: skip
+    after = query.get("after")
+    if after:
+        ids = [o.order_id for o in rows]
+        rows = rows[ids.index(after) + 1 :] if after in ids else []
+    page = [simformat.order_detail(o, inst_ids[o.symbol]) for o in rows[:limit]]
+    return simformat.body(data=page)
+
+
+async def _history(
+    market: SimMarket, api_key: str, request: web.Request, body: str
+) -> web.StreamResponse:
+    return _listed(market, api_key, request, closed=True)
+
+
+async def _pending(
+    market: SimMarket, api_key: str, request: web.Request, body: str
+) -> web.StreamResponse:
+    return _listed(market, api_key, request, closed=False)
 
 
 async def _balance(

@@ -12,13 +12,17 @@ Docs (https://www.okx.com/docs-v5/en/):
   only means "accepted", so the state is read back too.
 - #trading-account-rest-api-get-balance: ``GET /api/v5/account/balance`` details[].availBal
   / frozenBal.
+- #order-book-trading-trade-get-order-history-last-7-days: ``GET /api/v5/trade/orders-history
+  ?instType=SPOT&begin=<ms>&limit=100``, newest first, paged with ``after=<ordId>``
+  (records older than that order); rows as in GET order (fee, feeCcy, cTime). Open orders
+  are not in it: ``GET /api/v5/trade/orders-pending?instType=SPOT``
+  (#order-book-trading-trade-get-order-list). 40 requests / 2 s each.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
@@ -26,6 +30,7 @@ import msgspec
 from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, OrderStatus, Side
 
 from arb_venues.base import SignRequest, TradingClient
+from arb_venues.common.clientids import text_client_order_id
 from arb_venues.errors import MalformedFrame, OrderRejected, VenueError
 from arb_venues.okx import schemas
 from arb_venues.okx.signing import sign
@@ -40,6 +45,8 @@ STATES = {
     "mmp_canceled": OrderStatus.CANCELED,
 }
 CANCEL_NOT_POSSIBLE = "51400"  # already filled, canceled, or does not exist
+HISTORY_LIMIT = 100
+HISTORY_MAX_PAGES = 20
 
 
 def fee_cost(fee: str) -> str:
@@ -60,9 +67,8 @@ class OkxTrading(TradingClient):
 
     @classmethod
     def client_order_id(cls, opportunity_id: str, leg: str) -> str:
-        """``arb`` + 29 hex chars of sha256(opportunity id, leg): alphanumeric, 32 long."""
-        digest = hashlib.sha256(f"{opportunity_id}\x1f{leg}".encode()).hexdigest()
-        return f"arb{digest[:29]}"
+        """``arb`` + saga group + leg hash: alphanumeric, 32 long (clOrdId's limit)."""
+        return text_client_order_id(opportunity_id, leg, cls.client_order_id_max_len)
 
     def _inst_id(self, symbol: str) -> str:
         instrument = self.instruments.get(symbol)
@@ -167,6 +173,28 @@ class OkxTrading(TradingClient):
         }
         return BalanceSnapshot(venue=VENUE, balances=balances, ts=time.time_ns())
 
+    async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:
+        by_inst = {self._inst_id(s): s for s in symbols}
+        since_ms = since_ns // 1_000_000
+        rows: dict[str, schemas.OrderDetail] = {}
+        after = ""
+        for _ in range(HISTORY_MAX_PAGES):
+            query = f"instType=SPOT&begin={since_ms}&limit={HISTORY_LIMIT}"
+            if after:
+                query += f"&after={after}"
+            page = schemas.ORDER_DETAILS.decode(
+                await self._call("GET", "/api/v5/trade/orders-history", query=query)
+            )
+            rows.update((d.ordId, d) for d in page)
+            if len(page) < HISTORY_LIMIT:
+                break
+            after = page[-1].ordId
+        pending = schemas.ORDER_DETAILS.decode(
+            await self._call("GET", "/api/v5/trade/orders-pending", query="instType=SPOT")
+        )
+        rows.update((d.ordId, d) for d in pending if _millis(d.cTime) >= since_ms)
+        return [self._report(by_inst[d.instId], d) for d in rows.values() if d.instId in by_inst]
+
     def _report(self, symbol: str, detail: schemas.OrderDetail) -> OrderReport:
         return OrderReport(
             venue=VENUE,
@@ -181,4 +209,9 @@ class OkxTrading(TradingClient):
             fee=fee_cost(detail.fee),
             fee_asset=detail.feeCcy,
             venue_order_id=detail.ordId,
+            ts_created=_millis(detail.cTime) * 1_000_000,
         )
+
+
+def _millis(text: str) -> int:
+    return int(text) if text.isdigit() else 0
