@@ -39,8 +39,8 @@ format: setup ## Apply ruff format and safe fixes
 	@$(RUN) ruff check --fix .
 
 .PHONY: typecheck
-typecheck: setup ## mypy strict on libs and services
-	@$(RUN) mypy libs/*/src services/*/src
+typecheck: setup ## mypy strict on libs, services and apps
+	@$(RUN) mypy libs/*/src services/*/src apps/*/src
 
 .PHONY: bench
 bench: setup ## Benchmarks: write bench-results/latest.json and print the table
