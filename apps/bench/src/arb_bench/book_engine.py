@@ -14,13 +14,12 @@ import json
 import random
 import sys
 import time
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from arb_structs.market import BookDelta, BookSnapshot, Level
-
 from arb_orderbook.bookset import BookSet
+from arb_structs.market import BookDelta, BookSnapshot, Level
 from arb_venues.recorded import recorded_book_events
 
 Event = BookSnapshot | BookDelta

@@ -70,8 +70,11 @@ async def floor_point(
         supervisor.add("floor-relay", _relay(
             "relay", "--redis", url, "--in", ",".join(md_stream(v) for v in venues),
             "--out", HOP_STREAM), {})  # fmt: skip
-        supervisor.add("floor-reader", _relay(
-            "reader", "--redis", url, "--in", HOP_STREAM, "--samples", str(samples_path)), {})
+        supervisor.add(
+            "floor-reader",
+            _relay("reader", "--redis", url, "--in", HOP_STREAM, "--samples", str(samples_path)),
+            {},
+        )
         deadline = time.monotonic() + READY_TIMEOUT_S
         while await entries_added(redis, HOP_STREAM) == 0 or not all(
             [await entries_added(redis, md_stream(v)) for v in venues]
@@ -95,7 +98,7 @@ async def floor_point(
         end_ns = time.time_ns()
         added = sum([await entries_added(redis, md_stream(v)) for v in venues]) - added_start
         cpu = cpu_per_message(pids, cpu_start, elapsed, added)
-        died = sum(not c.alive for c in supervisor.children)  # none is restarted here
+        dead = sum(not c.alive for c in supervisor.children)  # none is restarted here
         reader = next(c for c in supervisor.children if c.name == "floor-reader")
         reader.stop(timeout=10.0)  # SIGTERM: it writes its samples and exits
         hop1: list[float] = []
@@ -113,7 +116,7 @@ async def floor_point(
             "ws_to_hop2": latency(hop2),
             "ws_to_hop1": latency(hop1),
             "cpu": cpu,
-            "restarts": died,
+            "restarts": dead,
         }
     finally:
         supervisor.stop_all()

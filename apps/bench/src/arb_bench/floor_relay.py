@@ -52,8 +52,9 @@ async def _until(stop: asyncio.Event, work: Any) -> None:
         pending.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await pending
-    if task.done() and not task.cancelled() and task.exception() is not None:
-        raise task.exception()  # type: ignore[misc]
+    error = task.exception() if task.done() and not task.cancelled() else None
+    if error is not None:
+        raise error
 
 
 async def ingest(args: argparse.Namespace) -> None:
@@ -62,7 +63,7 @@ async def ingest(args: argparse.Namespace) -> None:
     from arb_venues.base import Endpoints
 
     stop = _stopping()
-    redis = await connect(args.redis)
+    redis: Any = await connect(args.redis)
     protocol = get_venue(args.venue).market(Endpoints(ws_url=args.ws_url, rest_url=args.rest_url))
     instruments = [make_instrument(args.venue, s) for s in args.symbols.split(",")]
     pending: list[tuple[str | bytes, int]] = []
@@ -102,7 +103,7 @@ async def ingest(args: argparse.Namespace) -> None:
 
 async def relay(args: argparse.Namespace) -> None:
     stop = _stopping()
-    redis = await connect(args.redis)
+    redis: Any = await connect(args.redis)
     positions: dict[str, bytes | str] = {s: "0-0" for s in args.inputs.split(",")}
 
     async def loop() -> None:
@@ -111,10 +112,10 @@ async def relay(args: argparse.Namespace) -> None:
             now = time.time_ns()
             pipe = redis.pipeline(transaction=False)
             for stream, entries in answer:
-                for entry_id, fields in entries:
-                    pipe.xadd(args.out, {RAW: fields[RAW], TS_RECV: fields[TS_RECV], TS_HOP1: now},
-                              maxlen=MD_MAXLEN, approximate=True)  # fmt: skip
-                positions[stream.decode()] = entry_id
+                for _, fields in entries:
+                    hop = {RAW: fields[RAW], TS_RECV: fields[TS_RECV], TS_HOP1: now}
+                    pipe.xadd(args.out, hop, maxlen=MD_MAXLEN, approximate=True)
+                positions[stream.decode()] = entries[-1][0]
             if answer:
                 await pipe.execute()
 
@@ -126,7 +127,7 @@ async def relay(args: argparse.Namespace) -> None:
 
 async def reader(args: argparse.Namespace) -> None:
     stop = _stopping()
-    redis = await connect(args.redis)
+    redis: Any = await connect(args.redis)
     position: bytes | str = "0-0"
     samples: list[tuple[int, int, int]] = []
 
@@ -145,7 +146,7 @@ async def reader(args: argparse.Namespace) -> None:
     finally:
         await redis.aclose()
         text = "".join(f"{a} {b} {c}\n" for a, b, c in samples)
-        Path(args.samples).write_text(text)
+        await asyncio.to_thread(Path(args.samples).write_text, text)
 
 
 def main() -> None:

@@ -113,8 +113,8 @@ async def pipeline_point(
             added += await entries_added(redis, md_stream(venue))
         cpu = cpu_per_message(pids, cpu_start, elapsed, added)
         start_ms, end_ms = start_ns // 1_000_000, end_ns // 1_000_000
-        opportunities = [OPPORTUNITY.decode(f[PAYLOAD_FIELD]) for f in
-                         await entries_between(redis, OPPORTUNITIES_STREAM, start_ms, end_ms)]  # fmt: skip
+        published = await entries_between(redis, OPPORTUNITIES_STREAM, start_ms, end_ms)
+        opportunities = [OPPORTUNITY.decode(f[PAYLOAD_FIELD]) for f in published]
         to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
         to_book: list[float] = []
         for venue in venues:
@@ -134,8 +134,12 @@ async def pipeline_point(
             "p50_ms": opp["p50_ms"],
             "p99_ms": opp["p99_ms"],
             "p999_ms": opp["p999_ms"],
-            "ws_to_book": {"views": book["n"], "p50_ms": book["p50_ms"],
-                           "p99_ms": book["p99_ms"], "p999_ms": book["p999_ms"]},  # fmt: skip
+            "ws_to_book": {
+                "views": book["n"],
+                "p50_ms": book["p50_ms"],
+                "p99_ms": book["p99_ms"],
+                "p999_ms": book["p999_ms"],
+            },
             "book_lag_ms": {  # the last sample of each venue
                 v: next((s for s in reversed(lags[v]) if s is not None), None) for v in venues
             },

@@ -1,9 +1,10 @@
-"""arb bench: every benchmark in one run on this machine, one JSON report and a table.
+"""arb bench: every benchmark in one run on this machine, one JSON report and one table.
 
-Sections (the JSON keys): ``replay`` per venue on the shared recordings; ``book_engine``;
-``detector``; ``pipeline``, one entry per aggregate rate, WS frame -> opportunity through real
-processes and a real Redis; ``executor``; ``simulator``. Every number is measured in this run;
-reference numbers of other projects are labelled as such.
+Sections (the JSON keys): ``replay`` per venue, ours against cryptofeed and ccxt measured in
+the same run (``arb_bench.replay``); ``book_engine``; ``detector``; ``executor``;
+``simulator``; ``pipeline``, one entry per aggregate rate, WS frame -> opportunity through real
+processes and a real Redis, each with its ``floor`` (``arb_bench.floor``). Every number is
+measured in this run; there are no stored reference figures.
 """
 
 from __future__ import annotations
@@ -23,41 +24,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from arb_runtime.embedded import EmbeddedRedis
 from arb_runtime.errors import ConfigError
-from arb_runtime.redis import connect
-from arb_structs.codec import BOOK, OPPORTUNITY
-from arb_structs.constants import (
-    OPPORTUNITIES_STREAM,
-    PAYLOAD_FIELD,
-    book_checkpoint_key,
-    book_stream,
-    md_stream,
-)
 
-from arb_cli.engine import start_services, start_simulator, stop_simulator
-from arb_cli.replay import load_frames, replay
-from arb_cli.run import all_live
-from arb_cli.scoring import percentile
-from arb_cli.status import collect, entries_added
-from arb_cli.supervisor import Supervisor
+from arb_bench.pipeline import RATES
 
-RATES = (1_000, 10_000, 20_000)
-# Venues whose WS pushes every book change as its own frame, so the offered rate is the frame
-# rate. Binance (100 ms), Bybit and Kraken coalesce changes at their documented cadence, so load
-# cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
-PIPELINE_VENUES = ("okx", "coinbase")
-PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
-
-# Recordings per venue (relative to the fixtures folder) and what cryptofeed/ccxt do on them,
-# frames/s on this machine, as measured for issue #4 (not re-measured here).
-REPLAY_SETS: dict[str, tuple[tuple[str, ...], int]] = {
-    "binance": (("binance/cryptofeed_BINANCE.ws.1.0.jsonl",
-                 "binance/cryptofeed_BINANCE.http.0.0.jsonl"), 28_000),
-    "okx": (("okx/cryptofeed_OKX.ws.1.0.jsonl",), 18_000),
-    "bybit": (("bybit/nautilus_2024-12-01_XRPUSDT_ob500.jsonl",), 9_000),
-    "coinbase": (("coinbase/cryptofeed_COINBASE.ws.28.0.jsonl",), 169_000),
-}  # fmt: skip
+SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline")
+PEER_MODES = ("auto", "off")
 
 
 def fixtures_dir() -> Path | None:
@@ -65,213 +37,52 @@ def fixtures_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
-# -- in-process sections ------------------------------------------------------------------
+# -- sections -----------------------------------------------------------------------------
 
 
-def bench_replay(fixtures: Path | None, loops: int) -> dict[str, Any]:
-    if fixtures is None:
-        return {"skipped": "recorded data not found: set ARB_FIXTURES_DIR"}
-    out: dict[str, Any] = {}
-    for venue, (files, reference) in REPLAY_SETS.items():
-        frames = load_frames([fixtures / f for f in files])
-        passes = [replay(venue, frames) for _ in range(loops)]
-        seconds = sorted(p["seconds"] for p in passes)[len(passes) // 2] or 1e-9
-        last = passes[-1]
-        out[venue] = {
-            "frames": last["frames"],
-            "level_updates": last["level_updates"],
-            "frames_per_s": round(last["frames"] / seconds),
-            "level_updates_per_s": round(last["level_updates"] / seconds),
-            "checksums_verified": last["checksums_verified"],
-            "checksum_failures": last["checksum_failures"],
-            "gaps": last["gaps"],
-            "crossed": last["crossed"],
-            "reference_frames_per_s": reference,
-            "vs_reference": round(last["frames"] / seconds / reference, 2),
-        }
-    out["note"] = ("median of the passes; reference_frames_per_s: cryptofeed/ccxt on the same "
-                   "files on this machine, measured for issue #4, not in this run")  # fmt: skip
-    return out
+def bench_replay(fixtures: Path | None, loops: int, repeats: int, peers: str) -> dict[str, Any]:
+    from arb_bench import recordings, replay
+    from arb_bench.peers import env
+
+    folder = Path(tempfile.mkdtemp(prefix="arb-bench-replay-"))
+    sets, missing = recordings.fixture_sets(fixtures)
+    kraken, kraken_missing = recordings.kraken_sets(folder)
+    peer_env = env.ensure() if peers == "auto" else None
+    if peer_env is not None and not peer_env.python:
+        print(f"bench: peers unavailable, our numbers without ratios: {peer_env.reason}",
+              file=sys.stderr)  # fmt: skip
+    return replay.bench_replay([*sets, *kraken], missing | kraken_missing, peer_env, loops,
+                               repeats, folder)  # fmt: skip
 
 
 def bench_book_engine(fixtures: Path | None, seconds: float) -> dict[str, Any]:
-    from arb_cli import book_bench
+    from arb_bench import book_engine
 
-    result: dict[str, Any] = book_bench.run(fixtures, seconds)
-    return result
+    return book_engine.run(fixtures, seconds)
 
 
 def bench_detector(seconds: float) -> dict[str, Any]:
-    from arb_detector import bench
+    from arb_bench import detector
 
-    return dict(bench.run(seconds))
+    return dict(detector.run(seconds))
 
 
 def bench_executor(seconds: float) -> dict[str, Any]:
-    from arb_executor import bench
+    from arb_bench import executor
 
-    return {"paper": bench.run(seconds), "simulator": bench.run_sim(seconds)}
+    return {"paper": executor.run(seconds), "simulator": executor.run_sim(seconds)}
 
 
 def bench_simulator(seconds: float) -> dict[str, Any]:
-    from arb_simulator import bench
+    from arb_bench import simulator
 
-    return bench.run(seconds=seconds, rate=2_000.0)
-
-
-# -- the pipeline through real processes --------------------------------------------------
+    return simulator.run(seconds=seconds, rate=2_000.0)
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a live process (Linux /proc), or None."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def bench_pipeline(rates: Sequence[int], window_s: float) -> list[dict[str, Any]]:
+    from arb_bench import pipeline
 
-
-def _ms(entry_id: bytes | str) -> int:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return int(text.split("-", 1)[0])
-
-
-async def _lag_ms(redis: Any, venue: str) -> int | None:
-    """How far the book service's checkpoint trails the newest md entry, in stream time."""
-    checkpoint = await redis.get(book_checkpoint_key(venue))
-    if not checkpoint or not await redis.exists(md_stream(venue)):
-        return None
-    info = await redis.xinfo_stream(md_stream(venue))
-    return max(0, _ms(info["last-generated-id"]) - _ms(checkpoint))
-
-
-async def _range(redis: Any, stream: str, start_ms: int, end_ms: int) -> list[bytes]:
-    """Payloads of the entries added between two wall-clock times, read in chunks."""
-    out: list[bytes] = []
-    low: str = f"{start_ms}-0"
-    while True:
-        chunk = await redis.xrange(stream, min=low, max=f"{end_ms}-18446744073709551615",
-                                   count=10_000)  # fmt: skip
-        out += [fields[PAYLOAD_FIELD] for _, fields in chunk]
-        if len(chunk) < 10_000:
-            return out
-        last = chunk[-1][0].decode()
-        ms, seq = last.split("-")
-        low = f"{ms}-{int(seq) + 1}"
-
-
-def _growing(samples: list[int | None]) -> bool:
-    """A backlog grows when the lag at the end of the window is well above the lag at its
-    start and above what one batch can explain."""
-    known = [s for s in samples if s is not None]
-    if len(known) < 4:
-        return True  # the book service never checkpointed: it is not keeping up at all
-    third = max(1, len(known) // 3)
-    head = sum(known[:third]) / third
-    tail = sum(known[-third:]) / third
-    return tail > 250 and tail > head + 100
-
-
-async def pipeline_point(
-    url: str,
-    redis_pid: int | None,
-    rate: int,
-    window_s: float,
-    log_dir: Path,
-    venues: Sequence[str] = PIPELINE_VENUES,
-    symbols: Sequence[str] = PIPELINE_SYMBOLS,
-) -> dict[str, Any]:
-    """Start the simulator at ``rate`` book messages/s in all, every service, wait for every
-    book LIVE, then measure ``window_s`` seconds."""
-    redis = await connect(url)
-    await redis.flushall()
-    supervisor = Supervisor(log_dir)
-    sim_proc = None
-    try:
-        sim_proc, urls = start_simulator(
-            venues, symbols, rate / len(venues), url, log_dir,
-            extra=["--inject-interval", "0.2"],
-        )  # fmt: skip
-        start_services(supervisor, venues, symbols, url, urls)
-        deadline = time.monotonic() + 30
-        while not all_live(await collect(redis), list(venues), list(symbols)):
-            if time.monotonic() > deadline:
-                died = [c.name for c in supervisor.children if not c.alive]
-                return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {died}"}
-            await asyncio.sleep(0.25)
-        await asyncio.sleep(1.0)  # past the snapshot burst
-        pids = {c.name: c.proc.pid for c in supervisor.children if c.proc is not None}
-        pids["simulator"] = sim_proc.pid
-        if redis_pid:
-            pids["redis"] = redis_pid
-        cpu_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        added_start = {v: await entries_added(redis, md_stream(v)) for v in venues}
-        lags: dict[str, list[int | None]] = {v: [] for v in venues}
-        start_ns = time.time_ns()
-        start = time.monotonic()
-        while time.monotonic() - start < window_s:
-            await asyncio.sleep(min(0.5, window_s / 8))
-            for venue in venues:
-                lags[venue].append(await _lag_ms(redis, venue))
-        elapsed = time.monotonic() - start
-        end_ns = time.time_ns()
-        added = -sum(added_start.values())
-        for venue in venues:
-            added += await entries_added(redis, md_stream(venue))
-        cpu = {}
-        for name, pid in pids.items():
-            now, before = cpu_seconds(pid), cpu_start.get(name)
-            if now is not None and before is not None:
-                used = now - before
-                per_msg = round(used * 1e6 / added, 1) if added else None
-                cpu[name] = {"cpu_share": round(used / elapsed, 3), "us_per_msg": per_msg}
-        start_ms, end_ms = start_ns // 1_000_000, end_ns // 1_000_000
-        opportunities = [OPPORTUNITY.decode(p) for p in
-                         await _range(redis, OPPORTUNITIES_STREAM, start_ms, end_ms)]  # fmt: skip
-        to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
-        to_book: list[float] = []
-        for venue in venues:
-            for payload in await _range(redis, book_stream(venue), start_ms, end_ms):
-                view = BOOK.decode(payload)
-                if view.ts_recv:
-                    to_book.append((view.ts_book - view.ts_recv) / 1e6)
-        restarts = sum(c.restarts for c in supervisor.children) + len(supervisor.check())
-        return {
-            "rate": rate,
-            "venues": list(venues),
-            "window_s": round(elapsed, 2),
-            "delivered_per_s": round(added / elapsed),
-            "opportunities": len(to_opp),
-            "p50_ms": percentile(to_opp, 0.5),
-            "p99_ms": percentile(to_opp, 0.99),
-            "p999_ms": percentile(to_opp, 0.999),
-            "ws_to_book": {
-                "views": len(to_book),
-                "p50_ms": percentile(to_book, 0.5),
-                "p99_ms": percentile(to_book, 0.99),
-                "p999_ms": percentile(to_book, 0.999),
-            },
-            "book_lag_ms": {  # the last sample of each venue
-                v: next((s for s in reversed(lags[v]) if s is not None), None) for v in venues
-            },
-            "backlog_growing": any(_growing(lags[v]) for v in venues),
-            "backlog_scope": "book service checkpoint lag per md stream; the detector keeps "
-            "no position, its lag shows in the ws -> opportunity latency",
-            "cpu": cpu,
-            "restarts": restarts,
-        }
-    finally:
-        supervisor.stop_all()
-        stop_simulator(sim_proc)
-        await redis.aclose()
-
-
-async def bench_pipeline(rates: Sequence[int], window_s: float) -> list[dict[str, Any]]:
-    log_dir = Path(tempfile.mkdtemp(prefix="arb-bench-"))
-    with EmbeddedRedis() as server:
-        return [await pipeline_point(server.url, server.pid, r, window_s, log_dir)
-                for r in rates]  # fmt: skip
+    return asyncio.run(pipeline.bench_pipeline(rates, window_s))
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -286,6 +97,14 @@ def _git_commit() -> str:
     return "unknown"
 
 
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
 def _timed(name: str, section: Callable[[], Any], timings: dict[str, float]) -> Any:
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
@@ -294,25 +113,26 @@ def _timed(name: str, section: Callable[[], Any], timings: dict[str, float]) -> 
     return result
 
 
-SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline")
-
-
 def collect_report(
     quick: bool,
     sections: Sequence[str] = SECTIONS,
     rates: Sequence[int] = RATES,
     window_s: float | None = None,
+    repeats: int | None = None,
+    peers: str = "auto",
 ) -> dict[str, Any]:
     fixtures = fixtures_dir()
     timings: dict[str, float] = {}
     window = window_s or (3.0 if quick else 10.0)
+    rounds = repeats or (3 if quick else 5)
+    loops = 3 if quick else 7
     plan: dict[str, Callable[[], Any]] = {
-        "replay": lambda: bench_replay(fixtures, 3 if quick else 7),
+        "replay": lambda: bench_replay(fixtures, loops, rounds, peers),
         "book_engine": lambda: bench_book_engine(fixtures, 0.3 if quick else 2.0),
         "detector": lambda: bench_detector(0.5 if quick else 3.0),
         "executor": lambda: bench_executor(0.5 if quick else 2.0),
         "simulator": lambda: bench_simulator(1.5 if quick else 5.0),
-        "pipeline": lambda: asyncio.run(bench_pipeline(rates, window)),
+        "pipeline": lambda: bench_pipeline(rates, window),
     }
     report: dict[str, Any] = {
         "meta": {
@@ -320,8 +140,11 @@ def collect_report(
             "commit": _git_commit(),
             "quick": quick,
             "cpus": os.cpu_count(),
+            "cpu_model": _cpu_model(),
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "replay_loops": loops,
+            "replay_rounds": rounds,
         }
     }
     for name in sections:
@@ -330,14 +153,87 @@ def collect_report(
     return report
 
 
+# -- the table ----------------------------------------------------------------------------
+
+
+def _x(spread: dict[str, float] | None) -> str:
+    if not spread:
+        return "n/a"
+    return f"{spread['median']}x ({spread['min']}-{spread['max']})"
+
+
+def _replay_rows(replay: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, r in replay.items():
+        if not isinstance(r, dict) or "venue" not in r:
+            continue
+        if "error" in r:
+            rows.append(f"| replay {name} | error: {r['error']} |")
+            continue
+        peers = []
+        for peer, p in r.get("peers", {}).items():
+            if "ratio" in p:
+                same = "" if p["same_final_books"] else ", final books differ"
+                peers.append(f"{peer} {p['frames_per_s']:,} frames/s: {_x(p['ratio'])}{same}")
+            else:
+                peers.append(f"{peer}: {p.get('unsupported') or p.get('error')}")
+        versus = (f"; vs best peer {_x(r['vs_best_peer'])}" if r.get("vs_best_peer")
+                  else "; no peer measured")  # fmt: skip
+        detail = f" ({'; '.join(peers)})" if peers else ""
+        rows.append(f"| replay {name} | {r['frames_per_s']:,} frames/s, "
+                    f"{r['level_updates_per_s']:,} level updates/s{versus}{detail} |")  # fmt: skip
+    for name, why in replay.get("not_measured", {}).items():
+        rows.append(f"| replay {name} | not measured: {why} |")
+    env = replay.get("peers_environment", {})
+    if "unavailable" in env:
+        rows.append(f"| replay peers | not measured: {env['unavailable']} |")
+    return rows
+
+
+def _latency(d: dict[str, Any], n_key: str = "n") -> str:
+    return f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms (n={d[n_key]})"
+
+
+def _cpu(cpu: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {c['us_per_msg']}" for name, c in cpu.items())
+
+
+def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
+    rows = []
+    for p in points:
+        if "error" in p:
+            rows.append(f"| pipeline {p['rate']:,} msgs/s | {p['error']} |")
+            continue
+        rows.append(f"| pipeline {p['rate']:,} msgs/s offered: ws -> opportunity | "
+                    f"{p['delivered_per_s']:,} delivered/s; p50 {p['p50_ms']} ms, p99 "
+                    f"{p['p99_ms']} ms, p99.9 {p['p999_ms']} ms (n={p['opportunities']}); "
+                    f"backlog growing: {'yes' if p['backlog_growing'] else 'no'} |")  # fmt: skip
+        book = p["ws_to_book"]
+        rows.append(f"| pipeline {p['rate']:,} msgs/s: ws -> book view | p50 {book['p50_ms']} "
+                    f"ms, p99 {book['p99_ms']} ms, p99.9 {book['p999_ms']} ms "
+                    f"(n={book['views']}); CPU us per message: {_cpu(p['cpu'])} |")  # fmt: skip
+        bare = p.get("floor")
+        if not bare:
+            continue
+        if "error" in bare:
+            rows.append(f"| floor {p['rate']:,} msgs/s | {bare['error']} |")
+            continue
+        vs = p.get("vs_floor", {})
+        rows.append(f"| floor {p['rate']:,} msgs/s: bare frame, 2 hops | "
+                    f"{bare['delivered_per_s']:,} delivered/s; {_latency(bare['ws_to_hop2'])}; "
+                    f"pipeline ws -> opportunity / floor: p50 {vs.get('ws_to_opportunity_p50')}x, "
+                    f"p99 {vs.get('ws_to_opportunity_p99')}x |")  # fmt: skip
+        rows.append(f"| floor {p['rate']:,} msgs/s: bare frame, 1 hop | "
+                    f"{_latency(bare['ws_to_hop1'])}; pipeline ws -> book view / floor: p50 "
+                    f"{vs.get('ws_to_book_p50')}x, p99 {vs.get('ws_to_book_p99')}x; CPU us per "
+                    f"message: {_cpu(bare['cpu'])} |")  # fmt: skip
+    return rows
+
+
 def table(report: dict[str, Any]) -> str:
     """The README's benchmark table, from a report."""
     rows = ["| what | measured |", "|---|---|"]
-    for venue, r in report.get("replay", {}).items():
-        if isinstance(r, dict):
-            rows.append(f"| replay {venue} | {r['frames_per_s']:,} frames/s, "
-                        f"{r['level_updates_per_s']:,} level updates/s "
-                        f"({r['vs_reference']}x cryptofeed/ccxt) |")  # fmt: skip
+    rows += _replay_rows(report.get("replay", {}))
     engine = report.get("book_engine")
     if engine:
         rows.append(f"| book engine ({engine['mode']}, all venues, best bid/ask read per "
@@ -360,23 +256,14 @@ def table(report: dict[str, Any]) -> str:
                     f"{max(rates.values()):,} msgs/s per venue to real WS clients, "
                     f"{sim['sim_cpu_us_per_message']} us CPU/msg (>= 2,000 each: "
                     f"{'yes' if sim['meets_2000_per_venue'] else 'no'}) |")  # fmt: skip
-    for p in report.get("pipeline", []):
-        if "error" in p:
-            rows.append(f"| pipeline {p['rate']:,} msgs/s | {p['error']} |")
-            continue
-        rows.append(f"| pipeline {p['rate']:,} msgs/s offered: ws -> opportunity | "
-                    f"{p['delivered_per_s']:,} delivered/s; p50 {p['p50_ms']} ms, p99 "
-                    f"{p['p99_ms']} ms, p99.9 {p['p999_ms']} ms (n={p['opportunities']}); "
-                    f"backlog growing: {'yes' if p['backlog_growing'] else 'no'} |")  # fmt: skip
-        book = p["ws_to_book"]
-        cpu = ", ".join(f"{name} {c['us_per_msg']}" for name, c in p["cpu"].items())
-        rows.append(f"| pipeline {p['rate']:,} msgs/s: ws -> book view | p50 {book['p50_ms']} "
-                    f"ms, p99 {book['p99_ms']} ms, p99.9 {book['p999_ms']} ms "
-                    f"(n={book['views']}); CPU us per message: {cpu} |")  # fmt: skip
+    rows += _pipeline_rows(report.get("pipeline", []))
     return "\n".join(rows)
 
 
-def _sections(text: str) -> list[str]:
+# -- the command --------------------------------------------------------------------------
+
+
+def parse_sections(text: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [n for n in names if n not in SECTIONS]
     if unknown or not names:
@@ -385,7 +272,7 @@ def _sections(text: str) -> list[str]:
     return names
 
 
-def _rates(text: str) -> list[int]:
+def parse_rates(text: str) -> list[int]:
     try:
         rates = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
@@ -396,8 +283,14 @@ def _rates(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = collect_report(args.quick, _sections(args.sections), _rates(args.rates),
-                            args.window)  # fmt: skip
+    repeats = getattr(args, "repeats", None)
+    if repeats is not None and repeats < 1:
+        raise ConfigError(f"--repeats {repeats}: 1 or more rounds")
+    peers = getattr(args, "peers", "auto")
+    if peers not in PEER_MODES:
+        raise ConfigError(f"--peers {peers!r}: choose {' or '.join(PEER_MODES)}")
+    report = collect_report(args.quick, parse_sections(args.sections), parse_rates(args.rates),
+                            args.window, repeats, peers)  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
