@@ -8,7 +8,9 @@
 ``ingest`` subscribes like the venue's ingest (its own URL and subscribe messages), stamps each
 WS frame on receipt (``time.time_ns()``, as ingest stamps ``ts_recv``) and XADDs the raw frame
 and the stamp, pipelining everything one loop turn received into one round trip. ``relay``
-XREADs (BLOCK, like the book service) and XADDs each entry on with the time it read it.
+XREADs (BLOCK, like the book service) and, conflating as the book service does (one view per
+book per read, carrying the newest frame's ``ts_recv``), XADDs the newest entry of each input
+stream in that read on, with the time it read it.
 ``reader`` XREADs and stamps, like the detector; on SIGTERM it writes every sample
 (``ts_recv ts_hop1 ts_read`` per line) to ``--samples`` and exits. The same libraries as the
 services (aiohttp, redis-py, uvloop), no parsing, no book, no detection.
@@ -112,10 +114,12 @@ async def relay(args: argparse.Namespace) -> None:
             now = time.time_ns()
             pipe = redis.pipeline(transaction=False)
             for stream, entries in answer:
-                for _, fields in entries:
-                    hop = {RAW: fields[RAW], TS_RECV: fields[TS_RECV], TS_HOP1: now}
-                    pipe.xadd(args.out, hop, maxlen=MD_MAXLEN, approximate=True)
-                positions[stream.decode()] = entries[-1][0]
+                # conflated as the book service conflates: one entry on per input per read,
+                # the newest, carrying its receipt stamp
+                newest_id, fields = entries[-1]
+                hop = {RAW: fields[RAW], TS_RECV: fields[TS_RECV], TS_HOP1: now}
+                pipe.xadd(args.out, hop, maxlen=MD_MAXLEN, approximate=True)
+                positions[stream.decode()] = newest_id
             if answer:
                 await pipe.execute()
 
