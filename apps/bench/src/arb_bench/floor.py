@@ -29,7 +29,7 @@ from arb_cli.status import entries_added
 from arb_cli.supervisor import Supervisor
 from arb_runtime.redis import connect
 
-from arb_bench.measure import cpu_per_message, cpu_snapshot, latency
+from arb_bench.measure import cpu_per_message, cpu_snapshot, latency, process_ids
 
 READY_TIMEOUT_S = 30.0
 SETTLE_S = 1.0  # as the pipeline waits past its snapshot burst
@@ -89,10 +89,7 @@ async def floor_point(
                         f"dead: {died}; logs in {log_dir}"}  # fmt: skip
             await asyncio.sleep(0.25)
         await asyncio.sleep(SETTLE_S)
-        pids = {c.name: c.proc.pid for c in supervisor.children if c.proc is not None}
-        pids["simulator"] = sim_proc.pid
-        if redis_pid:
-            pids["redis"] = redis_pid
+        pids = process_ids(supervisor, sim_proc.pid, redis_pid)
         cpu_start = cpu_snapshot(pids)
         added_start = sum([await entries_added(redis, md_stream(v)) for v in venues])
         start_ns = time.time_ns()

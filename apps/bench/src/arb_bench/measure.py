@@ -26,6 +26,16 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_ids(supervisor: Any, simulator_pid: int, redis_pid: int | None) -> dict[str, int]:
+    """Every process of a measurement by name: the supervised children, the simulator (the
+    load generator) and Redis."""
+    pids = {c.name: c.proc.pid for c in supervisor.children if c.proc is not None}
+    pids["simulator"] = simulator_pid
+    if redis_pid:
+        pids["redis"] = redis_pid
+    return pids
+
+
 def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float | None]:
     return {name: cpu_seconds(pid) for name, pid in pids.items()}
 

@@ -43,6 +43,7 @@ from arb_bench.measure import (
     entries_between,
     growing,
     latency,
+    process_ids,
     stream_ms,
 )
 
@@ -93,10 +94,7 @@ async def pipeline_point(
                 return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {died}"}
             await asyncio.sleep(0.25)
         await asyncio.sleep(SETTLE_S)
-        pids = {c.name: c.proc.pid for c in supervisor.children if c.proc is not None}
-        pids["simulator"] = sim_proc.pid
-        if redis_pid:
-            pids["redis"] = redis_pid
+        pids = process_ids(supervisor, sim_proc.pid, redis_pid)
         cpu_start = cpu_snapshot(pids)
         added_start = {v: await entries_added(redis, md_stream(v)) for v in venues}
         lags: dict[str, list[int | None]] = {v: [] for v in venues}

@@ -26,6 +26,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from arb_bench.peers import recorded_ids
+
 MEASURES = ("Client.handle_text_or_binary_message per frame (JSON decode, "
             "exchange.handle_message -> handle_order_book, OrderBook sides)")  # fmt: skip
 
@@ -67,31 +69,6 @@ def _market(venue: str, market_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _market_ids(venue: str, frames: Frames) -> list[str]:
-    found: dict[str, None] = {}
-    for kind, url, _, raw in frames:
-        if kind == "rest":
-            found.update({s: None for s in parse_qs(urlparse(url).query).get("symbol", [])})
-            continue
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(msg, dict):
-            continue
-        if venue == "binance" and "@depth" in msg.get("stream", ""):
-            found[msg["stream"].split("@", 1)[0].upper()] = None
-        elif venue == "okx" and "books" in str(msg.get("arg")):
-            found[msg["arg"]["instId"]] = None
-        elif venue == "bybit" and "orderbook" in msg.get("topic", ""):
-            found[msg["topic"].split(".")[-1]] = None
-        elif venue == "coinbase" and msg.get("type") in ("snapshot", "l2update"):
-            found[msg["product_id"]] = None
-        elif venue == "kraken" and msg.get("channel") == "book":
-            found.update({d["symbol"]: None for d in msg.get("data", [])})
-    return list(found)
-
-
 def _exchange(venue: str, market_ids: list[str], checksum: bool) -> tuple[Any, Any]:
     import ccxt.pro
 
@@ -118,7 +95,7 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
         return {"unsupported": "ccxt.pro speaks Kraken WS v2 only"}
     if venue not in URL:
         return {"unsupported": f"no ccxt driver for {venue} yet"}
-    market_ids = _market_ids(venue, frames)
+    market_ids = recorded_ids.market_ids(venue, frames)
 
     final: list[Any] = []
 

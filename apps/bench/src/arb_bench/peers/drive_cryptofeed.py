@@ -21,32 +21,12 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from arb_bench.peers.recorded_ids import market_ids
+
 MEASURES = ("Feed.message_handler per frame (yapic JSON, Decimal, order_book OrderBook, "
             "book_callback), checksum_validation=True")  # fmt: skip
 
 Frames = list[tuple[str, str, float, str]]
-
-
-def _symbols(venue: str, frames: Frames) -> list[str]:
-    """The venue symbols the recording's book frames carry (set-up, not timed)."""
-    found: dict[str, None] = {}
-    for kind, url, _, raw in frames:
-        if kind == "rest":
-            found.update({s: None for s in parse_qs(urlparse(url).query).get("symbol", [])})
-            continue
-        try:
-            msg = json.loads(raw)
-        except ValueError:
-            continue
-        if venue == "binance" and isinstance(msg, dict) and "@depth" in msg.get("stream", ""):
-            found[msg["stream"].split("@", 1)[0].upper()] = None
-        elif venue == "okx" and isinstance(msg, dict) and "books" in str(msg.get("arg")):
-            found[msg["arg"]["instId"]] = None
-        elif venue == "bybit" and isinstance(msg, dict) and "orderbook" in msg.get("topic", ""):
-            found[msg["topic"].split(".")[-1]] = None
-        elif venue == "kraken" and isinstance(msg, list) and str(msg[-2]).startswith("book"):
-            found[msg[-1]] = None
-    return list(found)
 
 
 class _Conn:
@@ -102,7 +82,7 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
     from cryptofeed.symbols import Symbols
 
     cls = _feed_class(venue)
-    symbols = _symbols(venue, frames)
+    symbols = market_ids(venue, frames)
     Symbols.set(cls.id, {s: s for s in symbols}, {})
     conn = _Conn(ADDRESS[venue])
     books = 0

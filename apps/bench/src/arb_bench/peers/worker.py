@@ -24,7 +24,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The peers' interpreter has none of the engine installed: the folder holding arb_bench goes on
+# its path, so the drivers import as arb_bench.peers.* (those import only the standard library
+# and their peer; arb_bench's and arb_bench.peers' own __init__ import nothing).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 DRIVERS = {"arb": "drive_arb", "cryptofeed": "drive_cryptofeed", "ccxt": "drive_ccxt"}
 
@@ -40,7 +43,7 @@ def read_frames(path: str) -> list[tuple[str, str, float, str]]:
 
 
 def serve(driver_name: str) -> None:
-    driver: Any = importlib.import_module(DRIVERS[driver_name])
+    driver: Any = importlib.import_module(f"arb_bench.peers.{DRIVERS[driver_name]}")
     cache: dict[str, list[tuple[str, str, float, str]]] = {}
     for line in sys.stdin:
         request = json.loads(line)
