@@ -168,6 +168,8 @@ def bench_replay(
     finally:
         for worker in workers:
             worker.close()
+        for frames_file, _ in files.values():  # the recordings stay where they were
+            frames_file.unlink(missing_ok=True)
     out: dict[str, Any] = {s.name: _set_report(s, files[s.name][1], answers[s.name]) for s in sets}
     out["not_measured"] = missing
     out["peers_environment"] = (
