@@ -145,11 +145,14 @@ def collect_report(
             "machine": platform.machine(),
             "replay_loops": loops,
             "replay_rounds": rounds,
+            # other work on the machine during the run: 1-minute load averages (2 = both cores)
+            "load_average_start": round(os.getloadavg()[0], 2),
         }
     }
     for name in sections:
         report[name] = _timed(name, plan[name], timings)
     report["meta"]["section_seconds"] = timings
+    report["meta"]["load_average_end"] = round(os.getloadavg()[0], 2)
     return report
 
 
