@@ -105,11 +105,14 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _timed(name: str, section: Callable[[], Any], timings: dict[str, float]) -> Any:
+def _timed(
+    name: str, section: Callable[[], Any], timings: dict[str, float], loads: dict[str, float]
+) -> Any:
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     result = section()
     timings[name] = round(time.perf_counter() - started, 1)
+    loads[name] = round(os.getloadavg()[0], 2)
     return result
 
 
@@ -123,6 +126,7 @@ def collect_report(
 ) -> dict[str, Any]:
     fixtures = fixtures_dir()
     timings: dict[str, float] = {}
+    loads: dict[str, float] = {}
     window = window_s or (3.0 if quick else 10.0)
     rounds = repeats or (3 if quick else 5)
     loops = 3 if quick else 7
@@ -150,9 +154,9 @@ def collect_report(
         }
     }
     for name in sections:
-        report[name] = _timed(name, plan[name], timings)
+        report[name] = _timed(name, plan[name], timings, loads)
     report["meta"]["section_seconds"] = timings
-    report["meta"]["load_average_end"] = round(os.getloadavg()[0], 2)
+    report["meta"]["load_average_after_section"] = loads
     return report
 
 
