@@ -240,6 +240,12 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
 def table(report: dict[str, Any]) -> str:
     """The README's benchmark table, from a report."""
     rows = ["| what | measured |", "|---|---|"]
+    meta = report.get("meta")
+    if meta:
+        loads = ", ".join(f"{k} {v}" for k, v in meta.get("load_average_after_section", {}).items())
+        rows.append(f"| machine | {meta['cpus']} cores {meta['cpu_model']}, Python "
+                    f"{meta['python']}, commit {meta['commit']}; load average "
+                    f"{meta['load_average_start']} at start, after each section: {loads} |")  # fmt: skip
     rows += _replay_rows(report.get("replay", {}))
     engine = report.get("book_engine")
     if engine:
