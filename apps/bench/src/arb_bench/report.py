@@ -243,9 +243,10 @@ def table(report: dict[str, Any]) -> str:
     meta = report.get("meta")
     if meta:
         loads = ", ".join(f"{k} {v}" for k, v in meta.get("load_average_after_section", {}).items())
+        start = meta["load_average_start"]
         rows.append(f"| machine | {meta['cpus']} cores {meta['cpu_model']}, Python "
-                    f"{meta['python']}, commit {meta['commit']}; load average "
-                    f"{meta['load_average_start']} at start, after each section: {loads} |")  # fmt: skip
+                    f"{meta['python']}, commit {meta['commit']}; load average {start} at "
+                    f"start, after each section: {loads} |")  # fmt: skip
     rows += _replay_rows(report.get("replay", {}))
     engine = report.get("book_engine")
     if engine:
