@@ -43,8 +43,8 @@ def test_bad_sections_and_rates_are_one_clear_error() -> None:
 
 def _ours(seconds: float, tops: list[list[float]]) -> dict:
     checks = {"frames": 100, "level_updates": 1000, "checksums_verified": 90}
-    return {"seconds": [seconds, seconds * 3, seconds], "checks": checks, "tops": tops,
-            "measures": "arb replay"}  # fmt: skip
+    return {"seconds": [seconds, seconds * 3, seconds], "cpu_seconds": [seconds / 2] * 3,
+            "checks": checks, "tops": tops, "measures": "arb replay"}  # fmt: skip
 
 
 def test_ratios_are_per_round_against_ours_in_the_same_round_with_their_spread() -> None:
@@ -53,8 +53,9 @@ def test_ratios_are_per_round_against_ours_in_the_same_round_with_their_spread()
         # a round's figure is the median of its passes: 0.01, 0.02, 0.04
         "arb": [_ours(0.01, tops), _ours(0.02, tops), _ours(0.04, tops)],
         # cryptofeed: 3x, 2x, 2x ours in the same rounds
-        "cryptofeed": [{"seconds": [0.03], "tops": tops}, {"seconds": [0.04], "tops": tops},
-                       {"seconds": [0.08], "tops": tops}],
+        "cryptofeed": [{"seconds": [0.03], "cpu_seconds": [0.01], "tops": tops},
+                       {"seconds": [0.04], "cpu_seconds": [0.01], "tops": tops},
+                       {"seconds": [0.08], "cpu_seconds": [0.01], "tops": tops}],
         # ccxt: 5x, 1x, 1.5x, and it ended with another book
         "ccxt": [{"seconds": [0.05], "tops": [[99.0, 102.0]]}, {"seconds": [0.02], "tops": tops},
                  {"seconds": [0.06], "tops": [[99.0, 102.0]]}],
@@ -63,10 +64,14 @@ def test_ratios_are_per_round_against_ours_in_the_same_round_with_their_spread()
     assert report["frames_per_s"] == round(100 / 0.02)  # median round of ours
     assert report["peers"]["cryptofeed"]["ratio"] == {"min": 2.0, "median": 2.0, "max": 3.0}
     assert report["peers"]["ccxt"]["ratio"] == {"min": 1.0, "median": 1.5, "max": 5.0}
+    # CPU time: ours 0.005, 0.01, 0.02 per round; cryptofeed 0.01 each round: 2x, 1x, 0.5x
+    assert report["peers"]["cryptofeed"]["cpu_ratio"] == {"min": 0.5, "median": 1.0, "max": 2.0}
+    assert report["peers"]["ccxt"]["cpu_ratio"] is None  # it reported no CPU time
     assert report["peers"]["cryptofeed"]["same_final_books"] is True
     assert report["peers"]["ccxt"]["same_final_books"] is False
     # best peer per round: 3x (cryptofeed), 1x (ccxt), 1.5x (ccxt)
     assert report["vs_best_peer"] == {"min": 1.0, "median": 1.5, "max": 3.0}
+    assert report["vs_best_peer_cpu"] == report["peers"]["cryptofeed"]["cpu_ratio"]
 
 
 def test_a_peer_that_cannot_replay_a_venue_gives_no_ratio() -> None:
@@ -92,6 +97,7 @@ def test_table_has_one_row_per_measurement() -> None:
         "replay": {
             "okx": {"venue": "okx", "frames_per_s": 36000, "level_updates_per_s": 700000,
                     "vs_best_peer": {"min": 1.5, "median": 1.9, "max": 2.1},
+                    "vs_best_peer_cpu": {"min": 1.8, "median": 2.0, "max": 2.2},
                     "peers": {"cryptofeed": {"frames_per_s": 19000, "same_final_books": True,
                                              "ratio": {"min": 1.5, "median": 1.9, "max": 2.1}},
                               "ccxt": {"error": "boom"}}},
@@ -115,8 +121,8 @@ def test_table_has_one_row_per_measurement() -> None:
     }  # fmt: skip
     rows = table(report).splitlines()
     assert rows[0] == "| what | measured |" and len(rows) == 2 + 2 + 2 + 4 + 1
-    assert "vs best peer 1.9x (1.5-2.1) (cryptofeed 19,000 frames/s: 1.9x (1.5-2.1); ccxt: boom)" \
-        in rows[2]  # fmt: skip
+    assert ("vs best peer 1.9x (1.5-2.1), CPU time 2.0x (1.8-2.2) (cryptofeed 19,000 frames/s: "
+            "1.9x (1.5-2.1); ccxt: boom)") in rows[2]  # fmt: skip
     assert rows[3] == "| replay kucoin | not measured: to come |"
     assert "p50 0.9 ms, p99 2.1 ms, p99.9 3.0 ms (n=40); backlog growing: no" in rows[6]
     assert "p50 0.5 ms, p99 1.0 ms, p99.9 1.5 ms (n=900); CPU us per message: book 20.5" in rows[7]

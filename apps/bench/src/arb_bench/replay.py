@@ -97,6 +97,7 @@ def _set_report(
     if failed is not None:
         return {"venue": replay_set.venue, "source": replay_set.source, "error": failed}
     our_seconds = [statistics.median(a["seconds"]) for a in ours]
+    our_cpu = [statistics.median(a.get("cpu_seconds") or [0.0]) for a in ours]
     checks = ours[-1]["checks"]
     median_s = statistics.median(our_seconds) or 1e-9
     out: dict[str, Any] = {
@@ -111,6 +112,7 @@ def _set_report(
         "peers": {},
     }
     best: list[float] = []
+    best_cpu: list[float] = []
     for name, rounds in answers.items():
         if name == "arb":
             continue
@@ -120,11 +122,14 @@ def _set_report(
             out["peers"][name] = {k: v for k, v in bad.items() if k != "trace"}
             continue
         peer_seconds = [statistics.median(r["seconds"]) for r in rounds]
+        peer_cpu = [statistics.median(r.get("cpu_seconds") or [0.0]) for r in rounds]
         ratios = [p / o for p, o in zip(peer_seconds, our_seconds, strict=True)]
+        cpu_ratios = [p / o for p, o in zip(peer_cpu, our_cpu, strict=True) if p and o]
         out["peers"][name] = {
             "frames_per_s": round(frames / (statistics.median(peer_seconds) or 1e-9)),
             "seconds_per_pass": [round(s, 6) for s in peer_seconds],
             "ratio": spread(ratios),
+            "cpu_ratio": spread(cpu_ratios),
             "same_final_books": _same_tops(ours[-1].get("tops"), rounds[-1].get("tops")),
             "checks": rounds[-1].get("checks", {}),
             "measures": rounds[-1].get("measures", ""),
@@ -132,9 +137,14 @@ def _set_report(
         }
         best = ([min(b, p) for b, p in zip(best, peer_seconds, strict=True)] if best
                 else list(peer_seconds))  # fmt: skip
+        if all(peer_cpu):
+            best_cpu = ([min(b, p) for b, p in zip(best_cpu, peer_cpu, strict=True)] if best_cpu
+                        else list(peer_cpu))  # fmt: skip
     if best:
         ratios = [b / o for b, o in zip(best, our_seconds, strict=True)]
         out["vs_best_peer"] = spread(ratios)
+        cpu_ratios = [b / o for b, o in zip(best_cpu, our_cpu, strict=True) if b and o]
+        out["vs_best_peer_cpu"] = spread(cpu_ratios)
     return out
 
 
@@ -180,5 +190,6 @@ def bench_replay(
     out["method"] = (f"{repeats} rounds x {loops} passes per implementation, alternating; a "
                      "round's figure is the median of its passes; ratio = peer seconds / ours "
                      "in the same round (> 1: we are faster); spread = min/median/max over "
-                     "the rounds")  # fmt: skip
+                     "the rounds; cpu_ratio: the same with each worker's own CPU time "
+                     "(process_time), which other processes' work does not inflate")  # fmt: skip
     return out

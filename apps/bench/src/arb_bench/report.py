@@ -184,7 +184,8 @@ def _replay_rows(replay: dict[str, Any]) -> list[str]:
                 peers.append(f"{peer} {p['frames_per_s']:,} frames/s: {_x(p['ratio'])}{same}")
             else:
                 peers.append(f"{peer}: {p.get('unsupported') or p.get('error')}")
-        versus = (f"; vs best peer {_x(r['vs_best_peer'])}" if r.get("vs_best_peer")
+        versus = (f"; vs best peer {_x(r['vs_best_peer'])}, CPU time "
+                  f"{_x(r.get('vs_best_peer_cpu'))}" if r.get("vs_best_peer")
                   else "; no peer measured")  # fmt: skip
         detail = f" ({'; '.join(peers)})" if peers else ""
         rows.append(f"| replay {name} | {r['frames_per_s']:,} frames/s, "

@@ -99,14 +99,14 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
 
     final: list[Any] = []
 
-    async def one_pass(checksum: bool) -> tuple[float, int]:
+    async def one_pass(checksum: bool) -> tuple[float, float, int]:
         exchange, client = _exchange(venue, market_ids, checksum)
         try:
             return await _timed(exchange, client)
         finally:
             await exchange.close()
 
-    async def _timed(exchange: Any, client: Any) -> tuple[float, int]:
+    async def _timed(exchange: Any, client: Any) -> tuple[float, float, int]:
         handle = client.handle_text_or_binary_message
         by_symbol = {m: exchange.markets_by_id[m][0]["symbol"] for m in market_ids}
         snapshot_bodies: dict[str, str] = {}
@@ -118,7 +118,7 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
             return book
 
         exchange.fetch_rest_order_book_safe = recorded_snapshot
-        started = time.perf_counter()
+        cpu_started, started = time.process_time(), time.perf_counter()
         for kind, url, _, raw in frames:
             if kind == "ws":
                 handle(raw)
@@ -128,9 +128,9 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
                 snapshot_bodies[symbol] = raw
                 subscription = {"symbol": symbol, "limit": 1000, "type": "spot", "params": {}}
                 await exchange.fetch_order_book_snapshot(client, None, subscription)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         final[:] = list(exchange.orderbooks.values())
-        return seconds, len(exchange.orderbooks)
+        return seconds, cpu, len(exchange.orderbooks)
 
     loop = asyncio.new_event_loop()
     checksum = venue == "kraken"  # the only venue here whose checksum ccxt can check
@@ -145,16 +145,24 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
                     f"ccxt's own Kraken checksum fails on its float levels "
                     f"({type(exc).__name__}: {exc}); measured with it off, ccxt's default"
                 )
-        seconds = []
+        seconds, cpu_seconds = [], []
         books = 0
         for _ in range(loops):
-            spent, books = loop.run_until_complete(one_pass(checksum))
+            spent, cpu, books = loop.run_until_complete(one_pass(checksum))
             seconds.append(spent)
+            cpu_seconds.append(cpu)
     finally:
         loop.close()
     checks = {"books": books, "markets": len(market_ids), "checksum": checksum}
     tops = sorted((_top(b) for b in final), key=str)
-    return {"seconds": seconds, "checks": checks, "note": note, "measures": MEASURES, "tops": tops}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "checks": checks,
+        "note": note,
+        "measures": MEASURES,
+        "tops": tops,
+    }
 
 
 def _top(book: Any) -> list[float | None]:

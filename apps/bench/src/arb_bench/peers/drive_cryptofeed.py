@@ -93,7 +93,7 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
 
     final: list[Any] = []
 
-    async def one_pass() -> float:
+    async def one_pass() -> tuple[float, float]:
         feed = cls(symbols=symbols, channels=[L2_BOOK], callbacks={L2_BOOK: on_book},
                    checksum_validation=True)  # fmt: skip
         feed.http_conn = _RecordedHttp(frames)
@@ -101,26 +101,34 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
             feed._reset()
         handler = feed.message_handler
         ws = [(raw, ts) for kind, _, ts, raw in frames if kind == "ws"]
-        started = time.perf_counter()
+        cpu_started, started = time.process_time(), time.perf_counter()
         for raw, ts in ws:
             await handler(raw, conn, ts)
-        spent = time.perf_counter() - started
+        spent, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         final[:] = list(feed._l2_book.values())
-        return spent
+        return spent, cpu
 
     loop = asyncio.new_event_loop()
     try:
-        seconds = []
+        seconds, cpu_seconds = [], []
         for _ in range(loops):
             books = 0
-            seconds.append(loop.run_until_complete(one_pass()))
+            spent, cpu = loop.run_until_complete(one_pass())
+            seconds.append(spent)
+            cpu_seconds.append(cpu)
     finally:
         loop.close()
     tops = sorted((_top(b.book) for b in final), key=str)
     checks = {"book_callbacks": books, "symbols": len(symbols)}
     if venue == "kraken":
         checks["checksums_checked"] = _kraken_checked(frames)
-    return {"seconds": seconds, "checks": checks, "measures": MEASURES, "tops": tops}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "checks": checks,
+        "measures": MEASURES,
+        "tops": tops,
+    }
 
 
 def _kraken_checked(frames: Frames) -> int:
