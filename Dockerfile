@@ -6,6 +6,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 COPY libs ./libs
 COPY services ./services
+COPY apps ./apps
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim

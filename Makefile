@@ -39,11 +39,11 @@ format: setup ## Apply ruff format and safe fixes
 	@$(RUN) ruff check --fix .
 
 .PHONY: typecheck
-typecheck: setup ## mypy strict on libs and services
-	@$(RUN) mypy libs/*/src services/*/src
+typecheck: setup ## mypy strict on libs, services and apps
+	@$(RUN) mypy libs/*/src services/*/src apps/*/src
 
 .PHONY: bench
-bench: setup ## Benchmarks: write bench-results/latest.json and print the table
+bench: setup ## Benchmarks, peers (cryptofeed, ccxt in .bench-peers) measured live: bench-results/latest.json
 	@$(RUN) arb bench $(ARGS)
 
 .PHONY: up
@@ -56,4 +56,4 @@ down: ## Stop the docker compose deployment
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .venv .bench-peers .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from arb_detector.app import build_engine
-from arb_detector.bench import run as bench_run
 from arb_detector.config import DetectorSettings
 from arb_runtime.config import load_settings
 from arb_runtime.errors import ConfigError
@@ -54,13 +53,6 @@ def test_settings_reach_the_engine_in_its_units(monkeypatch):
     engine = build_engine(load_settings(DetectorSettings))
     assert engine.params.max_book_age_ns == 1_500_000_000
     assert engine.params.expiry_ns == 500_000_000
-
-
-def test_bench_reports_the_cost_per_update():
-    report = bench_run(0.05)
-    assert report["updates"] > 0
-    assert report["opportunities"] > 0  # the injected dislocations are found
-    assert 0 < report["p50_us"] <= report["p99_us"] <= report["max_us"]
 
 
 def test_auto_shard_takes_its_count_from_the_setting_and_its_index_from_the_claim(monkeypatch):

@@ -124,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="pipeline: seconds measured per rate (default 10, --quick 3)",
     )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="replay: alternating rounds of ours and each peer (default 5, --quick 3)",
+    )
+    p.add_argument("--peers", default="auto",
+                   help="replay: auto = install cryptofeed and ccxt into .bench-peers and "
+                   "measure them; off = our numbers only")  # fmt: skip
     p.set_defaults(func=_lazy("bench"))
 
     from arb_cli.console_args import add_console_commands

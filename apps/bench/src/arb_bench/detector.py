@@ -7,7 +7,7 @@ the detector must size through both books. Each timed step is what the service d
 ``apply_view`` then ``detect`` (the 8 ordered pairs touching that book). Opportunities are
 resolved at once (as if executed) so the in-flight gate does not hide the search.
 
-    python -m arb_detector.bench 5
+    python -m arb_bench.detector 5
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import statistics
 import sys
 import time
 
+from arb_detector.engine import Detector, DetectorParams
+from arb_detector.gates import InFlightGate
 from arb_structs.codec import BOOK
 from arb_structs.market import BookState, BookView, Instrument
 from arb_structs.trading import ExecutionResult, ExecutionStatus
-
-from arb_detector.engine import Detector, DetectorParams
-from arb_detector.gates import InFlightGate
 
 VENUES = ("binance", "okx", "bybit", "kraken", "coinbase")
 # Illustrative taker fees (fractions): the point is that they differ per venue.

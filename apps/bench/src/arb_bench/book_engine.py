@@ -1,25 +1,26 @@
 """Book engine benchmark: level updates/s and µs per message, best bid/ask read after each.
 
-``measure(datasets, seconds)`` replays already-decoded BookSnapshot / BookDelta events through
-a fresh ``BookSet`` again and again for about ``seconds`` in all, reading the best bid and ask
-after every message. With no datasets it runs a synthetic random-walk session instead.
+``run(fixtures_dir, seconds)`` decodes the shared recordings once with the venue parsers
+(``arb_venues.recorded``), then ``measure`` replays those BookSnapshot / BookDelta events
+through a fresh ``BookSet`` again and again for about ``seconds`` in all, reading the best bid
+and ask after every message. With no recordings it runs a synthetic random-walk session.
 
-The engine does not read captures: decoding recorded sessions is the venue parsers' job
-(``arb_venues.recorded``), and this package does not depend on ``arb_venues``. The entry
-that does both, ``arb_cli.book_bench.run(fixtures_dir, seconds)``, is what ``arb bench``
-calls.
+    python -m arb_bench.book_engine [fixtures_dir] [seconds]
 """
 
 from __future__ import annotations
 
+import json
 import random
+import sys
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from arb_structs.market import BookDelta, BookSnapshot, Level
-
 from arb_orderbook.bookset import BookSet
+from arb_structs.market import BookDelta, BookSnapshot, Level
+from arb_venues.recorded import recorded_book_events
 
 Event = BookSnapshot | BookDelta
 
@@ -163,3 +164,19 @@ def measure(datasets: Mapping[str, Sequence[Event]] | None, seconds: float = 2.0
         "microseconds_per_message": round(elapsed / messages * 1e6, 3) if messages else None,
         "slowest_delta_level_updates_per_second": min((r for r in delta_rates if r), default=None),
     }
+
+
+def run(fixtures_dir: Path | None, seconds: float = 2.0) -> dict[str, Any]:
+    """``measure`` on the recorded sessions found in ``fixtures_dir`` (OKX, Bybit, Coinbase,
+    Binance), or on a synthetic session without them. Decoding happens once, before timing."""
+    datasets = (
+        recorded_book_events(fixtures_dir)
+        if fixtures_dir is not None and fixtures_dir.is_dir()
+        else {}
+    )
+    return measure(datasets, seconds)
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    print(json.dumps(run(folder, float(sys.argv[2]) if len(sys.argv) > 2 else 2.0), indent=2))

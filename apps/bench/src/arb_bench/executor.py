@@ -14,7 +14,7 @@ trip before sending). The simulator shares the event loop, so its matching and i
 clock are inside the ack time, as a venue's latency would be. The venues' order-rate budgets
 are lifted so back-to-back opportunities measure latency, not the account's order budget.
 
-    python -c "from arb_executor.bench import run, run_sim; print(run(2.0), run_sim(3.0))"
+    python -c "from arb_bench.executor import run, run_sim; print(run(2.0), run_sim(3.0))"
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from arb_structs import BookView, Opportunity
-from arb_structs.codec import OPPORTUNITY
-from arb_structs.market import BookState
-
 from arb_executor.gateway import PaperGateway
 from arb_executor.journal import MemoryJournal
 from arb_executor.risk import RiskLimits, RiskState
 from arb_executor.saga import Saga, SagaPolicy
+from arb_structs import BookView, Opportunity
+from arb_structs.codec import OPPORTUNITY
+from arb_structs.market import BookState
 
 _BIG = Decimal(10) ** 12
 
@@ -102,6 +101,8 @@ SIM_VENUES = ("binance", "okx")
 
 
 async def _run_sim(seconds: float) -> dict[str, Any]:
+    from arb_executor.accounts import rest_client
+    from arb_executor.live import LiveGateway
     from arb_simulator import default_credentials
     from arb_simulator.app import Simulator
     from arb_simulator.config import SimulatorSettings
@@ -109,9 +110,6 @@ async def _run_sim(seconds: float) -> dict[str, Any]:
     from arb_venues.base import Credentials
     from arb_venues.common.ratelimit import BucketLimit, RateLimiter
     from pydantic import SecretStr
-
-    from arb_executor.accounts import rest_client
-    from arb_executor.live import LiveGateway
 
     symbol = "BTC-USDT"
     settings = SimulatorSettings(venues=list(SIM_VENUES), symbols=[symbol], inject_interval_s=0)

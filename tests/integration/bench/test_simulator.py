@@ -4,7 +4,7 @@ verdict (no timing thresholds: the numbers themselves belong to `make bench`).""
 from __future__ import annotations
 
 import pytest
-from arb_simulator import bench
+from arb_bench import simulator as bench
 from arb_simulator.catalog import DEFAULT_VENUES
 
 pytestmark = pytest.mark.integration

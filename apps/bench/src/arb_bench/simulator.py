@@ -1,8 +1,8 @@
 """Simulator throughput: how many book updates the market makes, and how many WS messages the
 venue protocol servers deliver to real clients.
 
-    from arb_simulator import bench
-    report = bench.run(seconds=5.0, rate=2000.0)
+    from arb_bench import simulator
+    report = simulator.run(seconds=5.0, rate=2000.0)
     report["delivered_per_second"]          # {"binance": 2310, "okx": 2480, ...}
     report["sim_cpu_seconds_per_message"]   # simulator process CPU / messages delivered
     report["meets_2000_per_venue"]          # every venue delivered >= 2,000 msgs/s
@@ -37,11 +37,10 @@ import time
 from typing import Any
 
 import aiohttp
-from arb_venues import get_venue
-from arb_venues.base import Endpoints
-
 from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, make_instrument
 from arb_simulator.market import Market, MarketConfig, VenueParams
+from arb_venues import get_venue
+from arb_venues.base import Endpoints
 
 TARGET_PER_VENUE = 2_000.0
 OFFERED_FACTOR = 1.25  # market updates offered per venue, relative to the delivery target
@@ -110,15 +109,21 @@ async def _client(venue: str, urls: dict[str, str], symbols: list[str], counts: 
                 break
 
 
-def start_simulator(symbols: list[str], offered: float) -> tuple[subprocess.Popen[bytes], Any]:
+def start_simulator(
+    symbols: list[str],
+    offered: float,
+    venues: tuple[str, ...] = DEFAULT_VENUES,
+    extra: tuple[str, ...] = ("--inject-interval", "0"),
+    env: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen[bytes], Any]:
     """``python -m arb_simulator --json`` with the bench's market; its printed URLs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
-    env |= {"ARB_SIMULATOR_DEPTH": str(BOOK_DEPTH), "ARB_SIMULATOR_LOG_LEVEL": "WARNING"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    clean |= {"ARB_SIMULATOR_DEPTH": str(BOOK_DEPTH), "ARB_SIMULATOR_LOG_LEVEL": "WARNING"}
+    clean |= env or {}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arb_simulator", "--venues", ",".join(DEFAULT_VENUES),
-         "--symbols", ",".join(symbols), "--rate", str(offered), "--inject-interval", "0",
-         "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
+         "--symbols", ",".join(symbols), "--rate", str(offered), *extra, "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean,
     )  # fmt: skip
     assert proc.stdout is not None
     line = proc.stdout.readline()

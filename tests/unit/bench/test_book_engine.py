@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from arb_cli.book_bench import run
-from arb_orderbook.bench import measure
+from arb_bench.book_engine import measure, run
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from arb_executor import bench
+from arb_bench import executor as bench
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,181 @@
+"""The floor's minimal processes: the engine's path with no work in it.
+
+    python -m arb_bench.floor_relay ingest --redis URL --venue okx --symbols BTC-USDT,... \
+        --ws-url ws://... --out STREAM
+    python -m arb_bench.floor_relay relay --redis URL --in S1,S2 --out STREAM
+    python -m arb_bench.floor_relay reader --redis URL --in STREAM --samples FILE
+
+``ingest`` subscribes like the venue's ingest (its own URL and subscribe messages), stamps each
+WS frame on receipt (``time.time_ns()``, as ingest stamps ``ts_recv``) and XADDs the raw frame
+and the stamp, pipelining everything one loop turn received into one round trip. ``relay``
+XREADs (BLOCK, like the book service) and, conflating as the book service does (one view per
+book per read, carrying the newest frame's ``ts_recv``), XADDs the newest entry of each input
+stream in that read on, with the time it read it.
+``reader`` XREADs and stamps, like the detector; on SIGTERM it writes every sample
+(``ts_recv ts_hop1 ts_read`` per line) to ``--samples`` and exits. The same libraries as the
+services (aiohttp, redis-py, uvloop), no parsing, no book, no detection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from arb_runtime.redis import connect
+from arb_structs.constants import MD_MAXLEN
+
+RAW = b"raw"
+TS_RECV = b"ts_recv"
+TS_HOP1 = b"ts_hop1"
+READ_COUNT = 500  # entries per XREAD, as the book service reads
+BLOCK_MS = 1000
+
+
+def _stopping() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until(stop: asyncio.Event, work: Any) -> None:
+    """Run ``work`` until ``stop`` is set, then cancel it."""
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, waiter):
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pending
+    error = task.exception() if task.done() and not task.cancelled() else None
+    if error is not None:
+        raise error
+
+
+async def ingest(args: argparse.Namespace) -> None:
+    from arb_simulator.catalog import make_instrument
+    from arb_venues import get_venue
+    from arb_venues.base import Endpoints
+
+    stop = _stopping()
+    redis: Any = await connect(args.redis)
+    protocol = get_venue(args.venue).market(Endpoints(ws_url=args.ws_url, rest_url=args.rest_url))
+    instruments = [make_instrument(args.venue, s) for s in args.symbols.split(",")]
+    pending: list[tuple[str | bytes, int]] = []
+    wake = asyncio.Event()
+
+    async def write() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            batch, pending[:] = pending[:], []
+            pipe = redis.pipeline(transaction=False)
+            for raw, ts in batch:
+                pipe.xadd(args.out, {RAW: raw, TS_RECV: ts}, maxlen=MD_MAXLEN, approximate=True)
+            await pipe.execute()
+
+    async def receive() -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(protocol.ws_url(instruments), max_msg_size=0) as ws,
+        ):
+            for subscribe in protocol.subscribe_messages(instruments):
+                await ws.send_str(subscribe)
+            async for message in ws:
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    pending.append((message.data, time.time_ns()))
+                    wake.set()
+
+    writer = asyncio.ensure_future(write())
+    try:
+        await _until(stop, receive())
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await redis.aclose()
+
+
+async def relay(args: argparse.Namespace) -> None:
+    stop = _stopping()
+    redis: Any = await connect(args.redis)
+    positions: dict[str, bytes | str] = {s: "0-0" for s in args.inputs.split(",")}
+
+    async def loop() -> None:
+        while True:
+            answer = await redis.xread(positions, count=READ_COUNT, block=BLOCK_MS)
+            now = time.time_ns()
+            pipe = redis.pipeline(transaction=False)
+            for stream, entries in answer:
+                # conflated as the book service conflates: one entry on per input per read,
+                # the newest, carrying its receipt stamp
+                newest_id, fields = entries[-1]
+                hop = {RAW: fields[RAW], TS_RECV: fields[TS_RECV], TS_HOP1: now}
+                pipe.xadd(args.out, hop, maxlen=MD_MAXLEN, approximate=True)
+                positions[stream.decode()] = newest_id
+            if answer:
+                await pipe.execute()
+
+    try:
+        await _until(stop, loop())
+    finally:
+        await redis.aclose()
+
+
+async def reader(args: argparse.Namespace) -> None:
+    stop = _stopping()
+    redis: Any = await connect(args.redis)
+    position: bytes | str = "0-0"
+    samples: list[tuple[int, int, int]] = []
+
+    async def loop() -> None:
+        nonlocal position
+        while True:
+            answer = await redis.xread({args.inputs: position}, count=READ_COUNT, block=BLOCK_MS)
+            now = time.time_ns()
+            for _, entries in answer:
+                for entry_id, fields in entries:
+                    samples.append((int(fields[TS_RECV]), int(fields[TS_HOP1]), now))
+                    position = entry_id
+
+    try:
+        await _until(stop, loop())
+    finally:
+        await redis.aclose()
+        text = "".join(f"{a} {b} {c}\n" for a, b, c in samples)
+        await asyncio.to_thread(Path(args.samples).write_text, text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m arb_bench.floor_relay")
+    sub = parser.add_subparsers(dest="role", required=True)
+    p = sub.add_parser("ingest")
+    p.add_argument("--redis", required=True)
+    p.add_argument("--venue", required=True)
+    p.add_argument("--symbols", required=True)
+    p.add_argument("--ws-url", required=True)
+    p.add_argument("--rest-url", default="http://127.0.0.1:1")
+    p.add_argument("--out", required=True)
+    p = sub.add_parser("relay")
+    p.add_argument("--redis", required=True)
+    p.add_argument("--in", dest="inputs", required=True)
+    p.add_argument("--out", required=True)
+    p = sub.add_parser("reader")
+    p.add_argument("--redis", required=True)
+    p.add_argument("--in", dest="inputs", required=True)
+    p.add_argument("--samples", required=True)
+    args = parser.parse_args()
+    import uvloop
+
+    uvloop.run({"ingest": ingest, "relay": relay, "reader": reader}[args.role](args))
+
+
+if __name__ == "__main__":
+    main()

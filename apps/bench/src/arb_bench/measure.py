@@ -1,0 +1,101 @@
+"""What the pipeline and its floor share: CPU from /proc, stream-time windows, backlog growth.
+
+Both are measured the same way, so their numbers compare: wall-clock nanoseconds from
+``time.time_ns()`` in every process (one clock on one machine), the same window (entries whose
+Redis id falls between the window's start and end), and CPU per process read from /proc at the
+window's edges, divided by the messages that entered the first stream in the window.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from arb_cli.scoring import percentile
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a live process (Linux /proc), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_ids(supervisor: Any, simulator_pid: int, redis_pid: int | None) -> dict[str, int]:
+    """Every process of a measurement by name: the supervised children, the simulator (the
+    load generator) and Redis."""
+    pids = {c.name: c.proc.pid for c in supervisor.children if c.proc is not None}
+    pids["simulator"] = simulator_pid
+    if redis_pid:
+        pids["redis"] = redis_pid
+    return pids
+
+
+def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float | None]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_per_message(
+    pids: Mapping[str, int],
+    start: Mapping[str, float | None],
+    elapsed_s: float,
+    messages: int,
+) -> dict[str, dict[str, float | None]]:
+    """Each process's share of a core over the window and its CPU µs per message."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name, pid in pids.items():
+        now, before = cpu_seconds(pid), start.get(name)
+        if now is not None and before is not None:
+            used = now - before
+            per_msg = round(used * 1e6 / messages, 1) if messages else None
+            out[name] = {"cpu_share": round(used / elapsed_s, 3), "us_per_msg": per_msg}
+    return out
+
+
+def stream_ms(entry_id: bytes | str) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.split("-", 1)[0])
+
+
+async def entries_between(
+    redis: Any, stream: str, start_ms: int, end_ms: int
+) -> list[dict[bytes, bytes]]:
+    """Fields of the entries added between two wall-clock times, read in chunks."""
+    out: list[dict[bytes, bytes]] = []
+    low: str = f"{start_ms}-0"
+    while True:
+        chunk = await redis.xrange(stream, min=low, max=f"{end_ms}-18446744073709551615",
+                                   count=10_000)  # fmt: skip
+        out += [fields for _, fields in chunk]
+        if len(chunk) < 10_000:
+            return out
+        last = chunk[-1][0].decode()
+        ms, seq = last.split("-")
+        low = f"{ms}-{int(seq) + 1}"
+
+
+def growing(samples: list[int | None]) -> bool:
+    """A backlog grows when the lag at the end of the window is well above the lag at its
+    start and above what one batch can explain."""
+    known = [s for s in samples if s is not None]
+    if len(known) < 4:
+        return True  # the consumer never reported a position: it is not keeping up at all
+    third = max(1, len(known) // 3)
+    head = sum(known[:third]) / third
+    tail = sum(known[-third:]) / third
+    return tail > 250 and tail > head + 100
+
+
+def latency(values_ms: list[float]) -> dict[str, Any]:
+    """n, p50, p99 and p99.9 of latencies in milliseconds (nearest rank)."""
+    return {
+        "n": len(values_ms),
+        "p50_ms": percentile(values_ms, 0.5),
+        "p99_ms": percentile(values_ms, 0.99),
+        "p999_ms": percentile(values_ms, 0.999),
+    }
