@@ -13,7 +13,7 @@ import pytest
 from arb_structs import Instrument, OrderStatus, Side
 from arb_venues.base import Endpoints
 from arb_venues.binance import schemas
-from arb_venues.binance.error_map import map_error
+from arb_venues.binance.errors import map_error
 from arb_venues.binance.market import BinanceMarket, depth_weight, instruments_from_exchange_info
 from arb_venues.binance.parser import BinanceParser
 from arb_venues.binance.trading import BinanceTrading, report_from_order

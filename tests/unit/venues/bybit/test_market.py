@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from arb_structs import Instrument
 from arb_venues.base import Endpoints
-from arb_venues.bybit import codes
+from arb_venues.bybit import errors as codes
 from arb_venues.bybit.market import BybitMarket, parse_instruments
 from arb_venues.common.rest import Response
 from arb_venues.errors import (

@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.coinbase import sim as sim_module
 from arb_venues.coinbase.market import CoinbaseMarket, parse_products
 from arb_venues.coinbase.parser import CoinbaseParser
 from arb_venues.coinbase.schemas import FRAME_DECODER, PRODUCT_BOOK_DECODER
-from arb_venues.coinbase.sim import create_app
+from arb_venues.coinbase.sim import app as sim_module
+from arb_venues.coinbase.sim.app import create_app
 from arb_venues.coinbase.trading import CoinbaseTrading
 from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap

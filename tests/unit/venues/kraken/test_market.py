@@ -18,7 +18,7 @@ from arb_venues.errors import (
     VenueUnavailable,
 )
 from arb_venues.kraken import VENUE
-from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.errors import kraken_error_mapper
 from arb_venues.kraken.market import KrakenMarket, KrakenMarketV1, parse_asset_pairs
 from arb_venues.kraken.parser import KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser

@@ -16,9 +16,9 @@ import pytest
 from arb_structs import BookDelta, BookSnapshot
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
-from arb_venues.kraken import frames
 from arb_venues.kraken.parser import KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser
+from arb_venues.kraken.sim import frames
 
 from .helpers import BTC_USD, SCRIPT, ReferenceBook, reference_checksum, scripted_session
 

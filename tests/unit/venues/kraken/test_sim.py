@@ -22,9 +22,9 @@ from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import InsufficientBalance, InvalidSignature, RateLimited, UnknownOrder
 from arb_venues.kraken import schemas
-from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.errors import kraken_error_mapper
 from arb_venues.kraken.market import KrakenMarket
-from arb_venues.kraken.sim import create_app
+from arb_venues.kraken.sim.app import create_app
 from arb_venues.kraken.trading import KrakenTrading
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr

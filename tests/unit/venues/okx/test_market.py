@@ -18,7 +18,7 @@ from arb_venues.errors import (
     UnknownSymbol,
     VenueUnavailable,
 )
-from arb_venues.okx.codes import error_mapper
+from arb_venues.okx.errors import error_mapper
 from arb_venues.okx.market import OkxMarket, parse_instruments
 from arb_venues.okx.trading import OkxTrading, fee_cost
 

@@ -25,7 +25,7 @@ from arb_venues.errors import (
     VenueUnavailable,
 )
 from arb_venues.okx import VENUE, schemas
-from arb_venues.okx.codes import error_mapper
+from arb_venues.okx.errors import error_mapper
 from arb_venues.okx.market import OkxMarket
 from arb_venues.okx.parser import OkxParser
 from arb_venues.okx.trading import OkxTrading

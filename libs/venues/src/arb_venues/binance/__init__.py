@@ -4,7 +4,7 @@ from arb_venues.base import Endpoints, VenueSpec
 from arb_venues.binance.market import MAKER_FEE, TAKER_FEE, BinanceMarket
 from arb_venues.binance.parser import BinanceParser
 from arb_venues.binance.signing import sign
-from arb_venues.binance.sim import create_app
+from arb_venues.binance.sim.app import create_app
 from arb_venues.binance.trading import BinanceTrading
 
 VENUE = VenueSpec(

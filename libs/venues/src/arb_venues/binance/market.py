@@ -25,7 +25,7 @@ from arb_structs import Instrument, MdEvent
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.binance import schemas
-from arb_venues.binance.error_map import error_mapper
+from arb_venues.binance.errors import error_mapper
 from arb_venues.binance.numbers import decimal_text, decimals_of
 from arb_venues.binance.parser import VENUE, BinanceParser
 from arb_venues.common.ratelimit import BucketLimit

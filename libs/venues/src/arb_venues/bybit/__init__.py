@@ -11,7 +11,7 @@ from arb_venues.base import Endpoints, VenueSpec
 from arb_venues.bybit.market import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, BybitMarket
 from arb_venues.bybit.parser import BybitParser
 from arb_venues.bybit.signing import sign
-from arb_venues.bybit.sim import create_app
+from arb_venues.bybit.sim.app import create_app
 from arb_venues.bybit.trading import BybitTrading
 
 VENUE = VenueSpec(

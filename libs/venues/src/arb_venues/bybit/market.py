@@ -21,7 +21,8 @@ import msgspec
 from arb_structs import Instrument
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
-from arb_venues.bybit import codes, schemas
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import schemas
 from arb_venues.bybit.parser import BybitParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient

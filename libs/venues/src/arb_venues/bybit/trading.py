@@ -34,7 +34,8 @@ from arb_structs import (
 )
 
 from arb_venues.base import SignRequest, TradingClient
-from arb_venues.bybit import codes, schemas
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import schemas
 from arb_venues.bybit.signing import RECV_WINDOW_MS, sign
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response

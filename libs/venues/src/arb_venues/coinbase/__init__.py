@@ -11,7 +11,7 @@ from arb_venues.base import Endpoints, VenueSpec
 from arb_venues.coinbase.market import MAKER_FEE, TAKER_FEE, CoinbaseMarket
 from arb_venues.coinbase.parser import CoinbaseParser
 from arb_venues.coinbase.signing import sign
-from arb_venues.coinbase.sim import create_app
+from arb_venues.coinbase.sim.app import create_app
 from arb_venues.coinbase.trading import CoinbaseTrading
 
 VENUE = VenueSpec(

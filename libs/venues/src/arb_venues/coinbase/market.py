@@ -23,8 +23,8 @@ import msgspec
 from arb_structs import Instrument
 
 from arb_venues.base import Credentials, Endpoints, FeedParser, MarketDataProtocol
+from arb_venues.coinbase.errors import error_mapper
 from arb_venues.coinbase.parser import CoinbaseParser
-from arb_venues.coinbase.rest_errors import error_mapper
 from arb_venues.coinbase.schemas import PRODUCTS_DECODER, Product
 from arb_venues.coinbase.signing import ws_jwt
 from arb_venues.common.ratelimit import BucketLimit

@@ -28,7 +28,7 @@ from arb_structs import OrderStatus as Status
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.coinbase import schemas
-from arb_venues.coinbase.rest_errors import order_failure
+from arb_venues.coinbase.errors import order_failure
 from arb_venues.coinbase.signing import LIFETIME_S, sign
 from arb_venues.common.rest import Response, RestClient
 from arb_venues.errors import MalformedFrame, UnknownOrder, UnknownSymbol, VenueError

@@ -6,7 +6,7 @@ from __future__ import annotations
 from arb_venues.base import Endpoints, VenueSpec
 from arb_venues.kraken.market import KrakenMarket, KrakenMarketV1
 from arb_venues.kraken.signing import sign
-from arb_venues.kraken.sim import create_app
+from arb_venues.kraken.sim.app import create_app
 from arb_venues.kraken.trading import KrakenTrading
 
 VENUE = VenueSpec(

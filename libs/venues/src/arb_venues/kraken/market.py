@@ -25,7 +25,7 @@ from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
-from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.errors import kraken_error_mapper
 from arb_venues.kraken.parser import DEFAULT_DEPTH, KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser
 

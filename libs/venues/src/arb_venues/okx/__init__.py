@@ -6,7 +6,7 @@ from arb_venues.base import Endpoints, VenueSpec
 from arb_venues.okx.market import MAKER_FEE, TAKER_FEE, OkxMarket
 from arb_venues.okx.parser import OkxParser
 from arb_venues.okx.signing import sign
-from arb_venues.okx.sim import create_app
+from arb_venues.okx.sim.app import create_app
 from arb_venues.okx.trading import OkxTrading
 
 VENUE = VenueSpec(

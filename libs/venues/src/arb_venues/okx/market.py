@@ -33,7 +33,8 @@ from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
-from arb_venues.okx import codes, schemas
+from arb_venues.okx import errors as codes
+from arb_venues.okx import schemas
 from arb_venues.okx.parser import OkxParser
 
 VENUE = "okx"

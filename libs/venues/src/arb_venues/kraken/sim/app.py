@@ -20,10 +20,10 @@ from aiohttp import WSMsgType, web
 from arb_runtime.tasks import stop_task
 from arb_structs import Instrument
 
-from arb_venues.kraken import frames
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.market import DEPTHS
-from arb_venues.kraken.sim_rest import KrakenRest, error_response
+from arb_venues.kraken.sim import frames
+from arb_venues.kraken.sim.rest import KrakenRest, error_response
 from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
 
 HEARTBEAT_S = 1.0  # Kraken sends a heartbeat about once a second while subscribed

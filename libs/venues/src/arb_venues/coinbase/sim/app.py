@@ -21,9 +21,9 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from arb_venues.coinbase import sim_private
 from arb_venues.coinbase.signing import unverified_key_name, verify
-from arb_venues.coinbase.sim_format import api_error, error_response, fixed, rfc3339
+from arb_venues.coinbase.sim import private as sim_private
+from arb_venues.coinbase.sim.bodies import api_error, error_response, fixed, rfc3339
 from arb_venues.errors import InvalidSignature
 from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimLevel, SimMarket
 

@@ -28,8 +28,8 @@ from aiohttp import WSMsgType, web
 from arb_runtime.tasks import stop_task
 
 from arb_venues.binance.numbers import wire8
-from arb_venues.binance.sim_bodies import error_response, now_ms
-from arb_venues.binance.sim_rest import SimRest, add_routes
+from arb_venues.binance.sim.bodies import error_response, now_ms
+from arb_venues.binance.sim.rest import SimRest, add_routes
 from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
 
 TICK_S = 0.1  # the fastest stream interval (@depth@100ms)

@@ -20,9 +20,10 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from arb_venues.okx import codes, simformat
+from arb_venues.okx import errors as codes
 from arb_venues.okx.market import REST_BOOK_DEPTH
-from arb_venues.okx.sim_private import add_private_routes
+from arb_venues.okx.sim import bodies as simformat
+from arb_venues.okx.sim.private import add_private_routes
 from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
