@@ -20,7 +20,7 @@ by client order id first.
 
 from __future__ import annotations
 
-from arb_runtime.errors import ArbError
+from arb_core.errors import ArbError
 
 
 class VenueError(ArbError):

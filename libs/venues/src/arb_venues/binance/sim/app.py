@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
-from arb_runtime.tasks import stop_task
+from arb_core.tasks import stop_task
 
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim.bodies import error_response, now_ms

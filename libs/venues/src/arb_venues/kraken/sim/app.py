@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import WSMsgType, web
-from arb_runtime.tasks import stop_task
+from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
 from arb_venues.kraken import symbols as kraken_symbols
