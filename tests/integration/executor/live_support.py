@@ -57,8 +57,7 @@ class SimStack:
         )
 
     def _recording(self, venue: str) -> Any:
-        create = get_venue(venue).create_sim_app
-        assert create is not None
+        create = get_venue(venue).sim_app
         answers = self.answers[venue]
 
         def factory(market: SimMarket) -> web.Application:

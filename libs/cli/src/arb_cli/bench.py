@@ -34,6 +34,7 @@ from arb_structs.constants import (
     book_stream,
     md_stream,
 )
+from arb_venues import venue_specs
 
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.replay import load_frames, replay
@@ -43,21 +44,21 @@ from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
 
 RATES = (1_000, 10_000, 20_000)
-# Venues whose WS pushes every book change as its own frame, so the offered rate is the frame
-# rate. Binance (100 ms), Bybit and Kraken coalesce changes at their documented cadence, so load
-# cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
-PIPELINE_VENUES = ("okx", "coinbase")
+# Venues whose WS pushes every book change as its own frame (VenueSpec.frame_per_change), so
+# the offered rate is the frame rate. The others coalesce changes at their documented cadence,
+# so load cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
+# Two of them: the pipeline measures the engine, not how many venues share two cores.
+PIPELINE_VENUES = tuple(spec.name for spec in venue_specs() if spec.frame_per_change)[:2]
 PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 
-# Recordings per venue (relative to the fixtures folder) and what cryptofeed/ccxt do on them,
-# frames/s on this machine, as measured for issue #4 (not re-measured here).
+# Each venue's recording (VenueSpec.recording: files relative to the fixtures folder) and
+# what cryptofeed/ccxt did on it, frames/s on this machine, as measured for issue #4 (not
+# re-measured here).
 REPLAY_SETS: dict[str, tuple[tuple[str, ...], int]] = {
-    "binance": (("binance/cryptofeed_BINANCE.ws.1.0.jsonl",
-                 "binance/cryptofeed_BINANCE.http.0.0.jsonl"), 28_000),
-    "okx": (("okx/cryptofeed_OKX.ws.1.0.jsonl",), 18_000),
-    "bybit": (("bybit/nautilus_2024-12-01_XRPUSDT_ob500.jsonl",), 9_000),
-    "coinbase": (("coinbase/cryptofeed_COINBASE.ws.28.0.jsonl",), 169_000),
-}  # fmt: skip
+    spec.name: (spec.recording.files, spec.recording.reference_frames_per_s)
+    for spec in venue_specs()
+    if spec.recording is not None and spec.recording.reference_frames_per_s
+}
 
 
 def fixtures_dir() -> Path | None:

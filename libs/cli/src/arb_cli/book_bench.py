@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from arb_orderbook.bench import measure
+from arb_venues import checksums
 from arb_venues.recorded import recorded_book_events
 
 
 def run(fixtures_dir: Path | None, seconds: float = 2.0) -> dict[str, Any]:
     """Level updates/s and µs per message of the engine on the recorded sessions found in
-    ``fixtures_dir`` (OKX, Bybit, Coinbase, Binance), or on a synthetic session without them.
+    ``fixtures_dir`` (every venue with a ``VenueSpec.recording``), or on a synthetic session
+    without them; the books verify each venue's checksum.
 
     Decoding happens once, before timing; the result's keys are those of
     ``arb_orderbook.bench.measure`` (mode, datasets, level_updates_per_second, ...).
@@ -27,7 +29,7 @@ def run(fixtures_dir: Path | None, seconds: float = 2.0) -> dict[str, Any]:
         if fixtures_dir is not None and fixtures_dir.is_dir()
         else {}
     )
-    return measure(datasets, seconds)
+    return measure(datasets, seconds, checksums())
 
 
 if __name__ == "__main__":

@@ -13,16 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from arb_runtime.errors import ConfigError
+from arb_venues import fees
 
 from arb_cli.supervisor import Supervisor
 
+# The demo's simulated accounts trade at a volume tier that pays 10 bps as taker on every
+# venue: the venues' entry tiers (VenueSpec.taker_fee) charge up to 120 bps, more than the
+# 25-60 bps dislocations the simulator injects. With the simulator, ``arb run`` and the
+# pipeline bench give the simulator and every service this as ARB_TAKER_FEES, unless it is
+# set already: one setting for all, so the detector prices what the accounts are charged.
+DEMO_TAKER_FEE = "0.001"
 
-def simulator_fees(venues: Sequence[str]) -> dict[str, str]:
-    """The taker fees the simulated accounts pay. Venues whose public API does not publish an
-    account's fee (Coinbase) are otherwise assumed to charge their entry tier."""
-    from arb_simulator.catalog import VENUE_STYLES
 
-    return {venue: VENUE_STYLES[venue].taker_fee for venue in venues if venue in VENUE_STYLES}
+def demo_fees(venues: Sequence[str]) -> dict[str, str]:
+    """ARB_TAKER_FEES for a run on the simulator: the operator's if set, else the demo tier."""
+    if os.environ.get(fees.SETTING):
+        return {}
+    return {fees.SETTING: json.dumps({venue: DEMO_TAKER_FEE for venue in venues})}
 
 
 def start_simulator(
@@ -38,7 +45,8 @@ def start_simulator(
     proc = subprocess.Popen(
         [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
          "--symbols", ",".join(symbols), "--rate", str(rate), "--json", *extra],
-        env={**os.environ, "ARB_REDIS_URL": redis_url}, stdout=subprocess.PIPE, stderr=log,
+        env={**os.environ, **demo_fees(venues), "ARB_REDIS_URL": redis_url},
+        stdout=subprocess.PIPE, stderr=log,
     )  # fmt: skip
     log.close()
     assert proc.stdout is not None
@@ -75,9 +83,12 @@ def start_services(
     log_level: str = "WARNING",
 ) -> None:
     """Ingest (one process per venue), book, detector and executor under ``supervisor``.
-    With ``sim_urls`` the ingest processes connect to the simulator, the detector is told the
-    simulated accounts' fees and a live executor trades on the simulator's private APIs."""
+    With ``sim_urls`` the ingest processes connect to the simulator, every service gets the
+    simulator's ARB_TAKER_FEES (``demo_fees``) and a live executor trades on the simulator's
+    private APIs."""
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level}
+    if sim_urls is not None:
+        base |= demo_fees(venues)
     where = (sim_urls or {}).get("venues", {})
     for venue in venues:
         env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(list(symbols))}
@@ -87,8 +98,6 @@ def start_services(
         supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
     supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
     detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
-    if sim_urls is not None:
-        detector_env["ARB_DETECTOR_TAKER_FEES"] = json.dumps(simulator_fees(venues))
     if mode == "live":  # trade with what the executor holds, not assumed paper balances
         detector_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
     supervisor.add("detector", ["-m", "arb_detector"], detector_env)

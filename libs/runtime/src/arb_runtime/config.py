@@ -79,7 +79,13 @@ class ServiceSettings(BaseSettings):
         prefix = str(self.model_config.get("env_prefix") or "")
         if not prefix or prefix == "ARB_":
             return self
-        known = {name.upper() for name in type(self).model_fields}
+        # A field read under a shared name (ARB_REDIS_URL, ARB_TAKER_FEES) has no prefixed
+        # variable: ARB_<SERVICE>_TAKER_FEES would be silently ignored, so it is unknown.
+        known = {
+            name.upper()
+            for name, field in type(self).model_fields.items()
+            if field.validation_alias is None
+        }
         for key in os.environ:
             if not key.upper().startswith(prefix):
                 continue

@@ -33,6 +33,7 @@ from arb_venues.errors import (
     UnknownOrder,
     VenueUnavailable,
 )
+from arb_venues.fees import with_account_fees
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
@@ -200,7 +201,12 @@ async def test_products_become_instruments_with_the_market_grid(venue):
         2,
         8,
     )
-    assert btc.status == "trading" and btc.taker_fee == "0.012"
+    assert btc.status == "trading"
+    # The fee is the account's, not reference data: ingest applies it (the venue's default
+    # without ARB_TAKER_FEES: the entry tier).
+    assert btc.taker_fee != "0.012"
+    [published] = with_account_fees([btc])
+    assert published.taker_fee == "0.012"
 
 
 async def test_product_book_snapshot_matches_the_book(venue):

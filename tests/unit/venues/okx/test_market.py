@@ -85,7 +85,6 @@ def test_instruments_keep_exact_steps_and_mark_suspended_ones() -> None:
         "0.00001",
     )
     assert (btc.price_decimals, btc.size_decimals, btc.status) == (1, 8, "trading")
-    assert (btc.taker_fee, btc.maker_fee) == ("0.001", "0.0008")
     assert (xyz.status, xyz.size_decimals) == ("suspend", 0)
 
 

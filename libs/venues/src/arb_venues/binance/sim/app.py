@@ -11,7 +11,7 @@ exactly as on Binance. No snapshot on the WS: Binance has none for the diff stre
 
 Faults: drop_connection (close), skip_seq (an interval's event is never sent: the next U
 jumps), malformed_frame (a truncated frame), lose_response (order executed, no answer).
-REST lives in sim_rest.py, bodies in sim_bodies.py.
+REST lives in sim/rest.py, bodies in sim/bodies.py.
 """
 
 from __future__ import annotations

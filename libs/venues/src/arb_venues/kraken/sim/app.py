@@ -3,7 +3,7 @@
 Frames and bodies are Kraken's (frames.py): v2 numbers as JSON numbers, v1 decimals as
 strings, both at the pair's decimals, with real CRC32 checksums. Faults: drop_connection,
 skip_seq (an update silently not sent: only the next checksum shows it, as on Kraken),
-bad_checksum, malformed_frame, lose_response (private REST, in sim_rest.py).
+bad_checksum, malformed_frame, lose_response (private REST, in sim/rest.py).
 """
 
 from __future__ import annotations

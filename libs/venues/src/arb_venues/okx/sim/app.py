@@ -7,7 +7,7 @@ a snapshot (prevSeqId -1) then updates with ``prevSeqId``/``seqId`` and ``checks
 as production does since 2026-06-23; ``books5`` / ``bbo-tbt`` push top-5 / top-1 snapshots.
 Set ``initial_snapshot=False`` to serve the post-delisting protocol (no WS snapshot: clients
 take ``GET /api/v5/market/books``). Faults honoured here: drop_connection, skip_seq,
-bad_checksum, malformed_frame (public WS) and lose_response (orders, see sim_private).
+bad_checksum, malformed_frame (public WS) and lose_response (orders, see sim/private.py).
 """
 
 from __future__ import annotations
