@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from arb_runtime.config import SHARED_SETTINGS, ServiceSettings
+from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -23,6 +24,16 @@ def _classes() -> list[tuple[str, type[ServiceSettings]]]:
 
     return [("ingest", IngestSettings), ("book", BookSettings), ("detector", DetectorSettings),
             ("executor", ExecutorSettings), ("simulator", SimulatorSettings)]  # fmt: skip
+
+
+def _shared_name(field: FieldInfo) -> str | None:
+    """The one variable a setting is read from when it is shared (ARB_REDIS_URL...)."""
+    alias = field.validation_alias
+    choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+    for choice in choices:
+        if isinstance(choice, str) and choice.startswith("ARB_"):
+            return choice
+    return None
 
 
 def _default(field: FieldInfo) -> str:
@@ -49,17 +60,18 @@ def markdown() -> str:
         "",
         "Every setting is an environment variable `<PREFIX><NAME>`. Lists take `a,b,c` or a",
         "JSON list; maps take JSON or nested variables",
-        "(`ARB_DETECTOR_TAKER_FEES__BINANCE=0.00075`).",
+        "(`ARB_TAKER_FEES__BINANCE=0.00075`).",
         "A variable with a service's prefix that names no setting is an error. `ARB_REDIS_URL` and",
         "the shared " + ", ".join(f"`ARB_{n.upper()}`" for n in SHARED_SETTINGS) + " apply to",
-        "every service; a service's own prefixed variable wins over the shared one.",
+        "every service; a service's own prefixed variable wins over the shared one. A setting",
+        "read under one shared name (`ARB_REDIS_URL`, `ARB_TAKER_FEES`) has no prefixed variable.",
     ]
     for service, cls in _classes():
         prefix = str(cls.model_config.get("env_prefix"))
         lines += ["", f"## {service} (`python -m arb_{service}`)", "",
                   "| variable | default | meaning |", "|---|---|---|"]  # fmt: skip
         for name, field in cls.model_fields.items():
-            variable = "ARB_REDIS_URL" if name == "redis_url" else f"{prefix}{name.upper()}"
+            variable = _shared_name(field) or f"{prefix}{name.upper()}"
             text = (field.description or "").replace("|", "\\|")
             lines.append(f"| `{variable}` | {_default(field)} | {text} |")
     return "\n".join(lines) + "\n"
