@@ -4,28 +4,21 @@ what those two fees make of the fills, computed here from the instruments themse
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from decimal import Decimal
 
 import pytest
 import redis.asyncio as aioredis
-from arb_executor.app import main as app_main
 from arb_executor.config import ExecutorSettings
-from arb_runtime.service import serve
 from arb_structs import Instrument
-from arb_structs.codec import BOOK, INSTRUMENT, OPPORTUNITY
+from arb_structs.codec import BOOK, INSTRUMENT
 from arb_structs.constants import (
-    EXECUTOR_GROUP,
-    OPPORTUNITIES_STREAM,
-    PAYLOAD_FIELD,
     book_latest_key,
     instruments_key,
 )
 from arb_structs.trading import ExecutionStatus
 from arb_venues import VENUE_NAMES
 
-from tests.integration.executor.live_support import results, wait_for
+from tests.integration.executor.live_support import results, running_executor, send, wait_for
 from tests.unit.executor.support import opportunity, view
 
 pytestmark = pytest.mark.integration
@@ -49,24 +42,11 @@ async def test_each_leg_pays_its_venues_instrument_fee(redis: aioredis.Redis, re
         redis_url=redis_url, instance="executor-fees", pair_cooldown_ms=0,
         paper_balances={BUY: {"USDT": "1000"}, SELL: {"BTC": "1"}},
     )  # fmt: skip
-    stopping = asyncio.Event()
-    task = asyncio.create_task(serve("executor", settings, app_main, stopping))
-
-    async def group_ready() -> bool:
-        with contextlib.suppress(Exception):
-            groups = await redis.xinfo_groups(OPPORTUNITIES_STREAM)
-            return any(g["name"] in (EXECUTOR_GROUP, EXECUTOR_GROUP.encode()) for g in groups)
-        return False
-
-    try:
-        await wait_for(group_ready)
-        opp = opportunity("opp-fees", buy_venue=BUY, sell_venue=SELL,
-                          buy_fee=float(FEES[BUY]), sell_fee=float(FEES[SELL]))  # fmt: skip
-        await redis.xadd(OPPORTUNITIES_STREAM, {PAYLOAD_FIELD: OPPORTUNITY.encode(opp)})
+    opp = opportunity("opp-fees", buy_venue=BUY, sell_venue=SELL,
+                      buy_fee=float(FEES[BUY]), sell_fee=float(FEES[SELL]))  # fmt: skip
+    async with running_executor(redis, settings):
+        await send(redis, opp)
         (result,) = await wait_for(lambda: results(redis))
-    finally:
-        stopping.set()
-        await asyncio.wait_for(task, 10)
     assert result.status is ExecutionStatus.FILLED
     bought, sold = Decimal("0.5") * 100, Decimal("0.5") * 101
     fees = bought * Decimal(FEES[BUY]) + sold * Decimal(FEES[SELL])

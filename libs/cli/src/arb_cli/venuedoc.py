@@ -16,6 +16,7 @@ from pathlib import Path
 
 from arb_runtime.errors import ConfigError
 from arb_venues import VENUE_NAMES, VenueSpec, venue_specs
+from arb_venues.base import VenueDocs
 
 ROOT = Path(__file__).resolve().parents[4]  # the repository (libs/cli/src/arb_cli/...)
 SIM_HOST = "simulator"  # the simulator's compose service name
@@ -89,34 +90,29 @@ def venues_markdown() -> str:
     return "\n".join(lines)
 
 
+def _venue_table(header: str, cells: Callable[[VenueDocs], tuple[str, ...]]) -> str:
+    """A markdown table, one row per venue: its title, then ``cells`` of its docs."""
+    lines = [header, "|---" * header.count(" | ") + "|---|"]
+    for spec in venue_specs():
+        row = (spec.docs.title, *(_cell(c) for c in cells(spec.docs)))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def readme_table() -> str:
     """The README's one-line-per-venue table."""
-    lines = [
+    return _venue_table(
         "| venue | market data | sync and verification | trading (live) |",
-        "|---|---|---|---|",
-    ]
-    for spec in venue_specs():
-        docs = spec.docs
-        lines.append(
-            f"| {docs.title} | {_cell(docs.market_data)} | {_cell(docs.sync)} | "
-            f"{_cell(docs.signing)} |"
-        )
-    return "\n".join(lines) + "\n"
+        lambda docs: (docs.market_data, docs.sync, docs.signing),
+    )
 
 
 def simulator_table() -> str:
     """What each venue's simulated side serves (docs/simulator.md)."""
-    lines = [
+    return _venue_table(
         "| venue | public WS | public REST | private REST (signing) |",
-        "|---|---|---|---|",
-    ]
-    for spec in venue_specs():
-        docs = spec.docs
-        lines.append(
-            f"| {docs.title} | {_cell(docs.sim_ws)} | {_cell(docs.sim_rest)} | "
-            f"{_cell(docs.sim_private)} |"
-        )
-    return "\n".join(lines) + "\n"
+        lambda docs: (docs.sim_ws, docs.sim_rest, docs.sim_private),
+    )
 
 
 def _local_url(real: str, scheme: str, port: int) -> str:
