@@ -38,6 +38,11 @@ format: setup ## Apply ruff format and safe fixes
 	@$(RUN) ruff format .
 	@$(RUN) ruff check --fix .
 
+.PHONY: generate
+generate: setup ## Regenerate the files made from code: docs/configuration.md, the venue parts of docs/venues.md, README.md, docker-compose.yml
+	@$(RUN) arb config > docs/configuration.md
+	@$(RUN) arb venues --write
+
 .PHONY: typecheck
 typecheck: setup ## mypy strict on libs, services and apps
 	@$(RUN) mypy libs/*/src services/*/src apps/*/src

@@ -31,10 +31,11 @@ from arb_structs.market import (
     MdEvent,
     VenueStatus,
 )
+from arb_venues import VENUE_NAMES
 
 pytestmark = pytest.mark.integration
 
-VENUE = "test"
+VENUE = VENUE_NAMES[0]  # a registered venue without a checksum
 
 
 def _snap(symbol: str, seq: int, bids: list[Level], asks: list[Level]) -> BookSnapshot:

@@ -21,6 +21,7 @@ from arb_ingest.config import IngestSettings
 from arb_recorder.config import RecorderSettings
 from arb_runtime.config import ServiceSettings, load_settings
 from arb_simulator.config import SimulatorSettings
+from arb_venues import VENUE_NAMES
 
 pytestmark = pytest.mark.integration
 
@@ -73,14 +74,6 @@ def test_detector_replicas_claim_auto_shards_one_per_replica(monkeypatch):
     assert settings.auto_shard_count == detector["deploy"]["replicas"] >= 2
 
 
-def test_the_okx_ingest_example_claims_auto_shards_one_per_replica(monkeypatch):
-    ingest = services()["ingest-okx"]
-    settings = load(monkeypatch, ingest)
-    assert isinstance(settings, IngestSettings)
-    assert settings.venue == "okx" and settings.shard_index == "auto"
-    assert settings.shard_count == ingest["deploy"]["replicas"] >= 2
-
-
 def test_the_recorder_and_dashboard_share_the_postgres_database_and_the_page_is_loopback_only(
     monkeypatch,
 ):
@@ -93,3 +86,17 @@ def test_the_recorder_and_dashboard_share_the_postgres_database_and_the_page_is_
     )
     assert services()["dashboard"]["ports"] == [f"127.0.0.1:{dashboard.port}:{dashboard.port}"]
     assert "postgres-data:/var/lib/postgresql/data" in services()["postgres"]["volumes"]
+
+
+def test_the_simulator_publishes_every_venue_port_and_the_control_port():
+    """The generated part (arb venues): one port per venue of the registry from 18000, then
+    the control API (tests/unit/simulator/test_compose.py checks each ingest's URL)."""
+    simulator = SimulatorSettings(base_port=18000)
+    top = simulator.control_listen_port()
+    assert top == 18000 + len(VENUE_NAMES)
+    assert services()["simulator"]["ports"] == [f"127.0.0.1:18000-{top}:18000-{top}"]
+
+
+def test_the_book_service_applies_every_venue(monkeypatch):
+    settings = load(monkeypatch, services()["book"])
+    assert isinstance(settings, BookSettings) and settings.venues == list(VENUE_NAMES)

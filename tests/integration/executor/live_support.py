@@ -58,8 +58,7 @@ class SimStack:
         )
 
     def _recording(self, venue: str) -> Any:
-        create = get_venue(venue).create_sim_app
-        assert create is not None
+        create = get_venue(venue).sim_app
         answers = self.answers[venue]
 
         def factory(market: SimMarket) -> web.Application:
@@ -182,6 +181,15 @@ async def live_executor(stack: SimStack, redis: aioredis.Redis, redis_url: str,
         credentials=stack.credentials(), pair_cooldown_ms=0, balance_refresh_s=60.0,
         order_query_delay_ms=50.0, **overrides,
     )  # fmt: skip
+    async with running_executor(redis, settings):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def running_executor(
+    redis: aioredis.Redis, settings: ExecutorSettings
+) -> AsyncIterator[None]:
+    """The real executor service (in this process) with ``settings``, its group ready."""
     stopping = asyncio.Event()
     task = asyncio.create_task(serve("executor", settings, app_main, stopping))
     try:

@@ -24,7 +24,7 @@ from arb_venues.base import Credentials, Endpoints
 from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RequestTimeout, VenueRejected, VenueUnavailable
-from arb_venues.okx.codes import error_mapper
+from arb_venues.okx.errors import error_mapper
 from arb_venues.okx.trading import OkxTrading
 from pydantic import SecretStr
 

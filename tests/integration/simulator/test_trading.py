@@ -23,7 +23,7 @@ def trading_spec(venue: str):
         spec = get_venue(venue)
     except ImportError:
         return None
-    return spec if spec.trading is not None and spec.create_sim_app is not None else None
+    return spec if spec.trading is not None else None
 
 
 @pytest.mark.parametrize("venue", VENUE_NAMES)

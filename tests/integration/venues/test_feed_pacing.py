@@ -56,8 +56,7 @@ class Served:
 
 def _noting_okx_app(requests: list[tuple[float, str]]) -> Callable[[SimMarket], web.Application]:
     def factory(market: SimMarket) -> web.Application:
-        create = get_venue("okx").create_sim_app
-        assert create is not None
+        create = get_venue("okx").sim_app
         app = create(market)
 
         @web.middleware

@@ -36,7 +36,7 @@ FOREIGN_ID = "manual7"  # an order someone else placed on the account (valid on 
 async def venue(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Simulator, TradingClient]]:
     name: str = request.param
     spec = get_venue(name)
-    assert spec.trading is not None and spec.create_sim_app is not None
+    assert spec.trading is not None
     settings = SimulatorSettings(venues=[name], symbols=[SYMBOL], inject_interval_s=0)
     async with Simulator(settings) as sim:
         plain = default_credentials(name)

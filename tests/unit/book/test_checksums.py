@@ -1,14 +1,21 @@
 """Venue checksum functions against the worked examples of fixtures/CHECKSUMS.md, and the
-book's use of them (verified after the whole message, from the venue's exact text)."""
+book's use of them (verified after the whole message, from the venue's exact text). The
+functions live with their venue (arb_venues.<venue>.checksum); the engine gets them from the
+registry (arb_venues.checksums())."""
 
 from __future__ import annotations
 
 import zlib
 
 import pytest
-from arb_orderbook import CHECKSUMS, ChecksumCheck, OrderBook
-from arb_orderbook.checksums import bitfinex_checksum, kraken_checksum, okx_checksum
+from arb_orderbook import BookSet, ChecksumCheck, OrderBook
 from arb_structs.market import BookState
+from arb_venues import VENUE_NAMES, checksums, get_venue
+from arb_venues.common.checksum import interleaved_crc32
+from arb_venues.kraken.checksum import CHECKSUM as KRAKEN
+from arb_venues.kraken.checksum import checksum as kraken_checksum
+from arb_venues.okx.checksum import CHECKSUM as OKX
+from arb_venues.okx.checksum import checksum as okx_checksum
 
 from tests.unit.book.factory import delta, snap
 
@@ -75,23 +82,35 @@ def test_kraken_strips_dot_and_leading_zeros() -> None:
     assert kraken_checksum([], [("0.05000", "0.00000500")]) == zlib.crc32(b"5000500")
 
 
-def test_bitfinex_interleaves_with_ask_amounts_negative_as_sent() -> None:
+def test_interleaved_crc_keeps_ask_amounts_negative_as_sent() -> None:
+    """Bitfinex's book checksum (CHECKSUMS.md): the same interleaving as OKX, over the exact
+    text, ask amounts negative; the building block a Bitfinex checksum.py uses."""
     bids = [("7254.1", "0.5"), ("7254", "1.2")]
     asks = [("7254.2", "-0.3")]
     expected = zlib.crc32(b"7254.1:0.5:7254.2:-0.3:7254:1.2")
-    assert bitfinex_checksum(bids, asks) == expected - 2**32 * (expected >= 2**31)
-    assert bitfinex_checksum(bids, [("7254.2", "0.3")]) != bitfinex_checksum(bids, asks)
+    assert interleaved_crc32(bids, asks, 25) == expected - 2**32 * (expected >= 2**31)
+    assert interleaved_crc32(bids, [("7254.2", "0.3")], 25) != interleaved_crc32(bids, asks, 25)
 
 
-def test_registry_selects_the_function_by_venue() -> None:
-    assert CHECKSUMS["okx"].function is okx_checksum and CHECKSUMS["okx"].levels == 25
-    assert CHECKSUMS["kraken"].function is kraken_checksum and CHECKSUMS["kraken"].levels == 10
-    assert CHECKSUMS["bitfinex"].function is bitfinex_checksum
-    assert "binance" not in CHECKSUMS
+def test_registry_holds_each_venue_checksum_from_its_spec() -> None:
+    registry = checksums()
+    assert registry["okx"] is OKX and OKX.function is okx_checksum and OKX.levels == 25
+    assert registry["kraken"] is KRAKEN and KRAKEN.levels == 10
+    assert set(registry) == {v for v in VENUE_NAMES if get_venue(v).checksum is not None}
+    assert "binance" not in registry
+    assert checksums(["okx"]) == {"okx": OKX}
+
+
+def test_bookset_verifies_only_the_checksums_it_was_given() -> None:
+    """The engine knows no venue: a venue left out of the registry is not checksum-checked."""
+    event = snap(1, [(1.0, 1.0)], [(2.0, 1.0)], venue="okx", checksum=12345,
+                 bids_text=[("1.0", "1.0")], asks_text=[("2.0", "1.0")])  # fmt: skip
+    assert BookSet(checksums=checksums()).apply(event).checksum is ChecksumCheck.FAILED
+    assert BookSet().apply(event).checksum is ChecksumCheck.NOT_CHECKED
 
 
 def _okx_book() -> OrderBook:
-    book = OrderBook("okx", "BTC-USD")
+    book = OrderBook("okx", "BTC-USD", checksum=OKX)
     bids_text = [("3366.1", "7"), ("3366", "6")]
     asks_text = [("3366.8", "9"), ("3368", "8")]
     book.apply(
@@ -136,7 +155,7 @@ def test_okx_checksum_zero_is_absent() -> None:
 
 
 def test_kraken_checksum_zero_is_still_checked() -> None:
-    book = OrderBook("kraken", "BTC-USD")
+    book = OrderBook("kraken", "BTC-USD", checksum=KRAKEN)
     result = book.apply(
         snap(1, [(1.0, 1.0)], [(2.0, 1.0)], venue="kraken", checksum=0,
              bids_text=[("1.0", "1.0")], asks_text=[("2.0", "1.0")])
@@ -145,7 +164,7 @@ def test_kraken_checksum_zero_is_still_checked() -> None:
 
 
 def test_checksums_can_be_turned_off() -> None:
-    book = OrderBook("okx", "BTC-USD", verify_checksums=False)
+    book = OrderBook("okx", "BTC-USD", verify_checksums=False, checksum=OKX)
     result = book.apply(snap(1, [(1.0, 1.0)], [(2.0, 1.0)], venue="okx", checksum=12345))
     assert result.checksum is ChecksumCheck.NOT_CHECKED
     assert book.state is BookState.LIVE
@@ -158,7 +177,7 @@ def test_kraken_book_truncated_to_depth_then_checksummed() -> None:
     asks = [(45285.2 + i, 0.1) for i in range(10)]
     bids_text = [(f"{p:.1f}", "0.10000000") for p, _ in bids]
     asks_text = [(f"{p:.1f}", "0.10000000") for p, _ in asks]
-    book = OrderBook("kraken", "BTC-USD")
+    book = OrderBook("kraken", "BTC-USD", checksum=KRAKEN)
     first = kraken_checksum(bids_text, asks_text)
     book.apply(
         snap(1, bids, asks, venue="kraken", depth=10, checksum=first, bids_text=bids_text,

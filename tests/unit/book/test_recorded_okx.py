@@ -13,6 +13,7 @@ import msgspec
 import pytest
 from arb_orderbook import BookSet, ChecksumCheck
 from arb_structs.market import BookDelta, BookSnapshot, BookState
+from arb_venues import checksums
 from arb_venues.recorded import venue_book_events
 
 pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
@@ -28,7 +29,7 @@ def test_okx_recording_reproduces_all_290_exchange_checksums(fixtures_dir: Path)
     events = _read_okx_books(fixtures_dir / CAPTURE)
     assert len(events) == 290
     assert sum(isinstance(e, BookSnapshot) for e in events) == 3
-    books = BookSet()
+    books = BookSet(checksums=checksums())
     checks = [books.apply(event).checksum for event in events]
     assert checks.count(ChecksumCheck.OK) == 290
     assert all(book.state is BookState.LIVE for book in books)
@@ -40,7 +41,7 @@ def test_okx_recording_fails_checksums_when_text_is_reformatted(fixtures_dir: Pa
     """Negative control: rebuilding the text from floats breaks the checksum, so the check
     above really depends on keeping the venue's text."""
     events = _read_okx_books(fixtures_dir / CAPTURE)
-    books = BookSet()
+    books = BookSet(checksums=checksums())
     snapshot = next(e for e in events if isinstance(e, BookSnapshot))
     reformatted = BookSnapshot(
         venue=snapshot.venue, symbol=snapshot.symbol, seq=snapshot.seq, bids=snapshot.bids,
@@ -60,7 +61,7 @@ def test_okx_recording_one_lost_update_is_caught(fixtures_dir: Path) -> None:
     events = _read_okx_books(fixtures_dir / CAPTURE)
     target = next(i for i, e in enumerate(events) if isinstance(e, BookDelta) and e.bids)
     kept = [e for i, e in enumerate(events) if i != target]
-    books = BookSet()
+    books = BookSet(checksums=checksums())
     assert sum(books.apply(e).gap for e in kept) == 1
 
     renumbered: list[BookSnapshot | BookDelta] = []
@@ -72,7 +73,7 @@ def test_okx_recording_one_lost_update_is_caught(fixtures_dir: Path) -> None:
         else:
             e = msgspec.structs.replace(e, seq=seq)
         renumbered.append(e)
-    books = BookSet()
+    books = BookSet(checksums=checksums())
     results = [books.apply(e) for e in renumbered]
     assert not any(r.gap for r in results)
     assert sum(r.checksum is ChecksumCheck.FAILED for r in results) >= 1

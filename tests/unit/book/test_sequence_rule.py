@@ -173,11 +173,11 @@ def test_bookset_routes_and_counts_per_venue() -> None:
 
 
 def test_checksum_is_reported_per_message_for_a_checksum_venue() -> None:
-    from arb_orderbook.checksums import okx_checksum
+    from arb_venues.okx.checksum import CHECKSUM, checksum
 
     bids, asks = [(99.0, 1.0)], [(101.0, 2.0)]
-    good = okx_checksum(text(bids), text(asks))
-    book = OrderBook("okx", "BTC-USDT")
+    good = checksum(text(bids), text(asks))
+    book = OrderBook("okx", "BTC-USDT", checksum=CHECKSUM)
     result = book.apply(
         snap(1, bids, asks, venue="okx", checksum=good, bids_text=text(bids),
              asks_text=text(asks))

@@ -14,12 +14,12 @@ pytestmark = pytest.mark.unit
 def test_lists_are_comma_separated_and_maps_nest_with_double_underscores(monkeypatch):
     monkeypatch.setenv("ARB_DETECTOR_VENUES", "binance, okx,bybit")
     monkeypatch.setenv("ARB_DETECTOR_SYMBOLS", "BTC-USDT,ETH-USDT")
-    monkeypatch.setenv("ARB_DETECTOR_TAKER_FEES__BINANCE", "0.00075")
+    monkeypatch.setenv("ARB_DETECTOR_MAX_BOOK_AGE_MS_BY_VENUE__BINANCE", "5000")
     monkeypatch.setenv("ARB_DETECTOR_STATIC_BALANCES_BY_VENUE", '{"okx": {"BTC": 0.5}}')
     settings = load_settings(DetectorSettings)
     assert settings.venues == ["binance", "okx", "bybit"]
     assert settings.make_shard().owns("ETH-USDT") and not settings.make_shard().owns("SOL-USDT")
-    assert settings.taker_fees == {"binance": "0.00075"}
+    assert settings.max_book_age_ms_by_venue == {"binance": 5000}
     assert settings.static_free("okx")["BTC"] == 0.5
     assert settings.static_free("binance")["BTC"] == settings.static_balances["BTC"]
 
@@ -31,7 +31,10 @@ def test_lists_are_comma_separated_and_maps_nest_with_double_underscores(monkeyp
         ("ARB_DETECTOR_SHARD", "auto/0", "auto/count"),
         ("ARB_DETECTOR_SHARD", "auto", "auto/count"),
         ("ARB_DETECTOR_SHARD_LEASE_MS", "5", "ARB_DETECTOR_SHARD_LEASE_MS"),
-        ("ARB_DETECTOR_TAKER_FEES__OKX", "0.1%", "okx='0.1%'"),
+        ("ARB_DETECTOR_TAKER_FEES__OKX", "0.001", "no such setting"),  # fees: ARB_TAKER_FEES
+        ("ARB_DETECTOR_VENUES", "binance,binnance", "unknown venue 'binnance'; known venues"),
+        ("ARB_DETECTOR_MAX_BOOK_AGE_MS_BY_VENUE", '{"binnance": 1}', "known venues: binance"),
+        ("ARB_DETECTOR_STATIC_BALANCES_BY_VENUE", '{"okz": {"BTC": 1}}', "unknown venue 'okz'"),
         ("ARB_DETECTOR_MIN_EDGE_BPS", "-1", "ARB_DETECTOR_MIN_EDGE_BPS"),
         ("ARB_DETECTOR_BALANCE_SOURCE", "exchange", "ARB_DETECTOR_BALANCE_SOURCE"),
         ("ARB_DETECTOR_MIN_EDGE", "5", "no such setting"),

@@ -68,13 +68,22 @@ def test_same_inputs_give_the_same_id_on_another_instance_and_a_new_seq_a_new_id
     assert other.id != first.id
 
 
-def test_fees_override_by_config_can_remove_the_edge():
+def detector_paying(fees: dict[str, str]):
+    """A detector whose instruments carry these taker fees (as ingest publishes them)."""
+    engine = detector()
+    for venue, fee in fees.items():
+        engine.set_instrument(instrument(venue, fee=fee))
+    return engine
+
+
+def test_each_leg_is_priced_at_its_instrument_fee_which_can_remove_the_edge():
     # 45 bps each side: 101 * 0.9955 - 100 * 1.0045 = 100.5455 - 100.45 = 0.0955 -> 9.55 bps
-    engine = detector(taker_fees={"binance": "0.0045", "okx:BTC-USDT": "0.0045"})
+    engine = detector_paying({"binance": "0.0045", "okx": "0.0045"})
     [opp] = feed(engine, view("binance", asks=CHEAP), view("okx", bids=DEAR))
     assert opp.net_profit == pytest.approx(0.0955)
+    assert (opp.buy_fee, opp.sell_fee) == (0.0045, 0.0045)
     # 50 bps each side: 101 * 0.995 - 100 * 1.005 = 100.495 - 100.5 < 0
-    engine = detector(taker_fees={"binance": "0.005", "okx": "0.005"})
+    engine = detector_paying({"binance": "0.005", "okx": "0.005"})
     assert feed(engine, view("binance", asks=CHEAP), view("okx", bids=DEAR)) == []
     assert engine.gated_total["no_edge"] == 2  # both directions
 

@@ -57,9 +57,9 @@ def test_price_text_is_on_the_tick_and_rounds_towards_the_level():
     assert format_price(30000.5, half, round_up=False) == "30000.5"
 
 
-def test_fee_override_replaces_the_instrument_fee():
+def test_the_leg_is_priced_at_the_instrument_fee():
     assert leg_spec(instrument(taker_fee="0.001")).fee == 0.001
-    assert leg_spec(instrument(taker_fee="0.001"), "0.00075").fee == 0.00075
+    assert leg_spec(instrument(taker_fee="0.00075")).fee == 0.00075
 
 
 def test_zero_lot_falls_back_to_the_size_decimals():

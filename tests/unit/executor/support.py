@@ -15,8 +15,9 @@ from arb_venues.errors import OrderRejected, RequestTimeout, UnknownOrder
 def opportunity(
     opp_id: str = "opp-1", *, size: str = "0.5", buy_price: str = "100.00",
     sell_price: str = "101.00", expires_in_s: float = 60.0, buy_venue: str = "binance",
-    sell_venue: str = "okx",
+    sell_venue: str = "okx", buy_fee: float = 0.001, sell_fee: float = 0.001,
 ) -> Opportunity:  # fmt: skip
+    """An opportunity as the detector emits it, priced at 10 bps taker fees by default."""
     now = time.time_ns()
     return Opportunity(
         id=opp_id, symbol="BTC-USDT", buy_venue=buy_venue, sell_venue=sell_venue, size=size,
@@ -24,6 +25,7 @@ def opportunity(
         sell_vwap=float(sell_price), gross_profit=0.5, net_profit=0.3995, edge_bps=79.9,
         buy_seq=1, sell_seq=1, expires_ns=now + int(expires_in_s * 1e9), ts_event_buy=now,
         ts_event_sell=now, ts_recv=now, ts_book=now, ts_detect=now, quote="USDT",
+        buy_fee=buy_fee, sell_fee=sell_fee,
     )  # fmt: skip
 
 

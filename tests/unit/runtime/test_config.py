@@ -81,3 +81,13 @@ def test_shared_metrics_port_and_log_level_apply_unless_the_service_sets_its_own
     monkeypatch.delenv("ARB_DEMO_METRICS_PORT")
     with pytest.raises(ConfigError, match=r"ARB_DEMO_METRICS_PORT \(or ARB_METRICS_PORT\)='lots'"):
         load_settings(DemoSettings)
+
+
+def test_a_setting_read_under_a_prefixed_alias_is_known_and_a_shared_one_is_not(monkeypatch):
+    from arb_recorder.config import RecorderSettings
+
+    monkeypatch.setenv("ARB_RECORDER_DB_URL", "sqlite:///x.sqlite")  # its own alias: accepted
+    assert load_settings(RecorderSettings).database_url == "sqlite:///x.sqlite"
+    monkeypatch.setenv("ARB_RECORDER_REDIS_URL", "redis://x")  # shared: ARB_REDIS_URL only
+    with pytest.raises(ConfigError, match="ARB_RECORDER_REDIS_URL: no such setting"):
+        load_settings(RecorderSettings)

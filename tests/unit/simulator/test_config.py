@@ -46,11 +46,11 @@ def test_impossible_settings_are_refused_with_a_reason(overrides, mentioned) -> 
 def test_settings_shape_the_market() -> None:
     settings = SimulatorSettings(
         venues=["kraken"], symbols=["SOL-USDT"], tick_hz=100, lag_ms=50, depth=20,
-        taker_fees={"kraken": "0.004"},
+        taker_fees={"kraken": "0.0016"},
     )  # fmt: skip
     config = settings.market_config()
     assert config.params("kraken").lag_steps == 5
-    assert config.params("kraken").taker_fee == "0.004"
+    assert config.instrument("kraken", "SOL-USDT").taker_fee == "0.0016"  # the accounts pay it
     market = Market(config)
     assert len(market.book("kraken", "SOL-USDT").snapshot().bids) == 20
 

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from arb_orderbook.bookset import BookSet
+from arb_orderbook.checksums import ChecksumSpec
 from arb_structs.market import BookDelta, BookSnapshot, Level
+from arb_venues import checksums
 from arb_venues.recorded import recorded_book_events
 
 Event = BookSnapshot | BookDelta
@@ -69,7 +71,9 @@ def _runs(events: list[Event]) -> list[tuple[bool, list[Event]]]:
     return runs
 
 
-def _measure(events: list[Event], seconds: float) -> dict[str, Any]:
+def _measure(
+    events: list[Event], seconds: float, checksums: Mapping[str, ChecksumSpec]
+) -> dict[str, Any]:
     """Replay ``events`` through fresh BookSets until ``seconds`` have passed (>= 1 pass).
 
     Delta runs and snapshot runs are timed apart (one clock read per run, not per message),
@@ -82,7 +86,7 @@ def _measure(events: list[Event], seconds: float) -> dict[str, Any]:
     counts: dict[str, int] = {}
     perf = time.perf_counter
     while passes == 0 or elapsed < seconds:
-        books = BookSet()
+        books = BookSet(checksums=checksums)
         book_of = books.book
         for is_delta, run in runs:
             levels = 0
@@ -103,7 +107,7 @@ def _measure(events: list[Event], seconds: float) -> dict[str, Any]:
         if passes == 1:
             for book in books:
                 counts[book.state.value] = counts.get(book.state.value, 0) + 1
-            counts.update(_checks(events))
+            counts.update(_checks(events, checksums))
     messages = len(events) * passes
     return {
         "messages": len(events),
@@ -123,9 +127,9 @@ def _measure(events: list[Event], seconds: float) -> dict[str, Any]:
     }
 
 
-def _checks(events: list[Event]) -> dict[str, int]:
+def _checks(events: list[Event], checksums: Mapping[str, ChecksumSpec]) -> dict[str, int]:
     """One counted pass (outside the timing): gaps and checksums, to show the run was sane."""
-    books = BookSet()
+    books = BookSet(checksums=checksums)
     for event in events:
         books.apply(event)
     out = {"gaps": 0, "checksums_ok": 0, "checksum_failures": 0, "dropped_stale": 0}
@@ -141,8 +145,13 @@ def _checks(events: list[Event]) -> dict[str, int]:
     return out
 
 
-def measure(datasets: Mapping[str, Sequence[Event]] | None, seconds: float = 2.0) -> dict[str, Any]:
+def measure(
+    datasets: Mapping[str, Sequence[Event]] | None,
+    seconds: float = 2.0,
+    checksums: Mapping[str, ChecksumSpec] | None = None,
+) -> dict[str, Any]:
     """Benchmark the engine on ``datasets`` (name -> events); synthetic when there are none.
+    ``checksums``: the venues' checksums the books verify (``arb_venues.checksums()``).
 
     ``mode`` in the result is "recorded" for given datasets, "synthetic" otherwise.
     """
@@ -151,7 +160,8 @@ def measure(datasets: Mapping[str, Sequence[Event]] | None, seconds: float = 2.0
     if not data:
         data["synthetic"] = synthetic()
     share = seconds / len(data)
-    results = {name: _measure(events, share) for name, events in data.items()}
+    registry = dict(checksums or {})
+    results = {name: _measure(events, share, registry) for name, events in data.items()}
     levels = sum(r["level_updates_per_pass"] * r["passes"] for r in results.values())
     messages = sum(r["messages"] * r["passes"] for r in results.values())
     elapsed = sum(r["seconds"] for r in results.values())
@@ -167,14 +177,15 @@ def measure(datasets: Mapping[str, Sequence[Event]] | None, seconds: float = 2.0
 
 
 def run(fixtures_dir: Path | None, seconds: float = 2.0) -> dict[str, Any]:
-    """``measure`` on the recorded sessions found in ``fixtures_dir`` (OKX, Bybit, Coinbase,
-    Binance), or on a synthetic session without them. Decoding happens once, before timing."""
+    """``measure`` on the recorded sessions found in ``fixtures_dir`` (every venue with a
+    ``VenueSpec.recording``), or on a synthetic session without them, the books verifying each
+    venue's checksum. Decoding happens once, before timing."""
     datasets = (
         recorded_book_events(fixtures_dir)
         if fixtures_dir is not None and fixtures_dir.is_dir()
         else {}
     )
-    return measure(datasets, seconds)
+    return measure(datasets, seconds, checksums())
 
 
 if __name__ == "__main__":

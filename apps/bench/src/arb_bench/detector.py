@@ -25,15 +25,16 @@ from arb_structs.codec import BOOK
 from arb_structs.market import BookState, BookView, Instrument
 from arb_structs.trading import ExecutionResult, ExecutionStatus
 
-VENUES = ("binance", "okx", "bybit", "kraken", "coinbase")
-# Illustrative taker fees (fractions): the point is that they differ per venue.
+# Five synthetic venues with illustrative taker fees (fractions): the point is that they
+# differ per venue; the engine knows venues only by name.
 FEES = {
-    "binance": "0.001",
-    "okx": "0.001",
-    "bybit": "0.001",
-    "kraken": "0.0025",
-    "coinbase": "0.002",
+    "venue-a": "0.001",
+    "venue-b": "0.001",
+    "venue-c": "0.001",
+    "venue-d": "0.0025",
+    "venue-e": "0.002",
 }
+VENUES = tuple(FEES)
 SYMBOLS = 20
 LEVELS = 20
 DISLOCATION_RATE = 0.03

@@ -28,9 +28,10 @@ from arb_executor.gateway import PaperGateway
 from arb_executor.journal import MemoryJournal
 from arb_executor.risk import RiskLimits, RiskState
 from arb_executor.saga import Saga, SagaPolicy
-from arb_structs import BookView, Opportunity
+from arb_structs import BookView, Instrument, Opportunity
 from arb_structs.codec import OPPORTUNITY
 from arb_structs.market import BookState
+from arb_venues import VENUE_NAMES
 
 _BIG = Decimal(10) ** 12
 
@@ -39,6 +40,13 @@ def _view(venue: str) -> BookView:
     return BookView(venue=venue, symbol="BTC-USDT", state=BookState.LIVE, seq=1,
                     bids=[(101.0, 1e9)], asks=[(100.0, 1e9)], ts_event=0, ts_recv=0,
                     ts_book=0)  # fmt: skip
+
+
+# The synthetic venues' instrument (paper fills charge its taker fee).
+_INSTRUMENT = Instrument(
+    venue="a", symbol="BTC-USDT", venue_symbol="BTCUSDT", base="BTC", quote="USDT",
+    tick_size="0.01", lot_size="0.0001", taker_fee="0.001",
+)  # fmt: skip
 
 
 def _payload(i: int) -> bytes:
@@ -64,7 +72,13 @@ async def _run(seconds: float) -> dict[str, Any]:
     async def books(venue: str, symbol: str) -> BookView | None:
         return views[venue]
 
-    gateways = {v: PaperGateway(v, books, balances={"USDT": _BIG, "BTC": _BIG}) for v in views}
+    async def instruments(venue: str, symbol: str) -> Instrument | None:
+        return _INSTRUMENT
+
+    gateways = {
+        v: PaperGateway(v, books, balances={"USDT": _BIG, "BTC": _BIG}, instruments=instruments)
+        for v in views
+    }
     risk = RiskState(RiskLimits(pair_cooldown_ns=0, max_open_exposure=_BIG,
                                 daily_loss_limit=_BIG))  # fmt: skip
     saga = Saga(gateways, MemoryJournal(), risk, SagaPolicy())
@@ -97,7 +111,7 @@ def run(seconds: float = 2.0) -> dict[str, Any]:
     return asyncio.run(_run(seconds))
 
 
-SIM_VENUES = ("binance", "okx")
+SIM_VENUES = VENUE_NAMES[:2]  # two signing schemes: an HMAC in the query, one in headers
 
 
 async def _run_sim(seconds: float) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from arb_structs.constants import (
     book_stream,
     md_stream,
 )
+from arb_venues import venue_specs
 
 from arb_bench import floor
 from arb_bench.measure import (
@@ -48,10 +49,11 @@ from arb_bench.measure import (
 )
 
 RATES = (1_000, 10_000, 20_000)
-# Venues whose WS pushes every book change as its own frame, so the offered rate is the frame
-# rate. Binance (100 ms), Bybit and Kraken coalesce changes at their documented cadence, so load
-# cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
-PIPELINE_VENUES = ("okx", "coinbase")
+# Venues whose WS pushes every book change as its own frame (VenueSpec.frame_per_change), so
+# the offered rate is the frame rate. The others coalesce changes at their documented cadence,
+# so load cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
+# Two of them: the pipeline measures the engine, not how many venues share two cores.
+PIPELINE_VENUES = tuple(spec.name for spec in venue_specs() if spec.frame_per_change)[:2]
 PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 # The simulator injects a dislocation this often, so each window has opportunities to time.
 SIMULATOR_ARGS = ("--inject-interval", "0.2")

@@ -1,15 +1,17 @@
-"""What the replay bench replays: the shared recordings, and Kraken recorded from the simulator.
+"""What the replay bench replays: the shared recordings, and Kraken recorded from the
+simulator.
 
-The shared fixtures (``arb_venues.recorded.RECORDINGS``: one home for which file belongs to
-which venue) have no real Kraken session, so the bench records one at every run, before any
-timing: the simulator (Kraken only, seed 1, no injected dislocations, its default 50-level
-books) serves WS v2 and v1 at once, and ``arb record``'s own ``record()`` captures
-``KRAKEN_FRAMES`` WS frames of each protocol into the capture format. The market process is
-seeded, so every run replays the same kind of session; the frames themselves follow the wall
-clock, so they are not byte-identical between runs (the report gives their counts).
+The shared fixtures (``arb_venues.recorded.recordings()``, from each
+``VenueSpec.recording``: one home for which file belongs to which venue) have no real Kraken
+session, so the bench records one at every run, before any timing: the simulator (Kraken
+only, seed 1, no injected dislocations, its default 50-level books) serves WS v2 and v1 at
+once, and ``arb record``'s own ``record()`` captures ``KRAKEN_FRAMES`` WS frames of each
+protocol into the capture format. The market process is seeded, so every run replays the
+same kind of session; the frames themselves follow the wall clock, so they are not byte-
+identical between runs (the report gives their counts).
 
-Venues still to come sit in ``VENUES_TO_COME``: a venue is measured as soon as
-``RECORDINGS`` lists it (its parser exists), and a peer as soon as its driver knows it.
+A venue is measured as soon as its ``VenueSpec.recording`` names its files, and a peer as
+soon as its driver knows the venue.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from arb_cli.record import build_protocol, record
 from arb_cli.replay import load_frames
-from arb_venues.recorded import RECORDINGS
+from arb_venues.recorded import recordings
 
 from arb_bench.simulator import start_simulator, stop_simulator
 
@@ -31,9 +33,6 @@ KRAKEN_FRAMES = 3_000  # per protocol
 KRAKEN_RATE = 3_000.0  # simulator book updates/s
 KRAKEN_SIMULATOR_ENV = {"ARB_SIMULATOR_TICK_HZ": "1000", "ARB_SIMULATOR_DEPTH": "50"}
 KRAKEN_TIMEOUT_S = 60.0
-# Recorded in ../shared/fixtures, no parser of ours yet (kucoin, gateio, bitfinex, htx), or
-# neither yet (bitget, mexc, cryptocom). Each is measured once RECORDINGS names its files.
-VENUES_TO_COME = ("kucoin", "gateio", "bitfinex", "htx", "bitget", "mexc", "cryptocom")
 
 
 @dataclass(frozen=True)
@@ -49,15 +48,12 @@ def fixture_sets(fixtures: Path | None) -> tuple[list[ReplaySet], dict[str, str]
     """The recorded venues found under ``fixtures``, and why the others are missing."""
     sets: list[ReplaySet] = []
     missing: dict[str, str] = {}
-    for venue, names in RECORDINGS.items():
+    for venue, names in recordings().items():
         paths = tuple(fixtures / n for n in names) if fixtures else ()
         if fixtures and all(p.is_file() for p in paths):
             sets.append(ReplaySet(venue, venue, None, paths, "fixtures: " + ", ".join(names)))
         else:
             missing[venue] = "recorded data not found: set ARB_FIXTURES_DIR"
-    for venue in VENUES_TO_COME:
-        if venue not in RECORDINGS:
-            missing[venue] = "to come: no parser and recording in arb_venues.recorded yet"
     return sets, missing
 
 

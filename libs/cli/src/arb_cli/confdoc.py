@@ -66,10 +66,11 @@ def markdown() -> str:
         "",
         "Every setting is an environment variable `<PREFIX><NAME>`. Lists take `a,b,c` or a",
         "JSON list; maps take JSON or nested variables",
-        "(`ARB_DETECTOR_TAKER_FEES__BINANCE=0.00075`).",
+        "(`ARB_TAKER_FEES__BINANCE=0.00075`).",
         "A variable with a service's prefix that names no setting is an error. `ARB_REDIS_URL` and",
         "the shared " + ", ".join(f"`ARB_{n.upper()}`" for n in SHARED_SETTINGS) + " apply to",
-        "every service; a service's own prefixed variable wins over the shared one.",
+        "every service; a service's own prefixed variable wins over the shared one. A setting",
+        "read under one shared name (`ARB_REDIS_URL`, `ARB_TAKER_FEES`) has no prefixed variable.",
     ]
     for service, cls in _classes():
         prefix = str(cls.model_config.get("env_prefix"))

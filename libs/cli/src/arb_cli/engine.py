@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -13,16 +14,23 @@ from typing import Any
 
 from arb_runtime.embedded import die_with_parent
 from arb_runtime.errors import ConfigError
+from arb_venues import fees
 
 from arb_cli.supervisor import Supervisor, child_environment
 
+# The demo's simulated accounts trade at a volume tier that pays 10 bps as taker on every
+# venue: the venues' entry tiers (VenueSpec.taker_fee) charge up to 120 bps, more than the
+# 25-60 bps dislocations the simulator injects. With the simulator, ``arb run`` and the
+# pipeline bench give the simulator and every service this as ARB_TAKER_FEES, unless it is
+# set already: one setting for all, so the detector prices what the accounts are charged.
+DEMO_TAKER_FEE = "0.001"
 
-def simulator_fees(venues: Sequence[str]) -> dict[str, str]:
-    """The taker fees the simulated accounts pay. Venues whose public API does not publish an
-    account's fee (Coinbase) are otherwise assumed to charge their entry tier."""
-    from arb_simulator.catalog import VENUE_STYLES
 
-    return {venue: VENUE_STYLES[venue].taker_fee for venue in venues if venue in VENUE_STYLES}
+def demo_fees(venues: Sequence[str]) -> dict[str, str]:
+    """ARB_TAKER_FEES for a run on the simulator: the operator's if set, else the demo tier."""
+    if os.environ.get(fees.SETTING):
+        return {}
+    return {fees.SETTING: json.dumps({venue: DEMO_TAKER_FEE for venue in venues})}
 
 
 def start_simulator(
@@ -38,7 +46,8 @@ def start_simulator(
     proc = subprocess.Popen(
         [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
          "--symbols", ",".join(symbols), "--rate", str(rate), "--json", *extra],
-        env=child_environment({"ARB_REDIS_URL": redis_url}), stdout=subprocess.PIPE, stderr=log,
+        env=child_environment({**demo_fees(venues), "ARB_REDIS_URL": redis_url}),
+        stdout=subprocess.PIPE, stderr=log,
         process_group=0, preexec_fn=die_with_parent,  # no terminal SIGINT; dies with us
     )  # fmt: skip
     log.close()
@@ -76,9 +85,12 @@ def start_services(
     log_level: str = "WARNING",
 ) -> None:
     """Ingest (one process per venue), book, detector and executor under ``supervisor``.
-    With ``sim_urls`` the ingest processes connect to the simulator, the detector is told the
-    simulated accounts' fees and a live executor trades on the simulator's private APIs."""
+    With ``sim_urls`` the ingest processes connect to the simulator, every service gets the
+    simulator's ARB_TAKER_FEES (``demo_fees``) and a live executor trades on the simulator's
+    private APIs."""
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level}
+    if sim_urls is not None:
+        base |= demo_fees(venues)
     where = (sim_urls or {}).get("venues", {})
     for venue in venues:
         env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(list(symbols))}
@@ -88,8 +100,6 @@ def start_services(
         supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
     supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
     detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
-    if sim_urls is not None:
-        detector_env["ARB_DETECTOR_TAKER_FEES"] = json.dumps(simulator_fees(venues))
     if mode == "live":  # trade with what the executor holds, not assumed paper balances
         detector_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
     supervisor.add("detector", ["-m", "arb_detector"], detector_env)

@@ -9,8 +9,10 @@ from collections.abc import Callable, Sequence
 
 from arb_runtime.errors import ArbError
 from arb_runtime.redact import redact
+from arb_venues import VENUE_NAMES
 
 Command = Callable[[argparse.Namespace], int]
+PROTOCOL_HELP = "wire protocol version, where the venue speaks several (`arb venues`)"
 
 
 def _lazy(module: str, function: str = "run") -> Command:
@@ -40,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="every setting of every service, as markdown")
     p.set_defaults(func=_lazy("confdoc"))
 
+    p = sub.add_parser("venues", help="every venue of the registry and its facts, as markdown")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="rewrite the generated parts of docs/venues.md, README.md and "
+        "docker-compose.yml in place",
+    )
+    p.set_defaults(func=_lazy("venuedoc"))
+
     p = sub.add_parser("kill", help="engage the kill switch: the executor sends no new orders")
     p.add_argument("--reason", default="manual", help="why (shown in status and logs)")
     p.set_defaults(func=_lazy("kill", "kill"))
@@ -48,9 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sign", help="show exactly what the live client sends for a request")
     p.add_argument("venue")
-    p.add_argument("--secret", required=True, help="API secret (Coinbase: the PEM key)")
-    p.add_argument("--key", default="", help="API key (Coinbase: the key name)")
-    p.add_argument("--passphrase", default=None, help="API passphrase (OKX)")
+    p.add_argument(
+        "--secret",
+        required=True,
+        help="API secret as the venue issues it (`arb venues` shows each format)",
+    )
+    p.add_argument("--key", default="", help="API key (or key name, where the venue has one)")
+    p.add_argument("--passphrase", default=None, help="API passphrase, where the venue has one")
     p.add_argument("--method", required=True)
     p.add_argument("--path", required=True)
     p.add_argument("--query", default="", help="query string, verbatim (already encoded)")
@@ -64,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="capture JSONL or one-message-per-line files")
     p.add_argument("--json", action="store_true")
     p.add_argument("--loops", type=int, default=1, help="repeat the processing N times")
-    p.add_argument("--protocol", default=None, help="wire protocol version (kraken: v2|v1)")
+    p.add_argument("--protocol", default=None, help=PROTOCOL_HELP)
     p.set_defaults(func=_lazy("replay"))
 
     p = sub.add_parser("record", help="record a live or simulated venue session to a capture")
@@ -76,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0.0, help="seconds (0 = until Ctrl-C)")
     p.add_argument("--max-frames", type=int, default=0, help="stop after N WS frames (0 = no)")
     p.add_argument("--depth", type=int, default=0, help="book depth; 0 = the venue default")
-    p.add_argument("--protocol", default=None, help="wire protocol version (kraken: v2|v1)")
+    p.add_argument("--protocol", default=None, help=PROTOCOL_HELP)
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=_lazy("record"))
 
@@ -88,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_lazy("sim"))
 
     p = sub.add_parser("run", help="the whole engine: embedded Redis, simulator, services, view")
-    p.add_argument("--venues", default="binance,okx,bybit,kraken,coinbase")
+    p.add_argument("--venues", default=",".join(VENUE_NAMES), help="venues, comma-separated")
     p.add_argument("--symbols", default="BTC-USDT,ETH-USDT,SOL-USDT")
     p.add_argument(
         "--mode",

@@ -13,7 +13,7 @@ from typing import Any
 
 from arb_orderbook.bookset import BookSet
 from arb_runtime.errors import ConfigError
-from arb_venues import get_venue, market_protocol
+from arb_venues import checksums, get_venue, market_protocol
 from arb_venues.base import Endpoints, FeedParser
 from arb_venues.capture import CaptureError, Frame, iter_book_frames, merge_captures
 from arb_venues.common.symbols import SymbolMap
@@ -30,7 +30,7 @@ def replay(venue: str, frames: list[Frame], protocol_version: str | None = None)
         protocol_version=protocol_version,
     )
     parser: FeedParser = protocol.make_parser(SymbolMap())
-    books = BookSet()
+    books = BookSet(checksums=checksums([venue]))
     book_events = bad_frames = 0
     started = time.perf_counter()
     for frame in frames:

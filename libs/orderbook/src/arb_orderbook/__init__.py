@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.bookset import BookSet, VenueCounts
-from arb_orderbook.checksums import CHECKSUMS, ChecksumSpec
+from arb_orderbook.checksums import ChecksumSpec
 from arb_orderbook.errors import BookEventError, OrderBookError
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 
 __all__ = [
-    "CHECKSUMS",
     "DEFAULT_BUFFER_LIMIT",
     "ApplyResult",
     "BookEventError",

@@ -33,7 +33,7 @@ from arb_structs.market import (
     VenueStatus,
 )
 
-from arb_orderbook.checksums import CHECKSUMS, ChecksumSpec, same_checksum
+from arb_orderbook.checksums import ChecksumSpec, same_checksum
 from arb_orderbook.errors import BookEventError
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome, applied_live, unchanged
 from arb_orderbook.sides import AskSide, BidSide
@@ -98,8 +98,8 @@ class OrderBook:
         self.buffer_overflows = 0
         self._buffer: deque[BookDelta] = deque()
         self._awaiting_snapshot = True
-        spec = checksum if checksum is not None else CHECKSUMS.get(venue)
-        self._checksum = spec if verify_checksums else None
+        # The venue's checksum (from the registry the caller was given), None = it has none.
+        self._checksum = checksum if verify_checksums else None
 
     # ---------------------------------------------------------------- reading
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from arb_structs.market import BookDelta, BookSnapshot, MdEvent, VenueStatus
 
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
+from arb_orderbook.checksums import ChecksumSpec
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 
 
@@ -61,18 +62,27 @@ class VenueCounts:
 
 
 class BookSet:
-    """Routes events to their book, creating books on first sight."""
+    """Routes events to their book, creating books on first sight.
 
-    __slots__ = ("_venues", "buffer_limit", "counts", "verify_checksums")
+    ``checksums``: the checksum of each venue that has one (``arb_venues.checksums()``); the
+    engine knows no venue itself, so a venue missing here is never checksum-verified.
+    """
+
+    __slots__ = ("_venues", "buffer_limit", "checksums", "counts", "verify_checksums")
 
     def __init__(
-        self, *, buffer_limit: int = DEFAULT_BUFFER_LIMIT, verify_checksums: bool = True
+        self,
+        *,
+        checksums: Mapping[str, ChecksumSpec] | None = None,
+        buffer_limit: int = DEFAULT_BUFFER_LIMIT,
+        verify_checksums: bool = True,
     ) -> None:
         # venue -> symbol -> book: two lookups without building a key tuple per event.
         self._venues: dict[str, dict[str, OrderBook]] = {}
         self.counts: dict[str, VenueCounts] = {}
         self.buffer_limit = buffer_limit
         self.verify_checksums = verify_checksums
+        self.checksums: Mapping[str, ChecksumSpec] = dict(checksums or {})
 
     def __len__(self) -> int:
         return sum(len(books) for books in self._venues.values())
@@ -90,8 +100,9 @@ class BookSet:
         except KeyError:
             pass
         book = OrderBook(
-            venue, symbol, buffer_limit=self.buffer_limit, verify_checksums=self.verify_checksums
-        )
+            venue, symbol, buffer_limit=self.buffer_limit, verify_checksums=self.verify_checksums,
+            checksum=self.checksums.get(venue),
+        )  # fmt: skip
         self._venues.setdefault(venue, {})[symbol] = book
         self.counts.setdefault(venue, VenueCounts())
         return book

@@ -103,7 +103,21 @@ class ServiceSettings(BaseSettings):
         prefix = str(self.model_config.get("env_prefix") or "")
         if not prefix or prefix == "ARB_":
             return self
-        known = {name.upper() for name in type(self).model_fields}
+        # A field read under a shared name (ARB_REDIS_URL, ARB_TAKER_FEES) has no prefixed
+        # variable: ARB_<SERVICE>_TAKER_FEES would be silently ignored, so it is unknown.
+        # A field whose alias carries this prefix (ARB_RECORDER_DB_URL) is known by that name.
+        known: set[str] = set()
+        for name, info in type(self).model_fields.items():
+            alias = info.validation_alias
+            if alias is None:
+                known.add(name.upper())
+                continue
+            choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+            known |= {
+                c[len(prefix) :].upper()
+                for c in choices
+                if isinstance(c, str) and c.upper().startswith(prefix)
+            }
         for key in os.environ:
             if not key.upper().startswith(prefix):
                 continue

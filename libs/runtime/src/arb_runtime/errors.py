@@ -1,4 +1,5 @@
-"""Errors of the shared runtime.
+"""Errors of the shared runtime (ArbError and ConfigError live in arb_core.errors and are
+re-exported here).
 
 ArbError
 ├── ConfigError (ValueError)       bad setting or environment variable
@@ -8,13 +9,9 @@ ArbError
 
 from __future__ import annotations
 
+from arb_core.errors import ArbError, ConfigError
 
-class ArbError(Exception):
-    """Root of every error cexarb raises on purpose."""
-
-
-class ConfigError(ArbError, ValueError):
-    """A setting is wrong; the message names it, its value and the way out."""
+__all__ = ["ArbError", "ConfigError", "EmbeddedRedisError", "RedisUnavailable"]
 
 
 class RedisUnavailable(ArbError, ConnectionError):

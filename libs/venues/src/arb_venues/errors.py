@@ -17,14 +17,14 @@
 never retries blindly: after RequestTimeout or VenueUnavailable the caller queries the order
 by client order id first.
 
-Messages are redacted where they are built (arb_runtime.redact): a signed URL in a message
+Messages are redacted where they are built (arb_core.redact): a signed URL in a message
 keeps its path and parameters, never its ``signature=`` (nor a key, passphrase or token).
 """
 
 from __future__ import annotations
 
-from arb_runtime.errors import ArbError
-from arb_runtime.redact import redact
+from arb_core.errors import ArbError
+from arb_core.redact import redact
 
 
 class VenueError(ArbError):

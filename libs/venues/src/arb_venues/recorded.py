@@ -6,6 +6,8 @@ decoders of their own.
 
     events = venue_book_events("okx", [fixtures / "okx" / "cryptofeed_OKX.ws.1.0.jsonl"])
     datasets = recorded_book_events(fixtures)   # {"okx": [...], "binance": [...], ...}
+
+Which files are a venue's recording is the venue's fact: ``VenueSpec.recording``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from arb_structs import BookDelta, BookSnapshot
 
-from arb_venues import market_protocol
+from arb_venues import market_protocol, venue_specs
 from arb_venues.base import Endpoints
 from arb_venues.capture import iter_book_frames, merge_captures
 from arb_venues.common.symbols import SymbolMap
@@ -23,16 +25,12 @@ from arb_venues.errors import MalformedFrame
 
 BookEvent = BookSnapshot | BookDelta
 
-# The recordings in shared/fixtures (README.md there) each venue's parser reads, by venue.
-RECORDINGS: dict[str, tuple[str, ...]] = {
-    "okx": ("okx/cryptofeed_OKX.ws.1.0.jsonl",),
-    "bybit": ("bybit/nautilus_2024-12-01_XRPUSDT_ob500.jsonl",),
-    "coinbase": ("coinbase/cryptofeed_COINBASE.ws.28.0.jsonl",),
-    "binance": (
-        "binance/cryptofeed_BINANCE.ws.1.0.jsonl",
-        "binance/cryptofeed_BINANCE.http.0.0.jsonl",
-    ),
-}
+
+def recordings() -> dict[str, tuple[str, ...]]:
+    """The recording of every venue that has one (files relative to shared/fixtures, whose
+    README.md describes them), by venue."""
+    return {spec.name: spec.recording.files for spec in venue_specs() if spec.recording}
+
 
 _OFFLINE = Endpoints(ws_url="ws://recorded.invalid", rest_url="http://recorded.invalid")
 
@@ -57,14 +55,14 @@ def venue_book_events(
 
 
 def recorded_book_events(fixtures_dir: Path) -> dict[str, list[BookEvent]]:
-    """Every recording in RECORDINGS that exists under ``fixtures_dir``, by venue."""
+    """Every venue recording that exists under ``fixtures_dir``, by venue."""
     out: dict[str, list[BookEvent]] = {}
-    for venue, names in RECORDINGS.items():
+    for venue, names in recordings().items():
         paths = [fixtures_dir / name for name in names]
         if all(path.is_file() for path in paths):
             out[venue] = venue_book_events(venue, paths)
     return out
 
 
-__all__ = ["RECORDINGS", "BookEvent", "MalformedFrame", "recorded_book_events",
+__all__ = ["BookEvent", "MalformedFrame", "recorded_book_events", "recordings",
            "venue_book_events"]  # fmt: skip

@@ -1,7 +1,7 @@
-"""The contract between the simulator's core (services/simulator) and each venue's ``sim.py``.
+"""The contract between the simulator's core (services/simulator) and each venue's ``sim/``.
 
 The core owns the market: one fair price per symbol, each venue's L2 book around it, order
-matching, accounts, faults and ground truth. A venue's ``sim.py`` only speaks the protocol:
+matching, accounts, faults and ground truth. A venue's ``sim/app.py`` only speaks the protocol:
 ``create_app(market: SimMarket) -> aiohttp.web.Application`` serves that venue's public WS
 and REST and private REST on paths identical to the real exchange's, formatting the core's
 Decimal levels the way the venue does and verifying its signing scheme.
@@ -79,7 +79,7 @@ class SimOrder:
 class SimFaults(Protocol):
     """Faults armed on demand (config or the control endpoint). ``take`` consumes one.
 
-    Kinds a venue's sim.py must honour where it applies: "drop_connection" (close the WS),
+    Kinds a venue's sim app must honour where it applies: "drop_connection" (close the WS),
     "skip_seq" (skip one sequence number of a symbol), "bad_checksum" (send a wrong checksum),
     "malformed_frame" (send garbage), "lose_response" (execute an order, then close the
     connection without answering). The core applies "http_429", "http_418", "http_5xx",

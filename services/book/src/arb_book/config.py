@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
+from arb_venues import VENUE_NAMES
+from arb_venues.settings import VenueMap, known_venue_list
 from pydantic import Field, field_validator
 
 
@@ -10,7 +12,7 @@ class BookSettings(ServiceSettings):
     model_config = settings_config("ARB_BOOK_")
 
     venues: CommaList = Field(
-        default=["binance", "okx", "bybit", "kraken", "coinbase"],
+        default_factory=lambda: list(VENUE_NAMES),
         min_length=1,
         description="Venues whose arb:md:{venue} streams this shard applies (JSON list or "
         "comma-separated). Each venue must belong to exactly one book shard.",
@@ -30,10 +32,10 @@ class BookSettings(ServiceSettings):
     stale_after_seconds: float = Field(
         default=30.0, gt=0, description="A LIVE book with no update for this long is SUSPECT."
     )
-    stale_after_by_venue: dict[str, float] = Field(
-        default={},
+    stale_after_by_venue: VenueMap[float] = Field(
+        default_factory=dict,
         description="Per-venue staleness bounds in seconds overriding stale_after_seconds, "
-        'e.g. {"kraken": 120} (quiet books on some venues update rarely).',
+        'e.g. {"<venue>": 120} (quiet books on some venues update rarely).',
     )
     resync_interval_seconds: float = Field(
         default=5.0,
@@ -54,7 +56,7 @@ class BookSettings(ServiceSettings):
     @field_validator("venues")
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
-        return [v.lower() for v in value]
+        return known_venue_list(v.lower() for v in value)
 
     @field_validator("start_from")
     @classmethod

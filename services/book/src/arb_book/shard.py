@@ -32,6 +32,7 @@ from arb_structs.constants import (
     md_stream,
 )
 from arb_structs.market import BookState, VenueStatus
+from arb_venues import checksums
 
 from arb_book import metrics
 from arb_book.config import BookSettings
@@ -59,7 +60,9 @@ class BookShard:
         self.settings = settings
         self.clock = clock
         self.books = BookSet(
-            buffer_limit=settings.buffer_limit, verify_checksums=settings.verify_checksums
+            checksums=checksums(settings.venues),
+            buffer_limit=settings.buffer_limit,
+            verify_checksums=settings.verify_checksums,
         )
         self.resyncer = Resyncer(producer, int(settings.resync_interval_seconds * 1e9))
         self.venue_of = {md_stream(v): v for v in settings.venues}

@@ -67,7 +67,6 @@ def build_engine(settings: DetectorSettings, shard: Shard | None = None) -> Dete
             venue: ms * _MS for venue, ms in settings.max_book_age_ms_by_venue.items()
         },
         expiry_ns=settings.expiry_ms * _MS,
-        taker_fees=dict(settings.taker_fees),
     )
     gate = InFlightGate(
         timeout_ns=settings.in_flight_timeout_ms * _MS,

@@ -1,20 +1,22 @@
 """Detector settings: env prefix ``ARB_DETECTOR_`` (lists comma-separated, maps as JSON or
-``ARB_DETECTOR_TAKER_FEES__BINANCE=0.00075``)."""
+``ARB_DETECTOR_MAX_BOOK_AGE_MS_BY_VENUE__BINANCE=5000``). The taker fee of each venue is
+not a detector setting: it comes on the instruments (ARB_TAKER_FEES, arb_venues.fees)."""
 
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_runtime.watch import process_instance
 from arb_structs.trading import ExecutionStatus
+from arb_venues import VENUE_NAMES
+from arb_venues.settings import VenueMap, known_venue_list
 from pydantic import Field, field_validator, model_validator
 
 from arb_detector.sharding import Shard, parse_auto, parse_shard
 
-DEFAULT_VENUES = ["binance", "okx", "bybit", "kraken", "coinbase"]
+DEFAULT_VENUES = list(VENUE_NAMES)
 
 # Paper mode: what every venue is assumed to hold when no executor publishes balances.
 DEFAULT_STATIC_BALANCES = {
@@ -72,7 +74,7 @@ class DetectorSettings(ServiceSettings):
     max_book_age_ms: int = Field(
         default=2_000, gt=0, description="A book older than this (since it last changed) is stale."
     )
-    max_book_age_ms_by_venue: dict[str, int] = Field(
+    max_book_age_ms_by_venue: VenueMap[int] = Field(
         default_factory=dict, description="Per-venue staleness bounds overriding max_book_age_ms."
     )
     expiry_ms: int = Field(
@@ -100,11 +102,6 @@ class DetectorSettings(ServiceSettings):
         ],
         description="Execution statuses that start a cooldown (JSON list).",
     )
-    taker_fees: dict[str, str] = Field(
-        default_factory=dict,
-        description="Taker fee fractions overriding the instrument's, by 'venue' or "
-        "'venue:symbol' (account tiers, discounts).",
-    )
     balance_source: Literal["static", "redis"] = Field(
         default="static",
         description="static: the configured amounts (paper); redis: the executor's "
@@ -114,7 +111,7 @@ class DetectorSettings(ServiceSettings):
         default_factory=lambda: dict(DEFAULT_STATIC_BALANCES),
         description="Free amount per asset on every venue when balance_source=static.",
     )
-    static_balances_by_venue: dict[str, dict[str, float]] = Field(
+    static_balances_by_venue: VenueMap[dict[str, float]] = Field(
         default_factory=dict, description="Per-venue static amounts overriding static_balances."
     )
     refresh_ms: int = Field(
@@ -123,19 +120,10 @@ class DetectorSettings(ServiceSettings):
     read_count: int = Field(default=1_000, gt=0, description="Stream entries per XREAD.")
     block_ms: int = Field(default=100, gt=0, description="XREAD block time.")
 
-    @field_validator("taker_fees")
+    @field_validator("venues")
     @classmethod
-    def _fees_are_fractions(cls, fees: dict[str, str]) -> dict[str, str]:
-        for where, text in fees.items():
-            try:
-                fee = Decimal(text)
-            except InvalidOperation:
-                fee = Decimal("NaN")
-            if not fee.is_finite() or not 0 <= fee < 1:
-                raise ValueError(
-                    f"taker fee {where}={text!r} is not a fraction in [0, 1) (0.001 = 10 bps)"
-                )
-        return fees
+    def _known_venues(cls, value: list[str]) -> list[str]:
+        return known_venue_list(value)
 
     @model_validator(mode="after")
     def _shard_is_valid(self) -> DetectorSettings:

@@ -33,7 +33,6 @@ class DetectorParams:
     max_book_age_ns: int = 2_000_000_000
     max_book_age_ns_by_venue: Mapping[str, int] = field(default_factory=dict)
     expiry_ns: int = 500_000_000
-    taker_fees: Mapping[str, str] = field(default_factory=dict)  # "venue" or "venue:symbol"
 
 
 # Per book, for one detect call: (gate or None, top ask * (1 + fee + min edge), top bid * (1 - fee))
@@ -64,9 +63,7 @@ class Detector:
         """Store (or replace) one venue's rules for one symbol; raises InstrumentError."""
         if not self.shard.owns(instrument.symbol):
             return
-        fees = self.params.taker_fees
-        override = fees.get(f"{instrument.venue}:{instrument.symbol}", fees.get(instrument.venue))
-        leg = leg_spec(instrument, override)
+        leg = leg_spec(instrument)  # its taker fee is the account's (arb_venues.fees)
         self._legs[(instrument.venue, instrument.symbol)] = leg
         symbol = instrument.symbol
         for key in [k for k in self._pairs if k[0] == symbol]:

@@ -19,7 +19,8 @@ from arb_detector.errors import InstrumentError
 
 @dataclass(frozen=True, slots=True)
 class LegSpec:
-    """One venue's rules for one symbol, with the taker fee actually paid there."""
+    """One venue's rules for one symbol, with the taker fee actually paid there (the
+    instrument's: ingest publishes the account's fee on it, arb_venues.fees)."""
 
     venue: str
     symbol: str
@@ -58,8 +59,8 @@ def _decimal(instrument: Instrument, name: str, text: str) -> Decimal:
     return value
 
 
-def leg_spec(instrument: Instrument, taker_fee: str | None = None) -> LegSpec:
-    """The leg rules of ``instrument``; ``taker_fee`` (fraction text) overrides its fee.
+def leg_spec(instrument: Instrument) -> LegSpec:
+    """The leg rules of ``instrument``, priced at its taker fee.
 
     A zero tick or lot falls back to one unit of the instrument's price/size decimals.
     """
@@ -69,7 +70,7 @@ def leg_spec(instrument: Instrument, taker_fee: str | None = None) -> LegSpec:
         tick = Decimal(1).scaleb(-instrument.price_decimals)
     if lot == 0:
         lot = Decimal(1).scaleb(-instrument.size_decimals)
-    fee_text = instrument.taker_fee if taker_fee is None else taker_fee
+    fee_text = instrument.taker_fee
     fee = _decimal(instrument, "taker_fee", fee_text)
     if fee >= 1:
         raise InstrumentError(

@@ -28,12 +28,13 @@ from arb_runtime.streams import StreamProducer
 from arb_structs import Instrument
 from arb_structs.codec import BALANCES, INSTRUMENT
 from arb_structs.constants import balances_key, instruments_key
-from arb_venues import get_venue
+from arb_venues import get_venue, venue_specs
 from arb_venues.base import Credentials, Endpoints, VenueSpec
 from arb_venues.common.ratelimit import Limiter, RateLimiter
 from arb_venues.common.rest import RestClient
 from arb_venues.common.shared_ratelimit import RedisRateLimiter
 from arb_venues.errors import VenueError
+from arb_venues.fees import with_account_fees
 
 from arb_executor.config import ExecutorSettings, VenueCredentials
 from arb_executor.errors import GatewayNotConfigured
@@ -59,8 +60,7 @@ def rest_client(
     pauses are shared by every process (RedisRateLimiter); else they are per process.
     """
     market = spec.market(Endpoints(ws_url="", rest_url=base_url))
-    limits = dict(market.rest_limits)
-    limits.update(getattr(spec.trading, "rest_limits", {}) or {})
+    limits = dict(spec.rest_limits)
     if limiter is None:
         limiter = (
             RedisRateLimiter(shared, spec.name, limits) if shared is not None
@@ -81,9 +81,14 @@ async def load_instruments(
     if raw:
         return {k.decode(): INSTRUMENT.decode(v) for k, v in raw.items()}
     market = spec.market(Endpoints(ws_url="", rest_url=rest.base_url))
-    fetched = await market.fetch_instruments(rest)
+    fetched = with_account_fees(await market.fetch_instruments(rest))
     log.info("%s: %d instruments from REST (none in Redis yet)", spec.name, len(fetched))
     return {i.symbol: i for i in fetched}
+
+
+def passphrase_venues() -> list[str]:
+    """The venues whose API keys come with a passphrase (``VenueSpec.credentials``)."""
+    return [spec.name for spec in venue_specs() if spec.credentials.passphrase]
 
 
 def credentials_of(venue: str, creds: VenueCredentials) -> Credentials:
@@ -104,7 +109,8 @@ async def live_gateways(
     if not settings.credentials:
         raise GatewayNotConfigured(
             "ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__<VENUE>__"
-            "API_KEY and __SECRET (and __PASSPHRASE for okx), or use ARB_EXECUTOR_MODE=paper"
+            f"API_KEY and __SECRET (and __PASSPHRASE for {', '.join(passphrase_venues())}), or "
+            "use ARB_EXECUTOR_MODE=paper"
         )
     out: dict[str, LiveGateway] = {}
     try:

@@ -20,8 +20,8 @@ from arb_runtime.durability import probe
 from arb_runtime.service import ServiceContext
 from arb_runtime.streams import GroupConsumer
 from arb_runtime.tasks import stop_task
-from arb_structs import BookView, ExecutionResult
-from arb_structs.codec import BOOK, EXECUTION
+from arb_structs import BookView, ExecutionResult, Instrument
+from arb_structs.codec import BOOK, EXECUTION, INSTRUMENT
 from arb_structs.constants import (
     EXECUTIONS_MAXLEN,
     EXECUTIONS_STREAM,
@@ -29,6 +29,7 @@ from arb_structs.constants import (
     EXPOSURE_OPEN_KEY,
     OPPORTUNITIES_STREAM,
     book_latest_key,
+    instruments_key,
 )
 from arb_venues import VENUE_NAMES
 
@@ -37,7 +38,7 @@ from arb_executor.accounts import BalanceKeeper, close_all, live_gateways
 from arb_executor.adopt import Adopter
 from arb_executor.config import ExecutorSettings
 from arb_executor.exposure import ExposureBook, decode_registry
-from arb_executor.gateway import BookSource, OrderGateway, PaperGateway
+from arb_executor.gateway import BookSource, InstrumentSource, OrderGateway, PaperGateway
 from arb_executor.intake import Intake
 from arb_executor.journal import RedisJournal
 from arb_executor.latewatch import LateOrderWatcher
@@ -65,14 +66,35 @@ def redis_books(redis: aioredis.Redis) -> BookSource:
     return latest
 
 
-def paper_gateways(settings: ExecutorSettings, books: BookSource) -> dict[str, OrderGateway]:
+def redis_instruments(redis: aioredis.Redis, refresh_s: float = 5.0) -> InstrumentSource:
+    """The instruments ingest publishes (``arb:ref:instruments:{venue}``), each re-read at
+    most every ``refresh_s`` (they change when ingest restarts, e.g. with other fees)."""
+    r: Any = redis  # bytes replies
+    cache: dict[tuple[str, str], tuple[float, Instrument | None]] = {}
+
+    async def instrument(venue: str, symbol: str) -> Instrument | None:
+        now = time.monotonic()
+        hit = cache.get((venue, symbol))
+        if hit is not None and now - hit[0] < refresh_s:
+            return hit[1]
+        raw: bytes | None = await r.hget(instruments_key(venue), symbol)
+        value = INSTRUMENT.decode(raw) if raw else None
+        cache[(venue, symbol)] = (now, value)
+        return value
+
+    return instrument
+
+
+def paper_gateways(
+    settings: ExecutorSettings, books: BookSource, instruments: InstrumentSource | None = None
+) -> dict[str, OrderGateway]:
     balances = settings.paper_balances or {v: DEFAULT_PAPER_BALANCES for v in VENUE_NAMES}
     return {
         venue: PaperGateway(
             venue,
             books,
             balances=assets,
-            taker_fee=settings.taker_fee,
+            instruments=instruments,
             latency_s=settings.paper_latency_ms / 1000,
             fill_ratio=settings.paper_fill_ratio,
         )
@@ -87,7 +109,7 @@ def build_risk(settings: ExecutorSettings) -> RiskState:
         pair_cooldown_ns=settings.pair_cooldown_ms * 1_000_000,
         breaker_errors=settings.breaker_errors,
         breaker_cooldown_ns=int(settings.breaker_cooldown_s * 1e9),
-        unhedged_block_ns=int(settings.unhedged_block_s * 1e9), taker_fee=settings.taker_fee,
+        unhedged_block_ns=int(settings.unhedged_block_s * 1e9),
     ))  # fmt: skip
 
 
@@ -119,7 +141,7 @@ async def main(ctx: ServiceContext) -> None:
     if settings.mode == "live":
         gateways = dict(await live_gateways(settings, ctx.redis))
     else:
-        gateways = paper_gateways(settings, redis_books(ctx.redis))
+        gateways = paper_gateways(settings, redis_books(ctx.redis), redis_instruments(ctx.redis))
     try:
         await run(ctx, settings, gateways)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from arb_runtime.config import ServiceSettings, settings_config
+from arb_venues.settings import VenueMap
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
@@ -15,7 +16,10 @@ class VenueCredentials(BaseModel):
 
     api_key: str = Field(description="API key (public part).")
     secret: SecretStr = Field(description="API secret.")
-    passphrase: SecretStr | None = Field(default=None, description="Passphrase (OKX, Coinbase).")
+    passphrase: SecretStr | None = Field(
+        default=None,
+        description="Passphrase, where the venue's keys have one (`arb venues`: API credentials).",
+    )
     rest_url: str | None = Field(default=None, description="REST base URL; default the venue's.")
 
 
@@ -26,14 +30,14 @@ class ExecutorSettings(ServiceSettings):
     seen_ttl_ms: int = Field(
         default=86_400_000, gt=0, description="How long an opportunity id is remembered (ms)."
     )
-    taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, description="Paper taker fee.")
     paper_latency_ms: float = Field(default=0.0, ge=0, description="Paper order latency (ms).")
     paper_fill_ratio: Decimal = Field(
         default=Decimal("1"), gt=0, le=1, description="Paper: share of the fillable size filled."
     )
-    paper_balances: dict[str, dict[str, Decimal]] = Field(
-        default={},
-        description='Paper balances per venue, JSON: {"binance": {"USDT": "10000", "BTC": "1"}}.',
+    paper_balances: VenueMap[dict[str, Decimal]] = Field(
+        default_factory=dict,
+        description='Paper balances per venue, JSON: {"<venue>": {"USDT": "10000", "BTC": "1"}}. '
+        "Paper fills pay the taker fee on the symbol's instrument (ARB_TAKER_FEES).",
     )
     max_notional: Decimal = Field(
         default=Decimal("10000"), gt=0, description="Max buy notional of one trade (quote)."
@@ -82,8 +86,8 @@ class ExecutorSettings(ServiceSettings):
     late_order_poll_ms: float = Field(
         default=250.0, gt=0, description="Live: watched orders are re-queried this often (ms)."
     )
-    credentials: dict[str, VenueCredentials] = Field(
-        default={},
+    credentials: VenueMap[VenueCredentials] = Field(
+        default_factory=dict,
         description="Live: per-venue credentials, e.g. ARB_EXECUTOR_CREDENTIALS__BINANCE__API_KEY.",
     )
     order_timeout_s: float = Field(

@@ -2,7 +2,9 @@
 
 PaperGateway fills an IOC limit order against the latest BookView of its venue (asks for
 buys up to the limit, bids for sells down to it), after a configured latency, charging the
-configured taker fee in the quote asset. It keeps balances in memory and rejects an order
+taker fee on the symbol's Instrument (``arb:ref:instruments:{venue}``, where ingest publishes
+the fee the account pays: arb_venues.fees) in the quote asset; until ingest has published
+one, the venue's default fee. It keeps balances in memory and rejects an order
 the balance cannot pay for, like a venue would. It answers ``place`` twice with the same
 client order id by returning the first order, as venues reject duplicate client ids.
 """
@@ -10,19 +12,25 @@ client order id by returning the first order, as venues reject duplicate client 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Protocol
 
-from arb_structs import BalanceSnapshot, BookView, OrderIntent, OrderReport
+from arb_structs import BalanceSnapshot, BookView, Instrument, OrderIntent, OrderReport
 from arb_structs.trading import Balance, OrderStatus, Side
+from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.errors import UnknownOrder
+
+log = logging.getLogger("arb.executor")
 
 ZERO = Decimal(0)
 
 # (venue, symbol) -> latest view, or None when there is none.
 BookSource = Callable[[str, str], Awaitable[BookView | None]]
+# (venue, symbol) -> the instrument ingest published, or None when there is none yet.
+InstrumentSource = Callable[[str, str], Awaitable[Instrument | None]]
 
 
 class OrderGateway(Protocol):
@@ -64,7 +72,7 @@ class PaperGateway:
         books: BookSource,
         *,
         balances: Mapping[str, Decimal] | None = None,
-        taker_fee: Decimal = Decimal("0.001"),
+        instruments: InstrumentSource | None = None,
         latency_s: float = 0.0,
         fill_ratio: Decimal = Decimal(1),
     ) -> None:
@@ -73,7 +81,8 @@ class PaperGateway:
         self.degraded = False
         self.books = books
         self.balances: dict[str, Decimal] = dict(balances or {})
-        self.taker_fee = taker_fee
+        self.instruments = instruments
+        self._defaulted: set[str] = set()  # symbols charged the venue default (logged once)
         self.latency_s = latency_s
         self.fill_ratio = fill_ratio
         self.orders: dict[str, OrderReport] = {}
@@ -106,12 +115,29 @@ class PaperGateway:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         view = await self.books(self.venue, intent.symbol)
-        report = self._fill(intent, view, ts_sent)
+        fee_rate = await self.taker_fee(intent.symbol)
+        report = self._fill(intent, view, ts_sent, fee_rate)
         self.orders[intent.client_order_id] = report
         self.placed += 1
         return report
 
-    def _fill(self, intent: OrderIntent, view: BookView | None, ts_sent: int) -> OrderReport:
+    async def taker_fee(self, symbol: str) -> Decimal | None:
+        """The fee fraction this account pays as taker on ``symbol``: its instrument's, else
+        (nothing published yet) the venue's default; None when neither exists."""
+        instrument = await self.instruments(self.venue, symbol) if self.instruments else None
+        if instrument is not None:
+            return Decimal(instrument.taker_fee)
+        if self.venue not in VENUE_NAMES:
+            return None
+        if symbol not in self._defaulted:
+            self._defaulted.add(symbol)
+            log.warning("%s %s: no instrument published yet; charging the venue's default "
+                        "taker fee", self.venue, symbol)  # fmt: skip
+        return Decimal(get_venue(self.venue).taker_fee)
+
+    def _fill(
+        self, intent: OrderIntent, view: BookView | None, ts_sent: int, fee_rate: Decimal | None
+    ) -> OrderReport:
         base, quote = split_symbol(intent.symbol)
         limit = Decimal(intent.price)
         wanted = Decimal(intent.size) * self.fill_ratio
@@ -127,10 +153,14 @@ class PaperGateway:
                 notional += take * price
                 if filled >= wanted:
                     break
-        fee = notional * self.taker_fee
         common = dict(venue=self.venue, symbol=intent.symbol, side=intent.side,
                       client_order_id=intent.client_order_id, price=intent.price,
                       size=intent.size, ts_sent=ts_sent)  # fmt: skip
+        if fee_rate is None:
+            return OrderReport(**common, status=OrderStatus.REJECTED,  # type: ignore[arg-type]
+                               reason=f"unknown symbol {intent.symbol}: no instrument",
+                               ts_ack=time.time_ns())  # fmt: skip
+        fee = notional * fee_rate
         if buy and notional + fee > self.free(quote):
             return OrderReport(**common, status=OrderStatus.REJECTED,  # type: ignore[arg-type]
                                reason=f"insufficient {quote}", ts_ack=time.time_ns())  # fmt: skip

@@ -41,7 +41,6 @@ class RiskLimits:
     breaker_errors: int = 3
     breaker_cooldown_ns: int = 30_000_000_000
     unhedged_block_ns: int = 3_600_000_000_000
-    taker_fee: Decimal = Decimal("0.001")
 
 
 class RiskSink(Protocol):
@@ -94,7 +93,9 @@ class RiskState:
         if notional > self.limits.max_notional:
             return "max_notional"
         base, quote = split_symbol(opp.symbol)
-        if free(opp.buy_venue, quote) < notional * (1 + self.limits.taker_fee):
+        # The buy leg pays its taker fee too: the one the opportunity was priced with (the
+        # buy venue's instrument fee).
+        if free(opp.buy_venue, quote) < notional * (1 + Decimal(repr(opp.buy_fee))):
             return "insufficient_quote"
         if free(opp.sell_venue, base) < size:
             return "insufficient_base"

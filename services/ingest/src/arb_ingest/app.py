@@ -122,8 +122,7 @@ async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> Non
         return
     chosen = instruments.select(
         available, settings.symbols, shard_index=shard_index,
-        shard_count=settings.shard_count, taker_fee=settings.taker_fee,
-        maker_fee=settings.maker_fee,
+        shard_count=settings.shard_count, taker_fees=settings.taker_fees,
     )  # fmt: skip
     if not chosen:
         log.warning("%s: shard %s holds no symbol; idle", venue, shard_label)

@@ -12,13 +12,16 @@ from typing import Literal
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_runtime.watch import process_instance
 from arb_venues import VENUE_NAMES, get_venue
+from arb_venues.settings import TakerFees, known_venue, taker_fees_field
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 
 class IngestSettings(ServiceSettings):
     model_config = settings_config("ARB_INGEST_")
 
-    venue: str = Field(default="binance", description=f"Venue to ingest: {', '.join(VENUE_NAMES)}.")
+    venue: str = Field(
+        default=VENUE_NAMES[0], description=f"Venue to ingest: {', '.join(VENUE_NAMES)}."
+    )
     symbols: CommaList = Field(
         default=["BTC-USDT", "ETH-USDT", "SOL-USDT"],
         description="Normalised BASE-QUOTE symbols (JSON list or comma-separated).",
@@ -28,14 +31,13 @@ class IngestSettings(ServiceSettings):
     depth: int = Field(default=0, description="Book depth to subscribe; 0 = the venue default.")
     protocol: str | None = Field(
         default=None,
-        description="Wire protocol version where the venue has several (kraken: v2 = WS v2 "
-        "`book`, the default; v1 = WS v1 `book-N`); unset = the venue default.",
+        description="Wire protocol version where the venue speaks several (`arb venues` lists "
+        "them, the default first); unset = the venue default.",
     )
     snapshot_rate_per_s: float = Field(
         default=5.0, gt=0, description="REST snapshot budget of this process (calls per second)."
     )
-    taker_fee: str | None = Field(default=None, description="Override the venue's taker fee.")
-    maker_fee: str | None = Field(default=None, description="Override the venue's maker fee.")
+    taker_fees: TakerFees = taker_fees_field()
     shard_index: int | Literal["auto"] = Field(
         default=0,
         description="This process's shard of the venue's symbols (0 <= index < count), or "
@@ -65,9 +67,7 @@ class IngestSettings(ServiceSettings):
     @field_validator("venue")
     @classmethod
     def _known_venue(cls, value: str) -> str:
-        if value not in VENUE_NAMES:
-            raise ValueError(f"unknown venue {value!r}; choose one of {', '.join(VENUE_NAMES)}")
-        return value
+        return known_venue(value)
 
     @field_validator("symbols")
     @classmethod

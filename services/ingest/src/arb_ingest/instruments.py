@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
-import msgspec
 from arb_runtime.shards import shard_of
 from arb_runtime.streams import StreamProducer
 from arb_structs import Instrument
 from arb_structs.codec import INSTRUMENT
 from arb_structs.constants import INSTRUMENTS_STREAM, instruments_key
+from arb_venues.fees import with_account_fees
 
 from arb_ingest.errors import NoInstruments
 
@@ -22,10 +23,10 @@ def select(
     *,
     shard_index: int = 0,
     shard_count: int = 1,
-    taker_fee: str | None = None,
-    maker_fee: str | None = None,
+    taker_fees: Mapping[str, str] | None = None,
 ) -> list[Instrument]:
-    """The wanted symbols of this shard, with fee overrides. Unknown symbols are named."""
+    """The wanted symbols of this shard, carrying the fees the account pays (the venue's
+    default, or ``taker_fees``: ARB_TAKER_FEES). Unknown symbols are named."""
     by_symbol = {i.symbol: i for i in available}
     venue = available[0].venue if available else "?"
     missing = [s for s in wanted if s not in by_symbol]
@@ -41,12 +42,7 @@ def select(
             f"{venue}: none of ARB_INGEST_SYMBOLS={','.join(wanted)} is listed by the venue; "
             f"it lists e.g. {', '.join(sorted(by_symbol)[:8])}"
         )
-    overrides: dict[str, str] = {}
-    if taker_fee is not None:
-        overrides["taker_fee"] = taker_fee
-    if maker_fee is not None:
-        overrides["maker_fee"] = maker_fee
-    return [msgspec.structs.replace(i, **overrides) for i in chosen] if overrides else chosen
+    return with_account_fees(chosen, taker_fees)
 
 
 def publish(producer: StreamProducer, instruments: list[Instrument]) -> None:

@@ -21,6 +21,7 @@ from arb_runtime.config import load_settings
 from arb_runtime.errors import ConfigError
 from arb_runtime.logging import setup_logging
 from arb_runtime.metrics import HealthState, start_http
+from arb_venues import VENUE_NAMES
 
 from arb_simulator.app import Simulator
 from arb_simulator.config import SimulatorSettings
@@ -30,14 +31,14 @@ from arb_simulator.health import health_detail
 
 def parse_args(argv: list[str] | None = None, prog: str = "arb_simulator") -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
-    parser.add_argument("--venues", help="comma-separated venues (default: all five)")
+    parser.add_argument("--venues", help="comma-separated venues (default: all of them)")
     parser.add_argument("--symbols", help="comma-separated BASE-QUOTE symbols")
     parser.add_argument("--rate", type=float, help="book updates per second per venue")
     parser.add_argument("--seed", type=int, help="seed of every random process")
     parser.add_argument("--host", help="listen address (default 127.0.0.1)")
     parser.add_argument("--base-port", type=int,
-                        help="venue i of binance,okx,bybit,kraken,coinbase on base+i, "
-                             "control on base+5 (default 0: free ports)")  # fmt: skip
+                        help=f"venue i of {','.join(VENUE_NAMES)} on base+i, control on "
+                             f"base+{len(VENUE_NAMES)} (default 0: free ports)")  # fmt: skip
     parser.add_argument("--control-port", type=int, help="control API port (0 = free)")
     parser.add_argument("--inject-interval", type=float, dest="inject_interval_s",
                         help="seconds between injected dislocations (0 = none)")  # fmt: skip

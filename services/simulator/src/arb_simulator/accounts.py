@@ -2,9 +2,11 @@
 
 Every venue has one default account with known *test* credentials (they open nothing but this
 simulator) and generous balances, so the executor and the venue contract tests can trade at
-once. Coinbase Advanced Trade keys are a key name plus an EC P-256 private key in PEM (ES256
-JWT signing); the default one is derived deterministically from a fixed label, so every
-process computes the same key.
+once. Their shape follows the venue's ``VenueSpec.credentials``: a plain HMAC secret, a
+base64 one (the HMAC key is the decoded bytes), or an EC P-256 private key in PEM under a key
+name (ES256 JWT signing), with a passphrase where the venue has one. Secrets that must be
+real key material are derived deterministically from a fixed label, so every process
+computes the same ones.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from arb_venues import get_venue
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -82,8 +85,8 @@ class SimCredentials:
         return f"SimCredentials(api_key={self.api_key!r}, secret=**********)"
 
 
-def coinbase_test_key_pem(label: str = "cexarb-simulator-coinbase") -> str:
-    """A deterministic EC P-256 private key (SEC1 PEM, as Coinbase CDP keys are issued)."""
+def ec_p256_key_pem(label: str) -> str:
+    """A deterministic EC P-256 private key (SEC1 PEM, as CDP keys are issued)."""
     order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
     value = int.from_bytes(hashlib.sha256(label.encode()).digest(), "big") % (order - 1) + 1
     key = ec.derive_private_key(value, ec.SECP256R1())
@@ -95,22 +98,20 @@ def coinbase_test_key_pem(label: str = "cexarb-simulator-coinbase") -> str:
     return pem.decode()
 
 
-def _kraken_secret() -> str:
-    # Kraken secrets are base64; API-Sign is an HMAC-SHA512 keyed with the decoded bytes.
-    return base64.b64encode(hashlib.sha512(b"cexarb-simulator-kraken").digest()).decode()
+def _secret(kind: str, venue: str) -> str:
+    label = f"cexarb-simulator-{venue}"
+    if kind == "ec_p256_pem":
+        return ec_p256_key_pem(label)
+    if kind == "base64":  # 64 random-looking bytes, base64, like the keys such venues issue
+        return base64.b64encode(hashlib.sha512(label.encode()).digest()).decode()
+    return f"sim-{venue}-secret"
 
 
 def default_credentials(venue: str) -> SimCredentials:
-    """The default account's credentials of a simulated venue."""
-    if venue == "coinbase":
-        return SimCredentials(
-            api_key="organizations/sim-org/apiKeys/sim-coinbase-key",
-            secret=coinbase_test_key_pem(),
-        )
-    if venue == "kraken":
-        return SimCredentials(api_key="sim-kraken-key", secret=_kraken_secret())
-    if venue == "okx":
-        return SimCredentials(
-            api_key="sim-okx-key", secret="sim-okx-secret", passphrase="sim-okx-passphrase"
-        )
-    return SimCredentials(api_key=f"sim-{venue}-key", secret=f"sim-{venue}-secret")
+    """The default account's credentials of a simulated venue, in its credential format."""
+    shape = get_venue(venue).credentials
+    return SimCredentials(
+        api_key=shape.key_name.format(key=f"sim-{venue}-key", org="sim-org"),
+        secret=_secret(shape.secret, venue),
+        passphrase=f"sim-{venue}-passphrase" if shape.passphrase else None,
+    )

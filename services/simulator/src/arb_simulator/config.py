@@ -3,6 +3,8 @@ ones also CLI flags.
 
 Lists take JSON or comma-separated text (``ARB_SIMULATOR_VENUES=binance,okx``); mappings and
 the faults list take JSON (``ARB_SIMULATOR_FAULTS='[{"venue":"okx","kind":"skip_seq"}]'``).
+The fee the simulated accounts pay is the shared ``ARB_TAKER_FEES`` (arb_venues.fees), the
+same setting ingest publishes on the instruments, so the engine prices what it is charged.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config, split_list
+from arb_venues.settings import TakerFees, known_venue, known_venue_list, taker_fees_field
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from arb_simulator.book import BookParams
-from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, VENUE_STYLES, split_symbol
+from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, split_symbol
 from arb_simulator.faults import FAULT_KINDS
 from arb_simulator.market import MarketConfig, VenueParams
 from arb_simulator.scheduler import InjectionPlan
@@ -27,6 +30,12 @@ class FaultSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     venue: str = Field(description="Venue the fault applies to.")
+
+    @field_validator("venue")
+    @classmethod
+    def _known_venue(cls, value: str) -> str:
+        return known_venue(value)
+
     kind: str = Field(description=f"One of: {', '.join(FAULT_KINDS)}.")
     symbol: str | None = Field(None, description="Only this symbol (BASE-QUOTE); None = any.")
     count: int | None = Field(None, description="Occurrences (default 1 without duration_s).")
@@ -71,25 +80,27 @@ class SimulatorSettings(ServiceSettings):
         0.8, ge=0, description="Max venue price deviation from fair; < half_spread_bps."
     )
     lag_ms: float = Field(40.0, ge=0, description="How far venue prices trail the fair price.")
-    taker_fees: dict[str, str] = Field(
-        default_factory=dict, description="Per-venue taker fee overrides, e.g. {'kraken': '0.004'}."
-    )
+    taker_fees: TakerFees = taker_fees_field()
     host: str = Field("127.0.0.1", description="Interface every server listens on.")
     base_port: int = Field(
         0,
         ge=0,
         description=(
-            "Fixed ports: venue i of (binance, okx, bybit, kraken, coinbase) listens on "
+            f"Fixed ports: venue i of ({', '.join(DEFAULT_VENUES)}) listens on "
             f"base_port + i whichever venues run, the control API on base_port + "
             f"{len(DEFAULT_VENUES)}; 0 = free ports. `ports` and `control_port` win."
         ),
     )
     ports: dict[str, int] = Field(
         default_factory=dict,
-        description="Port per venue (0 or missing = base_port + index, or a free port).",
+        description="Port per venue (0 or missing = base_port + index, or a free port); a "
+        "key is a venue or the replay_venue name.",
     )
     control_port: int = Field(
-        0, ge=0, le=65535, description="Control API port (0 = base_port + 5, or a free port)."
+        0,
+        ge=0,
+        le=65535,
+        description=f"Control API port (0 = base_port + {len(DEFAULT_VENUES)}, or a free port).",
     )
     inject_interval_s: float = Field(
         2.0, ge=0, description="Seconds between injected dislocations (0 = none)."
@@ -113,12 +124,9 @@ class SimulatorSettings(ServiceSettings):
     @field_validator("venues")
     @classmethod
     def _known_venues(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in VENUE_STYLES]
-        if unknown or not value:
-            raise ValueError(
-                f"venues {value}: unknown {unknown}; choose from {', '.join(VENUE_STYLES)}"
-            )
-        return value
+        if not value:
+            raise ValueError(f"no venues; choose from {', '.join(DEFAULT_VENUES)}")
+        return known_venue_list(value)
 
     @field_validator("base_port")
     @classmethod
@@ -127,7 +135,8 @@ class SimulatorSettings(ServiceSettings):
         if value > top:
             raise ValueError(
                 f"base_port {value} leaves no room for ports base..base+{len(DEFAULT_VENUES)} "
-                f"(5 venues and the control API); pick at most {top}, or 0 for free ports"
+                f"({len(DEFAULT_VENUES)} venues and the control API); pick at most {top}, or 0 "
+                "for free ports"
             )
         return value
 
@@ -146,6 +155,9 @@ class SimulatorSettings(ServiceSettings):
                 "would cross each other without any injection; lower the noise"
             )
         self.injection_plan()  # validates the ranges
+        for name in self.ports:
+            if name != self.replay_venue:
+                known_venue(name)
         return self
 
     def port_for(self, venue: str) -> int:
@@ -158,7 +170,8 @@ class SimulatorSettings(ServiceSettings):
         return self.base_port + index
 
     def control_listen_port(self) -> int:
-        """Where the control API listens: control_port, else base_port + 5, else 0 (free)."""
+        """Where the control API listens: control_port, else base_port + the number of
+        venues, else 0 (free)."""
         if self.control_port or not self.base_port:
             return self.control_port
         return self.base_port + len(DEFAULT_VENUES)
@@ -170,24 +183,16 @@ class SimulatorSettings(ServiceSettings):
             half_spread_bps=self.half_spread_bps,
         )
         lag_steps = round(self.lag_ms / 1000.0 * self.tick_hz)
-
-        def params(venue: str) -> VenueParams:
-            return VenueParams(
-                rate=self.rate,
-                noise_bps=self.noise_bps,
-                lag_steps=lag_steps,
-                book=book,
-                taker_fee=self.taker_fees.get(venue),
-            )
-
         return MarketConfig(
             venues=tuple(self.venues),
             symbols=tuple(self.symbols),
             seed=self.seed,
             tick_hz=self.tick_hz,
             volatility=self.volatility,
-            venue=params(""),
-            per_venue={v: params(v) for v in self.venues if v in self.taker_fees},
+            venue=VenueParams(
+                rate=self.rate, noise_bps=self.noise_bps, lag_steps=lag_steps, book=book
+            ),
+            taker_fees=dict(self.taker_fees),
         )
 
     def injection_plan(self) -> InjectionPlan:

@@ -45,8 +45,6 @@ class VenueParams:
     noise_reversion: float = 0.05  # per tick, how fast the noise returns to 0
     lag_steps: int = 2  # ticks the venue's price trails the fair price
     book: BookParams = field(default_factory=BookParams)
-    taker_fee: str | None = None  # None: catalog default
-    maker_fee: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +60,8 @@ class MarketConfig:
     # Instruments other than the catalog's, by (venue, symbol): their tick and lot shape the
     # book (tests pin a venue's real grid, e.g. Binance BNB-BTC at tick 0.000001).
     instruments: dict[tuple[str, str], Instrument] = field(default_factory=dict)
+    # The taker fee each venue's accounts pay, overriding the venue's default (ARB_TAKER_FEES).
+    taker_fees: dict[str, str] = field(default_factory=dict)
 
     def params(self, venue: str) -> VenueParams:
         return self.per_venue.get(venue, self.venue)
@@ -71,8 +71,7 @@ class MarketConfig:
         override = self.instruments.get((venue, symbol))
         if override is not None:
             return override
-        params = self.params(venue)
-        return make_instrument(venue, symbol, params.taker_fee, params.maker_fee)
+        return make_instrument(venue, symbol, self.taker_fees)
 
 
 class _VenueState:

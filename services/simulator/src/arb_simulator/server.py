@@ -1,13 +1,13 @@
 """Serving a venue's protocol app on its own loopback port, with the core's HTTP faults.
 
-The protocol app comes from ``arb_venues.<venue>``'s ``VenueSpec.create_sim_app``; a venue
-without one yet is skipped with one log line. The core wraps every app in a middleware that
-applies the HTTP faults armed for that venue to REST requests (WebSocket upgrades pass):
-"slow" delays the answer by ``delay_s``; "http_429", "http_418" and "http_5xx" answer with
-the venue's own error body when the app provides one (``simapi.ERROR_RESPONSE``), else with
-a generic JSON body and, for 429/418, a ``Retry-After`` header. HTTP faults are venue-wide
-(arm them without a symbol), or for the requests whose path contains ``path`` (and whose
-method is ``method``).
+The protocol app comes from the venue's ``VenueSpec.sim_app`` (``arb_venues.<venue>.sim``,
+loaded on first use); a venue without one yet is skipped with one log line. The core wraps
+every app in a middleware that applies the HTTP faults armed for that venue to REST requests
+(WebSocket upgrades pass): "slow" delays the answer by ``delay_s``; "http_429", "http_418"
+and "http_5xx" answer with the venue's own error body when the app provides one
+(``simapi.ERROR_RESPONSE``), else with a generic JSON body and, for 429/418, a
+``Retry-After`` header. HTTP faults are venue-wide (arm them without a symbol), or for the
+requests whose path contains ``path`` (and whose method is ``method``).
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ def load_sim_app(venue: str, market: SimMarket) -> tuple[web.Application, Endpoi
     except (ImportError, AttributeError) as exc:
         log.warning("simulator: venue %s has no adapter package yet (%s); not served", venue, exc)
         return None
-    if spec.create_sim_app is None:
-        log.warning("simulator: venue %s has no sim app (VenueSpec.create_sim_app); not served",
-                    venue)  # fmt: skip
+    try:
+        app = spec.sim_app(market)
+    except ModuleNotFoundError as exc:
+        log.warning("simulator: venue %s has no sim app (%s); not served", venue, exc)
         return None
-    return spec.create_sim_app(market), spec.endpoints
+    return app, spec.endpoints
 
 
 def local_url(real: str, scheme: str, host: str, port: int) -> str:

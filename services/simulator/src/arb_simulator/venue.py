@@ -5,7 +5,7 @@ price), as a taker: IOC fills what the limit allows and cancels the rest, FOK fi
 nothing ("expired"), GTC keeps the remainder open with its funds locked (it does not join the
 public book and is not filled later: the engine only sends IOC). Fees are charged at the
 venue's taker rate, rounded to 8 decimals, from the received asset or the quote asset as the
-venue does (catalog.VenueStyle.fee_asset). Every fill moves the book: the consumed levels
+venue does (``VenueSpec.fee_asset``). Every fill moves the book: the consumed levels
 shrink and one update goes to the venue's listeners.
 """
 
@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from arb_structs import Instrument, Side
+from arb_venues import get_venue
 from arb_venues.simapi import SimBook, SimBookUpdate, SimFaults, SimOrder, SimOrderError
 
 from arb_simulator.accounts import Account, default_credentials
-from arb_simulator.catalog import VENUE_STYLES
 from arb_simulator.faults import Faults
 from arb_simulator.market import Market
 
@@ -50,7 +50,7 @@ class VenueMarket:
         self.instruments: dict[str, Instrument] = {
             symbol: market.config.instrument(venue, symbol) for symbol in market.symbols
         }
-        self.fee_asset_rule = VENUE_STYLES[venue].fee_asset
+        self.fee_asset_rule = get_venue(venue).fee_asset
         if accounts is None:
             creds = default_credentials(venue)
             accounts = [Account(creds.api_key, creds.secret, creds.passphrase)]

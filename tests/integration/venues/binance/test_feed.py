@@ -18,7 +18,7 @@ from arb_simulator import VenueMarket, venue_market
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.binance.market import BinanceMarket
-from arb_venues.binance.sim import create_app
+from arb_venues.binance.sim.app import create_app
 from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter
 from arb_venues.common.rest import RestClient

@@ -20,7 +20,7 @@ from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.bybit.market import BybitMarket
-from arb_venues.bybit.sim import create_app
+from arb_venues.bybit.sim.app import create_app
 from arb_venues.common.feed import Backoff, MarketDataFeed
 
 from tests.unit.venues.bybit.instruments import BTC, XRP, bybit_market

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, SignRequest
-from arb_venues.bybit import codes, signing
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import signing
 from arb_venues.bybit.trading import BybitTrading
 from arb_venues.common.rest import RestClient
 from arb_venues.errors import (

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from arb_structs import BookDelta, BookSnapshot, MdEvent
 from arb_venues.base import Endpoints
 from arb_venues.coinbase.market import CoinbaseMarket
-from arb_venues.coinbase.sim import create_app
+from arb_venues.coinbase.sim.app import create_app
 from arb_venues.common.feed import Backoff, MarketDataFeed
 
 from tests.unit.venues.coinbase.simulated import coinbase_market

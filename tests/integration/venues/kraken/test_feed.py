@@ -17,7 +17,7 @@ from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.kraken.market import KrakenMarket
-from arb_venues.kraken.sim import create_app
+from arb_venues.kraken.sim.app import create_app
 
 from tests.unit.venues.kraken.helpers import BTC_USD, ReferenceBook, kraken_market
 

@@ -12,7 +12,7 @@ from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.okx.market import OkxMarket
-from arb_venues.okx.sim import create_app
+from arb_venues.okx.sim.app import create_app
 
 from tests.unit.venues.okx.helpers import BTC_USDT, SEQ0, okx_market
 

@@ -13,7 +13,7 @@ import pytest
 from arb_structs import Instrument, OrderStatus, Side
 from arb_venues.base import Endpoints
 from arb_venues.binance import schemas
-from arb_venues.binance.error_map import map_error
+from arb_venues.binance.errors import map_error
 from arb_venues.binance.market import BinanceMarket, depth_weight, instruments_from_exchange_info
 from arb_venues.binance.parser import BinanceParser
 from arb_venues.binance.trading import BinanceTrading, report_from_order
@@ -115,7 +115,6 @@ def test_instruments_take_tick_lot_and_notional_from_the_filters() -> None:
         "0.000001", "0.001", "0.001", "10",
     )  # fmt: skip
     assert (eth.price_decimals, eth.size_decimals, eth.status, eth.ts_recv) == (6, 3, "trading", 5)
-    assert (eth.taker_fee, eth.maker_fee) == ("0.001", "0.001")
     assert (bnb.tick_size, bnb.lot_size, bnb.min_notional, bnb.size_decimals) == (
         "0.1", "1", "0.001", 0,
     )  # fmt: skip

@@ -15,11 +15,11 @@ from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
 from arb_venues.binance import schemas
-from arb_venues.binance.error_map import map_error
+from arb_venues.binance.errors import map_error
 from arb_venues.binance.market import BinanceMarket
 from arb_venues.binance.parser import BinanceParser
-from arb_venues.binance.sim import create_app
-from arb_venues.binance.sim_bodies import error_response
+from arb_venues.binance.sim.app import create_app
+from arb_venues.binance.sim.bodies import error_response
 from arb_venues.binance.trading import BinanceTrading
 from arb_venues.common.ratelimit import RateLimiter
 from arb_venues.common.rest import Response, RestClient

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
-from arb_venues.bybit.sim import create_app
+from arb_venues.bybit.sim.app import create_app
 
 from tests.unit.venues.bybit.instruments import bybit_market
 

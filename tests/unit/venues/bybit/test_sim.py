@@ -17,10 +17,11 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot
 from arb_venues.base import Endpoints
-from arb_venues.bybit import codes, schemas
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import schemas
 from arb_venues.bybit.market import BybitMarket
 from arb_venues.bybit.parser import BybitParser
-from arb_venues.bybit.sim import error_response
+from arb_venues.bybit.sim.app import error_response
 from arb_venues.common.rest import Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import BadRequest, MalformedFrame, RateLimited, VenueUnavailable

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from arb_venues.capture import iter_book_frames, read_capture
-from arb_venues.coinbase.sim import Connection
+from arb_venues.coinbase.sim.app import Connection
 
 from tests.unit.venues.coinbase.simulated import coinbase_market
 

@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.coinbase import sim as sim_module
 from arb_venues.coinbase.market import CoinbaseMarket, parse_products
 from arb_venues.coinbase.parser import CoinbaseParser
 from arb_venues.coinbase.schemas import FRAME_DECODER, PRODUCT_BOOK_DECODER
-from arb_venues.coinbase.sim import create_app
+from arb_venues.coinbase.sim import app as sim_module
+from arb_venues.coinbase.sim.app import create_app
 from arb_venues.coinbase.trading import CoinbaseTrading
 from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
@@ -33,6 +33,7 @@ from arb_venues.errors import (
     UnknownOrder,
     VenueUnavailable,
 )
+from arb_venues.fees import with_account_fees
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
 
@@ -200,7 +201,12 @@ async def test_products_become_instruments_with_the_market_grid(venue):
         2,
         8,
     )
-    assert btc.status == "trading" and btc.taker_fee == "0.012"
+    assert btc.status == "trading"
+    # The fee is the account's, not reference data: ingest applies it (the venue's default
+    # without ARB_TAKER_FEES: the entry tier).
+    assert btc.taker_fee != "0.012"
+    [published] = with_account_fees([btc])
+    assert published.taker_fee == "0.012"
 
 
 async def test_product_book_snapshot_matches_the_book(venue):

@@ -1,6 +1,6 @@
 """Test helpers for the Kraken adapter: a reference book and the simulator's market.
 
-The reference book is deliberately independent of arb_venues.kraken.frames: it rebuilds
+The reference book is deliberately independent of arb_venues.kraken.sim.frames: it rebuilds
 Kraken's checksum from the event text with its own few lines (docs:
 https://docs.kraken.com/api/docs/guides/spot-ws-book-v2).
 """
@@ -131,7 +131,7 @@ SCRIPT: list[dict[str, list[tuple[str, str]]]] = [
 
 def scripted_session(version: str = "v2", depth: int = 10) -> tuple[list[str], int]:
     """Frames the simulator's encoder makes for SCRIPT: (frames, moves that sent nothing)."""
-    from arb_venues.kraken import frames
+    from arb_venues.kraken.sim import frames
 
     market = kraken_market()
     sent = frames.SentBook(depth, BTC_USD.price_decimals, BTC_USD.size_decimals)

@@ -2,7 +2,7 @@
 
 Kraken has no recorded multi-message session (shared/fixtures/CHECKSUMS.md section 3): the
 snapshot and the first delta are the recorded (hand-made) nautilus v2 frames; the further
-deltas are v2 update frames produced by OUR simulator's encoder (arb_venues.kraken.frames)
+deltas are v2 update frames produced by OUR simulator's encoder (arb_venues.kraken.sim.frames)
 for the same book, because the contract needs >= 3 deltas.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from arb_venues.kraken import frames
+from arb_venues.kraken.sim import frames
 
 from ..contract import AdapterContract, ContractCase, RecordedFrame
 from .helpers import BTC_USD

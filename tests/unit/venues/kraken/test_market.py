@@ -17,8 +17,9 @@ from arb_venues.errors import (
     UnknownOrder,
     VenueUnavailable,
 )
+from arb_venues.fees import with_account_fees
 from arb_venues.kraken import VENUE
-from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.errors import kraken_error_mapper
 from arb_venues.kraken.market import KrakenMarket, KrakenMarketV1, parse_asset_pairs
 from arb_venues.kraken.parser import KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser
@@ -77,7 +78,7 @@ def test_bad_depth_or_version_is_refused_with_the_choices(kwargs: dict, match: s
         KrakenMarket(ENDPOINTS, **kwargs)
 
 
-def test_asset_pairs_become_instruments_with_v2_names_and_fraction_fees() -> None:
+def test_asset_pairs_become_instruments_with_v2_names() -> None:
     body = json.dumps(
         {
             "error": [],
@@ -136,8 +137,12 @@ def test_asset_pairs_become_instruments_with_v2_names_and_fraction_fees() -> Non
         "0.0001",
         "0.5",
     )
-    assert (btc.taker_fee, btc.maker_fee, btc.price_decimals) == ("0.004", "0.0025", 1)
-    assert (doge.symbol, doge.venue_symbol, doge.maker_fee) == ("DOGE-USD", "DOGE/USD", "0.0026")
+    assert btc.price_decimals == 1
+    assert (doge.symbol, doge.venue_symbol) == ("DOGE-USD", "DOGE/USD")
+    # The fee tiers AssetPairs lists are the public schedule, not the account's fee: that is
+    # ingest's to set (arb_venues.fees), from the venue's default or ARB_TAKER_FEES.
+    assert with_account_fees([btc], {"kraken": "0.0016"})[0].taker_fee == "0.0016"
+    assert with_account_fees([doge])[0].maker_fee == VENUE.maker_fee
 
 
 def test_pair_spellings_for_v1_and_rest() -> None:

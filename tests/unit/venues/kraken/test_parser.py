@@ -16,7 +16,7 @@ import pytest
 from arb_structs import BookDelta, BookSnapshot
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
-from arb_venues.kraken import frames
+from arb_venues.kraken.checksum import checksum_field
 from arb_venues.kraken.parser import KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser
 
@@ -46,7 +46,7 @@ def test_the_docs_worked_checksum_example_is_reproduced() -> None:
     ("text", "field"), [("45285.2", "452852"), ("0.00100000", "100000"), ("0.05000", "5000")]
 )
 def test_checksum_fields_drop_the_dot_and_leading_zeros(text: str, field: str) -> None:
-    assert frames.checksum_field(text) == field
+    assert checksum_field(text) == field
 
 
 @pytest.mark.fixtures

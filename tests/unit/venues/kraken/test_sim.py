@@ -21,10 +21,11 @@ from arb_venues.base import Credentials, Endpoints
 from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import InsufficientBalance, InvalidSignature, RateLimited, UnknownOrder
+from arb_venues.fees import with_account_fees
 from arb_venues.kraken import schemas
-from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.errors import kraken_error_mapper
 from arb_venues.kraken.market import KrakenMarket
-from arb_venues.kraken.sim import create_app
+from arb_venues.kraken.sim.app import create_app
 from arb_venues.kraken.trading import KrakenTrading
 from arb_venues.simapi import ERROR_RESPONSE
 from pydantic import SecretStr
@@ -134,7 +135,9 @@ async def test_rest_depth_and_asset_pairs_feed_the_adapter(served) -> None:
     market, server = served
     rest = _rest(server)
     try:
-        [instrument] = await KrakenMarket(Endpoints("", "")).fetch_instruments(rest)
+        fetched = await KrakenMarket(Endpoints("", "")).fetch_instruments(rest)
+        # What ingest publishes (the account's fees applied) is what the simulator lists.
+        [instrument] = with_account_fees(fetched)
         assert instrument == msgspec.structs.replace(BTC_USD, status="trading")
         body = await rest.get("/0/public/Depth", query="pair=XBTUSD&count=5")
         parser = KrakenMarket(Endpoints("", "")).make_parser(SymbolMap([BTC_USD]))

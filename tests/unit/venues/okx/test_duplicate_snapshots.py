@@ -11,6 +11,7 @@ import pytest
 from arb_orderbook import BookSet
 from arb_structs import BookSnapshot, MdEvent
 from arb_structs.market import BookState
+from arb_venues import checksums
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.okx.parser import OkxParser
 
@@ -76,7 +77,7 @@ def _frame(action: str, bids: list[list[str]], asks: list[list[str]], seq: int,
 class Session:
     def __init__(self) -> None:
         self.parser = OkxParser(SymbolMap([BTC_USDT]))
-        self.books = BookSet()
+        self.books = BookSet(checksums=checksums())
         self.events: list[MdEvent] = []
 
     def ws(self, raw: str) -> None:

@@ -24,8 +24,9 @@ from arb_venues.errors import (
     UnknownOrder,
     VenueUnavailable,
 )
+from arb_venues.fees import with_account_fees
 from arb_venues.okx import VENUE, schemas
-from arb_venues.okx.codes import error_mapper
+from arb_venues.okx.errors import error_mapper
 from arb_venues.okx.market import OkxMarket
 from arb_venues.okx.parser import OkxParser
 from arb_venues.okx.trading import OkxTrading
@@ -52,8 +53,7 @@ def market() -> VenueMarket:
 
 @pytest.fixture
 async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
-    assert VENUE.create_sim_app is not None
-    server = TestServer(VENUE.create_sim_app(market), host="127.0.0.1")
+    server = TestServer(VENUE.sim_app(market), host="127.0.0.1")
     await server.start_server()
     try:
         yield server
@@ -147,7 +147,8 @@ async def test_rest_snapshot_and_instruments_through_the_adapter(
         [("41007.1", "0.5"), ("41010", "2")],
         9,
     )
-    [instrument] = await protocol.fetch_instruments(rest)
+    # What ingest publishes (fetched, then the account's fees) is what the simulator lists.
+    [instrument] = with_account_fees(await protocol.fetch_instruments(rest))
     assert instrument == BTC_USDT
 
 

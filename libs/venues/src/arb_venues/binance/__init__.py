@@ -1,10 +1,9 @@
 """Binance spot: combined diff-depth streams + REST snapshots, HMAC-signed REST trading."""
 
-from arb_venues.base import Endpoints, VenueSpec
-from arb_venues.binance.market import MAKER_FEE, TAKER_FEE, BinanceMarket
+from arb_venues.base import Endpoints, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.binance.market import BinanceMarket
 from arb_venues.binance.parser import BinanceParser
 from arb_venues.binance.signing import sign
-from arb_venues.binance.sim import create_app
 from arb_venues.binance.trading import BinanceTrading
 
 VENUE = VenueSpec(
@@ -13,9 +12,46 @@ VENUE = VenueSpec(
     trading=BinanceTrading,
     sign=sign,
     endpoints=Endpoints(ws_url="wss://stream.binance.com:9443", rest_url="https://api.binance.com"),
-    create_sim_app=create_app,
-    taker_fee=TAKER_FEE,
-    maker_fee=MAKER_FEE,
+    taker_fee="0.001",
+    maker_fee="0.001",
+    fee_source="spot regular tier VIP 0, before the BNB discount",
+    fee_asset="received",
+    symbols=SymbolFormat(separator=""),
+    # "A single connection to stream.binance.com is only valid for 24 hours"
+    # (https://developers.binance.com/legacy-docs/binance-spot-api-docs/web-socket-streams).
+    ws_lifetime_s=24 * 3600.0,
+    # /api/v3/exchangeInfo PRICE_FILTER / LOT_SIZE / NOTIONAL of these pairs.
+    grids={
+        "BTC": Grid("0.01", "0.00001", "0.00001", "5"),
+        "ETH": Grid("0.01", "0.0001", "0.0001", "5"),
+        "SOL": Grid("0.01", "0.001", "0.001", "5"),
+    },
+    recording=Recording(
+        ("binance/cryptofeed_BINANCE.ws.1.0.jsonl", "binance/cryptofeed_BINANCE.http.0.0.jsonl"),
+    ),
+    docs=VenueDocs(
+        title="Binance spot",
+        market_data="`<symbol>@depth@100ms` + REST `/api/v3/depth`",
+        sync="buffer-and-straddle on `U`/`u`, gaps resync",
+        signing="HMAC-SHA256 query signing",
+        ws="`wss://stream.binance.com:9443/stream?streams=…`",
+        channel="`<sym>@depth@100ms` diffs, subscribed in the URL (≤ 1024 streams a connection)",
+        snapshot="REST `GET /api/v3/depth?limit=1000` (`lastUpdateId`)",
+        instruments="`GET /api/v3/exchangeInfo`",
+        sequence="`(U-1, u)`; diffs buffered until the snapshot, `u <= lastUpdateId` dropped, "
+        "the first applied straddles it",
+        verified="continuity (update ids)",
+        keepalive="app heartbeat `GET_PROPERTY` every 10 s (the server's pings are answered "
+        "by aiohttp)",
+        subscribe="in the URL",
+        rest_budget="weight bucket 1000 + 50/s (IP limit 6000/min; a 1000-level depth costs 50)",
+        sim_ws="`/stream?streams=<s>@depth@100ms` (combined), `/ws/<stream>`, SUBSCRIBE & co; "
+        "`depthUpdate` every 100 ms with `U`/`u`; 5 msgs/s limit; ping every 20 s",
+        sim_rest="`/api/v3/depth` (`lastUpdateId`), `/api/v3/exchangeInfo`, `/api/v3/ping`, "
+        "`/api/v3/time`, weight headers",
+        sim_private="`/api/v3/order` POST/GET/DELETE, `/api/v3/account` (HMAC-SHA256, "
+        "`recvWindow`)",
+    ),
     notes=(
         "Market data: combined stream /stream?streams=<sym>@depth@100ms/... (URL-subscribed, "
         "<= 1024 streams per connection), diff events U/u normalised to prev_seq=U-1, seq=u; "
@@ -27,4 +63,4 @@ VENUE = VenueSpec(
     ),
 )
 
-__all__ = ["VENUE", "BinanceMarket", "BinanceParser", "BinanceTrading", "create_app"]
+__all__ = ["VENUE", "BinanceMarket", "BinanceParser", "BinanceTrading"]

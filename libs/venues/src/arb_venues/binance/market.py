@@ -25,7 +25,7 @@ from arb_structs import Instrument, MdEvent
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.binance import schemas
-from arb_venues.binance.error_map import error_mapper
+from arb_venues.binance.errors import error_mapper
 from arb_venues.binance.numbers import decimal_text, decimals_of
 from arb_venues.binance.parser import VENUE, BinanceParser
 from arb_venues.common.ratelimit import BucketLimit
@@ -36,8 +36,6 @@ from arb_venues.errors import MalformedFrame
 MAX_STREAMS_PER_CONNECTION = 1024
 DEFAULT_SNAPSHOT_LIMIT = 1000
 EXCHANGE_INFO_WEIGHT = 20
-TAKER_FEE = "0.001"  # Binance spot base tier, 0.1 % (before BNB discount)
-MAKER_FEE = "0.001"
 
 
 def depth_weight(limit: int) -> int:
@@ -51,10 +49,9 @@ def depth_weight(limit: int) -> int:
     return 250
 
 
-def instruments_from_exchange_info(
-    body: bytes | str, ts_recv: int = 0, taker_fee: str = TAKER_FEE, maker_fee: str = MAKER_FEE
-) -> list[Instrument]:
-    """Spot instruments of a GET /api/v3/exchangeInfo body (filters: filters.md)."""
+def instruments_from_exchange_info(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
+    """Spot instruments of a GET /api/v3/exchangeInfo body (filters: filters.md). Fees are
+    the account's, not reference data: ingest sets them (arb_venues.fees)."""
     try:
         info = schemas.exchange_info_decoder.decode(body)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -88,8 +85,6 @@ def instruments_from_exchange_info(
                 min_notional=min_notional,
                 price_decimals=decimals_of(tick),
                 size_decimals=decimals_of(step),
-                maker_fee=maker_fee,
-                taker_fee=taker_fee,
                 status="trading" if entry.status == "TRADING" else entry.status.lower(),
                 ts_recv=ts_recv,
             )

@@ -21,7 +21,8 @@ import msgspec
 from arb_structs import Instrument
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
-from arb_venues.bybit import codes, schemas
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import schemas
 from arb_venues.bybit.parser import BybitParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
@@ -34,9 +35,6 @@ INSTRUMENTS_PATH = "/v5/market/instruments-info"
 SPOT_DEPTHS = (1, 50, 200, 1000)
 DEFAULT_DEPTH = 50
 MAX_ARGS_PER_SUBSCRIBE = 10
-# Default spot fees (VIP 0, 0.1 % both ways): https://www.bybit.com/en/help-center/article/Trading-Fee-Structure
-DEFAULT_TAKER_FEE = "0.001"
-DEFAULT_MAKER_FEE = "0.001"
 
 
 def decimals_of(step: str) -> int:
@@ -63,8 +61,6 @@ def instrument_from(spot: schemas.SpotInstrument, ts_recv: int = 0) -> Instrumen
         min_notional=lot.minOrderAmt or "0",
         price_decimals=decimals_of(tick),
         size_decimals=decimals_of(lot.basePrecision),
-        maker_fee=DEFAULT_MAKER_FEE,
-        taker_fee=DEFAULT_TAKER_FEE,
         status="trading" if spot.status == "Trading" else spot.status.lower(),
         ts_recv=ts_recv,
     )

@@ -38,7 +38,8 @@ from arb_structs import (
 )
 
 from arb_venues.base import SignRequest, TradingClient
-from arb_venues.bybit import codes, schemas
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import schemas
 from arb_venues.bybit.signing import RECV_WINDOW_MS, sign
 from arb_venues.common.clientids import uuid_client_order_id
 from arb_venues.common.ratelimit import BucketLimit

@@ -7,11 +7,18 @@ their keys). Trading: Advanced Trade REST with CDP API keys (ES256 JWT).
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, VenueSpec
-from arb_venues.coinbase.market import MAKER_FEE, TAKER_FEE, CoinbaseMarket
+from arb_venues.base import (
+    CredentialFormat,
+    Endpoints,
+    Grid,
+    Recording,
+    SymbolFormat,
+    VenueDocs,
+    VenueSpec,
+)
+from arb_venues.coinbase.market import CoinbaseMarket
 from arb_venues.coinbase.parser import CoinbaseParser
 from arb_venues.coinbase.signing import sign
-from arb_venues.coinbase.sim import create_app
 from arb_venues.coinbase.trading import CoinbaseTrading
 
 VENUE = VenueSpec(
@@ -23,9 +30,46 @@ VENUE = VenueSpec(
         ws_url="wss://advanced-trade-ws.coinbase.com",
         rest_url="https://api.coinbase.com",
     ),
-    create_sim_app=create_app,
-    taker_fee=TAKER_FEE,
-    maker_fee=MAKER_FEE,
+    # The lowest-volume Advanced Trade tier as published at the time of writing; an account's
+    # real rates come from GET /api/v3/brokerage/transaction_summary. Conservative on purpose:
+    # a too-low taker fee would make the detector trade edges that are not there.
+    taker_fee="0.012",
+    maker_fee="0.006",
+    fee_source="https://help.coinbase.com/en/coinbase/trading-and-funding/advanced-trade/"
+    "advanced-trade-fees",
+    fee_asset="quote",
+    symbols=SymbolFormat(separator="-"),
+    credentials=CredentialFormat(
+        secret="ec_p256_pem", key_name="organizations/{org}/apiKeys/{key}"
+    ),
+    frame_per_change=True,
+    # /api/v3/brokerage/market/products quote_increment / base_increment / base_min_size.
+    grids={
+        "BTC": Grid("0.01", "0.00000001", "0.00000001", "1"),
+        "ETH": Grid("0.01", "0.00000001", "0.00000001", "1"),
+        "SOL": Grid("0.01", "0.00000001", "0.00000001", "1"),
+    },
+    recording=Recording(("coinbase/cryptofeed_COINBASE.ws.28.0.jsonl",)),
+    docs=VenueDocs(
+        title="Coinbase Advanced Trade",
+        market_data="Advanced Trade `level2` (and Exchange `level2` recordings)",
+        sync="`sequence_num` continuity",
+        signing="ES256 JWT",
+        ws="`wss://advanced-trade-ws.coinbase.com`",
+        channel="`level2` (+ `heartbeats`)",
+        snapshot="WS: snapshot after each subscribe",
+        instruments="`GET /api/v3/brokerage/market/products?product_type=SPOT`",
+        sequence="per-book counter; the per-connection `sequence_num` must not jump, a jump "
+        "resyncs every book",
+        verified="connection `sequence_num` continuity; no checksum exists",
+        keepalive="re-subscribe `heartbeats` every 20 s (quiet channels close after 60-90 s)",
+        subscribe="10 products a message, 0.25 s apart (8 msgs/s cap unauthenticated)",
+        rest_budget="10 + 10/s",
+        sim_ws="`/`: `level2` → `l2_data` snapshot then updates, `sequence_num` per connection, "
+        "heartbeats, subscriptions acks",
+        sim_rest="`/api/v3/brokerage/market/products`, `/market/product_book`",
+        sim_private="`/api/v3/brokerage/orders` & co, `/accounts` (ES256 JWT per request)",
+    ),
     notes=(
         "WS level2 -> l2_data snapshot/update (+ heartbeats to keep quiet subscriptions "
         "open); no per-book sequence: synthetic per-book counters; the per-connection "

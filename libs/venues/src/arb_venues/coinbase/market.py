@@ -23,8 +23,8 @@ import msgspec
 from arb_structs import Instrument
 
 from arb_venues.base import Credentials, Endpoints, FeedParser, MarketDataProtocol
+from arb_venues.coinbase.errors import error_mapper
 from arb_venues.coinbase.parser import CoinbaseParser
-from arb_venues.coinbase.rest_errors import error_mapper
 from arb_venues.coinbase.schemas import PRODUCTS_DECODER, Product
 from arb_venues.coinbase.signing import ws_jwt
 from arb_venues.common.ratelimit import BucketLimit
@@ -35,12 +35,6 @@ from arb_venues.errors import MalformedFrame
 VENUE = "coinbase"
 PRODUCTS_PATH = "/api/v3/brokerage/market/products"
 PRODUCT_BOOK_PATH = "/api/v3/brokerage/market/product_book"
-# Default fee rates: the lowest-volume Advanced Trade tier as published on the fee page at
-# the time of writing (maker 0.60 %, taker 1.20 %); an account's real rates come from
-# GET /api/v3/brokerage/transaction_summary. Conservative on purpose: a too-low taker fee
-# would make the detector trade edges that are not there.
-MAKER_FEE = "0.006"
-TAKER_FEE = "0.012"
 
 
 def decimals_of(step: str) -> int:
@@ -162,7 +156,5 @@ def _instrument(product: Product) -> Instrument | None:
         min_notional=product.quote_min_size or "0",
         price_decimals=decimals_of(tick),
         size_decimals=decimals_of(lot),
-        maker_fee=MAKER_FEE,
-        taker_fee=TAKER_FEE,
         status="trading" if trading else "halted",
     )

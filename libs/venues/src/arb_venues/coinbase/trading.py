@@ -30,7 +30,7 @@ from arb_structs import OrderStatus as Status
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.coinbase import schemas
-from arb_venues.coinbase.rest_errors import order_failure
+from arb_venues.coinbase.errors import order_failure
 from arb_venues.coinbase.schemas import rfc3339, rfc3339_ns
 from arb_venues.coinbase.signing import LIFETIME_S, sign
 from arb_venues.common.clientids import uuid_client_order_id

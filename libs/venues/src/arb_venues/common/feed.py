@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from arb_runtime.backoff import Backoff  # the project's one backoff (stdlib only, no redis)
-from arb_runtime.tasks import stop_task
+from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
+from arb_core.tasks import stop_task
 from arb_structs import Instrument, MdEvent, VenueStatus
 from arb_structs.constants import RESYNC_ALL
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import aiohttp
-from arb_runtime.backoff import Backoff
+from arb_core.backoff import Backoff
 from multidict import CIMultiDictProxy
 
 from arb_venues.common import metrics

@@ -22,9 +22,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from arb_structs.constants import rate_limit_key, rate_limit_pause_key
-from redis.exceptions import RedisError
 
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter
+
+
+def _redis_unavailable() -> tuple[type[BaseException], ...]:
+    """What the shared budget falls back on. Imported when first needed: a limiter exists
+    only with a Redis client, and the venue library must not load redis by itself."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError, TimeoutError)
+
 
 # KEYS: bucket hash, pause key. ARGV: capacity, per_second, weight.
 # Returns 0 when the weight was taken, else the milliseconds to wait before trying again.
@@ -108,7 +116,9 @@ class RedisRateLimiter:
             try:
                 async with asyncio.timeout(self.redis_timeout_s):
                     wait_ms = int(await self._acquire(keys=keys, args=args))
-            except (RedisError, OSError, TimeoutError):  # Redis away: our own budget
+            except Exception as exc:  # Redis away (or refusing): our own budget
+                if not isinstance(exc, _redis_unavailable()):
+                    raise
                 self.fallbacks += 1
                 return waited + await self.local.acquire(name, weight)
             if wait_ms <= 0:

@@ -3,10 +3,10 @@ REST with HMAC-SHA512 signing. See market.py for choosing the protocol version."
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, VenueSpec
+from arb_venues.base import CredentialFormat, Endpoints, Grid, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.kraken.checksum import CHECKSUM
 from arb_venues.kraken.market import KrakenMarket, KrakenMarketV1
 from arb_venues.kraken.signing import sign
-from arb_venues.kraken.sim import create_app
 from arb_venues.kraken.trading import KrakenTrading
 
 VENUE = VenueSpec(
@@ -15,11 +15,41 @@ VENUE = VenueSpec(
     trading=KrakenTrading,
     sign=sign,
     endpoints=Endpoints(ws_url="wss://ws.kraken.com", rest_url="https://api.kraken.com"),
-    create_sim_app=create_app,
-    # Lowest tier of Kraken Pro's schedule (https://www.kraken.com/features/fee-schedule);
-    # fetch_instruments reads each pair's own tiers from AssetPairs.
     taker_fee="0.004",
     maker_fee="0.0025",
+    fee_source="lowest tier of Kraken Pro's schedule: https://www.kraken.com/features/fee-schedule",
+    # Kraken takes fees in the quote currency by default (order flag fcib/fciq aside).
+    fee_asset="quote",
+    symbols=SymbolFormat(separator="/"),
+    credentials=CredentialFormat(secret="base64"),
+    checksum=CHECKSUM,
+    # /0/public/AssetPairs tick_size / lot_decimals / ordermin / costmin (USDT-quoted here).
+    grids={
+        "BTC": Grid("0.1", "0.00000001", "0.00005", "0.5"),
+        "ETH": Grid("0.01", "0.00000001", "0.002", "0.5"),
+        "SOL": Grid("0.01", "0.00000001", "0.02", "0.5"),
+    },
+    docs=VenueDocs(
+        title="Kraken spot",
+        market_data="WS v2 `book` (v1 `book-N` with `ARB_INGEST_PROTOCOL=v1`)",
+        sync="CRC32 over the top 10 from the wire number text",
+        signing="HMAC-SHA512 with nonce",
+        ws="v2 `wss://ws.kraken.com/v2` (default), v1 `wss://ws.kraken.com`",
+        channel="v2 `book`, v1 `book-N` (depth 10/25/100/500/1000, default 10)",
+        snapshot="WS: snapshot after each subscribe",
+        instruments="`GET /0/public/AssetPairs`",
+        sequence="no venue sequence: a per-book counter in the parser",
+        verified="CRC32 over the top 10 on every update (v1: updates; v2: snapshot + updates), "
+        "from the exact number text",
+        keepalive='v2 `{"method":"ping"}`, v1 `{"event":"ping"}` every 15 s',
+        subscribe="25 pairs a message, 0.2 s apart",
+        rest_budget="1 + 1/s",
+        sim_ws="v2 at `/v2` (`book` channel, JSON numbers, CRC32 checksum), v1 at `/` (`book-N`, "
+        "decimals as strings); heartbeats",
+        sim_rest="`/0/public/Depth`, `/0/public/AssetPairs`",
+        sim_private="`/0/private/*` (API-Sign: HMAC-SHA512 over path + SHA256(nonce + body), "
+        "base64 secret)",
+    ),
     notes=(
         "WS v2 book at <ws_url>/v2 (default) or v1 book-N at <ws_url> "
         "(KrakenMarket(..., protocol_version='v1') or KrakenMarketV1); depths 10/25/100/500/1000. "

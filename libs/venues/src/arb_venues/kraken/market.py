@@ -25,7 +25,7 @@ from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
-from arb_venues.kraken.error_codes import kraken_error_mapper
+from arb_venues.kraken.errors import kraken_error_mapper
 from arb_venues.kraken.parser import DEFAULT_DEPTH, KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser
 
@@ -126,7 +126,8 @@ class KrakenMarketV1(KrakenMarket):
 def parse_asset_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
     """/0/public/AssetPairs -> instruments (pairs without a wsname, e.g. dark pools, skipped).
 
-    https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs: fee tiers are percent.
+    https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs. The fee tiers it
+    lists are the public schedule, not the account's fee: ingest sets that (arb_venues.fees).
     """
     try:
         response = schemas.ASSET_PAIRS.decode(body)
@@ -154,8 +155,6 @@ def parse_asset_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
                 min_notional=pair.costmin,
                 price_decimals=pair.pair_decimals,
                 size_decimals=pair.lot_decimals,
-                maker_fee=_first_tier(pair.fees_maker or pair.fees),
-                taker_fee=_first_tier(pair.fees),
                 ts_recv=ts_recv,
                 status="trading" if pair.status == "online" else pair.status,
             )
@@ -165,11 +164,3 @@ def parse_asset_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
 
 def _step(decimals: int) -> str:
     return format(Decimal(1).scaleb(-decimals), "f") if decimals > 0 else "1"
-
-
-def _first_tier(tiers: list[tuple[float, float]]) -> str:
-    """The lowest-volume tier's fee as a fraction: 0.26 (percent) -> '0.0026'."""
-    if not tiers:
-        return "0.004"
-    percent = Decimal(repr(tiers[0][1]))
-    return format((percent / 100).normalize(), "f")

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, VenueSpec
-from arb_venues.okx.market import MAKER_FEE, TAKER_FEE, OkxMarket
+from arb_venues.base import (
+    CredentialFormat,
+    Endpoints,
+    Grid,
+    Recording,
+    SymbolFormat,
+    VenueDocs,
+    VenueSpec,
+)
+from arb_venues.okx.checksum import CHECKSUM
+from arb_venues.okx.market import OkxMarket
 from arb_venues.okx.parser import OkxParser
 from arb_venues.okx.signing import sign
-from arb_venues.okx.sim import create_app
 from arb_venues.okx.trading import OkxTrading
 
 VENUE = VenueSpec(
@@ -19,9 +27,47 @@ VENUE = VenueSpec(
         rest_url="https://www.okx.com",
         ws_private_url="wss://ws.okx.com:8443/ws/v5/private",
     ),
-    create_sim_app=create_app,
-    taker_fee=TAKER_FEE,
-    maker_fee=MAKER_FEE,
+    taker_fee="0.001",
+    maker_fee="0.0008",
+    fee_source="Lv1 regular user, spot: https://www.okx.com/fees",
+    fee_asset="received",
+    symbols=SymbolFormat(separator="-"),
+    credentials=CredentialFormat(passphrase=True),
+    checksum=CHECKSUM,
+    frame_per_change=True,
+    # /api/v5/public/instruments tickSz / lotSz / minSz of these pairs.
+    grids={
+        "BTC": Grid("0.1", "0.00000001", "0.00001", "0"),
+        "ETH": Grid("0.01", "0.000001", "0.0001", "0"),
+        "SOL": Grid("0.01", "0.000001", "0.001", "0"),
+    },
+    recording=Recording(("okx/cryptofeed_OKX.ws.1.0.jsonl",)),
+    docs=VenueDocs(
+        title="OKX v5",
+        market_data="`books` (+ `books5`, `bbo-tbt`)",
+        sync="`seqId`/`prevSeqId`, CRC32 checksum when non-zero",
+        signing="HMAC-SHA256 base64 + passphrase",
+        ws="`wss://ws.okx.com:8443/ws/v5/public`",
+        channel="`books` (400 levels); `books5` for depth 2-5, `bbo-tbt` for depth 1",
+        snapshot="REST `GET /api/v5/market/books?instId=…&sz=400` (`seqId`); a WS `snapshot` "
+        "action is read too",
+        instruments="`GET /api/v5/public/instruments?instType=SPOT`",
+        sequence="`(prevSeqId, seqId)`; join rule `prevSeqId <= snapshot.seqId < seqId`; "
+        "keep-alive (`seqId == prevSeqId`, empty) ignored; `seqId < prevSeqId` (maintenance "
+        "reset) → resync",
+        verified="continuity (seq ids); CRC32 of the top 25 where the field is non-zero (OKX "
+        "sends 0 since 2026-06-23; the 2022 recording reproduces 290/290)",
+        duplicate_snapshot="a second snapshot the unbroken `seqId` chain already passed (WS + "
+        "REST of one book) is dropped, not a second reset",
+        keepalive="text `ping` every 20 s (server drops after 30 s of silence)",
+        subscribe="20 books a message, 0.1 s apart",
+        rest_budget="`books` 40 + 20/s, other 20 + 10/s",
+        sim_ws="`/ws/v5/public`: `books` snapshot then updates with `seqId`/`prevSeqId` (checksum "
+        "0 as in production), `books5`, `bbo-tbt`, `ping`/`pong`, error events 60012/60018",
+        sim_rest="`/api/v5/market/books`, `/api/v5/public/instruments`",
+        sim_private="`/api/v5/trade/order` POST/GET, `/api/v5/trade/cancel-order`, "
+        "`/api/v5/account/balance` (HMAC-SHA256 base64 + passphrase)",
+    ),
     notes=(
         "WS /ws/v5/public channel books (400 levels; books5 / bbo-tbt by depth), text ping/pong. "
         "seq = seqId, prev_seq = prevSeqId (synthetic counter for pre-2022 recordings). "
@@ -32,4 +78,4 @@ VENUE = VenueSpec(
     ),
 )
 
-__all__ = ["VENUE", "OkxMarket", "OkxParser", "OkxTrading", "create_app", "sign"]
+__all__ = ["VENUE", "OkxMarket", "OkxParser", "OkxTrading", "sign"]

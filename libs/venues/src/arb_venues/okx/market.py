@@ -33,12 +33,11 @@ from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
-from arb_venues.okx import codes, schemas
+from arb_venues.okx import errors as codes
+from arb_venues.okx import schemas
 from arb_venues.okx.parser import OkxParser
 
 VENUE = "okx"
-MAKER_FEE = "0.0008"  # Lv1 regular user, spot: https://www.okx.com/fees
-TAKER_FEE = "0.001"
 REST_BOOK_DEPTH = 400  # "Order book depth per side. Maximum 400"
 
 
@@ -147,8 +146,6 @@ def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
                 min_size=row.minSz,
                 price_decimals=decimals(row.tickSz),
                 size_decimals=decimals(row.lotSz),
-                maker_fee=MAKER_FEE,
-                taker_fee=TAKER_FEE,
                 status="trading" if row.state == "live" else row.state,
                 ts_recv=ts_recv,
             )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import msgspec
 from aiohttp import web
 
-from arb_venues.okx import codes
+from arb_venues.okx import errors as codes
 from arb_venues.simapi import SimLevel, SimOrder
 
 ORDER_STATES = {

@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
-from arb_runtime.tasks import stop_task
+from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
 from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket

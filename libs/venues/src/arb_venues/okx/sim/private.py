@@ -17,8 +17,9 @@ import msgspec
 from aiohttp import web
 from arb_structs import Side
 
-from arb_venues.okx import codes, simformat
+from arb_venues.okx import errors as codes
 from arb_venues.okx.signing import EXPIRY_S, parse_iso_timestamp, verify
+from arb_venues.okx.sim import bodies as simformat
 from arb_venues.simapi import SimMarket, SimOrderError
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")

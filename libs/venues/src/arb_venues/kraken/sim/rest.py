@@ -19,8 +19,8 @@ from aiohttp import web
 from arb_structs import Instrument, Side
 
 from arb_venues.kraken import symbols as kraken_symbols
-from arb_venues.kraken.frames import fmt
 from arb_venues.kraken.signing import verify
+from arb_venues.kraken.sim.frames import fmt
 from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
 
 PRIVATE_METHODS = (

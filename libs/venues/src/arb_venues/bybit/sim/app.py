@@ -20,8 +20,9 @@ import msgspec
 from aiohttp import web
 from arb_structs import Instrument, Side
 
-from arb_venues.bybit import codes, signing
-from arb_venues.bybit.sim_stream import SpotStream, format_decimal
+from arb_venues.bybit import errors as codes
+from arb_venues.bybit import signing
+from arb_venues.bybit.sim.stream import SpotStream, format_decimal
 from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError
 
 JSON = "application/json"

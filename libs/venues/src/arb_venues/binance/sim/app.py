@@ -11,7 +11,7 @@ exactly as on Binance. No snapshot on the WS: Binance has none for the diff stre
 
 Faults: drop_connection (close), skip_seq (an interval's event is never sent: the next U
 jumps), malformed_frame (a truncated frame), lose_response (order executed, no answer).
-REST lives in sim_rest.py, bodies in sim_bodies.py.
+REST lives in sim/rest.py, bodies in sim/bodies.py.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
-from arb_runtime.tasks import stop_task
+from arb_core.tasks import stop_task
 
 from arb_venues.binance.numbers import wire8
-from arb_venues.binance.sim_bodies import error_response, now_ms
-from arb_venues.binance.sim_rest import SimRest, add_routes
+from arb_venues.binance.sim.bodies import error_response, now_ms
+from arb_venues.binance.sim.rest import SimRest, add_routes
 from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
 
 TICK_S = 0.1  # the fastest stream interval (@depth@100ms)

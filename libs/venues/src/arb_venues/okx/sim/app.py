@@ -7,7 +7,7 @@ a snapshot (prevSeqId -1) then updates with ``prevSeqId``/``seqId`` and ``checks
 as production does since 2026-06-23; ``books5`` / ``bbo-tbt`` push top-5 / top-1 snapshots.
 Set ``initial_snapshot=False`` to serve the post-delisting protocol (no WS snapshot: clients
 take ``GET /api/v5/market/books``). Faults honoured here: drop_connection, skip_seq,
-bad_checksum, malformed_frame (public WS) and lose_response (orders, see sim_private).
+bad_checksum, malformed_frame (public WS) and lose_response (orders, see sim/private.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from arb_venues.okx import codes, simformat
+from arb_venues.okx import errors as codes
 from arb_venues.okx.market import REST_BOOK_DEPTH
-from arb_venues.okx.sim_private import add_private_routes
+from arb_venues.okx.sim import bodies as simformat
+from arb_venues.okx.sim.private import add_private_routes
 from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)

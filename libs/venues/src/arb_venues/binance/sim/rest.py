@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from arb_structs import Side
 
-from arb_venues.binance import sim_bodies as bodies
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.signing import API_KEY_HEADER, verify
+from arb_venues.binance.sim import bodies
 from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
 
 _CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")

@@ -1,9 +1,8 @@
-"""Kraken book frames as the exchange writes them, and the checksum over them (pure).
+"""Kraken book frames as the exchange writes them, with the checksum over them (pure).
 
 The simulator serves these; tests use them to make multi-message sessions, since no real
-multi-message Kraken recording exists (see shared/fixtures/CHECKSUMS.md section 3).
-Checksum: top 10 asks ascending then top 10 bids descending; per level the price text then
-the qty text, each with '.' removed and leading zeros stripped; CRC32 unsigned.
+multi-message Kraken recording exists (see shared/fixtures/CHECKSUMS.md section 3). The
+checksum is the venue's one copy in ``arb_venues.kraken.checksum``.
 https://docs.kraken.com/api/docs/guides/spot-ws-book-v2 and .../spot-ws-book-v1
 """
 
@@ -11,26 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from arb_structs import LevelText
 
-CHECKSUM_LEVELS = 10
-
-
-def checksum_field(text: str) -> str:
-    """'0.00100000' -> '100000': '.' removed, leading zeros stripped."""
-    return text.replace(".", "").lstrip("0")
-
-
-def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
-    """Kraken's CRC32 over best-first text levels (bids descending, asks ascending)."""
-    parts = [checksum_field(t) for level in asks[:CHECKSUM_LEVELS] for t in level]
-    parts += [checksum_field(t) for level in bids[:CHECKSUM_LEVELS] for t in level]
-    return zlib.crc32("".join(parts).encode())
+from arb_venues.kraken.checksum import checksum
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the simulator formats the same levels over and over

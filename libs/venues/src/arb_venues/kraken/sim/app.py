@@ -3,7 +3,7 @@
 Frames and bodies are Kraken's (frames.py): v2 numbers as JSON numbers, v1 decimals as
 strings, both at the pair's decimals, with real CRC32 checksums. Faults: drop_connection,
 skip_seq (an update silently not sent: only the next checksum shows it, as on Kraken),
-bad_checksum, malformed_frame, lose_response (private REST, in sim_rest.py).
+bad_checksum, malformed_frame, lose_response (private REST, in sim/rest.py).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import WSMsgType, web
-from arb_runtime.tasks import stop_task
+from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
-from arb_venues.kraken import frames
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.market import DEPTHS
-from arb_venues.kraken.sim_rest import KrakenRest, error_response
+from arb_venues.kraken.sim import frames
+from arb_venues.kraken.sim.rest import KrakenRest, error_response
 from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
 
 HEARTBEAT_S = 1.0  # Kraken sends a heartbeat about once a second while subscribed

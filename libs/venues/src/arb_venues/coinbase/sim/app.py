@@ -7,7 +7,7 @@ Served (one aiohttp app; point ws_url at "/" and rest_url at the root):
   channels, {"type": "error", "message": ...} for bad requests, "authentication failure" for
   a bad JWT, and a disconnect when no subscribe arrives within 5 s;
 - public REST: /api/v3/brokerage/market/products, /api/v3/brokerage/market/product_book;
-- private REST (JWT verified with signing.verify): see sim_private.py.
+- private REST (JWT verified with signing.verify): see sim/private.py.
 Faults honoured here: drop_connection, skip_seq, malformed_frame (per symbol, at the next
 update of that symbol). There is no book checksum on Coinbase, so bad_checksum does not apply.
 """
@@ -21,9 +21,9 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from arb_venues.coinbase import sim_private
 from arb_venues.coinbase.signing import unverified_key_name, verify
-from arb_venues.coinbase.sim_format import api_error, error_response, fixed, rfc3339
+from arb_venues.coinbase.sim import private as sim_private
+from arb_venues.coinbase.sim.bodies import api_error, error_response, fixed, rfc3339
 from arb_venues.errors import InvalidSignature
 from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimLevel, SimMarket
 

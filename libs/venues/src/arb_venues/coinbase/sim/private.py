@@ -21,7 +21,7 @@ from arb_structs import Side
 
 from arb_venues.coinbase.schemas import CancelOrdersRequest, CreateOrderRequest, rfc3339_ns
 from arb_venues.coinbase.signing import rest_uri, unverified_key_name, verify
-from arb_venues.coinbase.sim_format import api_error, plain, rfc3339, unauthorized
+from arb_venues.coinbase.sim.bodies import api_error, plain, rfc3339, unauthorized
 from arb_venues.errors import InvalidSignature
 from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
 
