@@ -37,6 +37,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, tag="instrument"):
     taker_fee: str = "0.001"
     status: str = "trading"
     ts_recv: int = 0
+    # spot | linear | inverse. A non-spot book's symbol carries ":<market>" (BTC-USDT:linear),
+    # so the same pair's spot and derivative books never share a symbol.
+    market: str = "spot"
 
 
 class BookSnapshot(msgspec.Struct, frozen=True, kw_only=True, tag="snapshot"):

@@ -60,6 +60,11 @@ class FeedParser(abc.ABC):
     def reset(self, venue_symbol: str | None = None) -> None:  # noqa: B027 - optional hook
         """Forget per-connection (None) or per-symbol state, e.g. after a reconnect."""
 
+    def use_url(self, url: str) -> None:  # noqa: B027 - optional hook
+        """The WS URL the frames that follow arrive on (the feed calls it on connect, replay
+        whenever a capture's URL changes), for venues whose frames do not say everything
+        themselves: Bybit's market category is only in the path (/v5/public/linear)."""
+
     @staticmethod
     @abc.abstractmethod
     def normalise(venue_symbol: str) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 from arb_structs import MdEvent
 
+from arb_venues.common.levels import LevelError, check_snapshot
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.parser import _V1_QUIET_EVENTS, _KrakenParserBase, _malformed, _text_levels
@@ -72,8 +73,13 @@ class KrakenV1Parser(_KrakenParserBase):
                     raise _malformed("checksum", f"c={data.c!r} is not an integer") from exc
         if not snapshot and not bid_rows and not ask_rows:
             raise _malformed("book", f"{channel} {venue_symbol}: no levels")
-        bids, bids_text = _text_levels(bid_rows)
-        asks, asks_text = _text_levels(ask_rows)
+        try:
+            bids, bids_text = _text_levels(bid_rows, snapshot=snapshot)
+            asks, asks_text = _text_levels(ask_rows, snapshot=snapshot)
+            if snapshot:
+                check_snapshot(bids, asks)
+        except LevelError as exc:
+            raise self._refuse(venue_symbol, exc, "snapshot" if snapshot else "update") from None
         ts_event = _latest_ns(bid_rows, ask_rows)
         if snapshot:
             depth = _channel_depth(channel) or self.depth
