@@ -210,7 +210,9 @@ class OrderBook:
             self.ts_event = delta.ts_event
             self.ts_recv = self.ts_update = delta.ts_recv
             if previous is _LIVE and not self.depth and delta.checksum is None:
-                # The hot path: nothing to truncate or verify; only the crossed check.
+                # The hot path: nothing to truncate or verify; only the crossed check. (A
+                # venue with a checksum sends level text, so its deltas are never "plain":
+                # a missing checksum is still counted in _settle.)
                 bids, asks = self.bids.prices, self.asks.prices
                 if not (bids and asks and bids[-1] >= asks[0]):
                     return _APPLIED_PLAIN[levels] if levels < _CACHED else applied_live(levels)
@@ -303,6 +305,15 @@ class OrderBook:
             )
         return ApplyResult(Outcome.STATUS, previous, self.state, reason=self.reason)
 
+    def mark_suspect(self, reason: str) -> ApplyResult:
+        """Its owner knows the book is wrong (an audit mismatch, a refused book frame):
+        SUSPECT until the next snapshot, deltas buffered meanwhile; the caller resyncs."""
+        previous = self.state
+        if previous is _HALTED:  # the venue is down: the next connection resyncs anyway
+            return ApplyResult(Outcome.MARKED, previous, previous, reason=self.reason)
+        self._fault(reason)
+        return ApplyResult(Outcome.MARKED, previous, self.state, resync=True, reason=reason)
+
     def check_stale(self, now: int, max_age: int) -> ApplyResult | None:
         """Mark a LIVE book SUSPECT when its last update is older than ``max_age`` ns.
 
@@ -362,6 +373,10 @@ class OrderBook:
                     f"book computes {computed}"
                 )
                 return ChecksumCheck.FAILED
+        elif spec is not None and not spec.zero_means_absent and type(event) is BookDelta:
+            # The venue checksums every update and this one has none: nothing proves it
+            # (the audit will); counted, never taken as verified.
+            check = ChecksumCheck.MISSING
         bids, asks = self.bids.prices, self.asks.prices
         if bids and asks and bids[-1] >= asks[0]:
             self._fault(f"crossed at seq={self.seq}: best bid {bids[-1]} >= ask {asks[0]}")

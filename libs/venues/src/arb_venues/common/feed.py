@@ -195,6 +195,7 @@ class MarketDataFeed:
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
         self.parser.reset(None)
+        self.parser.use_url(url)
         # The subscribe below brings every book back: earlier re-subscribes are moot.
         self._resubscribe_queue = asyncio.Queue()
         self._resubscribe_pending.clear()
@@ -312,11 +313,12 @@ class MarketDataFeed:
         try:
             events = self.parser.parse_ws(data, time.time_ns())
         except MalformedFrame as exc:
+            # A refused book frame flags its book (resync_needed): resync it below.
             self._bad_frame(exc.kind, str(exc), data)
-            return
+            events = []
         except (ValueError, KeyError, IndexError, TypeError) as exc:  # a parser bug: survive it
             self._bad_frame("parser_error", f"{type(exc).__name__}: {exc}", data)
-            return
+            events = []
         if events:
             self.stats.events += len(events)
             metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
@@ -330,7 +332,7 @@ class MarketDataFeed:
                 else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
             )
             for symbol in targets:
-                self.request_resync(symbol, "feed continuity lost")
+                self.request_resync(symbol, "feed continuity lost or a refused book frame")
 
     def _bad_frame(self, kind: str, message: str, data: str | bytes) -> None:
         self.stats.bad_frames[kind] = self.stats.bad_frames.get(kind, 0) + 1
@@ -400,6 +402,9 @@ class _TappedParser(FeedParser):
 
     def reset(self, venue_symbol: str | None = None) -> None:
         self.inner.reset(venue_symbol)
+
+    def use_url(self, url: str) -> None:
+        self.inner.use_url(url)
 
     @staticmethod
     def normalise(venue_symbol: str) -> str | None:

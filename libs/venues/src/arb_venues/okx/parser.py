@@ -55,7 +55,7 @@ from arb_venues.common.levels import (
     read_price,
     read_size,
 )
-from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.symbols import INVERSE, LINEAR, SymbolMap, market_symbol
 from arb_venues.errors import MalformedFrame
 from arb_venues.okx import schemas
 
@@ -95,13 +95,20 @@ class OkxParser(FeedParser):
 
     @staticmethod
     def normalise(venue_symbol: str) -> str | None:
-        """Spot ``BTC-USDT`` is already BASE-QUOTE. Derivatives (``BTC-USD-220527``,
-        ``UNI-USD-SWAP``) are not spot; they keep their instId so a replay of a mixed
-        recording keeps their books apart and never collides with a spot symbol."""
-        parts = venue_symbol.split("-")
+        """Spot ``BTC-USDT`` is already BASE-QUOTE. A derivative (``BTC-USDT-SWAP``,
+        ``BTC-USD-220527``, options) keeps its instId, so every contract is its own book, with
+        its market appended (``arb_venues.common.symbols``): USD-quoted OKX contracts are
+        coin-margined (inverse), the others (USDT, USDC) linear. So ``BTC-USDT-SWAP:linear``
+        never collides with the spot ``BTC-USDT``.
+        https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments (instId, ctType)
+        """
+        parts = venue_symbol.upper().split("-")
         if len(parts) < 2 or not all(p.isalnum() for p in parts):
             return None
-        return venue_symbol.upper()
+        if len(parts) == 2:
+            return "-".join(parts)
+        market = INVERSE if parts[1] == "USD" else LINEAR
+        return market_symbol("-".join(parts), market)
 
     def reset(self, venue_symbol: str | None = None) -> None:
         if venue_symbol is None:
