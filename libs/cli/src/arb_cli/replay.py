@@ -61,6 +61,8 @@ def replay(venue: str, frames: list[Frame], protocol_version: str | None = None)
 
     A book the parser flags for a resync (a refused book frame, lost continuity) is marked
     SUSPECT at once, as the live engine's resync would leave it until its next snapshot.
+    ``resyncs`` counts what would ask ingest for one: those flags, and every book the engine
+    turned SUSPECT (gap, checksum mismatch or missing, crossed).
     """
     parser = _parser(venue, protocol_version)
     books = BookSet()
@@ -77,11 +79,12 @@ def replay(venue: str, frames: list[Frame], protocol_version: str | None = None)
             events = []
         for event in events:
             book_events += 1
-            books.apply_event(event)
+            for _, result in books.apply_event(event):
+                if result.resync and result.state_changed:
+                    resyncs += 1  # the book service would ask ingest for a snapshot now
         if parser.resync_needed:
             flagged, parser.resync_needed = parser.resync_needed, set()
-            resyncs += len(flagged)
-            _suspect(books, parser, venue, flagged)
+            resyncs += _suspect(books, parser, venue, flagged)
     seconds = time.perf_counter() - started
     counts = books.counts.get(venue)
     return {
@@ -105,11 +108,15 @@ def replay(venue: str, frames: list[Frame], protocol_version: str | None = None)
     }
 
 
-def _suspect(books: BookSet, parser: FeedParser, venue: str, flagged: set[str]) -> None:
-    """Books whose venue symbol the parser flagged ("*": all of them) become SUSPECT."""
+def _suspect(books: BookSet, parser: FeedParser, venue: str, flagged: set[str]) -> int:
+    """Books whose venue symbol the parser flagged ("*": all of them) become SUSPECT; how
+    many resyncs that asks for (a flagged book not seen yet still asks for one)."""
+    marked = 0
     for book in books.venue_books(venue):
         if "*" in flagged or parser.symbols.to_venue(book.symbol) in flagged:
             books.mark_suspect(book, "resync requested by the parser (replay: no resync)")
+            marked += 1
+    return max(marked, 0 if "*" in flagged else len(flagged))
 
 
 def _default_version(venue: str) -> str:

@@ -374,9 +374,11 @@ class OrderBook:
                 )
                 return ChecksumCheck.FAILED
         elif spec is not None and not spec.zero_means_absent and type(event) is BookDelta:
-            # The venue checksums every update and this one has none: nothing proves it
-            # (the audit will); counted, never taken as verified.
-            check = ChecksumCheck.MISSING
+            # The venue checksums every update (Kraken) and this one has none: nothing proves
+            # the book now, so it is not served until a snapshot (the resync) and a checksum
+            # prove it again. Counted; never taken as verified, never silently skipped.
+            self._fault(f"checksum missing at seq={self.seq}: the venue checksums every update")
+            return ChecksumCheck.MISSING
         bids, asks = self.bids.prices, self.asks.prices
         if bids and asks and bids[-1] >= asks[0]:
             self._fault(f"crossed at seq={self.seq}: best bid {bids[-1]} >= ask {asks[0]}")

@@ -28,8 +28,9 @@ class ChecksumCheck(enum.StrEnum):
     OK = "ok"
     FAILED = "failed"
     # The venue checksums its updates but this delta carries none (a Kraken update without
-    # one): counted, and the book is proven by the audit instead. Not for a venue whose spec
-    # says it stopped sending them (OKX's 0 since 2026-06-23).
+    # one): counted, and the book is SUSPECT until a resync proves it again. Not for a venue
+    # whose spec says it stopped sending them (OKX's 0 since 2026-06-23): those books are
+    # proven by sequence continuity and the audit.
     MISSING = "missing"
 
 
@@ -73,7 +74,7 @@ _APPLIED_LIVE: dict[ChecksumCheck, list[ApplyResult]] = {
         ApplyResult(Outcome.APPLIED, _LIVE, _LIVE, levels, check)
         for levels in range(_CACHED_LEVELS)
     ]
-    for check in (ChecksumCheck.NOT_CHECKED, ChecksumCheck.OK, ChecksumCheck.MISSING)
+    for check in (ChecksumCheck.NOT_CHECKED, ChecksumCheck.OK)
 }
 _UNCHANGED: dict[tuple[Outcome, BookState], ApplyResult] = {
     (outcome, state): ApplyResult(outcome, state, state)
