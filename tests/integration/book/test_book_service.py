@@ -14,6 +14,7 @@ from arb_book.app import main as book_main
 from arb_book.config import BookSettings
 from arb_runtime.service import serve
 from arb_structs.codec import BOOK, CTL, MD
+from arb_structs.control import ResyncRequest
 from arb_structs.constants import (
     PAYLOAD_FIELD,
     book_checkpoint_key,
@@ -104,7 +105,8 @@ def _state_is(redis: aioredis.Redis, symbol: str, state: BookState, seq: int | N
 
 async def _resyncs(redis: aioredis.Redis) -> list[str]:
     entries = await redis.xrange(ctl_stream(VENUE))
-    return [CTL.decode(fields[PAYLOAD_FIELD]).symbol for _, fields in entries]
+    requests = [CTL.decode(fields[PAYLOAD_FIELD]) for _, fields in entries]
+    return [r.symbol for r in requests if isinstance(r, ResyncRequest)]  # not AuditRequests
 
 
 async def test_events_in_conflated_views_out(redis: aioredis.Redis, redis_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from arb_orderbook.audit import AuditResult, BookAuditor
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.bookset import BookSet, VenueCounts
 from arb_orderbook.checksums import CHECKSUMS, ChecksumSpec
@@ -12,6 +13,8 @@ __all__ = [
     "CHECKSUMS",
     "DEFAULT_BUFFER_LIMIT",
     "ApplyResult",
+    "AuditResult",
+    "BookAuditor",
     "BookEventError",
     "BookSet",
     "ChecksumCheck",

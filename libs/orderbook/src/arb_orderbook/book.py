@@ -56,6 +56,7 @@ class OrderBook:
         "_buffer",
         "_checksum",
         "asks",
+        "audit",
         "bids",
         "buffer_limit",
         "buffer_overflows",
@@ -65,6 +66,7 @@ class OrderBook:
         "state",
         "state_changes",
         "symbol",
+        "ts_audit",
         "ts_event",
         "ts_recv",
         "ts_update",
@@ -96,6 +98,10 @@ class OrderBook:
         self.ts_update = 0  # ingest receive time of the last applied event (for staleness)
         self.buffer_limit = buffer_limit
         self.buffer_overflows = 0
+        # The last audit's outcome since the last snapshot ("" = none yet), set by the owner
+        # (arb_orderbook.audit), and when it ended.
+        self.audit = ""
+        self.ts_audit = 0
         self._buffer: deque[BookDelta] = deque()
         self._awaiting_snapshot = True
         spec = checksum if checksum is not None else CHECKSUMS.get(venue)
@@ -149,6 +155,8 @@ class OrderBook:
             ts_book=ts_book,
             reason=self.reason,
             ts_update=self.ts_update,
+            audit=self.audit,
+            ts_audit=self.ts_audit,
         )
 
     # ---------------------------------------------------------------- applying
@@ -243,6 +251,7 @@ class OrderBook:
         levels += self.asks.replace(snapshot.asks, texts_a)
         self.seq = snapshot.seq
         self.depth = snapshot.depth
+        self.audit = ""  # a new snapshot: not audited yet
         self.ts_event = snapshot.ts_event
         self.ts_recv = self.ts_update = snapshot.ts_recv
         self._awaiting_snapshot = False

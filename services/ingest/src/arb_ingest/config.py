@@ -32,6 +32,12 @@ class IngestSettings(ServiceSettings):
     snapshot_rate_per_s: float = Field(
         default=5.0, gt=0, description="REST snapshot budget of this process (calls per second)."
     )
+    audit_rate_per_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="REST audit-snapshot budget of this process (calls per second, on top of "
+        "the venue's REST budget); the book service asks for the audits.",
+    )
     taker_fee: str | None = Field(default=None, description="Override the venue's taker fee.")
     maker_fee: str | None = Field(default=None, description="Override the venue's maker fee.")
     shard_index: int | Literal["auto"] = Field(

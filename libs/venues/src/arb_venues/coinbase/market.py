@@ -61,6 +61,8 @@ class CoinbaseMarket(MarketDataProtocol):
     idle_timeout_s: ClassVar[float] = 30.0  # heartbeats arrive every second once subscribed
     # Public REST: 10 requests/s per IP (Advanced Trade REST rate-limits page).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
+    # product_book carries no sequence: content audits (compared with recent book states).
+    audit_match: ClassVar[str] = "content"
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, credentials: Credentials | None = None
@@ -101,6 +103,10 @@ class CoinbaseMarket(MarketDataProtocol):
             self._message("unsubscribe", "level2", products),
             self._message("subscribe", "level2", products),
         ]
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        query = f"product_id={instrument.venue_symbol}&limit={self.audit_depth(levels)}"
+        return PRODUCT_BOOK_PATH, query, "default", 1
 
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get(PRODUCTS_PATH, query="product_type=SPOT")
