@@ -14,7 +14,6 @@ from arb_book.app import main as book_main
 from arb_book.config import BookSettings
 from arb_runtime.service import serve
 from arb_structs.codec import BOOK, CTL, MD
-from arb_structs.control import ResyncRequest
 from arb_structs.constants import (
     PAYLOAD_FIELD,
     book_checkpoint_key,
@@ -23,6 +22,7 @@ from arb_structs.constants import (
     ctl_stream,
     md_stream,
 )
+from arb_structs.control import ResyncRequest
 from arb_structs.market import (
     BookDelta,
     BookSnapshot,

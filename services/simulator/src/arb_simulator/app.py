@@ -237,6 +237,8 @@ class Simulator:
             retry_after_s=spec.retry_after_s,
             delay_s=spec.delay_s,
             status=spec.status,
+            value=spec.value,
+            field=spec.field,
         )
 
     def truth_events(self) -> list[TruthEvent]:

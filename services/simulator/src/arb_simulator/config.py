@@ -8,7 +8,7 @@ the faults list take JSON (``ARB_SIMULATOR_FAULTS='[{"venue":"okx","kind":"skip_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config, split_list
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -34,6 +34,11 @@ class FaultSpec(BaseModel):
     retry_after_s: float = Field(1.0, description="Retry-After of http_429 / http_418.")
     delay_s: float = Field(1.0, description="Delay of a 'slow' response.")
     status: int = Field(503, description="HTTP status of http_5xx.")
+    value: str = Field("NaN", description="bad_level: the number text the level carries.")
+    field: Literal["price", "size"] = Field(
+        "price",
+        description="bad_level: put value as an extra bid's price, or as the best ask's size.",
+    )
 
     @field_validator("kind")
     @classmethod
