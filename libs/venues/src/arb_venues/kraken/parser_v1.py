@@ -12,7 +12,7 @@ from __future__ import annotations
 import msgspec
 from arb_structs import MdEvent
 
-from arb_venues.common.levels import LevelError, check_snapshot
+from arb_venues.common.levels import LevelError, check_snapshot, read_number
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.parser import _V1_QUIET_EVENTS, _KrakenParserBase, _malformed, _text_levels
@@ -106,8 +106,8 @@ def _latest_ns(*sides: list[list[str]]) -> int:
     for rows in sides:
         for row in rows:
             if len(row) > 2:
-                try:
-                    latest = max(latest, float(row[2]))
-                except ValueError as exc:
-                    raise _malformed("timestamp", f"level time {row[2]!r}") from exc
+                stamp = read_number(row[2])  # "Infinity" or "1e400" is no time either
+                if stamp is None or not 0.0 <= stamp < 1e11:
+                    raise _malformed("timestamp", f"level time {row[2]!r}")
+                latest = max(latest, stamp)
     return int(latest * 1_000_000_000)

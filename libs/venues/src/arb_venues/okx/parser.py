@@ -233,6 +233,14 @@ class OkxParser(FeedParser):
                     return malformed(VENUE, bad, f"{inst_id} {side}")
         return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
 
+    def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookText]:
+        """The exact level text a checksum is computed from: strings, as OKX sends them."""
+        try:
+            return schemas.BOOK_TEXT.decode(data)
+        except msgspec.DecodeError as exc:  # e.g. a JSON number where OKX writes a string
+            self._flag(inst_id)
+            raise MalformedFrame(VENUE, "book", f"{inst_id}: level text: {exc}") from exc
+
     def _flag(self, inst_id: str) -> None:
         """A book frame of ``inst_id`` was refused: the book needs a resync, and nothing that
         follows may look continuous with what it held."""
@@ -266,7 +274,7 @@ class OkxParser(FeedParser):
             bids_text = asks_text = None
             if checksum is not None:
                 if texts is None:
-                    texts = schemas.BOOK_TEXT.decode(envelope.data)
+                    texts = self._decode_texts(envelope.data, inst_id)
                 bids_text, asks_text = _texts(texts[i].bids), _texts(texts[i].asks)
             ts_event = _ts_ns(entry.ts)
             if action == "snapshot":
