@@ -162,7 +162,13 @@ def replay(session: Session, mutated: dict[int, str]) -> int:
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every path into a decoded JSON value (the root excluded)."""
     out: list[tuple[Any, ...]] = []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, child in items:
         out.append((*path, key))
         out += _paths(child, (*path, key))
@@ -191,7 +197,9 @@ def mutation(draw: st.DrawFn, raw: str) -> str:
     path = draw(st.sampled_from(paths))
     parent, key = _get(decoded, path[:-1]), path[-1]
     value = parent[key]
-    kind = draw(st.sampled_from(["replace", "replace", "replace", "drop", "swap", "reorder", "dup"]))
+    kind = draw(
+        st.sampled_from(["replace", "replace", "replace", "drop", "swap", "reorder", "dup"])
+    )
     if kind == "replace":
         parent[key] = draw(st.sampled_from(NASTY))
     elif kind == "drop" and isinstance(parent, dict):
