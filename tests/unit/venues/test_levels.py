@@ -36,7 +36,7 @@ pytestmark = pytest.mark.unit
         ("NaN", None), ("nan", None), ("Infinity", None), ("-Infinity", None), ("inf", None),
         ("1e400", None), ("", None), (" 1", None), ("1 ", None), ("+1", None), (".5", None),
         ("5.", None), ("0x10", None), ("1_000", None), ("1,5", None), ("00012", None),
-        ("١", None), (True, None), (None, None), ([], None), (math.nan, None), (math.inf, None),
+        ("\u0661", None), (True, None), (None, None), ([], None), (math.nan, None), (math.inf, None),
     ],
 )  # fmt: skip
 def test_numbers_are_the_json_grammar_and_finite(text: object, value: float | None) -> None:
@@ -108,10 +108,15 @@ def kraken(kind: str, bids: Levels, asks: Levels) -> tuple[Any, Callable[[Any], 
         return "[" + ",".join(f'{{"price":{_num(p)},"qty":{_num(q)}}}' for p, q in levels) + "]"
 
     parser = KrakenParser(SymbolMap(fallback=KrakenParser.normalise))
-    snapshot = ('{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":'
-                '[{"price":99,"qty":1}],"asks":[{"price":101,"qty":1}],"checksum":1}]}')  # fmt: skip
-    raw = (f'{{"channel":"book","type":"{kind if kind == "snapshot" else "update"}","data":['
-           f'{{"symbol":"BTC/USD","bids":{side(bids)},"asks":{side(asks)},"checksum":1}}]}}')  # fmt: skip
+    snapshot = (
+        '{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":'
+        '[{"price":99,"qty":1}],"asks":[{"price":101,"qty":1}],"checksum":1}]}'
+    )
+    frame_type = "snapshot" if kind == "snapshot" else "update"
+    raw = (
+        f'{{"channel":"book","type":"{frame_type}","data":[{{"symbol":"BTC/USD",'
+        f'"bids":{side(bids)},"asks":{side(asks)},"checksum":1}}]}}'
+    )
     if kind != "snapshot":
         parser.parse_ws(snapshot, 0)
     return parser, lambda p: p.parse_ws(raw, 1)
@@ -164,8 +169,10 @@ def _num(value: Any) -> str:
     return value if isinstance(value, str) and value[:1] not in ('"',) else json.dumps(value)
 
 
-VENUES = {"binance": binance, "okx": okx, "bybit": bybit, "kraken": kraken,
-          "kraken_v1": kraken_v1, "coinbase": coinbase, "coinbase_legacy": coinbase_legacy}  # fmt: skip
+VENUES = {
+    "binance": binance, "okx": okx, "bybit": bybit, "kraken": kraken, "kraken_v1": kraken_v1,
+    "coinbase": coinbase, "coinbase_legacy": coinbase_legacy,
+}  # fmt: skip
 # The venue symbol each builder's book is flagged under.
 FLAGGED = {"binance": "BTCUSDT", "okx": "BTC-USDT", "bybit": "BTCUSDT", "kraken": "BTC/USD",
            "kraken_v1": "BTC/USD", "coinbase": "BTC-USD", "coinbase_legacy": "BTC-USD"}  # fmt: skip
