@@ -36,7 +36,8 @@ pytestmark = pytest.mark.unit
         ("NaN", None), ("nan", None), ("Infinity", None), ("-Infinity", None), ("inf", None),
         ("1e400", None), ("", None), (" 1", None), ("1 ", None), ("+1", None), (".5", None),
         ("5.", None), ("0x10", None), ("1_000", None), ("1,5", None), ("00012", None),
-        ("\u0661", None), (True, None), (None, None), ([], None), (math.nan, None), (math.inf, None),
+        ("\u0661", None), (True, None), (None, None), ([], None), (math.nan, None),
+        (math.inf, None),
     ],
 )  # fmt: skip
 def test_numbers_are_the_json_grammar_and_finite(text: object, value: float | None) -> None:
