@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from itertools import islice
+from operator import gt, itemgetter, lt
 from typing import Annotated
 
 import msgspec
@@ -50,6 +52,8 @@ UNSORTED = "unsorted_levels"  # a snapshot side out of its promised best-first o
 CROSSED = "crossed_snapshot"  # a snapshot whose best bid is not below its best ask
 LEVEL_KINDS = frozenset({BAD_PRICE, BAD_SIZE, UNSORTED, CROSSED})
 
+_PRICE = itemgetter(0)
+_SIZE = itemgetter(1)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
@@ -124,29 +128,34 @@ def check_snapshot(
     bids: Sequence[Level], asks: Sequence[Level], *, sorted_by_venue: bool = True
 ) -> None:
     """LevelError when a snapshot of in-range levels is still impossible: a size 0, a side out
-    of best-first order (where the venue promises that order), or a crossed top."""
+    of best-first order (where the venue promises that order), or a crossed top.
+
+    The passing case runs in C (map/min/all over the levels): a 1,000-level snapshot costs
+    tens of microseconds; the failing case then finds the level to name, in Python."""
     for side, levels in (("bids", bids), ("asks", asks)):
-        for index, (_, size) in enumerate(levels):
-            if not size > 0.0:
-                raise LevelError(BAD_SIZE, f"{side} level {index}: size {size!r} in a snapshot")
+        if levels and not min(map(_SIZE, levels)) > 0.0:
+            index = next(i for i, level in enumerate(levels) if not level[1] > 0.0)
+            raise LevelError(BAD_SIZE, f"{side} level {index}: size {levels[index][1]!r} "
+                             "in a snapshot")  # fmt: skip
     if sorted_by_venue:
-        for index in range(1, len(bids)):
-            if not bids[index][0] < bids[index - 1][0]:
+        for side, levels, better, word in (
+            ("bids", bids, gt, "below"),
+            ("asks", asks, lt, "above"),
+        ):
+            prices = list(map(_PRICE, levels))
+            if not all(map(better, prices, islice(prices, 1, None))):
+                index = next(
+                    i for i in range(1, len(prices)) if not better(prices[i - 1], prices[i])
+                )
                 raise LevelError(UNSORTED, (
-                    f"bids level {index} price {bids[index][0]!r} is not below level "
-                    f"{index - 1} {bids[index - 1][0]!r} (the venue sends bids best first)"
-                ))  # fmt: skip
-        for index in range(1, len(asks)):
-            if not asks[index][0] > asks[index - 1][0]:
-                raise LevelError(UNSORTED, (
-                    f"asks level {index} price {asks[index][0]!r} is not above level "
-                    f"{index - 1} {asks[index - 1][0]!r} (the venue sends asks best first)"
+                    f"{side} level {index} price {prices[index]!r} is not {word} level "
+                    f"{index - 1} {prices[index - 1]!r} (the venue sends {side} best first)"
                 ))  # fmt: skip
         best_bid = bids[0][0] if bids else None
         best_ask = asks[0][0] if asks else None
     else:
-        best_bid = max((p for p, _ in bids), default=None)
-        best_ask = min((p for p, _ in asks), default=None)
+        best_bid = max(map(_PRICE, bids), default=None)
+        best_ask = min(map(_PRICE, asks), default=None)
     if best_bid is not None and best_ask is not None and not best_bid < best_ask:
         raise LevelError(CROSSED, f"best bid {best_bid!r} is not below best ask {best_ask!r}")
 
