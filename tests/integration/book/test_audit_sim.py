@@ -188,3 +188,41 @@ async def test_a_nan_level_injected_by_the_simulator_reaches_no_book_and_no_oppo
         opportunities = await eventually(found, "the injected dislocation found")
         assert all(o.buy_venue == "binance" and o.sell_venue == "okx" for o in opportunities)
         assert truth.venue == "binance"
+
+
+async def test_every_venue_audits_its_clean_books_without_a_false_mismatch(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    """Binance and OKX by sequence, Bybit, Kraken and Coinbase by content: on books nothing
+    corrupts, audits pass (or are skipped, never passed in silence) and none mismatches; the
+    counts show in `arb status` and in the book service's metrics."""
+    from arb_cli.status import collect
+    from prometheus_client import REGISTRY
+
+    venues = ["binance", "okx", "bybit", "kraken", "coinbase"]
+
+    def passed_so_far(venue: str) -> float:
+        labels = {"venue": venue, "outcome": "passed"}
+        return REGISTRY.get_sample_value("arb_book_audits_total", labels) or 0.0
+
+    before = {venue: passed_so_far(venue) for venue in venues}
+    async with engine(redis_url, venues):
+
+        async def all_passed() -> bool:
+            for venue in venues:
+                view = await latest(redis, venue)
+                if view is None or view.audit != "passed":
+                    return False
+            return True
+
+        await eventually(all_passed, "an audit passed on every venue's book", bound=60)
+
+        async def reported() -> dict[str, str] | None:  # the book service's next health beat
+            audits: dict[str, str] = (await collect(redis))["audits"]
+            return audits if all(v in audits for v in venues) else None
+
+        audits = await eventually(reported, "every venue's audits in arb status")
+    for venue in venues:
+        assert not [v for v in await views(redis, venue) if v.audit == "mismatch"], venue
+        assert passed_so_far(venue) > before[venue], venue
+        assert "passed" in audits[venue] and "mismatched 0" in audits[venue], audits

@@ -38,6 +38,7 @@ from arb_venues.errors import MalformedFrame
 VENUE = "bybit"
 BOOK_TOPIC = "orderbook."
 MS = 1_000_000  # ns per ms
+_OPS = frozenset({"subscribe", "unsubscribe", "ping"})  # the ops the feed sends
 # The public WS path of each market category (https://bybit-exchange.github.io/docs/v5/ws/connect).
 CATEGORY_PATHS = {"/v5/public/spot": SPOT, "/v5/public/linear": LINEAR,
                   "/v5/public/inverse": INVERSE}  # fmt: skip
@@ -135,7 +136,8 @@ class BybitParser(FeedParser):
         if frame.success is False:
             # {"success":false,"ret_msg":"Invalid symbol :[orderbook.50.X]","op":"subscribe"}:
             # the book will never arrive; the feed counts and logs this kind.
-            raise MalformedFrame(VENUE, f"{frame.op or 'request'}_rejected", frame.ret_msg)
+            op = frame.op if frame.op in _OPS else "request"  # a bounded kind, whatever op says
+            raise MalformedFrame(VENUE, f"{op}_rejected", frame.ret_msg)
         if frame.topic.startswith(BOOK_TOPIC):
             raise MalformedFrame(VENUE, "book", f"{frame.topic} push without data")
         return []
