@@ -147,11 +147,13 @@ class MarketDataFeed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
         finally:
-            await stop_task(audit_worker)
-            await stop_task(snapshot_worker)
-            if self._own_session and self._session is not None:
-                await self._session.close()
-            await self.rest.close()
+            try:
+                await stop_task(audit_worker)
+                await stop_task(snapshot_worker)
+            finally:  # a second cancellation while the workers stop must not leak sockets
+                if self._own_session and self._session is not None:
+                    await self._session.close()
+                await self.rest.close()
 
     def request_resync(self, symbol: str, reason: str = "") -> bool:
         """Resync one book, or every book for RESYNC_ALL ("*"); False when the symbol is not
