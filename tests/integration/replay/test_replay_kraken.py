@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from arb_cli.main import main
 from arb_cli.record import build_protocol, record
 from arb_simulator.app import Simulator
 from arb_simulator.config import SimulatorSettings
 from arb_venues.capture import CaptureWriter, read_capture
+
+from tests.integration.replay.support import arb_replay
 
 pytestmark = pytest.mark.integration
 
@@ -33,14 +33,6 @@ async def _record(sim: Simulator, out: Path, version: str) -> Path:
     protocol = build_protocol("kraken", urls["ws"], urls["rest"], protocol_version=version)
     await record(protocol, SYMBOLS, out, duration_s=8.0, max_frames=40)
     return out
-
-
-def arb_replay(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
-    with pytest.raises(SystemExit) as exited:
-        main(["replay", *args, "--json"])
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return int(code) if isinstance(code, int) else 1, json.loads(captured.out), captured.err
 
 
 async def test_kraken_v1_recording_replays_without_a_flag_and_a_wrong_flag_is_named(

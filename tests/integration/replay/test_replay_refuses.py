@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arb_cli.main import main
 from arb_venues.capture import CaptureWriter, Frame, read_capture
+
+from tests.integration.replay.support import arb_replay
 
 pytestmark = [pytest.mark.integration, pytest.mark.fixtures]
 
@@ -42,15 +43,6 @@ def rewrite(source: Path, out: Path, mutate: Mutate) -> Path:
                 raw = json.dumps(mutate(index, json.loads(raw)), separators=(",", ":"))
             writer.write(_KINDS[frame.kind], frame.url, raw, ts_ns=int(frame.ts * 1e9))
     return out
-
-
-def arb_replay(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
-    """``arb replay ... --json`` in this process: exit code, summary, stderr."""
-    with pytest.raises(SystemExit) as exited:
-        main(["replay", *args, "--json"])
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return int(code) if isinstance(code, int) else 1, json.loads(captured.out), captured.err
 
 
 def _okx_update(index: int, frame: dict[str, Any], target: int) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
 from arb_venues.binance import schemas
-from arb_venues.common.levels import LevelError, check_snapshot, find_bad_level, malformed
+from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
 from arb_venues.common.symbols import split_glued
 from arb_venues.errors import MalformedFrame
 
@@ -146,13 +146,12 @@ class BinanceParser(FeedParser):
             loose = schemas.loose_update_decoder.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return MalformedFrame(VENUE, "depth_update", str(exc))
-        for side, levels in (("bids", loose.b), ("asks", loose.a)):
-            bad = find_bad_level(levels, snapshot=False)
-            if bad is not None:
-                if loose.s:
-                    self.resync_needed.add(loose.s)
-                return malformed(VENUE, bad, f"{loose.s or '?'} diff {side}")
-        return MalformedFrame(VENUE, "depth_update", str(exc))
+        found = find_bad_side(loose.b, loose.a, snapshot=False)
+        if found is None:
+            return MalformedFrame(VENUE, "depth_update", str(exc))
+        if loose.s:
+            self.resync_needed.add(loose.s)
+        return malformed(VENUE, found[1], f"{loose.s or '?'} diff {found[0]}")
 
     @staticmethod
     def _diagnose_snapshot(symbol: str, body: str | bytes, exc: Exception) -> MalformedFrame:
@@ -160,8 +159,7 @@ class BinanceParser(FeedParser):
             loose = schemas.loose_snapshot_decoder.decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return MalformedFrame(VENUE, "snapshot", f"{symbol}: {exc}")
-        for side, levels in (("bids", loose.bids), ("asks", loose.asks)):
-            bad = find_bad_level(levels, snapshot=True)
-            if bad is not None:
-                return malformed(VENUE, bad, f"{symbol} snapshot {side}")
-        return MalformedFrame(VENUE, "snapshot", f"{symbol}: {exc}")
+        found = find_bad_side(loose.bids, loose.asks, snapshot=True)
+        if found is None:
+            return MalformedFrame(VENUE, "snapshot", f"{symbol}: {exc}")
+        return malformed(VENUE, found[1], f"{symbol} snapshot {found[0]}")

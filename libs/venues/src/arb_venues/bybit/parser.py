@@ -31,7 +31,7 @@ from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
 from arb_venues.bybit import schemas
-from arb_venues.common.levels import LevelError, check_snapshot, find_bad_level, malformed
+from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
 from arb_venues.common.symbols import INVERSE, LINEAR, SPOT, SymbolMap, split_glued
 from arb_venues.errors import MalformedFrame
 
@@ -166,13 +166,11 @@ class BybitParser(FeedParser):
         data = loose.data
         if data is None:
             return
-        snapshot = loose.type == "snapshot"
-        for side, levels in (("bids", data.b), ("asks", data.a)):
-            bad = find_bad_level(levels, snapshot=snapshot)
-            if bad is not None:
-                if data.s:
-                    self.resync_needed.add(data.s)
-                raise malformed(VENUE, bad, f"{data.s or '?'} {loose.type or 'book'} {side}")
+        found = find_bad_side(data.b, data.a, snapshot=loose.type == "snapshot")
+        if found is not None:
+            if data.s:
+                self.resync_needed.add(data.s)
+            raise malformed(VENUE, found[1], f"{data.s or '?'} {loose.type or 'book'} {found[0]}")
 
     # -- REST -------------------------------------------------------------------------------
 

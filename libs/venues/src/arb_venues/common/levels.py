@@ -124,6 +124,16 @@ def find_bad_level(
     return None
 
 
+def find_bad_side(bids: object, asks: object, *, snapshot: bool) -> tuple[str, LevelError] | None:
+    """``("bids" | "asks", the first invalid level's error)`` of a decoded (untyped) book;
+    None when both sides are valid."""
+    for side, levels in (("bids", bids), ("asks", asks)):
+        bad = find_bad_level(levels, snapshot=snapshot)
+        if bad is not None:
+            return side, bad
+    return None
+
+
 def check_snapshot(
     bids: Sequence[Level], asks: Sequence[Level], *, sorted_by_venue: bool = True
 ) -> None:

@@ -50,7 +50,7 @@ from arb_venues.base import FeedParser
 from arb_venues.common.levels import (
     LevelError,
     check_snapshot,
-    find_bad_level,
+    find_bad_side,
     malformed,
     read_price,
     read_size,
@@ -226,11 +226,10 @@ class OkxParser(FeedParser):
         except msgspec.DecodeError:
             return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
         for entry in loose:
-            for side, levels in (("bids", entry.bids), ("asks", entry.asks)):
-                bad = find_bad_level(levels, snapshot=snapshot)
-                if bad is not None:
-                    self._flag(inst_id)
-                    return malformed(VENUE, bad, f"{inst_id} {side}")
+            found = find_bad_side(entry.bids, entry.asks, snapshot=snapshot)
+            if found is not None:
+                self._flag(inst_id)
+                return malformed(VENUE, found[1], f"{inst_id} {found[0]}")
         return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
 
     def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookText]:
