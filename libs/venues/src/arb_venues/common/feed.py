@@ -415,7 +415,7 @@ class MarketDataFeed:
                 events = await self.protocol.fetch_audit(
                     self.rest, self.instruments[symbol], self.parser, time.time_ns, levels
                 )
-            except VenueError as exc:  # MalformedFrame too: the book service counts a skip
+            except (VenueError, ValueError) as exc:  # MalformedFrame too: the book counts a skip
                 self._count_audit("failed")
                 log.warning("%s %s: audit snapshot failed: %s", self.venue, symbol, exc)
                 continue
