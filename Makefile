@@ -28,6 +28,10 @@ test: setup lint typecheck ## Lint, typecheck and run every test against a priva
 test-unit: setup ## Only the unit tests (no I/O)
 	@$(RUN) pytest tests/unit $(PYTEST_ARGS)
 
+.PHONY: fuzz
+fuzz: setup ## Long mutation fuzz of every venue parser (ARB_FUZZ_EXAMPLES per venue, default 3000)
+	@ARB_FUZZ_EXAMPLES=$${ARB_FUZZ_EXAMPLES:-3000} $(RUN) pytest tests/unit/venues/test_fuzz.py -q $(PYTEST_ARGS)
+
 .PHONY: lint
 lint: setup ## ruff lint and format check
 	@$(RUN) ruff check .

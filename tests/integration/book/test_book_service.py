@@ -22,6 +22,7 @@ from arb_structs.constants import (
     ctl_stream,
     md_stream,
 )
+from arb_structs.control import ResyncRequest
 from arb_structs.market import (
     BookDelta,
     BookSnapshot,
@@ -105,7 +106,8 @@ def _state_is(redis: aioredis.Redis, symbol: str, state: BookState, seq: int | N
 
 async def _resyncs(redis: aioredis.Redis) -> list[str]:
     entries = await redis.xrange(ctl_stream(VENUE))
-    return [CTL.decode(fields[PAYLOAD_FIELD]).symbol for _, fields in entries]
+    requests = [CTL.decode(fields[PAYLOAD_FIELD]) for _, fields in entries]
+    return [r.symbol for r in requests if isinstance(r, ResyncRequest)]  # not AuditRequests
 
 
 async def test_events_in_conflated_views_out(redis: aioredis.Redis, redis_url: str) -> None:

@@ -62,8 +62,10 @@ def _views(rng: random.Random, symbols: list[str], fair: dict[str, float]) -> li
         level_size = 5_000.0 / mid  # about 5,000 quote a level
         bids = []
         asks = []
+        gap = 0.0
         for i in range(LEVELS):
-            gap = i * rng.randint(1, 3) * tick
+            # Levels 1-3 ticks apart, best first (the detector refuses out-of-order books).
+            gap += rng.randint(1, 3) * tick if i else 0.0
             bids.append((round(best_bid - gap, 10), round(level_size * rng.uniform(0.2, 3.0), 6)))
             asks.append((round(best_ask + gap, 10), round(level_size * rng.uniform(0.2, 3.0), 6)))
         seqs[(venue, symbol)] += 1

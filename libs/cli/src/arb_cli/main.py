@@ -79,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="capture JSONL or one-message-per-line files")
     p.add_argument("--json", action="store_true")
     p.add_argument("--loops", type=int, default=1, help="repeat the processing N times")
-    p.add_argument("--protocol", default=None, help=PROTOCOL_HELP)
+    p.add_argument("--protocol", default=None,
+                   help=PROTOCOL_HELP + "; default: detected from the frames")  # fmt: skip
+    p.add_argument(
+        "--allow-bad",
+        action="store_true",
+        help="replay even when frames are malformed (they are counted by kind)",
+    )
     p.set_defaults(func=_lazy("replay"))
 
     p = sub.add_parser("record", help="record a live or simulated venue session to a capture")

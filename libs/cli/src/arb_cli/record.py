@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from arb_runtime.errors import ArbError, ConfigError
-from arb_structs import BookDelta, BookSnapshot, Instrument, MdEvent
+from arb_structs import BookDelta, BookSnapshot, Instrument, MdMessage
 from arb_venues import get_venue, market_protocol
 from arb_venues.base import Endpoints, MarketDataProtocol
 from arb_venues.capture import CaptureError, CaptureWriter
@@ -133,7 +133,7 @@ async def record(
         elif kind == "send":
             result.sent += 1
 
-    def emit(event: MdEvent) -> None:
+    def emit(event: MdMessage) -> None:
         if isinstance(event, BookSnapshot | BookDelta):
             result.book_events += 1
 

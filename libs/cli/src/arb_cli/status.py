@@ -67,6 +67,8 @@ async def _collect(redis: Any) -> dict[str, Any]:
                 "best_bid": view.bids[0][0] if view.bids else None,
                 "best_ask": view.asks[0][0] if view.asks else None,
                 "age_s": round((now - (view.ts_update or view.ts_book)) / 1e9, 2),
+                "audit": view.audit,
+                "audit_age_s": round((now - view.ts_audit) / 1e9, 1) if view.ts_audit else None,
             })  # fmt: skip
     groups = []
     for name in (OPPORTUNITIES_STREAM, EXECUTIONS_STREAM, INSTRUMENTS_STREAM):
@@ -87,10 +89,23 @@ async def _collect(redis: Any) -> dict[str, Any]:
     return {
         "services": sorted(services, key=lambda s: (s["service"], s["instance"])),
         "books": sorted(books, key=lambda b: (b["venue"], b["symbol"])),
+        "audits": _audits(services),
         "streams": streams,
         "groups": groups,
         "kill_switch": {"engaged": True, "reason": kill.reason} if kill else {"engaged": False},
     }
+
+
+def _audits(services: list[dict[str, Any]]) -> dict[str, str]:
+    """Book audits per venue, as each book shard reports them in its health."""
+    out: dict[str, str] = {}
+    for service in services:
+        if service["service"] != "book":
+            continue
+        for key, value in service["detail"].items():
+            if key.startswith("audits_"):
+                out[key.removeprefix("audits_")] = value
+    return dict(sorted(out.items()))
 
 
 def _text(value: Any) -> str:
@@ -114,8 +129,12 @@ async def _run(as_json: bool) -> int:
               + (f"  shard {shard}" if shard else ""))  # fmt: skip
     print("books:")
     for b in status["books"]:
+        audit = f" audit {b['audit']} {b['audit_age_s']}s ago" if b["audit"] else ""
         print(f"  {b['venue']:<9} {b['symbol']:<10} {b['state']:<8} bid {b['best_bid']} "
-              f"ask {b['best_ask']} age {b['age_s']}s {b['reason']}")  # fmt: skip
+              f"ask {b['best_ask']} age {b['age_s']}s{audit} {b['reason']}")  # fmt: skip
+    print("audits:")
+    for venue, described in status["audits"].items():
+        print(f"  {venue:<9} {described}")
     print("streams:")
     for name, length in sorted(status["streams"].items()):
         print(f"  {name:<32} {length}")

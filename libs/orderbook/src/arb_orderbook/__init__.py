@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from arb_orderbook.audit import AuditResult, BookAuditor
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.bookset import BookSet, VenueCounts
 from arb_orderbook.checksums import ChecksumSpec
@@ -11,6 +12,8 @@ from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 __all__ = [
     "DEFAULT_BUFFER_LIMIT",
     "ApplyResult",
+    "AuditResult",
+    "BookAuditor",
     "BookEventError",
     "BookSet",
     "ChecksumCheck",

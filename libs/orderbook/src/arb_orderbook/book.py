@@ -56,6 +56,7 @@ class OrderBook:
         "_buffer",
         "_checksum",
         "asks",
+        "audit",
         "bids",
         "buffer_limit",
         "buffer_overflows",
@@ -65,6 +66,7 @@ class OrderBook:
         "state",
         "state_changes",
         "symbol",
+        "ts_audit",
         "ts_event",
         "ts_recv",
         "ts_update",
@@ -96,6 +98,10 @@ class OrderBook:
         self.ts_update = 0  # ingest receive time of the last applied event (for staleness)
         self.buffer_limit = buffer_limit
         self.buffer_overflows = 0
+        # The last audit's outcome since the last snapshot ("" = none yet), set by the owner
+        # (arb_orderbook.audit), and when it ended.
+        self.audit = ""
+        self.ts_audit = 0
         self._buffer: deque[BookDelta] = deque()
         self._awaiting_snapshot = True
         # The venue's checksum (from the registry the caller was given), None = it has none.
@@ -149,6 +155,8 @@ class OrderBook:
             ts_book=ts_book,
             reason=self.reason,
             ts_update=self.ts_update,
+            audit=self.audit,
+            ts_audit=self.ts_audit,
         )
 
     # ---------------------------------------------------------------- applying
@@ -210,7 +218,9 @@ class OrderBook:
             self.ts_event = delta.ts_event
             self.ts_recv = self.ts_update = delta.ts_recv
             if previous is _LIVE and not self.depth and delta.checksum is None:
-                # The hot path: nothing to truncate or verify; only the crossed check.
+                # The hot path: nothing to truncate or verify; only the crossed check. (A
+                # venue with a checksum sends level text, so its deltas are never "plain":
+                # a missing checksum is still counted in _settle.)
                 bids, asks = self.bids.prices, self.asks.prices
                 if not (bids and asks and bids[-1] >= asks[0]):
                     return _APPLIED_PLAIN[levels] if levels < _CACHED else applied_live(levels)
@@ -241,6 +251,7 @@ class OrderBook:
         levels += self.asks.replace(snapshot.asks, texts_a)
         self.seq = snapshot.seq
         self.depth = snapshot.depth
+        self.audit = ""  # a new snapshot: not audited yet
         self.ts_event = snapshot.ts_event
         self.ts_recv = self.ts_update = snapshot.ts_recv
         self._awaiting_snapshot = False
@@ -303,6 +314,15 @@ class OrderBook:
             )
         return ApplyResult(Outcome.STATUS, previous, self.state, reason=self.reason)
 
+    def mark_suspect(self, reason: str) -> ApplyResult:
+        """Its owner knows the book is wrong (an audit mismatch, a refused book frame):
+        SUSPECT until the next snapshot, deltas buffered meanwhile; the caller resyncs."""
+        previous = self.state
+        if previous is _HALTED:  # the venue is down: the next connection resyncs anyway
+            return ApplyResult(Outcome.MARKED, previous, previous, reason=self.reason)
+        self._fault(reason)
+        return ApplyResult(Outcome.MARKED, previous, self.state, resync=True, reason=reason)
+
     def check_stale(self, now: int, max_age: int) -> ApplyResult | None:
         """Mark a LIVE book SUSPECT when its last update is older than ``max_age`` ns.
 
@@ -362,6 +382,12 @@ class OrderBook:
                     f"book computes {computed}"
                 )
                 return ChecksumCheck.FAILED
+        elif spec is not None and not spec.zero_means_absent and type(event) is BookDelta:
+            # The venue checksums every update (Kraken) and this one has none: nothing proves
+            # the book now, so it is not served until a snapshot (the resync) and a checksum
+            # prove it again. Counted; never taken as verified, never silently skipped.
+            self._fault(f"checksum missing at seq={self.seq}: the venue checksums every update")
+            return ChecksumCheck.MISSING
         bids, asks = self.bids.prices, self.asks.prices
         if bids and asks and bids[-1] >= asks[0]:
             self._fault(f"crossed at seq={self.seq}: best bid {bids[-1]} >= ask {asks[0]}")

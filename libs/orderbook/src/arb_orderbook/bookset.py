@@ -26,6 +26,7 @@ class VenueCounts:
     gaps: int = 0
     checksums_ok: int = 0
     checksum_failures: int = 0
+    checksums_missing: int = 0
     crossed: int = 0
     buffer_overflows: int = 0
     expired: int = 0
@@ -53,6 +54,8 @@ class VenueCounts:
             self.checksums_ok += 1
         elif check is ChecksumCheck.FAILED:
             self.checksum_failures += 1
+        elif check is ChecksumCheck.MISSING:
+            self.checksums_missing += 1
         if result.crossed:
             self.crossed += 1
         if result.overflow:
@@ -139,6 +142,12 @@ class BookSet:
             return self.apply_status(event)
         result = self.apply(event)
         return [(self.book(event.venue, event.symbol), result)]
+
+    def mark_suspect(self, book: OrderBook, reason: str) -> ApplyResult:
+        """Mark one book SUSPECT (its owner knows it is wrong) and count it."""
+        result = book.mark_suspect(reason)
+        self.counts.setdefault(book.venue, VenueCounts()).add(result)
+        return result
 
     def check_stale(
         self, now: int, max_age: int, venue: str | None = None

@@ -18,6 +18,7 @@ class Outcome(enum.StrEnum):
     GAP = "gap"  # delta prev_seq > book seq: an update is missing; book SUSPECT, resync
     STATUS = "status"  # a venue status changed the book's state
     EXPIRED = "expired"  # the staleness sweep found no update within the bound
+    MARKED = "marked"  # its owner marked it SUSPECT (an audit mismatch, a refused frame)
 
 
 class ChecksumCheck(enum.StrEnum):
@@ -26,6 +27,11 @@ class ChecksumCheck(enum.StrEnum):
     NOT_CHECKED = "not_checked"  # no checksum on the event, none known for the venue, or off
     OK = "ok"
     FAILED = "failed"
+    # The venue checksums its updates but this delta carries none (a Kraken update without
+    # one): counted, and the book is SUSPECT until a resync proves it again. Not for a venue
+    # whose spec says it stopped sending them (OKX's 0 since 2026-06-23): those books are
+    # proven by sequence continuity and the audit.
+    MISSING = "missing"
 
 
 class ApplyResult(NamedTuple):

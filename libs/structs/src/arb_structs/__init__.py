@@ -8,8 +8,9 @@ decoders never forbid unknown fields, so an old reader decodes a new writer's me
 """
 
 from arb_structs.codec import Codec, codec_for
-from arb_structs.control import Health, KillSwitch, ResyncRequest
+from arb_structs.control import AuditRequest, CtlMessage, Health, KillSwitch, ResyncRequest
 from arb_structs.market import (
+    AuditSnapshot,
     BookDelta,
     BookSnapshot,
     BookState,
@@ -18,6 +19,7 @@ from arb_structs.market import (
     Level,
     LevelText,
     MdEvent,
+    MdMessage,
     VenueStatus,
 )
 from arb_structs.sim import TruthEvent
@@ -38,6 +40,8 @@ from arb_structs.trading import (
 )
 
 __all__ = [
+    "AuditRequest",
+    "AuditSnapshot",
     "Balance",
     "BalanceSnapshot",
     "BookDelta",
@@ -45,6 +49,7 @@ __all__ = [
     "BookState",
     "BookView",
     "Codec",
+    "CtlMessage",
     "ExecutionResult",
     "ExecutionStatus",
     "ExposureEvent",
@@ -57,6 +62,7 @@ __all__ = [
     "Level",
     "LevelText",
     "MdEvent",
+    "MdMessage",
     "Opportunity",
     "OrderIntent",
     "OrderReport",

@@ -6,8 +6,15 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from arb_structs.control import Health, KillSwitch, ResyncRequest
-from arb_structs.market import BookDelta, BookSnapshot, BookView, Instrument, VenueStatus
+from arb_structs.control import AuditRequest, Health, KillSwitch, ResyncRequest
+from arb_structs.market import (
+    AuditSnapshot,
+    BookDelta,
+    BookSnapshot,
+    BookView,
+    Instrument,
+    VenueStatus,
+)
 from arb_structs.sim import TruthEvent
 from arb_structs.trading import BalanceSnapshot, ExecutionResult, ExposureEvent, Opportunity
 
@@ -31,9 +38,11 @@ class Codec(Generic[T]):
         return self._decoder.decode(data)
 
 
-MD = Codec[BookSnapshot | BookDelta | VenueStatus](BookSnapshot | BookDelta | VenueStatus)
+MD = Codec[BookSnapshot | BookDelta | VenueStatus | AuditSnapshot](
+    BookSnapshot | BookDelta | VenueStatus | AuditSnapshot
+)
 BOOK = Codec[BookView](BookView)
-CTL = Codec[ResyncRequest](ResyncRequest)
+CTL = Codec[ResyncRequest | AuditRequest](ResyncRequest | AuditRequest)
 INSTRUMENT = Codec[Instrument](Instrument)
 OPPORTUNITY = Codec[Opportunity](Opportunity)
 EXECUTION = Codec[ExecutionResult](ExecutionResult)

@@ -12,6 +12,19 @@ class ResyncRequest(msgspec.Struct, frozen=True, kw_only=True, tag="resync"):
     ts: int
 
 
+class AuditRequest(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
+    """Book -> ingest on arb:ctl:{venue}: fetch a REST snapshot of ``symbol`` (within the
+    venue's REST budget) and publish it as an AuditSnapshot; ``levels`` will be compared."""
+
+    venue: str
+    symbol: str
+    ts: int
+    levels: int = 10
+
+
+CtlMessage = ResyncRequest | AuditRequest
+
+
 class Health(msgspec.Struct, frozen=True, kw_only=True, tag="health"):
     service: str
     instance: str

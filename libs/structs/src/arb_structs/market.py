@@ -37,6 +37,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, tag="instrument"):
     taker_fee: str = "0.001"
     status: str = "trading"
     ts_recv: int = 0
+    # spot | linear | inverse. A non-spot book's symbol carries ":<market>" (BTC-USDT:linear),
+    # so the same pair's spot and derivative books never share a symbol.
+    market: str = "spot"
 
 
 class BookSnapshot(msgspec.Struct, frozen=True, kw_only=True, tag="snapshot"):
@@ -84,6 +87,25 @@ class VenueStatus(msgspec.Struct, frozen=True, kw_only=True, tag="status"):
 MdEvent = BookSnapshot | BookDelta | VenueStatus
 
 
+class AuditSnapshot(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
+    """A fresh REST snapshot ingest fetched for an audit (AuditRequest), never applied to the
+    book: the book service rebuilds the book from it plus the deltas after ``seq`` and
+    compares their top levels at the same sequence; a difference makes the book SUSPECT."""
+
+    venue: str
+    symbol: str
+    seq: int  # the venue's sequence the snapshot is valid at; -1: it shares none with the WS
+    bids: list[Level]  # best first
+    asks: list[Level]
+    ts_event: int
+    ts_recv: int
+    depth: int = 0  # levels per side asked for (levels beyond it are not in the snapshot)
+
+
+# Everything on an arb:md:{venue} stream.
+MdMessage = MdEvent | AuditSnapshot
+
+
 class BookView(msgspec.Struct, frozen=True, kw_only=True, tag="view"):
     """What the detector needs of one book: top N levels, state, seq and the latency chain."""
 
@@ -98,3 +120,7 @@ class BookView(msgspec.Struct, frozen=True, kw_only=True, tag="view"):
     ts_book: int  # when the book service published this view
     reason: str = ""
     ts_update: int = 0  # when the book last changed (for staleness), ns
+    # The book's last audit against a REST snapshot since its last snapshot: "" (none yet),
+    # "passed", "mismatch" (then the book is SUSPECT), "skipped" (could not be matched).
+    audit: str = ""
+    ts_audit: int = 0  # when that audit ended, ns

@@ -43,7 +43,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from arb_orderbook.checksums import ChecksumSpec
-from arb_structs import BalanceSnapshot, Instrument, MdEvent, OrderIntent, OrderReport
+from arb_structs import (
+    AuditSnapshot,
+    BalanceSnapshot,
+    BookSnapshot,
+    Instrument,
+    MdEvent,
+    OrderIntent,
+    OrderReport,
+)
 from pydantic import SecretStr
 
 from arb_venues.common.ratelimit import BucketLimit
@@ -86,6 +94,18 @@ class FeedParser(abc.ABC):
     def reset(self, venue_symbol: str | None = None) -> None:  # noqa: B027 - optional hook
         """Forget per-connection (None) or per-symbol state, e.g. after a reconnect."""
 
+    def parse_audit(self, url: str, body: str | bytes, ts_recv: int) -> list[BookSnapshot]:
+        """An audit's REST depth body, read with every rule of ``parse_rest`` but with no
+        effect on this parser's state (sequence chains, synthetic counters): a fresh parser of
+        the same class over the same symbols reads it."""
+        scratch = type(self)(self.symbols)
+        return [e for e in scratch.parse_rest(url, body, ts_recv) if isinstance(e, BookSnapshot)]
+
+    def use_url(self, url: str) -> None:  # noqa: B027 - optional hook
+        """The WS URL the frames that follow arrive on (the feed calls it on connect, replay
+        whenever a capture's URL changes), for venues whose frames do not say everything
+        themselves: Bybit's market category is only in the path (/v5/public/linear)."""
+
     @staticmethod
     @abc.abstractmethod
     def normalise(venue_symbol: str) -> str | None:
@@ -120,10 +140,23 @@ class MarketDataProtocol(abc.ABC):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 10)}
     # Wire protocol versions the adapter speaks, the default first; () = just one (no choice).
     protocol_versions: ClassVar[tuple[str, ...]] = ()
+    # How an audit's REST snapshot joins the live book (the book service's audit):
+    # "sequence": its sequence is the stream's (Binance lastUpdateId, OKX seqId), so the book
+    #   is rebuilt from it to the live book's seq and compared exactly;
+    # "content": it shares no sequence with the WS (Kraken, Coinbase, Bybit below depth
+    #   1000), so it is compared with the book's recent states: no match is a skip, not a pass;
+    # "": the adapter does not audit.
+    audit_match: ClassVar[str] = ""
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         self.endpoints = endpoints
         self.depth = depth  # 0 = the venue default for the channel
+
+    @classmethod
+    def dialects(cls, raw_frames: Sequence[str | bytes]) -> str | None:
+        """Which of the venue's message dialects ``raw_frames`` are in, where one parser reads
+        several (reported by ``arb replay`` as its ``protocol``); None: the venue has one."""
+        return None
 
     @classmethod
     def for_version(cls, version: str | None) -> type[MarketDataProtocol]:
@@ -174,6 +207,50 @@ class MarketDataProtocol(abc.ABC):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         """Reference data of every spot symbol (tick, lot, min notional, decimals). The fees on
         the records are not the account's: ingest sets those (arb_venues.fees)."""
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        """``(path, query, rate bucket, weight)`` of the REST depth call of an audit that
+        compares ``levels`` levels per side (it asks for more, so deletes near the top cannot
+        bring up levels the snapshot lacks)."""
+        raise NotImplementedError(f"{self.venue}: no REST depth call for audits")
+
+    def audit_mode(self) -> str:
+        """``audit_match`` of this adapter as configured (Bybit's depends on its depth)."""
+        return self.audit_match
+
+    def audit_depth(self, levels: int) -> int:
+        """Levels per side an audit's REST call asks for: four times those compared."""
+        return max(20, 4 * levels)
+
+    async def fetch_audit(
+        self,
+        rest: RestClient,
+        instrument: Instrument,
+        parser: FeedParser,
+        ts_recv: Callable[[], int],
+        levels: int,
+    ) -> list[AuditSnapshot]:
+        """GET the audit snapshot of one book (through ``rest``'s rate budget) and read it
+        with the venue's rules; its ``seq`` is -1 unless ``audit_match`` is "sequence"."""
+        path, query, bucket, weight = self.audit_request(instrument, levels)
+        body = await rest.get(path, query=query, bucket=bucket, weight=weight)
+        sequenced = self.audit_mode() == "sequence"
+        url = f"{rest.base_url}{path}?{query}"
+        audits = []
+        for snapshot in parser.parse_audit(url, body, ts_recv()):
+            audits.append(
+                AuditSnapshot(
+                    venue=snapshot.venue,
+                    symbol=snapshot.symbol,
+                    seq=snapshot.seq if sequenced else -1,
+                    bids=snapshot.bids,
+                    asks=snapshot.asks,
+                    ts_event=snapshot.ts_event,
+                    ts_recv=snapshot.ts_recv,
+                    depth=self.audit_depth(levels),
+                )
+            )
+        return audits
 
     def error_mapper(self) -> ErrorMapper | None:
         """Maps the venue's REST error bodies to VenueErrors; None = the generic mapping."""
@@ -362,6 +439,10 @@ class VenueDocs:
     sim_rest: str = ""
     sim_private: str = ""
     duplicate_snapshot: str = "—"
+    # How the LIVE book is audited against a REST snapshot (docs/venues.md "Book audits"):
+    # "by sequence" (the snapshot's sequence is the stream's) or "by content" (it has none).
+    audit: str = ""
+    levels: str = "every level"  # what the parser checks of each level
 
 
 @dataclass(frozen=True, slots=True)

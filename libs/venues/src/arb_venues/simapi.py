@@ -82,11 +82,17 @@ class SimFaults(Protocol):
     Kinds a venue's sim app must honour where it applies: "drop_connection" (close the WS),
     "skip_seq" (skip one sequence number of a symbol), "bad_checksum" (send a wrong checksum),
     "malformed_frame" (send garbage), "lose_response" (execute an order, then close the
-    connection without answering). The core applies "http_429", "http_418", "http_5xx",
+    connection without answering), "corrupt_book" and "bad_level" (a wrong or impossible
+    level with the sequence whole). The core applies "http_429", "http_418", "http_5xx",
     "slow", "reject_order" and "partial_fill" itself.
     """
 
     def take(self, kind: str, symbol: str | None = None) -> bool: ...
+
+    def take_params(self, kind: str, symbol: str | None = None) -> dict[str, object] | None:
+        """As ``take``, giving the fault's parameters (e.g. bad_level's value); None when
+        nothing fires."""
+        ...
 
 
 class SimMarket(Protocol):

@@ -52,6 +52,22 @@ class BookSettings(ServiceSettings):
     verify_checksums: bool = Field(
         default=True, description="Verify venue checksums where events carry one."
     )
+    audit_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Audit each LIVE book this often against a fresh REST snapshot fetched by "
+        "ingest (within the venue's REST budget); a mismatch makes the book SUSPECT and "
+        "resyncs it. 0 = no audits.",
+    )
+    audit_levels: int = Field(
+        default=10, ge=1, description="Levels per side an audit compares (top N)."
+    )
+    audit_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="An audit not matched this long after it was asked for is counted as "
+        "skipped (timeout), never as passed.",
+    )
 
     @field_validator("venues")
     @classmethod

@@ -19,6 +19,8 @@ def reading(health: HealthState, shard: BookShard) -> None:
     health.set_detail("batches", shard.batches)
     health.set_detail("malformed", shard.malformed)
     health.set_detail("resync_requests", shard.resyncer.sent)
+    for venue, counts in shard.audits.counts.items():
+        health.set_detail(f"audits_{venue}", counts.describe())
 
 
 def read_failed(health: HealthState, error: BaseException) -> None:

@@ -32,6 +32,11 @@ _COUNTERS: dict[str, Counter] = {
     "checksum_failures": Counter(
         "arb_book_checksum_failures_total", "Venue checksums that did not match.", ["venue"]
     ),
+    "checksums_missing": Counter(
+        "arb_book_checksums_missing_total",
+        "Updates without the checksum their venue sends on every update (book resynced).",
+        ["venue"],
+    ),
     "crossed": Counter("arb_book_crossed_total", "Books found crossed.", ["venue"]),
     "buffer_overflows": Counter(
         "arb_book_buffer_overflows_total", "Buffered deltas dropped because the buffer was full.",
@@ -49,6 +54,20 @@ MALFORMED = Counter(
 )  # fmt: skip
 RESYNC_REQUESTS = Counter(
     "arb_book_resync_requests_total", "ResyncRequests sent to ingest.", ["venue"]
+)
+AUDIT_REQUESTS = Counter(
+    "arb_book_audit_requests_total", "Audit snapshots asked of ingest.", ["venue"]
+)
+AUDITS = Counter(
+    "arb_book_audits_total",
+    "Book audits against a REST snapshot, by outcome: passed, mismatch (book SUSPECT, "
+    "resynced), skipped (not matched: never counted as passed).",
+    ["venue", "outcome"],
+)
+AUDIT_SKIPS = Counter(
+    "arb_book_audit_skips_total",
+    "Audits that could not be matched, by reason (arb_orderbook.audit.SKIP_REASONS).",
+    ["venue", "reason"],
 )
 VIEWS = Counter("arb_book_views_published_total", "Book views published.", ["venue"])
 BOOKS = Gauge("arb_book_books", "Books held.", ["venue"])

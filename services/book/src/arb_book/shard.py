@@ -11,6 +11,11 @@ The books live in memory only. On start every book is SYNCING: the service publi
 SYNCING view over whatever the latest-view hash held (so nobody trades on a view from before
 the restart), asks ingest to resync every symbol it knows, and serves a book only once a
 snapshot has arrived (from the backlog after the checkpoint, or the requested one).
+
+Audits (``arb_book.audit``): the sweep asks ingest for REST snapshots of LIVE books that are
+due; each comes back on the md stream as an AuditSnapshot and is matched, in stream order
+with the deltas, by ``arb_orderbook.audit.BookAuditor``. A mismatch marks the book SUSPECT
+and resyncs it like a gap; every outcome shows in the book's next view.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import time
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
-from arb_orderbook import ApplyResult, BookEventError, BookSet, OrderBook
+from arb_orderbook import ApplyResult, AuditResult, BookEventError, BookSet, OrderBook
+from arb_orderbook.audit import MISMATCH
 from arb_runtime.streams import Entry, StreamProducer, StreamReader
 from arb_structs.codec import BOOK, MD
 from arb_structs.constants import (
@@ -31,10 +37,11 @@ from arb_structs.constants import (
     instruments_key,
     md_stream,
 )
-from arb_structs.market import BookState, VenueStatus
+from arb_structs.market import AuditSnapshot, BookState, VenueStatus
 from arb_venues import checksums
 
 from arb_book import metrics
+from arb_book.audit import AuditScheduler
 from arb_book.config import BookSettings
 from arb_book.errors import CheckpointError
 from arb_book.resync import Resyncer
@@ -65,6 +72,7 @@ class BookShard:
             verify_checksums=settings.verify_checksums,
         )
         self.resyncer = Resyncer(producer, int(settings.resync_interval_seconds * 1e9))
+        self.audits = AuditScheduler(producer, settings)
         self.venue_of = {md_stream(v): v for v in settings.venues}
         self.reader: StreamReader | None = None
         self.exporter = metrics.Exporter()
@@ -122,6 +130,7 @@ class BookShard:
         changed: dict[tuple[str, str], OrderBook] = {}
         last_ids: dict[str, bytes] = {}
         books = self.books
+        auditor = self.audits.auditor
         for entry in entries:
             venue = self.venue_of.get(entry.stream, "?")
             last_ids[venue] = entry.id
@@ -131,9 +140,17 @@ class BookShard:
                     raise ValueError("entry has no payload field")
                 if isinstance(event, VenueStatus):
                     touched = books.apply_status(event)
+                elif isinstance(event, AuditSnapshot):
+                    self._audit_arrived(event, now, changed)
+                    continue
                 else:
                     book = books.book(event.venue, event.symbol)
-                    touched = [(book, books.apply(event))]
+                    result = books.apply(event)
+                    touched = [(book, result)]
+                    if len(auditor) and auditor.pending(book):
+                        ended = auditor.follow(book, event, result)
+                        if ended is not None:
+                            self._audit_ended(book, ended, now, changed)
             except (BookEventError, ValueError) as exc:  # msgspec errors are ValueErrors
                 self._malformed(venue, entry, exc)
                 continue
@@ -161,7 +178,8 @@ class BookShard:
         self.exporter.export(books.counts)
 
     def sweep(self, now: int) -> None:
-        """Staleness per venue bound; re-ask for books still waiting for a snapshot."""
+        """Staleness per venue bound; re-ask for books still waiting for a snapshot; audits
+        that are due, and those that timed out."""
         for venue in self.settings.venues:
             for book, result in self.books.check_stale(now, self.settings.stale_after_ns(venue),
                                                        venue):  # fmt: skip
@@ -181,7 +199,43 @@ class BookShard:
         for venue, count in held.items():
             metrics.BOOKS.labels(venue).set(count)
             metrics.LIVE_BOOKS.labels(venue).set(live[venue])
+        expired: dict[tuple[str, str], OrderBook] = {}
+        for book, ended in self.audits.auditor.expire(now):
+            self._audit_ended(book, ended, now, expired)
+        for book in expired.values():
+            self._publish(book, now)
+        self.audits.schedule(self.books, now)
         self.exporter.export(self.books.counts)
+
+    # ---------------------------------------------------------------- audits
+
+    def _audit_arrived(
+        self, snapshot: AuditSnapshot, now: int, changed: dict[tuple[str, str], OrderBook]
+    ) -> None:
+        book = self.books.get(snapshot.venue, snapshot.symbol)
+        result = self.audits.auditor.arrive(book, snapshot)
+        if result is None:
+            return  # matched later, with the deltas that bring the book to its sequence
+        if book is None:
+            self.audits.record(snapshot.venue, result, None, now)
+            return
+        self._audit_ended(book, result, now, changed)
+
+    def _audit_ended(
+        self,
+        book: OrderBook,
+        result: AuditResult,
+        now: int,
+        changed: dict[tuple[str, str], OrderBook],
+    ) -> None:
+        """Count it, show it on the book's next view; a mismatch makes the book SUSPECT."""
+        self.audits.record(book.venue, result, book, now)
+        changed[(book.venue, book.symbol)] = book
+        if result.outcome == MISMATCH:
+            marked = self.books.mark_suspect(book, result.detail)
+            book.audit = MISMATCH  # after mark_suspect: the view says why it is SUSPECT
+            self._log_state(book, marked)
+            self._resync(book, marked, now)
 
     # ---------------------------------------------------------------- helpers
 

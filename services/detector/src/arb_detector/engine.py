@@ -177,8 +177,12 @@ class Detector:
                 max_age = ages[venue] = self._max_age(venue)
             if view.state is not live:
                 gate: Gate | None = Gate.NOT_LIVE
+            elif view.audit == "mismatch":
+                gate = Gate.AUDIT_FAILED
             elif now - (view.ts_update or view.ts_recv) > max_age:
                 gate = Gate.STALE
+            elif not _sane_top(view):
+                gate = Gate.BAD_LEVEL
             else:
                 gate = None
             leg = legs.get((venue, symbol))
@@ -216,6 +220,9 @@ class Detector:
         bids = sell_view.bids
         if not asks or not bids:
             self._gated(Rejection.NO_EDGE)
+            return None
+        if not (_verified_side(asks, ascending=True) and _verified_side(bids, ascending=False)):
+            self._gated(Gate.BAD_LEVEL)  # never sized against a level that is not a level
             return None
         spec = self._pairs.get(key) or self._pair(key)
         if spec is None:
@@ -280,3 +287,29 @@ class Detector:
         )
         self.emitted_total[(buy, sell)] += 1
         return opportunity
+
+
+def _sane_top(view: BookView) -> bool:
+    """The view's best levels are finite and positive and do not cross (NaN fails too)."""
+    bids, asks = view.bids, view.asks
+    if bids:
+        price, size = bids[0]
+        if not (0.0 < price < math.inf and 0.0 < size < math.inf):
+            return False
+    if asks:
+        price, size = asks[0]
+        if not (0.0 < price < math.inf and 0.0 < size < math.inf):
+            return False
+    return not (bids and asks and not bids[0][0] < asks[0][0])
+
+
+def _verified_side(levels: list[tuple[float, float]], *, ascending: bool) -> bool:
+    """Every level finite and positive, strictly best-first: what the sizing walk assumes."""
+    previous = 0.0 if ascending else math.inf
+    for price, size in levels:
+        if not (0.0 < price < math.inf and 0.0 < size < math.inf):
+            return False
+        if not (price > previous if ascending else price < previous):
+            return False
+        previous = price
+    return True

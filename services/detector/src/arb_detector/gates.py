@@ -2,6 +2,10 @@
 
 - freshness (checked in ``Detector._tops``, once per book per batch): a book is tradable only
   while LIVE and younger (since ``ts_update``, else ``ts_recv``) than its venue's bound;
+- verified levels (``Detector._tops`` and ``_evaluate``): never sized against a level the
+  book has not verified: a book whose last audit failed is out, and so is a view whose levels
+  are not finite and positive, best-first and uncrossed (the book service never publishes
+  one; the detector does not take that on trust);
 - in flight: once an opportunity is emitted for (symbol, buy venue, sell venue), the pair
   stays quiet until its ExecutionResult arrives, the top prices move by the configured
   fraction, or the in-flight timeout passes; meanwhile the quote and base it would spend are
@@ -29,6 +33,8 @@ class Gate(enum.StrEnum):
     """Gated-out reasons decided outside the sizing search."""
 
     NOT_LIVE = "not_live"
+    AUDIT_FAILED = "audit_failed"  # the book's last audit against a REST snapshot failed
+    BAD_LEVEL = "bad_level"  # a level that is not finite and positive, or out of order
     STALE = "stale"
     NO_INSTRUMENT = "no_instrument"
     QUOTE_MISMATCH = "quote_mismatch"

@@ -19,7 +19,7 @@ from arb_runtime.entries import Entry
 from arb_runtime.service import ServiceContext
 from arb_runtime.shards import hold_shard
 from arb_runtime.watch import process_instance
-from arb_structs import Instrument, MdEvent
+from arb_structs import AuditRequest, Instrument, MdMessage
 from arb_structs.codec import CTL, MD
 from arb_structs.constants import MD_MAXLEN, ctl_stream, md_stream
 from arb_venues import get_venue, market_protocol
@@ -67,8 +67,9 @@ async def load_instruments(
 
 
 async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) -> None:
-    """Resync requests of the book service, until stopping or cancelled (the runtime's
-    StreamLoop: it stops at once on cancel, redis-py losing the CancelledError or not)."""
+    """Resync and audit requests of the book service, until stopping or cancelled (the
+    runtime's StreamLoop: it stops at once on cancel, redis-py losing the CancelledError or
+    not)."""
 
     async def on_batch(entries: list[Entry]) -> None:
         for entry in entries:
@@ -79,6 +80,9 @@ async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) 
             except Exception as exc:
                 metrics.RESYNC_REQUESTS.labels(venue, "malformed").inc()
                 log.error("%s: unreadable control entry %s: %s", venue, entry.id, exc)
+                continue
+            if isinstance(request, AuditRequest):
+                feed.request_audit(request.symbol, request.levels)  # counted by the feed
                 continue
             ok = feed.request_resync(request.symbol, request.reason)
             metrics.RESYNC_REQUESTS.labels(venue, "done" if ok else "unknown_symbol").inc()
@@ -137,11 +141,13 @@ async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> Non
     stream = md_stream(venue)
     producer = ctx.producer
 
-    def emit(event: MdEvent) -> None:
+    def emit(event: MdMessage) -> None:
         producer.xadd(stream, MD.encode(event), maxlen=MD_MAXLEN)
 
     budget = BucketLimit(max(1.0, settings.snapshot_rate_per_s), settings.snapshot_rate_per_s)
-    feed = MarketDataFeed(protocol, chosen, emit, rest=rest, snapshot_budget=budget)
+    audits = BucketLimit(max(1.0, settings.audit_rate_per_s), settings.audit_rate_per_s)
+    feed = MarketDataFeed(protocol, chosen, emit, rest=rest, snapshot_budget=budget,
+                          audit_budget=audits)  # fmt: skip
     log.info("%s: shard %s ingesting %s from %s", venue, shard_label,
              ", ".join(i.symbol for i in chosen), protocol.endpoints.ws_url)  # fmt: skip
     resyncs = asyncio.create_task(follow_resyncs(ctx, feed, venue))

@@ -37,6 +37,12 @@ class IngestSettings(ServiceSettings):
     snapshot_rate_per_s: float = Field(
         default=5.0, gt=0, description="REST snapshot budget of this process (calls per second)."
     )
+    audit_rate_per_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="REST audit-snapshot budget of this process (calls per second, on top of "
+        "the venue's REST budget); the book service asks for the audits.",
+    )
     taker_fees: TakerFees = taker_fees_field()
     shard_index: int | Literal["auto"] = Field(
         default=0,

@@ -13,3 +13,4 @@ def update(health: HealthState, feed: MarketDataFeed) -> None:
     health.set_detail("events", feed.stats.events)
     health.set_detail("connects", feed.stats.connects)
     health.set_detail("bad_frames", sum(feed.stats.bad_frames.values()))
+    health.set_detail("audit_snapshots", feed.stats.audits.get("published", 0))

@@ -239,6 +239,8 @@ class Simulator:
             status=spec.status,
             path=spec.path,
             method=spec.method,
+            value=spec.value,
+            field=spec.field,
         )
 
     def truth_events(self) -> list[TruthEvent]:

@@ -10,7 +10,7 @@ same setting ingest publishes on the instruments, so the engine prices what it i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from arb_runtime.config import CommaList, ServiceSettings, settings_config, split_list
 from arb_venues.settings import TakerFees, known_venue, known_venue_list, taker_fees_field
@@ -47,6 +47,11 @@ class FaultSpec(BaseModel):
         None, description="HTTP faults: only requests whose path contains this (e.g. /order)."
     )
     method: str | None = Field(None, description="HTTP faults: only requests with this method.")
+    value: str = Field("NaN", description="bad_level: the number text the level carries.")
+    field: Literal["price", "size"] = Field(
+        "price",
+        description="bad_level: put value as an extra bid's price, or as the best ask's size.",
+    )
 
     @field_validator("kind")
     @classmethod

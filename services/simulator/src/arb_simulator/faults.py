@@ -9,7 +9,11 @@ it (with that method): "slow the next order placement", not whichever request co
 
 Kinds the core applies itself: http_429, http_418, http_5xx, slow (HTTP middleware, see
 server.py), reject_order, partial_fill (order matching). The venue protocol servers apply
-drop_connection, skip_seq, bad_checksum, malformed_frame, lose_response.
+drop_connection, skip_seq, bad_checksum, malformed_frame, lose_response, and (OKX) the two
+that corrupt a book without breaking its sequence: corrupt_book (each update while armed
+also says the best bid holds twice its size: the WS book drifts from the REST one, which
+only an audit can see) and bad_level (one update carries an extra level whose price, or
+with field "size" the best ask's size, is the text ``value``: "NaN", "Infinity", "-5"...).
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CORE_KINDS = ("http_429", "http_418", "http_5xx", "slow", "reject_order", "partial_fill")
-PROTOCOL_KINDS = ("drop_connection", "skip_seq", "bad_checksum", "malformed_frame", "lose_response")
+PROTOCOL_KINDS = (
+    "drop_connection", "skip_seq", "bad_checksum", "malformed_frame", "lose_response",
+    "corrupt_book", "bad_level",
+)  # fmt: skip
 FAULT_KINDS = CORE_KINDS + PROTOCOL_KINDS
 
 
@@ -130,6 +137,10 @@ class Faults:
 
     def take(self, kind: str, symbol: str | None = None) -> bool:
         return self.take_fault(kind, symbol) is not None
+
+    def take_params(self, kind: str, symbol: str | None = None) -> dict[str, object] | None:
+        fault = self.take_fault(kind, symbol)
+        return None if fault is None else dict(fault.params)
 
     def armed(self) -> list[ArmedFault]:
         now = self._clock()

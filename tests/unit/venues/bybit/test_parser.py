@@ -219,4 +219,4 @@ def test_levels_that_are_not_finite_positive_prices_are_malformed(price: str) ->
     frame = _frame("delta", 3, [[price, "1"]], [])
     with pytest.raises(MalformedFrame) as error:
         BybitParser().parse_ws(frame, 0)
-    assert error.value.kind == "book"
+    assert error.value.kind == "bad_price"

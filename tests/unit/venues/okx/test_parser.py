@@ -54,7 +54,9 @@ class TestRecordedSession:
         kinds = Counter(type(e).__name__ for e in recorded_events)
         assert kinds == {"BookSnapshot": 3, "BookDelta": 287}
         per_book = Counter(e.symbol for e in recorded_events if isinstance(e, BookDelta))
-        assert per_book == {"BTC-USD-220527": 98, "BTC-USDT": 97, "UNI-USD-SWAP": 92}
+        assert per_book == {
+            "BTC-USD-220527:inverse": 98, "BTC-USDT": 97, "UNI-USD-SWAP:inverse": 92
+        }  # fmt: skip
 
     def test_trades_tickers_and_acks_yield_nothing(self) -> None:
         assert FIXTURES is not None
@@ -261,6 +263,8 @@ class TestSequenceFields:
 
 def test_normalise_keeps_spot_and_refuses_garbage() -> None:
     assert OkxParser.normalise("BTC-USDT") == "BTC-USDT"
-    assert OkxParser.normalise("UNI-USD-SWAP") == "UNI-USD-SWAP"
+    assert OkxParser.normalise("UNI-USD-SWAP") == "UNI-USD-SWAP:inverse"
+    assert OkxParser.normalise("BTC-USDT-SWAP") == "BTC-USDT-SWAP:linear"
+    assert OkxParser.normalise("BTC-USD-220527") == "BTC-USD-220527:inverse"
     assert OkxParser.normalise("BTCUSDT") is None
     assert OkxParser.normalise("BTC-") is None

@@ -32,7 +32,7 @@ VENUE = VenueSpec(
     docs=VenueDocs(
         title="Binance spot",
         market_data="`<symbol>@depth@100ms` + REST `/api/v3/depth`",
-        sync="buffer-and-straddle on `U`/`u`, gaps resync",
+        sync="buffer-and-straddle on `U`/`u`, gaps resync; audit by sequence",
         signing="HMAC-SHA256 query signing",
         ws="`wss://stream.binance.com:9443/stream?streams=…`",
         channel="`<sym>@depth@100ms` diffs, subscribed in the URL (≤ 1024 streams a connection)",
@@ -51,6 +51,7 @@ VENUE = VenueSpec(
         "`/api/v3/time`, weight headers",
         sim_private="`/api/v3/order` POST/GET/DELETE, `/api/v3/account` (HMAC-SHA256, "
         "`recvWindow`)",
+        audit="by sequence (`lastUpdateId`): exact",
     ),
     notes=(
         "Market data: combined stream /stream?streams=<sym>@depth@100ms/... (URL-subscribed, "

@@ -110,6 +110,9 @@ class BinanceMarket(MarketDataProtocol):
         "default": BucketLimit(1000, 50),
         "orders": BucketLimit(10, 10),  # ORDERS limit: 10 per second per account
     }
+    # The depth snapshot's lastUpdateId is the diff stream's update id: exact audits (an
+    # audit asks for 4x the compared levels, weight 5 up to 100 levels).
+    audit_match: ClassVar[str] = "sequence"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
@@ -158,6 +161,11 @@ class BinanceMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/api/v3/exchangeInfo", weight=_fit(rest, EXCHANGE_INFO_WEIGHT))
         return instruments_from_exchange_info(body, time.time_ns())
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        limit = self.audit_depth(levels)
+        query = f"symbol={instrument.venue_symbol}&limit={limit}"
+        return "/api/v3/depth", query, "default", depth_weight(limit)
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

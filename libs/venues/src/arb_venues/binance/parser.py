@@ -7,7 +7,13 @@ a diff event covers update ids ``U..u``; a REST snapshot is valid at ``lastUpdat
 drop ``u <= lastUpdateId``; the first applied event has ``U <= lastUpdateId + 1 <= u``; later
 ``U == previous u + 1`` (else ``prev_seq > book.seq``: a gap).
 
-Stateless: Binance numbers every update, so ``reset`` has nothing to forget.
+Every level is checked as it is decoded (``arb_venues.common.levels``: price finite and > 0,
+size finite and >= 0); a REST snapshot must also be best-first on both sides, hold no size 0
+and not be crossed (Binance sends bids descending, asks ascending). A frame that breaks a rule
+is a MalformedFrame of that rule's kind and its book is flagged in ``resync_needed``; the
+update ids then show the book service the missing update as a gap.
+
+Stateless otherwise: Binance numbers every update, so ``reset`` has nothing to forget.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
 from arb_venues.binance import schemas
+from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
 from arb_venues.common.symbols import split_glued
 from arb_venues.errors import MalformedFrame
 
@@ -53,8 +60,14 @@ class BinanceParser(FeedParser):
             raise MalformedFrame(VENUE, "snapshot", f"no symbol= in the depth URL {url!r}")
         try:
             snap = schemas.depth_snapshot_decoder.decode(body)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except msgspec.ValidationError as exc:
+            raise self._diagnose_snapshot(symbols[0], body, exc) from None
+        except msgspec.DecodeError as exc:
             raise MalformedFrame(VENUE, "snapshot", f"{symbols[0]}: {exc}") from None
+        try:
+            check_snapshot(snap.bids, snap.asks)
+        except LevelError as exc:
+            raise malformed(VENUE, exc, f"{symbols[0]} snapshot") from None
         return [
             BookSnapshot(
                 venue=VENUE,
@@ -118,9 +131,35 @@ class BinanceParser(FeedParser):
             return []  # another raw-stream event, or a method reply {"result": ..., "id": n}
         raise MalformedFrame(VENUE, "unknown", "neither a stream event nor a method reply")
 
-    @staticmethod
-    def _decode_update(raw: str | bytes | msgspec.Raw) -> schemas.DepthUpdate:
+    def _decode_update(self, raw: str | bytes | msgspec.Raw) -> schemas.DepthUpdate:
         try:
             return schemas.depth_update_decoder.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except msgspec.ValidationError as exc:
+            raise self._diagnose_update(raw, exc) from None
+        except msgspec.DecodeError as exc:
             raise MalformedFrame(VENUE, "depth_update", str(exc)) from None
+
+    def _diagnose_update(self, raw: str | bytes | msgspec.Raw, exc: Exception) -> MalformedFrame:
+        """Which level made msgspec refuse a diff (slow path: refused frames only). A bad
+        level flags its book for a resync; any other refusal is a depth_update."""
+        try:
+            loose = schemas.loose_update_decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return MalformedFrame(VENUE, "depth_update", str(exc))
+        found = find_bad_side(loose.b, loose.a, snapshot=False)
+        if found is None:
+            return MalformedFrame(VENUE, "depth_update", str(exc))
+        if loose.s:
+            self.resync_needed.add(loose.s)
+        return malformed(VENUE, found[1], f"{loose.s or '?'} diff {found[0]}")
+
+    @staticmethod
+    def _diagnose_snapshot(symbol: str, body: str | bytes, exc: Exception) -> MalformedFrame:
+        try:
+            loose = schemas.loose_snapshot_decoder.decode(body)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return MalformedFrame(VENUE, "snapshot", f"{symbol}: {exc}")
+        found = find_bad_side(loose.bids, loose.asks, snapshot=True)
+        if found is None:
+            return MalformedFrame(VENUE, "snapshot", f"{symbol}: {exc}")
+        return malformed(VENUE, found[1], f"{symbol} snapshot {found[0]}")

@@ -2,8 +2,9 @@
 
 Market data is decoded straight into float levels by msgspec (``strict=False`` lets msgspec
 turn Binance's "0.01000000" strings into floats natively: no ``float()`` per level). The
-constrained float rejects "nan", "inf" and negatives at decode time. No Binance book has a
-checksum, so the exact text is not kept on the hot path.
+levels are ``arb_venues.common.levels`` constrained floats, so a price that is not finite and
+> 0, or a size that is not finite and >= 0, fails the decode itself (the parser then says
+which level). No Binance book has a checksum, so the exact text is not kept on the hot path.
 
 Docs (binance/binance-spot-api-docs @ a5e0bc3d):
 - diff depth: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#diff-depth-stream
@@ -14,14 +15,9 @@ Docs (binance/binance-spot-api-docs @ a5e0bc3d):
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 
-# A price or quantity as Binance sends it ("0.35130000"), decoded to a finite float >= 0.
-Number = Annotated[float, msgspec.Meta(ge=0.0, lt=1e18)]
-WireLevel = tuple[Number, Number]
-
+from arb_venues.common.levels import WireLevel
 
 # -- public market data ----------------------------------------------------------------------
 
@@ -57,11 +53,24 @@ class Envelope(msgspec.Struct, frozen=True):
 
 
 class DepthSnapshot(msgspec.Struct, frozen=True):
-    """GET /api/v3/depth body."""
+    """GET /api/v3/depth body: bids best (highest) first, asks best (lowest) first."""
 
     lastUpdateId: int
     bids: list[WireLevel]
     asks: list[WireLevel]
+
+
+class LooseDepthUpdate(msgspec.Struct, frozen=True):
+    """A depthUpdate with untyped levels: read only to say which level a refused frame broke."""
+
+    s: str = ""
+    b: list[object] = []
+    a: list[object] = []
+
+
+class LooseDepthSnapshot(msgspec.Struct, frozen=True):
+    bids: list[object] = []
+    asks: list[object] = []
 
 
 # -- reference data --------------------------------------------------------------------------
@@ -172,6 +181,8 @@ combined_depth_decoder = msgspec.json.Decoder(CombinedDepth, strict=False)
 depth_update_decoder = msgspec.json.Decoder(DepthUpdate, strict=False)
 envelope_decoder = msgspec.json.Decoder(Envelope)
 depth_snapshot_decoder = msgspec.json.Decoder(DepthSnapshot, strict=False)
+loose_update_decoder = msgspec.json.Decoder(LooseDepthUpdate)
+loose_snapshot_decoder = msgspec.json.Decoder(LooseDepthSnapshot)
 exchange_info_decoder = msgspec.json.Decoder(ExchangeInfo)
 error_decoder = msgspec.json.Decoder(ErrorBody)
 order_decoder = msgspec.json.Decoder(OrderResponse)

@@ -35,7 +35,7 @@ VENUE = VenueSpec(
     docs=VenueDocs(
         title="Bybit v5 spot",
         market_data="`orderbook.{1,50,200}`",
-        sync="snapshot/delta on `u`, `u == 1` resets",
+        sync="snapshot/delta on `u`, `u == 1` resets; audit by content",
         signing="HMAC-SHA256 headers",
         ws="`wss://stream.bybit.com/v5/public/spot`",
         channel="`orderbook.{1,50,200,1000}.<SYM>` (default 50)",
@@ -52,6 +52,10 @@ VENUE = VenueSpec(
         sim_rest="`/v5/market/orderbook`, `/v5/market/instruments-info`",
         sim_private="`/v5/order/create`, `/cancel`, `/realtime`, `/history`, "
         "`/v5/account/wallet-balance` (HMAC, `recv_window`, retCodes)",
+        audit=(
+            "by content (the REST `u` is the 1000-level stream's; by sequence on `orderbook.1000`)"
+        ),
+        levels="every level (the model: it refused every fuzz case)",
     ),
     notes=(
         "spot v5: WS orderbook.{depth}.{symbol} on /v5/public/spot (depth 1/50/200/1000, "

@@ -32,6 +32,10 @@ from arb_venues.errors import MalformedFrame
 VENUE = "bybit"
 WS_PATH = "/v5/public/spot"
 INSTRUMENTS_PATH = "/v5/market/instruments-info"
+ORDERBOOK_PATH = "/v5/market/orderbook"
+REST_BOOK_LIMIT = (
+    200  # spot: limit [1, 200] (https://bybit-exchange.github.io/docs/v5/market/orderbook)
+)
 SPOT_DEPTHS = (1, 50, 200, 1000)
 DEFAULT_DEPTH = 50
 MAX_ARGS_PER_SUBSCRIBE = 10
@@ -76,6 +80,7 @@ class BybitMarket(MarketDataProtocol):
     # 600 requests per 5 s per IP (docs/v5/rate-limit); the docs advise against running at
     # the edge, so half of it.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(300, 60)}
+    audit_match: ClassVar[str] = "content"  # "sequence" on orderbook.1000: see audit_mode
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         depth = depth or DEFAULT_DEPTH
@@ -88,6 +93,16 @@ class BybitMarket(MarketDataProtocol):
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return BybitParser(symbols)
+
+    def audit_mode(self) -> str:
+        """The REST orderbook's ``u`` is the 1000-level stream's update id: exact audits on an
+        orderbook.1000 feed, content audits (recent states) on the shallower ones."""
+        return "sequence" if self.depth == 1000 else "content"
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        limit = min(REST_BOOK_LIMIT, self.audit_depth(levels))
+        query = f"category=spot&symbol={instrument.venue_symbol}&limit={limit}"
+        return ORDERBOOK_PATH, query, "default", 1
 
     def topic(self, instrument: Instrument) -> str:
         return f"orderbook.{self.depth}.{instrument.venue_symbol}"

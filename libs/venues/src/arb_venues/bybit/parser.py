@@ -9,31 +9,56 @@ restarts (then ``u`` starts again at 1, lower than the book's seq), and every 3 
 data with ``u`` unchanged. The book engine resets on every BookSnapshot whatever its seq, so
 the parser emits each one as a BookSnapshot and keeps no per-symbol state: a lower ``u`` is a
 restart, never a stale message.
+
+Levels are checked while msgspec decodes them (``arb_venues.common.levels``); a snapshot must
+also be best-first on both sides ("sorted by price", per the docs), hold no size 0 and not be
+crossed. A refused book frame is a MalformedFrame of the broken rule's kind and flags its book
+in ``resync_needed``.
+
+Markets: the same symbol (``BTCUSDT``) is a spot, a linear and an inverse book, told apart
+only by the connection's path (``/v5/public/spot|linear|inverse``, from ``use_url``); a
+non-spot book is named ``BTC-USDT:linear`` (``arb_venues.common.symbols``). Without a URL
+(a plain recording) frames are read as the protocol's category, spot.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import msgspec
 from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
 from arb_venues.bybit import schemas
-from arb_venues.common.symbols import SymbolMap, split_glued
+from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
+from arb_venues.common.symbols import INVERSE, LINEAR, SPOT, SymbolMap, split_glued
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bybit"
 BOOK_TOPIC = "orderbook."
 MS = 1_000_000  # ns per ms
+_OPS = frozenset({"subscribe", "unsubscribe", "ping"})  # the ops the feed sends
+# The public WS path of each market category (https://bybit-exchange.github.io/docs/v5/ws/connect).
+CATEGORY_PATHS = {"/v5/public/spot": SPOT, "/v5/public/linear": LINEAR,
+                  "/v5/public/inverse": INVERSE}  # fmt: skip
 
 
 class BybitParser(FeedParser):
     venue: ClassVar[str] = VENUE
 
-    def __init__(self, symbols: SymbolMap | None = None) -> None:
+    def __init__(self, symbols: SymbolMap | None = None, market: str = SPOT) -> None:
         super().__init__(symbols)
         self._depth_of_topic: dict[str, int] = {}
+        self.market = market
+
+    def use_url(self, url: str) -> None:
+        """The category of the connection the next frames come from (its URL path)."""
+        path = urlsplit(url).path.rstrip("/")
+        for suffix, market in CATEGORY_PATHS.items():
+            if path.endswith(suffix):
+                self.market = market
+                return
 
     @staticmethod
     def normalise(venue_symbol: str) -> str | None:
@@ -58,7 +83,7 @@ class BybitParser(FeedParser):
             return []
         if not frame.topic.endswith(data.s):
             raise MalformedFrame(VENUE, "book", f"topic {frame.topic!r} carries symbol {data.s!r}")
-        symbol = self.symbols.to_symbol(data.s)
+        symbol = self.symbols.to_symbol(data.s, self.market)
         if symbol is None:
             raise MalformedFrame(VENUE, "unknown_symbol", f"no instrument for {data.s!r}")
         if frame.type == "delta":
@@ -75,6 +100,11 @@ class BybitParser(FeedParser):
                 )
             ]
         if frame.type == "snapshot":
+            try:
+                check_snapshot(data.b, data.a)
+            except LevelError as exc:
+                self.resync_needed.add(data.s)
+                raise malformed(VENUE, exc, f"{data.s} snapshot") from None
             return [
                 BookSnapshot(
                     venue=VENUE,
@@ -106,7 +136,8 @@ class BybitParser(FeedParser):
         if frame.success is False:
             # {"success":false,"ret_msg":"Invalid symbol :[orderbook.50.X]","op":"subscribe"}:
             # the book will never arrive; the feed counts and logs this kind.
-            raise MalformedFrame(VENUE, f"{frame.op or 'request'}_rejected", frame.ret_msg)
+            op = frame.op if frame.op in _OPS else "request"  # a bounded kind, whatever op says
+            raise MalformedFrame(VENUE, f"{op}_rejected", frame.ret_msg)
         if frame.topic.startswith(BOOK_TOPIC):
             raise MalformedFrame(VENUE, "book", f"{frame.topic} push without data")
         return []
@@ -121,8 +152,25 @@ class BybitParser(FeedParser):
             raise MalformedFrame(VENUE, "json", str(exc)) from None
         if envelope.topic and not envelope.topic.startswith(BOOK_TOPIC):
             return []
+        self._raise_bad_level(raw)
         topic = envelope.topic or "a frame without topic"
         raise MalformedFrame(VENUE, "book", f"{topic} does not fit the orderbook schema: {problem}")
+
+    def _raise_bad_level(self, raw: str | bytes) -> None:
+        """Raise the MalformedFrame of the first invalid level of a refused book push (slow
+        path: refused frames only); return when no level is at fault."""
+        try:
+            loose = schemas.LOOSE_FRAME.decode(raw)
+        except msgspec.DecodeError:
+            return
+        data = loose.data
+        if data is None:
+            return
+        found = find_bad_side(data.b, data.a, snapshot=loose.type == "snapshot")
+        if found is not None:
+            if data.s:
+                self.resync_needed.add(data.s)
+            raise malformed(VENUE, found[1], f"{data.s or '?'} {loose.type or 'book'} {found[0]}")
 
     # -- REST -------------------------------------------------------------------------------
 
@@ -144,9 +192,13 @@ class BybitParser(FeedParser):
             book = schemas.ORDERBOOK.decode(envelope.result)
         except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
             raise MalformedFrame(VENUE, "rest", str(exc)) from None
-        symbol = self.symbols.to_symbol(book.s)
+        symbol = self.symbols.to_symbol(book.s, self.market)
         if symbol is None:
             raise MalformedFrame(VENUE, "unknown_symbol", f"no instrument for {book.s!r}")
+        try:
+            check_snapshot(book.b, book.a)
+        except LevelError as exc:
+            raise malformed(VENUE, exc, f"{book.s} REST snapshot") from None
         return [
             BookSnapshot(
                 venue=VENUE,

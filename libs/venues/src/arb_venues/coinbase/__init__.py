@@ -53,7 +53,7 @@ VENUE = VenueSpec(
     docs=VenueDocs(
         title="Coinbase Advanced Trade",
         market_data="Advanced Trade `level2` (and Exchange `level2` recordings)",
-        sync="`sequence_num` continuity",
+        sync="`sequence_num` continuity; audit by content",
         signing="ES256 JWT",
         ws="`wss://advanced-trade-ws.coinbase.com`",
         channel="`level2` (+ `heartbeats`)",
@@ -69,6 +69,8 @@ VENUE = VenueSpec(
         "heartbeats, subscriptions acks",
         sim_rest="`/api/v3/brokerage/market/products`, `/market/product_book`",
         sim_private="`/api/v3/brokerage/orders` & co, `/accounts` (ES256 JWT per request)",
+        audit="by content (`product_book` has no sequence)",
+        levels='every level (`new_quantity` "Infinity" refused)',
     ),
     notes=(
         "WS level2 -> l2_data snapshot/update (+ heartbeats to keep quiet subscriptions "

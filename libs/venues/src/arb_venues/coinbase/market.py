@@ -15,7 +15,7 @@ https://docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websock
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
@@ -43,6 +43,14 @@ def decimals_of(step: str) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+class _Keys(msgspec.Struct):
+    channel: str = ""  # Advanced Trade: every message names its channel
+    type: str = ""  # Exchange (legacy): every message has a type
+
+
+_KEYS = msgspec.json.Decoder(_Keys)
+
+
 class CoinbaseMarket(MarketDataProtocol):
     venue: ClassVar[str] = VENUE
     snapshot_source: ClassVar[str] = "ws"  # a level2 subscribe answers with a snapshot
@@ -55,6 +63,23 @@ class CoinbaseMarket(MarketDataProtocol):
     idle_timeout_s: ClassVar[float] = 30.0  # heartbeats arrive every second once subscribed
     # Public REST: 10 requests/s per IP (Advanced Trade REST rate-limits page).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
+    # product_book carries no sequence: content audits (compared with recent book states).
+    audit_match: ClassVar[str] = "content"
+
+    @classmethod
+    def dialects(cls, raw_frames: Sequence[str | bytes]) -> str | None:
+        """advanced_trade, legacy (Coinbase Exchange, as the recordings are) or both."""
+        seen: set[str] = set()
+        for raw in raw_frames:
+            try:
+                keys = _KEYS.decode(raw)
+            except msgspec.DecodeError:
+                continue
+            if keys.channel:
+                seen.add("advanced_trade")
+            elif keys.type:
+                seen.add("legacy")
+        return "+".join(sorted(seen)) or "unknown"
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, credentials: Credentials | None = None
@@ -95,6 +120,10 @@ class CoinbaseMarket(MarketDataProtocol):
             self._message("unsubscribe", "level2", products),
             self._message("subscribe", "level2", products),
         ]
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        query = f"product_id={instrument.venue_symbol}&limit={self.audit_depth(levels)}"
+        return PRODUCT_BOOK_PATH, query, "default", 1
 
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get(PRODUCTS_PATH, query="product_type=SPOT")

@@ -21,6 +21,13 @@ between a lost message and the fresh snapshot can never look continuous.
 Selection: nothing to select. The frame's own keys say which protocol it is (``channel`` vs
 ``type``), so ``arb replay --venue coinbase`` runs the legacy recording and a live Advanced
 Trade connection through the same parser.
+
+Levels are checked while msgspec decodes them (``arb_venues.common.levels``: a
+``new_quantity`` of "Infinity" or "inf" is refused, as are NaN, negative sizes and prices <= 0).
+A snapshot must hold no size 0 and not be crossed; Coinbase does not promise an order, so
+the parser sorts it. A refused book frame is a MalformedFrame of the broken rule's kind; its
+product is flagged in ``resync_needed`` and its counter skips a number, so the next update is
+a gap for the book service.
 """
 
 from __future__ import annotations
@@ -32,7 +39,14 @@ import msgspec
 from arb_structs import BookDelta, BookSnapshot, Level, MdEvent
 
 from arb_venues.base import FeedParser
-from arb_venues.coinbase.schemas import FRAME_DECODER, PRODUCT_BOOK_DECODER, Event, Frame
+from arb_venues.coinbase.schemas import (
+    FRAME_DECODER,
+    LOOSE_FRAME_DECODER,
+    PRODUCT_BOOK_DECODER,
+    Event,
+    Frame,
+)
+from arb_venues.common.levels import LevelError, check_snapshot, find_bad_level, malformed
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 
@@ -116,6 +130,8 @@ class CoinbaseParser(FeedParser):
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         try:
             frame = FRAME_DECODER.decode(raw)
+        except msgspec.ValidationError as exc:
+            raise self._diagnose(raw, exc) from None
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise MalformedFrame(VENUE, "frame", str(exc)) from None
         if frame.channel:
@@ -138,7 +154,7 @@ class CoinbaseParser(FeedParser):
             return []
         try:
             book = PRODUCT_BOOK_DECODER.decode(body).pricebook
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a bad level included
             raise MalformedFrame(VENUE, "product_book", str(exc)) from None
         bids = [(level.price, level.size) for level in book.bids]
         asks = [(level.price, level.size) for level in book.asks]
@@ -172,10 +188,8 @@ class CoinbaseParser(FeedParser):
     def _l2_event(self, event: Event, ts_event: int, ts_recv: int) -> MdEvent:
         bids: list[Level] = []
         asks: list[Level] = []
-        for update in event.updates:
+        for update in event.updates:  # price and size were checked by the decoder
             price, size = update.price_level, update.new_quantity
-            if not (price > 0 and size >= 0):  # also refuses NaN
-                raise MalformedFrame(VENUE, "l2_data", f"bad level {price!r} x {size!r}")
             side = update.side
             if side == "bid":
                 bids.append((price, size))
@@ -197,9 +211,7 @@ class CoinbaseParser(FeedParser):
     def _legacy_update(self, frame: Frame, ts_recv: int) -> list[MdEvent]:
         bids: list[Level] = []
         asks: list[Level] = []
-        for side, price, size in frame.changes:
-            if not (price > 0 and size >= 0):
-                raise MalformedFrame(VENUE, "l2update", f"bad level {price!r} x {size!r}")
+        for side, price, size in frame.changes:  # price and size checked by the decoder
             if side == "buy":
                 bids.append((price, size))
             elif side == "sell":
@@ -207,6 +219,39 @@ class CoinbaseParser(FeedParser):
             else:
                 raise MalformedFrame(VENUE, "l2update", f"unknown side {side!r}")
         return [self._delta(frame.product_id, bids, asks, self._ts(frame.time), ts_recv)]
+
+    def _diagnose(self, raw: str | bytes, exc: Exception) -> MalformedFrame:
+        """Which level made msgspec refuse a frame (slow path: refused frames only). A bad
+        level flags its product; any other refusal is a ``frame`` MalformedFrame."""
+        try:
+            loose = LOOSE_FRAME_DECODER.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return MalformedFrame(VENUE, "frame", str(exc))
+        sides: list[tuple[str, str, object, bool, object, object]] = [
+            (event.product_id, "updates", event.updates, event.type == "snapshot",
+             "price_level", "new_quantity")
+            for event in loose.events
+        ]  # fmt: skip
+        sides += [
+            (loose.product_id, "bids", loose.bids, True, 0, 1),
+            (loose.product_id, "asks", loose.asks, True, 0, 1),
+            (loose.product_id, "changes", loose.changes, False, 1, 2),
+        ]
+        for product_id, name, levels, snapshot, price_at, size_at in sides:
+            bad = find_bad_level(levels, snapshot=snapshot, price_at=price_at, size_at=size_at)
+            if bad is not None:
+                self._flag(product_id)
+                return malformed(VENUE, bad, f"{product_id or '?'} {name}")
+        return MalformedFrame(VENUE, "frame", str(exc))
+
+    def _flag(self, product_id: str) -> None:
+        """A book frame of ``product_id`` was refused: resync it, and skip a number of its
+        counter so the next update is a gap, not a silent hole."""
+        if not product_id:
+            return
+        self.resync_needed.add(product_id)
+        if product_id in self._counters:
+            self._counters[product_id] += 1
 
     # -- shared -------------------------------------------------------------------------------
 
@@ -220,12 +265,17 @@ class CoinbaseParser(FeedParser):
         self, product_id: str, bids: list[Level], asks: list[Level], ts_event: int, ts_recv: int
     ) -> BookSnapshot:
         symbol = self._symbol(product_id)
+        try:
+            check_snapshot(bids, asks, sorted_by_venue=False)
+        except LevelError as exc:
+            self._flag(product_id)
+            raise malformed(VENUE, exc, f"{product_id} snapshot") from None
         seq = self._counters.get(product_id, 0) + 1
         self._counters[product_id] = seq
-        # Best first, no empty levels (Coinbase sends them sorted; a sort of sorted data is
-        # linear, and snapshots are rare).
-        bids = sorted((lv for lv in bids if lv[1] > 0), key=_price, reverse=True)
-        asks = sorted((lv for lv in asks if lv[1] > 0), key=_price)
+        # Best first (Coinbase sends them sorted but does not promise it; a sort of sorted
+        # data is linear, and snapshots are rare).
+        bids = sorted(bids, key=_price, reverse=True)
+        asks = sorted(asks, key=_price)
         return BookSnapshot(
             venue=VENUE, symbol=symbol, seq=seq, bids=bids, asks=asks,
             ts_event=ts_event, ts_recv=ts_recv,

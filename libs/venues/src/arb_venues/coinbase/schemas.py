@@ -7,8 +7,10 @@ Two market-data protocols share one frame struct, told apart by their keys:
   https://docs.cdp.coinbase.com/exchange/websocket-feed
 
 Prices and sizes arrive as JSON strings; the decoders run with ``strict=False`` so msgspec
-turns "68900.00" into a float natively (no Python float() per level). Coinbase sends no book
-checksum, so the exact text is not needed.
+turns "68900.00" into a float natively (no Python float() per level), into the shared
+constrained ``Price``/``Size`` (``arb_venues.common.levels``): "Infinity", "NaN", a negative
+or zero price, a negative size fail the decode itself. Coinbase sends no book checksum, so
+the exact text is not needed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from arb_venues.common.levels import Price, Size, WireLevel
+
 # -- WebSocket ------------------------------------------------------------------------------
 
 
@@ -24,8 +28,8 @@ class L2Update(msgspec.Struct, frozen=True):
     """One level of an Advanced Trade ``l2_data`` event; new_quantity is absolute, "0" removes."""
 
     side: str  # "bid" | "offer"
-    price_level: float
-    new_quantity: float
+    price_level: Price
+    new_quantity: Size
     event_time: str = ""
 
 
@@ -48,9 +52,9 @@ class Frame(msgspec.Struct, frozen=True):
     # legacy Coinbase Exchange feed, and Advanced Trade's {"type": "error", "message": ...}
     type: str = ""  # "snapshot", "l2update", "ticker", "match", "subscriptions", "error"
     product_id: str = ""
-    bids: list[tuple[float, float]] = []
-    asks: list[tuple[float, float]] = []
-    changes: list[tuple[str, float, float]] = []  # ["buy"|"sell", price, size]
+    bids: list[WireLevel] = []
+    asks: list[WireLevel] = []
+    changes: list[tuple[str, Price, Size]] = []  # ["buy"|"sell", price, size]
     time: str = ""
     message: str = ""
     reason: str = ""
@@ -58,12 +62,33 @@ class Frame(msgspec.Struct, frozen=True):
 
 FRAME_DECODER = msgspec.json.Decoder(Frame, strict=False)
 
+
+class LooseEvent(msgspec.Struct, frozen=True):
+    type: str = ""
+    product_id: str = ""
+    updates: list[object] = []
+
+
+class LooseFrame(msgspec.Struct, frozen=True):
+    """Any frame with untyped levels: read only to say which level a refused frame broke."""
+
+    channel: str = ""
+    events: list[LooseEvent] = []
+    type: str = ""
+    product_id: str = ""
+    bids: list[object] = []
+    asks: list[object] = []
+    changes: list[object] = []
+
+
+LOOSE_FRAME_DECODER = msgspec.json.Decoder(LooseFrame)
+
 # -- public REST ----------------------------------------------------------------------------
 
 
 class BookLevel(msgspec.Struct, frozen=True):
-    price: float
-    size: float
+    price: Price
+    size: Size
 
 
 class PriceBook(msgspec.Struct, frozen=True):

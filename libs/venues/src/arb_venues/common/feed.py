@@ -11,7 +11,10 @@ connect -> staged subscribe -> read frames -> parser -> emit(events), with
   snapshot budget, re-subscribes one message per ``subscribe_interval_s``;
 - a malformed frame is counted and logged once per kind; it never drops the connection;
 - an optional wire tap sees every connect, sent message, received frame and REST snapshot
-  body exactly as the parser gets them (``arb record`` writes them to a capture file).
+  body exactly as the parser gets them (``arb record`` writes them to a capture file);
+- audit snapshots (``request_audit``, asked for by the book service): a REST depth call per
+  request through their own budget and the venue's REST budget, published as an
+  AuditSnapshot; never while resync snapshots wait (a resync always goes first).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 import aiohttp
 from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
 from arb_core.tasks import stop_task
-from arb_structs import Instrument, MdEvent, VenueStatus
+from arb_structs import BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus
 from arb_structs.constants import RESYNC_ALL
 
 from arb_venues.base import FeedParser, MarketDataProtocol
@@ -39,7 +42,7 @@ from arb_venues.errors import MalformedFrame, RateLimited, VenueError
 
 log = logging.getLogger("arb.ingest.feed")
 
-Emit = Callable[[MdEvent], None]
+Emit = Callable[[MdMessage], None]
 # (record type, url, raw): "connect" | "send" | "recv" | "http_response", as in a capture file.
 WireTap = Callable[[str, str, str | bytes], None]
 
@@ -53,6 +56,7 @@ class FeedStats:
     snapshots_ok: int = 0
     snapshots_failed: int = 0
     resyncs: int = 0
+    audits: dict[str, int] = field(default_factory=dict)  # outcome -> requests
     bad_frames: dict[str, int] = field(default_factory=dict)
 
 
@@ -67,6 +71,7 @@ class MarketDataFeed:
         *,
         rest: RestClient | None = None,
         snapshot_budget: BucketLimit = BucketLimit(5, 5),
+        audit_budget: BucketLimit = BucketLimit(1, 1),
         backoff: Backoff = Backoff(),
         session: aiohttp.ClientSession | None = None,
         tap: WireTap | None = None,
@@ -91,6 +96,9 @@ class MarketDataFeed:
             error_mapper=protocol.error_mapper(),
         )  # fmt: skip
         self.snapshot_bucket = TokenBucket(snapshot_budget)
+        self.audit_bucket = TokenBucket(audit_budget)
+        self._audit_queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+        self._audit_pending: set[str] = set()
         self.backoff = backoff
         self.stats = FeedStats()
         self.connected = asyncio.Event()
@@ -116,6 +124,7 @@ class MarketDataFeed:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         snapshot_worker = asyncio.create_task(self._snapshot_worker(), name=f"{self.venue}-snap")
+        audit_worker = asyncio.create_task(self._audit_worker(), name=f"{self.venue}-audit")
         attempt = 0
         try:
             while not stopping.is_set():
@@ -128,10 +137,14 @@ class MarketDataFeed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
         finally:
-            await stop_task(snapshot_worker)
-            if self._own_session and self._session is not None:
-                await self._session.close()
-            await self.rest.close()
+            try:  # both workers in one wait: shutdown takes no longer than with one
+                audit_worker.cancel()
+                await stop_task(snapshot_worker)
+                await asyncio.gather(audit_worker, return_exceptions=True)  # done by now
+            finally:  # a second cancellation while the workers stop must not leak sockets
+                if self._own_session and self._session is not None:
+                    await self._session.close()
+                await self.rest.close()
 
     def request_resync(self, symbol: str, reason: str = "") -> bool:
         """Resync one book, or every book for RESYNC_ALL ("*"); False when the symbol is not
@@ -156,6 +169,21 @@ class MarketDataFeed:
                 self._queue_snapshot(name)
             else:
                 self._queue_resubscribe(name)
+        return True
+
+    def request_audit(self, symbol: str, levels: int) -> bool:
+        """Fetch an audit snapshot of one book (``levels`` will be compared) and publish it;
+        False when it is not done: the adapter has no audit, the symbol is not on this feed,
+        or resync snapshots are waiting (they go first; the book service asks again later)."""
+        if not self.protocol.audit_mode() or symbol not in self.instruments:
+            self._count_audit("unsupported")
+            return False
+        if self._snapshot_pending:
+            self._count_audit("busy")
+            return False
+        if symbol not in self._audit_pending:
+            self._audit_pending.add(symbol)
+            self._audit_queue.put_nowait((symbol, levels))
         return True
 
     def drop_connection(self) -> None:
@@ -185,6 +213,7 @@ class MarketDataFeed:
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
         self.parser.reset(None)
+        self.parser.use_url(url)
         # The subscribe below brings every book back: earlier re-subscribes are moot.
         self._resubscribe_queue = asyncio.Queue()
         self._resubscribe_pending.clear()
@@ -302,11 +331,12 @@ class MarketDataFeed:
         try:
             events = self.parser.parse_ws(data, time.time_ns())
         except MalformedFrame as exc:
+            # A refused book frame flags its book (resync_needed): resync it below.
             self._bad_frame(exc.kind, str(exc), data)
-            return
+            events = []
         except (ValueError, KeyError, IndexError, TypeError) as exc:  # a parser bug: survive it
             self._bad_frame("parser_error", f"{type(exc).__name__}: {exc}", data)
-            return
+            events = []
         if events:
             self.stats.events += len(events)
             metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
@@ -320,7 +350,7 @@ class MarketDataFeed:
                 else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
             )
             for symbol in targets:
-                self.request_resync(symbol, "feed continuity lost")
+                self.request_resync(symbol, "feed continuity lost or a refused book frame")
 
     def _bad_frame(self, kind: str, message: str, data: str | bytes) -> None:
         self.stats.bad_frames[kind] = self.stats.bad_frames.get(kind, 0) + 1
@@ -364,6 +394,30 @@ class MarketDataFeed:
             for event in events:
                 self.emit(event)
 
+    async def _audit_worker(self) -> None:
+        while True:
+            symbol, levels = await self._audit_queue.get()
+            await self.audit_bucket.acquire()
+            self._audit_pending.discard(symbol)
+            if self._snapshot_pending:
+                self._count_audit("busy")
+                continue
+            try:
+                events = await self.protocol.fetch_audit(
+                    self.rest, self.instruments[symbol], self.parser, time.time_ns, levels
+                )
+            except (VenueError, ValueError) as exc:  # MalformedFrame too: the book counts a skip
+                self._count_audit("failed")
+                log.warning("%s %s: audit snapshot failed: %s", self.venue, symbol, exc)
+                continue
+            self._count_audit("published")
+            for event in events:
+                self.emit(event)
+
+    def _count_audit(self, outcome: str) -> None:
+        self.stats.audits[outcome] = self.stats.audits.get(outcome, 0) + 1
+        metrics.FEED_AUDITS.labels(self.venue, outcome).inc()
+
 
 class _TappedParser(FeedParser):
     """The feed's parser with every REST body it parses shown to the wire tap first."""
@@ -390,6 +444,12 @@ class _TappedParser(FeedParser):
 
     def reset(self, venue_symbol: str | None = None) -> None:
         self.inner.reset(venue_symbol)
+
+    def use_url(self, url: str) -> None:
+        self.inner.use_url(url)
+
+    def parse_audit(self, url: str, body: str | bytes, ts_recv: int) -> list[BookSnapshot]:
+        return self.inner.parse_audit(url, body, ts_recv)
 
     @staticmethod
     def normalise(venue_symbol: str) -> str | None:

@@ -35,3 +35,9 @@ FEED_SNAPSHOTS = Counter(
 )
 FEED_RESYNCS = Counter("arb_ingest_resyncs_total", "Per-symbol resyncs performed.", ["venue"])
 FEED_CONNECTED = Gauge("arb_ingest_connected", "1 while the venue WS is connected.", ["venue"])
+FEED_AUDITS = Counter(
+    "arb_ingest_audit_requests_total",
+    "Audit snapshots asked for by the book service, by outcome (published, busy: resyncs "
+    "were waiting, failed: the REST call failed, unsupported).",
+    ["venue", "outcome"],
+)

@@ -32,15 +32,21 @@ VENUE = VenueSpec(
     docs=VenueDocs(
         title="Kraken spot",
         market_data="WS v2 `book` (v1 `book-N` with `ARB_INGEST_PROTOCOL=v1`)",
-        sync="CRC32 over the top 10 from the wire number text",
+        sync=(
+            "CRC32 over the top 10 from the wire number text "
+            "(an update without one resyncs); audit by content"
+        ),
         signing="HMAC-SHA512 with nonce",
         ws="v2 `wss://ws.kraken.com/v2` (default), v1 `wss://ws.kraken.com`",
         channel="v2 `book`, v1 `book-N` (depth 10/25/100/500/1000, default 10)",
         snapshot="WS: snapshot after each subscribe",
         instruments="`GET /0/public/AssetPairs`",
         sequence="no venue sequence: a per-book counter in the parser",
-        verified="CRC32 over the top 10 on every update (v1: updates; v2: snapshot + updates), "
-        "from the exact number text",
+        verified=(
+            "CRC32 over the top 10 on every update (v1: updates; v2: snapshot + updates), "
+            "from the exact number text; an update without one is counted "
+            "(`arb_book_checksums_missing_total`) and resyncs its book"
+        ),
         keepalive='v2 `{"method":"ping"}`, v1 `{"event":"ping"}` every 15 s',
         subscribe="25 pairs a message, 0.2 s apart",
         rest_budget="1 + 1/s",
@@ -49,6 +55,8 @@ VENUE = VenueSpec(
         sim_rest="`/0/public/Depth`, `/0/public/AssetPairs`",
         sim_private="`/0/private/*` (API-Sign: HMAC-SHA512 over path + SHA256(nonce + body), "
         "base64 secret)",
+        audit="by content (`/0/public/Depth` has no sequence)",
+        levels="every level, from its exact number text",
     ),
     notes=(
         "WS v2 book at <ws_url>/v2 (default) or v1 book-N at <ws_url> "

@@ -52,6 +52,8 @@ class KrakenMarket(MarketDataProtocol):
     }
     protocol_version: ClassVar[str] = "v2"
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
+    # /0/public/Depth carries no sequence: content audits (the checksum is the main proof).
+    audit_match: ClassVar[str] = "content"
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, *, protocol_version: str | None = None
@@ -108,6 +110,10 @@ class KrakenMarket(MarketDataProtocol):
         return json.dumps(
             {"event": verb, "pair": pairs, "subscription": subscription}, separators=(",", ":")
         )
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        pair = kraken_symbols.rest_pair(instrument.venue_symbol)
+        return "/0/public/Depth", f"pair={pair}&count={self.audit_depth(levels)}", "default", 1
 
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/0/public/AssetPairs")

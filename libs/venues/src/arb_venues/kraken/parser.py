@@ -6,6 +6,13 @@ so deltas of an old subscription buffered by the book are stale after the new sn
 Integrity comes from Kraken's CRC32 checksum (top 10 levels, exact text): the events carry it
 with ``bids_text``/``asks_text`` and the book engine verifies it.
 https://docs.kraken.com/api/docs/guides/spot-ws-book-v2 and .../spot-ws-book-v1
+
+Every level's number text is read on purpose (``arb_venues.common.levels``: JSON number
+grammar, price finite and > 0, size finite and >= 0), never by ``float()``'s rules (which take
+"NaN", "inf", " 1" and "1_0"). A snapshot must also be best-first on both sides, hold no size
+0 and not be crossed. A refused book frame is a MalformedFrame of the broken rule's kind; its
+book is flagged in ``resync_needed`` and its counter skips a number, so the next update is a
+gap for the book service instead of a silent hole.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import msgspec
 from arb_structs import BookDelta, BookSnapshot, Level, LevelText, MdEvent
 
 from arb_venues.base import FeedParser
+from arb_venues.common.levels import LevelError, check_snapshot, malformed, read_price, read_size
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.kraken import schemas
@@ -67,6 +75,14 @@ class _KrakenParserBase(FeedParser):
             self._live.clear()
         else:
             self._live.discard(kraken_symbols.v2_symbol(venue_symbol))
+
+    def _refuse(self, venue_symbol: str, error: LevelError, where: str) -> MalformedFrame:
+        """A book frame of ``venue_symbol`` broke a level rule: flag the book for a resync and
+        break its counter (the next update must not look continuous)."""
+        self.resync_needed.add(venue_symbol)
+        if venue_symbol in self._seq:
+            self._seq[venue_symbol] += 1
+        return malformed(VENUE, error, f"{venue_symbol} {where}")
 
     def _symbol(self, venue_symbol: str) -> str:
         symbol = self.symbols.to_symbol(venue_symbol)
@@ -151,8 +167,12 @@ class _KrakenParserBase(FeedParser):
             if symbol is None:
                 raise _malformed("unknown_symbol", f"cannot read pair {key!r}")
             venue_symbol = self.symbols.to_venue(symbol) or symbol.replace("-", "/")
-            bids, bids_text = _text_levels(book.bids)
-            asks, asks_text = _text_levels(book.asks)
+            try:
+                bids, bids_text = _text_levels(book.bids, snapshot=True)
+                asks, asks_text = _text_levels(book.asks, snapshot=True)
+                check_snapshot(bids, asks)
+            except LevelError as exc:
+                raise self._refuse(venue_symbol, exc, "REST snapshot") from None
             ts_event = max((lv[2] for lv in (*book.bids, *book.asks)), default=0)
             events.append(
                 self._snapshot(
@@ -198,11 +218,17 @@ class KrakenParser(_KrakenParserBase):
         except msgspec.DecodeError as exc:
             raise _malformed("book", str(exc)) from exc
         events: list[MdEvent] = []
+        snapshot = envelope.type == "snapshot"
         for book in books:
-            bids, bids_text = _raw_levels(book.bids)
-            asks, asks_text = _raw_levels(book.asks)
+            try:
+                bids, bids_text = _raw_levels(book.bids, snapshot)
+                asks, asks_text = _raw_levels(book.asks, snapshot)
+                if snapshot:
+                    check_snapshot(bids, asks)
+            except LevelError as exc:
+                raise self._refuse(book.symbol, exc, envelope.type) from None
             ts_event = rfc3339_ns(book.timestamp)
-            if envelope.type == "snapshot":
+            if snapshot:
                 events.append(
                     self._snapshot(
                         book.symbol,
@@ -225,34 +251,41 @@ class KrakenParser(_KrakenParserBase):
         return events
 
 
-def _raw_levels(levels: Sequence[schemas.V2Level]) -> tuple[list[Level], list[LevelText]]:
-    """JSON-number levels -> floats plus the exact wire text (for the checksum)."""
+def _raw_levels(
+    levels: Sequence[schemas.V2Level], snapshot: bool
+) -> tuple[list[Level], list[LevelText]]:
+    """JSON-number levels -> checked floats plus the exact wire text (for the checksum). A
+    quoted string is not a JSON number: LevelError, like NaN or a negative size."""
     floats: list[Level] = []
     texts: list[LevelText] = []
-    try:
-        for level in levels:
-            price = bytes(level.price).decode()
-            qty = bytes(level.qty).decode()
-            floats.append((float(price), float(qty)))
-            texts.append((price, qty))
-    except (ValueError, TypeError) as exc:  # a quoted string or anything but a number
-        raise _malformed("level", f"price/qty is not a JSON number: {exc}") from exc
+    for index, level in enumerate(levels):
+        price = bytes(level.price).decode(errors="replace")
+        qty = bytes(level.qty).decode(errors="replace")
+        try:
+            floats.append((read_price(price), read_size(qty, snapshot=snapshot)))
+        except LevelError as exc:
+            raise LevelError(exc.kind, f"level {index}: {exc.detail}") from None
+        texts.append((price, qty))
     return floats, texts
 
 
 def _text_levels(
-    levels: Sequence[Sequence[object]],
+    levels: Sequence[Sequence[object]], *, snapshot: bool
 ) -> tuple[list[Level], list[LevelText]]:
-    """[price, volume, ...] decimal-string levels (v1, REST) -> floats plus exact text."""
+    """[price, volume, ...] decimal-string levels (v1, REST) -> checked floats plus exact
+    text. A level without two strings in front is a ``level`` MalformedFrame."""
     floats: list[Level] = []
     texts: list[LevelText] = []
-    try:
-        for level in levels:
+    for index, level in enumerate(levels):
+        try:
             price, volume = level[0], level[1]
-            if not isinstance(price, str) or not isinstance(volume, str):
-                raise ValueError(f"{level!r} has no string price/volume")
-            floats.append((float(price), float(volume)))
-            texts.append((price, volume))
-    except (ValueError, IndexError) as exc:
-        raise _malformed("level", f"bad level: {exc}") from exc
+        except IndexError:
+            raise _malformed("level", f"level {index} {level!r} has no price and volume") from None
+        if not isinstance(price, str) or not isinstance(volume, str):
+            raise _malformed("level", f"level {index} {level!r} has no string price/volume")
+        try:
+            floats.append((read_price(price), read_size(volume, snapshot=snapshot)))
+        except LevelError as exc:
+            raise LevelError(exc.kind, f"level {index}: {exc.detail}") from None
+        texts.append((price, volume))
     return floats, texts

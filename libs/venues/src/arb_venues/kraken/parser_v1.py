@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 from arb_structs import MdEvent
 
+from arb_venues.common.levels import LevelError, check_snapshot, read_number
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.parser import _V1_QUIET_EVENTS, _KrakenParserBase, _malformed, _text_levels
@@ -72,8 +73,13 @@ class KrakenV1Parser(_KrakenParserBase):
                     raise _malformed("checksum", f"c={data.c!r} is not an integer") from exc
         if not snapshot and not bid_rows and not ask_rows:
             raise _malformed("book", f"{channel} {venue_symbol}: no levels")
-        bids, bids_text = _text_levels(bid_rows)
-        asks, asks_text = _text_levels(ask_rows)
+        try:
+            bids, bids_text = _text_levels(bid_rows, snapshot=snapshot)
+            asks, asks_text = _text_levels(ask_rows, snapshot=snapshot)
+            if snapshot:
+                check_snapshot(bids, asks)
+        except LevelError as exc:
+            raise self._refuse(venue_symbol, exc, "snapshot" if snapshot else "update") from None
         ts_event = _latest_ns(bid_rows, ask_rows)
         if snapshot:
             depth = _channel_depth(channel) or self.depth
@@ -100,8 +106,8 @@ def _latest_ns(*sides: list[list[str]]) -> int:
     for rows in sides:
         for row in rows:
             if len(row) > 2:
-                try:
-                    latest = max(latest, float(row[2]))
-                except ValueError as exc:
-                    raise _malformed("timestamp", f"level time {row[2]!r}") from exc
+                stamp = read_number(row[2])  # "Infinity" or "1e400" is no time either
+                if stamp is None or not 0.0 <= stamp < 1e11:
+                    raise _malformed("timestamp", f"level time {row[2]!r}")
+                latest = max(latest, stamp)
     return int(latest * 1_000_000_000)

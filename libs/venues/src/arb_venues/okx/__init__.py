@@ -45,7 +45,10 @@ VENUE = VenueSpec(
     docs=VenueDocs(
         title="OKX v5",
         market_data="`books` (+ `books5`, `bbo-tbt`)",
-        sync="`seqId`/`prevSeqId`, CRC32 checksum when non-zero",
+        sync=(
+            "REST snapshot + `seqId`/`prevSeqId`, CRC32 checksum when non-zero "
+            "(0 = none since 2026-06-23); audit by sequence"
+        ),
         signing="HMAC-SHA256 base64 + passphrase",
         ws="`wss://ws.okx.com:8443/ws/v5/public`",
         channel="`books` (400 levels); `books5` for depth 2-5, `bbo-tbt` for depth 1",
@@ -55,8 +58,11 @@ VENUE = VenueSpec(
         sequence="`(prevSeqId, seqId)`; join rule `prevSeqId <= snapshot.seqId < seqId`; "
         "keep-alive (`seqId == prevSeqId`, empty) ignored; `seqId < prevSeqId` (maintenance "
         "reset) → resync",
-        verified="continuity (seq ids); CRC32 of the top 25 where the field is non-zero (OKX "
-        "sends 0 since 2026-06-23; the 2022 recording reproduces 290/290)",
+        verified=(
+            "continuity (seq ids); CRC32 of the top 25 where the field is non-zero: 0 or no "
+            'field means "no checksum" (OKX sends 0 since 2026-06-23), never "no validation";'
+            " the 2022 recording still verifies 290/290"
+        ),
         duplicate_snapshot="a second snapshot the unbroken `seqId` chain already passed (WS + "
         "REST of one book) is dropped, not a second reset",
         keepalive="text `ping` every 20 s (server drops after 30 s of silence)",
@@ -67,6 +73,7 @@ VENUE = VenueSpec(
         sim_rest="`/api/v5/market/books`, `/api/v5/public/instruments`",
         sim_private="`/api/v5/trade/order` POST/GET, `/api/v5/trade/cancel-order`, "
         "`/api/v5/account/balance` (HMAC-SHA256 base64 + passphrase)",
+        audit="by sequence (`seqId`): exact",
     ),
     notes=(
         "WS /ws/v5/public channel books (400 levels; books5 / bbo-tbt by depth), text ping/pong. "

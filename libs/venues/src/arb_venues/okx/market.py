@@ -66,6 +66,8 @@ class OkxMarket(MarketDataProtocol):
         "default": BucketLimit(20, 10),  # instruments: 20 / 2 s
         "books": BucketLimit(40, 20),  # order book: 40 / 2 s
     }
+    # GET /api/v5/market/books carries the WS stream's seqId: exact audits.
+    audit_match: ClassVar[str] = "sequence"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
@@ -112,6 +114,10 @@ class OkxMarket(MarketDataProtocol):
         path, query = self.snapshot_path(instrument)
         body = await rest.get(path, query=query, bucket="books")
         return parser.parse_rest(f"{rest.base_url}{path}?{query}", body, ts_recv())
+
+    def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
+        size = min(REST_BOOK_DEPTH, self.audit_depth(levels))
+        return "/api/v5/market/books", f"instId={instrument.venue_symbol}&sz={size}", "books", 1
 
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/api/v5/public/instruments", query="instType=SPOT")

@@ -26,7 +26,14 @@ applied (the next update would then look like a gap): it is dropped and counted 
 ``reset()`` (the feed resets a book before it asks for a resync snapshot), is emitted.
 
 Checksums: a non-zero ``checksum`` is passed on with the exact level text; ``0`` (what OKX
-sends since 2026-06-23) means none. ``pong``, acks, notices, trades, tickers -> [].
+sends since 2026-06-23, https://www.okx.com/help/okx-order-book-channels-checksum-field-deprecation)
+or no field at all (the changelog's delisting) means "no checksum", never "no validation":
+every level is still checked (``arb_venues.common.levels``: price finite and > 0, size finite
+and >= 0, snapshots best-first, no size 0, not crossed), continuity still comes from
+seqId/prevSeqId, and the book service audits the book against REST snapshots. A frame that
+breaks a level rule is a MalformedFrame of that rule's kind and its book is flagged in
+``resync_needed`` (its seqId chain, or synthetic counter, is broken so the next update is a
+gap). ``pong``, acks, notices, trades, tickers -> [].
 An ``error`` event (e.g. 60012 for a bad subscribe) raises MalformedFrame(kind
 "error_event") so the feed counts and logs it once instead of dropping it silently.
 """
@@ -40,7 +47,15 @@ import msgspec
 from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
-from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.levels import (
+    LevelError,
+    check_snapshot,
+    find_bad_side,
+    malformed,
+    read_price,
+    read_size,
+)
+from arb_venues.common.symbols import INVERSE, LINEAR, SymbolMap, market_symbol
 from arb_venues.errors import MalformedFrame
 from arb_venues.okx import schemas
 
@@ -59,7 +74,7 @@ def _ts_ns(ts: str) -> int:
 
 
 def _floats(levels: list[schemas.FloatLevel]) -> list[tuple[float, float]]:
-    return [(level[0], level[1]) for level in levels]
+    return [(level.px, level.sz) for level in levels]
 
 
 def _texts(levels: list[schemas.TextLevel]) -> list[tuple[str, str]]:
@@ -80,13 +95,20 @@ class OkxParser(FeedParser):
 
     @staticmethod
     def normalise(venue_symbol: str) -> str | None:
-        """Spot ``BTC-USDT`` is already BASE-QUOTE. Derivatives (``BTC-USD-220527``,
-        ``UNI-USD-SWAP``) are not spot; they keep their instId so a replay of a mixed
-        recording keeps their books apart and never collides with a spot symbol."""
-        parts = venue_symbol.split("-")
+        """Spot ``BTC-USDT`` is already BASE-QUOTE. A derivative (``BTC-USDT-SWAP``,
+        ``BTC-USD-220527``, options) keeps its instId, so every contract is its own book, with
+        its market appended (``arb_venues.common.symbols``): USD-quoted OKX contracts are
+        coin-margined (inverse), the others (USDT, USDC) linear. So ``BTC-USDT-SWAP:linear``
+        never collides with the spot ``BTC-USDT``.
+        https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments (instId, ctType)
+        """
+        parts = venue_symbol.upper().split("-")
         if len(parts) < 2 or not all(p.isalnum() for p in parts):
             return None
-        return venue_symbol.upper()
+        if len(parts) == 2:
+            return "-".join(parts)
+        market = INVERSE if parts[1] == "USD" else LINEAR
+        return market_symbol("-".join(parts), market)
 
     def reset(self, venue_symbol: str | None = None) -> None:
         if venue_symbol is None:
@@ -150,11 +172,14 @@ class OkxParser(FeedParser):
                 "stream; the venue must return seqId (OKX changelog 2026-02-12)",
             )
         symbol = self._symbol(inst_id)
-        bids_text, asks_text = _texts(book.bids), _texts(book.asks)
         try:
-            bids = [(float(p), float(s)) for p, s in bids_text]
-            asks = [(float(p), float(s)) for p, s in asks_text]
-        except ValueError as exc:
+            bids_text, asks_text = _texts(book.bids), _texts(book.asks)
+            bids = _read_levels(bids_text)
+            asks = _read_levels(asks_text)
+            check_snapshot(bids, asks)
+        except LevelError as exc:
+            raise malformed(VENUE, exc, f"{inst_id} REST snapshot") from None
+        except (ValueError, IndexError) as exc:
             raise MalformedFrame(VENUE, "rest_snapshot", f"{inst_id}: {exc}") from exc
         self._synthetic.pop(inst_id, None)
         if not self._take_snapshot(inst_id, book.seqId):
@@ -182,11 +207,56 @@ class OkxParser(FeedParser):
             raise MalformedFrame(VENUE, "symbol", f"unknown instId {inst_id!r}")
         return symbol
 
-    def _decode_books(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookData]:
+    def _decode_books(
+        self, data: msgspec.Raw, inst_id: str, snapshot: bool
+    ) -> list[schemas.BookData]:
         try:
             return schemas.BOOK_DATA.decode(data)
+        except msgspec.ValidationError as exc:
+            raise self._diagnose(data, inst_id, snapshot, exc) from exc
         except msgspec.DecodeError as exc:
             raise MalformedFrame(VENUE, "book", f"{inst_id}: {exc}") from exc
+
+    def _diagnose(
+        self, data: msgspec.Raw, inst_id: str, snapshot: bool, exc: Exception
+    ) -> MalformedFrame:
+        """Which level made msgspec refuse a book frame (slow path: refused frames only)."""
+        try:
+            loose = schemas.LOOSE_BOOKS.decode(data)
+        except msgspec.DecodeError:
+            return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
+        for entry in loose:
+            found = find_bad_side(entry.bids, entry.asks, snapshot=snapshot)
+            if found is not None:
+                self._flag(inst_id)
+                return malformed(VENUE, found[1], f"{inst_id} {found[0]}")
+        return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
+
+    def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookText]:
+        """The exact level text a checksum is computed from: strings, as OKX sends them."""
+        try:
+            return schemas.BOOK_TEXT.decode(data)
+        except msgspec.DecodeError as exc:  # e.g. a JSON number where OKX writes a string
+            self._flag(inst_id)
+            raise MalformedFrame(VENUE, "book", f"{inst_id}: level text: {exc}") from exc
+
+    def _flag(self, inst_id: str) -> None:
+        """A book frame of ``inst_id`` was refused: the book needs a resync, and nothing that
+        follows may look continuous with what it held."""
+        self.resync_needed.add(inst_id)
+        self._chain.pop(inst_id, None)
+        if inst_id in self._synthetic:
+            self._synthetic[inst_id] += 1
+
+    def _checked(
+        self, inst_id: str, bids: list[tuple[float, float]], asks: list[tuple[float, float]]
+    ) -> None:
+        """A snapshot must be best-first on both sides, hold no size 0 and not be crossed."""
+        try:
+            check_snapshot(bids, asks)
+        except LevelError as exc:
+            self._flag(inst_id)
+            raise malformed(VENUE, exc, f"{inst_id} snapshot") from None
 
     def _incremental(
         self, inst_id: str, channel: str, envelope: schemas.Envelope, ts_recv: int
@@ -194,7 +264,7 @@ class OkxParser(FeedParser):
         action = envelope.action
         if action not in ("snapshot", "update"):
             raise MalformedFrame(VENUE, "book", f"{inst_id}: action {action!r}")
-        entries = self._decode_books(envelope.data, inst_id)
+        entries = self._decode_books(envelope.data, inst_id, action == "snapshot")
         symbol = self._symbol(inst_id)
         texts: list[schemas.BookText] | None = None
         events: list[MdEvent] = []
@@ -203,10 +273,12 @@ class OkxParser(FeedParser):
             bids_text = asks_text = None
             if checksum is not None:
                 if texts is None:
-                    texts = schemas.BOOK_TEXT.decode(envelope.data)
+                    texts = self._decode_texts(envelope.data, inst_id)
                 bids_text, asks_text = _texts(texts[i].bids), _texts(texts[i].asks)
             ts_event = _ts_ns(entry.ts)
             if action == "snapshot":
+                bids, asks = _floats(entry.bids), _floats(entry.asks)
+                self._checked(inst_id, bids, asks)
                 seq = entry.seqId
                 if seq is None:
                     seq = self._synthetic[inst_id] = 1
@@ -219,8 +291,8 @@ class OkxParser(FeedParser):
                         venue=VENUE,
                         symbol=symbol,
                         seq=seq,
-                        bids=_floats(entry.bids),
-                        asks=_floats(entry.asks),
+                        bids=bids,
+                        asks=asks,
                         ts_event=ts_event,
                         ts_recv=ts_recv,
                         checksum=checksum,
@@ -282,10 +354,12 @@ class OkxParser(FeedParser):
     def _top_snapshots(
         self, inst_id: str, depth: int, data: msgspec.Raw, ts_recv: int
     ) -> list[MdEvent]:
-        entries = self._decode_books(data, inst_id)
+        entries = self._decode_books(data, inst_id, True)
         symbol = self._symbol(inst_id)
         events: list[MdEvent] = []
         for entry in entries:
+            bids, asks = _floats(entry.bids), _floats(entry.asks)
+            self._checked(inst_id, bids, asks)
             seq = entry.seqId
             if seq is None:
                 seq = self._synthetic[inst_id] = self._synthetic.get(inst_id, 0) + 1
@@ -294,14 +368,19 @@ class OkxParser(FeedParser):
                     venue=VENUE,
                     symbol=symbol,
                     seq=seq,
-                    bids=_floats(entry.bids),
-                    asks=_floats(entry.asks),
+                    bids=bids,
+                    asks=asks,
                     ts_event=_ts_ns(entry.ts),
                     ts_recv=ts_recv,
                     depth=depth,
                 )
             )
         return events
+
+
+def _read_levels(texts: list[tuple[str, str]]) -> list[tuple[float, float]]:
+    """REST levels (exact text) read on purpose, as snapshot levels (size 0 refused)."""
+    return [(read_price(price), read_size(size, snapshot=True)) for price, size in texts]
 
 
 def _preview(raw: str | bytes) -> str:

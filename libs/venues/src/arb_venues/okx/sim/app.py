@@ -7,7 +7,12 @@ a snapshot (prevSeqId -1) then updates with ``prevSeqId``/``seqId`` and ``checks
 as production does since 2026-06-23; ``books5`` / ``bbo-tbt`` push top-5 / top-1 snapshots.
 Set ``initial_snapshot=False`` to serve the post-delisting protocol (no WS snapshot: clients
 take ``GET /api/v5/market/books``). Faults honoured here: drop_connection, skip_seq,
-bad_checksum, malformed_frame (public WS) and lose_response (orders, see sim/private.py).
+bad_checksum, malformed_frame, corrupt_book, bad_level (public WS) and lose_response (orders,
+see sim/private.py). corrupt_book and bad_level keep the sequence whole: corrupt_book (while
+armed) sends the best bid once at twice its true size and from then on never mentions that
+price again, so the client's book keeps a level the market and its REST snapshot do not hold,
+with every seqId in place: only an audit can see it; bad_level adds one level with an
+impossible number (the fault's ``value`` as an extra bid's price, or as the best ask's size).
 """
 
 from __future__ import annotations
@@ -116,6 +121,7 @@ class _Connection:
         self.conn_id = secrets.token_hex(4)
         self.channels: dict[str, set[str]] = {}  # symbol -> channels
         self.sent_seq: dict[str, int] = {}  # symbol -> seqId of the book state sent
+        self.corrupt: dict[str, str] = {}  # symbol -> price text corrupt_book falsified
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
         self.inst_ids = _inst_ids(market)
 
@@ -139,14 +145,15 @@ class _Connection:
                 if skip:
                     continue  # the next update names this seqId as prevSeqId: a visible gap
                 checksum = BAD_CHECKSUM if faults.take("bad_checksum", update.symbol) else 0
+                bids, asks = self._corrupted(update)
                 self.send(
                     {
                         "arg": {"channel": "books", "instId": inst_id},
                         "action": "update",
                         "data": [
                             {
-                                "asks": simformat.levels(update.asks),
-                                "bids": simformat.levels(update.bids),
+                                "asks": asks,
+                                "bids": bids,
                                 "ts": simformat.millis(update.ts_ns),
                                 "checksum": checksum,
                                 "prevSeqId": update.seq - 1,
@@ -158,6 +165,36 @@ class _Connection:
             else:
                 self.push_top(channel, inst_id, self.market.book(update.symbol))
         self.sent_seq[update.symbol] = update.seq
+
+    def _corrupted(self, update: SimBookUpdate) -> tuple[list[list[str]], list[list[str]]]:
+        """The update's levels as sent, with the corrupt_book / bad_level faults applied."""
+        bids, asks = simformat.levels(update.bids), simformat.levels(update.asks)
+        faults = self.market.faults
+        book = None
+        if faults.take("corrupt_book", update.symbol):
+            falsified = self.corrupt.get(update.symbol)
+            if falsified is not None:  # keep the lie: never send that price's true size
+                bids = [lv for lv in bids if lv[0] != falsified]
+            else:
+                book = self.market.book(update.symbol)
+                if book.bids:
+                    price, size = book.bids[0]
+                    text = self.corrupt[update.symbol] = simformat.number(price)
+                    bids = [lv for lv in bids if lv[0] != text]
+                    bids.append([text, simformat.number(size * 2), "0", "1"])
+        else:
+            self.corrupt.pop(update.symbol, None)  # disarmed: the next true change heals it
+        bad = faults.take_params("bad_level", update.symbol)
+        if bad is not None:
+            value = str(bad.get("value", "NaN"))
+            if bad.get("field") == "size":
+                book = book or self.market.book(update.symbol)
+                if book.asks:
+                    text = simformat.number(book.asks[0][0])
+                    asks = [lv for lv in asks if lv[0] != text] + [[text, value, "0", "1"]]
+            else:
+                bids = [*bids, [value, "1", "0", "1"]]
+        return bids, asks
 
     def push_top(self, channel: str, inst_id: str, book: SimBook) -> None:
         depth = CHANNEL_DEPTH[channel]
