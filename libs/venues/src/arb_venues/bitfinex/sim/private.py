@@ -62,6 +62,12 @@ def status_text(order: SimOrder) -> str:
     return f"{prefix} was: PARTIALLY FILLED @ {fill}" if order.filled else prefix
 
 
+def order_number(order: SimOrder) -> int:
+    """The simulator's order id (``BI0000000042``) as Bitfinex's integer order id (42)."""
+    digits = "".join(ch for ch in order.order_id if ch.isdigit())
+    return int(digits) if digits else 0
+
+
 def _cid(order: SimOrder) -> int | None:
     try:
         return to_cid(order.client_order_id) if order.client_order_id else None
@@ -131,10 +137,10 @@ class BitfinexPrivate:
     def order_row(self, order: SimOrder) -> list[object]:
         instrument = self.market.instruments[order.symbol]
         sign = -1 if order.side is Side.SELL else 1
-        remaining = (order.size - order.filled) if order.status in OPEN else Decimal(0)
+        remaining = order.size - order.filled  # what never filled, cancelled orders too
         venue_type = ORDER_TYPES.get(order.time_in_force, "EXCHANGE LIMIT")
         return [
-            int(order.order_id), None, _cid(order), spelled(instrument),
+            order_number(order), None, _cid(order), spelled(instrument),
             _ms(order.ts_created_ns), _ms(order.ts_updated_ns or order.ts_created_ns),
             sign * remaining, sign * order.size, venue_type, None, None, None, 0,
             status_text(order), None, None, order.price, order.avg_price, 0, 0, None, None,
@@ -152,8 +158,8 @@ class BitfinexPrivate:
             share = left if last else (order.fee * size / order.filled).quantize(Decimal("1e-12"))
             left -= share
             rows.append([
-                int(order.order_id) * 1000 + index, spelled(instrument), _ms(order.ts_created_ns),
-                int(order.order_id), sign * size, price, ORDER_TYPES.get(order.time_in_force),
+                order_number(order) * 1000 + index, spelled(instrument),
+                _ms(order.ts_created_ns), order_number(order), sign * size, price, ORDER_TYPES.get(order.time_in_force),
                 order.price, -1, -share, bitfinex_symbols.currency_code(order.fee_asset),
                 _cid(order),
             ])  # fmt: skip
@@ -211,7 +217,7 @@ class BitfinexPrivate:
         cid = fields.get("cid")
         found = None
         for order in self.market.orders(api_key):
-            if (isinstance(order_id, int) and order.order_id == str(order_id)) or (
+            if (isinstance(order_id, int) and order_number(order) == order_id) or (
                 isinstance(cid, int) and _cid(order) == cid
             ):
                 found = order
@@ -227,7 +233,7 @@ class BitfinexPrivate:
                      ) -> web.StreamResponse:  # fmt: skip
         ids = fields.get("id")
         rows = [self.order_row(o) for o in self._orders(api_key, request) if o.status in OPEN
-                and (not isinstance(ids, list) or int(o.order_id) in ids)]  # fmt: skip
+                and (not isinstance(ids, list) or order_number(o) in ids)]  # fmt: skip
         return json_body(rows)
 
     async def history(self, api_key: str, request: web.Request, fields: dict[str, Any]
@@ -238,14 +244,14 @@ class BitfinexPrivate:
         limit = min(int(fields.get("limit") or 25), 2500)
         closed = [o for o in self._orders(api_key, request) if o.status not in OPEN
                   and start <= _ms(o.ts_created_ns) <= end
-                  and (not isinstance(ids, list) or int(o.order_id) in ids)]  # fmt: skip
+                  and (not isinstance(ids, list) or order_number(o) in ids)]  # fmt: skip
         closed.sort(key=lambda o: o.ts_created_ns, reverse=True)
         return json_body([self.order_row(o) for o in closed[:limit]])
 
     async def order_trades(self, api_key: str, request: web.Request, fields: dict[str, Any]
                            ) -> web.StreamResponse:  # fmt: skip
         wanted = request.match_info["id"]
-        rows = [row for o in self._orders(api_key, request) if o.order_id == wanted
+        rows = [row for o in self._orders(api_key, request) if str(order_number(o)) == wanted
                 for row in self.trade_rows(o)]  # fmt: skip
         return json_body(rows)
 
