@@ -83,7 +83,9 @@ async def test_feed_stays_checksum_verified_through_reconnects_gaps_and_bad_chec
     counts = books.counts
     try:
         await until(lambda: snapshots.count("BTC-USDT") == 1, "the first BTC-USDT snapshot", step)
-        await until(lambda: all(live_and_true(s) for s in SYMBOLS), "both books LIVE and true", step)
+        await until(
+            lambda: all(live_and_true(s) for s in SYMBOLS), "both books LIVE and true", step
+        )
         assert counts["bitfinex"].checksums_ok >= 2 and counts["bitfinex"].checksum_failures == 0
         parser = feed.parser
         assert getattr(parser, "sequencing", False) and getattr(parser, "checksums", False)

@@ -44,23 +44,25 @@ CASE = ContractCase(
     ],
     malformed_frames=[
         '[225206,["x",1,0.5],9000]',  # a price that is no number
-        '[225206,[277520,1,0],9001]',  # amount 0: no side
-        '[225206,[-5,1,0.5],9002]',  # a negative price
-        '[225206,[277520,-1,0.5],9003]',  # a negative count
-        '[225206,[[277520,0,0.5]],9004]',  # a snapshot level with count 0
-        '[225206,[[277520,1,0.5],[277530,1,0.5]],9005]',  # bids not best first
-        '[999999,[277520,1,0.5],9006]',  # data on a channel never subscribed
+        "[225206,[277520,1,0],9001]",  # amount 0: no side
+        "[225206,[-5,1,0.5],9002]",  # a negative price
+        "[225206,[277520,-1,0.5],9003]",  # a negative count
+        "[225206,[[277520,0,0.5]],9004]",  # a snapshot level with count 0
+        "[225206,[[277520,1,0.5],[277530,1,0.5]],9005]",  # bids not best first
+        "[999999,[277520,1,0.5],9006]",  # data on a channel never subscribed
         '[225206,"cs","x",9007]',  # a checksum that is no number
-        '[225206]',
+        "[225206]",
         '{"event":"error","msg":"symbol: invalid","code":10300,"channel":"book"}',
         '{"no":"event"}',
         '"text"',
     ],
     extra_instruments=[
         instrument(sym, json.loads(raw)["symbol"][1:4] + "-" + json.loads(raw)["symbol"][4:7])
-        for raw in events() if '"channel":"book"' in raw
-        for sym in [json.loads(raw)["symbol"]] if sym not in ("tDOGUSD", "tTESTBTC:TESTUSD")
-    ],  # fmt: skip
+        for raw in events()
+        if '"channel":"book"' in raw
+        for sym in [json.loads(raw)["symbol"]]
+        if sym not in ("tDOGUSD", "tTESTBTC:TESTUSD")
+    ],
 )
 
 

@@ -79,7 +79,7 @@ def test_sim_checksums_verify_in_the_book_and_a_wrong_level_fails_them() -> None
     frames = _session(sent, {"bids": bids, "asks": asks})
     seq = 3
     for new_bids, new_asks in ((bids[1:], asks), (bids[1:], asks[2:]),
-                               ([(D(60000), D(2))] + bids[1:], asks[2:])):  # fmt: skip
+                               ([(D(60000), D(2)), *bids[1:]], asks[2:])):  # fmt: skip
         for change in sent.update(new_bids, new_asks):
             frames.append(f"[7,{change},{seq}]")
             seq += 1

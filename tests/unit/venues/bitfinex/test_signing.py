@@ -57,8 +57,10 @@ def test_engine_ids_map_to_int45_cids_and_back_with_their_saga_group() -> None:
         assert 0 < cid < 1 << 45 and from_cid(cid) == client_id
         assert is_engine_client_order_id(client_id)
     one = BitfinexTrading.client_order_id("opp-1", "buy")
-    assert saga_group(one) == saga_group_of("opp-1") == saga_group(
-        BitfinexTrading.client_order_id("opp-1", "sell")
+    assert (
+        saga_group(one)
+        == saga_group_of("opp-1")
+        == saga_group(BitfinexTrading.client_order_id("opp-1", "sell"))
     )
 
 

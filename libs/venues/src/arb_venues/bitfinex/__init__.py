@@ -55,7 +55,7 @@ VENUE = VenueSpec(
         sequence="per-book counter; the `conf` flag SEQ_ALL (65536) ends every message of the "
         "connection with its sequence number (+1 each, heartbeats included): a jump resyncs "
         "every book",
-        verified="connection sequence continuity; OB_CHECKSUM (131072): `[chanId,\"cs\",crc]` "
+        verified='connection sequence continuity; OB_CHECKSUM (131072): `[chanId,"cs",crc]` '
         "after book changes, CRC32 (signed) over the top 25 interleaved `price:amount` from "
         "the wire number text (the 2021 recording has no checksums)",
         keepalive='`{"event":"ping"}` every 15 s (Bitfinex sends `[chanId,"hb"]` on quiet '

@@ -314,9 +314,7 @@ class BitfinexParser(FeedParser):
         try:
             for index, (price_raw, count, amount_raw) in enumerate(rows):
                 try:
-                    bid, level, level_text = read_level(
-                        price_raw, count, amount_raw, snapshot=True
-                    )
+                    bid, level, level_text = read_level(price_raw, count, amount_raw, snapshot=True)
                 except LevelError as exc:
                     raise LevelError(exc.kind, f"level {index}: {exc.detail}") from None
                 if bid:

@@ -217,7 +217,9 @@ class BitfinexTrading(TradingClient):
         except msgspec.DecodeError as exc:
             raise MalformedFrame(VENUE, "rest", f"POST {path}: {exc}") from None
 
-    async def _orders(self, path: str, payload: Mapping[str, object], bucket: str) -> list[Any]:
+    async def _orders(
+        self, path: str, payload: Mapping[str, object], bucket: str
+    ) -> list[list[Any]]:
         rows = await self._call(path, payload, bucket)
         if not isinstance(rows, list):
             raise MalformedFrame(VENUE, "rest", f"POST {path}: not a list of orders")
@@ -281,8 +283,11 @@ class BitfinexTrading(TradingClient):
     async def place_order(self, intent: OrderIntent) -> OrderReport:
         order_type = ORDER_TYPES.get(intent.time_in_force.upper())
         if intent.order_type != "limit" or order_type is None:
-            raise OrderRejected(VENUE, f"{intent.client_order_id}: {intent.order_type} "
-                                f"{intent.time_in_force} is not supported; use limit IOC")  # fmt: skip
+            raise OrderRejected(
+                VENUE,
+                f"{intent.client_order_id}: {intent.order_type} {intent.time_in_force} is not "
+                "supported; use limit IOC",
+            )
         venue_symbol = self._venue_symbol(intent.symbol)
         size = Decimal(intent.size)
         amount = js_text(-size if intent.side is Side.SELL else size)

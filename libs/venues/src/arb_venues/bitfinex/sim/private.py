@@ -157,11 +157,11 @@ class BitfinexPrivate:
             last = index == len(order.fills) - 1
             share = left if last else (order.fee * size / order.filled).quantize(Decimal("1e-12"))
             left -= share
+            number = order_number(order)
             rows.append([
-                order_number(order) * 1000 + index, spelled(instrument),
-                _ms(order.ts_created_ns), order_number(order), sign * size, price, ORDER_TYPES.get(order.time_in_force),
-                order.price, -1, -share, bitfinex_symbols.currency_code(order.fee_asset),
-                _cid(order),
+                number * 1000 + index, spelled(instrument), _ms(order.ts_created_ns), number,
+                sign * size, price, ORDER_TYPES.get(order.time_in_force), order.price, -1,
+                -share, bitfinex_symbols.currency_code(order.fee_asset), _cid(order),
             ])  # fmt: skip
         return rows
 
@@ -223,11 +223,11 @@ class BitfinexPrivate:
                 found = order
         if found is None or found.status not in OPEN:
             return error_body(codes.ORDER_NOT_FOUND)
-        order = self.market.cancel_order(api_key, found.symbol, order_id=found.order_id)
-        assert order is not None
-        return json_body([_ms(time.time_ns()), "oc-req", None, None, self.order_row(order), None,
-                          "SUCCESS", f"Submitted for cancellation; waiting for confirmation "
-                          f"(ID: {order.order_id})."])  # fmt: skip
+        cancelled = self.market.cancel_order(api_key, found.symbol, order_id=found.order_id)
+        assert cancelled is not None
+        text = f"Submitted for cancellation; waiting for confirmation (ID: {order_number(found)})."
+        return json_body([_ms(time.time_ns()), "oc-req", None, None, self.order_row(cancelled),
+                          None, "SUCCESS", text])  # fmt: skip
 
     async def active(self, api_key: str, request: web.Request, fields: dict[str, Any]
                      ) -> web.StreamResponse:  # fmt: skip

@@ -90,8 +90,9 @@ class BitfinexRest:
         if key == "pub:list:pair:exchange":
             return self._pairs()
         if key == "pub:info:pair":
-            return [[pair, [None, None, None, i.min_size, MAX_ORDER_SIZE, None, None, None,
-                            0.2, 0.1]] for pair, i in zip(self._pairs(), instruments)]  # fmt: skip
+            rows = zip(self._pairs(), instruments, strict=True)
+            return [[pair, [None, None, None, i.min_size, MAX_ORDER_SIZE, None, None, None, 0.2,
+                            0.1]] for pair, i in rows]  # fmt: skip
         if key == "pub:list:currency":
             return sorted({bitfinex_symbols.currency_code(a) for i in instruments
                            for a in (i.base, i.quote)})  # fmt: skip

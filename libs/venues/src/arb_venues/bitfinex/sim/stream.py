@@ -273,8 +273,7 @@ class BitfinexStream:
                 session.seq += 1  # a number never sent: the client sees the jump
             else:
                 changes = changes[1:]  # a change never sent: the next checksum shows it
-        corrupt = faults.take("corrupt_book", symbol) and chan.sent.bids
-        if corrupt:
+        if faults.take("corrupt_book", symbol) and chan.sent.bids:
             price, size = max(chan.sent.bids.items())
             changes.append(level_text(price, size * 2))
         bad = faults.take_params("bad_level", symbol)
