@@ -48,21 +48,23 @@ VENUE = VenueSpec(
         signing="HMAC-SHA384 over `/api/v2/auth/…` + nonce + body",
         ws="`wss://api-pub.bitfinex.com/ws/2`",
         channel="`book` P0, `len` 25 (default) or 100 (1 with depth 1), one channel a symbol, "
-        "`chanId` from the `subscribed` event",
+        "`chanId` from the `subscribed` event (https://docs.bitfinex.com/reference/ws-public-books)",
         snapshot="WS: snapshot after each subscribe",
         instruments="`GET /v2/conf/pub:list:pair:exchange,pub:info:pair` + `GET /v2/tickers` "
         "(the 5-significant-digit tick at the last price)",
         sequence="per-book counter; the `conf` flag SEQ_ALL (65536) ends every message of the "
         "connection with its sequence number (+1 each, heartbeats included): a jump resyncs "
-        "every book",
+        "every book (https://docs.bitfinex.com/reference/ws-config)",
         verified='connection sequence continuity; OB_CHECKSUM (131072): `[chanId,"cs",crc]` '
         "after book changes, CRC32 (signed) over the top 25 interleaved `price:amount` from "
-        "the wire number text (the 2021 recording has no checksums)",
+        "the wire number text (https://docs.bitfinex.com/docs/ws-websocket-checksum; the 2021 "
+        "recording has no checksums: the simulator's and ccxt's sessions prove them)",
         keepalive='`{"event":"ping"}` every 15 s (Bitfinex sends `[chanId,"hb"]` on quiet '
-        "channels every 15 s)",
+        "channels every 15 s; https://docs.bitfinex.com/docs/ws-general)",
         subscribe="`conf` first, then one book a message, 0.1 s apart (25 channels a connection)",
         rest_budget="per endpoint: `book` 8 + 3/s, `conf`/`tickers` 5 + 1/s, each private "
-        "endpoint 10 + 1.5/s (Bitfinex: 10-90 a minute an endpoint, book 240)",
+        "endpoint 10 + 1.5/s (Bitfinex: 10-90 a minute an endpoint, book 240: "
+        "https://docs.bitfinex.com/v1)",
         sim_ws="`/ws/2`: `info`, `conf` flags (SEQ_ALL, OB_CHECKSUM), `book` P0 snapshot then "
         "one message a level change, `cs` checksums, `hb`, `ping`/`pong`, error events",
         sim_rest="`/v2/book/{symbol}/P0`, `/v2/conf/…`, `/v2/tickers`, `/v2/platform/status`",
