@@ -34,7 +34,7 @@ async def test_a_recorded_simulator_session_replays_with_its_checksums_verified(
     urls = bitfinex.urls["bitfinex"]
     protocol = build_protocol("bitfinex", urls["ws"], urls["rest"])
     capture = tmp_path / "bitfinex.jsonl"
-    await record(protocol, SYMBOLS, capture, duration_s=8.0, max_frames=120)
+    await record(protocol, SYMBOLS, capture, duration_s=5.0, max_frames=80)
     sent = [f.raw for f in read_capture(capture) if f.kind == "send"]
     assert sent[0] == '{"event":"conf","flags":196608}'  # SEQ_ALL | OB_CHECKSUM first
     code, out, err = arb_replay(capsys, "--venue", "bitfinex", str(capture))
