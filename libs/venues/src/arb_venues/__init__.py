@@ -20,6 +20,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "bybit",
     "kraken",
     "coinbase",
+    "htx",
 )
 
 
