@@ -89,6 +89,11 @@ def error_response(kind: str, retry_after_s: float | None = None) -> web.Respons
     raise ValueError(f"htx sim: unknown error kind {kind!r}; use http_429, http_418, http_5xx")
 
 
+def order_number(order: SimOrder) -> int:
+    """HTX order ids are numbers: the digits of the simulator's id."""
+    return int("".join(ch for ch in order.order_id if ch.isdigit()) or "0")
+
+
 def order_row(order: SimOrder, venue_symbol: str, account_id: int) -> dict[str, object]:
     """One order as getClientOrder and the order search give it."""
     state = STATES.get(order.status, "canceled")
@@ -97,7 +102,7 @@ def order_row(order: SimOrder, venue_symbol: str, account_id: int) -> dict[str, 
     finished = millis(order.ts_updated_ns) if state in ("filled", "canceled",
                                                         "partial-canceled") else 0  # fmt: skip
     return {
-        "id": int(order.order_id),
+        "id": order_number(order),
         "symbol": venue_symbol,
         "account-id": account_id,
         "client-order-id": order.client_order_id,

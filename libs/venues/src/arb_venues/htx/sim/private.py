@@ -49,11 +49,6 @@ def account_id(api_key: str) -> int:
     return ACCOUNT_BASE + 1 + sum(api_key.encode()) % 1000
 
 
-def order_number(order: SimOrder) -> int:
-    """HTX order ids are numbers: the digits of the simulator's id."""
-    return int("".join(ch for ch in order.order_id if ch.isdigit()) or "0")
-
-
 def add_private_routes(app: web.Application, market: SimMarket) -> None:
     routes = (
         ("GET", "/v1/account/accounts", _accounts),
@@ -120,10 +115,8 @@ def _json(body: str) -> dict[str, Any]:
 
 
 def _row(market: SimMarket, api_key: str, order: SimOrder) -> dict[str, object]:
-    row = bodies.order_row(order, market.instruments[order.symbol].venue_symbol,
-                           account_id(api_key))  # fmt: skip
-    row["id"] = order_number(order)
-    return row
+    return bodies.order_row(order, market.instruments[order.symbol].venue_symbol,
+                            account_id(api_key))  # fmt: skip
 
 
 async def _accounts(market: SimMarket, api_key: str, request: web.Request, body: str
@@ -175,7 +168,7 @@ async def _place(market: SimMarket, api_key: str, request: web.Request, body: st
     if market.faults.take("lose_response", symbol) and request.transport is not None:
         request.transport.close()  # executed, but the answer never arrives
         return web.Response(status=500)
-    return bodies.ok(str(order_number(placed)))
+    return bodies.ok(str(bodies.order_number(placed)))
 
 
 def _by_client_id(market: SimMarket, api_key: str, client_id: str) -> SimOrder | None:
