@@ -91,3 +91,17 @@ def test_the_spec_signs_for_the_real_host_as_arb_sign_shows() -> None:
     signed = spec.sign(CREDENTIALS, SignRequest("GET", "/v1/order/orders",
                                                 query=DOCS_QUERY))  # fmt: skip
     assert verify(SECRET, "GET", "api.huobi.pro", "/v1/order/orders", signed.query)
+
+
+def test_arb_sign_prints_the_query_the_client_sends(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from arb_cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["sign", "htx", "--key", ACCESS_KEY, "--secret", SECRET, "--method", "GET",
+              "--path", "/v1/order/orders", "--query", DOCS_QUERY, "--json"])  # fmt: skip
+    assert exited.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"].startswith(DOCS_QUERY + "&Signature=")
+    assert verify(SECRET, "GET", "api.huobi.pro", "/v1/order/orders", out["query"])
