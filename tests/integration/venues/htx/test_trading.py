@@ -74,7 +74,9 @@ async def test_ioc_places_fills_and_reads_back_as_the_ledger_has_it(served) -> N
         balances = (await client.balances()).balances
         for asset in ("BTC", "USDT"):
             free, locked = market.balances("key-1")[asset]
-            assert Decimal(balances[asset].free) == free and Decimal(balances[asset].locked) == locked
+            assert (
+                Decimal(balances[asset].free) == free and Decimal(balances[asset].locked) == locked
+            )
     finally:
         await client.rest.close()
 

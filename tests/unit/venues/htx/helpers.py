@@ -9,6 +9,7 @@ books of that symbol as ``mbp.150`` updates (``prevSeqNum`` = the previous book'
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 from pathlib import Path
@@ -78,7 +79,7 @@ def mbp_frames(folder: Path, venue_symbol: str, levels: int = 150) -> tuple[str,
                           "data": {"seqNum": first["version"], "bids": first["bids"],
                                    "asks": first["asks"]}})  # fmt: skip
     updates = []
-    for old, new in zip(books, books[1:], strict=False):
+    for old, new in itertools.pairwise(books):
         before, after = old["tick"], new["tick"]
         assert isinstance(before, dict) and isinstance(after, dict)
         tick = {"seqNum": after["version"], "prevSeqNum": before["version"],

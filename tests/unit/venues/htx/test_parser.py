@@ -124,7 +124,10 @@ def test_rest_depth_is_a_snapshot_at_its_version() -> None:
     [snapshot] = parser.parse_rest(url, body, 4)
     assert isinstance(snapshot, BookSnapshot)
     assert (snapshot.symbol, snapshot.seq, snapshot.bids, snapshot.asks) == (
-        "OMG-BTC", 77, [(1.5, 2.0)], [(1.6, 1.0)]
+        "OMG-BTC",
+        77,
+        [(1.5, 2.0)],
+        [(1.6, 1.0)],
     )
     assert parser.parse_rest("https://api.huobi.pro/v1/common/symbols", body, 4) == []
 
@@ -138,6 +141,9 @@ def test_instruments_take_the_grids_from_the_precisions() -> None:
     }]})  # fmt: skip
     [btc] = instruments_from_symbols(body)
     assert (btc.symbol, btc.venue_symbol, btc.tick_size, btc.lot_size) == (
-        "BTC-USDT", "btcusdt", "0.01", "0.000001"
+        "BTC-USDT",
+        "btcusdt",
+        "0.01",
+        "0.000001",
     )
     assert (btc.min_size, btc.min_notional, btc.status) == ("0.0001", "5", "trading")

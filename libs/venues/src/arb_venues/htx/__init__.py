@@ -42,11 +42,13 @@ VENUE = VenueSpec(
         "the `sub` is acked and on every resync; depth: every push",
         instruments="`GET /v1/common/symbols`",
         sequence="mbp `(prevSeqNum, seqNum)`, HTX's rule `prevSeqNum == book.seqNum` (the "
-        "refresh's `seqNum` is some update's `prevSeqNum`); depth `seq = version`, each push "
-        "replaces the book",
+        "refresh's `seqNum` is some update's `prevSeqNum`, req and sub on one connection: "
+        "https://www.huobi.com/support/en-us/detail/900001078223/); depth `seq = version`, "
+        "each push replaces the book",
         verified="continuity (mbp seqNum chain); depth: every push is checked whole",
-        keepalive="the server's `{\"ping\": ms}` every 5 s echoed as `{\"pong\": ms}` by the "
-        "1 s heartbeat (two missed pings close the connection)",
+        keepalive='the server\'s `{"ping": ms}` every 5 s echoed as `{"pong": ms}` by the '
+        "1 s heartbeat (two missed pings close the connection: "
+        "https://huobiapi.github.io/docs/spot/v1/en/#websocket-market-data)",
         subscribe="one topic a message, 0.1 s apart",
         rest_budget="public 10 + 10/s; orders 50 + 50/s, queries 25 + 25/s (100 and 50 "
         "times / 2 s)",

@@ -57,7 +57,9 @@ def inflate(raw: str | bytes) -> str | bytes:
         try:
             return zlib.decompress(raw, 16 + zlib.MAX_WBITS)
         except zlib.error as exc:
-            raise MalformedFrame(VENUE, "gzip", f"cannot inflate a {len(raw)}-byte frame: {exc}")
+            raise MalformedFrame(
+                VENUE, "gzip", f"cannot inflate a {len(raw)}-byte frame: {exc}"
+            ) from None
     return raw
 
 

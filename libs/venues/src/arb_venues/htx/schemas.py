@@ -129,7 +129,9 @@ class SymbolsBody(msgspec.Struct, frozen=True):
 # -- private REST ----------------------------------------------------------------------------
 
 
-class StatusBody(msgspec.Struct, frozen=True, rename={"err_code": "err-code", "err_msg": "err-msg"}):
+class StatusBody(
+    msgspec.Struct, frozen=True, rename={"err_code": "err-code", "err_msg": "err-msg"}
+):
     """The envelope of every REST answer (what errors.py reads)."""
 
     status: str = ""

@@ -77,8 +77,12 @@ async def _rest_depth(request: web.Request) -> web.Response:
     depth = request.query.get("depth", "")
     size = int(depth) if depth in ("5", "10", "20") else DEPTH_LEVELS
     book = market.book(symbol)
-    tick = {"ts": bodies.millis(book.ts_ns), "version": book.seq,
-            "bids": bodies.levels(book.bids[:size]), "asks": bodies.levels(book.asks[:size])}
+    tick = {
+        "ts": bodies.millis(book.ts_ns),
+        "version": book.seq,
+        "bids": bodies.levels(book.bids[:size]),
+        "asks": bodies.levels(book.asks[:size]),
+    }
     return bodies.ok(None, ch=f"market.{venue_symbol}.depth.step0", ts=bodies.now_ms(),
                      tick=tick)  # fmt: skip
 
@@ -150,8 +154,12 @@ class _Connection:
             if is_mbp(topic_parts(topic)[1]):
                 if skip:
                     continue  # the next update names this seqNum as prevSeqNum: a visible gap
-                tick = {"seqNum": update.seq, "prevSeqNum": update.seq - 1,
-                        "bids": bodies.levels(update.bids), "asks": bodies.levels(update.asks)}
+                tick = {
+                    "seqNum": update.seq,
+                    "prevSeqNum": update.seq - 1,
+                    "bids": bodies.levels(update.bids),
+                    "asks": bodies.levels(update.asks),
+                }
                 self._push(topic, tick, bad, update.symbol)
             else:
                 book = self.market.book(update.symbol)
@@ -160,8 +168,12 @@ class _Connection:
         self.sent_seq[update.symbol] = update.seq
 
     def _book_tick(self, book: SimBook, levels: int) -> dict[str, object]:
-        return {"bids": bodies.levels(book.bids[:levels]), "asks": bodies.levels(book.asks[:levels]),
-                "version": book.seq, "ts": bodies.millis(book.ts_ns)}  # fmt: skip
+        return {
+            "bids": bodies.levels(book.bids[:levels]),
+            "asks": bodies.levels(book.asks[:levels]),
+            "version": book.seq,
+            "ts": bodies.millis(book.ts_ns),
+        }
 
     def _push(self, topic: str, tick: dict[str, object], bad: dict[str, object] | None,
               symbol: str) -> None:  # fmt: skip

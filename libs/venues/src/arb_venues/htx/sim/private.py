@@ -22,8 +22,8 @@ from aiohttp import web
 from arb_structs import Side
 
 from arb_venues.htx import errors as codes
-from arb_venues.htx.sim import bodies
 from arb_venues.htx.signing import AUTH_PARAMS, EXPIRY_S, METHOD, VERSION, parse_timestamp, verify
+from arb_venues.htx.sim import bodies
 from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
