@@ -23,4 +23,4 @@ def test_htx_recording_applies_292_full_books_without_a_gap(fixtures_dir: Path) 
     out = json.loads(result.stdout)
     assert out["book_events"] == 292 and out["applied"] == 292 and out["books"] == 10
     assert out["gaps"] == 0 and out["crossed"] == 0 and out["bad_frames"] == 0
-    assert out["resyncs"] == 0 and out["stale"] == 0
+    assert out["resyncs"] == 0 and out["stale"] == 0 and out["protocol"] == "depth"

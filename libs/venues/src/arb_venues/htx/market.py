@@ -26,7 +26,7 @@ connection it sends the current time, as a ping would carry it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
@@ -151,6 +151,16 @@ class HtxMarket(MarketDataProtocol):
                 "depth = full-book depth.step0 pushes on /ws)"
             )
         return HtxDepthMarket if version == DEPTH else HtxMarket
+
+    @classmethod
+    def dialects(cls, raw_frames: Sequence[str | bytes]) -> str | None:
+        """Which book channels the frames are in (``arb replay``'s ``protocol``): "mbp",
+        "depth" or "mbp+depth"; one parser reads them all."""
+        seen = []
+        for name, marker in ((MBP, b".mbp."), (DEPTH, b".depth.step")):
+            if any(marker in (f if isinstance(f, bytes) else f.encode()) for f in raw_frames):
+                seen.append(name)
+        return "+".join(seen) or None
 
     def topic(self, instrument: Instrument) -> str:
         return f"market.{instrument.venue_symbol}.mbp.{self.levels}"
