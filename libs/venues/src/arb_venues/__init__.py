@@ -21,6 +21,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "kraken",
     "coinbase",
     "bitfinex",
+    "htx",
 )
 
 
