@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from arb_simulator.catalog import DEFAULT_VENUES, make_instrument
-from arb_venues import get_venue
+from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Endpoints
 from yarl import URL
 
@@ -94,15 +94,17 @@ async def _connects(venue: str, urls: dict[str, str]) -> str:
     instruments = [make_instrument(venue, "BTC-USDT")]
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(protocol.ws_url(instruments)) as ws:
-            for message in protocol.subscribe_messages(instruments):
+            for message in [*protocol.connect_messages(instruments),
+                            *protocol.subscribe_messages(instruments)]:  # fmt: skip
                 await ws.send_str(message)
             frame = await ws.receive(timeout=10)
-            assert frame.type is aiohttp.WSMsgType.TEXT, frame
-        return str(frame.data)
+            assert frame.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), frame
+            data = protocol.decode_frame(frame.data)  # as the feed does (gzip venues)
+        return data if isinstance(data, str) else data.decode()
 
 
 def test_base_port_serves_venue_i_on_base_plus_i_at_the_adapters_url_paths() -> None:
-    base = free_port_range(6)
+    base = free_port_range(len(VENUE_NAMES) + 1)  # every venue, then the control API
     proc, where = start_simulator("--base-port", str(base), "--symbols", "BTC-USDT",
                                   "--inject-interval", "0")  # fmt: skip
     try:
@@ -122,7 +124,7 @@ def test_base_port_serves_venue_i_on_base_plus_i_at_the_adapters_url_paths() -> 
 
 
 def test_a_taken_base_port_is_one_clear_error() -> None:
-    base = free_port_range(6)
+    base = free_port_range(len(VENUE_NAMES) + 1)  # every venue, then the control API
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", base + 2))  # bybit's

@@ -42,13 +42,15 @@ async def test_venue_client_parses_book_events_from_the_simulated_market(venue, 
             aiohttp.ClientSession() as http,
             http.ws_connect(protocol.ws_url(instruments)) as ws,
         ):
-            for message in protocol.subscribe_messages(instruments):
+            for message in [*protocol.connect_messages(instruments),
+                            *protocol.subscribe_messages(instruments)]:  # fmt: skip
                 await ws.send_str(message)
             for _ in range(400):
                 frame = await asyncio.wait_for(ws.receive(), 10)
-                if frame.type is not aiohttp.WSMsgType.TEXT:
+                if frame.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     continue
-                for event in parser.parse_ws(frame.data, time.time_ns()):
+                data = protocol.decode_frame(frame.data)  # as the feed does (gzip venues)
+                for event in parser.parse_ws(data, time.time_ns()):
                     if isinstance(event, BookSnapshot | BookDelta):
                         assert event.venue == venue
                         seen.add(event.symbol)

@@ -8,6 +8,7 @@ from arb_runtime.errors import ConfigError
 from arb_simulator.config import SimulatorSettings
 from arb_simulator.market import Market
 from arb_simulator.scheduler import DislocationScheduler, InjectionPlan
+from arb_venues import VENUE_NAMES
 
 pytestmark = pytest.mark.unit
 
@@ -86,22 +87,23 @@ def test_schedule_injects_every_interval_on_free_books_deterministically() -> No
 
 def test_base_port_puts_each_venue_on_its_fixed_index_whichever_venues_run() -> None:
     settings = SimulatorSettings(venues=["okx", "coinbase"], base_port=18000)
-    assert settings.port_for("okx") == 18001
-    assert settings.port_for("coinbase") == 18004
-    assert settings.control_listen_port() == 18005
+    assert settings.port_for("okx") == 18000 + VENUE_NAMES.index("okx")
+    assert settings.port_for("coinbase") == 18000 + VENUE_NAMES.index("coinbase")
+    assert settings.control_listen_port() == 18000 + len(VENUE_NAMES)  # after every venue
     assert settings.port_for("replay") == 18000  # a replay under another name takes the base
 
 
 def test_explicit_ports_win_over_the_base_port_and_zero_means_free() -> None:
     settings = SimulatorSettings(base_port=18000, ports={"bybit": 19999}, control_port=20000)
     assert settings.port_for("bybit") == 19999
-    assert settings.port_for("kraken") == 18003
+    assert settings.port_for("kraken") == 18000 + VENUE_NAMES.index("kraken")
     assert settings.control_listen_port() == 20000
     free = SimulatorSettings()
     assert free.port_for("binance") == 0 and free.control_listen_port() == 0
 
 
 def test_a_base_port_without_room_for_every_venue_is_refused(monkeypatch) -> None:
-    monkeypatch.setenv("ARB_SIMULATOR_BASE_PORT", "65533")
-    with pytest.raises(ConfigError, match=r"ARB_SIMULATOR_BASE_PORT=.65533.*at most 65530"):
+    top = 65535 - len(VENUE_NAMES)  # room for every venue and the control API
+    monkeypatch.setenv("ARB_SIMULATOR_BASE_PORT", str(top + 1))
+    with pytest.raises(ConfigError, match=rf"ARB_SIMULATOR_BASE_PORT=.{top + 1}.*at most {top}"):
         load_settings(SimulatorSettings)

@@ -382,7 +382,7 @@ class OrderBook:
                     f"book computes {computed}"
                 )
                 return ChecksumCheck.FAILED
-        elif spec is not None and not spec.zero_means_absent and type(event) is BookDelta:
+        elif spec is not None and spec.on_every_update and type(event) is BookDelta:
             # The venue checksums every update (Kraken) and this one has none: nothing proves
             # the book now, so it is not served until a snapshot (the resync) and a checksum
             # prove it again. Counted; never taken as verified, never silently skipped.

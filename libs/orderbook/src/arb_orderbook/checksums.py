@@ -25,7 +25,11 @@ class ChecksumSpec:
 
     function: ChecksumFunction
     levels: int  # levels per side the function reads
-    zero_means_absent: bool = False  # the venue sends 0 when it no longer computes one
+    zero_means_absent: bool = False  # the venue sends 0 when it no longer computes one (OKX)
+    # The venue checksums every update (Kraken): an update without one leaves the book
+    # unproven (SUSPECT, resync). False where checksums come now and then (OKX since it sends
+    # 0, Bitfinex's separate checksum frames): a delta without one is normal there.
+    on_every_update: bool = True
 
 
 def same_checksum(expected: int, computed: int) -> bool:

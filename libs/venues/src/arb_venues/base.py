@@ -82,6 +82,10 @@ class FeedParser(abc.ABC):
         # sequence gap): the feed runner drains this after every frame and resyncs them.
         # The name "*" means every symbol on the connection.
         self.resync_needed: set[str] = set()
+        # Messages to send back on the connection the last frame came on (an answer to the
+        # server's ping where the venue wants one: HTX's {"pong": ts}); the feed runner drains
+        # this after every frame too.
+        self.replies: list[str] = []
 
     @abc.abstractmethod
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
@@ -188,6 +192,18 @@ class MarketDataProtocol(abc.ABC):
 
     def heartbeat_message(self) -> str | None:
         return None
+
+    def connect_messages(self, instruments: list[Instrument]) -> list[str]:
+        """Sent first on every new connection, before the subscribes: a connection-wide
+        setting (Bitfinex's ``conf`` flags for sequence numbers and checksums); [] for most."""
+        return []
+
+    def decode_frame(self, data: str | bytes) -> str | bytes:
+        """A received WS frame as the parser and the wire tap take it: inflated where the venue
+        compresses every frame (HTX's gzip), so recordings hold the text; most venues send
+        text and this returns the frame itself. Raises MalformedFrame for a frame it cannot
+        decode."""
+        return data
 
     def resubscribe_messages(self, instrument: Instrument) -> list[str]:
         """For snapshot_source "ws": what makes the venue send a fresh snapshot of one book."""

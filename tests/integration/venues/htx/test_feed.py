@@ -7,16 +7,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import pytest
 from aiohttp.test_utils import TestServer
 from arb_orderbook.bookset import BookSet
 from arb_simulator import VenueMarket, venue_market
 from arb_structs import BookState, MdEvent
-from arb_venues.base import Endpoints, MarketDataProtocol
+from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.feed import Backoff, MarketDataFeed
+from arb_venues.common.symbols import SymbolMap
 from arb_venues.htx.market import HtxDepthMarket, HtxMarket
+from arb_venues.htx.parser import HtxParser
 from arb_venues.htx.sim.app import create_app
 
 from tests.unit.venues.htx.helpers import BTC_USDT
@@ -62,10 +63,20 @@ class Harness:
                 and asks == [(float(p), float(s)) for p, s in truth.asks[:10]])  # fmt: skip
 
 
-class SilentHtx(HtxMarket):
-    """The adapter without its heartbeat: the negative control of the ping/pong test."""
+class SilentParser(HtxParser):
+    """Parses like the adapter's parser but never answers a ping."""
 
-    heartbeat_interval_s: ClassVar[float | None] = None
+    def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        events = super().parse_ws(raw, ts_recv)
+        self.replies.clear()
+        return events
+
+
+class SilentHtx(HtxMarket):
+    """The adapter without its pongs: the negative control of the ping/pong test."""
+
+    def make_parser(self, symbols: SymbolMap) -> FeedParser:
+        return SilentParser(symbols)
 
 
 def htx_market() -> VenueMarket:

@@ -7,8 +7,8 @@ fixtures/CHECKSUMS.md section 4). The levels' text is the JSON number text as re
 The checksum comes in its own frame, ``[CHAN_ID, "cs", CHECKSUM]``, not on every update: the
 parser turns it into an empty delta that carries it, and the updates between two checksum
 frames carry none. So a delta without a checksum is normal here, unlike on Kraken, which is
-what ``zero_means_absent`` tells the book engine (a checksum that really is 0, one in 2**32,
-is then not checked once; the next one is).
+what ``on_every_update=False`` tells the book engine; a checksum of 0 is checked like any
+other.
 """
 
 from __future__ import annotations
@@ -28,4 +28,4 @@ def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     return interleaved_crc32(bids, asks, LEVELS)
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS, zero_means_absent=True)
+CHECKSUM = ChecksumSpec(checksum, LEVELS, on_every_update=False)

@@ -99,10 +99,14 @@ class BitfinexMarket(MarketDataProtocol):
                    "prec": "P0", "freq": "F0", "len": str(self.book_len)}  # fmt: skip
         return msgspec.json.encode(message).decode()
 
+    def connect_messages(self, instruments: list[Instrument]) -> list[str]:
+        """The conf flags, before any book: sequence numbers and checksums from the first
+        book on."""
+        return [CONF]
+
     def subscribe_messages(self, instruments: list[Instrument]) -> list[str]:
-        """The conf flags first (sequence numbers and checksums from the first book on),
-        then one subscribe per book."""
-        return [CONF, *(self._subscribe(i.venue_symbol) for i in instruments)]
+        """One subscribe per book."""
+        return [self._subscribe(i.venue_symbol) for i in instruments]
 
     def heartbeat_message(self) -> str | None:
         return '{"event":"ping","cid":1}'

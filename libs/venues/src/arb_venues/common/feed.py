@@ -84,6 +84,10 @@ class MarketDataFeed:
         self.by_venue_symbol = {i.venue_symbol: i for i in instruments}
         self.parser: FeedParser = protocol.make_parser(SymbolMap(instruments))
         self.tap = tap
+        # Only venues that compress their frames pay for the decode call (the hot path).
+        own_decode = type(protocol).decode_frame is not MarketDataProtocol.decode_frame
+        self._decode = protocol.decode_frame if own_decode else None
+        self._reply_tasks: set[asyncio.Task[None]] = set()
         # What fetch_snapshot parses REST bodies with: the parser, seen through the tap.
         self._rest_parser: FeedParser = (
             self.parser if tap is None else _TappedParser(self.parser, tap)
@@ -265,6 +269,8 @@ class MarketDataFeed:
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
                          ) -> None:  # fmt: skip
+        for message in self.protocol.connect_messages(instruments):
+            await self._send_paced(ws, message)
         for message in self.protocol.subscribe_messages(instruments):
             await self._send_paced(ws, message)
         if self.protocol.snapshot_source == "rest":
@@ -324,6 +330,12 @@ class MarketDataFeed:
     # -- frames -------------------------------------------------------------------------------
 
     def _on_frame(self, data: str | bytes) -> None:
+        if self._decode is not None:
+            try:
+                data = self._decode(data)
+            except MalformedFrame as exc:
+                self._bad_frame(exc.kind, str(exc), data)
+                return
         if self.tap is not None:
             self.tap("recv", self._url, data)
         self.stats.frames += 1
@@ -342,6 +354,9 @@ class MarketDataFeed:
             metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
             for event in events:
                 self.emit(event)
+        if self.parser.replies:
+            replies, self.parser.replies = self.parser.replies, []
+            self._reply(replies)
         if self.parser.resync_needed:
             names, self.parser.resync_needed = self.parser.resync_needed, set()
             targets = (
@@ -351,6 +366,20 @@ class MarketDataFeed:
             )
             for symbol in targets:
                 self.request_resync(symbol, "feed continuity lost or a refused book frame")
+
+    def _reply(self, messages: list[str]) -> None:
+        """Send what the parser answers to a frame, on the connection it came on."""
+        ws = self._ws
+        if ws is None or ws.closed:
+            return  # the connection is gone: so is what the answer was for
+
+        async def send() -> None:
+            for message in messages:
+                await self._send(ws, message)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._reply_tasks.add(task)
+        task.add_done_callback(self._reply_tasks.discard)
 
     def _bad_frame(self, kind: str, message: str, data: str | bytes) -> None:
         self.stats.bad_frames[kind] = self.stats.bad_frames.get(kind, 0) + 1
@@ -434,6 +463,14 @@ class _TappedParser(FeedParser):
     @resync_needed.setter
     def resync_needed(self, value: set[str]) -> None:
         self.inner.resync_needed = value
+
+    @property
+    def replies(self) -> list[str]:
+        return self.inner.replies
+
+    @replies.setter
+    def replies(self, value: list[str]) -> None:
+        self.inner.replies = value
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         return self.inner.parse_ws(raw, ts_recv)

@@ -46,15 +46,15 @@ VENUE = VenueSpec(
         "https://www.huobi.com/support/en-us/detail/900001078223/); depth `seq = version`, "
         "each push replaces the book",
         verified="continuity (mbp seqNum chain); depth: every push is checked whole",
-        keepalive='the server\'s `{"ping": ms}` every 5 s echoed as `{"pong": ms}` by the '
-        "1 s heartbeat (two missed pings close the connection: "
+        keepalive='the server\'s `{"ping": ms}` every 5 s answered at once with `{"pong": ms}` '
+        "(two missed pings close the connection: "
         "https://huobiapi.github.io/docs/spot/v1/en/#websocket-market-data)",
         subscribe="one topic a message, 0.1 s apart",
         rest_budget="public 10 + 10/s; orders 50 + 50/s, queries 25 + 25/s (100 and 50 "
         "times / 2 s)",
         sim_ws="`/feed` `mbp.<n>` incremental with `seqNum`/`prevSeqNum` + `req` refresh, "
-        "`/ws` `depth.step0`; `ping` every 5 s, closed after two missed pongs; JSON text "
-        "frames (gzip binary with `gzip_frames=True`)",
+        "`/ws` `depth.step0`; `ping` every 5 s, closed after two missed pongs; gzip binary "
+        "frames, as HTX sends them",
         sim_rest="`/market/depth` (`version`), `/v1/common/symbols`",
         sim_private="`/v1/account/accounts`, `/v1/account/accounts/{id}/balance`, "
         "`/v1/order/orders/place`, `getClientOrder`, `submitCancelClientOrder`, "

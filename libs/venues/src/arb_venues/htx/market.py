@@ -17,10 +17,10 @@ Docs (https://huobiapi.github.io/docs/spot/v1/en/, "Access URLs", "Websocket Mar
   carries ``version``, the depth channel's number, never an mbp ``seqNum``: audits of an mbp
   book compare by content; ``GET /v1/common/symbols`` lists the instruments.
 
-Keepalive: the feed has no hook to answer a frame, so the server's ping is answered by the
-heartbeat: every second it echoes the newest ping the parser has seen (a ping is answered
-within a second, far inside the server's two-ping window); before the first ping of a
-connection it sends the current time, as a ping would carry it.
+Keepalive: the parser answers each server ping at once with its pong (``FeedParser.replies``,
+sent by the feed on the same connection); the market sends no heartbeat of its own.
+Frames are inflated by ``decode_frame`` before the parser and the wire tap see them, so
+``arb record`` writes the JSON text the fixtures format holds.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.htx import schemas
 from arb_venues.htx.errors import error_mapper
-from arb_venues.htx.parser import VENUE, HtxParser
+from arb_venues.htx.parser import VENUE, HtxParser, inflate
 
 MBP_LEVELS = (5, 20, 150, 400)
 DEFAULT_MBP_LEVELS = 150
@@ -110,8 +110,6 @@ class HtxMarket(MarketDataProtocol):
     # One topic per sub message, so one book per message; 10 messages a second at most.
     subscribe_batch: ClassVar[int] = 1
     subscribe_interval_s: ClassVar[float] = 0.1
-    # Answers the server's 5 s ping within a second (see the module docstring).
-    heartbeat_interval_s: ClassVar[float | None] = 1.0
     # Pings come every 5 s: 30 s without a frame is a dead connection.
     idle_timeout_s: ClassVar[float] = 30.0
     # /market/* and /v1/common/* (public, per IP): kept to 10 calls a second per process,
@@ -127,7 +125,6 @@ class HtxMarket(MarketDataProtocol):
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
         self.levels = self._levels(depth)
-        self._parser: HtxParser | None = None
         self._request_id = 0
 
     @staticmethod
@@ -166,8 +163,7 @@ class HtxMarket(MarketDataProtocol):
         return f"market.{instrument.venue_symbol}.mbp.{self.levels}"
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
-        self._parser = HtxParser(symbols)
-        return self._parser
+        return HtxParser(symbols)
 
     def ws_url(self, instruments: list[Instrument]) -> str:
         base = self.endpoints.ws_url.rstrip("/")
@@ -191,11 +187,8 @@ class HtxMarket(MarketDataProtocol):
     def _message(self, action: str, topic: str) -> str:
         return msgspec.json.encode({action: topic, "id": self._next_id()}).decode()
 
-    def heartbeat_message(self) -> str | None:
-        ping = self._parser.take_ping() if self._parser is not None else None
-        if ping is None:
-            ping = time.time_ns() // 1_000_000
-        return f'{{"pong":{ping}}}'
+    def decode_frame(self, data: str | bytes) -> str | bytes:
+        return inflate(data)
 
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/v1/common/symbols")

@@ -27,8 +27,8 @@ Every level is checked as it is decoded (``arb_venues.common.levels``); a full b
 be best-first (HTX: bids descending, asks ascending), hold no size 0 and not be crossed. A
 refused book frame is a MalformedFrame of its rule's kind and flags its book for a resync.
 
-The server's heartbeat ``{"ping": <ms>}`` yields no event: the parser keeps the newest ping,
-which the market's heartbeat echoes as ``{"pong": <ms>}`` (market.py).
+The server's heartbeat ``{"ping": <ms>}`` yields no event: the parser answers it with
+``{"pong": <ms>}`` in ``replies``, which the feed sends on the same connection.
 """
 
 from __future__ import annotations
@@ -87,7 +87,6 @@ class HtxParser(FeedParser):
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
-        self.last_ping: int | None = None  # the newest server ping of this connection
         self.pings_seen = 0
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
@@ -126,14 +125,6 @@ class HtxParser(FeedParser):
         tick = depth.tick
         return [self._snapshot(symbols[0], tick.bids, tick.asks, tick.version,
                                tick.ts or depth.ts, ts_recv, flag=False)]  # fmt: skip
-
-    def reset(self, venue_symbol: str | None = None) -> None:
-        if venue_symbol is None:  # a new connection: its pings are its own
-            self.last_ping = None
-
-    def take_ping(self) -> int | None:
-        """The newest server ping (the market's heartbeat answers it); None if none came."""
-        return self.last_ping
 
     @staticmethod
     def normalise(venue_symbol: str) -> str | None:
@@ -203,9 +194,9 @@ class HtxParser(FeedParser):
             raise MalformedFrame(VENUE, "json", str(other)) from None
         if env.ch is not None:  # a push that msgspec refused: which level broke which rule
             raise self._diagnose_push(text, exc)
-        if env.ping is not None:
-            self.last_ping = env.ping
+        if env.ping is not None:  # answered at once on this connection, with its own value
             self.pings_seen += 1
+            self.replies.append(f'{{"pong":{env.ping}}}')
             return []
         if env.status == "error":
             raise MalformedFrame(VENUE, "error_reply", f"{env.err_code}: {env.err_msg}")

@@ -19,4 +19,4 @@ def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     return interleaved_crc32(bids, asks, LEVELS)
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS, zero_means_absent=True)
+CHECKSUM = ChecksumSpec(checksum, LEVELS, zero_means_absent=True, on_every_update=False)

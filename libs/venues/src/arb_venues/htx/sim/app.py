@@ -11,9 +11,8 @@ whole book (150 levels) with ``version`` on every change. The server pings ``{"p
 every ``ping_interval_s`` (5 s, as HTX) and closes the connection once two pings in a row
 got no ``{"pong": <one of them>}``.
 
-Frames are gzip binary frames as HTX sends them with ``gzip_frames=True``; the default is
-plain JSON text frames (the same JSON), because the project's cross-venue simulator tests read
-text frames only: see the venue's section in docs/venues.md.
+Frames are gzip binary frames, as HTX sends them (``gzip_frames=False`` serves the same JSON
+as text frames, for a client that cannot inflate).
 
 Faults honoured here: drop_connection, skip_seq (mbp: one seqNum never sent, the next
 update's prevSeqNum shows the gap), malformed_frame, bad_level (an impossible number: the
@@ -47,7 +46,7 @@ MISSED_PINGS = 2  # "If server don't get 'pong' response within two 'ping' perio
 
 
 def create_app(
-    market: SimMarket, *, gzip_frames: bool = False, ping_interval_s: float = PING_INTERVAL_S
+    market: SimMarket, *, gzip_frames: bool = True, ping_interval_s: float = PING_INTERVAL_S
 ) -> web.Application:
     app = web.Application()
     app[MARKET] = market
