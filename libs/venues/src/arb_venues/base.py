@@ -136,6 +136,9 @@ class MarketDataProtocol(abc.ABC):
     # Symbols per subscribe message, and the pause between messages (stay within limits).
     subscribe_batch: ClassVar[int] = 10
     subscribe_interval_s: ClassVar[float] = 0.2
+    # Seconds to wait after the connection opens before sending anything: Crypto.com pro-rates
+    # its WS rate limit on the calendar second the connection opened and asks for a 1 s pause.
+    connect_delay_s: ClassVar[float] = 0.0
     # Application-level heartbeat; None when the protocol-level ping is enough.
     heartbeat_interval_s: ClassVar[float | None] = None
     # No frame for this long means the connection is dead: reconnect.

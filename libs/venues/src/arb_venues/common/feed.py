@@ -269,6 +269,8 @@ class MarketDataFeed:
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
                          ) -> None:  # fmt: skip
+        if self.protocol.connect_delay_s > 0:
+            await asyncio.sleep(self.protocol.connect_delay_s)
         for message in self.protocol.connect_messages(instruments):
             await self._send_paced(ws, message)
         for message in self.protocol.subscribe_messages(instruments):
