@@ -203,9 +203,7 @@ class BitgetParser(FeedParser):
             self._flag(inst_id)
             raise malformed(VENUE, exc, f"{inst_id} snapshot") from None
 
-    def _incremental(
-        self, inst_id: str, envelope: schemas.Envelope, ts_recv: int
-    ) -> list[MdEvent]:
+    def _incremental(self, inst_id: str, envelope: schemas.Envelope, ts_recv: int) -> list[MdEvent]:
         action = envelope.action
         if action not in ("snapshot", "update"):
             self._flag(inst_id)

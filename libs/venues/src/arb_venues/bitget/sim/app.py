@@ -201,8 +201,15 @@ class _Connection:
                 {
                     "action": "update",
                     "arg": self._arg("books", instrument),
-                    "data": [{"asks": asks, "bids": bids, "checksum": value, "seq": update.seq,
-                              "ts": simformat.millis(update.ts_ns)}],  # fmt: skip
+                    "data": [
+                        {
+                            "asks": asks,
+                            "bids": bids,
+                            "checksum": value,
+                            "seq": update.seq,
+                            "ts": simformat.millis(update.ts_ns),
+                        }
+                    ],
                     "ts": update.ts_ns // 1_000_000,
                 }
             )
@@ -214,9 +221,14 @@ class _Connection:
             {
                 "action": "snapshot",
                 "arg": self._arg(channel, instrument),
-                "data": [{"asks": simformat.levels(book.asks[:depth], instrument),
-                          "bids": simformat.levels(book.bids[:depth], instrument),
-                          "seq": book.seq, "ts": simformat.millis(book.ts_ns)}],  # fmt: skip
+                "data": [
+                    {
+                        "asks": simformat.levels(book.asks[:depth], instrument),
+                        "bids": simformat.levels(book.bids[:depth], instrument),
+                        "seq": book.seq,
+                        "ts": simformat.millis(book.ts_ns),
+                    }
+                ],
                 "ts": book.ts_ns // 1_000_000,
             }
         )
@@ -266,10 +278,15 @@ class _Connection:
             {
                 "action": "snapshot",
                 "arg": self._arg("books", instrument),
-                "data": [{"asks": simformat.levels(book.asks, instrument),
-                          "bids": simformat.levels(book.bids, instrument),
-                          "checksum": client.checksum(), "seq": book.seq,
-                          "ts": simformat.millis(book.ts_ns)}],  # fmt: skip
+                "data": [
+                    {
+                        "asks": simformat.levels(book.asks, instrument),
+                        "bids": simformat.levels(book.bids, instrument),
+                        "checksum": client.checksum(),
+                        "seq": book.seq,
+                        "ts": simformat.millis(book.ts_ns),
+                    }
+                ],
                 "ts": book.ts_ns // 1_000_000,
             }
         )

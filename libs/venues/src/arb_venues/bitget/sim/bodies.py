@@ -89,8 +89,14 @@ def order_info(order: SimOrder, venue_symbol: str) -> dict[str, str]:
     fee_detail = ""
     if order.fee:
         fee_detail = msgspec.json.encode(
-            {fee_coin: {"deduction": False, "feeCoinCode": fee_coin, "totalDeductionFee": 0,
-                        "totalFee": plain(-order.fee)}}  # fmt: skip
+            {
+                fee_coin: {
+                    "deduction": False,
+                    "feeCoinCode": fee_coin,
+                    "totalDeductionFee": 0,
+                    "totalFee": plain(-order.fee),
+                }
+            }
         ).decode()
     return {
         "userId": "1",
