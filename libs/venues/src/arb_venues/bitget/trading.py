@@ -216,21 +216,26 @@ class BitgetTrading(TradingClient):
         by_venue = {self._symbol(s): s for s in symbols}
         since = str(since_ns // 1_000_000)
         rows: dict[str, schemas.OrderInfo] = {}
+        for path in (HISTORY_PATH, UNFILLED_PATH):
+            rows.update((r.orderId, r) for r in await self._paged(path, since))
+        return [self._report(by_venue[r.symbol], r) for r in rows.values() if r.symbol in by_venue]
+
+    async def _paged(self, path: str, since: str) -> list[schemas.OrderInfo]:
+        """Every row of one order list since ``since`` (ms), newest first, paged with
+        ``idLessThan`` (the oldest order id of the page before)."""
+        rows: list[schemas.OrderInfo] = []
         before = ""
         for _ in range(HISTORY_MAX_PAGES):
             params = {"startTime": since, "limit": str(HISTORY_LIMIT)}
             if before:
                 params["idLessThan"] = before
-            data = await self._call("GET", HISTORY_PATH, params=params)
+            data = await self._call("GET", path, params=params)
             page = schemas.ORDER_INFOS.decode(data) if schemas.present(data) else []
-            rows.update((r.orderId, r) for r in page)
+            rows += page
             if len(page) < HISTORY_LIMIT:
                 break
             before = page[-1].orderId
-        data = await self._call("GET", UNFILLED_PATH, params={"startTime": since})
-        for row in schemas.ORDER_INFOS.decode(data) if schemas.present(data) else []:
-            rows[row.orderId] = row
-        return [self._report(by_venue[r.symbol], r) for r in rows.values() if r.symbol in by_venue]
+        return rows
 
     def _report(self, symbol: str, row: schemas.OrderInfo) -> OrderReport:
         fee, fee_asset = fee_of(row.feeDetail)
