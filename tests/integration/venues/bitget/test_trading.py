@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials
-from arb_venues.common.rest import RestClient
-from arb_venues.errors import InvalidSignature, UnknownOrder
 from arb_venues.bitget.errors import error_mapper
 from arb_venues.bitget.sim.app import create_app
 from arb_venues.bitget.trading import BitgetTrading
+from arb_venues.common.rest import RestClient
+from arb_venues.errors import InvalidSignature, UnknownOrder
 from pydantic import SecretStr
 
 from tests.unit.venues.bitget.helpers import BTC_USDT
