@@ -61,8 +61,8 @@ VENUE = VenueSpec(
         'symbol maintenance" and has no documented step or previous field, so a `seq` that '
         "does not rise resyncs the book and continuity is proven by the checksum",
         verified="CRC32 (signed) of the top 25 interleaved `price:amount`, from the pushed "
-        "text, on every update (the docs' worked strings and example frames, and the "
-        "simulator; no recording exists)",
+        "text, on every update (the docs' worked strings and example frames, the simulator, "
+        "and ccxt's own Bitget checksum against the simulator; no recording exists)",
         keepalive='text `ping` every 25 s (Bitget: "a timer of 30 seconds", `pong` back; '
         f"{_DOCS}/common/websocket-intro)",
         subscribe="10 books a message, 0.2 s apart (10 messages/s and 240 subscribes an hour a "
@@ -72,7 +72,7 @@ VENUE = VenueSpec(
         sim_ws="`/v2/ws/public`: `books` snapshot then updates with `seq` and the top-25 "
         "checksum, `books1`/`books5`/`books15`, `ping`/`pong`, error events 30001/30016",
         sim_rest="`/api/v2/spot/market/orderbook`, `/api/v2/spot/public/symbols`, "
-        "`/api/v2/public/time`",
+        "`/api/v2/public/time`, `/api/v2/margin/currencies` (empty)",
         sim_private="`/api/v2/spot/trade/place-order`, `orderInfo`, `cancel-order`, "
         "`history-orders`, `unfilled-orders`, `/api/v2/spot/account/assets` (HMAC-SHA256 "
         "base64 + passphrase verified)",

@@ -10,7 +10,7 @@ the next checksum shows it, as Bitget's seq is not +1 a push), bad_checksum, mal
 corrupt_book (the best bid's size doubled on the wire, the checksum of the true book),
 bad_level (public WS) and lose_response (orders, see sim/private.py).
 REST: ``/api/v2/spot/market/orderbook`` (no sequence), ``/api/v2/spot/public/symbols``,
-``/api/v2/public/time``.
+``/api/v2/public/time``, ``/api/v2/margin/currencies`` (empty: what ccxt's market load asks).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/api/v2/spot/market/orderbook", _rest_book)
     app.router.add_get("/api/v2/spot/public/symbols", _rest_symbols)
     app.router.add_get("/api/v2/public/time", _rest_time)
+    app.router.add_get("/api/v2/margin/currencies", _rest_margin_currencies)
     add_private_routes(app, market)
     return app
 
@@ -112,6 +113,11 @@ async def _rest_symbols(request: web.Request) -> web.Response:
 
 async def _rest_time(request: web.Request) -> web.Response:
     return simformat.body(data={"serverTime": simformat.millis(time.time_ns())})
+
+
+async def _rest_margin_currencies(request: web.Request) -> web.Response:
+    """The margin pairs (ccxt's market load asks for them): the simulator offers no margin."""
+    return simformat.body(data=[])
 
 
 # -- public WS --------------------------------------------------------------------------------
