@@ -36,6 +36,7 @@ from arb_venues.common.symbols import SymbolMap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.venues.bitget.helpers import docs_session
 from tests.unit.venues.kraken.helpers import scripted_session
 from tests.unit.venues.okx.helpers import fixtures_path
 
@@ -84,6 +85,7 @@ def _sessions() -> dict[str, Session]:
     ]
     kraken_v2, _ = scripted_session("v2")
     kraken_v1, _ = scripted_session("v1")
+    bitget = docs_session()  # no recording of Bitget exists: the docs' example book
     return {
         "okx": Session("okx", None, _recorded(
             ("okx/cryptofeed_OKX.ws.1.0.jsonl",),
@@ -99,6 +101,7 @@ def _sessions() -> dict[str, Session]:
             lambda f: '"product_id":"BAND-GBP"' in f.raw.replace(" ", ""), 30) + coinbase_at),
         "kraken_v2": Session("kraken", "v2", [_ws(raw) for raw in kraken_v2]),
         "kraken_v1": Session("kraken", "v1", [_ws(raw) for raw in kraken_v1]),
+        "bitget": Session("bitget", None, [_ws(raw) for raw in (bitget[0], *bitget[1])]),
     }  # fmt: skip
 
 

@@ -23,6 +23,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "bitfinex",
     "htx",
     "cryptocom",
+    "bitget",
 )
 
 
