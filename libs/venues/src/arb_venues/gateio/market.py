@@ -74,7 +74,7 @@ def instruments_from_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrume
                 size_decimals=pair.amount_precision,
                 status="trading" if pair.trade_status == "tradable" else pair.trade_status,
                 ts_recv=ts_recv,
-            )  # fmt: skip
+            )
         )
     return instruments
 
