@@ -1,6 +1,7 @@
 """MarketDataFeed + GateMarket against the Gate sim app over real loopback sockets.
 
-subscribe (one `spot.order_book_update` a pair) -> REST `with_id` snapshots -> diffs that continue them; a dropped
+subscribe (`spot.order_book_update`, a pair each) -> REST `with_id` snapshots
+-> updates that continue them; a dropped
 connection reconnects and re-snapshots; a skipped sequence shows as a gap to the book rule
 and a resync brings a fresh snapshot that the following diffs continue.
 """
@@ -97,7 +98,9 @@ async def running() -> AsyncIterator[tuple[VenueMarket, MarketDataFeed, Books]]:
     instruments = list(market.instruments.values())
     async with TestServer(create_app(market), host="127.0.0.1") as server:
         base = str(server.make_url("")).rstrip("/")
-        protocol = GateMarket(Endpoints(ws_url=base.replace("http", "ws") + "/ws/v4/", rest_url=base))
+        protocol = GateMarket(
+            Endpoints(ws_url=base.replace("http", "ws") + "/ws/v4/", rest_url=base)
+        )
         rest = RestClient("gateio", base, limiter=RateLimiter(GateMarket.rest_limits),
                           error_mapper=protocol.error_mapper())  # fmt: skip
         books = Books()

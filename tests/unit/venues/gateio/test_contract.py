@@ -25,8 +25,15 @@ def _case() -> ContractCase:
                  for i, f in enumerate(FRAMES) if f.kind == "rest"}  # fmt: skip
     pair = max(snapshots, key=lambda p: len(_updates_after(p, snapshots[p])))
     base, quote = pair.split("_")
-    instrument = Instrument(venue="gateio", symbol=f"{base}-{quote}", venue_symbol=pair,
-                            base=base, quote=quote, tick_size="0.0001", lot_size="0.0001")  # fmt: skip
+    instrument = Instrument(
+        venue="gateio",
+        symbol=f"{base}-{quote}",
+        venue_symbol=pair,
+        base=base,
+        quote=quote,
+        tick_size="0.0001",
+        lot_size="0.0001",
+    )
     at = snapshots[pair]
     control = [
         next(f.raw for f in FRAMES if '"event":"subscribe"' in f.raw),

@@ -95,9 +95,11 @@ def test_recorded_books_stay_uncrossed_and_positive() -> None:
 
 
 def test_update_ids_normalise_to_prev_seq_and_seq() -> None:
-    frame = ('{"time":1,"channel":"spot.order_book_update","event":"update","result":{"t":1700000'
-             '000123,"e":"depthUpdate","E":1700000000,"s":"BTC_USDT","U":48776301,"u":48776306,'
-             '"b":[["19137.74","0.0001"],["19088.37","0"]],"a":[["19137.75","0.6135"]]}}')  # fmt: skip
+    frame = (
+        '{"time":1,"channel":"spot.order_book_update","event":"update","result":{"t":1700000'
+        '000123,"e":"depthUpdate","E":1700000000,"s":"BTC_USDT","U":48776301,"u":48776306,'
+        '"b":[["19137.74","0.0001"],["19088.37","0"]],"a":[["19137.75","0.6135"]]}}'
+    )
     [delta] = GateParser(SymbolMap()).parse_ws(frame, 7)
     assert isinstance(delta, BookDelta)
     assert (delta.symbol, delta.prev_seq, delta.seq) == ("BTC-USDT", 48776300, 48776306)

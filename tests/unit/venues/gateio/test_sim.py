@@ -44,7 +44,10 @@ KEY, SECRET = "gate-key-1", "gate-secret-1"
 ETH = Instrument(venue="gateio", symbol="ETH-USDT", venue_symbol="ETH_USDT", base="ETH",
                  quote="USDT", tick_size="0.01", lot_size="0.0001", min_size="0.0001",
                  min_notional="1", price_decimals=2, size_decimals=4)  # fmt: skip
-SUBSCRIBE = '{"time":1,"channel":"spot.order_book_update","event":"subscribe","payload":["ETH_USDT","100ms"]}'
+SUBSCRIBE = (
+    '{"time":1,"channel":"spot.order_book_update","event":"subscribe",'
+    '"payload":["ETH_USDT","100ms"]}'
+)
 
 
 @dataclass
@@ -71,8 +74,11 @@ class Sim:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Sim]:
-    market = venue_market("gateio", instruments=[ETH],
-                          accounts=[Account(KEY, SECRET, balances={"USDT": "10000", "ETH": "1"})])  # fmt: skip
+    market = venue_market(
+        "gateio",
+        instruments=[ETH],
+        accounts=[Account(KEY, SECRET, balances={"USDT": "10000", "ETH": "1"})],
+    )
     market.set_book("ETH-USDT", bids=[("3000.00", "2"), ("2999.50", "4")],
                     asks=[("3000.50", "1"), ("3001.00", "3")])  # fmt: skip
     async with (
@@ -195,7 +201,9 @@ async def test_signed_ioc_fills_and_moves_balances_as_the_ledger_has_it(sim: Sim
         balances = (await client.balances()).balances
         for asset in ("ETH", "USDT"):
             free, locked = sim.market.balances(KEY)[asset]
-            assert Decimal(balances[asset].free) == free and Decimal(balances[asset].locked) == locked
+            assert (
+                Decimal(balances[asset].free) == free and Decimal(balances[asset].locked) == locked
+            )
         again = await client.get_order("ETH-USDT", "arbioc1")
         assert (again.status, again.filled_size) == (report.status, report.filled_size)
     finally:
