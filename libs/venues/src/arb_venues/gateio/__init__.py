@@ -18,9 +18,9 @@ VENUE = VenueSpec(
     trading=GateTrading,
     sign=sign,
     endpoints=Endpoints(ws_url="wss://api.gateio.ws/ws/v4/", rest_url="https://api.gateio.ws"),
-    taker_fee="0.002",
-    maker_fee="0.002",
-    fee_source="spot VIP 0 without GT deduction: https://www.gate.io/fee",
+    taker_fee="0.001",
+    maker_fee="0.001",
+    fee_source="spot VIP 0, 0.1 % both ways, before the GT discount: https://www.gate.com/fee",
     fee_asset="received",  # fee_currency: the base of a buy, the quote of a sell
     symbols=SymbolFormat(separator="_"),
     # GET /api/v4/spot/currency_pairs precision / amount_precision / min_base_amount /

@@ -116,7 +116,7 @@ class GateSim:
         for instrument in self.market.instruments.values():
             rows.append({
                 "id": instrument.venue_symbol, "base": instrument.base,
-                "quote": instrument.quote, "fee": "0.2",
+                "quote": instrument.quote, "fee": "0.1",
                 "min_base_amount": instrument.min_size or instrument.lot_size,
                 "min_quote_amount": instrument.min_notional or "0",
                 "amount_precision": _decimals(instrument.lot_size),
