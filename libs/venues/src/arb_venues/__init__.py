@@ -24,6 +24,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "htx",
     "cryptocom",
     "bitget",
+    "gateio",
 )
 
 
