@@ -202,8 +202,12 @@ class MarketDataFeed:
     async def _connect_once(self, stopping: asyncio.Event) -> bool:
         assert self._session is not None
         instruments = list(self.instruments.values())
-        url = self.protocol.ws_url(instruments)
         got_data = False
+        try:
+            url = await self.protocol.connect_url(self.rest, instruments)
+        except VenueError as exc:  # e.g. KuCoin's token call refused or rate limited
+            log.warning("%s: cannot get a connection URL: %s", self.venue, exc)
+            return False
         try:
             ws = await self._session.ws_connect(url, autoping=True, max_msg_size=0, heartbeat=None)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -227,7 +231,7 @@ class MarketDataFeed:
         tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
         if self.protocol.snapshot_source == "ws":
             tasks.append(asyncio.create_task(self._resubscriber(ws, self._resubscribe_queue)))
-        if self.protocol.heartbeat_interval_s:
+        if self.protocol.heartbeat_interval():
             tasks.append(asyncio.create_task(self._heartbeat(ws)))
         # One awaited receive per frame, no task or wait set per frame (that costs more CPU
         # than parsing): stopping closes the socket, which wakes the pending receive.
@@ -284,7 +288,7 @@ class MarketDataFeed:
         await ws.close()
 
     async def _heartbeat(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        interval = self.protocol.heartbeat_interval_s
+        interval = self.protocol.heartbeat_interval()
         assert interval
         while not ws.closed:
             await asyncio.sleep(interval)
