@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
+from urllib.parse import quote
 
 import msgspec
 from arb_structs import Instrument, MdEvent
@@ -139,11 +140,11 @@ class KucoinMarket(MarketDataProtocol):
         """A fresh token and endpoint (POST /api/v1/bullet-public), before every connect."""
         weight = min(BULLET_WEIGHT, rest.limiter.capacity("default"))
         response = await rest.request("POST", BULLET_PATH, bucket="default", weight=weight)
-        self._url = self.use_bullet(response.body)
-        return self._url
+        return self.use_bullet(response.body)
 
     def use_bullet(self, body: bytes | str) -> str:
-        """The connect URL of a bullet answer; keeps its ping interval for the heartbeat."""
+        """The connect URL of a bullet answer (kept for ``ws_url``), with its ping interval
+        kept for the heartbeat."""
         try:
             answer = schemas.bullet_decoder.decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -157,8 +158,9 @@ class KucoinMarket(MarketDataProtocol):
         if server.pingTimeout > 0:
             self.ping_timeout_s = server.pingTimeout / 1000
         separator = "&" if "?" in server.endpoint else "?"
-        return (f"{server.endpoint}{separator}token={answer.data.token}"
-                f"&connectId={uuid.uuid4().hex}")  # fmt: skip
+        token = quote(answer.data.token, safe="")
+        self._url = f"{server.endpoint}{separator}token={token}&connectId={uuid.uuid4().hex}"
+        return self._url
 
     def heartbeat_interval(self) -> float | None:
         return self._ping_interval_s
