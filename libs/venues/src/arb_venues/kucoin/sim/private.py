@@ -85,12 +85,12 @@ def _authenticate(market: SimMarket, request: web.Request, body: str) -> str:
         raise _Refused(bodies.error(codes.TIMESTAMP_INVALID, status=401)) from None
     if abs(time.time() - sent_at) > EXPIRY_S:
         raise _Refused(bodies.error(codes.TIMESTAMP_INVALID, status=401))
-    if not verify_passphrase(secret, passphrase, headers["KC-API-PASSPHRASE"]):
-        raise _Refused(bodies.error(codes.PASSPHRASE_INVALID, status=401))
     query = request.rel_url.raw_query_string
     if not verify(secret, timestamp, request.method, request.path, query, body,
                   headers["KC-API-SIGN"]):  # fmt: skip
         raise _Refused(bodies.error(codes.SIGNATURE_INVALID, status=401))
+    if not verify_passphrase(secret, passphrase, headers["KC-API-PASSPHRASE"]):
+        raise _Refused(bodies.error(codes.PASSPHRASE_INVALID, status=401))
     return api_key
 
 
