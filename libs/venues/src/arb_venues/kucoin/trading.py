@@ -167,10 +167,12 @@ class KucoinTrading(TradingClient):
         ``since_ns`` (at most the last 7 days), paged by ``currentPage``."""
         out: list[OrderReport] = []
         now_ms = self.clock() // 1_000_000
+        start = max(since_ns // 1_000_000, now_ms - WINDOW_MS + 1)
+        if start > now_ms:
+            return out  # a time still to come: no order was created then yet
         for symbol in symbols:
             venue_symbol = self._venue_symbol(symbol)
             rows: dict[str, schemas.Order] = {}
-            start = max(since_ns // 1_000_000, now_ms - WINDOW_MS + 1)
             for status in ("active", "done"):
                 params = {"status": status, "symbol": venue_symbol, "startAt": str(start),
                           "endAt": str(now_ms), "pageSize": str(PAGE_SIZE)}  # fmt: skip
