@@ -29,6 +29,7 @@ from typing import Any
 
 import aiohttp
 from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
+from arb_core.redact import redact
 from arb_core.tasks import stop_task
 from arb_structs import BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus
 from arb_structs.constants import RESYNC_ALL
@@ -208,15 +209,16 @@ class MarketDataFeed:
         except VenueError as exc:  # e.g. KuCoin's token call refused or rate limited
             log.warning("%s: cannot get a connection URL: %s", self.venue, exc)
             return False
+        shown = redact(url)  # a connection token in the URL (KuCoin's) never reaches logs
         try:
             ws = await self._session.ws_connect(url, autoping=True, max_msg_size=0, heartbeat=None)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("%s: cannot connect to %s: %s", self.venue, url, exc)
+            log.warning("%s: cannot connect to %s: %s", self.venue, shown, redact(str(exc)))
             return False
         self._ws = ws
-        self._url = url
+        self._url = shown  # what the wire tap records
         if self.tap is not None:
-            self.tap("connect", url, "")
+            self.tap("connect", shown, "")
         self.stats.connects += 1
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
