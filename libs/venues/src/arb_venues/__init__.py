@@ -25,6 +25,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "cryptocom",
     "bitget",
     "gateio",
+    "kucoin",
 )
 
 
