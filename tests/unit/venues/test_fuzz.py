@@ -29,14 +29,16 @@ from arb_orderbook import BookSet, OrderBook, OrderBookError
 from arb_orderbook.result import ApplyResult
 from arb_runtime.errors import ArbError
 from arb_structs import BookState
-from arb_venues import market_protocol
+from arb_venues import VENUE_NAMES, market_protocol
 from arb_venues.base import Endpoints, FeedParser
 from arb_venues.capture import Frame, merge_captures
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.recorded import recordings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.venues.bitget.helpers import docs_session
+from tests.unit.venues.cryptocom import instruments as cryptocom_docs
 from tests.unit.venues.kraken.helpers import scripted_session
 from tests.unit.venues.okx.helpers import fixtures_path
 
@@ -86,7 +88,7 @@ def _sessions() -> dict[str, Session]:
     kraken_v2, _ = scripted_session("v2")
     kraken_v1, _ = scripted_session("v1")
     bitget = docs_session()  # no recording of Bitget exists: the docs' example book
-    return {
+    sessions = {
         "okx": Session("okx", None, _recorded(
             ("okx/cryptofeed_OKX.ws.1.0.jsonl",),
             lambda f: '"instId":"BTC-USDT"' in f.raw and '"books"' in f.raw, 30)),
@@ -102,10 +104,22 @@ def _sessions() -> dict[str, Session]:
         "kraken_v2": Session("kraken", "v2", [_ws(raw) for raw in kraken_v2]),
         "kraken_v1": Session("kraken", "v1", [_ws(raw) for raw in kraken_v1]),
         "bitget": Session("bitget", None, [_ws(raw) for raw in (bitget[0], *bitget[1])]),
+        "cryptocom": Session("cryptocom", None, [_ws(raw) for raw in (
+            cryptocom_docs.DOC_SNAPSHOT, cryptocom_docs.DOC_UPDATE, cryptocom_docs.DOC_UPDATE_2,
+            cryptocom_docs.DOC_EMPTY_UPDATE)]),
     }  # fmt: skip
+    # Every other recorded venue: the first frames of its recording (all its books).
+    for venue, names in recordings().items():
+        if not any(session.venue == venue for session in sessions.values()):
+            sessions[venue] = Session(venue, None, _recorded(names, lambda f: True, 40))
+    return sessions
 
 
 SESSIONS = _sessions()
+
+
+def test_every_venue_is_fuzzed() -> None:
+    assert {session.venue for session in SESSIONS.values()} == set(VENUE_NAMES)
 
 
 def _parser(session: Session) -> FeedParser:
