@@ -22,6 +22,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "coinbase",
     "bitfinex",
     "htx",
+    "mexc",
 )
 
 
