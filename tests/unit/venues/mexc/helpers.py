@@ -65,16 +65,17 @@ def wire_push(
     send_time: int = DOCS_SEND_TIME,
     event_type: str = "",
 ) -> bytes:
-    """One aggregated depth push, as MEXC's servers put it on the wire."""
+    """One aggregated depth push on the wire, its fields in number order (as protobuf
+    serialisers write them)."""
     body = b"".join(_field(1, _item(*a)) for a in asks)
     body += b"".join(_field(2, _item(*b)) for b in bids)
     body += _field(3, (event_type or channel.rpartition("@")[0]).encode())
     body += _field(4, str(from_version).encode()) + _field(5, str(to_version).encode())
     return (
         _field(1, channel.encode())
-        + _field(313, body)
         + _field(3, symbol.encode())
         + _int_field(6, send_time)
+        + _field(313, body)
     )
 
 
