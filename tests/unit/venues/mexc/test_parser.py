@@ -7,12 +7,12 @@ import msgspec
 import pytest
 from arb_orderbook import BookSet
 from arb_structs import BookDelta, BookSnapshot
+from arb_venues.base import Endpoints
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.mexc import schemas
 from arb_venues.mexc.market import MexcMarket, instruments_from_exchange_info
 from arb_venues.mexc.parser import MexcParser, proto3_json
-from arb_venues.base import Endpoints
 
 from tests.unit.venues.mexc.helpers import (
     BTC_USDT,
@@ -85,7 +85,9 @@ def test_rest_snapshot_carries_last_update_id() -> None:
 
 def test_docs_order_book_example_is_refused_as_crossed() -> None:
     """The docs' "Order Book" example has its bid (15) above its ask (14): impossible."""
-    body = '{"lastUpdateId":1112416,"bids":[["15.00000","49999.00000"]],"asks":[["14.0000","1.0000"]]}'
+    body = (
+        '{"lastUpdateId":1112416,"bids":[["15.00000","49999.00000"]],"asks":[["14.0000","1.0000"]]}'
+    )
     with pytest.raises(MalformedFrame) as info:
         _parser().parse_rest(DEPTH_URL, body, 1)
     assert info.value.kind == "crossed_snapshot"

@@ -12,7 +12,9 @@ from pydantic import SecretStr
 pytestmark = pytest.mark.unit
 
 KEY, SECRET = "mx0aBYs33eIilxBWC5", "45d0b3c26f2644f19bfb98b07741b2f5"
-PAYLOAD = "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=11&recvWindow=5000&timestamp=1644489390087"
+PAYLOAD = (
+    "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=11&recvWindow=5000&timestamp=1644489390087"
+)
 # Example 2 (as a query string; example 1's body is the same payload): the docs' value.
 DOCS_SIGNATURE = "fd3e4e8543c5188531eb7279d68ae7d26a573d0fc5ab0d18eb692451654d837a"
 # Example 3: query "symbol=BTCUSDT&side=BUY&type=LIMIT" + body, concatenated without "&".
