@@ -48,7 +48,7 @@ def _case() -> ContractCase:
         '{"channel":"spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT","symbol":"BTCUSDT"}',
         '{"id":0,"code":1,"msg":"Invalid request"}',
         '{"id":0,"code":0,"msg":"Not Subscribed successfully! [spot@public.x@BTCUSDT]. '
-        ' Reason： Blocked! "}',
+        ' Reason: Blocked! "}',
         '{"foo":1}',
         "[1,2,3]",
         b"\x0a\xff\xff\xff\xff\x0f",  # protobuf that ends inside a field
