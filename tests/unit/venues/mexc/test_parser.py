@@ -52,6 +52,9 @@ def test_hand_written_bytes_and_the_protobuf_package_agree() -> None:
     assert (body.fromVersion, body.toVersion) == (str(DOCS_VERSION), str(DOCS_VERSION))
     assert [(i.price, i.quantity) for i in body.bids] == [("92877.58", "0.00000000")]
     assert push.SerializeToString() == wire
+    # The hot path's dict is the generic proto3 mapping's, key for key.
+    assert schemas.push_dict(push) == schemas.proto3_dict(push)
+    assert list(schemas.push_dict(push)) == ["channel", "symbol", "sendTime", "publicAggreDepths"]
 
 
 def test_decode_frame_keeps_the_proto3_json_text_for_recordings() -> None:

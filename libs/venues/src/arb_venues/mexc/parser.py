@@ -67,7 +67,7 @@ def proto3_json(raw: str | bytes) -> str | bytes:
         ) from None
     if not push.channel:
         raise MalformedFrame(VENUE, "protobuf", f"a {len(raw)}-byte push without a channel")
-    return _encoder.encode(schemas.proto3_dict(push))
+    return _encoder.encode(schemas.push_dict(push))
 
 
 def channel_parts(channel: str) -> tuple[str, str]:

@@ -129,6 +129,32 @@ def proto3_dict(msg: message.Message) -> dict[str, object]:
     return out
 
 
+def push_dict(push: Any) -> dict[str, object]:
+    """``proto3_dict`` of a PushDataV3ApiWrapper, with the hot body (``publicAggreDepths``)
+    read field by field: the same dict, several times faster than the generic walk."""
+    if push.WhichOneof("body") != "publicAggreDepths":
+        return proto3_dict(push)
+    body = push.publicAggreDepths
+    depth: dict[str, object] = {}
+    if body.asks:
+        depth["asks"] = [{"price": i.price, "quantity": i.quantity} for i in body.asks]
+    if body.bids:
+        depth["bids"] = [{"price": i.price, "quantity": i.quantity} for i in body.bids]
+    for name in ("eventType", "fromVersion", "toVersion"):
+        value = getattr(body, name)
+        if value:
+            depth[name] = value
+    if body.lastOrderCreateTime:
+        depth["lastOrderCreateTime"] = body.lastOrderCreateTime
+    out: dict[str, object] = {"channel": push.channel}
+    for name in ("symbol", "symbolId", "createTime", "sendTime"):
+        value = getattr(push, name)
+        if value:
+            out[name] = value
+    out["publicAggreDepths"] = depth
+    return out
+
+
 # -- the JSON form of a push (what the parser reads) -----------------------------------------
 
 
