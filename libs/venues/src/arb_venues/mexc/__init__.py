@@ -27,10 +27,12 @@ VENUE = VenueSpec(
     # "Each connection to wss://wbs-api.mexc.com/ws is valid for no more than 24 hours."
     ws_lifetime_s=24 * 3600.0,
     # GET /api/v3/exchangeInfo quotePrecision / baseAssetPrecision / baseSizePrecision /
-    # quoteAmountPrecision of these pairs, rounded to values that stay valid.
+    # quoteAmountPrecision of these pairs, rounded to values that stay valid: the lots are
+    # coarser than MEXC's own decimals (any multiple of its step is a valid quantity), as
+    # coarse as the other venues', so a fill here never leaves a remainder below their lot.
     grids={
-        "BTC": Grid("0.01", "0.000001", "0.000001", "1"),
-        "ETH": Grid("0.01", "0.00001", "0.00001", "1"),
+        "BTC": Grid("0.01", "0.00001", "0.00001", "1"),
+        "ETH": Grid("0.01", "0.0001", "0.0001", "1"),
         "SOL": Grid("0.01", "0.001", "0.001", "1"),
     },
     docs=VenueDocs(
