@@ -26,6 +26,7 @@ VENUE_NAMES: tuple[str, ...] = (
     "bitget",
     "gateio",
     "kucoin",
+    "mexc",
 )
 
 
