@@ -40,6 +40,9 @@ from hypothesis import strategies as st
 from tests.unit.venues.bitget.helpers import docs_session
 from tests.unit.venues.cryptocom import instruments as cryptocom_docs
 from tests.unit.venues.kraken.helpers import scripted_session
+from tests.unit.venues.mexc import helpers as mexc_docs
+from tests.unit.venues.mexc.test_contract import DEPTH_URL as MEXC_DEPTH_URL
+from tests.unit.venues.mexc.test_contract import SNAPSHOT as MEXC_SNAPSHOT
 from tests.unit.venues.okx.helpers import fixtures_path
 
 pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
@@ -79,6 +82,21 @@ def _recorded(names: tuple[str, ...], keep: Callable[[Frame], bool], limit: int)
     return [f for f in frames if keep(f)][:limit]
 
 
+def _mexc_docs_session() -> list[Frame]:
+    """No recording of MEXC exists: a REST snapshot, the docs' example push and two after it,
+    each push as the feed hands it to the parser (protobuf decoded to its JSON form)."""
+    market = market_protocol("mexc", OFFLINE)
+    channel, version = mexc_docs.DOCS_CHANNEL, mexc_docs.DOCS_VERSION
+    pushes = [mexc_docs.docs_push(),
+              mexc_docs.wire_push(channel, "BTCUSDT", version + 1, version + 3,
+                                  bids=[("92877.01", "0.4")], asks=[("92877.59", "0")]),
+              mexc_docs.wire_push(channel, "BTCUSDT", version + 4, version + 4,
+                                  asks=[("92877.60", "1.25")])]  # fmt: skip
+    texts = [market.decode_frame(push) for push in pushes]
+    return [Frame("rest", MEXC_DEPTH_URL, 0.0, MEXC_SNAPSHOT, 0),
+            *(_ws(text if isinstance(text, str) else text.decode()) for text in texts)]  # fmt: skip
+
+
 def _sessions() -> dict[str, Session]:
     assert FIXTURES is not None
     coinbase_at = [
@@ -108,6 +126,7 @@ def _sessions() -> dict[str, Session]:
             cryptocom_docs.DOC_SNAPSHOT, cryptocom_docs.DOC_UPDATE, cryptocom_docs.DOC_UPDATE_2,
             cryptocom_docs.DOC_EMPTY_UPDATE)]),
     }  # fmt: skip
+    sessions["mexc"] = Session("mexc", None, _mexc_docs_session())
     # Every other recorded venue: the first frames of its recording (all its books).
     for venue, names in recordings().items():
         if not any(session.venue == venue for session in sessions.values()):
