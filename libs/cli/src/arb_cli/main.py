@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("redis", help="start the embedded Redis server and print its URL")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--cluster", action="store_true",
+                   help="a Redis Cluster instead: --primaries primaries with --replicas "
+                   "replicas each on free ports; prints its redis+cluster:// URL")  # fmt: skip
+    p.add_argument("--primaries", type=int, default=3, help="with --cluster (at least 3)")
+    p.add_argument("--replicas", type=int, default=1, help="with --cluster: per primary")
     p.set_defaults(func=_lazy("redis_cmd"))
 
     p = sub.add_parser("status", help="services, books, streams and consumer lag of a deployment")
