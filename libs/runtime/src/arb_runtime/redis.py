@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import cast
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
@@ -88,6 +88,18 @@ def is_cluster_url(url: str) -> bool:
 
 def is_cluster(redis: object) -> bool:
     return isinstance(redis, aioredis.RedisCluster)
+
+
+async def server_infos(redis: object, section: str) -> list[dict[str, Any]]:
+    """INFO ``section`` of the one server, or of every primary of a Redis Cluster (whose INFO
+    redis-py sends to every node and answers as {node: info})."""
+    r: Any = redis
+    if is_cluster(r):
+        replies = await r.info(section, target_nodes=aioredis.RedisCluster.PRIMARIES)
+        if isinstance(replies, dict) and all(isinstance(v, dict) for v in replies.values()):
+            return [replies[name] for name in sorted(replies)]
+        return [replies]
+    return [await r.info(section)]
 
 
 def cluster_client(url: str, *, timeout_s: float = 5.0) -> aioredis.RedisCluster:

@@ -17,7 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from arb_runtime.backoff import wait_or_stop
-from arb_runtime.redis import REDIS_RETRYABLE
+from arb_runtime.redis import REDIS_RETRYABLE, server_infos
 from arb_runtime.tasks import raise_if_cancelling
 
 log = logging.getLogger("arb.redis")
@@ -46,8 +46,9 @@ class RedisRestarts:
 
     async def check(self) -> bool:
         """Ask once; True if the server is another process than at the last check."""
-        info = await self._r.info("server")
-        run_id = str(info.get("run_id", ""))
+        # A Redis Cluster: the run_ids of its primaries; one restarted or replaced by its
+        # replica (which may lack the last writes) counts as a restart too.
+        run_id = ",".join(str(i.get("run_id", "")) for i in await server_infos(self._r, "server"))
         previous, self.run_id = self.run_id, run_id
         if previous is None or previous == run_id:
             return False
