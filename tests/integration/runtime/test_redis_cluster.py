@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from arb_runtime.cluster import EmbeddedCluster
-from arb_runtime.redis import connect, is_cluster
+from arb_runtime.redis import REDIS_RETRYABLE, connect, is_cluster
 from arb_runtime.shards import ShardLease
 from arb_runtime.streams import GroupConsumer, StreamLoop, StreamProducer, StreamReader
 from arb_structs.constants import dead_letter_stream, md_stream
@@ -150,3 +150,95 @@ async def test_primary_killed_mid_flow_nothing_lost_or_duplicated(
         if not redis_cluster.node(victim).alive:
             redis_cluster.restart(victim)  # back as a replica of its successor
         await asyncio.to_thread(redis_cluster.wait_healthy, 30)
+
+
+async def _until(check: Any, timeout_s: float = 30.0) -> Any:
+    """Poll ``check`` (it may meet the failover: retried) until it gives something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(*REDIS_RETRYABLE):
+            found = await check()
+            if found:
+                return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"gave up after {timeout_s}s")
+
+
+async def test_executor_on_cluster_trades_each_opportunity_once_across_a_failover(
+    redis_cluster: EmbeddedCluster,
+) -> None:
+    """The executor service (paper) on the cluster: an opportunity is filled; the primary
+    holding arb:opportunities is killed; the next opportunity, delivered twice, is filled
+    once, and no saga is left open (every journal write went through the new primary)."""
+    from arb_executor.app import main as app_main
+    from arb_executor.config import ExecutorSettings
+    from arb_runtime.service import serve
+    from arb_structs.codec import BOOK, EXECUTION, OPPORTUNITY
+    from arb_structs.constants import (
+        EXECUTIONS_STREAM,
+        EXECUTOR_GROUP,
+        OPEN_SAGAS_KEY,
+        OPPORTUNITIES_STREAM,
+        PAYLOAD_FIELD,
+        book_latest_key,
+    )
+    from arb_structs.trading import ExecutionStatus
+
+    from tests.unit.executor.support import opportunity, view
+
+    redis = await _client(redis_cluster)
+    await redis.hset(
+        book_latest_key("binance"),
+        "BTC-USDT",
+        BOOK.encode(view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)])),
+    )
+    sell = view("okx", bids=[(101.0, 1.0)], asks=[(101.5, 1.0)])
+    await redis.hset(book_latest_key("okx"), "BTC-USDT", BOOK.encode(sell))
+    settings = ExecutorSettings(
+        redis_url=redis_cluster.url, instance="executor-cluster", pair_cooldown_ms=0,
+        paper_balances={"binance": {"USDT": "1000"}, "okx": {"BTC": "1"}},
+    )  # fmt: skip
+    stopping = asyncio.Event()
+    task = asyncio.create_task(serve("executor", settings, app_main, stopping))
+    victim = redis_cluster.port_of_slot(redis.keyslot(OPPORTUNITIES_STREAM))
+
+    async def results() -> list[Any]:
+        raw = await redis.xrange(EXECUTIONS_STREAM)
+        return [EXECUTION.decode(f[PAYLOAD_FIELD]) for _, f in raw]
+
+    async def send(opp: Any) -> None:
+        await _until(lambda: redis.xadd(OPPORTUNITIES_STREAM,
+                                        {PAYLOAD_FIELD: OPPORTUNITY.encode(opp)}))  # fmt: skip
+
+    async def group_ready() -> bool:
+        if not await redis.exists(OPPORTUNITIES_STREAM):
+            return False
+        groups = await redis.xinfo_groups(OPPORTUNITIES_STREAM)
+        return any(g["name"] in (EXECUTOR_GROUP, EXECUTOR_GROUP.encode()) for g in groups)
+
+    try:
+        await _until(group_ready)
+        await send(opportunity("opp-before", size="0.1"))
+        await _until(lambda: _ids_of(results, "opp-before"))
+        redis_cluster.kill_primary(victim)
+        await send(opportunity("opp-after", size="0.1"))
+        await send(opportunity("opp-after", size="0.1"))  # delivered twice
+        await send(opportunity("opp-end", size="0.1"))  # marks the end
+        done = await _until(lambda: _ids_of(results, "opp-end"), 60)
+        assert [r.opportunity_id for r in done] == ["opp-before", "opp-after", "opp-end"]
+        assert all(r.status is ExecutionStatus.FILLED for r in done)
+        assert not await redis.smembers(OPEN_SAGAS_KEY)
+        assert not task.done(), "the executor must ride out the failover, not exit"
+    finally:
+        stopping.set()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(task, 15)
+        await redis.aclose()
+        if not redis_cluster.node(victim).alive:
+            redis_cluster.restart(victim)
+        await asyncio.to_thread(redis_cluster.wait_healthy, 30)
+
+
+async def _ids_of(results: Any, last: str) -> list[Any] | None:
+    found = await results()
+    return found if any(r.opportunity_id == last for r in found) else None
