@@ -90,6 +90,16 @@ def is_cluster(redis: object) -> bool:
     return isinstance(redis, aioredis.RedisCluster)
 
 
+def torn_connection(exc: AttributeError) -> RedisConnectionError:
+    """The outage a Redis Cluster client reports as an AttributeError: when one command
+    meets a failed node, redis-py's cluster client closes every node's connections to reload
+    the slot map, including ones other tasks of the same client are using; those commands
+    then fail inside the client (``'NoneType' object has no attribute 'writelines'``, its
+    writer is gone). The callers that share one client across tasks (the producer, the
+    per-slot reads) raise this instead, so the outage is retried like any other."""
+    return RedisConnectionError(f"connection closed while the slot map reloaded ({exc})")
+
+
 async def server_infos(redis: object, section: str) -> list[dict[str, Any]]:
     """INFO ``section`` of the one server, or of every primary of a Redis Cluster (whose INFO
     redis-py sends to every node and answers as {node: info})."""

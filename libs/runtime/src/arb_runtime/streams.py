@@ -29,7 +29,7 @@ from arb_structs.constants import PAYLOAD_FIELD
 from arb_runtime import metrics
 from arb_runtime.backoff import REDIS_BACKOFF, Backoff
 from arb_runtime.entries import Entry, entries_from
-from arb_runtime.redis import REDIS_RETRYABLE
+from arb_runtime.redis import REDIS_RETRYABLE, torn_connection
 from arb_runtime.tasks import raise_if_cancelling, stop_task
 
 log = logging.getLogger("arb.streams")
@@ -155,7 +155,10 @@ class StreamProducer:
         pipe = self.redis.pipeline(transaction=False)
         for op in ops:
             pipe.execute_command(*op)
-        results = await pipe.execute(raise_on_error=False)
+        try:
+            results = await pipe.execute(raise_on_error=False)
+        except AttributeError as exc:  # Redis Cluster: another task's failover tore it down
+            raise torn_connection(exc) from exc
         self.round_trips += 1
         self.commands += len(ops)
         metrics.PRODUCER_ROUND_TRIPS.inc()

@@ -54,8 +54,10 @@ class RedisRestarts:
             return False
         self.restarts += 1
         keys = int(await self._r.dbsize())
+        gone = [i[:8] for i in previous.split(",") if i not in run_id.split(",")]
+        new = [i[:8] for i in run_id.split(",") if i not in previous.split(",")]
         log.warning("Redis restarted (run_id %s -> %s; %d keys there now); publishing "
-                    "start-up state again", previous[:8], run_id[:8], keys)  # fmt: skip
+                    "start-up state again", ",".join(gone), ",".join(new), keys)  # fmt: skip
         for hook in self._hooks:
             try:
                 hook()
