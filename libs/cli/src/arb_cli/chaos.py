@@ -33,16 +33,17 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from arb_executor.config import ExecutorSettings
 from arb_history.database import open_database
 from arb_history.pnl import report as pnl_report
 from arb_history.queries import TradeFilter, closed_opportunities, fetch_trades
-from arb_runtime.errors import ConfigError
+from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redis import connect
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -80,6 +81,9 @@ LIVE_WITHIN_S = 120.0  # every book LIVE before the faults start, else the run i
 QUIET_S = 12.0  # settled: nothing published for this long (two reconciliation rounds)
 SETTLE_MAX_S = 120.0
 TICK_S = 0.1
+REDIS_WAIT_S = 30.0
+HISTORY_WAIT_S = 120.0
+T = TypeVar("T")
 
 
 def _split(value: str) -> list[str]:
@@ -200,7 +204,7 @@ class _Chaos:
     async def settle(self, redis: Any, supervisor: Supervisor, grace_s: float) -> float:
         """Kill switch on, then wait until everything is resolved (module docstring, 3.);
         the seconds it took."""
-        await engage(redis, "arb chaos: settling")
+        await _retried(lambda: engage(redis, "arb chaos: settling"), "the kill switch")
         started = time.monotonic()
         last_change = started
         last: tuple[int, ...] = ()
@@ -225,6 +229,19 @@ class _Chaos:
         else:
             self.note(f"not settled within {SETTLE_MAX_S:.0f}s: judged as it is")
         return round(time.monotonic() - started, 1)
+
+
+async def _retried(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """``call()``, again while Redis is away (it was just restarted), for up to REDIS_WAIT_S."""
+    deadline = time.monotonic() + REDIS_WAIT_S
+    while True:
+        try:
+            return await call()
+        except REDIS_AWAY as exc:
+            if time.monotonic() >= deadline:
+                raise RedisUnavailable(f"{what}: Redis did not answer in {REDIS_WAIT_S:.0f}s "
+                                       f"({exc})") from None  # fmt: skip
+            await asyncio.sleep(0.5)
 
 
 async def _trade_history(database_url: str, since_ns: int) -> tuple[list[Any], Decimal]:
@@ -286,10 +303,14 @@ async def _run(args: argparse.Namespace) -> int:
         if not server.alive:
             await asyncio.to_thread(server.start)
         chaos.note("faults over: kill switch on, settling")
+        await redis.aclose()  # its connections may be to a Redis that was killed: new ones
+        redis = await connect(url)
         settle_s = await chaos.settle(redis, supervisor, grace_s)
-        open_exposure = [row(e) for e in await list_open(redis)]
+        open_exposure = [row(e) for e in await _retried(lambda: list_open(redis), "exposure")]
         await stop_trading(supervisor, chaos.signals.hurry)
-        recorded = await history_written(redis, chaos.signals.hurry)
+        # the recorder runs at a lower priority (console.CONSOLE_NICENESS): on a busy machine
+        # it catches up later than arb run waits for
+        recorded = await history_written(redis, chaos.signals.hurry, HISTORY_WAIT_S)
         ledgers = await control.ledgers(chaos.venues)
         marks = await control.marks(chaos.venues, chaos.symbols)
         await redis.aclose()
