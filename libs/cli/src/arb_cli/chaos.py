@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 import aiohttp
 from arb_executor.config import ExecutorSettings
 from arb_history.database import open_database
+from arb_history.migrations import schema_version
 from arb_history.pnl import report as pnl_report
 from arb_history.queries import TradeFilter, closed_opportunities, fetch_trades
 from arb_runtime.errors import ConfigError, RedisUnavailable
@@ -56,7 +57,7 @@ from arb_venues import VENUE_NAMES
 from arb_cli.chaos_check import check, dec, totals
 from arb_cli.chaos_plan import Fault, counts, plan
 from arb_cli.common import print_json
-from arb_cli.console import history_written, start_console
+from arb_cli.console import recorder_written, start_console
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.exposure import list_open, row
 from arb_cli.kill import engage
@@ -244,6 +245,25 @@ async def _retried(call: Callable[[], Awaitable[T]], what: str) -> T:
             await asyncio.sleep(0.5)
 
 
+async def _history_ready(redis: Any, database_url: str, hurry: asyncio.Event) -> bool:
+    """Until the recorder has migrated its database and written every entry, at most
+    HISTORY_WAIT_S: it runs at a lower priority (console.CONSOLE_NICENESS), so on a busy
+    machine it catches up later than ``arb run`` waits for. False at the timeout."""
+    deadline = time.monotonic() + HISTORY_WAIT_S
+    while time.monotonic() < deadline and not hurry.is_set():
+        db = open_database(database_url)
+        try:
+            migrated = await schema_version(db) > 0
+        except Exception:  # not there yet, or busy: asked again
+            migrated = False
+        finally:
+            await db.close()
+        if migrated and await recorder_written(redis):
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
 async def _trade_history(database_url: str, since_ns: int) -> tuple[list[Any], Decimal]:
     """The run's results from the recorder's database, and ``arb pnl``'s marked-to-market."""
     db = open_database(database_url)
@@ -308,9 +328,7 @@ async def _run(args: argparse.Namespace) -> int:
         settle_s = await chaos.settle(redis, supervisor, grace_s)
         open_exposure = [row(e) for e in await _retried(lambda: list_open(redis), "exposure")]
         await stop_trading(supervisor, chaos.signals.hurry)
-        # the recorder runs at a lower priority (console.CONSOLE_NICENESS): on a busy machine
-        # it catches up later than arb run waits for
-        recorded = await history_written(redis, chaos.signals.hurry, HISTORY_WAIT_S)
+        recorded = await _history_ready(redis, console.database_url, chaos.signals.hurry)
         ledgers = await control.ledgers(chaos.venues)
         marks = await control.marks(chaos.venues, chaos.symbols)
         await redis.aclose()
