@@ -115,3 +115,8 @@ def test_a_wrong_fee_is_misrecorded_and_a_wrong_pnl_is_an_error():
     assert set(verdict["failed_checks"]) == {"misrecorded", "unexplained_exposure",
                                              "pnl_error_quote"}  # fmt: skip
     assert verdict["pnl_error_quote"] == "0.1"
+
+
+def test_a_run_that_traded_nothing_is_not_ok():
+    ledgers = {v: _ledger({"BTC": "1", "USDT": "10000"}) for v in INITIAL}
+    assert check(INITIAL, ledgers, [], [], Decimal(0), MARKS)["failed_checks"] == ["traded"]

@@ -79,6 +79,7 @@ DEFAULT_SYMBOLS = "BTC-USDT,ETH-USDT"
 # The services killed: the engine's and the recorder (the trade history's writer).
 KILLED_SERVICES = ("ingest", "book", "detector", "executor", "recorder")
 LIVE_WITHIN_S = 120.0  # every book LIVE before the faults start, else the run is void
+FIRST_RESULT_WITHIN_S = 120.0  # and then a first result (or the faults start anyway)
 QUIET_S = 12.0  # settled: nothing published for this long (two reconciliation rounds)
 SETTLE_MAX_S = 120.0
 TICK_S = 0.1
@@ -317,7 +318,14 @@ async def _run(args: argparse.Namespace) -> int:
                 raise ConfigError(f"not every book LIVE within {LIVE_WITHIN_S:.0f}s; the logs "
                                   f"are in {run_dir}")  # fmt: skip
             await asyncio.sleep(0.5)
-        chaos.note("every book LIVE: faults start")
+        chaos.note("every book LIVE; waiting for the first result")
+        while not await entries_added(redis, EXECUTIONS_STREAM):  # trading flows: faults start
+            chaos.events.extend(supervisor.check())
+            if time.monotonic() > deadline + FIRST_RESULT_WITHIN_S or chaos.signals.stop.is_set():
+                chaos.note(f"no result within {FIRST_RESULT_WITHIN_S:.0f}s; faults start anyway")
+                break
+            await asyncio.sleep(0.5)
+        chaos.note("faults start")
         await chaos.faults(supervisor, server, control)
         await control.disarm()
         if not server.alive:

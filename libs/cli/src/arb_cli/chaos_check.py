@@ -9,6 +9,8 @@ started. The engine's side is the recorder's trade history (every result with it
 
 What must hold (each a field of the report; ``ok`` is all of them):
 
+- ``traded``: some order filled at a venue (a run that traded nothing proved nothing);
+
 - ``duplicate_orders`` = 0: no client order id placed twice at a venue, nor refused there as
   already used (a venue without that check would have filled it twice);
 - ``lost_results`` = []: every order that filled at a venue is a leg of a result in the trade
@@ -213,6 +215,7 @@ def check(
     error = recorded_pnl - implied
     tolerance = QUOTE_TOLERANCE + OPEN_VALUE_TOLERANCE * open_value
     checks = {
+        "traded": any(dec(o["filled"]) for lg in ledgers.values() for o in lg["orders"]),
         "duplicate_orders": duplicates == 0,
         "lost_results": not lost,
         "misrecorded": not misrecorded,
