@@ -54,7 +54,18 @@ def test_chaos_short_run_loses_nothing_and_leaves_nothing_unreported(tmp_path: P
     assert report["misrecorded"] == [], summary
     assert report["unexplained_exposure"] == [], summary
     assert report["unreported_unhedged"] == [], summary
-    assert abs(Decimal(report["pnl_error_quote"])) <= Decimal(report["pnl_tolerance_quote"])
+    pnl = {
+        k: report[k]
+        for k in (
+            "pnl_recorded_quote",
+            "pnl_ledger_quote",
+            "pnl_error_quote",
+            "pnl_tolerance_quote",
+            "net_positions",
+            "open_exposure",
+        )
+    }
+    assert abs(Decimal(report["pnl_error_quote"])) <= Decimal(report["pnl_tolerance_quote"]), pnl
     assert report["history_complete"] is True
     assert report["ok"] is True and proc.returncode == 0, summary
     # the history as the database holds it: every order the venues filled has a filled leg
