@@ -59,6 +59,15 @@ typecheck: setup ## mypy strict on libs, services and apps
 bench: setup ## Benchmarks, peers (cryptofeed, ccxt in .bench-peers) measured live: bench-results/latest.json
 	@$(RUN) arb bench $(ARGS)
 
+CHAOS_SEEDS ?= 1 2 3
+CHAOS_DURATION ?= 240
+.PHONY: chaos
+chaos: setup ## The fault matrix: arb chaos --duration 240 for seeds 1 2 3 (chaos-results/seed-N.json); fails if any seed fails
+	@mkdir -p chaos-results; status=0; for seed in $(CHAOS_SEEDS); do \
+	  $(RUN) arb chaos --duration $(CHAOS_DURATION) --seed $$seed --json $(ARGS) > chaos-results/seed-$$seed.json || status=1; \
+	  $(RUN) python -c "import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[1], 'ok' if r.get('ok') else 'FAILED', r.get('failed_checks'), r.get('faults_total'), 'faults,', r.get('redis_restarts'), 'redis restarts')" chaos-results/seed-$$seed.json || status=1; \
+	done; exit $$status
+
 .PHONY: up
 up: ## docker compose: Redis + services + simulator (profile demo)
 	docker compose --profile demo up -d --build

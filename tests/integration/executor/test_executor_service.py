@@ -161,3 +161,28 @@ async def test_journal_begin_on_disk_path_writes_the_same_saga_as_the_plain_one(
     assert await redis.smembers(OPEN_SAGAS_KEY) == {b"opp-disk", b"opp-plain"}  # type: ignore[misc]
     opened = {saga.opportunity.id for saga in await RedisJournal(redis, producer).open_sagas()}
     assert opened == {"opp-disk", "opp-plain"}
+
+
+async def test_results_lost_with_an_empty_redis_are_published_again(redis: aioredis.Redis):
+    """arb chaos found results missing from the trade history: published to arb:executions,
+    then Redis came back empty before the recorder had read them. The journal keeps the
+    lookback's results and publishes them again when it writes back its state (a result
+    older than the lookback is not)."""
+    from arb_structs.codec import EXECUTION
+    from arb_structs.constants import EXECUTIONS_STREAM, PAYLOAD_FIELD
+
+    producer = StreamProducer(redis)
+    journal = RedisJournal(redis, producer, lookback_ns=60 * 10**9)
+    fresh = ExecutionResult(opportunity_id="opp-fresh", symbol="BTC-USDT", buy_venue="binance",
+                            sell_venue="okx", status=ExecutionStatus.FILLED, mode="live",
+                            ts_done=1)  # fmt: skip
+    stale = ExecutionResult(opportunity_id="opp-stale", symbol="BTC-USDT", buy_venue="binance",
+                            sell_venue="okx", status=ExecutionStatus.FILLED, mode="live",
+                            ts_done=2)  # fmt: skip
+    journal.published(EXECUTION.encode(stale), now=0)  # long before the lookback
+    journal.published(EXECUTION.encode(fresh))
+    await redis.flushall()  # Redis back empty: the stream is gone
+    journal.restore()
+    await producer.close()
+    entries = await redis.xrange(EXECUTIONS_STREAM)
+    assert [EXECUTION.decode(f[PAYLOAD_FIELD]).opportunity_id for _, f in entries] == ["opp-fresh"]

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from arb_cli.supervisor import Supervisor
+from arb_cli.supervisor import CRASH_LOOP_RESTARTS, Supervisor
 from arb_runtime.embedded import EmbeddedRedis, free_port
 from arb_runtime.errors import RedisUnavailable
 from arb_runtime.redis import connect
@@ -135,6 +135,29 @@ def test_a_crash_looping_child_is_named_and_counted(tmp_path: Path) -> None:
         assert [c.name for c in looped] == ["flaky"]
         assert looped[0].exit_codes[:3] == [3, 3, 3]
         assert steady.restarts == 0 and steady.alive
+    finally:
+        supervisor.stop_all()
+
+
+def test_a_child_killed_on_purpose_comes_back_at_once_and_is_no_crash(tmp_path: Path) -> None:
+    """arb chaos kills services (-9) over and over: each comes back on the next check, without
+    the crash backoff (60 s here), and none of it counts towards crash-looping."""
+    supervisor = Supervisor(tmp_path, restart_backoff_s=60)
+    child = supervisor.add("victim", ["-c", "import time; time.sleep(60)"], {})
+    try:
+        for n in range(1, CRASH_LOOP_RESTARTS + 2):
+            pid = child.proc.pid
+            assert supervisor.kill("victim")
+            assert child.proc.returncode == -9
+            supervisor.check()
+            assert child.alive and child.proc.pid != pid
+            assert (child.restarts, child.killed, child.crashes) == (n, n, 0)
+        assert supervisor.crash_looped() == []
+        assert not supervisor.kill("nobody")
+        child.proc.kill()  # a crash: not ours, so the backoff holds it down
+        child.proc.wait()
+        supervisor.check()
+        assert not child.alive and child.crashes == 0  # not restarted yet: 60 s pause
     finally:
         supervisor.stop_all()
 

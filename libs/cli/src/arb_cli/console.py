@@ -79,8 +79,9 @@ CONSOLE_NICENESS = 10
 
 
 def start_console(
-    supervisor: Supervisor, redis_url: str, data_dir: Path, *, log_level: str = "WARNING"
-) -> Console:
+    supervisor: Supervisor, redis_url: str, data_dir: Path, *, log_level: str = "WARNING",
+    recorder_niceness: int = CONSOLE_NICENESS,
+) -> Console:  # fmt: skip
     """Recorder, dashboard (and alerter) under ``supervisor``; the history database defaults to
     ``trades.sqlite`` in ``data_dir``, the dashboard to port 8765 (else a free one) with a
     kill switch token made for this run unless ARB_DASHBOARD_KILL_TOKEN gives one."""
@@ -88,7 +89,7 @@ def start_console(
     database_url = os.environ.get(DB_URL_VARIABLE) or sqlite_url(data_dir.resolve() / DATABASE_FILE)
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level,
             "ARB_DATA_DIR": str(data_dir), DB_URL_VARIABLE: database_url}  # fmt: skip
-    supervisor.add("recorder", ["-m", "arb_recorder"], base, niceness=CONSOLE_NICENESS)
+    supervisor.add("recorder", ["-m", "arb_recorder"], base, niceness=recorder_niceness)
     if any(os.environ.get(name) for name in ALERT_SINK_VARIABLES):
         # its sink credentials (a Telegram bot token) come from our environment: let them through
         supervisor.add("alerter", ["-m", "arb_alerter"], base, credentials=["ARB_ALERTER_"],

@@ -74,7 +74,7 @@ def _open(raw: dict[Any, Any]) -> list[ExposureEvent]:
     return sorted(events, key=lambda e: (e.venue, e.asset, e.since))
 
 
-def _row(event: ExposureEvent) -> dict[str, str]:
+def row(event: ExposureEvent) -> dict[str, str]:
     since = dt.datetime.fromtimestamp(event.since / 1e9, dt.UTC) if event.since else None
     return {
         "venue": event.venue, "asset": event.asset, "kind": event.kind.value,
@@ -85,7 +85,7 @@ def _row(event: ExposureEvent) -> dict[str, str]:
     }  # fmt: skip
 
 
-async def _list(redis: Any) -> list[ExposureEvent]:
+async def list_open(redis: Any) -> list[ExposureEvent]:
     return _open(await redis.hgetall(EXPOSURE_OPEN_KEY))
 
 
@@ -93,7 +93,7 @@ async def _close(redis: Any, venue: str, asset: str, actor: str, reason: str
                  ) -> list[ExposureEvent]:  # fmt: skip
     """Acknowledge every open exposure of (venue, asset); the ACKNOWLEDGED events."""
     now = time.time_ns()
-    events = [e for e in await _list(redis) if e.venue == venue and e.asset == asset]
+    events = [e for e in await list_open(redis) if e.venue == venue and e.asset == asset]
     acked = [msgspec.structs.replace(e, kind=ExposureKind.ACKNOWLEDGED, size="0",
                                      quote_value="0", unrealised_pnl="0", actor=actor,
                                      reason=f"{reason} (was {e.kind.value} {e.size})", ts=now)
@@ -127,14 +127,14 @@ async def _run(args: argparse.Namespace) -> int:
     redis = await connect(redis_url_from_env())
     try:
         if target is None:
-            events = await _list(redis)
+            events = await list_open(redis)
             if args.json:
-                print_json({"open": [_row(e) for e in events]})
+                print_json({"open": [row(e) for e in events]})
             elif not events:
                 print("no open exposure")
             else:
                 for e in events:
-                    r = _row(e)
+                    r = row(e)
                     print(
                         f"{r['venue']:<9} {r['asset']:<6} {r['kind']:<11} {r['size']:>16} "
                         f"value {r['quote_value']:>14} since {r['since']}  {r['reason']}"
@@ -146,7 +146,7 @@ async def _run(args: argparse.Namespace) -> int:
     finally:
         await redis.aclose()
     if args.json:
-        print_json({"acknowledged": [_row(e) for e in acked], "actor": actor})
+        print_json({"acknowledged": [row(e) for e in acked], "actor": actor})
     elif acked:
         for e in acked:
             print(f"{venue} {asset}: {e.reason}; acknowledged by {actor}")

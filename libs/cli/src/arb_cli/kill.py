@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import time
+from typing import Any
 
 from arb_runtime.redis import connect
 from arb_structs import KillSwitch
@@ -15,12 +16,17 @@ from arb_structs.constants import KILL_KEY
 from arb_cli.common import redis_url_from_env
 
 
+async def engage(redis: Any, reason: str) -> None:
+    """Set the kill switch on ``redis`` (by the user running this)."""
+    value = KillSwitch(reason=reason, ts=time.time_ns(), by=getpass.getuser())
+    await redis.set(KILL_KEY, KILL.encode(value))
+
+
 async def _set(engaged: bool, reason: str) -> None:
     redis = await connect(redis_url_from_env())
     try:
         if engaged:
-            value = KillSwitch(reason=reason, ts=time.time_ns(), by=getpass.getuser())
-            await redis.set(KILL_KEY, KILL.encode(value))
+            await engage(redis, reason)
         else:
             await redis.delete(KILL_KEY)
     finally:

@@ -172,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     from arb_cli.exposure import add_parser as add_exposure  # arb exposure [close VENUE ASSET]
 
     add_exposure(sub, _lazy("exposure"))
+
+    from arb_cli.chaos import add_parser as add_chaos  # arb chaos --duration S --seed N
+
+    add_chaos(sub, _lazy("chaos"))
     return parser
 
 

@@ -121,7 +121,7 @@ def render(
     return "\n".join(lines)
 
 
-class _Signals:
+class Signals:
     """SIGINT/SIGTERM: the first asks for a stop in order, a second one for a quick stop."""
 
     def __init__(self) -> None:
@@ -137,7 +137,7 @@ class _Signals:
         self.stop.set()
 
 
-async def _stop_children(
+async def stop_children(
     supervisor: Supervisor, names: tuple[str, ...] | None, timeout: float, hurry: asyncio.Event
 ) -> list[str]:
     """SIGTERM the named children (None: all, last started first), wait up to ``timeout``
@@ -158,7 +158,35 @@ async def _stop_children(
     return killed
 
 
-def _restart_redis(server: EmbeddedRedis, events: list[str], restarts: int) -> int:
+def logs_folder(data_dir: Path) -> Path:
+    """A new folder for this run's logs under ``data_dir``/logs (named by its start time)."""
+    logs_root = data_dir / "logs"
+    logs_root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=logs_root))
+
+
+def start_redis(data_dir: Path, *, fresh: bool) -> tuple[EmbeddedRedis | None, str]:
+    """The Redis of a run: ARB_REDIS_URL's (no server of ours), else the embedded one with
+    its append-only file in ``data_dir``/redis, wiped first when ``fresh`` (a run on the
+    simulator: its venues start anew, so does the engine's hot state)."""
+    url = os.environ.get("ARB_REDIS_URL")
+    if url:
+        return None, url
+    server = EmbeddedRedis(data_dir=data_dir / "redis")
+    if fresh and server.data_dir.exists():
+        server.wipe()
+    server.start()
+    return server, server.url
+
+
+async def stop_trading(supervisor: Supervisor, hurry: asyncio.Event) -> list[str]:
+    """Steps 1 and 2 of the stop: the detector (no new opportunities), then the executor
+    (its sagas finish); the names that had to be killed."""
+    killed = await stop_children(supervisor, STOP_FIRST, DETECTOR_STOP_S, hurry)
+    return killed + await stop_children(supervisor, STOP_SECOND, EXECUTOR_STOP_S, hurry)
+
+
+def restart_redis(server: EmbeddedRedis, events: list[str], restarts: int) -> int:
     """Start a dead embedded Redis again from its AOF; the count of restarts so far."""
     code = server.returncode
     try:
@@ -171,7 +199,7 @@ def _restart_redis(server: EmbeddedRedis, events: list[str], restarts: int) -> i
     return restarts + 1
 
 
-async def _final_summary(
+async def final_summary(
     redis: Any, window: tuple[int, int], hurry: asyncio.Event
 ) -> dict[str, Any]:
     """The summary, waiting up to SUMMARY_WAIT_S for a Redis that is away."""
@@ -197,25 +225,17 @@ async def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--venues: unknown {', '.join(unknown)}; known: {', '.join(VENUE_NAMES)}"
         )
-    signals = _Signals()  # before anything starts: no Ctrl-C may land as a traceback
+    signals = Signals()  # before anything starts: no Ctrl-C may land as a traceback
     data_dir = Path(args.data_dir)
-    logs_root = data_dir / "logs"
-    logs_root.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=logs_root))
-    server = None
+    run_dir = logs_folder(data_dir)
     cluster: EmbeddedCluster | None = None
-    url = os.environ.get("ARB_REDIS_URL")
-    if not url and getattr(args, "cluster", False):
+    if not os.environ.get("ARB_REDIS_URL") and getattr(args, "cluster", False):
         # Its nodes fail over by themselves (a replica takes a dead primary's slots), so
         # there is no restart here; a fresh cluster each run, stopped at the end.
         cluster = EmbeddedCluster().start()
-        url = cluster.url
-    if not url:
-        server = EmbeddedRedis(data_dir=data_dir / "redis")
-        if not args.no_sim and server.data_dir.exists():
-            server.wipe()  # the simulated venues start anew: so does the engine's hot state
-        server.start()
-        url = server.url
+        server, url = None, cluster.url
+    else:
+        server, url = start_redis(data_dir, fresh=not args.no_sim)
     print(f"arb run: Redis {redact(url)}"
           + (f" (data in {server.data_dir})" if server else "")
           + f"; logs in {run_dir}", file=sys.stderr, flush=True)  # fmt: skip
@@ -247,7 +267,7 @@ async def _run(args: argparse.Namespace) -> int:
             elapsed = time.monotonic() - started
             events += supervisor.check()
             if server is not None and not server.alive:
-                redis_restarts = _restart_redis(server, events, redis_restarts)
+                redis_restarts = restart_redis(server, events, redis_restarts)
             try:
                 status = await collect(redis)
                 if live_since is None and all_live(status, venues, symbols):
@@ -270,12 +290,11 @@ async def _run(args: argparse.Namespace) -> int:
             if args.duration and elapsed >= args.duration:
                 break
         ended_ns = time.time_ns()
-        killed = await _stop_children(supervisor, STOP_FIRST, DETECTOR_STOP_S, signals.hurry)
-        killed += await _stop_children(supervisor, STOP_SECOND, EXECUTOR_STOP_S, signals.hurry)
+        killed = await stop_trading(supervisor, signals.hurry)
         if server is not None and not server.alive:
-            redis_restarts = _restart_redis(server, events, redis_restarts)
+            redis_restarts = restart_redis(server, events, redis_restarts)
         recorded = await history_written(redis, signals.hurry)  # trade history complete
-        scored = await _final_summary(redis, (live_since or ended_ns, ended_ns), signals.hurry)
+        scored = await final_summary(redis, (live_since or ended_ns, ended_ns), signals.hurry)
         scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_shown,
                    "trades_recorded": recorded}  # fmt: skip
         scored["all_books_live_after_s"] = (
@@ -289,7 +308,7 @@ async def _run(args: argparse.Namespace) -> int:
         scored["logs"] = str(run_dir)
         await redis.aclose()
     finally:
-        await _stop_children(supervisor, None, OTHERS_STOP_S, signals.hurry)
+        await stop_children(supervisor, None, OTHERS_STOP_S, signals.hurry)
         stop_simulator(sim_proc)
         try:
             if scored.get("duration_s") is not None:

@@ -63,6 +63,7 @@ class Child:
     niceness: int = 0  # added to the child's scheduling niceness (lower priority)
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    killed: int = 0  # deaths we caused on purpose (``Supervisor.kill``): restarts, not crashes
     started_at: float = 0.0
     exit_codes: list[int] = field(default_factory=list)
 
@@ -102,6 +103,11 @@ class Child:
             self.proc.wait()
             return False
 
+    @property
+    def crashes(self) -> int:
+        """Restarts after a death we did not cause."""
+        return self.restarts - self.killed
+
     def tail(self, lines: int = 5) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -110,12 +116,15 @@ class Child:
 
 
 class Supervisor:
-    """Restarts a child that dies (with a growing pause), and remembers that it did."""
+    """Restarts a child that dies (with a pause that grows with its crashes), and remembers
+    that it did. A child killed on purpose (``kill``, as ``arb chaos`` does) is restarted on
+    the next check without a pause and is not counted as crashing."""
 
     def __init__(self, log_dir: Path, restart_backoff_s: float = 2.0) -> None:
         self.log_dir = log_dir
         self.restart_backoff_s = restart_backoff_s  # doubles per restart, at most 30 s
         self.children: list[Child] = []
+        self._killing: set[str] = set()  # killed on purpose, not restarted yet
 
     def add(
         self, name: str, args: list[str], env: dict[str, str], *,
@@ -140,18 +149,33 @@ class Supervisor:
             if child.proc is None or child.alive:
                 continue
             code = child.proc.returncode
-            pause = min(30.0, self.restart_backoff_s * 2**child.restarts)
+            deliberate = child.name in self._killing
+            pause = 0.0 if deliberate else min(30.0, self.restart_backoff_s * 2**child.crashes)
             if time.monotonic() - child.started_at < pause:
                 continue  # back off before restarting a crash-looping child
             child.exit_codes.append(code)
             child.restarts += 1
+            if deliberate:
+                self._killing.discard(child.name)
+                child.killed += 1
             events.append(f"{child.name} exited with {code}; restarted (#{child.restarts})")
             child.start()
         return events
 
+    def kill(self, name: str) -> bool:
+        """SIGKILL the child ``name`` (a crash, on purpose): the next ``check`` restarts it at
+        once and counts it in ``killed``, not in its crashes. False if it was not running."""
+        for child in self.named([name]):
+            if child.alive and child.proc is not None:
+                self._killing.add(name)
+                child.proc.kill()
+                child.proc.wait()
+                return True
+        return False
+
     def crash_looped(self) -> list[Child]:
-        """Children restarted CRASH_LOOP_RESTARTS times or more."""
-        return [c for c in self.children if c.restarts >= CRASH_LOOP_RESTARTS]
+        """Children that crashed (died without ``kill``) CRASH_LOOP_RESTARTS times or more."""
+        return [c for c in self.children if c.crashes >= CRASH_LOOP_RESTARTS]
 
     def stop_all(self, timeout: float = 5.0) -> list[str]:
         """SIGTERM every child still running (last started first), then wait for each;

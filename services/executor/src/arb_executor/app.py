@@ -128,7 +128,9 @@ async def recover(ctx: ServiceContext, saga: Saga, journal: RedisJournal) -> int
             continue
         journal.live[opp.id] = open_saga
         result = await saga.recover(opp, intents, open_saga.previous)
-        ctx.producer.xadd(EXECUTIONS_STREAM, EXECUTION.encode(result), maxlen=EXECUTIONS_MAXLEN)
+        payload = EXECUTION.encode(result)
+        ctx.producer.xadd(EXECUTIONS_STREAM, payload, maxlen=EXECUTIONS_MAXLEN)
+        journal.published(payload)
         log.warning("%s: open saga recovered: %s", opp.id, result.status.value)
         count += 1
     await ctx.producer.flush()
@@ -200,7 +202,8 @@ async def run(ctx: ServiceContext, settings: ExecutorSettings,
     intake = Intake(ctx.redis, ctx.producer, saga, risk, gateways,
                     seen_ttl_ms=settings.seen_ttl_ms, mode=settings.mode, store=store,
                     exposure=exposure, instance=instance,
-                    on_fault=reconciler.trigger if reconciler else None)  # fmt: skip
+                    on_fault=reconciler.trigger if reconciler else None,
+                    on_published=journal.published)  # fmt: skip
     consumer = GroupConsumer(ctx.redis, OPPORTUNITIES_STREAM, EXECUTOR_GROUP, instance,
                              intake.handle, claim_idle_ms=settings.claim_idle_ms)  # fmt: skip
     resolver = Resolver(ctx.redis, saga, journal, publish, instance=instance,

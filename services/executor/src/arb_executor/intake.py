@@ -52,6 +52,7 @@ class Intake:
         store: RiskStore | None = None,
         exposure: ExposureBook | None = None,
         on_fault: Callable[[], None] | None = None,
+        on_published: Callable[[bytes], None] | None = None,
         instance: str = "",
     ) -> None:
         self.redis = redis
@@ -64,6 +65,7 @@ class Intake:
         self.store = store
         self.exposure = exposure
         self.on_fault = on_fault  # e.g. reconcile now
+        self.on_published = on_published  # each result's payload (the journal keeps them)
         self.instance = instance
         self.handled = 0
         self.duplicates = 0
@@ -139,7 +141,10 @@ class Intake:
                       result.unhedged_size, result.reason)  # fmt: skip
         metrics.DAILY_PNL.set(float(self.risk.daily_pnl))
         metrics.DAILY_LOSS.set(float(self.risk.loss()))
-        self.producer.xadd(EXECUTIONS_STREAM, EXECUTION.encode(result), maxlen=EXECUTIONS_MAXLEN)
+        payload = EXECUTION.encode(result)
+        self.producer.xadd(EXECUTIONS_STREAM, payload, maxlen=EXECUTIONS_MAXLEN)
+        if self.on_published is not None:
+            self.on_published(payload)
         await self.producer.flush()
 
     async def publish_balances(self, opp: Opportunity) -> None:

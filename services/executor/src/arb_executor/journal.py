@@ -32,7 +32,13 @@ from arb_runtime.redis import is_cluster
 from arb_runtime.streams import StreamProducer
 from arb_structs import ExecutionResult, Opportunity, OrderIntent
 from arb_structs.codec import EXECUTION, OPPORTUNITY
-from arb_structs.constants import EXECUTOR_ORDERS_KEY, OPEN_SAGAS_KEY, saga_key
+from arb_structs.constants import (
+    EXECUTIONS_MAXLEN,
+    EXECUTIONS_STREAM,
+    EXECUTOR_ORDERS_KEY,
+    OPEN_SAGAS_KEY,
+    saga_key,
+)
 
 _INTENT_ENCODER = msgspec.msgpack.Encoder()
 _INTENT_DECODER = msgspec.msgpack.Decoder(OrderIntent)
@@ -80,6 +86,20 @@ class _Local:
         self.live: dict[str, OpenSaga] = {}
         self.recent: dict[str, int] = {}  # client order id -> ns journaled
         self.lookback_ns = lookback_ns
+        # results published within the lookback (encoded), oldest first: Redis coming back
+        # empty takes arb:executions with it, and with it every result the recorder had not
+        # read yet (arb chaos found them missing from the trade history); they are published
+        # again then (the recorder keys results by opportunity, status and ts_done: a result
+        # it has already is not written twice)
+        self.results: list[tuple[int, bytes]] = []
+
+    def published(self, payload: bytes, now: int | None = None) -> None:
+        """Remember a result just published to arb:executions (see ``results``)."""
+        now = time.time_ns() if now is None else now
+        self.results.append((now, payload))
+        if len(self.results) % 256 == 0:
+            cutoff = now - self.lookback_ns
+            self.results = [(t, p) for t, p in self.results if t >= cutoff]
 
     def remember(self, intent: OrderIntent, now: int) -> None:
         self.recent[intent.client_order_id] = now
@@ -231,7 +251,8 @@ class RedisJournal(_Local):
         self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, now, intent.client_order_id)
 
     def restore(self) -> None:
-        """Redis came back empty: write back every unresolved saga and every recent id."""
+        """Redis came back empty: write back every unresolved saga and every recent id, and
+        publish the results of the lookback again."""
         for saga in self.live.values():
             mapping = self._mapping(saga)
             args: list[Any] = [x for pair in mapping.items() for x in pair]
@@ -240,6 +261,10 @@ class RedisJournal(_Local):
         if self.recent:
             scored = [x for cid, ts in self.recent.items() for x in (ts, cid)]
             self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, *scored)
+        cutoff = time.time_ns() - self.lookback_ns
+        self.results = [(t, p) for t, p in self.results if t >= cutoff]
+        for _, payload in self.results:  # the stream went with Redis: the recent past again
+            self.producer.xadd(EXECUTIONS_STREAM, payload, maxlen=EXECUTIONS_MAXLEN)
 
     async def open_sagas(self) -> list[OpenSaga]:
         out: list[OpenSaga] = []

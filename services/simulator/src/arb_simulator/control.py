@@ -13,7 +13,9 @@
     GET    /control/book/{venue}/{symbol}   top levels of one simulated book (?depth=10)
     GET    /control/ledger/{venue}          the default account's ledger: balances (free,
                                             locked) and every order with its fills and fee
-                                            (the ground truth trading is checked against)
+                                            (the ground truth trading is checked against),
+                                            and duplicate_attempts: client ids of
+                                            placements refused as already used
 
 Bad input gets 400 with a message naming the field and the way out; nothing is armed or
 injected then.
@@ -177,7 +179,8 @@ async def ledger(request: web.Request) -> web.Response:
          "fills": [[str(p), str(q)] for p, q in o.fills]}
         for o in market.orders(api_key)
     ]  # fmt: skip
-    return _response({"venue": venue, "balances": balances, "orders": orders})
+    return _response({"venue": venue, "balances": balances, "orders": orders,
+                      "duplicate_attempts": market.duplicate_attempts(api_key)})  # fmt: skip
 
 
 def create_control_app(sim: Simulator) -> web.Application:

@@ -57,6 +57,9 @@ class VenueMarket:
         self.accounts: dict[str, Account] = {a.api_key: a for a in accounts}
         self._orders: dict[str, dict[str, SimOrder]] = {}  # api_key -> order_id -> order
         self._client_ids: dict[str, dict[str, str]] = {}  # api_key -> client id -> order id
+        # api_key -> client ids of placements refused as duplicates: an engine that re-sends an
+        # order it already placed shows here (a venue without this check would fill it twice)
+        self._duplicates: dict[str, list[str]] = {}
         self._order_ids = itertools.count(1)
         self.orders_total = 0
 
@@ -142,6 +145,7 @@ class VenueMarket:
             )
         client_ids = self._client_ids.setdefault(api_key, {})
         if client_order_id and client_order_id in client_ids:
+            self._duplicates.setdefault(api_key, []).append(client_order_id)
             raise SimOrderError(
                 "duplicate_client_order_id",
                 f"{self.venue}: client order id {client_order_id!r} was already used",
@@ -284,6 +288,10 @@ class VenueMarket:
     ) -> SimOrder | None:
         order = self._find(api_key, client_order_id, order_id)
         return order if order is not None and order.symbol == symbol else None
+
+    def duplicate_attempts(self, api_key: str) -> list[str]:
+        """Client ids of the account's placements refused because the id was used before."""
+        return list(self._duplicates.get(api_key, ()))
 
     def orders(self, api_key: str, symbol: str | None = None, since_ns: int = 0) -> list[SimOrder]:
         """The account's orders (of ``symbol``, or all) created at or after ``since_ns``,
