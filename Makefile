@@ -59,6 +59,10 @@ bench: setup ## Benchmarks, peers (cryptofeed, ccxt in .bench-peers) measured li
 up: ## docker compose: Redis + services + simulator (profile demo)
 	docker compose --profile demo up -d --build
 
+.PHONY: compose-test
+compose-test: setup ## The compose stack on a Docker engine (a private one if none answers): build, trade, scale, recover, down (~15-25 min first run on vfs)
+	@ARB_COMPOSE_TEST=1 $(RUN) pytest tests/compose -s -q $(PYTEST_ARGS)
+
 .PHONY: down
 down: ## Stop the docker compose deployment
 	docker compose --profile demo down

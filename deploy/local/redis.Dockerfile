@@ -8,3 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends redis-server \
     && rm -rf /var/lib/apt/lists/* && mkdir -p /data && chown redis:redis /data
 USER redis
 WORKDIR /data
+# Like the public image's entrypoint: with no config file, a Redis in a container must accept
+# connections from the other containers (protected mode would refuse every non-loopback one).
+ENTRYPOINT ["/bin/sh", "-c", "exec \"$@\" --protected-mode no", "--"]
+CMD ["redis-server"]
