@@ -25,10 +25,23 @@ def _lazy(module: str, function: str = "run") -> Command:
     return call
 
 
+def _version() -> str:
+    """The installed cexarb distribution's version (the workspace root's pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in ("cexarb", "arb-cli"):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arb", description="cexarb: cross-exchange arbitrage engine over Redis Streams."
     )
+    parser.add_argument("--version", action="version", version=f"arb {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("redis", help="start the embedded Redis server and print its URL")

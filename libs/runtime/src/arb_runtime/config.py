@@ -11,7 +11,14 @@ import os
 import socket
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from arb_runtime.errors import ConfigError
@@ -73,12 +80,19 @@ class ServiceSettings(BaseSettings):
     )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR (any case)."
+    )
     log_format: Literal["json", "console"] = Field(
         default="json",
         description="json: one object per line with every field; console: readable lines, "
         "coloured on a terminal unless NO_COLOR is set.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     def health_instance(self) -> str:
         """This process's name in its health key (``arb:health:{service}:{name}``). Services
