@@ -118,6 +118,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 **os.environ,
                 "ARB_REDIS_IMAGE": engine.redis_image(ROOT, work),
                 "ARB_SYMBOLS": SYMBOLS,
+                # docker-compose v1 gives up on an engine call after 60 s; creating a container
+                # on a vfs engine of a busy machine can take longer.
+                "COMPOSE_HTTP_TIMEOUT": "900",
+                "DOCKER_CLIENT_TIMEOUT": "900",
             }
             stack = Stack(env)
             try:
