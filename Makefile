@@ -60,7 +60,7 @@ up: ## docker compose: Redis + services + simulator (profile demo)
 	docker compose --profile demo up -d --build
 
 .PHONY: compose-test
-compose-test: setup ## The compose stack on a Docker engine (a private one if none answers): build, trade, scale, recover, down (slow: the image build took 19 min on vfs here)
+compose-test: setup ## The compose stack on a Docker engine (a private one if none answers): build, trade, scale, recover, down (~12 min here on vfs, more on a first build)
 	@ARB_COMPOSE_TEST=1 $(RUN) pytest tests/compose -s -q $(PYTEST_ARGS)
 
 .PHONY: down
