@@ -72,6 +72,10 @@ chaos: setup ## The fault matrix: arb chaos --duration 240 for seeds 1 2 3 (chao
 up: ## docker compose: Redis + services + simulator (profile demo)
 	docker compose --profile demo up -d --build
 
+.PHONY: compose-test
+compose-test: setup ## The compose stack on a Docker engine (a private one if none answers): build, trade, scale, recover, down (~12 min here on vfs, more on a first build)
+	@ARB_COMPOSE_TEST=1 $(RUN) pytest tests/compose -s -q $(PYTEST_ARGS)
+
 .PHONY: down
 down: ## Stop the docker compose deployment
 	docker compose --profile demo down

@@ -52,7 +52,9 @@ def _docker_answers() -> bool:
 def _docker_redis() -> Iterator[str]:
     from testcontainers.community.redis import RedisContainer  # type: ignore[import-not-found]
 
-    with RedisContainer("redis:7.4-alpine") as c:
+    # ARB_TEST_REDIS_IMAGE: an engine that cannot pull uses a local image (docs/deploy.md:
+    # deploy/local/redis.Dockerfile builds cexarb-redis:local).
+    with RedisContainer(os.environ.get("ARB_TEST_REDIS_IMAGE", "redis:7.4-alpine")) as c:
         yield f"redis://{c.get_container_host_ip()}:{c.get_exposed_port(6379)}/0"
 
 

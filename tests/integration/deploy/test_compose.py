@@ -1,12 +1,15 @@
 """docker-compose.yml parses and every service's environment is a valid configuration.
 
-No Docker engine here: the file is read with PyYAML (merge keys resolved as compose does) and
-each service's ARB_* environment is loaded through that service's own settings class.
+Without a Docker engine: the file is read with PyYAML (merge keys and ``${VAR:-default}``
+resolved as compose does with an empty .env) and each service's ARB_* environment is loaded
+through that service's own settings class. On a running engine: tests/compose (make
+compose-test).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,8 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "arb_alerter": AlerterSettings,
     "arb_dashboard": DashboardSettings,
 }
-NOT_OURS = {"redis", "postgres"}
+NOT_OURS = {"redis", "postgres", "redis-exporter", "prometheus", "grafana"}
+DEFAULTED = re.compile(r"\$\{([A-Z0-9_]+):-([^}]*)\}")
 
 
 def services() -> dict[str, Any]:
@@ -48,7 +52,7 @@ def load(monkeypatch: pytest.MonkeyPatch, service: dict[str, Any]) -> ServiceSet
     for key in [k for k in os.environ if k.startswith("ARB_")]:
         monkeypatch.delenv(key)
     for key, value in (service.get("environment") or {}).items():
-        monkeypatch.setenv(key, str(value))
+        monkeypatch.setenv(key, DEFAULTED.sub(lambda m: m.group(2), str(value)))
     module = service["command"][2]
     return load_settings(SETTINGS[module])
 
@@ -100,3 +104,21 @@ def test_the_simulator_publishes_every_venue_port_and_the_control_port():
 def test_the_book_service_applies_every_venue(monkeypatch):
     settings = load(monkeypatch, services()["book"])
     assert isinstance(settings, BookSettings) and settings.venues == list(VENUE_NAMES)
+
+
+def test_redis_is_durable_and_not_published_on_the_host_unless_asked():
+    redis = services()["redis"]
+    assert "ports" not in redis and redis["restart"] == "unless-stopped"
+    assert "redis-data:/data" in redis["volumes"]
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    extra = yaml.safe_load((COMPOSE.parent / "deploy" / "compose.redis-port.yml").read_text())
+    assert extra["services"]["redis"]["ports"] == ["127.0.0.1:${ARB_REDIS_PORT:-6380}:6379"]
+
+
+def test_going_live_needs_no_edit_of_the_file(monkeypatch):
+    """The mode and the symbols come from the environment (.env) with the demo's defaults."""
+    executor = services()["executor"]["environment"]
+    assert executor["ARB_EXECUTOR_MODE"] == "${ARB_EXECUTOR_MODE:-paper}"
+    assert load(monkeypatch, services()["executor"]).mode == "paper"  # type: ignore[attr-defined]
+    detector = load(monkeypatch, services()["detector"])
+    assert detector.universe == ["BTC-USDT", "ETH-USDT", "SOL-USDT"]  # type: ignore[attr-defined]

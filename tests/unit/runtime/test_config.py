@@ -91,3 +91,13 @@ def test_a_setting_read_under_a_prefixed_alias_is_known_and_a_shared_one_is_not(
     monkeypatch.setenv("ARB_RECORDER_REDIS_URL", "redis://x")  # shared: ARB_REDIS_URL only
     with pytest.raises(ConfigError, match="ARB_RECORDER_REDIS_URL: no such setting"):
         load_settings(RecorderSettings)
+
+
+def test_an_unknown_log_level_is_a_config_error_naming_the_choices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARB_LOG_LEVEL", "verbose")
+    with pytest.raises(ConfigError, match=r"ARB_LOG_LEVEL.*'DEBUG', 'INFO', 'WARNING' or 'ERROR'"):
+        load_settings(DemoSettings)
+    monkeypatch.setenv("ARB_LOG_LEVEL", "debug")
+    assert load_settings(DemoSettings).log_level == "DEBUG"

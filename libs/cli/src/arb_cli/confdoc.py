@@ -83,6 +83,48 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def check(path: str) -> int:
+    """Load every service's settings with ``path`` as ARB_CONFIG (under the environment):
+    one line per problem and exit 2, or one line naming what the file sets."""
+    import os
+    import sys
+
+    from arb_runtime.config import CONFIG_VARIABLE, load_settings, read_config_file
+    from arb_runtime.errors import ConfigError
+
+    try:
+        data = read_config_file(path)
+    except ConfigError as exc:
+        print(f"arb config: {exc}", file=sys.stderr)
+        return 2
+    previous = os.environ.get(CONFIG_VARIABLE)
+    os.environ[CONFIG_VARIABLE] = path
+    problems = []
+    try:
+        for name, cls in _classes():
+            try:
+                load_settings(cls)
+            except ConfigError as exc:
+                problems.append(f"arb config: {path} [{name}]: {exc}")
+    finally:
+        if previous is None:
+            os.environ.pop(CONFIG_VARIABLE, None)
+        else:
+            os.environ[CONFIG_VARIABLE] = previous
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 2
+    tables = [k for k, v in data.items() if isinstance(v, dict)]
+    shared = [k for k, v in data.items() if not isinstance(v, dict)]
+    print(
+        f"{path}: ok (shared: {', '.join(shared) or 'none'}; tables: {', '.join(tables) or 'none'})"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "check", None):
+        return check(args.check)
     print(markdown(), end="")
     return 0

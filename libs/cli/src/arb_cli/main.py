@@ -25,9 +25,28 @@ def _lazy(module: str, function: str = "run") -> Command:
     return call
 
 
+def _version() -> str:
+    """The installed cexarb distribution's version (the workspace root's pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in ("cexarb", "arb-cli"):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="arb", description="cexarb: cross-exchange arbitrage engine over Redis Streams."
+    )
+    parser.add_argument("--version", action="version", version=f"arb {_version()}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings under the environment (ARB_CONFIG for this command and the "
+        "services it starts)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -45,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_lazy("status"))
 
     p = sub.add_parser("config", help="every setting of every service, as markdown")
+    p.add_argument("--check", metavar="FILE", help="check a TOML config file against every "
+                   "service's settings: one line per problem, exit 2")  # fmt: skip
     p.set_defaults(func=_lazy("confdoc"))
 
     p = sub.add_parser("venues", help="every venue of the registry and its facts, as markdown")
@@ -182,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
+        if args.config:  # checked here, so every command fails fast on a bad file
+            from arb_runtime.config import CONFIG_VARIABLE, read_config_file
+
+            read_config_file(args.config)
+            os.environ[CONFIG_VARIABLE] = args.config
         code = args.func(args)
     except ArbError as exc:
         print(f"arb {args.command}: {redact(str(exc))}", file=sys.stderr)

@@ -146,7 +146,8 @@ def compose_services() -> str:
         "      retries: 10",
         "",
         "  # One ingest per venue (no container_name: each can be scaled by symbol shard,",
-        "  # docs/scaling.md).",
+        "  # docs/scaling.md): replicas claim auto shards, as many as <VENUE>_INGEST_SHARDS, e.g.",
+        "  #   OKX_INGEST_SHARDS=2 docker compose --profile demo up -d --scale ingest-okx=2",
     ]
     for index, spec in enumerate(venue_specs()):
         port = SIM_BASE_PORT + index
@@ -157,6 +158,8 @@ def compose_services() -> str:
             "      <<: *env",
             '      ARB_METRICS_PORT: "9100"',
             f"      ARB_INGEST_VENUE: {spec.name}",
+            "      ARB_INGEST_SHARD_INDEX: auto",
+            f'      ARB_INGEST_SHARD_COUNT: "${{{spec.name.upper()}_INGEST_SHARDS:-1}}"',
             f"      ARB_INGEST_WS_URL: {_local_url(spec.endpoints.ws_url, 'ws', port)}",
             f"      ARB_INGEST_REST_URL: {_local_url(spec.endpoints.rest_url, 'http', port)}",
         ]

@@ -2,17 +2,39 @@
 
 ``ARB_REDIS_URL`` is shared by every service. An environment variable that carries a
 service's prefix but names no field is an error (a typo must not be silently ignored).
+
+Under the environment, a TOML file (``ARB_CONFIG=arb.toml``, or ``--config``): top-level keys
+are the shared settings (``redis_url``, ``log_level``...), a ``[book]``, ``[detector]``...
+table holds one service's settings by field name. Environment variables win over the file.
+An unknown key or table in the file is an error with the closest known name.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import socket
+import tomllib
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from arb_runtime.errors import ConfigError
 
@@ -42,6 +64,60 @@ SHARED_SETTINGS = (
     "log_format",
     "redis_wait_s",
 )
+
+
+CONFIG_VARIABLE = "ARB_CONFIG"
+# The tables a config file may hold: one per service, by the middle of its env prefix.
+SERVICE_TABLES = ("ingest", "book", "detector", "executor", "simulator", "recorder", "alerter",
+                  "dashboard")  # fmt: skip
+FILE_SHARED_KEYS = ("redis_url", *SHARED_SETTINGS)
+
+
+def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The TOML config file, its top-level keys and table names checked; ConfigError if bad."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(f"{CONFIG_VARIABLE}={path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{CONFIG_VARIABLE}={path}: not TOML: {exc}") from None
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in SERVICE_TABLES:
+                raise ConfigError(
+                    f"{path}: [{key}]: no such service{did_you_mean(key, SERVICE_TABLES)}; "
+                    f"tables: {', '.join(SERVICE_TABLES)}"
+                )
+        elif key not in FILE_SHARED_KEYS:
+            raise ConfigError(
+                f"{path}: {key}: no such shared setting{did_you_mean(key, FILE_SHARED_KEYS)}; "
+                f"shared: {', '.join(FILE_SHARED_KEYS)}, or put it in a [service] table"
+            )
+    return data
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The settings of ARB_CONFIG's TOML file for one service: shared keys, then its table."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ gives the whole dict at once
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(CONFIG_VARIABLE)
+        if not path:
+            return {}
+        data = read_config_file(path)
+        prefix = str(self.settings_cls.model_config.get("env_prefix") or "")
+        table = prefix.removeprefix("ARB_").rstrip("_").lower()
+        fields = self.settings_cls.model_fields
+        out = {k: v for k, v in data.items() if not isinstance(v, dict) and k in fields}
+        section = data.get(table, {})
+        return {**out, **section} if isinstance(section, dict) else out
 
 
 def settings_config(prefix: str) -> SettingsConfigDict:
@@ -76,12 +152,32 @@ class ServiceSettings(BaseSettings):
     )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR (any case)."
+    )
     log_format: Literal["json", "console"] = Field(
         default="json",
         description="json: one object per line with every field; console: readable lines, "
         "coloured on a terminal unless NO_COLOR is set.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment over the config file (ARB_CONFIG)."""
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings,
+                ConfigFileSource(settings_cls))  # fmt: skip
 
     def health_instance(self) -> str:
         """This process's name in its health key (``arb:health:{service}:{name}``). Services
@@ -137,6 +233,8 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment; a bad value raises ConfigError with one clear line."""
     try:
         return cls(**overrides)
+    except ConfigError:
+        raise
     except SettingsError as exc:  # a value the env source cannot even parse (e.g. bad JSON)
         raise ConfigError(f"{exc}; list settings take a JSON list, e.g. '[\"BTC-USDT\"]'") from None
     except ValidationError as exc:
@@ -149,5 +247,9 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
                 name += f" (or ARB_{loc.upper()})"
             value = err.get("input")
             shown = "" if isinstance(value, dict) else f"={value!r}"
+            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+                hint = did_you_mean(str(err["loc"][0]), list(cls.model_fields))
+                problems.append(f"{name}: no such setting{hint}")
+                continue
             problems.append(f"{name}{shown}: {err['msg']}")
         raise ConfigError("; ".join(problems)) from None
