@@ -47,7 +47,7 @@ format: setup ## Apply ruff format and safe fixes
 	@$(RUN) ruff check --fix .
 
 .PHONY: generate
-generate: setup ## Regenerate the files made from code: docs/configuration.md, the venue parts of docs/venues.md, README.md, docker-compose.yml
+generate: setup ## Regenerate the files made from code: docs/configuration.md, the venue parts of docs/venues.md, README.md, docs/simulator.md, docker-compose.yml, deploy/prometheus/prometheus.yml
 	@$(RUN) arb config > docs/configuration.md
 	@$(RUN) arb venues --write
 

@@ -166,12 +166,28 @@ def compose_services() -> str:
     return "\n".join(lines) + "\n"
 
 
+def prometheus_ingest_jobs() -> str:
+    """One scrape job per ingest service of the registry (deploy/prometheus/prometheus.yml)."""
+    lines: list[str] = []
+    for spec in venue_specs():
+        lines += [
+            f"  - job_name: ingest-{spec.name}",
+            "    dns_sd_configs:",
+            f"      - names: [ingest-{spec.name}]",
+            "        type: A",
+            "        port: 9100",
+            "        refresh_interval: 15s",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 # file (relative to the repository) -> region name -> (comment prefix, content maker)
 REGIONS: dict[str, dict[str, tuple[str, Callable[[], str]]]] = {
     "docs/venues.md": {"venues": ("<!--", venues_markdown)},
     "README.md": {"venues": ("<!--", readme_table)},
     "docs/simulator.md": {"venues": ("<!--", simulator_table)},
     "docker-compose.yml": {"services": ("#", compose_services)},
+    "deploy/prometheus/prometheus.yml": {"ingest": ("  #", prometheus_ingest_jobs)},
 }
 
 
