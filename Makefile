@@ -4,6 +4,9 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
+# make test spreads the test files over one worker per core (pytest-xdist; a file's tests stay
+# on one worker, so module fixtures such as the chaos run start once). TEST_WORKERS=0: serial.
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 
@@ -22,7 +25,7 @@ run: setup ## Start the whole engine on the embedded default (Redis, simulator, 
 
 .PHONY: test
 test: setup lint typecheck ## Lint, typecheck and run every test against a private Redis
-	@$(RUN) pytest $(PYTEST_ARGS)
+	@$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: setup ## Only the unit tests (no I/O)

@@ -183,6 +183,9 @@ async def test_results_lost_with_an_empty_redis_are_published_again(redis: aiore
     journal.published(EXECUTION.encode(fresh))
     await redis.flushall()  # Redis back empty: the stream is gone
     journal.restore()
+    assert await journal.republish_results() == 1
+    # a second reset noticed before anything else happened: the stream has it, no copy
+    assert await journal.republish_results() == 0
     await producer.close()
     entries = await redis.xrange(EXECUTIONS_STREAM)
     assert [EXECUTION.decode(f[PAYLOAD_FIELD]).opportunity_id for _, f in entries] == ["opp-fresh"]

@@ -73,7 +73,7 @@ from arb_cli.run import (
 from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
 
-DEFAULT_VENUES = "binance,okx,bybit"
+DEFAULT_VENUES = ",".join(VENUE_NAMES[:3])  # the registry's first three
 DEFAULT_SYMBOLS = "BTC-USDT,ETH-USDT"
 # The services killed: the engine's and the recorder (the trade history's writer).
 KILLED_SERVICES = ("ingest", "book", "detector", "executor", "recorder")

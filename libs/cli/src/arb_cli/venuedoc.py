@@ -126,6 +126,7 @@ def _local_url(real: str, scheme: str, port: int) -> str:
 def compose_services() -> str:
     """The simulator and one ingest service per venue, as docker-compose.yml YAML."""
     top = SIM_BASE_PORT + len(VENUE_NAMES)  # the control API's port
+    example = VENUE_NAMES[1]  # the scale-out example of the comment below
     lines = [
         f"  # Venue i of {', '.join(VENUE_NAMES)} on {SIM_BASE_PORT}+i, the control API on {top}",
         "  # (python -m arb_simulator --help; docs/simulator.md). Published on loopback for curl.",
@@ -147,7 +148,8 @@ def compose_services() -> str:
         "",
         "  # One ingest per venue (no container_name: each can be scaled by symbol shard,",
         "  # docs/scaling.md): replicas claim auto shards, as many as <VENUE>_INGEST_SHARDS, e.g.",
-        "  #   OKX_INGEST_SHARDS=2 docker compose --profile demo up -d --scale ingest-okx=2",
+        f"  #   {example.upper()}_INGEST_SHARDS=2 docker compose --profile demo up -d "
+        f"--scale ingest-{example}=2",
     ]
     for index, spec in enumerate(venue_specs()):
         port = SIM_BASE_PORT + index

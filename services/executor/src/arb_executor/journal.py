@@ -20,6 +20,8 @@ the id is in set ``OPEN_SAGAS_KEY`` until the saga is resolved; a resolved saga'
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from arb_structs.constants import (
     EXECUTIONS_STREAM,
     EXECUTOR_ORDERS_KEY,
     OPEN_SAGAS_KEY,
+    PAYLOAD_FIELD,
     saga_key,
 )
 
@@ -251,8 +254,8 @@ class RedisJournal(_Local):
         self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, now, intent.client_order_id)
 
     def restore(self) -> None:
-        """Redis came back empty: write back every unresolved saga and every recent id, and
-        publish the results of the lookback again."""
+        """Redis came back empty: write back every unresolved saga and every recent id (the
+        results of the lookback follow in ``republish_results``)."""
         for saga in self.live.values():
             mapping = self._mapping(saga)
             args: list[Any] = [x for pair in mapping.items() for x in pair]
@@ -261,10 +264,25 @@ class RedisJournal(_Local):
         if self.recent:
             scored = [x for cid, ts in self.recent.items() for x in (ts, cid)]
             self.producer.command("ZADD", EXECUTOR_ORDERS_KEY, *scored)
+
+    async def republish_results(self, flush_wait_s: float = 5.0) -> int:
+        """After ``restore``: publish again the results of the lookback that the new
+        arb:executions lacks (the stream went with Redis); how many. A result already there
+        (published after Redis came back, or still queued in the producer from before) is
+        not published twice: consumers that count results (the run summary, alerts) would."""
         cutoff = time.time_ns() - self.lookback_ns
         self.results = [(t, p) for t, p in self.results if t >= cutoff]
-        for _, payload in self.results:  # the stream went with Redis: the recent past again
+        if not self.results:
+            return 0
+        with contextlib.suppress(TimeoutError):  # what is still queued lands first
+            await asyncio.wait_for(self.producer.flush(), flush_wait_s)
+        r: Any = self.redis
+        tail = await r.xrevrange(EXECUTIONS_STREAM, count=4 * len(self.results) + 1000)
+        present = {fields.get(PAYLOAD_FIELD) for _, fields in tail or ()}
+        missing = [payload for _, payload in self.results if payload not in present]
+        for payload in missing:
             self.producer.xadd(EXECUTIONS_STREAM, payload, maxlen=EXECUTIONS_MAXLEN)
+        return len(missing)
 
     async def open_sagas(self) -> list[OpenSaga]:
         out: list[OpenSaga] = []

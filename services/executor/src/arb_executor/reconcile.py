@@ -122,6 +122,7 @@ class Reconciler:
         self.epoch = value
         if reset:
             self.restore()
+            await self.journal.republish_results()
         return reset
 
     def restore(self) -> None:
