@@ -41,6 +41,7 @@ from arb_simulator.catalog import DEFAULT_SYMBOLS, DEFAULT_VENUES, make_instrume
 from arb_simulator.market import Market, MarketConfig, VenueParams
 from arb_venues import get_venue
 from arb_venues.base import Endpoints
+from arb_venues.common.rest import RestClient
 
 TARGET_PER_VENUE = 2_000.0
 OFFERED_FACTOR = 1.25  # market updates offered per venue, relative to the delivery target
@@ -91,10 +92,19 @@ async def _client(venue: str, urls: dict[str, str], symbols: list[str], counts: 
         )
     )
     instruments = [make_instrument(venue, symbol) for symbol in symbols]
+    rest = RestClient(venue, urls["rest"])
+    try:  # as the feed connects: the venue may hand out its WS URL per connection (KuCoin)
+        url = await protocol.connect_url(rest, instruments)
+    finally:
+        await rest.close()
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(protocol.ws_url(instruments), max_msg_size=0) as ws,
+        session.ws_connect(url, max_msg_size=0) as ws,
     ):
+        if protocol.connect_delay_s:
+            await asyncio.sleep(protocol.connect_delay_s)
+        for first in protocol.connect_messages(instruments):
+            await ws.send_str(first)
         for subscribe in protocol.subscribe_messages(instruments):
             await ws.send_str(subscribe)
         while not stop.is_set():
