@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arb_runtime.embedded import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-DURATION_S = 30
+DURATION_S = 20
 SEED = 2
 
 
@@ -39,6 +40,7 @@ class ChaosRun:
 def chaos_run(tmp_path_factory: pytest.TempPathFactory) -> ChaosRun:
     """One short `arb chaos` run, judged by the tests below."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    env["ARB_DASHBOARD_PORT"] = str(free_port())  # not 8765: other runs may be up in parallel
     data = tmp_path_factory.mktemp("chaos") / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "arb_cli", "chaos", "--duration", str(DURATION_S), "--seed",

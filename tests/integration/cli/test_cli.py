@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from arb_runtime.embedded import free_port
 
 from tests.support_proc import reap
 
@@ -75,7 +76,8 @@ def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end(tmp_pat
     # scored against the simulator's ground truth.
     result = arb("run", "--venues", "binance,okx,bybit", "--symbols", "BTC-USDT,ETH-USDT",
                  "--duration", "14", "--json", "--data-dir", str(tmp_path),
-                 env={"ARB_REDIS_URL": ""}, timeout=90)  # fmt: skip
+                 env={"ARB_REDIS_URL": "", "ARB_DASHBOARD_PORT": str(free_port())},
+                 timeout=90)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
     # every book LIVE at some point (how fast is a bench number: arb run prints it, the

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from arb_runtime.embedded import EmbeddedRedis
+from arb_runtime.embedded import EmbeddedRedis, free_port
 from arb_structs.codec import BOOK, EXECUTION, OPPORTUNITY
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
@@ -131,6 +131,7 @@ def start_arb_run(run_dir: Path, env: dict[str, str], out: Any, err: Any) -> sub
 async def test_arb_run_survives_redis_restarts_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
     run_dir = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    env["ARB_DASHBOARD_PORT"] = str(free_port())  # not 8765: other runs may be up in parallel
     env |= {"ARB_EXECUTOR_CREDENTIALS__KRAKEN__API_KEY": CANARY,
             "ARB_EXECUTOR_CREDENTIALS__KRAKEN__SECRET": CANARY}  # fmt: skip
     out, err = (tmp_path / "stdout").open("w+"), (tmp_path / "stderr").open("w+")
