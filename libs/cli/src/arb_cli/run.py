@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from arb_runtime.cluster import EmbeddedCluster
 from arb_runtime.embedded import EmbeddedRedis
 from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redact import redact
@@ -202,7 +203,13 @@ async def _run(args: argparse.Namespace) -> int:
     logs_root.mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=logs_root))
     server = None
+    cluster: EmbeddedCluster | None = None
     url = os.environ.get("ARB_REDIS_URL")
+    if not url and getattr(args, "cluster", False):
+        # Its nodes fail over by themselves (a replica takes a dead primary's slots), so
+        # there is no restart here; a fresh cluster each run, stopped at the end.
+        cluster = EmbeddedCluster().start()
+        url = cluster.url
     if not url:
         server = EmbeddedRedis(data_dir=data_dir / "redis")
         if not args.no_sim and server.data_dir.exists():
@@ -293,6 +300,8 @@ async def _run(args: argparse.Namespace) -> int:
         finally:
             if server is not None:
                 server.stop()
+            if cluster is not None:
+                cluster.stop()
     for child in supervisor.crash_looped():
         print(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
               f"{child.exit_codes}); its log: {child.log_path}", file=sys.stderr)  # fmt: skip
