@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from arb_runtime.cluster import EmbeddedCluster
 from arb_runtime.embedded import EmbeddedRedis
 
 # The session's private PostgreSQL (postgres_server, postgres_url): tests/support_postgres.py.
@@ -67,6 +68,15 @@ def redis_url() -> Iterator[str]:
         return
     with EmbeddedRedis() as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[EmbeddedCluster]:
+    """A private Redis Cluster for this session: 3 primaries with a replica each, on free
+    loopback ports (arb_runtime.cluster). A test that kills a primary restarts it and waits
+    until every slot is served again before it returns the cluster."""
+    with EmbeddedCluster(primaries=3, replicas=1, node_timeout_ms=1000) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from arb_simulator.catalog import DEFAULT_VENUES, make_instrument
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Endpoints
+from arb_venues.common.rest import RestClient
 from yarl import URL
 
 from tests.support_proc import reap
@@ -92,8 +93,13 @@ async def _connects(venue: str, urls: dict[str, str]) -> str:
     spec = get_venue(venue)
     protocol = spec.market(Endpoints(ws_url=urls["ws"], rest_url=urls["rest"]))
     instruments = [make_instrument(venue, "BTC-USDT")]
+    rest = RestClient(venue, urls["rest"])
+    try:  # as the feed does: the venue may hand out its WS URL per connection (KuCoin)
+        url = await protocol.connect_url(rest, instruments)
+    finally:
+        await rest.close()
     async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(protocol.ws_url(instruments)) as ws:
+        async with session.ws_connect(url) as ws:
             for message in [*protocol.connect_messages(instruments),
                             *protocol.subscribe_messages(instruments)]:  # fmt: skip
                 await ws.send_str(message)

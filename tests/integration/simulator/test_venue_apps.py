@@ -13,6 +13,7 @@ from arb_simulator.config import SimulatorSettings
 from arb_structs import BookDelta, BookSnapshot
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Endpoints
+from arb_venues.common.rest import RestClient
 from arb_venues.common.symbols import SymbolMap
 
 pytestmark = pytest.mark.integration
@@ -38,9 +39,14 @@ async def test_venue_client_parses_book_events_from_the_simulated_market(venue, 
         instruments = list(sim.venue_markets[venue].instruments.values())
         parser = protocol.make_parser(SymbolMap(instruments))
         seen: set[str] = set()
+        rest = RestClient(venue, urls["rest"])
+        try:  # as the feed does: the venue may hand out its WS URL per connection (KuCoin)
+            url = await protocol.connect_url(rest, instruments)
+        finally:
+            await rest.close()
         async with (
             aiohttp.ClientSession() as http,
-            http.ws_connect(protocol.ws_url(instruments)) as ws,
+            http.ws_connect(url) as ws,
         ):
             for message in [*protocol.connect_messages(instruments),
                             *protocol.subscribe_messages(instruments)]:  # fmt: skip

@@ -29,14 +29,20 @@ from arb_orderbook import BookSet, OrderBook, OrderBookError
 from arb_orderbook.result import ApplyResult
 from arb_runtime.errors import ArbError
 from arb_structs import BookState
-from arb_venues import market_protocol
+from arb_venues import VENUE_NAMES, market_protocol
 from arb_venues.base import Endpoints, FeedParser
 from arb_venues.capture import Frame, merge_captures
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.recorded import recordings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.venues.bitget.helpers import docs_session
+from tests.unit.venues.cryptocom import instruments as cryptocom_docs
 from tests.unit.venues.kraken.helpers import scripted_session
+from tests.unit.venues.mexc import helpers as mexc_docs
+from tests.unit.venues.mexc.test_contract import DEPTH_URL as MEXC_DEPTH_URL
+from tests.unit.venues.mexc.test_contract import SNAPSHOT as MEXC_SNAPSHOT
 from tests.unit.venues.okx.helpers import fixtures_path
 
 pytestmark = [pytest.mark.unit, pytest.mark.fixtures]
@@ -76,6 +82,21 @@ def _recorded(names: tuple[str, ...], keep: Callable[[Frame], bool], limit: int)
     return [f for f in frames if keep(f)][:limit]
 
 
+def _mexc_docs_session() -> list[Frame]:
+    """No recording of MEXC exists: a REST snapshot, the docs' example push and two after it,
+    each push as the feed hands it to the parser (protobuf decoded to its JSON form)."""
+    market = market_protocol("mexc", OFFLINE)
+    channel, version = mexc_docs.DOCS_CHANNEL, mexc_docs.DOCS_VERSION
+    pushes = [mexc_docs.docs_push(),
+              mexc_docs.wire_push(channel, "BTCUSDT", version + 1, version + 3,
+                                  bids=[("92877.01", "0.4")], asks=[("92877.59", "0")]),
+              mexc_docs.wire_push(channel, "BTCUSDT", version + 4, version + 4,
+                                  asks=[("92877.60", "1.25")])]  # fmt: skip
+    texts = [market.decode_frame(push) for push in pushes]
+    return [Frame("rest", MEXC_DEPTH_URL, 0.0, MEXC_SNAPSHOT, 0),
+            *(_ws(text if isinstance(text, str) else text.decode()) for text in texts)]  # fmt: skip
+
+
 def _sessions() -> dict[str, Session]:
     assert FIXTURES is not None
     coinbase_at = [
@@ -84,7 +105,8 @@ def _sessions() -> dict[str, Session]:
     ]
     kraken_v2, _ = scripted_session("v2")
     kraken_v1, _ = scripted_session("v1")
-    return {
+    bitget = docs_session()  # no recording of Bitget exists: the docs' example book
+    sessions = {
         "okx": Session("okx", None, _recorded(
             ("okx/cryptofeed_OKX.ws.1.0.jsonl",),
             lambda f: '"instId":"BTC-USDT"' in f.raw and '"books"' in f.raw, 30)),
@@ -99,10 +121,24 @@ def _sessions() -> dict[str, Session]:
             lambda f: '"product_id":"BAND-GBP"' in f.raw.replace(" ", ""), 30) + coinbase_at),
         "kraken_v2": Session("kraken", "v2", [_ws(raw) for raw in kraken_v2]),
         "kraken_v1": Session("kraken", "v1", [_ws(raw) for raw in kraken_v1]),
+        "bitget": Session("bitget", None, [_ws(raw) for raw in (bitget[0], *bitget[1])]),
+        "cryptocom": Session("cryptocom", None, [_ws(raw) for raw in (
+            cryptocom_docs.DOC_SNAPSHOT, cryptocom_docs.DOC_UPDATE, cryptocom_docs.DOC_UPDATE_2,
+            cryptocom_docs.DOC_EMPTY_UPDATE)]),
     }  # fmt: skip
+    sessions["mexc"] = Session("mexc", None, _mexc_docs_session())
+    # Every other recorded venue: the first frames of its recording (all its books).
+    for venue, names in recordings().items():
+        if not any(session.venue == venue for session in sessions.values()):
+            sessions[venue] = Session(venue, None, _recorded(names, lambda f: True, 40))
+    return sessions
 
 
 SESSIONS = _sessions()
+
+
+def test_every_venue_is_fuzzed() -> None:
+    assert {session.venue for session in SESSIONS.values()} == set(VENUE_NAMES)
 
 
 def _parser(session: Session) -> FeedParser:

@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("redis", help="start the embedded Redis server and print its URL")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument("--cluster", action="store_true",
+                   help="a Redis Cluster instead: --primaries primaries with --replicas "
+                   "replicas each on free ports; prints its redis+cluster:// URL")  # fmt: skip
+    p.add_argument("--primaries", type=int, default=3, help="with --cluster (at least 3)")
+    p.add_argument("--replicas", type=int, default=1, help="with --cluster: per primary")
     p.set_defaults(func=_lazy("redis_cmd"))
 
     p = sub.add_parser("status", help="services, books, streams and consumer lag of a deployment")
@@ -119,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         "test accounts, or with --no-sim your keys from ARB_EXECUTOR_CREDENTIALS__*)",
     )
     p.add_argument("--no-sim", action="store_true", help="real exchanges (keys from env)")
+    p.add_argument("--cluster", action="store_true",
+                   help="on an embedded Redis Cluster (3 primaries + 3 replicas, as "
+                   "`arb redis --cluster`) instead of one Redis; ignored with ARB_REDIS_URL",
+                   )  # fmt: skip
     p.add_argument("--duration", type=float, default=0, help="seconds, then stop (0 = Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print a summary object and exit")
     p.add_argument("--rate", type=float, default=20.0, help="simulator updates/s per book")

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from arb_runtime.cluster import EmbeddedCluster
 from arb_runtime.embedded import EmbeddedRedis
 from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redact import redact
@@ -227,7 +228,15 @@ async def _run(args: argparse.Namespace) -> int:
     signals = Signals()  # before anything starts: no Ctrl-C may land as a traceback
     data_dir = Path(args.data_dir)
     run_dir = logs_folder(data_dir)
-    server, url = start_redis(data_dir, fresh=not args.no_sim)
+    server: EmbeddedRedis | None = None
+    cluster: EmbeddedCluster | None = None
+    if not os.environ.get("ARB_REDIS_URL") and getattr(args, "cluster", False):
+        # Its nodes fail over by themselves (a replica takes a dead primary's slots), so
+        # there is no restart here; a fresh cluster each run, stopped at the end.
+        cluster = EmbeddedCluster().start()
+        url = cluster.url
+    else:
+        server, url = start_redis(data_dir, fresh=not args.no_sim)
     print(f"arb run: Redis {redact(url)}"
           + (f" (data in {server.data_dir})" if server else "")
           + f"; logs in {run_dir}", file=sys.stderr, flush=True)  # fmt: skip
@@ -311,6 +320,8 @@ async def _run(args: argparse.Namespace) -> int:
         finally:
             if server is not None:
                 server.stop()
+            if cluster is not None:
+                cluster.stop()
     for child in supervisor.crash_looped():
         print(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
               f"{child.exit_codes}); its log: {child.log_path}", file=sys.stderr)  # fmt: skip

@@ -59,7 +59,10 @@ class ServiceSettings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("ARB_REDIS_URL", "redis_url"),
-        description="Redis URL shared by all services (ARB_REDIS_URL). None: the launcher's.",
+        description="Redis URL shared by all services (ARB_REDIS_URL). None: the launcher's. "
+        "redis://[user:password@]host:port/0 for one server; "
+        "redis+cluster://[user:password@]host:port,host:port,... for a Redis Cluster (any "
+        "node answering is enough as a seed; rediss+cluster:// for TLS), see docs/scaling.md.",
     )
     redis_wait_s: float = Field(
         default=30.0,

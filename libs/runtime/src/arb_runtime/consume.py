@@ -29,12 +29,14 @@ their awaits and in their retry branches (see arb_runtime.tasks).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
 from arb_structs.constants import DEAD_LETTER_MAXLEN, PAYLOAD_FIELD, dead_letter_stream
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from arb_runtime import metrics
@@ -49,7 +51,7 @@ from arb_runtime.entries import (
     tails,
     text,
 )
-from arb_runtime.redis import REDIS_RETRYABLE
+from arb_runtime.redis import REDIS_RETRYABLE, is_cluster
 from arb_runtime.tasks import raise_if_cancelling
 
 log = logging.getLogger("arb.streams")
@@ -65,16 +67,35 @@ class StreamReader:
     def __init__(self, redis: aioredis.Redis, positions: dict[str, str | bytes]) -> None:
         self.redis = redis
         self.positions: dict[str, str | bytes] = dict(positions)
+        # Redis Cluster: one XREAD per hash slot (a command's keys must share one), each a
+        # task that stays in flight across calls until it answers.
+        self._inflight: dict[int, asyncio.Task[Any]] = {}
+
+    def _slots(self) -> dict[int, list[str]]:
+        r: Any = self.redis
+        groups: dict[int, list[str]] = {}
+        for stream in self.positions:
+            groups.setdefault(int(r.keyslot(stream)), []).append(stream)
+        return groups
 
     async def read(self, count: int = 500, block_ms: int | None = 1000) -> list[Entry]:
-        """Entries of all streams in one XREAD (per stream in order); [] after the block."""
+        """Entries of all streams in one XREAD (per stream in order); [] after the block.
+        On a Redis Cluster whose streams sit in several slots: one blocking XREAD per slot,
+        the entries of those that answered within the block (the others stay in flight)."""
         r: Any = self.redis
+        if is_cluster(r):
+            groups = self._slots()
+            if len(groups) > 1:
+                return await self._read_slots(groups, count, block_ms)
         try:
             response = await r.xread(self.positions, count=count, block=block_ms)
         except REDIS_RETRYABLE:
             raise_if_cancelling()  # the caller's cancel, turned into a connection error
             raise
         raise_if_cancelling()  # the caller's cancel, lost inside the client
+        return self._take(response)
+
+    def _take(self, response: Any) -> list[Entry]:
         entries: list[Entry] = []
         for stream_name, raw in response or ():
             stream = text(stream_name)
@@ -83,6 +104,45 @@ class StreamReader:
                 self.positions[stream] = batch[-1].id
                 entries.extend(batch)
         return entries
+
+    async def _read_slots(
+        self, groups: dict[int, list[str]], count: int, block_ms: int | None
+    ) -> list[Entry]:
+        r: Any = self.redis
+        for slot, streams in groups.items():
+            if slot not in self._inflight:
+                positions = {s: self.positions[s] for s in streams}
+                self._inflight[slot] = asyncio.ensure_future(
+                    _xread_on_cluster(r, positions, count, block_ms)
+                )
+        timeout = None if block_ms is None else block_ms / 1000 + 1.0
+        done, _ = await asyncio.wait(
+            self._inflight.values(), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        raise_if_cancelling()
+        entries: list[Entry] = []
+        failure: BaseException | None = None
+        for slot, task in list(self._inflight.items()):
+            if task not in done:
+                continue
+            del self._inflight[slot]
+            exc = task.exception()
+            if exc is not None:
+                failure = failure or exc
+                continue
+            entries.extend(self._take(task.result()))
+        if failure is not None and not entries:
+            raise failure
+        return entries
+
+    async def close(self) -> None:
+        """Cancel the reads still in flight (Redis Cluster, several slots)."""
+        tasks, self._inflight = list(self._inflight.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
 
     async def resolve_tail(self) -> None:
         """Pin ``$`` positions to the current last id, so no entry slips between reads."""
@@ -100,6 +160,7 @@ class StreamReader:
         after that was written after the restart, so nothing new is skipped and nothing
         read before is read again. Returns ``{stream: (old, new)}`` of the positions moved.
         """
+        await self.close()  # a read in flight would set a position from before the check
         await self.resolve_tail()
         held = {s: parse_id(p) for s, p in self.positions.items()}
         ends = await tails(self.redis, [s for s, p in held.items() if p is not None])
@@ -112,6 +173,21 @@ class StreamReader:
                 moved[stream] = (text(self.positions[stream]), new.decode())
                 self.positions[stream] = new
         return moved
+
+
+async def _xread_on_cluster(
+    r: Any, positions: dict[str, str | bytes], count: int, block_ms: int | None
+) -> Any:
+    """One slot's XREAD. When a command of the same client meets a failed node, redis-py's
+    cluster client closes every node's connections to reload the slot map, including one a
+    concurrent XREAD is using; that read then fails with an AttributeError from inside the
+    client (its writer is gone). It is the same outage, so it is raised as one."""
+    try:
+        return await r.xread(positions, count=count, block=block_ms)
+    except AttributeError as exc:
+        raise RedisConnectionError(
+            f"connection closed while the slot map reloaded ({exc})"
+        ) from exc
 
 
 class _Outage:
@@ -176,6 +252,12 @@ class StreamLoop:
         return self.outage.failures
 
     async def run(self, stopping: asyncio.Event) -> None:
+        try:
+            await self._run(stopping)
+        finally:
+            await self.reader.close()
+
+    async def _run(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_verify = 0.0  # verify first: a checkpoint may point past a stream's end
         while not stopping.is_set():
@@ -310,18 +392,18 @@ class GroupConsumer:
                 if loop.time() >= next_claim:
                     await self.reclaim()
                     next_claim = loop.time() + self.claim_every_s
+            except REDIS_RETRYABLE as exc:  # before ResponseError: CLUSTERDOWN is one
+                raise_if_cancelling()
+                prepared = False  # the group may be gone, acks may be owed
+                if await wait_or_stop(stopping, self.outage.failed("reading", exc)):
+                    return
+                continue
             except ResponseError as exc:
                 if not _is_nogroup(exc):
                     raise
                 raise_if_cancelling()
                 prepared = False  # recreate the group, then read on
                 if await wait_or_stop(stopping, self.outage.failed("the consumer group", exc)):
-                    return
-                continue
-            except REDIS_RETRYABLE as exc:
-                raise_if_cancelling()
-                prepared = False  # the group may be gone, acks may be owed
-                if await wait_or_stop(stopping, self.outage.failed("reading", exc)):
                     return
                 continue
             self.outage.succeeded()

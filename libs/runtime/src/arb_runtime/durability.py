@@ -33,7 +33,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from arb_runtime.redis import REDIS_RETRYABLE
+from arb_runtime.redis import REDIS_RETRYABLE, is_cluster, server_infos
 
 log = logging.getLogger("arb.durability")
 
@@ -78,12 +78,15 @@ def _version(text: str) -> tuple[int, ...]:
 async def probe(redis: aioredis.Redis) -> Durability:
     """Ask the server (INFO server and persistence): WAITAOF exists from 7.2 on (Valkey
     reports a Redis version of 7.2.4 and has it too)."""
-    r: Any = redis  # redis-py leaves the pool untyped
-    info: dict[str, Any] = await r.info("server")
-    persistence: dict[str, Any] = await r.info("persistence")
-    version = str(info.get("redis_version", "?"))
-    waitaof = _version(version) >= WAITAOF_SINCE
-    return Durability(version, bool(int(persistence.get("aof_enabled", 0))), waitaof)
+    infos = await server_infos(redis, "server")  # every primary of a Redis Cluster
+    persistence = await server_infos(redis, "persistence")
+    versions = sorted((str(i.get("redis_version", "?")) for i in infos), key=_version)
+    version = versions[0] if versions else "?"
+    # execute_on_disk takes one connection of a single server's pool; on a Redis Cluster the
+    # journal's transaction goes through the cluster client instead, unconfirmed.
+    waitaof = _version(version) >= WAITAOF_SINCE and not is_cluster(redis)
+    aof = bool(persistence) and all(int(p.get("aof_enabled", 0)) for p in persistence)
+    return Durability(version, aof, waitaof)
 
 
 async def execute_on_disk(

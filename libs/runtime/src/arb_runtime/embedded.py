@@ -96,8 +96,10 @@ class EmbeddedRedis:
         *,
         data_dir: str | Path | None = None,
         appendonly: bool = True,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = port or free_port()
+        self.extra_args = extra_args  # e.g. cluster mode (arb_runtime.cluster)
         self.maxmemory = maxmemory
         self.appendonly = appendonly
         self.binary = find_redis_server()
@@ -151,6 +153,7 @@ class EmbeddedRedis:
             "--maxmemory-policy", "noeviction",
             "--protected-mode", "yes",
             "--logfile", str(data / "redis.log"),
+            *self.extra_args,
         ]  # fmt: skip
         self._proc = subprocess.Popen(
             args,

@@ -29,7 +29,7 @@ from arb_structs.constants import PAYLOAD_FIELD
 from arb_runtime import metrics
 from arb_runtime.backoff import REDIS_BACKOFF, Backoff
 from arb_runtime.entries import Entry, entries_from
-from arb_runtime.redis import REDIS_RETRYABLE
+from arb_runtime.redis import REDIS_RETRYABLE, torn_connection
 from arb_runtime.tasks import raise_if_cancelling, stop_task
 
 log = logging.getLogger("arb.streams")
@@ -63,6 +63,7 @@ class StreamProducer:
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        self._last_failure: BaseException | None = None
 
     def xadd(self, stream: str, payload: bytes, maxlen: int | None = None) -> None:
         self._push(("XADD", stream, "MAXLEN", "~", maxlen or self.maxlen, "*",
@@ -113,13 +114,20 @@ class StreamProducer:
 
     async def _write_loop(self) -> None:
         retry = self.backoff.attempts()
+        held = 0  # ops a Redis Cluster node took while another was away
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._ops:
                 ops, self._ops = self._ops, []
                 try:
-                    await self._send(ops)
+                    failed = await self._send(ops)
+                    if failed and self._last_failure is not None:
+                        # Redis Cluster: one node away, the others took theirs. They count
+                        # as written once the rest is, so flush() waits for all of them.
+                        held += len(ops) - len(failed)
+                        ops = failed
+                        raise self._last_failure
                     if retry.attempt:
                         log.warning("redis writes go through again; %d commands sent",
                                     len(ops))  # fmt: skip
@@ -133,24 +141,38 @@ class StreamProducer:
                                   "(attempt %d)", exc, len(self._ops), retry.attempt)  # fmt: skip
                     await asyncio.sleep(delay)
                     continue
-                self._written += len(ops)
+                self._written += len(ops) + held
+                held = 0
                 self._resolve_waiters()
 
-    async def _send(self, ops: list[tuple[Any, ...]]) -> None:
+    async def _send(self, ops: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Send ``ops`` in one pipeline; the ops that met an outage, to send again.
+
+        One server fails a pipeline as a whole (raised). A Redis Cluster pipeline goes to
+        each node separately: the ops of a node that is away come back as errors while the
+        other nodes applied theirs, so only those are sent again (per stream in order: one
+        stream lives on one node), not the ones that went through."""
         pipe = self.redis.pipeline(transaction=False)
         for op in ops:
             pipe.execute_command(*op)
-        results = await pipe.execute(raise_on_error=False)
+        try:
+            results = await pipe.execute(raise_on_error=False)
+        except AttributeError as exc:  # Redis Cluster: another task's failover tore it down
+            raise torn_connection(exc) from exc
         self.round_trips += 1
         self.commands += len(ops)
         metrics.PRODUCER_ROUND_TRIPS.inc()
         metrics.PRODUCER_BATCH_SIZE.observe(len(ops))
+        failed: list[tuple[Any, ...]] = []
         for op, result in zip(ops, results, strict=False):
             if isinstance(result, Exception):
                 if isinstance(result, REDIS_RETRYABLE):
-                    raise result
+                    failed.append(op)
+                    self._last_failure = result
+                    continue
                 metrics.PRODUCER_ERRORS.inc()
                 log.error("redis refused %s %s: %s", op[0], op[1], result)
+        return failed
 
     def _resolve_waiters(self) -> None:
         still: list[tuple[int, asyncio.Future[None]]] = []

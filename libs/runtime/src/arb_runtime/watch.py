@@ -17,7 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from arb_runtime.backoff import wait_or_stop
-from arb_runtime.redis import REDIS_RETRYABLE
+from arb_runtime.redis import REDIS_RETRYABLE, server_infos
 from arb_runtime.tasks import raise_if_cancelling
 
 log = logging.getLogger("arb.redis")
@@ -46,15 +46,18 @@ class RedisRestarts:
 
     async def check(self) -> bool:
         """Ask once; True if the server is another process than at the last check."""
-        info = await self._r.info("server")
-        run_id = str(info.get("run_id", ""))
+        # A Redis Cluster: the run_ids of its primaries; one restarted or replaced by its
+        # replica (which may lack the last writes) counts as a restart too.
+        run_id = ",".join(str(i.get("run_id", "")) for i in await server_infos(self._r, "server"))
         previous, self.run_id = self.run_id, run_id
         if previous is None or previous == run_id:
             return False
         self.restarts += 1
         keys = int(await self._r.dbsize())
+        gone = [i[:8] for i in previous.split(",") if i not in run_id.split(",")]
+        new = [i[:8] for i in run_id.split(",") if i not in previous.split(",")]
         log.warning("Redis restarted (run_id %s -> %s; %d keys there now); publishing "
-                    "start-up state again", previous[:8], run_id[:8], keys)  # fmt: skip
+                    "start-up state again", ",".join(gone), ",".join(new), keys)  # fmt: skip
         for hook in self._hooks:
             try:
                 hook()

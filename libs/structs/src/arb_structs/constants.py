@@ -57,13 +57,17 @@ def health_key(service: str, instance: str) -> str:
 
 
 def shard_lease_key(service: str, group: str, count: int, index: int) -> str:
-    """Lease (value: the owner's token, with a TTL) on shard ``index`` of ``count`` of a group."""
-    return f"{PREFIX}:shard:{service}:{group}:{count}:{index}"
+    """Lease (value: the owner's token, with a TTL) on shard ``index`` of ``count`` of a group.
+    The leases of one group share a hash tag: a replica reads them all in one MGET."""
+    return f"{PREFIX}:shard:{{{service}:{group}:{count}}}:{index}"
 
 
 def dead_letter_stream(stream: str) -> str:
-    """Where a message goes after too many failed deliveries."""
-    return f"{PREFIX}:dlq:{stream}"
+    """Where a message goes after too many failed deliveries: in the stream's hash slot (its
+    hash tag, or the whole stream name as the tag), so moving an entry there and acking it
+    is one transaction on one Redis Cluster node."""
+    tagged = "{" in stream and "}" in stream.split("{", 1)[1]
+    return f"{PREFIX}:dlq:{stream}" if tagged else f"{PREFIX}:dlq:{{{stream}}}"
 
 
 def rate_limit_key(venue: str, bucket: str) -> str:

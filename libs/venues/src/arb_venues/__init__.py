@@ -22,6 +22,11 @@ VENUE_NAMES: tuple[str, ...] = (
     "coinbase",
     "bitfinex",
     "htx",
+    "cryptocom",
+    "bitget",
+    "gateio",
+    "kucoin",
+    "mexc",
 )
 
 

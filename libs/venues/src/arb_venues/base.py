@@ -136,6 +136,9 @@ class MarketDataProtocol(abc.ABC):
     # Symbols per subscribe message, and the pause between messages (stay within limits).
     subscribe_batch: ClassVar[int] = 10
     subscribe_interval_s: ClassVar[float] = 0.2
+    # Seconds to wait after the connection opens before sending anything: Crypto.com pro-rates
+    # its WS rate limit on the calendar second the connection opened and asks for a 1 s pause.
+    connect_delay_s: ClassVar[float] = 0.0
     # Application-level heartbeat; None when the protocol-level ping is enough.
     heartbeat_interval_s: ClassVar[float | None] = None
     # No frame for this long means the connection is dead: reconnect.
@@ -192,6 +195,18 @@ class MarketDataProtocol(abc.ABC):
 
     def heartbeat_message(self) -> str | None:
         return None
+
+    def heartbeat_interval(self) -> float | None:
+        """The heartbeat period of the current connection: ``heartbeat_interval_s``, unless
+        the venue sets it per connection (KuCoin's ``pingInterval`` in its token answer)."""
+        return self.heartbeat_interval_s
+
+    async def connect_url(self, rest: RestClient, instruments: list[Instrument]) -> str:
+        """The URL of a new connection, asked for before every connect. Most venues:
+        ``ws_url(instruments)``. A venue that hands out the WS endpoint and a token per
+        connection (KuCoin's ``POST /api/v1/bullet-public``) fetches them here, through
+        ``rest`` and its budget; a VenueError is a failed connect (the feed backs off)."""
+        return self.ws_url(instruments)
 
     def connect_messages(self, instruments: list[Instrument]) -> list[str]:
         """Sent first on every new connection, before the subscribes: a connection-wide

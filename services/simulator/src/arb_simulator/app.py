@@ -114,9 +114,9 @@ class Simulator:
         s = self.settings
         assert self.market is not None
         if self._redis is None and s.redis_url:
-            import redis.asyncio as aioredis
+            from arb_runtime.redis import connect  # one server or a Redis Cluster
 
-            self._redis = aioredis.Redis.from_url(s.redis_url)
+            self._redis = await connect(s.redis_url, ping=False)
             self._own_redis = True
         self.truth_log = TruthLog(s.truth_path, self._redis)
         await self.truth_log.start()

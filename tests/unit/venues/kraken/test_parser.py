@@ -16,9 +16,11 @@ import pytest
 from arb_structs import BookDelta, BookSnapshot
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
-from arb_venues.kraken.checksum import checksum_field
+from arb_venues.kraken.checksum import checksum, checksum_field
 from arb_venues.kraken.parser import KrakenParser
 from arb_venues.kraken.parser_v1 import KrakenV1Parser
+from hypothesis import given
+from hypothesis import strategies as st
 
 from .helpers import BTC_USD, SCRIPT, ReferenceBook, reference_checksum, scripted_session
 
@@ -47,6 +49,17 @@ def test_the_docs_worked_checksum_example_is_reproduced() -> None:
 )
 def test_checksum_fields_drop_the_dot_and_leading_zeros(text: str, field: str) -> None:
     assert checksum_field(text) == field
+
+
+_DECIMAL = st.from_regex(r"0|0\.0*[1-9][0-9]*|[1-9][0-9]{0,6}(\.[0-9]{1,8})?", fullmatch=True)
+_LEVELS = st.lists(st.tuples(_DECIMAL, _DECIMAL), max_size=14)
+
+
+@given(bids=_LEVELS, asks=_LEVELS)
+def test_the_joined_checksum_equals_the_field_by_field_rule(bids, asks) -> None:
+    """The fast one-string checksum against the docs' rule spelled out per field."""
+    fields = [checksum_field(t) for level in asks[:10] + bids[:10] for t in level]
+    assert checksum(bids, asks) == zlib.crc32("".join(fields).encode())
 
 
 @pytest.mark.fixtures

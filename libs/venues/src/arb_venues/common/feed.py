@@ -29,6 +29,7 @@ from typing import Any
 
 import aiohttp
 from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
+from arb_core.redact import redact
 from arb_core.tasks import stop_task
 from arb_structs import BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus
 from arb_structs.constants import RESYNC_ALL
@@ -202,17 +203,22 @@ class MarketDataFeed:
     async def _connect_once(self, stopping: asyncio.Event) -> bool:
         assert self._session is not None
         instruments = list(self.instruments.values())
-        url = self.protocol.ws_url(instruments)
         got_data = False
+        try:
+            url = await self.protocol.connect_url(self.rest, instruments)
+        except VenueError as exc:  # e.g. KuCoin's token call refused or rate limited
+            log.warning("%s: cannot get a connection URL: %s", self.venue, exc)
+            return False
+        shown = redact(url)  # a connection token in the URL (KuCoin's) never reaches logs
         try:
             ws = await self._session.ws_connect(url, autoping=True, max_msg_size=0, heartbeat=None)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("%s: cannot connect to %s: %s", self.venue, url, exc)
+            log.warning("%s: cannot connect to %s: %s", self.venue, shown, redact(str(exc)))
             return False
         self._ws = ws
-        self._url = url
+        self._url = shown  # what the wire tap records
         if self.tap is not None:
-            self.tap("connect", url, "")
+            self.tap("connect", shown, "")
         self.stats.connects += 1
         metrics.FEED_CONNECTS.labels(self.venue).inc()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
@@ -227,7 +233,7 @@ class MarketDataFeed:
         tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
         if self.protocol.snapshot_source == "ws":
             tasks.append(asyncio.create_task(self._resubscriber(ws, self._resubscribe_queue)))
-        if self.protocol.heartbeat_interval_s:
+        if self.protocol.heartbeat_interval():
             tasks.append(asyncio.create_task(self._heartbeat(ws)))
         # One awaited receive per frame, no task or wait set per frame (that costs more CPU
         # than parsing): stopping closes the socket, which wakes the pending receive.
@@ -269,6 +275,8 @@ class MarketDataFeed:
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
                          ) -> None:  # fmt: skip
+        if self.protocol.connect_delay_s > 0:
+            await asyncio.sleep(self.protocol.connect_delay_s)
         for message in self.protocol.connect_messages(instruments):
             await self._send_paced(ws, message)
         for message in self.protocol.subscribe_messages(instruments):
@@ -284,7 +292,7 @@ class MarketDataFeed:
         await ws.close()
 
     async def _heartbeat(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        interval = self.protocol.heartbeat_interval_s
+        interval = self.protocol.heartbeat_interval()
         assert interval
         while not ws.closed:
             await asyncio.sleep(interval)

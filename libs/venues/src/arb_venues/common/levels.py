@@ -60,6 +60,11 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 def read_number(value: object) -> float | None:
     """``value`` (a JSON number, or the text or bytes of one) as a float; None when it is not a
     number in the grammar above, or not finite."""
+    if type(value) is str:  # the common case first: decimal text
+        if _NUMBER.fullmatch(value) is None:
+            return None
+        number = float(value)
+        return number if math.isfinite(number) else None
     if isinstance(value, bool):  # a JSON true/false is not a number (bool is an int)
         return None
     if isinstance(value, int | float):

@@ -1,0 +1,1 @@
+"""The simulator's side of MEXC spot (imported only by the simulator)."""

@@ -1,0 +1,93 @@
+"""A real third-party client against the Crypto.com simulator: ccxt pro's ``watch_order_book``
+for Crypto.com (its public/get-instruments markets, its ``book.{instrument}.50`` subscription,
+its heartbeat answers) keeps a consistent book while the market moves, and ends equal to the
+simulator's book. Runs when ccxt is installed (a dev dependency)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from arb_simulator import VenueMarket, venue_market
+from arb_venues.cryptocom.sim.app import STREAM, create_app
+
+from tests.unit.venues.cryptocom.instruments import BTC
+
+ccxtpro = pytest.importorskip("ccxt.pro", reason="ccxt is not installed (uv sync --group dev)")
+
+pytestmark = pytest.mark.integration
+
+SYMBOL = "BTC-USDT"
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[VenueMarket, str]]:
+    market = venue_market("cryptocom", instruments=[BTC], rate=50.0)
+    server = TestServer(create_app(market), host="127.0.0.1")
+    await server.start_server()
+    server.app[STREAM].heartbeat_interval_s = 1.0  # ccxt answers each one, or it is closed
+    try:
+        yield market, f"127.0.0.1:{server.port}"
+    finally:
+        await server.close()
+
+
+def _pointed_at(host: str) -> Any:
+    exchange = ccxtpro.cryptocom()
+    exchange.has["fetchCurrencies"] = False  # a private call on Crypto.com
+    exchange.urls["api"] = {
+        name: (
+            url.replace("https://api.crypto.com", f"http://{host}") if isinstance(url, str) else url
+        )
+        for name, url in exchange.urls["api"].items()
+    }
+    exchange.urls["api"]["ws"] = {"public": f"ws://{host}/exchange/v1/market",
+                                  "private": f"ws://{host}/exchange/v1/user"}  # fmt: skip
+    return exchange
+
+
+def _top(levels: list[Any], depth: int = 10) -> list[tuple[float, float]]:
+    return [(float(price), float(size)) for price, size, *_ in levels[:depth]]
+
+
+async def _move(market: VenueMarket, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        market.market.step()
+        await asyncio.sleep(0.02)
+
+
+async def test_ccxt_watch_order_book_tracks_the_simulated_book(served) -> None:
+    market, host = served
+    exchange = _pointed_at(host)
+    stop = asyncio.Event()
+    mover = asyncio.create_task(_move(market, stop))
+    try:
+        books = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 4.0
+        while loop.time() < deadline:  # a few seconds of a moving market, heartbeats included
+            book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), 20)
+            bids, asks = _top(book["bids"]), _top(book["asks"])
+            assert bids and asks and bids[0][0] < asks[0][0]  # never crossed
+            assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+            books += 1
+        stop.set()
+        await mover
+        truth = market.book(SYMBOL)
+        want = (_top([[p, s] for p, s in truth.bids]), _top([[p, s] for p, s in truth.asks]))
+        for _ in range(100):
+            book = exchange.orderbooks["BTC/USDT"]
+            if (_top(book["bids"]), _top(book["asks"])) == want:
+                break
+            await asyncio.sleep(0.05)
+        assert (_top(book["bids"]), _top(book["asks"])) == want
+        assert books > 10
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await mover
+        await exchange.close()
