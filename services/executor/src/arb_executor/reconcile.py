@@ -228,20 +228,20 @@ class Reconciler:
 
     async def _adopt(self, now: int) -> set[str]:
         """Adopt the groups of ours no record knows, from every venue's latest listing; the
-        venues whose baseline must not roll yet (an order of ours there that no record knows
-        is not adopted yet: rolled past, it would leave the listings unadopted and its fill
-        silently in the baseline, as arb chaos found after a rebuilt ledger)."""
-        if now < self.quiet_until or set(self.listed) != set(self.gateways):
-            return set(self.gateways)
-        pending: set[str] = set()
+        venues whose baseline must not roll yet: an order of ours there that no record knows
+        and that is not adopted yet (rolled past, it would drop out of the listings with its
+        fill silently in the baseline, as arb chaos found after a rebuilt ledger)."""
         lookback = now - int((self.policy.lookback_s + self.policy.margin_s) * 1e9)
         known = await self.journal.known_ids(lookback)
+        found = [Found(v, r) for v, (_, reports) in self.listed.items() for r in ours(reports)]
+        unknown = {key: members for key, members in by_group(found).items()
+                   if not all(m.report.client_order_id in known for m in members)}  # fmt: skip
+        if now < self.quiet_until or set(self.listed) != set(self.gateways):
+            return {m.venue for members in unknown.values() for m in members}
+        pending: set[str] = set()
         grace = int(self.policy.grace_s * 1e9)
         oldest_listing = min(ts for ts, _ in self.listed.values())
-        found = [Found(v, r) for v, (_, reports) in self.listed.items() for r in ours(reports)]
-        for (group, symbol), members in by_group(found).items():
-            if all(m.report.client_order_id in known for m in members):
-                continue
+        for (group, symbol), members in unknown.items():
             newest = max(m.report.ts_created or now for m in members)
             if now - newest < grace or oldest_listing < newest + grace:
                 # Some replica's saga may still be in flight, or a venue not listed since
@@ -249,8 +249,8 @@ class Reconciler:
                 pending |= {m.venue for m in members}
                 continue
             await self.adopter.adopt(group, symbol, members)
+            ids = {m.report.client_order_id for m in members}
             for venue, (ts, reports) in self.listed.items():  # recorded now: not again
-                ids = {m.report.client_order_id for m in members}
                 self.listed[venue] = (ts, [r for r in reports if r.client_order_id not in ids])
         return pending
 
