@@ -116,6 +116,15 @@ class _Local:
         for intent in intents.values():
             self.remember(intent, now)
 
+    def take(self, saga: OpenSaga) -> None:
+        """Take over a saga another process left open (a recovery): live here, its order ids
+        known to this process (written back if Redis comes back empty, so the reconciliation
+        never adopts the orders of a saga already closed)."""
+        now = time.time_ns()
+        self.live[saga.opportunity.id] = saga
+        for intent in saga.intents.values():
+            self.remember(intent, now)
+
     def _add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
         saga = self.live.get(opportunity_id)
         if saga is not None:
