@@ -88,9 +88,9 @@ def test_chaos_short_run_loses_nothing_and_leaves_nothing_unreported(chaos_run: 
 
 
 KNOWN_PNL_BUG = (
-    "known bug (issue 12), not met by every run: recorded PnL departs from the ledgers' PnL "
-    "by more than the fees' rounding after faults (seed 2: -0.09 against 0.044 in a 45 s run, "
-    "-11.23 against 1.67 in 240 s)"
+    "known bug (issue 12), met only by runs with an opportunity of several results: arb pnl "
+    "counts the open part of each result of one opportunity, not of its latest only (seed 2, "
+    "240 s: -28.28 against 5.07)"
 )
 
 

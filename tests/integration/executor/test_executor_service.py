@@ -189,3 +189,25 @@ async def test_results_lost_with_an_empty_redis_are_published_again(redis: aiore
     await producer.close()
     entries = await redis.xrange(EXECUTIONS_STREAM)
     assert [EXECUTION.decode(f[PAYLOAD_FIELD]).opportunity_id for _, f in entries] == ["opp-fresh"]
+
+
+async def test_order_ids_of_a_dead_executor_survive_redis_coming_back_empty(
+    redis: aioredis.Redis,
+) -> None:
+    """arb chaos: executor A closed a saga (unhedged) and was killed; B, its successor, knew
+    its ids only from Redis, so Redis coming back empty forgot them and B's reconciliation
+    adopted A's closed group and sold its open leg a second time. B must write them back."""
+    producer = StreamProducer(redis)
+    dead = RedisJournal(redis, producer)
+    opp = opportunity("closed-by-the-dead")
+    intents = Saga({}, dead, RiskState(), SagaPolicy()).intents(opp)
+    await dead.begin(opp, intents)
+    ids = {i.client_order_id for i in intents.values()}
+    successor = RedisJournal(redis, producer)
+    assert await successor.known_ids(0) >= ids  # its reconciliation reads them each round
+    await redis.flushdb()  # Redis restarted empty
+    assert await RedisJournal(redis, producer).known_ids(0) == set()
+    successor.restore()
+    await producer.flush()
+    assert await RedisJournal(redis, producer).known_ids(0) >= ids  # written back
+    await producer.close()

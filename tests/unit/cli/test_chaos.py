@@ -6,7 +6,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from arb_cli.chaos_check import check
+from arb_cli.chaos_check import check, remark
 from arb_cli.chaos_plan import REDIS_KINDS, VENUE_FAULTS, counts, plan
 
 pytestmark = pytest.mark.unit
@@ -120,3 +120,47 @@ def test_a_wrong_fee_is_misrecorded_and_a_wrong_pnl_is_an_error():
 def test_a_run_that_traded_nothing_is_not_ok():
     ledgers = {v: _ledger({"BTC": "1", "USDT": "10000"}) for v in INITIAL}
     assert check(INITIAL, ledgers, [], [], Decimal(0), MARKS)["failed_checks"] == ["traded"]
+
+
+def _short_left_open():
+    """Bought 1 BTC at 100 on binance paying 0.001 BTC fee, sold 2 at 101 on okx (0.2 USDT
+    fee): short 1 BTC left open, its result marked at 101 (entry 101: unrealised 0). The
+    executor's realised: 101 - 100 - 0.2 - 0.001 x 100 = 0.7."""
+    ledgers = {
+        "binance": _ledger({"BTC": "1.999", "USDT": "9900"},
+                           [_order("b1", "buy", "1", "100", "0.001") | {"fee_asset": "BTC"}]),
+        "okx": _ledger({"BTC": "-1", "USDT": "10201.8"},
+                       [_order("s1", "sell", "2", "202", "0.2")]),
+    }  # fmt: skip
+    buy = _leg("binance", "b1", "buy", "1", "100", "0.001") | {"fee_asset": "BTC"}
+    trade = {"opportunity_id": "o1", "symbol": "BTC-USDT", "status": "unhedged",
+             "unhedged_size": "-1", "mark_price": "101",
+             "legs": [buy, _leg("okx", "s1", "sell", "2", "101", "0.2")]}  # fmt: skip
+    shown = [{"venue": "okx", "asset": "BTC", "kind": "unhedged", "size": "-1"}]
+    return ledgers, trade, shown
+
+
+def test_an_open_part_and_base_fees_are_judged_at_one_mark_not_at_two():
+    """arb chaos seed 2: the market fell 0.8 % after an open short's result was marked; the
+    verdict marked it at the end, arb pnl at its result's mark (error -11.23, every figure
+    of the executor exact). At a mark of 90 the short has made 11, the fee is still 0.1."""
+    ledgers, trade, shown = _short_left_open()
+    marks = {"BTC": Decimal(90)}
+    moved = remark([trade], set(), marks)
+    assert moved == Decimal(11)  # -1 x (90 - 101)
+    verdict = check(INITIAL, ledgers, [trade], shown, Decimal("0.7"), marks, moved)
+    assert verdict["ok"], verdict
+    assert Decimal(verdict["pnl_error_quote"]) == 0
+    assert Decimal(verdict["pnl_ledger_quote"]) == Decimal("11.7")  # 0.7 realised + 11
+    # a closed exposure's part is not re-marked (arb pnl no longer counts it)
+    assert remark([trade], {"o1"}, marks) == 0
+
+
+def test_a_realised_pnl_off_by_one_is_still_an_error_at_any_mark():
+    ledgers, trade, shown = _short_left_open()
+    for mark in (Decimal(90), Decimal(101), Decimal(110)):
+        marks = {"BTC": mark}
+        verdict = check(INITIAL, ledgers, [trade], shown, Decimal("1.7"), marks,
+                        remark([trade], set(), marks))  # fmt: skip
+        assert verdict["failed_checks"] == ["pnl_error_quote"], verdict
+        assert Decimal(verdict["pnl_error_quote"]) == 1

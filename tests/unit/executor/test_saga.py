@@ -182,3 +182,18 @@ async def test_every_order_sent_answered_and_filled_is_one_structured_info_line(
         "0.5", "0.05050", "USDT", "101.00", "0.5"
     )  # fmt: skip
     assert fill.client_order_id.startswith("arb") and all(r.levelname == "INFO" for r in lines)
+
+
+async def test_a_saga_taken_over_keeps_its_orders_known_to_the_new_process() -> None:
+    """A recovered saga's orders are this process's to write back if Redis comes back empty:
+    the reconciliation must never adopt (and close a second time) a saga already closed."""
+    dead = MemoryJournal()
+    opp = opportunity()
+    intents = Saga({}, dead, RiskState(), FAST).intents(opp)
+    await dead.begin(opp, intents)
+    (open_saga,) = await dead.open_sagas()
+    new = MemoryJournal()  # the process that recovers it: nothing of the dead one in memory
+    assert await new.known_ids(0) == set()
+    new.take(open_saga)
+    assert await new.known_ids(0) == {i.client_order_id for i in intents.values()}
+    assert opp.id in new.live

@@ -53,7 +53,7 @@ from arb_structs.constants import (
 )
 from arb_venues import VENUE_NAMES
 
-from arb_cli.chaos_check import check, dec, totals
+from arb_cli.chaos_check import check, dec, remark, totals
 from arb_cli.chaos_plan import Fault, counts, plan
 from arb_cli.common import print_json
 from arb_cli.console import recorder_written, start_console
@@ -263,8 +263,11 @@ async def _history_ready(redis: Any, database_url: str, hurry: asyncio.Event) ->
     return False
 
 
-async def _trade_history(database_url: str, since_ns: int) -> tuple[list[Any], Decimal]:
-    """The run's results from the recorder's database, and ``arb pnl``'s marked-to-market."""
+async def _trade_history(
+    database_url: str, since_ns: int, marks: dict[str, Decimal]
+) -> tuple[list[Any], Decimal, Decimal]:
+    """The run's results from the recorder's database, ``arb pnl``'s marked-to-market, and
+    how much re-marking its open parts at ``marks`` changes it."""
     db = open_database(database_url)
     try:
         trades = await fetch_trades(db, TradeFilter(since_ns=since_ns))
@@ -272,7 +275,7 @@ async def _trade_history(database_url: str, since_ns: int) -> tuple[list[Any], D
     finally:
         await db.close()
     total = pnl_report(trades, closed, [])["total"]
-    return list(trades), dec(total["marked_to_market"])
+    return list(trades), dec(total["marked_to_market"]), remark(trades, closed, marks)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -342,10 +345,11 @@ async def _run(args: argparse.Namespace) -> int:
         marks = await control.marks(chaos.venues, chaos.symbols)
         await redis.aclose()
         trades: list[Any] = []
-        pnl = Decimal(0)
+        pnl = remarked = Decimal(0)
         if recorded:  # else judged without a history: every fill counts as lost
-            trades, pnl = await _trade_history(console.database_url, started_ns)
-        verdict = check(initial, ledgers, trades, open_exposure, pnl, marks)
+            trades, pnl, remarked = await _trade_history(console.database_url, started_ns,
+                                                         marks)  # fmt: skip
+        verdict = check(initial, ledgers, trades, open_exposure, pnl, marks, remarked)
         executor = supervisor.named(["executor"])[0]
         result = {
             "seed": args.seed, "duration_s": args.duration, "venues": chaos.venues,
@@ -375,7 +379,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 def _print(result: dict[str, Any]) -> None:
     keys = ("orders", "filled_orders", "results", "duplicate_orders", "executor_restarts",
-            "redis_restarts", "pnl_recorded_quote", "pnl_ledger_quote",
+            "redis_restarts", "pnl_recorded_quote", "pnl_remarked_quote", "pnl_ledger_quote",
             "pnl_error_quote")  # fmt: skip
     print(f"arb chaos seed {result['seed']}: {result['faults_total']} faults "
           f"{json.dumps(result['faults'])}")  # fmt: skip

@@ -228,12 +228,13 @@ async def _run(args: argparse.Namespace) -> int:
     signals = Signals()  # before anything starts: no Ctrl-C may land as a traceback
     data_dir = Path(args.data_dir)
     run_dir = logs_folder(data_dir)
+    server: EmbeddedRedis | None = None
     cluster: EmbeddedCluster | None = None
     if not os.environ.get("ARB_REDIS_URL") and getattr(args, "cluster", False):
         # Its nodes fail over by themselves (a replica takes a dead primary's slots), so
         # there is no restart here; a fresh cluster each run, stopped at the end.
         cluster = EmbeddedCluster().start()
-        server, url = None, cluster.url
+        url = cluster.url
     else:
         server, url = start_redis(data_dir, fresh=not args.no_sim)
     print(f"arb run: Redis {redact(url)}"

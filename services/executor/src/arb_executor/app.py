@@ -126,7 +126,7 @@ async def recover(ctx: ServiceContext, saga: Saga, journal: RedisJournal) -> int
         if missing:
             log.error("%s: open saga on venues without a gateway %s; left open", opp.id, missing)
             continue
-        journal.live[opp.id] = open_saga
+        journal.take(open_saga)
         result = await saga.recover(opp, intents, open_saga.previous)
         payload = EXECUTION.encode(result)
         ctx.producer.xadd(EXECUTIONS_STREAM, payload, maxlen=EXECUTIONS_MAXLEN)

@@ -76,7 +76,8 @@ class Journal(Protocol):
 
     async def known_ids(self, since_ns: int) -> set[str]:
         """Client order ids journaled since ``since_ns`` (every replica's, and this
-        process's own even before Redis has them)."""
+        process's own even before Redis has them); the ones read from Redis are remembered
+        here too (written back by ``restore``)."""
 
     def note(self, intent: OrderIntent) -> None:
         """Record an order sent outside a saga's journal (a late order's hedge) as known."""
@@ -117,6 +118,15 @@ class _Local:
         now = time.time_ns()
         self.live[opp.id] = OpenSaga(opp, dict(intents))
         for intent in intents.values():
+            self.remember(intent, now)
+
+    def take(self, saga: OpenSaga) -> None:
+        """Take over a saga another process left open (a recovery): live here, its order ids
+        known to this process (written back if Redis comes back empty, so the reconciliation
+        never adopts the orders of a saga already closed)."""
+        now = time.time_ns()
+        self.live[saga.opportunity.id] = saga
+        for intent in saga.intents.values():
             self.remember(intent, now)
 
     def _add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
@@ -310,7 +320,13 @@ class RedisJournal(_Local):
         now = time.time_ns()
         pipe = r.pipeline(transaction=False)
         pipe.zremrangebyscore(EXECUTOR_ORDERS_KEY, "-inf", now - self.keep_ms * 1_000_000)
-        pipe.zrangebyscore(EXECUTOR_ORDERS_KEY, since_ns, "+inf")
-        _, ids = await pipe.execute()
-        known = {i.decode() if isinstance(i, bytes) else str(i) for i in ids}
-        return known | {k for k, t in self.recent.items() if t >= since_ns}
+        pipe.zrangebyscore(EXECUTOR_ORDERS_KEY, since_ns, "+inf", withscores=True)
+        _, scored = await pipe.execute()
+        # Every replica's ids (and a dead predecessor's) become this process's to write back
+        # if Redis comes back empty: kept only in Redis, they went with it, and the
+        # reconciliation adopted (and closed again) a saga a killed executor had closed (arb
+        # chaos: an unhedged leg sold twice, its exposure left open).
+        for raw, score in scored:
+            cid = raw.decode() if isinstance(raw, bytes) else str(raw)
+            self.recent.setdefault(cid, int(score))
+        return {k for k, t in self.recent.items() if t >= since_ns}

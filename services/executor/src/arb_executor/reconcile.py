@@ -13,8 +13,10 @@ Redis that came back empty), for every live venue that answers:
    the same over two rounds is **unexplained exposure** (per venue and asset): published as an
    ExposureEvent, shown in health and /metrics, and the asset is refused until it is explained
    again or an operator acknowledges it (``arb exposure close``: the ledger then takes it in);
-4. roll the baseline forward when all is explained and no saga is in flight, so the order
-   listing stays short;
+4. roll the baseline forward when all is explained, no saga is in flight and every order
+   of ours listed there is known or adopted (not while adoption waits: quiet after a Redis
+   loss, a venue not listed yet, a group within its grace), so the order listing stays
+   short and never drops an order nobody has adopted;
 5. mark every open exposure to market (latest book views).
 
 Redis lost (``watch_redis``: the epoch key is gone): the journal, the exposure book, the
@@ -200,10 +202,10 @@ class Reconciler:
                             since)  # fmt: skip
                 await self._save(ledger)
             listings[venue] = (snapshot, reports)
-        await self._adopt(now)
+        pending = await self._adopt(now)
         acks = await self._acks()
         for venue, (snapshot, reports) in listings.items():
-            await self._explain(venue, snapshot, reports, acks, now)
+            await self._explain(venue, snapshot, reports, acks, now, venue not in pending)
         await self._mark()
         self.rounds += 1
 
@@ -225,27 +227,33 @@ class Reconciler:
 
     # -- adoption ---------------------------------------------------------------------------
 
-    async def _adopt(self, now: int) -> None:
-        """Adopt the groups of ours no record knows, from every venue's latest listing."""
-        if now < self.quiet_until or set(self.listed) != set(self.gateways):
-            return
+    async def _adopt(self, now: int) -> set[str]:
+        """Adopt the groups of ours no record knows, from every venue's latest listing; the
+        venues whose baseline must not roll yet: an order of ours there that no record knows
+        and that is not adopted yet (rolled past, it would drop out of the listings with its
+        fill silently in the baseline, as arb chaos found after a rebuilt ledger)."""
         lookback = now - int((self.policy.lookback_s + self.policy.margin_s) * 1e9)
         known = await self.journal.known_ids(lookback)
+        found = [Found(v, r) for v, (_, reports) in self.listed.items() for r in ours(reports)]
+        unknown = {key: members for key, members in by_group(found).items()
+                   if not all(m.report.client_order_id in known for m in members)}  # fmt: skip
+        if now < self.quiet_until or set(self.listed) != set(self.gateways):
+            return {m.venue for members in unknown.values() for m in members}
+        pending: set[str] = set()
         grace = int(self.policy.grace_s * 1e9)
         oldest_listing = min(ts for ts, _ in self.listed.values())
-        found = [Found(v, r) for v, (_, reports) in self.listed.items() for r in ours(reports)]
-        for (group, symbol), members in by_group(found).items():
-            if all(m.report.client_order_id in known for m in members):
-                continue
+        for (group, symbol), members in unknown.items():
             newest = max(m.report.ts_created or now for m in members)
             if now - newest < grace or oldest_listing < newest + grace:
                 # Some replica's saga may still be in flight, or a venue not listed since
                 # the group's last order may hold its other legs: look again later.
+                pending |= {m.venue for m in members}
                 continue
             await self.adopter.adopt(group, symbol, members)
+            ids = {m.report.client_order_id for m in members}
             for venue, (ts, reports) in self.listed.items():  # recorded now: not again
-                ids = {m.report.client_order_id for m in members}
                 self.listed[venue] = (ts, [r for r in reports if r.client_order_id not in ids])
+        return pending
 
     # -- balances ---------------------------------------------------------------------------
 
@@ -254,7 +262,7 @@ class Reconciler:
         return {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in raw.items()}
 
     async def _explain(self, venue: str, snapshot: BalanceSnapshot, reports: list[OrderReport],
-                       acks: Mapping[str, Any], now: int) -> None:  # fmt: skip
+                       acks: Mapping[str, Any], now: int, may_roll: bool) -> None:  # fmt: skip
         ledger = self.ledgers[venue]
         diff = ledger.unexplained(snapshot, reports, self.policy.tolerance)
         for asset in [a for a in diff if f"{venue}|{a}" in acks]:
@@ -277,7 +285,7 @@ class Reconciler:
             if event.venue == venue and event.id.startswith("unexplained:") and \
                     event.asset not in diff:  # fmt: skip
                 self.exposure.close(event.id, "explained again by the venue's records")
-        if not diff and self._may_roll(venue, now):
+        if not diff and may_roll and self._may_roll(venue, now):
             await self._roll(venue, snapshot, reports, now)
 
     def _may_roll(self, venue: str, now: int) -> bool:

@@ -137,7 +137,7 @@ class Resolver:
                 continue
             log.warning("%s: open saga of %s (not running) taken over", open_saga.opportunity.id,
                         owner_name or "an unknown executor")  # fmt: skip
-            self.journal.live[open_saga.opportunity.id] = open_saga
+            self.journal.take(open_saga)
             await self.finish(open_saga, f"taken over from {owner_name or 'a stopped executor'}")
             self.taken_over += 1
             count += 1
