@@ -56,6 +56,7 @@ from pydantic import SecretStr
 
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.errors import UnknownSymbol
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -339,6 +340,15 @@ class TradingClient(abc.ABC):
         self.rest = rest
         self.credentials = credentials
         self.instruments = instruments  # by normalised symbol
+
+    def _venue_symbol(self, symbol: str) -> str:
+        """The venue's spelling of ``symbol``; UnknownSymbol if no instrument is loaded."""
+        instrument = self.instruments.get(symbol)
+        if instrument is None:
+            raise UnknownSymbol(
+                self.venue, f"{symbol}: no instrument loaded; refresh reference data"
+            )
+        return instrument.venue_symbol
 
     @abc.abstractmethod
     async def place_order(self, intent: OrderIntent) -> OrderReport:

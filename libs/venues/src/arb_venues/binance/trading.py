@@ -43,7 +43,7 @@ from arb_venues.binance.numbers import decimal_text
 from arb_venues.binance.signing import sign
 from arb_venues.common.clientids import text_client_order_id
 from arb_venues.common.rest import Response, RestClient
-from arb_venues.errors import BadRequest, MalformedFrame, UnknownSymbol
+from arb_venues.errors import BadRequest, MalformedFrame
 
 VENUE = "binance"
 T = TypeVar("T")
@@ -180,12 +180,6 @@ class BinanceTrading(TradingClient):
         return text_client_order_id(opportunity_id, leg, 32)
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _venue_symbol(self, symbol: str) -> str:
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            raise UnknownSymbol(VENUE, f"{symbol}: no instrument loaded; refresh reference data")
-        return instrument.venue_symbol
 
     async def _call(
         self,

@@ -47,7 +47,7 @@ from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.common.clientids import text_client_order_id
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response, RestClient
-from arb_venues.errors import BadRequest, MalformedFrame, UnknownOrder, UnknownSymbol, VenueRejected
+from arb_venues.errors import BadRequest, MalformedFrame, UnknownOrder, VenueRejected
 from arb_venues.htx import schemas
 from arb_venues.htx.errors import map_error
 from arb_venues.htx.signing import EXPIRY_S, sign_for_host
@@ -219,12 +219,6 @@ class HtxTrading(TradingClient):
         return self._account_id
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _venue_symbol(self, symbol: str) -> str:
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            raise UnknownSymbol(VENUE, f"{symbol}: no instrument loaded; refresh reference data")
-        return instrument.venue_symbol
 
     def _symbol_of(self, venue_symbol: str) -> str:
         for instrument in self.instruments.values():

@@ -43,7 +43,7 @@ from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.common.clientids import text_client_order_id
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response, RestClient
-from arb_venues.errors import BadRequest, MalformedFrame, UnknownOrder, UnknownSymbol
+from arb_venues.errors import BadRequest, MalformedFrame, UnknownOrder
 from arb_venues.kucoin import schemas
 from arb_venues.kucoin.errors import map_error
 from arb_venues.kucoin.signing import EXPIRY_S, sign
@@ -189,12 +189,6 @@ class KucoinTrading(TradingClient):
         return text_client_order_id(opportunity_id, leg, 32)
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _venue_symbol(self, symbol: str) -> str:
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            raise UnknownSymbol(VENUE, f"{symbol}: no instrument loaded; refresh reference data")
-        return instrument.venue_symbol
 
     def _symbol_of(self, venue_symbol: str) -> str:
         for instrument in self.instruments.values():

@@ -43,7 +43,7 @@ from arb_venues.base import Credentials, SignRequest, TradingClient
 from arb_venues.common.clientids import text_client_order_id
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import Response, RestClient
-from arb_venues.errors import BadRequest, MalformedFrame, RequestTimeout, UnknownSymbol, VenueError
+from arb_venues.errors import BadRequest, MalformedFrame, RequestTimeout, VenueError
 from arb_venues.mexc import schemas
 from arb_venues.mexc.signing import sign
 
@@ -202,12 +202,6 @@ class MexcTrading(TradingClient):
         return text_client_order_id(opportunity_id, leg, 32)
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _venue_symbol(self, symbol: str) -> str:
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            raise UnknownSymbol(VENUE, f"{symbol}: no instrument loaded; refresh reference data")
-        return instrument.venue_symbol
 
     async def _call(
         self,
