@@ -118,6 +118,35 @@ async def test_entries_land_once_wait_out_a_database_outage_and_survive_a_full_r
     assert "database unavailable" in log.read_text()
 
 
+async def test_an_opportunity_of_several_results_counts_its_latest_open_part_only(
+    redis, redis_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """Found by arb chaos (seed 2): an unhedged result, then a recovery's result of the same
+    opportunity that hedged part of it. Realised PnL adds up over both (each carries only what
+    it added); the open part is the latest one's, not the sum of both."""
+    opp = factories.opportunity(7)
+    first = factories.unhedged(opp, mark="99.5")  # long 0.5 from 100: -0.25 open
+    later = factories.recovered(opp, first, sold="0.3", price="100.4", mark="99")  # 0.2 left
+    other = factories.opportunity(8)
+    still = factories.unhedged(other, mark="99")  # another opportunity, open on its own
+    await publish(redis, OPPORTUNITIES_STREAM, [opp, other])
+    await publish(redis, EXECUTIONS_STREAM, [first, still, later])
+    env = recorder_env(redis_url, database_url)
+    proc = start_service("arb_recorder", env, tmp_path / "recorder.log")
+    try:
+        await until(lambda: all_acknowledged(redis, RECORDER_GROUP, STREAMS), "all acked")
+    finally:
+        stop_service(proc)
+        reap(proc)
+    total = arb_json("pnl", env=env)["total"]
+    realised = sum(Decimal(r.realised_pnl) for r in (first, later, still))
+    open_part = Decimal("0.2") * (99 - 100) + Decimal("0.5") * (99 - 100)  # later + still
+    assert Decimal(total["realised"]) == realised
+    assert Decimal(total["unrealised"]) == open_part  # not -0.45 more for the first's part
+    assert Decimal(total["marked_to_market"]) == realised + open_part
+    assert total["results"] == 3 and total["unhedged"] == 3
+
+
 class Outage:
     """The database goes away and comes back: a SQLite file locked by another writer, or the
     PostgreSQL server killed."""

@@ -93,6 +93,19 @@ def test_the_daily_loss_alerts_near_the_limit_and_at_it() -> None:
     assert loss.alert(Decimal(100), 0.8, now + 86_400 * S) is None  # another day
 
 
+def test_the_daily_loss_counts_an_opportunitys_latest_open_part_only() -> None:
+    from decimal import Decimal
+
+    loss = rules.DailyLoss()
+    opp = factories.opportunity(2, ts=1_796_601_600 * S + S)
+    first = factories.unhedged(opp, mark="99.5")  # long 0.5 from 100: -0.25 open
+    later = factories.recovered(opp, first, sold="0.3", price="100.4", mark="99")  # -0.2 open
+    loss.add(later)
+    loss.add(first)  # arrives late: realised counts, its older open part does not
+    realised = Decimal(first.realised_pnl) + Decimal(later.realised_pnl)
+    assert loss.pnl == realised + Decimal("-0.2")
+
+
 def test_one_key_is_sent_once_per_window() -> None:
     dedup = Deduplicator(window_s=60)
     assert dedup.first("a", now=0) and not dedup.first("a", now=59)

@@ -67,7 +67,8 @@ def _one_arbitrage():
         "okx": _ledger({"BTC": "0", "USDT": "10100.9"},
                        [_order("s1", "sell", "1", "101", "0.1")]),
     }  # fmt: skip
-    trade = {"symbol": "BTC-USDT", "status": "filled", "unhedged_size": "0",
+    trade = {"opportunity_id": "o0", "symbol": "BTC-USDT", "status": "filled",
+             "unhedged_size": "0",
              "legs": [_leg("binance", "b1", "buy", "1", "100", "0.1"),
                       _leg("okx", "s1", "sell", "1", "101", "0.1")]}  # fmt: skip
     return ledgers, trade
@@ -133,7 +134,8 @@ def _short_left_open():
                        [_order("s1", "sell", "2", "202", "0.2")]),
     }  # fmt: skip
     buy = _leg("binance", "b1", "buy", "1", "100", "0.001") | {"fee_asset": "BTC"}
-    trade = {"opportunity_id": "o1", "symbol": "BTC-USDT", "status": "unhedged",
+    trade = {"result_id": "o1:unhedged:1", "opportunity_id": "o1", "symbol": "BTC-USDT",
+             "status": "unhedged",
              "unhedged_size": "-1", "mark_price": "101",
              "legs": [buy, _leg("okx", "s1", "sell", "2", "101", "0.2")]}  # fmt: skip
     shown = [{"venue": "okx", "asset": "BTC", "kind": "unhedged", "size": "-1"}]
@@ -146,14 +148,14 @@ def test_an_open_part_and_base_fees_are_judged_at_one_mark_not_at_two():
     of the executor exact). At a mark of 90 the short has made 11, the fee is still 0.1."""
     ledgers, trade, shown = _short_left_open()
     marks = {"BTC": Decimal(90)}
-    moved = remark([trade], set(), marks)
+    moved = remark([trade], {"o1:unhedged:1"}, marks)
     assert moved == Decimal(11)  # -1 x (90 - 101)
     verdict = check(INITIAL, ledgers, [trade], shown, Decimal("0.7"), marks, moved)
     assert verdict["ok"], verdict
     assert Decimal(verdict["pnl_error_quote"]) == 0
     assert Decimal(verdict["pnl_ledger_quote"]) == Decimal("11.7")  # 0.7 realised + 11
-    # a closed exposure's part is not re-marked (arb pnl no longer counts it)
-    assert remark([trade], {"o1"}, marks) == 0
+    # a closed or superseded open part is not re-marked (arb pnl no longer counts it)
+    assert remark([trade], set(), marks) == 0
 
 
 def test_a_realised_pnl_off_by_one_is_still_an_error_at_any_mark():
@@ -161,6 +163,6 @@ def test_a_realised_pnl_off_by_one_is_still_an_error_at_any_mark():
     for mark in (Decimal(90), Decimal(101), Decimal(110)):
         marks = {"BTC": mark}
         verdict = check(INITIAL, ledgers, [trade], shown, Decimal("1.7"), marks,
-                        remark([trade], set(), marks))  # fmt: skip
+                        remark([trade], {"o1:unhedged:1"}, marks))  # fmt: skip
         assert verdict["failed_checks"] == ["pnl_error_quote"], verdict
         assert Decimal(verdict["pnl_error_quote"]) == 1

@@ -107,6 +107,29 @@ def unhedged(opp: Opportunity, *, mark: str = "99.5") -> ExecutionResult:
     )  # fmt: skip
 
 
+def recovered(opp: Opportunity, first: ExecutionResult, *, sold: str, price: str,
+              mark: str) -> ExecutionResult:  # fmt: skip
+    """A later result of ``first``'s opportunity (long the size, from ``unhedged``): a hedge
+    sold ``sold`` at ``price``; like the executor's, it adds only what it realised and paid,
+    and carries the position left (size - sold) marked at ``mark``."""
+    hedge = _leg("hedge", opp.sell_venue, opp, Side.SELL, price, sold, sold, price,
+                 OrderStatus.FILLED)  # fmt: skip
+    assert hedge.report is not None
+    left, entry = Decimal(opp.size) - Decimal(sold), Decimal(opp.buy_price)
+    fee = Decimal(hedge.report.fee)
+    realised = Decimal(sold) * (Decimal(price) - entry) - fee
+    return ExecutionResult(
+        opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,
+        sell_venue=opp.sell_venue, status=ExecutionStatus.UNHEDGED, mode="paper",
+        legs=[*first.legs, hedge], expected_pnl=0.0, realised_pnl=format(realised, "f"),
+        fees_quote=format(fee, "f"), unhedged_size=format(left, "f"),
+        unrealised_pnl=format(left * (Decimal(mark) - entry), "f"), mark_price=mark,
+        reason="recovered after restart; hedged in part", ts_detect=opp.ts_detect,
+        ts_received=first.ts_done + 1000, ts_done=first.ts_done + 5000,
+        executor="executor-test",
+    )  # fmt: skip
+
+
 def refused(opp: Opportunity, reason: str = "cooldown") -> ExecutionResult:
     return ExecutionResult(
         opportunity_id=opp.id, symbol=opp.symbol, buy_venue=opp.buy_venue,

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from arb_history.pnl import money, report
 from arb_history.queries import TimeFormatError, TradeFilter, parse_time
+from arb_history.records import result_id
 
 from tests.unit.recorder import factories
 
@@ -19,7 +20,8 @@ def trade(result) -> dict:
     """A result the way fetch_trades returns it (the fields the report reads)."""
     legs = [{"role": leg.role, "filled_size": leg.report.filled_size, "size": leg.intent.size,
              "avg_price": leg.report.avg_price} for leg in result.legs if leg.report]  # fmt: skip
-    return {"opportunity_id": result.opportunity_id, "status": result.status.value,
+    return {"result_id": result_id(result), "opportunity_id": result.opportunity_id,
+            "status": result.status.value,
             "symbol": result.symbol, "buy_venue": result.buy_venue,
             "sell_venue": result.sell_venue, "realised_pnl": result.realised_pnl,
             "fees_quote": result.fees_quote, "unrealised_pnl": result.unrealised_pnl,
@@ -35,7 +37,7 @@ def test_realised_fees_wins_and_slippage_per_group_add_up_to_the_total() -> None
     three = factories.opportunity(3, ts=DAY + 86_400 * 10**9)  # the next day
     results = [factories.filled(one), factories.filled(two, share="0.5", slip="0.9"),
                factories.refused(three)]  # fmt: skip
-    pnl = report([trade(r) for r in results], closed=set())
+    pnl = report([trade(r) for r in results], set())
     total = pnl["total"]
     realised = sum(Decimal(r.realised_pnl) for r in results)
     assert Decimal(total["realised"]) == realised.quantize(Decimal("1e-8"))
@@ -57,16 +59,16 @@ def test_realised_fees_wins_and_slippage_per_group_add_up_to_the_total() -> None
     assert sum(Decimal(b["realised"]) for b in pnl["by_symbol"]) == Decimal(total["realised"])
 
 
-def test_an_open_position_is_marked_until_an_exposure_event_closes_it() -> None:
+def test_only_the_open_parts_named_are_marked() -> None:
     opp = factories.opportunity(4, ts=DAY)
     result = factories.unhedged(opp, mark="99.5")  # long 0.5 bought at 100: -0.25 marked
-    still_open = report([trade(result)], closed=set())["total"]
+    still_open = report([trade(result)], {result_id(result)})["total"]
     assert Decimal(still_open["unrealised"]) == Decimal("-0.25")
     assert Decimal(still_open["marked_to_market"]) == (
         Decimal(result.realised_pnl) + Decimal("-0.25")
     )
     assert still_open["unhedged"] == 1 and still_open["trades"] == 1
-    closed = report([trade(result)], closed={opp.id})["total"]
+    closed = report([trade(result)], set())["total"]  # closed, or superseded
     assert closed["unrealised"] == "0"
     assert closed["marked_to_market"] == closed["realised"]
 

@@ -43,7 +43,7 @@ from arb_executor.config import ExecutorSettings
 from arb_history.database import open_database
 from arb_history.migrations import schema_version
 from arb_history.pnl import report as pnl_report
-from arb_history.queries import TradeFilter, closed_opportunities, fetch_trades
+from arb_history.queries import TradeFilter, fetch_trades, open_parts
 from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redis import connect
 from arb_structs.constants import (
@@ -271,11 +271,11 @@ async def _trade_history(
     db = open_database(database_url)
     try:
         trades = await fetch_trades(db, TradeFilter(since_ns=since_ns))
-        closed = await closed_opportunities(db, (t["opportunity_id"] for t in trades))
+        counted = await open_parts(db, trades)
     finally:
         await db.close()
-    total = pnl_report(trades, closed, [])["total"]
-    return list(trades), dec(total["marked_to_market"]), remark(trades, closed, marks)
+    total = pnl_report(trades, counted, [])["total"]
+    return list(trades), dec(total["marked_to_market"]), remark(trades, counted, marks)
 
 
 async def _run(args: argparse.Namespace) -> int:

@@ -106,16 +106,17 @@ def _effect(deltas: dict[str, Decimal], symbol: str, side: str, filled: Decimal,
 
 
 def remark(
-    trades: Iterable[Mapping[str, Any]], closed: set[str], marks: Mapping[str, Decimal]
+    trades: Iterable[Mapping[str, Any]], open_parts: set[str], marks: Mapping[str, Decimal]
 ) -> Decimal:
-    """What ``arb pnl``'s unrealised total changes by when each open part it counts (results
-    whose exposure no event closed, see arb_history.pnl) is marked at ``marks`` instead of
-    at its result's ``mark_price``: size x (new mark - old mark)."""
+    """What ``arb pnl``'s unrealised total changes by when each open part it counts (the
+    results of ``open_parts``: an opportunity's latest, its exposure not closed, see
+    arb_history.pnl) is marked at ``marks`` instead of at its result's ``mark_price``:
+    size x (new mark - old mark)."""
     change = ZERO
     for trade in trades:
         size, old = dec(trade.get("unhedged_size")), dec(trade.get("mark_price"))
         new = marks.get(str(trade["symbol"]).partition("-")[0])
-        if size and old and new and trade["opportunity_id"] not in closed:
+        if size and old and new and trade["result_id"] in open_parts:
             change += size * (new - old)
     return change
 
@@ -221,7 +222,8 @@ def check(
         if kind in EXPOSURE_OPEN_KINDS:
             reported_open[asset] = reported_open.get(asset, ZERO) + size
     slack: dict[str, Decimal] = {}
-    for trade in trades:
+    latest = {trade["opportunity_id"]: trade for trade in trades}  # oldest first: the last
+    for trade in latest.values():
         if trade["status"] != "unhedged":
             asset = trade["symbol"].partition("-")[0]
             slack[asset] = slack.get(asset, ZERO) + abs(dec(trade["unhedged_size"]))

@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from arb_history.pnl import GROUPINGS, report
-from arb_history.queries import closed_opportunities, fetch_trades
+from arb_history.queries import fetch_trades, open_parts
 
 from arb_cli.common import print_json
 from arb_cli.trades import open_history, print_csv, trade_filter
@@ -62,11 +62,11 @@ async def _run(args: argparse.Namespace) -> int:
     db = await open_history(args)
     try:
         trades = await fetch_trades(db, where)
-        closed = await closed_opportunities(db, (t["opportunity_id"] for t in trades))
+        counted = await open_parts(db, trades)
     finally:
         await db.close()
     chosen = args.by
-    pnl = report(trades, closed, chosen)
+    pnl = report(trades, counted, chosen)
     if args.json:
         print_json(pnl)
     elif args.csv:

@@ -2,9 +2,12 @@
 
 - ``realised``: the sum of every result's realised PnL (closed quantity, after fees), as the
   executor reported it; the same sum ``arb run`` prints as ``pnl_quote``.
-- ``unrealised``: the open part of results whose exposure is still open, at the mark the
-  result carried; once an ExposureEvent closes or acknowledges it, it no longer counts (the
-  closing trade's own result books what it realised).
+- ``unrealised``: the open part of each opportunity whose exposure is still open, at the
+  mark its latest result carried (an opportunity may have several results: the first, then a
+  recovery's or a hedge's, each adding only what it realised; the latest one's open part is
+  the position as it stands, the earlier ones' are superseded); once an ExposureEvent closes
+  or acknowledges it, it no longer counts (the closing trade's own result books what it
+  realised). Which results count is ``arb_history.queries.open_parts``.
 - ``marked_to_market`` = realised + unrealised.
 - ``trades``: results with quantity traded; ``win_rate``: the share of them with realised > 0.
 - ``expected``: what the detector expected for the quantity actually bought (its expected
@@ -143,15 +146,15 @@ GROUPINGS: dict[str, Callable[[Trade], str]] = {
 
 
 def report(
-    trades: Iterable[Trade], closed: set[str], groupings: Iterable[str] = tuple(GROUPINGS)
+    trades: Iterable[Trade], open_parts: set[str], groupings: Iterable[str] = tuple(GROUPINGS)
 ) -> dict[str, Any]:
     """``{"total": {...}, "by_day": [...], "by_pair": [...], "by_symbol": [...]}``;
-    ``closed``: opportunity ids whose open exposure was closed since (see module doc)."""
+    ``open_parts``: ids of the results whose open part counts (see module doc)."""
     wanted = list(groupings)
     total = Bucket("total")
     groups: dict[str, dict[str, Bucket]] = {name: {} for name in wanted}
     for trade in trades:
-        open_counts = trade["opportunity_id"] not in closed
+        open_counts = trade["result_id"] in open_parts
         total.add(trade, open_counts=open_counts)
         for name in wanted:
             key = GROUPINGS[name](trade)

@@ -174,19 +174,29 @@ async def fetch_trades(
     return [_trade(row, legs.get(row["result_id"], []), with_message) for row in rows]
 
 
-async def closed_opportunities(db: Database, opportunity_ids: Iterable[str]) -> set[str]:
-    """Of these opportunities, those whose exposure an event closed or acknowledged since."""
-    wanted = sorted(set(opportunity_ids) - {""})
+async def open_parts(db: Database, trades: Iterable[Trade]) -> set[str]:
+    """Of these results, those whose open part still counts as unrealised PnL: the latest
+    result of its opportunity in the whole history (a later result of the same opportunity,
+    a recovery's or a hedge's, carries the position as it then stood: the earlier open part
+    is superseded, not added to), and no exposure event closed or acknowledged it since."""
+    wanted = sorted({str(t["opportunity_id"]) for t in trades} - {""})
+    latest: dict[str, str] = {}
     closed: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
         listed, params = placeholders("id", wanted[start : start + _CHUNK])
+        for row in await db.fetch(
+            f"SELECT opportunity_id, result_id FROM results WHERE opportunity_id IN {listed} "
+            "ORDER BY ts_done, result_id",
+            params,
+        ):
+            latest[row["opportunity_id"]] = row["result_id"]
         rows = await db.fetch(
             "SELECT DISTINCT opportunity_id FROM exposure_events WHERE kind IN "
             f"('closed', 'acknowledged') AND opportunity_id IN {listed}",
             params,
         )
         closed |= {row["opportunity_id"] for row in rows}
-    return closed
+    return {result for opportunity, result in latest.items() if opportunity not in closed}
 
 
 async def open_exposures(db: Database) -> list[dict[str, Any]]:

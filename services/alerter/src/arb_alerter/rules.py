@@ -123,24 +123,30 @@ def day_of(ns: int) -> str:
 @dataclass
 class DailyLoss:
     """The UTC day's PnL from the results seen (each result once, by its id): realised plus
-    the marked open part, the measure the executor's daily loss limit uses."""
+    the marked open part, the measure the executor's daily loss limit uses. An opportunity's
+    later result (a recovery's, a hedge's) adds its realised PnL and replaces the earlier
+    open part: it carries the position as it then stood."""
 
     day: str = ""
-    by_result: dict[str, Decimal] = field(default_factory=dict)
+    realised: dict[str, Decimal] = field(default_factory=dict)  # by result id
+    open_parts: dict[str, tuple[int, Decimal]] = field(default_factory=dict)  # by opportunity
 
     def add(self, result: ExecutionResult) -> None:
         ts = result.ts_done or result.ts_received
         day = day_of(ts)
         if day > self.day:
-            self.day, self.by_result = day, {}
+            self.day, self.realised, self.open_parts = day, {}, {}
         if day != self.day:
             return
-        marked = Decimal(result.realised_pnl) + Decimal(result.unrealised_pnl)
-        self.by_result[result_id(result)] = marked
+        self.realised[result_id(result)] = Decimal(result.realised_pnl)
+        seen = self.open_parts.get(result.opportunity_id)
+        if seen is None or seen[0] <= ts:
+            self.open_parts[result.opportunity_id] = (ts, Decimal(result.unrealised_pnl))
 
     @property
     def pnl(self) -> Decimal:
-        return sum(self.by_result.values(), Decimal(0))
+        open_part = sum((part for _, part in self.open_parts.values()), Decimal(0))
+        return sum(self.realised.values(), Decimal(0)) + open_part
 
     def alert(self, limit: Decimal, warn_ratio: float, now_ns: int) -> Alert | None:
         if self.day != day_of(now_ns):

@@ -28,7 +28,7 @@ from arb_history.database import Database, SqliteDatabase, open_database
 from arb_history.errors import HistoryError
 from arb_history.migrations import schema_version
 from arb_history.pnl import GROUPINGS, report
-from arb_history.queries import TradeFilter, closed_opportunities, fetch_trades, parse_time
+from arb_history.queries import TradeFilter, fetch_trades, open_parts, parse_time
 from arb_structs import KillSwitch
 from arb_structs.codec import KILL
 from arb_structs.constants import KILL_KEY
@@ -158,12 +158,12 @@ def build_app(live: LiveState, settings: DashboardSettings, history: History) ->
             where = _filter(request.query)
             db = await history.db()
             found = await fetch_trades(db, where)
-            closed = await closed_opportunities(db, (t["opportunity_id"] for t in found))
+            counted = await open_parts(db, found)
         except ValueError as exc:
             return _error(400, str(exc))
         except HistoryError as exc:
             return _error(503, str(exc))
-        return web.json_response(report(found, closed, chosen))
+        return web.json_response(report(found, counted, chosen))
 
     async def guarded(request: web.Request, action: str) -> web.Response | None:
         """None when the request carries the token; else the refusal to send."""
