@@ -87,14 +87,6 @@ def test_chaos_short_run_loses_nothing_and_leaves_nothing_unreported(chaos_run: 
     assert filled_legs == report["filled_orders"], summary
 
 
-KNOWN_PNL_BUG = (
-    "known bug (issue 12), met only by runs with an opportunity of several results: arb pnl "
-    "counts the open part of each result of one opportunity, not of its latest only (seed 2, "
-    "240 s: -28.28 against 5.07)"
-)
-
-
-@pytest.mark.xfail(strict=False, reason=KNOWN_PNL_BUG)
 def test_chaos_recorded_pnl_equals_the_ledgers_within_fee_rounding(chaos_run: ChaosRun):
     report = chaos_run.report
     keys = ("pnl_recorded_quote", "pnl_ledger_quote", "pnl_error_quote",
