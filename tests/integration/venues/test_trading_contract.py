@@ -112,3 +112,29 @@ async def test_order_read_back_after_a_lost_answer_carries_the_venues_fee(venue)
     order = _ledger(sim, client.venue)[lost]
     assert order.filled > 0 and order.fee > 0  # it executed; only the answer was lost
     _matches(await client.get_order(SYMBOL, lost), order)
+
+
+async def test_private_requests_in_flight_at_once_are_all_accepted(venue) -> None:
+    """The executor places both legs, reads balances and reconciles at once. A venue whose
+    nonce must grow with every request of the key (Kraken, Bitfinex) refuses the lower one
+    when two requests overtake each other on the way: found in a 12-venue live run (Bitfinex
+    10114 "nonce: small", the venue marked degraded). Every request here must be accepted and
+    every order must be at the venue once."""
+    import asyncio
+
+    sim, client = venue
+    sim.faults[client.venue].arm("slow", delay_s=0.2)  # the first to arrive is overtaken
+    ids = [client.client_order_id(f"contract-many-{n}", "buy") for n in range(4)]
+    market = sim.venue_markets[client.venue]
+    tick = Decimal(market.instruments[SYMBOL].tick_size)
+    price = (market.book(SYMBOL).asks[0][0] * Decimal("1.01") / tick).to_integral_value() * tick
+    calls = [client.place_order(OrderIntent(venue=client.venue, symbol=SYMBOL, side=Side.BUY,
+                                            price=str(price), size="0.001", client_order_id=cid))
+             for cid in ids]  # fmt: skip
+    calls += [client.balances() for _ in range(8)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    refused = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+    assert refused == [], refused
+    ledger = _ledger(sim, client.venue)
+    assert set(ids) <= set(ledger)
+    assert all(ledger[cid].filled > 0 for cid in ids)

@@ -42,6 +42,7 @@ from arb_structs.constants import (
     OPPORTUNITIES_STREAM,
     PAYLOAD_FIELD,
     SIM_TRUTH_STREAM,
+    balances_key,
     md_stream,
 )
 from arb_venues import VENUE_NAMES
@@ -84,9 +85,19 @@ async def summary(redis: Any, window: tuple[int, int] | None = None) -> dict[str
 
 
 def all_live(status: dict[str, Any], venues: list[str], symbols: list[str]) -> bool:
-    """Every book of every venue is LIVE: from then on the engine is watching."""
+    """Every book of every venue is LIVE."""
     live = {(b["venue"], b["symbol"]) for b in status["books"] if b["state"] == "LIVE"}
     return all((v, s) in live for v in venues for s in symbols)
+
+
+async def balances_known(redis: Any, venues: list[str]) -> bool:
+    """The executor has published every venue's balances: the detector sizes by them and
+    trades nowhere without them. With every book LIVE, from then on the engine is watching
+    (one key at a time: on a cluster each venue's key has its own slot)."""
+    pipe = redis.pipeline(transaction=False)
+    for venue in venues:
+        pipe.exists(balances_key(venue))
+    return all(await pipe.execute())
 
 
 def render(
@@ -259,7 +270,8 @@ async def _run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         started_ns = time.time_ns()
         last_lengths: dict[str, int] = {}
-        live_since: int | None = None
+        live_since: int | None = None  # every book LIVE
+        ready_since: int | None = None  # ... and every venue's balances known: watching
         status: dict[str, Any] = {"books": [], "kill_switch": {"engaged": False}}
         rates: dict[str, int] = {}
         while not signals.stop.is_set():
@@ -274,11 +286,18 @@ async def _run(args: argparse.Namespace) -> int:
                 if live_since is None and all_live(status, venues, symbols):
                     live_since = time.time_ns()
                     events.append(f"every book LIVE after {elapsed:.1f}s")
+                if (
+                    live_since is not None
+                    and ready_since is None
+                    and await balances_known(redis, venues)
+                ):
+                    ready_since = time.time_ns()
+                    events.append(f"trading every venue after {elapsed:.1f}s")
                 for venue in venues:
                     added = await entries_added(redis, md_stream(venue))
                     rates[venue] = max(0, added - last_lengths.get(venue, added))
                     last_lengths[venue] = added
-                scored = await summary(redis, (live_since or time.time_ns(), time.time_ns()))
+                scored = await summary(redis, (ready_since or time.time_ns(), time.time_ns()))
             except REDIS_AWAY as exc:
                 if not events or not events[-1].startswith("Redis unavailable"):
                     events.append(f"Redis unavailable ({redact(str(exc))}); waiting for it")
@@ -295,11 +314,14 @@ async def _run(args: argparse.Namespace) -> int:
         if server is not None and not server.alive:
             redis_restarts = restart_redis(server, events, redis_restarts)
         recorded = await history_written(redis, signals.hurry)  # trade history complete
-        scored = await final_summary(redis, (live_since or ended_ns, ended_ns), signals.hurry)
+        scored = await final_summary(redis, (ready_since or ended_ns, ended_ns), signals.hurry)
         scored |= {"dashboard_url": console.dashboard_url, "trades_db": console.database_shown,
                    "trades_recorded": recorded}  # fmt: skip
         scored["all_books_live_after_s"] = (
             None if live_since is None else round((live_since - started_ns) / 1e9, 1)
+        )
+        scored["ready_after_s"] = (
+            None if ready_since is None else round((ready_since - started_ns) / 1e9, 1)
         )
         scored["errors"] = sum(c.restarts for c in supervisor.children)
         scored["redis_restarts"] = redis_restarts

@@ -37,6 +37,8 @@ fixtures, and one line in ``VENUE_NAMES``.
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -333,6 +335,11 @@ class TradingClient(abc.ABC):
     # history, so they never eat into the request budget orders need (from the venue's rate
     # limits; 0 = ARB_EXECUTOR_RECONCILE_INTERVAL_S alone decides).
     reconcile_min_interval_s: ClassVar[float] = 0.0
+    # The venue refuses a request whose nonce is not above the key's last one (Kraken,
+    # Bitfinex): two requests in flight at once can overtake each other on the way, and the
+    # lower nonce is refused. Such a client sends its signed requests one at a time
+    # (``in_nonce_order``), the nonce made inside the turn.
+    nonce_ordered: ClassVar[bool] = False
 
     def __init__(
         self, rest: RestClient, credentials: Credentials, instruments: Mapping[str, Instrument]
@@ -340,6 +347,12 @@ class TradingClient(abc.ABC):
         self.rest = rest
         self.credentials = credentials
         self.instruments = instruments  # by normalised symbol
+        self._nonce_turn = asyncio.Lock()
+
+    def in_nonce_order(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Around a signed request (signing and answer): one at a time when the venue's
+        nonces must arrive in order, else no wait."""
+        return self._nonce_turn if self.nonce_ordered else contextlib.nullcontext()
 
     def _venue_symbol(self, symbol: str) -> str:
         """The venue's spelling of ``symbol``; UnknownSymbol if no instrument is loaded."""

@@ -174,6 +174,7 @@ class BitfinexTrading(TradingClient):
     # The nonce only has to grow (no expiry): a request still in flight can land until the
     # key's next request with a higher nonce reaches Bitfinex. The most conservative bound.
     request_window_s: ClassVar[float] = 120.0
+    nonce_ordered: ClassVar[bool] = True  # the nonce must grow with every request of the key
     # A reconciliation reads three endpoints (orders, orders hist, trades hist) once each.
     reconcile_min_interval_s: ClassVar[float] = 10.0
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {
@@ -211,7 +212,9 @@ class BitfinexTrading(TradingClient):
             signed = sign(self.credentials, SignRequest(method="POST", path=path, body=body))
             return "", body, signed.headers
 
-        response = await self.rest.request("POST", path, bucket=bucket, retry=retry, sign=signer)
+        async with self.in_nonce_order():
+            response = await self.rest.request("POST", path, bucket=bucket, retry=retry,
+                                               sign=signer)  # fmt: skip
         try:
             return _DECODER.decode(response.body)
         except msgspec.DecodeError as exc:

@@ -63,6 +63,7 @@ class KrakenTrading(TradingClient):
     # https://docs.kraken.com/api/docs/guides/spot-rest-auth
     # https://docs.kraken.com/api/docs/rest-api/add-order
     request_window_s: ClassVar[float] = DEADLINE_S + 1.0
+    nonce_ordered: ClassVar[bool] = True  # the nonce must grow with every request of the key
     reconcile_min_interval_s: ClassVar[float] = 60.0  # what the starter tier's counter affords
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"trading": BucketLimit(20, 1.0)}
 
@@ -84,8 +85,9 @@ class KrakenTrading(TradingClient):
             signed = sign(self.credentials, SignRequest(method="POST", path=path, body=body))
             return "", body, signed.headers
 
-        response = await self.rest.request("POST", path, sign=signer, retry=retry, bucket=bucket,
-                                           weight=weight)  # fmt: skip
+        async with self.in_nonce_order():
+            response = await self.rest.request("POST", path, sign=signer, retry=retry,
+                                               bucket=bucket, weight=weight)  # fmt: skip
         return response.body
 
     def _pair(self, symbol: str) -> str:
