@@ -139,7 +139,7 @@ async def probe_reject_order(sim: Simulator, venue: str) -> None:
     try:
         with pytest.raises(VenueRejected) as refused:  # OKX answers 50028
             await trading.place_order(_taking_intent(sim, "arbReject1"))
-        assert refused.value.code == "50028" and not refused.value.retryable
+        assert refused.value.api_code == "50028" and not refused.value.retryable
         assert sim.venue_markets["okx"].orders_total == 0
     finally:
         await trading.rest.close()

@@ -136,7 +136,7 @@ async def test_a_stale_timestamp_is_refused_and_nothing_trades(served) -> None:
     try:
         with pytest.raises(Exception, match="recvWindow") as info:
             await client.place_order(_intent("arbold1", Side.BUY, "60001", "0.1"))
-        assert info.value.code == 700003  # type: ignore[attr-defined]
+        assert info.value.api_code == 700003  # type: ignore[attr-defined]
         assert market.orders("key-1") == []
     finally:
         await client.rest.close()

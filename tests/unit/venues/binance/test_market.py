@@ -153,7 +153,7 @@ def test_error_codes_map_onto_the_error_tree(status: int, code: int, msg: str, e
                                              ) -> None:  # fmt: skip
     error = map_error(_response(status, {"code": code, "msg": msg}))
     assert type(error) is expected
-    assert error is not None and error.code == code and error.http_status == status
+    assert error is not None and error.api_code == code and error.code == status
 
 
 @pytest.mark.parametrize("status", [429, 418])

@@ -47,7 +47,7 @@ def _response(status: int, code: int | str, message: str = "") -> Response:
 def test_reason_codes_map_to_their_kind(status: int, code: int, kind: type) -> None:
     error = map_response(_response(status, code, "X"))
     assert type(error) is kind
-    assert error is not None and error.code == code and error.http_status == status
+    assert error is not None and error.api_code == code and error.code == status
 
 
 def test_success_is_no_error_and_retryability_follows_the_kind() -> None:

@@ -145,5 +145,5 @@ def test_resource_pool_exhausted_is_rate_limited_until_the_reset_header() -> Non
     assert answer.body is not None
     response = Response(answer.status, dict(answer.headers), bytes(answer.body), 0.0)
     error = map_error(response)
-    assert isinstance(error, RateLimited) and error.code == "429000"
+    assert isinstance(error, RateLimited) and error.api_code == "429000"
     assert error.retry_after_s == 2.5

@@ -157,7 +157,7 @@ class CryptocomTrading(TradingClient):
                 CANCEL, {"client_oid": client_order_id}, schemas.ORDER_ACK, bucket="order"
             )
         except VenueRejected as exc:
-            if exc.code not in codes.ORDER_CLOSED_CODES:
+            if exc.api_code not in codes.ORDER_CLOSED_CODES:
                 raise
         return await self.get_order(symbol, client_order_id)
 

@@ -139,7 +139,7 @@ class GateTrading(TradingClient):
                                         params={"currency_pair": self._venue_symbol(symbol)},
                                         bucket="orders", retry=False)  # fmt: skip
         except OrderRejected as exc:
-            if exc.code not in CLOSED:
+            if exc.api_code not in CLOSED:
                 raise
             return await self.get_order(symbol, client_order_id)  # finished already (an IOC)
         return self._report(self._decode(schemas.order_decoder, response, "order"),

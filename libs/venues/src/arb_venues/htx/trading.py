@@ -157,7 +157,7 @@ class HtxTrading(TradingClient):
             await self._call("POST", CANCEL_PATH, body={"client-order-id": client_order_id},
                              bucket="orders", retry=False)  # fmt: skip
         except VenueRejected as exc:
-            if exc.code not in NOT_CANCELLABLE:
+            if exc.api_code not in NOT_CANCELLABLE:
                 raise
             # Closed already (an IOC always is): its final state is the answer.
         return await self.get_order(symbol, client_order_id)

@@ -65,7 +65,7 @@ def error_from_codes(
             VENUE,
             f"rate limited: {text}",
             retry_after_s=retry_after_s or 1.0,
-            code=code,
+            api_code=code,
             http_status=http_status,
         )
     kind = _EXACT.get(code)
@@ -80,7 +80,7 @@ def error_from_codes(
             kind = BadRequest
     hint = _HINTS.get(kind)
     message = f"{text}; {hint}" if hint else text
-    return kind(VENUE, message, code=code, http_status=http_status)
+    return kind(VENUE, message, api_code=code, http_status=http_status)
 
 
 def kraken_error_mapper() -> ErrorMapper:

@@ -159,7 +159,7 @@ class OkxTrading(TradingClient):
         try:
             await self._call("POST", "/api/v5/trade/cancel-order", payload=payload)
         except VenueError as exc:
-            if str(exc.code) != CANCEL_NOT_POSSIBLE:
+            if str(exc.api_code) != CANCEL_NOT_POSSIBLE:
                 raise
         return await self.get_order(symbol, client_order_id)
 
