@@ -21,7 +21,7 @@ from arb_simulator.config import FaultSpec, SimulatorSettings
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues import get_venue
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RequestTimeout, VenueRejected, VenueUnavailable
 from arb_venues.okx.errors import error_mapper
@@ -118,7 +118,7 @@ async def probe_slow(sim: Simulator, venue: str) -> None:
 
 def _trading(sim: Simulator) -> OkxTrading:
     creds = default_credentials("okx")
-    rest = RestClient("okx", sim.urls["okx"]["rest"], error_mapper=error_mapper, max_retries=0)
+    rest = RestClient("okx", sim.urls["okx"]["rest"], error_mapper=error_mapper, request=ONCE)
     credentials = Credentials(
         api_key=creds.api_key,
         secret=SecretStr(creds.secret),

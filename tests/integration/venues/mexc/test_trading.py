@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import (
     InsufficientBalance,
     InvalidSignature,
@@ -53,7 +53,7 @@ async def served() -> AsyncIterator[tuple[VenueMarket, str]]:
 
 
 def _client(url: str, market: VenueMarket, secret: str = "secret-1") -> MexcTrading:
-    rest = RestClient("mexc", url, max_retries=0, error_mapper=error_mapper())
+    rest = RestClient("mexc", url, request=ONCE, error_mapper=error_mapper())
     return MexcTrading(rest, Credentials("key-1", SecretStr(secret)), market.instruments)
 
 

@@ -22,14 +22,14 @@ from arb_venues.binance.sim.app import create_app
 from arb_venues.binance.sim.bodies import error_response
 from arb_venues.binance.trading import BinanceTrading
 from arb_venues.common.ratelimit import RateLimiter
-from arb_venues.common.rest import Response, RestClient
+from arb_venues.common.rest import ONCE, Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
-    BadRequest,
     InsufficientBalance,
     InvalidSignature,
     MalformedFrame,
     RateLimited,
+    TimestampRejected,
     UnknownOrder,
     VenueUnavailable,
 )
@@ -60,12 +60,10 @@ class Sim:
         return self.base.replace("http://", "ws://")
 
     def trading(self, secret: str = SECRET, clock_skew_ns: int = 0) -> BinanceTrading:
-        import time
-
-        rest = RestClient("binance", self.base, error_mapper=map_error, max_retries=0)
+        rest = RestClient("binance", self.base, error_mapper=map_error, request=ONCE)
+        rest.clock.offset_ns = clock_skew_ns  # no time source: the signer keeps this offset
         creds = Credentials(api_key=KEY, secret=SecretStr(secret))
-        return BinanceTrading(rest, creds, {BNB.symbol: BNB},
-                              clock=lambda: time.time_ns() + clock_skew_ns)  # fmt: skip
+        return BinanceTrading(rest, creds, {BNB.symbol: BNB})
 
     async def connect(self, path: str) -> aiohttp.ClientWebSocketResponse:
         ws = await self.http.ws_connect(f"{self.ws_base}{path}")
@@ -272,7 +270,7 @@ async def test_ioc_remainder_and_refusals(sim: Sim) -> None:
         await trading.rest.close()
     skewed = sim.trading(clock_skew_ns=-10_000_000_000)  # 10 s behind: outside recvWindow
     try:
-        with pytest.raises(BadRequest) as late:
+        with pytest.raises(TimestampRejected) as late:
             await skewed.balances()
         assert late.value.api_code == -1021
     finally:

@@ -23,7 +23,7 @@ from arb_venues.coinbase.schemas import FRAME_DECODER, PRODUCT_BOOK_DECODER
 from arb_venues.coinbase.sim import app as sim_module
 from arb_venues.coinbase.sim.app import create_app
 from arb_venues.coinbase.trading import CoinbaseTrading
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
     InsufficientBalance,
@@ -69,7 +69,7 @@ async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict:
 
 
 async def _trading(server: TestServer, market: VenueMarket, credentials=GOOD):
-    rest = RestClient("coinbase", _endpoints(server).rest_url, max_retries=0,
+    rest = RestClient("coinbase", _endpoints(server).rest_url, request=ONCE,
                       error_mapper=CoinbaseMarket(_endpoints(server)).error_mapper())  # fmt: skip
     return CoinbaseTrading(rest, credentials, market.instruments), rest
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import Response, RestClient
+from arb_venues.common.rest import ONCE, Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import InsufficientBalance, InvalidSignature, RateLimited, UnknownOrder
 from arb_venues.kucoin import VENUE
@@ -46,7 +46,7 @@ async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def rest(server: TestServer) -> AsyncIterator[RestClient]:
     client = RestClient("kucoin", str(server.make_url("")).rstrip("/"), error_mapper=map_error,
-                        max_retries=0)  # fmt: skip
+                        request=ONCE)  # fmt: skip
     try:
         yield client
     finally:

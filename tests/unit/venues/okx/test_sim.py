@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
     InsufficientBalance,
@@ -63,7 +63,7 @@ async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
 
 @pytest.fixture
 async def rest(server: TestServer) -> AsyncIterator[RestClient]:
-    client = RestClient("okx", str(server.make_url("")), error_mapper=error_mapper, max_retries=0)
+    client = RestClient("okx", str(server.make_url("")), error_mapper=error_mapper, request=ONCE)
     try:
         yield client
     finally:
@@ -211,7 +211,7 @@ async def test_injected_http_errors_use_okx_bodies(server: TestServer, rest: Res
     limited = make("http_429", 1.5)
     mapped = error_mapper(_as_response(limited))
     assert (
-        isinstance(mapped, RateLimited) and mapped.retry_after_s == 1.5 and mapped.code == "50011"
+        isinstance(mapped, RateLimited) and mapped.retry_after_s == 1.5 and mapped.api_code == "50011"
     )
     assert isinstance(error_mapper(_as_response(make("http_5xx", None))), VenueUnavailable)
     assert make("http_418", None).status == 418

@@ -21,6 +21,8 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -37,6 +39,10 @@ _RATE_LIMITED = {-1003, -1015}  # TOO_MANY_REQUESTS, TOO_MANY_ORDERS
 _AUTH = {-1002, -1022, -2014, -2015}  # UNAUTHORIZED, INVALID_SIGNATURE, bad/rejected API key
 _INSUFFICIENT = "insufficient balance"  # "Account has insufficient balance for requested action."
 _UNKNOWN_ORDER = "unknown order"  # "Unknown order sent."
+# -2010 NEW_ORDER_REJECTED messages that mean the market or the account may not trade
+# (errors.md, "Messages for -1010 ERROR_MSG_RECEIVED, -2010 NEW_ORDER_REJECTED, and -2011
+# CANCEL_REJECTED"): "Market is closed.", "This action is disabled on this account.".
+_TRADING_DISABLED = ("market is closed", "action is disabled on this account")
 
 
 def map_error(response: Response) -> VenueError | None:
@@ -73,7 +79,7 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
             api_code=code, http_status=status,
         )  # fmt: skip
     if code == -1021:
-        return BadRequest(
+        return TimestampRejected(
             VENUE, f"{text}; the host clock is off: sync it (NTP) or raise recvWindow (max 60000)",
             api_code=code, http_status=status,
         )  # fmt: skip
@@ -83,6 +89,8 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
         return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code == -2010 and _INSUFFICIENT in lowered:
         return InsufficientBalance(VENUE, text, api_code=code, http_status=status)
+    if code == -2010 and any(m in lowered for m in _TRADING_DISABLED):
+        return TradingDisabled(VENUE, text, api_code=code, http_status=status)
     if code in (-2010, -2011, -1013):  # engine rejections; -1013 = filter failures
         return OrderRejected(VENUE, text, api_code=code, http_status=status)
     if status == 403:

@@ -24,6 +24,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -84,7 +85,7 @@ def error_for_code(
             http_status=http_status,
         )
     if code in CLOCK_CODES:
-        return BadRequest(
+        return TimestampRejected(
             VENUE,
             f"request outside recv_window: {text}; sync the clock (NTP)",
             api_code=code,
@@ -106,17 +107,25 @@ def error_for_code(
             http_status=http_status,
         )
     if code in UNAVAILABLE_CODES:
-        return VenueUnavailable(VENUE, f"venue error: {text}", api_code=code, http_status=http_status)
+        return VenueUnavailable(
+            VENUE, f"venue error: {text}", api_code=code, http_status=http_status
+        )
     if code in UNKNOWN_ORDER_CODES:
-        return UnknownOrder(VENUE, f"order not found: {text}", api_code=code, http_status=http_status)
+        return UnknownOrder(
+            VENUE, f"order not found: {text}", api_code=code, http_status=http_status
+        )
     if code in BALANCE_CODES:
         return InsufficientBalance(
             VENUE, f"insufficient balance: {text}", api_code=code, http_status=http_status
         )
     if code in SYMBOL_CODES:
-        return UnknownSymbol(VENUE, f"symbol refused: {text}", api_code=code, http_status=http_status)
+        return UnknownSymbol(
+            VENUE, f"symbol refused: {text}", api_code=code, http_status=http_status
+        )
     if code >= 100000:  # 11xxxx (UTA orders) and 17xxxx (spot trade): the order was refused
-        return OrderRejected(VENUE, f"order refused: {text}", api_code=code, http_status=http_status)
+        return OrderRejected(
+            VENUE, f"order refused: {text}", api_code=code, http_status=http_status
+        )
     return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=http_status)
 
 

@@ -249,7 +249,12 @@ class BybitTrading(TradingClient):
 
     def _signer(self, method: str, path: str, *, query: str = "", body: str = "") -> SignFn:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
-            signed = sign(self.credentials, SignRequest(method, path, query=query, body=body))
+            signed = sign(
+                self.credentials,
+                SignRequest(
+                    method, path, query=query, body=body, timestamp_ms=self.rest.clock.now_ms()
+                ),
+            )
             return signed.query, (body or None), signed.headers
 
         return signer

@@ -139,7 +139,11 @@ class CoinbaseTrading(TradingClient):
         text = body.decode()
 
         def signer() -> tuple[str, bytes | str | None, dict[str, str]]:
-            signed = sign(self.credentials, SignRequest(method, path, query, text), self.host)
+            signed = sign(
+                self.credentials,
+                SignRequest(method, path, query, text, self.rest.clock.now_ms()),
+                self.host,
+            )
             headers = dict(signed.headers)
             if body:
                 headers["Content-Type"] = "application/json"
@@ -225,7 +229,8 @@ class CoinbaseTrading(TradingClient):
             and results[0].failure_reason == "UNKNOWN_CANCEL_ORDER"
         ):
             raise UnknownOrder(VENUE, f"cancel: coinbase does not know order "
-                               f"{report.venue_order_id}", api_code="UNKNOWN_CANCEL_ORDER")  # fmt: skip
+                               f"{report.venue_order_id}",
+                               api_code="UNKNOWN_CANCEL_ORDER")  # fmt: skip
         return await self._fetch_order(report.venue_order_id, symbol)
 
     async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:

@@ -23,6 +23,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -124,7 +125,7 @@ def error_for_code(
             "and key permissions", api_code=number, http_status=http_status,
         )  # fmt: skip
     if number == INVALID_NONCE:
-        return BadRequest(
+        return TimestampRejected(
             VENUE, f"nonce more than 60 s from the server clock: {text}; sync the clock (NTP)",
             api_code=number, http_status=http_status,
         )  # fmt: skip
@@ -139,9 +140,13 @@ def error_for_code(
             api_code=number, http_status=http_status,
         )  # fmt: skip
     if number in UNAVAILABLE_CODES:
-        return VenueUnavailable(VENUE, f"venue error: {text}", api_code=number, http_status=http_status)
+        return VenueUnavailable(
+            VENUE, f"venue error: {text}", api_code=number, http_status=http_status
+        )
     if number in UNKNOWN_ORDER_CODES:
-        return UnknownOrder(VENUE, f"order not found: {text}", api_code=number, http_status=http_status)
+        return UnknownOrder(
+            VENUE, f"order not found: {text}", api_code=number, http_status=http_status
+        )
     if number in BALANCE_CODES:
         return InsufficientBalance(
             VENUE, f"insufficient balance: {text}", api_code=number, http_status=http_status
@@ -150,7 +155,9 @@ def error_for_code(
         return UnknownSymbol(VENUE, f"instrument refused: {text}", api_code=number,
                              http_status=http_status)  # fmt: skip
     if number in ORDER_CODES or http_status == 500:
-        return OrderRejected(VENUE, f"order refused: {text}", api_code=number, http_status=http_status)
+        return OrderRejected(
+            VENUE, f"order refused: {text}", api_code=number, http_status=http_status
+        )
     return BadRequest(VENUE, f"request refused: {text}", api_code=number, http_status=http_status)
 
 

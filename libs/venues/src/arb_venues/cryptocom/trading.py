@@ -227,7 +227,9 @@ class CryptocomTrading(TradingClient):
         self, method: str, params: Mapping[str, Any]
     ) -> Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
-            body, _sig = signed_body(self.credentials, method, params, next(_ids))
+            body, _sig = signed_body(
+                self.credentials, method, params, next(_ids), self.rest.clock.now_ms()
+            )
             return "", body, {"Content-Type": "application/json"}
 
         return signer

@@ -20,6 +20,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -80,8 +81,8 @@ def map_error(response: Response) -> VenueError | None:
                                 "the key's spot permissions", api_code=label,
                                 http_status=status)  # fmt: skip
     if label in CLOCK:
-        return BadRequest(VENUE, f"{text}; the host clock is off by more than 60 s: sync it "
-                          "(NTP)", api_code=label, http_status=status)  # fmt: skip
+        return TimestampRejected(VENUE, f"{text}; the host clock is off by more than 60 s: "
+                                 "sync it (NTP)", api_code=label, http_status=status)  # fmt: skip
     if label in INSUFFICIENT:
         return InsufficientBalance(VENUE, text, api_code=label, http_status=status)
     if label in NOT_FOUND:

@@ -221,7 +221,7 @@ class GateTrading(TradingClient):
         def signed() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             # Called before every attempt, so each carries a fresh Timestamp.
             request = SignRequest(method, path, query=query, body=payload,
-                                  timestamp_ms=self.clock() // 1_000_000)  # fmt: skip
+                                  timestamp_ms=self.rest.clock.now_ms())  # fmt: skip
             headers = {**sign(self.credentials, request).headers, "Accept": "application/json"}
             if body is not None:
                 headers["Content-Type"] = "application/json"

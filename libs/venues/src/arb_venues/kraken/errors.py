@@ -14,6 +14,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -34,8 +35,10 @@ _EXACT: dict[str, type[VenueError]] = {
     "EService:Unavailable": VenueUnavailable,
     "EService:Busy": VenueUnavailable,
     "EService:Deadline elapsed": VenueUnavailable,
-    "EService:Market in cancel_only mode": VenueUnavailable,
-    "EService:Market in post_only mode": VenueUnavailable,
+    # The market takes no new orders (cancel_only) or only post-only ones, so an IOC
+    # is refused: "Request can't be made at this time" (spot-errors guide).
+    "EService:Market in cancel_only mode": TradingDisabled,
+    "EService:Market in post_only mode": TradingDisabled,
 }
 _RATE_LIMITS = frozenset(
     {

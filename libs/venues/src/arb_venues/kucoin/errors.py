@@ -25,6 +25,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -80,6 +81,10 @@ def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> V
     if code == "500000" or status >= 500:
         return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=code,
                                 http_status=status)  # fmt: skip
+    if code == TIMESTAMP_INVALID[0]:
+        return TimestampRejected(VENUE, f"{text}; KC-API-TIMESTAMP must be within 5 s of the "
+                                 "server: sync the host clock (NTP)", api_code=code,
+                                 http_status=status)  # fmt: skip
     if code in _AUTH:
         return InvalidSignature(
             VENUE, f"{text}; check the API key, secret, passphrase, key version and the host "

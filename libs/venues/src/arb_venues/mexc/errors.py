@@ -26,6 +26,8 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -94,7 +96,7 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
             api_code=code, http_status=status,
         )  # fmt: skip
     if code in CLOCK:
-        return BadRequest(
+        return TimestampRejected(
             VENUE, f"{text}; the host clock is off: sync it (NTP) or raise recvWindow (max 60000)",
             api_code=code, http_status=status,
         )  # fmt: skip
@@ -105,9 +107,8 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
     if code in UNKNOWN_SYMBOL:
         return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
     if code in HALTED:
-        return OrderRejected(
-            VENUE, f"trading halted for this symbol or key: {text}", api_code=code, http_status=status
-        )
+        return TradingDisabled(VENUE, f"trading halted for this symbol or key: {text}",
+                               api_code=code, http_status=status)  # fmt: skip
     if code in ORDER_RULES:
         return OrderRejected(VENUE, text, api_code=code, http_status=status)
     if status == 403:

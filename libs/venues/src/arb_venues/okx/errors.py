@@ -18,6 +18,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -84,6 +85,10 @@ def error_for(
         return RequestTimeout(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNAVAILABLE or (http_status is not None and http_status >= 500):
         return VenueUnavailable(VENUE, text, api_code=code, http_status=http_status)
+    if code == TIMESTAMP_EXPIRED[0]:
+        return TimestampRejected(
+            VENUE, f"{text}; sync the host clock (NTP)", api_code=code, http_status=http_status
+        )
     if code in _AUTH:
         return InvalidSignature(
             VENUE,

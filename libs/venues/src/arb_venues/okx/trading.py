@@ -79,7 +79,14 @@ class OkxTrading(TradingClient):
     ) -> Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             signed = sign(
-                self.credentials, SignRequest(method=method, path=path, query=query, body=body)
+                self.credentials,
+                SignRequest(
+                    method=method,
+                    path=path,
+                    query=query,
+                    body=body,
+                    timestamp_ms=self.rest.clock.now_ms(),
+                ),
             )
             return signed.query, (body or None), signed.headers
 
