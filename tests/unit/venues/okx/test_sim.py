@@ -211,7 +211,9 @@ async def test_injected_http_errors_use_okx_bodies(server: TestServer, rest: Res
     limited = make("http_429", 1.5)
     mapped = error_mapper(_as_response(limited))
     assert (
-        isinstance(mapped, RateLimited) and mapped.retry_after_s == 1.5 and mapped.api_code == "50011"
+        isinstance(mapped, RateLimited)
+        and mapped.retry_after_s == 1.5
+        and mapped.api_code == "50011"
     )
     assert isinstance(error_mapper(_as_response(make("http_5xx", None))), VenueUnavailable)
     assert make("http_418", None).status == 418
