@@ -11,9 +11,10 @@ venues (Binance: HMAC hex in the query; OKX: HMAC base64 headers). "Sent" is the
 the two legs' ``ts_sent`` (the order handed to the REST client, after signing), "ack" the
 later of the two answers; ``rest_connection_reuse_rate`` is the share of the run's REST
 requests sent on a kept-alive connection (the seed's target: > 95 %). The journal is in
-memory here (the service adds one Redis round trip before sending). The simulator shares the event loop, so its matching and its market
-clock are inside the ack time, as a venue's latency would be. The venues' order-rate budgets
-are lifted so back-to-back opportunities measure latency, not the account's order budget.
+memory here (the service adds one Redis round trip before sending). The simulator shares
+the event loop, so its matching and its market clock are inside the ack time, as a venue's
+latency would be. The venues' order-rate budgets are lifted so back-to-back opportunities
+measure latency, not the account's order budget.
 
     python -c "from arb_bench.executor import run, run_sim; print(run(2.0), run_sim(3.0))"
 """

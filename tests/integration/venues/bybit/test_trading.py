@@ -17,10 +17,10 @@ from arb_venues.bybit import signing
 from arb_venues.bybit.trading import BybitTrading
 from arb_venues.common.rest import RestClient
 from arb_venues.errors import (
-    BadRequest,
     InsufficientBalance,
     InvalidSignature,
     OrderRejected,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueUnavailable,
@@ -169,7 +169,7 @@ async def test_stale_timestamp_is_refused_with_10002(server: TestServer) -> None
         return signed.query, None, signed.headers
 
     try:
-        with pytest.raises(BadRequest) as error:
+        with pytest.raises(TimestampRejected) as error:
             await rest.request("GET", "/v5/account/wallet-balance", sign=stale)
         assert error.value.api_code == 10002
     finally:

@@ -132,7 +132,7 @@ async def test_the_server_refuses_a_wrong_secret_and_nothing_trades(served) -> N
 async def test_a_stale_timestamp_is_refused_and_nothing_trades(served) -> None:
     market, url = served
     client = _client(url, market)
-    client.clock = lambda: time.time_ns() - 10_000_000_000  # 10 s behind: past recvWindow
+    client.rest.clock.offset_ns = -10_000_000_000  # 10 s behind: past recvWindow
     try:
         with pytest.raises(Exception, match="recvWindow") as info:
             await client.place_order(_intent("arbold1", Side.BUY, "60001", "0.1"))
