@@ -14,7 +14,7 @@ from arb_cli.supervisor import CRASH_LOOP_RESTARTS, Supervisor
 from arb_runtime.embedded import EmbeddedRedis, free_port
 from arb_runtime.errors import RedisUnavailable
 from arb_runtime.redis import connect
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import VenueUnavailable
 
 from tests.support_proc import reap
@@ -46,7 +46,7 @@ async def test_a_redis_password_is_masked_in_connection_errors() -> None:
 
 
 async def test_a_signed_url_is_masked_in_the_rest_clients_errors() -> None:
-    rest = RestClient("binance", f"http://127.0.0.1:{free_port()}", max_retries=0)
+    rest = RestClient("binance", f"http://127.0.0.1:{free_port()}", request=ONCE)
     query = f"symbol=BTCUSDT&side=BUY&timestamp=1700000000000&signature={CANARY}"
     try:
         with pytest.raises(VenueUnavailable) as failed:

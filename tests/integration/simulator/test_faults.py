@@ -21,7 +21,7 @@ from arb_simulator.config import FaultSpec, SimulatorSettings
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues import get_venue
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RequestTimeout, VenueRejected, VenueUnavailable
 from arb_venues.okx.errors import error_mapper
@@ -118,7 +118,7 @@ async def probe_slow(sim: Simulator, venue: str) -> None:
 
 def _trading(sim: Simulator) -> OkxTrading:
     creds = default_credentials("okx")
-    rest = RestClient("okx", sim.urls["okx"]["rest"], error_mapper=error_mapper, max_retries=0)
+    rest = RestClient("okx", sim.urls["okx"]["rest"], error_mapper=error_mapper, request=ONCE)
     credentials = Credentials(
         api_key=creds.api_key,
         secret=SecretStr(creds.secret),
@@ -139,7 +139,7 @@ async def probe_reject_order(sim: Simulator, venue: str) -> None:
     try:
         with pytest.raises(VenueRejected) as refused:  # OKX answers 50028
             await trading.place_order(_taking_intent(sim, "arbReject1"))
-        assert refused.value.code == "50028" and not refused.value.retryable
+        assert refused.value.api_code == "50028" and not refused.value.retryable
         assert sim.venue_markets["okx"].orders_total == 0
     finally:
         await trading.rest.close()

@@ -12,7 +12,7 @@ from arb_simulator.config import SimulatorSettings
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Credentials
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from pydantic import SecretStr
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ async def test_ioc_order_through_the_venue_protocol_fills_and_moves_balances(ven
             SecretStr(plain.secret),
             SecretStr(plain.passphrase) if plain.passphrase else None,
         )
-        rest = RestClient(venue, sim.urls[venue]["rest"], max_retries=0)
+        rest = RestClient(venue, sim.urls[venue]["rest"], request=ONCE)
         try:
             assert spec.trading is not None
             client = spec.trading(rest, credentials, market.instruments)

@@ -22,7 +22,7 @@ from arb_structs import OrderIntent, OrderReport, Side
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Credentials, Endpoints, TradingClient
 from arb_venues.common.clientids import is_engine_client_order_id, saga_group, saga_group_of
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import VenueError
 from pydantic import SecretStr
 
@@ -47,7 +47,7 @@ async def venue(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Simulator
         )
         url = sim.urls[name]["rest"]
         market = spec.market(Endpoints(ws_url="", rest_url=url))
-        rest = RestClient(name, url, max_retries=0, error_mapper=market.error_mapper())
+        rest = RestClient(name, url, request=ONCE, error_mapper=market.error_mapper())
         try:
             yield sim, spec.trading(rest, credentials, sim.venue_markets[name].instruments)
         finally:

@@ -73,7 +73,7 @@ async def test_unreadable_answer_to_a_place_is_ambiguous_not_a_rejection() -> No
 
 
 async def test_duplicate_client_id_answers_with_the_existing_order() -> None:
-    client = FakeClient(lambda: OrderRejected("fake", "Duplicate order sent.", code=-2010))
+    client = FakeClient(lambda: OrderRejected("fake", "Duplicate order sent.", api_code=-2010))
     report = await LiveGateway(client).place(INTENT)
     assert client.gets == 1 and report.status is OrderStatus.FILLED
 

@@ -9,10 +9,12 @@ round trip in the service.
 LiveGateways sign and send both IOC legs over HTTP (pooled connections) to two simulated
 venues (Binance: HMAC hex in the query; OKX: HMAC base64 headers). "Sent" is the later of
 the two legs' ``ts_sent`` (the order handed to the REST client, after signing), "ack" the
-later of the two answers. The journal is in memory here (the service adds one Redis round
-trip before sending). The simulator shares the event loop, so its matching and its market
-clock are inside the ack time, as a venue's latency would be. The venues' order-rate budgets
-are lifted so back-to-back opportunities measure latency, not the account's order budget.
+later of the two answers; ``rest_connection_reuse_rate`` is the share of the run's REST
+requests sent on a kept-alive connection (the seed's target: > 95 %). The journal is in
+memory here (the service adds one Redis round trip before sending). The simulator shares
+the event loop, so its matching and its market clock are inside the ack time, as a venue's
+latency would be. The venues' order-rate budgets are lifted so back-to-back opportunities
+measure latency, not the account's order budget.
 
     python -c "from arb_bench.executor import run, run_sim; print(run(2.0), run_sim(3.0))"
 """
@@ -164,6 +166,9 @@ async def _run_sim(seconds: float) -> dict[str, Any]:
                     sent.append((result.ts_orders_sent - ts_received) / 1e3)
                     acked.append((result.ts_acks - ts_received) / 1e3)
         finally:
+            # Measured in this run: the share of requests sent on a kept-alive connection.
+            created = sum(g.client.rest.stats.connections_created for g in gateways.values())
+            reused = sum(g.client.rest.stats.connections_reused for g in gateways.values())
             for gateway in gateways.values():
                 await gateway.close()
     sent.sort()
@@ -178,6 +183,11 @@ async def _run_sim(seconds: float) -> dict[str, Any]:
         "ack_p50_us": round(_percentile(acked, 0.50), 1),
         "ack_p99_us": round(_percentile(acked, 0.99), 1),
         "executions_per_s": round(len(sent) / seconds, 1),
+        "rest_connections_created": created,
+        "rest_connections_reused": reused,
+        "rest_connection_reuse_rate": round(reused / (created + reused), 4)
+        if created + reused
+        else 0.0,
     }
 
 

@@ -264,6 +264,11 @@ def table(report: dict[str, Any]) -> str:
     for mode, e in report.get("executor", {}).items():
         rows.append(f"| executor {mode}: opportunity -> orders sent | p50 {e['p50_us']} us, "
                     f"p99 {e['p99_us']} us |")  # fmt: skip
+        if "rest_connection_reuse_rate" in e:
+            rows.append(f"| executor {mode}: REST connection reuse | "
+                        f"{e['rest_connection_reuse_rate']:.1%} of "
+                        f"{e['rest_connections_created'] + e['rest_connections_reused']} "
+                        f"requests on a kept-alive connection (target > 95 %) |")  # fmt: skip
     sim = report.get("simulator")
     if sim:
         rates = sim["delivered_per_second"]

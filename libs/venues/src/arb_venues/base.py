@@ -58,12 +58,12 @@ from pydantic import SecretStr
 
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.symbols import SymbolMap
-from arb_venues.errors import UnknownSymbol
+from arb_venues.errors import MalformedFrame, UnknownSymbol
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from arb_venues.common.rest import ErrorMapper, RestClient
+    from arb_venues.common.rest import ErrorMapper, HealthCheck, RestClient
     from arb_venues.simapi import SimMarket
 
 
@@ -157,6 +157,13 @@ class MarketDataProtocol(abc.ABC):
     #   1000), so it is compared with the book's recent states: no match is a skip, not a pass;
     # "": the adapter does not audit.
     audit_match: ClassVar[str] = ""
+    # The venue's documented ping or server-time endpoint (a public GET), which
+    # ``health_check`` probes; "" = the venue documents none.
+    ping_path: ClassVar[str] = ""
+    # The venue's documented server-time endpoint (a public GET) that ``server_time`` reads
+    # with ``read_server_time``; the signers' clock offset is measured with it
+    # (arb_venues.common.clock). "" = the venue documents none.
+    server_time_path: ClassVar[str] = ""
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         self.endpoints = endpoints
@@ -289,6 +296,39 @@ class MarketDataProtocol(abc.ABC):
     def error_mapper(self) -> ErrorMapper | None:
         """Maps the venue's REST error bodies to VenueErrors; None = the generic mapping."""
         return None
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """The time in a ``server_time_path`` answer, integer ns (pure: raise KeyError,
+        IndexError, TypeError or ValueError for a body without it)."""
+        raise NotImplementedError("the venue documents no server-time endpoint")
+
+    async def server_time(self, rest: RestClient) -> int:
+        """The venue's clock now, in integer ns, from its documented time endpoint (sent
+        once, no retry: the clock keeps the sample with the shortest round trip)."""
+        from arb_venues.common.rest import ONCE
+
+        if not self.server_time_path:
+            raise NotImplementedError(f"{self.venue}: the venue documents no server-time endpoint")
+        body = await rest.get(self.server_time_path, config=ONCE)
+        try:
+            return self.read_server_time(body)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise MalformedFrame(
+                self.venue, "server_time", f"{self.server_time_path}: {exc!r} in {body[:200]!r}"
+            ) from None
+
+    async def health_check(self, rest: RestClient) -> HealthCheck:
+        """Status and latency of the venue's ping/time endpoint (``ping_path``)."""
+        if not self.ping_path:
+            raise NotImplementedError(f"{self.venue}: the venue documents no ping endpoint")
+        return await rest.health_check(self.ping_path)
+
+    def track_clock(self, rest: RestClient) -> None:
+        """Have ``rest``'s clock measure its offset against this venue's server time (a
+        venue without a time endpoint keeps local time)."""
+        if self.server_time_path:
+            rest.clock.track(lambda: self.server_time(rest))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,20 @@
     ├── RequestTimeout                   no answer in time: the outcome is UNKNOWN
     └── VenueRejected                    the venue answered no: never retry as is
         ├── InvalidSignature
+        ├── TimestampRejected            the signed timestamp is outside the venue's window
+        │                                (Binance -1021, OKX 50102, Bybit 10002): the clock
+        │                                offset is re-measured, then it may be sent again
         ├── InsufficientBalance
         ├── UnknownOrder
         ├── UnknownSymbol
+        ├── TradingDisabled              the market or the account may not trade now (halted,
+        │                                suspended, delisting, trading switched off)
         ├── OrderRejected
         └── BadRequest
+
+Every VenueError carries ``code`` (the HTTP status of the answer; None when there was no
+answer), ``api_code`` (the venue's own error code, as the venue writes it; None when the
+answer had none) and ``message`` (the redacted text without the venue prefix).
 
 ``retryable`` says whether the same request may be sent again after a pause. Order placement
 never retries blindly: after RequestTimeout or VenueUnavailable the caller queries the order
@@ -35,17 +44,18 @@ class VenueError(ArbError):
         venue: str,
         message: str,
         *,
-        code: str | int | None = None,
+        api_code: str | int | None = None,
         http_status: int | None = None,
     ) -> None:
         self.venue = venue
-        self.code = code
-        self.http_status = http_status
+        self.code = http_status  # the HTTP status
+        self.api_code = api_code  # the venue's error code
+        self.message = redact(message)
         detail = []
         if http_status is not None:
             detail.append(f"HTTP {http_status}")
-        if code is not None:
-            detail.append(f"code {code}")
+        if api_code is not None:
+            detail.append(f"code {api_code}")
         suffix = f" ({', '.join(detail)})" if detail else ""
         super().__init__(redact(f"{venue}: {message}{suffix}"))
 
@@ -67,11 +77,11 @@ class RateLimited(VenueError):
         message: str,
         *,
         retry_after_s: float | None = None,
-        code: str | int | None = None,
+        api_code: str | int | None = None,
         http_status: int | None = None,
     ) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(venue, message, code=code, http_status=http_status)
+        super().__init__(venue, message, api_code=api_code, http_status=http_status)
 
 
 class VenueUnavailable(VenueError):
@@ -88,6 +98,19 @@ class VenueRejected(VenueError):
 
 class InvalidSignature(VenueRejected):
     pass
+
+
+class TimestampRejected(VenueRejected):
+    """The venue refused the request's signed timestamp as outside its window, before acting
+    on it. The REST client re-measures the venue's clock offset (arb_venues.common.clock)
+    and, where the call may be repeated, sends it again with a fresh timestamp."""
+
+    retryable = True
+
+
+class TradingDisabled(VenueRejected):
+    """The market is halted, suspended or closed, or trading is switched off for the account
+    or symbol: no order on it succeeds until the venue lifts it."""
 
 
 class InsufficientBalance(VenueRejected):

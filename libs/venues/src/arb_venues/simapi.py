@@ -164,3 +164,15 @@ from aiohttp import web as _web  # noqa: E402
 
 ErrorResponder = Callable[[str, float], _web.StreamResponse]
 ERROR_RESPONSE: _web.AppKey[ErrorResponder] = _web.AppKey("error_response")
+
+
+def venue_now_ns(market: SimMarket) -> int:
+    """The simulated venue's clock: wall time plus the skew armed on the market
+    (``clock_skew_ns``, set by the control API's ``POST /control/clock``; a market without
+    one runs on wall time). Server-time endpoints answer with it and signed requests are
+    judged against it, so a client that does not track the venue's clock offset is refused
+    as the real venue would refuse a host whose clock is off."""
+    import time
+
+    skew: int = getattr(market, "clock_skew_ns", 0)
+    return time.time_ns() + skew

@@ -31,7 +31,7 @@ from arb_structs.constants import balances_key, instruments_key
 from arb_venues import get_venue, venue_specs
 from arb_venues.base import Credentials, Endpoints, VenueSpec
 from arb_venues.common.ratelimit import Limiter, RateLimiter
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import TRADING, RestClient
 from arb_venues.common.shared_ratelimit import RedisRateLimiter
 from arb_venues.errors import VenueError
 from arb_venues.fees import with_account_fees
@@ -53,11 +53,15 @@ def rest_client(
     limiter: Limiter | None = None,
     shared: aioredis.Redis | None = None,
 ) -> RestClient:
-    """A RestClient for one venue's private REST: its error mapping and request weights.
+    """A RestClient for one venue's private REST: its error mapping and request weights, the
+    ``TRADING`` preset and the venue's clock offset.
 
-    Order calls are sent once (``retry=False`` in every TradingClient); queries retry only
-    what is retryable. With ``shared`` (a Redis client) the venue's budgets and Retry-After
-    pauses are shared by every process (RedisRateLimiter); else they are per process.
+    Order calls are sent once (``retry=False`` in every TradingClient), and under ``TRADING``
+    nothing whose outcome is unknown is resent: queries retry only a rate limit or a refused
+    timestamp. Signed timestamps use the offset to the venue's clock, measured against its
+    time endpoint before the first signed call and every few minutes
+    (arb_venues.common.clock). With ``shared`` (a Redis client) the venue's budgets and
+    Retry-After pauses are shared by every process (RedisRateLimiter); else per process.
     """
     market = spec.market(Endpoints(ws_url="", rest_url=base_url))
     limits = dict(spec.rest_limits)
@@ -66,10 +70,12 @@ def rest_client(
             RedisRateLimiter(shared, spec.name, limits) if shared is not None
             else RateLimiter(limits)
         )  # fmt: skip
-    return RestClient(
+    rest = RestClient(
         spec.name, base_url, limiter=limiter,
-        error_mapper=market.error_mapper(), timeout_s=timeout_s, max_retries=2,
+        error_mapper=market.error_mapper(), request=TRADING.with_timeout(timeout_s),
     )  # fmt: skip
+    market.track_clock(rest)
+    return rest
 
 
 async def load_instruments(

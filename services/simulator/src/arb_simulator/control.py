@@ -16,6 +16,9 @@
                                             (the ground truth trading is checked against),
                                             and duplicate_attempts: client ids of
                                             placements refused as already used
+    POST   /control/clock                   {"venue","skew_s"}: the venue's clock runs skew_s
+                                            seconds off wall time (its time endpoint and its
+                                            signed-timestamp window use it); 0 resets
 
 Bad input gets 400 with a message naming the field and the way out; nothing is armed or
 injected then.
@@ -183,6 +186,19 @@ async def ledger(request: web.Request) -> web.Response:
                       "duplicate_attempts": market.duplicate_attempts(api_key)})  # fmt: skip
 
 
+async def clock(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    body = await _body(request)
+    venue, skew = body.get("venue"), body.get("skew_s")
+    market = sim.venue_markets.get(venue) if isinstance(venue, str) else None
+    if market is None:
+        return _bad(f"venue={venue!r}: not simulated; choose one of {sorted(sim.venue_markets)}")
+    if isinstance(skew, bool) or not isinstance(skew, int | float) or abs(skew) > 86_400:
+        return _bad(f"skew_s={skew!r}: give the venue clock's offset in seconds, |skew_s| <= 86400")
+    market.clock_skew_ns = int(skew * 1e9)
+    return _response({"venue": venue, "skew_s": skew})
+
+
 def create_control_app(sim: Simulator) -> web.Application:
     app = web.Application()
     app[SIMULATOR] = sim
@@ -195,4 +211,5 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_delete("/control/faults", clear_faults)
     app.router.add_get("/control/book/{venue}/{symbol}", book)
     app.router.add_get("/control/ledger/{venue}", ledger)
+    app.router.add_post("/control/clock", clock)
     return app

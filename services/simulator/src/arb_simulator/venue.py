@@ -62,6 +62,9 @@ class VenueMarket:
         self._duplicates: dict[str, list[str]] = {}
         self._order_ids = itertools.count(1)
         self.orders_total = 0
+        # The venue's clock minus wall time (arb_venues.simapi.venue_now_ns): a venue whose
+        # clock is off from the host's, as a host with a skewed clock sees a real one.
+        self.clock_skew_ns = 0
 
     # -- market data ----------------------------------------------------------------------
 

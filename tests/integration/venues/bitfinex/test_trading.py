@@ -17,7 +17,7 @@ from arb_venues.bitfinex.errors import error_mapper
 from arb_venues.bitfinex.signing import sign
 from arb_venues.bitfinex.sim.app import create_app
 from arb_venues.bitfinex.trading import BitfinexTrading
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import InvalidSignature, UnknownOrder
 from pydantic import SecretStr
 
@@ -38,7 +38,7 @@ async def venue() -> AsyncIterator[tuple[VenueMarket, str]]:
 
 def _client(market: VenueMarket, url: str, secret: str | None = None) -> BitfinexTrading:
     creds = default_credentials("bitfinex")
-    rest = RestClient("bitfinex", url, max_retries=0, error_mapper=error_mapper)
+    rest = RestClient("bitfinex", url, request=ONCE, error_mapper=error_mapper)
     return BitfinexTrading(rest, Credentials(creds.api_key, SecretStr(secret or creds.secret)),
                            market.instruments)  # fmt: skip
 

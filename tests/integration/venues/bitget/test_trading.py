@@ -17,7 +17,7 @@ from arb_venues.base import Credentials
 from arb_venues.bitget.errors import error_mapper
 from arb_venues.bitget.sim.app import create_app
 from arb_venues.bitget.trading import BitgetTrading
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import InvalidSignature, UnknownOrder
 from pydantic import SecretStr
 
@@ -48,7 +48,7 @@ async def served() -> AsyncIterator[tuple[VenueMarket, str]]:
 
 
 def _client(url: str, market: VenueMarket, secret: str = "secret-1") -> BitgetTrading:
-    rest = RestClient("bitget", url, max_retries=0, error_mapper=error_mapper)
+    rest = RestClient("bitget", url, request=ONCE, error_mapper=error_mapper)
     credentials = Credentials("key-1", SecretStr(secret), SecretStr("pass-1"))
     return BitgetTrading(rest, credentials, market.instruments)
 

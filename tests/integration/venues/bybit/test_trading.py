@@ -17,10 +17,10 @@ from arb_venues.bybit import signing
 from arb_venues.bybit.trading import BybitTrading
 from arb_venues.common.rest import RestClient
 from arb_venues.errors import (
-    BadRequest,
     InsufficientBalance,
     InvalidSignature,
     OrderRejected,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueUnavailable,
@@ -80,7 +80,7 @@ async def test_wrong_secret_or_key_is_refused_with_bybit_codes_and_nothing_trade
     try:
         with pytest.raises(InvalidSignature) as error:
             await client.place_order(_intent(Side.BUY, "100.02", "0.5"))
-        assert error.value.code == code
+        assert error.value.api_code == code
         assert market.orders_total == 0 and market.accounts[API_KEY].free("USDT") == D("10000")
     finally:
         await client.rest.close()
@@ -121,11 +121,11 @@ async def test_insufficient_balance_and_duplicate_id_are_bybit_refusals(
 ) -> None:
     with pytest.raises(InsufficientBalance) as error:
         await trading.place_order(_intent(Side.BUY, "100.02", "500.000000"))
-    assert error.value.code == 170131
+    assert error.value.api_code == 170131
     await trading.place_order(_intent(Side.BUY, "100.01", "0.100000", leg="dup"))
     with pytest.raises(OrderRejected) as duplicate:
         await trading.place_order(_intent(Side.BUY, "100.01", "0.100000", leg="dup"))
-    assert duplicate.value.code == 170141
+    assert duplicate.value.api_code == 170141
     with pytest.raises(UnknownSymbol):
         await trading.place_order(_intent(Side.BUY, "1", "1", symbol="DOGE-USDT"))
 
@@ -169,9 +169,9 @@ async def test_stale_timestamp_is_refused_with_10002(server: TestServer) -> None
         return signed.query, None, signed.headers
 
     try:
-        with pytest.raises(BadRequest) as error:
+        with pytest.raises(TimestampRejected) as error:
             await rest.request("GET", "/v5/account/wallet-balance", sign=stale)
-        assert error.value.code == 10002
+        assert error.value.api_code == 10002
     finally:
         await rest.close()
 

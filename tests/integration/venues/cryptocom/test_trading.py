@@ -61,7 +61,7 @@ async def test_wrong_secret_or_key_is_40101_and_nothing_trades(
     try:
         with pytest.raises(InvalidSignature) as error:
             await client.place_order(_intent(Side.BUY, "100.02", "0.5"))
-        assert error.value.code == codes.UNAUTHORIZED and error.value.http_status == 401
+        assert error.value.api_code == codes.UNAUTHORIZED and error.value.code == 401
         assert market.orders_total == 0 and market.accounts[API_KEY].free("USDT") == D("10000")
     finally:
         await client.rest.close()
@@ -116,14 +116,14 @@ async def test_unknown_order_insufficient_balance_and_duplicate_id(
 ) -> None:
     with pytest.raises(UnknownOrder) as unknown:
         await trading.get_order("BTC-USDT", CryptocomTrading.client_order_id("opp-9", "buy"))
-    assert unknown.value.code == codes.NOT_FOUND
+    assert unknown.value.api_code == codes.NOT_FOUND
     with pytest.raises(InsufficientBalance) as poor:
         await trading.place_order(_intent(Side.SELL, "99.00", "50.00000", leg="big"))
-    assert poor.value.code == codes.INSUFFICIENT_AVAILABLE_BALANCE
+    assert poor.value.api_code == codes.INSUFFICIENT_AVAILABLE_BALANCE
     await trading.place_order(_intent(Side.BUY, "100.01", "0.10000", leg="dup"))
     with pytest.raises(OrderRejected) as duplicate:  # 204 DUPLICATE_CLORDID
         await trading.place_order(_intent(Side.BUY, "100.01", "0.10000", leg="dup"))
-    assert duplicate.value.code == codes.DUPLICATE_CLORDID
+    assert duplicate.value.api_code == codes.DUPLICATE_CLORDID
     assert market.orders_total == 1
 
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import InvalidSignature, UnknownOrder
 from arb_venues.kucoin.errors import error_mapper
 from arb_venues.kucoin.sim.app import create_app
@@ -47,7 +47,7 @@ async def served() -> AsyncIterator[tuple[VenueMarket, str]]:
 
 
 def _client(url: str, market: VenueMarket, secret: str = "secret-1") -> KucoinTrading:
-    rest = RestClient("kucoin", url, max_retries=0, error_mapper=error_mapper())
+    rest = RestClient("kucoin", url, request=ONCE, error_mapper=error_mapper())
     credentials = Credentials("key-1", SecretStr(secret), SecretStr("pass-1"))
     return KucoinTrading(rest, credentials, market.instruments)
 

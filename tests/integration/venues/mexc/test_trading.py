@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.errors import (
     InsufficientBalance,
     InvalidSignature,
@@ -53,7 +53,7 @@ async def served() -> AsyncIterator[tuple[VenueMarket, str]]:
 
 
 def _client(url: str, market: VenueMarket, secret: str = "secret-1") -> MexcTrading:
-    rest = RestClient("mexc", url, max_retries=0, error_mapper=error_mapper())
+    rest = RestClient("mexc", url, request=ONCE, error_mapper=error_mapper())
     return MexcTrading(rest, Credentials("key-1", SecretStr(secret)), market.instruments)
 
 
@@ -132,11 +132,11 @@ async def test_the_server_refuses_a_wrong_secret_and_nothing_trades(served) -> N
 async def test_a_stale_timestamp_is_refused_and_nothing_trades(served) -> None:
     market, url = served
     client = _client(url, market)
-    client.clock = lambda: time.time_ns() - 10_000_000_000  # 10 s behind: past recvWindow
+    client.rest.clock.offset_ns = -10_000_000_000  # 10 s behind: past recvWindow
     try:
         with pytest.raises(Exception, match="recvWindow") as info:
             await client.place_order(_intent("arbold1", Side.BUY, "60001", "0.1"))
-        assert info.value.code == 700003  # type: ignore[attr-defined]
+        assert info.value.api_code == 700003  # type: ignore[attr-defined]
         assert market.orders("key-1") == []
     finally:
         await client.rest.close()

@@ -26,6 +26,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueUnavailable,
@@ -143,7 +144,7 @@ def _response(status: int, body: object, headers: dict[str, str] | None = None) 
         (400, -2013, "Order does not exist.", UnknownOrder),
         (400, -2011, "Unknown order sent.", UnknownOrder),
         (400, -1121, "Invalid symbol.", UnknownSymbol),
-        (400, -1021, "Timestamp for this request is outside of the recvWindow.", BadRequest),
+        (400, -1021, "Timestamp for this request is outside of the recvWindow.", TimestampRejected),
         (400, -1102, "Mandatory parameter 'price' was not sent", BadRequest),
         (503, -1008, "Server is currently overloaded", VenueUnavailable),
         (408, -1007, "Timeout waiting for response from backend server.", RequestTimeout),
@@ -153,7 +154,7 @@ def test_error_codes_map_onto_the_error_tree(status: int, code: int, msg: str, e
                                              ) -> None:  # fmt: skip
     error = map_error(_response(status, {"code": code, "msg": msg}))
     assert type(error) is expected
-    assert error is not None and error.code == code and error.http_status == status
+    assert error is not None and error.api_code == code and error.code == status
 
 
 @pytest.mark.parametrize("status", [429, 418])

@@ -22,14 +22,14 @@ from arb_venues.binance.sim.app import create_app
 from arb_venues.binance.sim.bodies import error_response
 from arb_venues.binance.trading import BinanceTrading
 from arb_venues.common.ratelimit import RateLimiter
-from arb_venues.common.rest import Response, RestClient
+from arb_venues.common.rest import ONCE, Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
-    BadRequest,
     InsufficientBalance,
     InvalidSignature,
     MalformedFrame,
     RateLimited,
+    TimestampRejected,
     UnknownOrder,
     VenueUnavailable,
 )
@@ -60,12 +60,10 @@ class Sim:
         return self.base.replace("http://", "ws://")
 
     def trading(self, secret: str = SECRET, clock_skew_ns: int = 0) -> BinanceTrading:
-        import time
-
-        rest = RestClient("binance", self.base, error_mapper=map_error, max_retries=0)
+        rest = RestClient("binance", self.base, error_mapper=map_error, request=ONCE)
+        rest.clock.offset_ns = clock_skew_ns  # no time source: the signer keeps this offset
         creds = Credentials(api_key=KEY, secret=SecretStr(secret))
-        return BinanceTrading(rest, creds, {BNB.symbol: BNB},
-                              clock=lambda: time.time_ns() + clock_skew_ns)  # fmt: skip
+        return BinanceTrading(rest, creds, {BNB.symbol: BNB})
 
     async def connect(self, path: str) -> aiohttp.ClientWebSocketResponse:
         ws = await self.http.ws_connect(f"{self.ws_base}{path}")
@@ -217,7 +215,7 @@ async def test_wrong_secret_is_refused_with_binances_signature_error(sim: Sim) -
     try:
         with pytest.raises(InvalidSignature) as caught:
             await trading.place_order(intent("0.005010", "1", "arb-buy-1"))
-        assert caught.value.code == -1022 and caught.value.http_status == 400
+        assert caught.value.api_code == -1022 and caught.value.code == 400
     finally:
         await trading.rest.close()
     query = "symbol=BNBBTC&timestamp=1&signature=00"
@@ -250,10 +248,10 @@ async def test_signed_ioc_order_fills_and_moves_balances(sim: Sim) -> None:
         )  # fmt: skip
         with pytest.raises(UnknownOrder) as closed:
             await trading.cancel_order("BNB-BTC", "arb-buy-2")
-        assert closed.value.code == -2011
+        assert closed.value.api_code == -2011
         with pytest.raises(UnknownOrder) as missing:
             await trading.get_order("BNB-BTC", "arb-never-sent")
-        assert missing.value.code == -2013
+        assert missing.value.api_code == -2013
     finally:
         await trading.rest.close()
 
@@ -265,16 +263,16 @@ async def test_ioc_remainder_and_refusals(sim: Sim) -> None:
         assert partial.status is OrderStatus.CANCELED and partial.filled_size == "5"
         with pytest.raises(InsufficientBalance) as poor:
             await trading.place_order(intent("0.005020", "500", "arb-buy-4"))
-        assert poor.value.code == -2010
+        assert poor.value.api_code == -2010
         with pytest.raises(InsufficientBalance):
             await trading.place_order(intent("0.004990", "50", "arb-sell-5", Side.SELL))
     finally:
         await trading.rest.close()
     skewed = sim.trading(clock_skew_ns=-10_000_000_000)  # 10 s behind: outside recvWindow
     try:
-        with pytest.raises(BadRequest) as late:
+        with pytest.raises(TimestampRejected) as late:
             await skewed.balances()
-        assert late.value.code == -1021
+        assert late.value.api_code == -1021
     finally:
         await skewed.rest.close()
     async with sim.http.get(f"{sim.base}/api/v3/account?timestamp=1&signature=00") as resp:
@@ -302,6 +300,6 @@ def test_error_responses_speak_binance(kind: str, status: int) -> None:
     error = map_error(Response(status, dict(response.headers), response.body, 0.0))
     if status in (418, 429):
         assert isinstance(error, RateLimited) and error.retry_after_s == 4.0
-        assert error.code == -1003
+        assert error.api_code == -1003
     else:
         assert isinstance(error, VenueUnavailable)

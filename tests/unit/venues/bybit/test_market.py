@@ -19,6 +19,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueUnavailable,
@@ -167,7 +168,7 @@ def _answer(code: int, message: str = "msg", status: int = 200, **headers: str) 
     [
         (10003, InvalidSignature),
         (10004, InvalidSignature),
-        (10002, BadRequest),
+        (10002, TimestampRejected),
         (10001, BadRequest),
         (10006, RateLimited),
         (10000, RequestTimeout),
@@ -184,7 +185,7 @@ def _answer(code: int, message: str = "msg", status: int = 200, **headers: str) 
 def test_ret_codes_map_onto_the_error_tree(code: int, error: type[Exception]) -> None:
     mapped = codes.map_response(_answer(code, "venue says no"))
     assert type(mapped) is error
-    assert mapped.code == code and "venue says no" in str(mapped)
+    assert mapped.api_code == code and "venue says no" in str(mapped)
 
 
 def test_success_envelope_maps_to_none() -> None:

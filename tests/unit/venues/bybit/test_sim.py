@@ -181,7 +181,7 @@ async def test_rest_orderbook_and_instruments_read_by_the_adapter(
             )
         with pytest.raises(BadRequest) as error:
             await rest.get("/v5/market/orderbook", query="category=spot&symbol=NOPE")
-        assert error.value.code == 10001
+        assert error.value.api_code == 10001
     finally:
         await rest.close()
 

@@ -23,7 +23,7 @@ from arb_venues.coinbase.schemas import FRAME_DECODER, PRODUCT_BOOK_DECODER
 from arb_venues.coinbase.sim import app as sim_module
 from arb_venues.coinbase.sim.app import create_app
 from arb_venues.coinbase.trading import CoinbaseTrading
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
     InsufficientBalance,
@@ -69,7 +69,7 @@ async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict:
 
 
 async def _trading(server: TestServer, market: VenueMarket, credentials=GOOD):
-    rest = RestClient("coinbase", _endpoints(server).rest_url, max_retries=0,
+    rest = RestClient("coinbase", _endpoints(server).rest_url, request=ONCE,
                       error_mapper=CoinbaseMarket(_endpoints(server)).error_mapper())  # fmt: skip
     return CoinbaseTrading(rest, credentials, market.instruments), rest
 
@@ -223,7 +223,7 @@ async def test_product_book_snapshot_matches_the_book(venue):
     assert json.loads(body)["pricebook"]["bids"] == [{"price": "68900.00", "size": "1.50000000"}]
     (snap,) = CoinbaseParser().parse_rest(url, body, 1)
     assert snap.bids == [(68900.0, 1.5)] and snap.asks == [(68901.0, 0.5)]
-    assert getattr(missing.value, "http_status", None) == 404
+    assert getattr(missing.value, "code", None) == 404
 
 
 def test_fetched_product_list_skips_aliases_and_non_spot():
@@ -260,7 +260,7 @@ async def test_wrong_secret_is_refused_with_401_unauthorized(venue):
             await trading.place_order(_intent(Side.BUY, "68901.00", "0.1", "buy"))
     finally:
         await rest.close()
-    assert caught.value.http_status == 401
+    assert caught.value.code == 401
     assert market.orders_total == 0  # nothing traded
 
 
@@ -298,7 +298,7 @@ async def test_insufficient_funds_is_coinbase_insufficient_fund(venue):
             await trading.place_order(_intent(Side.BUY, "68902.00", "50", "big"))
     finally:
         await rest.close()
-    assert caught.value.code == "INSUFFICIENT_FUND"
+    assert caught.value.api_code == "INSUFFICIENT_FUND"
 
 
 async def test_order_is_found_by_client_id_by_a_fresh_client_and_cancel_is_a_no_op(venue):

@@ -13,6 +13,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueUnavailable,
@@ -31,7 +32,7 @@ def _response(status: int, code: int | str, message: str = "") -> Response:
     [
         (401, 40101, InvalidSignature),  # UNAUTHORIZED
         (401, 40103, InvalidSignature),  # IP_ILLEGAL
-        (400, 40102, BadRequest),  # INVALID_NONCE
+        (400, 40102, TimestampRejected),  # INVALID_NONCE
         (429, 42901, RateLimited),  # TOO_MANY_REQUESTS
         (408, 40801, RequestTimeout),  # REQUEST_TIMEOUT
         (500, 50001, VenueUnavailable),  # ERR_INTERNAL
@@ -47,7 +48,7 @@ def _response(status: int, code: int | str, message: str = "") -> Response:
 def test_reason_codes_map_to_their_kind(status: int, code: int, kind: type) -> None:
     error = map_response(_response(status, code, "X"))
     assert type(error) is kind
-    assert error is not None and error.code == code and error.http_status == status
+    assert error is not None and error.api_code == code and error.code == status
 
 
 def test_success_is_no_error_and_retryability_follows_the_kind() -> None:

@@ -17,7 +17,7 @@ from arb_simulator import Account, VenueMarket, venue_market
 from arb_structs import BookDelta, BookSnapshot, Instrument, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
 from arb_venues.common.ratelimit import RateLimiter
-from arb_venues.common.rest import Response, RestClient
+from arb_venues.common.rest import ONCE, Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
     InsufficientBalance,
@@ -61,7 +61,7 @@ class Sim:
         return str(self.server.make_url("")).rstrip("/")
 
     def trading(self, secret: str = SECRET) -> GateTrading:
-        rest = RestClient("gateio", self.base, error_mapper=map_error, max_retries=0)
+        rest = RestClient("gateio", self.base, error_mapper=map_error, request=ONCE)
         return GateTrading(rest, Credentials(KEY, SecretStr(secret)), {ETH.symbol: ETH})
 
     async def subscribed(self) -> aiohttp.ClientWebSocketResponse:

@@ -171,7 +171,7 @@ def _response(errors: list[str], status: int = 200, headers: dict | None = None)
 )
 def test_kraken_error_strings_map_onto_the_error_tree(code: str, kind: type) -> None:
     error = kraken_error_mapper()(_response([code]))
-    assert type(error) is kind and error.code == code and code in str(error)
+    assert type(error) is kind and error.api_code == code and code in str(error)
 
 
 def test_no_error_is_none_and_429_keeps_retry_after() -> None:

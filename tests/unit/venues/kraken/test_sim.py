@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import InsufficientBalance, InvalidSignature, RateLimited, UnknownOrder
 from arb_venues.fees import with_account_fees
@@ -48,7 +48,7 @@ async def served() -> AsyncIterator[tuple[VenueMarket, TestServer]]:
 
 def _rest(server: TestServer) -> RestClient:
     return RestClient(
-        "kraken", str(server.make_url("")), error_mapper=kraken_error_mapper(), max_retries=0
+        "kraken", str(server.make_url("")), error_mapper=kraken_error_mapper(), request=ONCE
     )
 
 

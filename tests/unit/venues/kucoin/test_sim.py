@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import Response, RestClient
+from arb_venues.common.rest import ONCE, Response, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import InsufficientBalance, InvalidSignature, RateLimited, UnknownOrder
 from arb_venues.kucoin import VENUE
@@ -46,7 +46,7 @@ async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def rest(server: TestServer) -> AsyncIterator[RestClient]:
     client = RestClient("kucoin", str(server.make_url("")).rstrip("/"), error_mapper=map_error,
-                        max_retries=0)  # fmt: skip
+                        request=ONCE)  # fmt: skip
     try:
         yield client
     finally:
@@ -145,5 +145,5 @@ def test_resource_pool_exhausted_is_rate_limited_until_the_reset_header() -> Non
     assert answer.body is not None
     response = Response(answer.status, dict(answer.headers), bytes(answer.body), 0.0)
     error = map_error(response)
-    assert isinstance(error, RateLimited) and error.code == "429000"
+    assert isinstance(error, RateLimited) and error.api_code == "429000"
     assert error.retry_after_s == 2.5

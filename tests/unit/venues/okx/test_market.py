@@ -140,7 +140,7 @@ def _response(status: int, payload: object, headers: dict[str, str] | None = Non
 )
 def test_okx_codes_map_onto_the_error_tree(status, payload, error, code) -> None:
     mapped = error_mapper(_response(status, payload))
-    assert isinstance(mapped, error) and mapped.code == code
+    assert isinstance(mapped, error) and mapped.api_code == code
 
 
 def test_rate_limit_carries_retry_after_and_success_maps_to_none() -> None:

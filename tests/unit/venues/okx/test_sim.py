@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, OrderIntent, OrderStatus, Side
 from arb_venues.base import Credentials, Endpoints
-from arb_venues.common.rest import RestClient
+from arb_venues.common.rest import ONCE, RestClient
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import (
     InsufficientBalance,
@@ -63,7 +63,7 @@ async def server(market: VenueMarket) -> AsyncIterator[TestServer]:
 
 @pytest.fixture
 async def rest(server: TestServer) -> AsyncIterator[RestClient]:
-    client = RestClient("okx", str(server.make_url("")), error_mapper=error_mapper, max_retries=0)
+    client = RestClient("okx", str(server.make_url("")), error_mapper=error_mapper, request=ONCE)
     try:
         yield client
     finally:
@@ -155,10 +155,10 @@ async def test_rest_snapshot_and_instruments_through_the_adapter(
 async def test_wrong_secret_and_unknown_key_are_refused_with_okx_codes(rest: RestClient) -> None:
     with pytest.raises(InvalidSignature) as wrong_secret:
         await trading(rest, secret="secret-2").balances()
-    assert (wrong_secret.value.code, wrong_secret.value.http_status) == ("50113", 401)
+    assert (wrong_secret.value.api_code, wrong_secret.value.code) == ("50113", 401)
     with pytest.raises(InvalidSignature) as unknown_key:
         await trading(rest, key="key-9").balances()
-    assert unknown_key.value.code == "50111"
+    assert unknown_key.value.api_code == "50111"
 
 
 async def test_signed_ioc_fills_and_moves_balances(rest: RestClient, market: VenueMarket) -> None:
@@ -189,10 +189,10 @@ async def test_order_failures_map_to_okx_errors(rest: RestClient) -> None:
     client = trading(rest)
     with pytest.raises(InsufficientBalance) as broke:
         await client.place_order(intent(Side.BUY, "41010", "100", "arbBig1"))
-    assert broke.value.code == "51008" and "USDT" in str(broke.value)
+    assert broke.value.api_code == "51008" and "USDT" in str(broke.value)
     with pytest.raises(UnknownOrder) as missing:
         await client.get_order("BTC-USDT", "arbNever1")
-    assert missing.value.code == "51603"
+    assert missing.value.api_code == "51603"
 
 
 async def test_lost_response_is_unknown_outcome_then_found_by_client_id(
@@ -211,7 +211,9 @@ async def test_injected_http_errors_use_okx_bodies(server: TestServer, rest: Res
     limited = make("http_429", 1.5)
     mapped = error_mapper(_as_response(limited))
     assert (
-        isinstance(mapped, RateLimited) and mapped.retry_after_s == 1.5 and mapped.code == "50011"
+        isinstance(mapped, RateLimited)
+        and mapped.retry_after_s == 1.5
+        and mapped.api_code == "50011"
     )
     assert isinstance(error_mapper(_as_response(make("http_5xx", None))), VenueUnavailable)
     assert make("http_418", None).status == 418

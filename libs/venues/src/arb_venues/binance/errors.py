@@ -21,6 +21,8 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -37,6 +39,10 @@ _RATE_LIMITED = {-1003, -1015}  # TOO_MANY_REQUESTS, TOO_MANY_ORDERS
 _AUTH = {-1002, -1022, -2014, -2015}  # UNAUTHORIZED, INVALID_SIGNATURE, bad/rejected API key
 _INSUFFICIENT = "insufficient balance"  # "Account has insufficient balance for requested action."
 _UNKNOWN_ORDER = "unknown order"  # "Unknown order sent."
+# -2010 NEW_ORDER_REJECTED messages that mean the market or the account may not trade
+# (errors.md, "Messages for -1010 ERROR_MSG_RECEIVED, -2010 NEW_ORDER_REJECTED, and -2011
+# CANCEL_REJECTED"): "Market is closed.", "This action is disabled on this account.".
+_TRADING_DISABLED = ("market is closed", "action is disabled on this account")
 
 
 def map_error(response: Response) -> VenueError | None:
@@ -54,13 +60,13 @@ def map_error(response: Response) -> VenueError | None:
         banned = " (IP banned: 418)" if status == 418 else ""
         return RateLimited(
             VENUE, f"rate limited{banned}: {text}; waiting Retry-After before the next call",
-            retry_after_s=retry_after_seconds(response.headers), code=code, http_status=status,
+            retry_after_s=retry_after_seconds(response.headers), api_code=code, http_status=status,
         )  # fmt: skip
     if code == -1007:  # TIMEOUT: "Send status unknown; execution status unknown."
-        return RequestTimeout(VENUE, f"backend timeout: {text}", code=code, http_status=status)
+        return RequestTimeout(VENUE, f"backend timeout: {text}", api_code=code, http_status=status)
     if status >= 500 or code in _UNAVAILABLE:
         return VenueUnavailable(
-            VENUE, f"server error, outcome unknown: {text}", code=code, http_status=status
+            VENUE, f"server error, outcome unknown: {text}", api_code=code, http_status=status
         )
     return _rejection(code, text, status)
 
@@ -70,26 +76,28 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
     if code in _AUTH:
         return InvalidSignature(
             VENUE, f"{text}; check the API key, secret and key permissions",
-            code=code, http_status=status,
+            api_code=code, http_status=status,
         )  # fmt: skip
     if code == -1021:
-        return BadRequest(
+        return TimestampRejected(
             VENUE, f"{text}; the host clock is off: sync it (NTP) or raise recvWindow (max 60000)",
-            code=code, http_status=status,
+            api_code=code, http_status=status,
         )  # fmt: skip
     if code == -1121:
-        return UnknownSymbol(VENUE, text, code=code, http_status=status)
+        return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
     if code == -2013 or (code == -2011 and _UNKNOWN_ORDER in lowered):
-        return UnknownOrder(VENUE, text, code=code, http_status=status)
+        return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code == -2010 and _INSUFFICIENT in lowered:
-        return InsufficientBalance(VENUE, text, code=code, http_status=status)
+        return InsufficientBalance(VENUE, text, api_code=code, http_status=status)
+    if code == -2010 and any(m in lowered for m in _TRADING_DISABLED):
+        return TradingDisabled(VENUE, text, api_code=code, http_status=status)
     if code in (-2010, -2011, -1013):  # engine rejections; -1013 = filter failures
-        return OrderRejected(VENUE, text, code=code, http_status=status)
+        return OrderRejected(VENUE, text, api_code=code, http_status=status)
     if status == 403:
         return BadRequest(
             VENUE, f"blocked by Binance's WAF (rate or security rule): {text}", http_status=status
         )
-    return BadRequest(VENUE, f"request refused: {text}", code=code, http_status=status)
+    return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)
 
 
 def error_mapper() -> ErrorMapper:

@@ -113,11 +113,19 @@ class BinanceMarket(MarketDataProtocol):
     # The depth snapshot's lastUpdateId is the diff stream's update id: exact audits (an
     # audit asks for 4x the compared levels, weight 5 up to 100 levels).
     audit_match: ClassVar[str] = "sequence"
+    # Ping and server time: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints
+    ping_path: ClassVar[str] = "/api/v3/ping"
+    server_time_path: ClassVar[str] = "/api/v3/time"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
         self.snapshot_limit = depth or DEFAULT_SNAPSHOT_LIMIT
         self._heartbeat_id = 0
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"serverTime": 1499827319559} (ms)"""
+        return int(msgspec.json.decode(body)["serverTime"]) * 1_000_000
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return BinanceParser(symbols)

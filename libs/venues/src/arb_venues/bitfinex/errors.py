@@ -63,28 +63,28 @@ def error_for(
     status = http_status
     if code == 11010 or "ratelimit" in lower or "err_rate_limit" in lower or status == 429:
         pause = retry_after_s if retry_after_s is not None else RATE_LIMIT_PAUSE_S
-        return RateLimited(VENUE, message, code=code, http_status=status, retry_after_s=pause)
+        return RateLimited(VENUE, message, api_code=code, http_status=status, retry_after_s=pause)
     if code in _UNAVAILABLE:
-        return VenueUnavailable(VENUE, message, code=code, http_status=status)
+        return VenueUnavailable(VENUE, message, api_code=code, http_status=status)
     if code in _AUTH or lower.startswith("apikey") or "nonce" in lower:
         return InvalidSignature(
             VENUE,
             f"{message} (check the API key and secret; the nonce must grow with every request"
             " of the key: one key per process)",
-            code=code,
+            api_code=code,
             http_status=status,
         )
     if "balance" in lower:
-        return InsufficientBalance(VENUE, message, code=code, http_status=status)
+        return InsufficientBalance(VENUE, message, api_code=code, http_status=status)
     if "not found" in lower:
-        return UnknownOrder(VENUE, message, code=code, http_status=status)
+        return UnknownOrder(VENUE, message, api_code=code, http_status=status)
     if "symbol" in lower and "invalid" in lower:
-        return UnknownSymbol(VENUE, message, code=code, http_status=status)
+        return UnknownSymbol(VENUE, message, api_code=code, http_status=status)
     if code == 10020:
-        return BadRequest(VENUE, message, code=code, http_status=status)
+        return BadRequest(VENUE, message, api_code=code, http_status=status)
     if lower.startswith("invalid"):
-        return OrderRejected(VENUE, message, code=code, http_status=status)
-    return VenueRejected(VENUE, message, code=code, http_status=status)
+        return OrderRejected(VENUE, message, api_code=code, http_status=status)
+    return VenueRejected(VENUE, message, api_code=code, http_status=status)
 
 
 def read_error(body: bytes | str) -> tuple[int, str] | None:

@@ -77,6 +77,9 @@ class BitfinexMarket(MarketDataProtocol):
     }
     # /v2/book has no sequence: content audits (the checksum is the main proof).
     audit_match: ClassVar[str] = "content"
+    # Ping: https://docs.bitfinex.com/reference/rest-public-platform-status. No server-time
+    # endpoint, and none needed: the nonce only has to grow, no clock window (trading.py).
+    ping_path: ClassVar[str] = "/v2/platform/status"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)

@@ -21,6 +21,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -72,30 +73,34 @@ def error_for(
     text = message or f"Bitget code {code}"
     if code in _RATE or http_status in (418, 429):
         return RateLimited(
-            VENUE, text, code=code, http_status=http_status, retry_after_s=retry_after_s
+            VENUE, text, api_code=code, http_status=http_status, retry_after_s=retry_after_s
         )
     if code == "50008":  # "network timeout": the outcome is not known
-        return RequestTimeout(VENUE, text, code=code, http_status=http_status)
+        return RequestTimeout(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNAVAILABLE or (http_status is not None and http_status >= 500):
-        return VenueUnavailable(VENUE, text, code=code, http_status=http_status)
+        return VenueUnavailable(VENUE, text, api_code=code, http_status=http_status)
+    if code == TIMESTAMP_EXPIRED[0]:
+        return TimestampRejected(
+            VENUE, f"{text}; sync the host clock (NTP)", api_code=code, http_status=http_status
+        )
     if code in _AUTH:
         return InvalidSignature(
             VENUE,
             f"{text} (check the API key, secret, passphrase and clock)",
-            code=code,
+            api_code=code,
             http_status=http_status,
         )
     if code in _BALANCE:
-        return InsufficientBalance(VENUE, text, code=code, http_status=http_status)
+        return InsufficientBalance(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNKNOWN_ORDER:
-        return UnknownOrder(VENUE, text, code=code, http_status=http_status)
+        return UnknownOrder(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNKNOWN_SYMBOL:
-        return UnknownSymbol(VENUE, text, code=code, http_status=http_status)
+        return UnknownSymbol(VENUE, text, api_code=code, http_status=http_status)
     if code in _BAD_REQUEST:
-        return BadRequest(VENUE, text, code=code, http_status=http_status)
+        return BadRequest(VENUE, text, api_code=code, http_status=http_status)
     if code in _ORDER or code.startswith("43") or code.startswith("45"):
-        return OrderRejected(VENUE, text, code=code, http_status=http_status)
-    return VenueRejected(VENUE, text, code=code, http_status=http_status)
+        return OrderRejected(VENUE, text, api_code=code, http_status=http_status)
+    return VenueRejected(VENUE, text, api_code=code, http_status=http_status)
 
 
 def error_mapper(response: Response) -> VenueError | None:

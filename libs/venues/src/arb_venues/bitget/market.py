@@ -69,10 +69,19 @@ class BitgetMarket(MarketDataProtocol):
         "default": BucketLimit(20, 20),  # symbols, orderbook: 20 / s (IP)
     }
     audit_match: ClassVar[str] = "content"  # the REST book has no sequence
+    # Ping and server time: https://www.bitget.com/api-doc/common/public/Get-Server-Time
+    ping_path: ClassVar[str] = "/api/v2/public/time"
+    server_time_path: ClassVar[str] = "/api/v2/public/time"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
         self.channel = channel_for_depth(depth)
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """``{"code":"00000","msg":"success","requestTime":1688008631614,
+        "data":{"serverTime":"1688008631614"}}`` (ms, as text)"""
+        return int(msgspec.json.decode(body)["data"]["serverTime"]) * 1_000_000
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return BitgetParser(symbols)

@@ -110,7 +110,14 @@ class BitgetTrading(TradingClient):
     ) -> Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             signed = sign(
-                self.credentials, SignRequest(method=method, path=path, query=query, body=body)
+                self.credentials,
+                SignRequest(
+                    method=method,
+                    path=path,
+                    query=query,
+                    body=body,
+                    timestamp_ms=self.rest.clock.now_ms(),
+                ),
             )
             return signed.query, (body or None), signed.headers
 
@@ -188,7 +195,9 @@ class BitgetTrading(TradingClient):
         data = await self._call("GET", INFO_PATH, params={"clientOid": client_order_id})
         rows = schemas.ORDER_INFOS.decode(data) if schemas.present(data) else []
         if not rows:
-            raise UnknownOrder(VENUE, f"order {client_order_id}: the venue has none", code="43001")
+            raise UnknownOrder(
+                VENUE, f"order {client_order_id}: the venue has none", api_code="43001"
+            )
         return self._report(symbol, rows[0])
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:

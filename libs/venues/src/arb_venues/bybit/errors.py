@@ -24,6 +24,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -80,21 +81,21 @@ def error_for_code(
         return InvalidSignature(
             VENUE,
             f"authentication refused: {text}; check the API key, secret and key permissions",
-            code=code,
+            api_code=code,
             http_status=http_status,
         )
     if code in CLOCK_CODES:
-        return BadRequest(
+        return TimestampRejected(
             VENUE,
             f"request outside recv_window: {text}; sync the clock (NTP)",
-            code=code,
+            api_code=code,
             http_status=http_status,
         )
     if code in RATE_LIMIT_CODES:
         return RateLimited(
             VENUE,
             f"rate limited: {text}",
-            code=code,
+            api_code=code,
             http_status=http_status,
             retry_after_s=retry_after_s,
         )
@@ -102,22 +103,30 @@ def error_for_code(
         return RequestTimeout(
             VENUE,
             f"venue timed out: {text}; query the order before re-sending",
-            code=code,
+            api_code=code,
             http_status=http_status,
         )
     if code in UNAVAILABLE_CODES:
-        return VenueUnavailable(VENUE, f"venue error: {text}", code=code, http_status=http_status)
+        return VenueUnavailable(
+            VENUE, f"venue error: {text}", api_code=code, http_status=http_status
+        )
     if code in UNKNOWN_ORDER_CODES:
-        return UnknownOrder(VENUE, f"order not found: {text}", code=code, http_status=http_status)
+        return UnknownOrder(
+            VENUE, f"order not found: {text}", api_code=code, http_status=http_status
+        )
     if code in BALANCE_CODES:
         return InsufficientBalance(
-            VENUE, f"insufficient balance: {text}", code=code, http_status=http_status
+            VENUE, f"insufficient balance: {text}", api_code=code, http_status=http_status
         )
     if code in SYMBOL_CODES:
-        return UnknownSymbol(VENUE, f"symbol refused: {text}", code=code, http_status=http_status)
+        return UnknownSymbol(
+            VENUE, f"symbol refused: {text}", api_code=code, http_status=http_status
+        )
     if code >= 100000:  # 11xxxx (UTA orders) and 17xxxx (spot trade): the order was refused
-        return OrderRejected(VENUE, f"order refused: {text}", code=code, http_status=http_status)
-    return BadRequest(VENUE, f"request refused: {text}", code=code, http_status=http_status)
+        return OrderRejected(
+            VENUE, f"order refused: {text}", api_code=code, http_status=http_status
+        )
+    return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=http_status)
 
 
 def _retry_after(response: Response, server_ms: int) -> float | None:
@@ -169,7 +178,7 @@ def map_response(response: Response) -> VenueError | None:
             f"system frequency protection (429): {text}",
             http_status=429,
             retry_after_s=after if after is not None else 1.0,
-            code=envelope.retCode if envelope else None,
+            api_code=envelope.retCode if envelope else None,
         )
     if response.status >= 500:
         return VenueUnavailable(VENUE, f"server error: {text}", http_status=response.status)

@@ -81,6 +81,9 @@ class BybitMarket(MarketDataProtocol):
     # the edge, so half of it.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(300, 60)}
     audit_match: ClassVar[str] = "content"  # "sequence" on orderbook.1000: see audit_mode
+    # Ping and server time: https://bybit-exchange.github.io/docs/v5/market/time
+    ping_path: ClassVar[str] = "/v5/market/time"
+    server_time_path: ClassVar[str] = "/v5/market/time"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         depth = depth or DEFAULT_DEPTH
@@ -90,6 +93,11 @@ class BybitMarket(MarketDataProtocol):
                 f"{', '.join(map(str, SPOT_DEPTHS))}"
             )
         super().__init__(endpoints, depth)
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"retCode":0,"retMsg":"OK","result":{"timeSecond":"1688639403","timeNano":"1688639403423213947"},...}"""
+        return int(msgspec.json.decode(body)["result"]["timeNano"])
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return BybitParser(symbols)

@@ -191,7 +191,7 @@ class BybitTrading(TradingClient):
             # A filled or already cancelled order cannot be cancelled: Bybit answers "order
             # does not exist" (110001) or an "order closed" code. Its state is the answer; an
             # order that really does not exist raises UnknownOrder from get_order.
-            if not (isinstance(exc, UnknownOrder) or exc.code in codes.ORDER_CLOSED_CODES):
+            if not (isinstance(exc, UnknownOrder) or exc.api_code in codes.ORDER_CLOSED_CODES):
                 raise
         return await self.get_order(symbol, client_order_id)
 
@@ -249,7 +249,12 @@ class BybitTrading(TradingClient):
 
     def _signer(self, method: str, path: str, *, query: str = "", body: str = "") -> SignFn:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
-            signed = sign(self.credentials, SignRequest(method, path, query=query, body=body))
+            signed = sign(
+                self.credentials,
+                SignRequest(
+                    method, path, query=query, body=body, timestamp_ms=self.rest.clock.now_ms()
+                ),
+            )
             return signed.query, (body or None), signed.headers
 
         return signer

@@ -65,20 +65,20 @@ def map_response(response: Response) -> VenueError | None:
     if status == 401:
         return InvalidSignature(
             VENUE, f"{text}: the JWT was refused; check the CDP key name and its EC private key "
-            "(and the clock: a JWT lives 120 s)", code=code, http_status=status,
+            "(and the clock: a JWT lives 120 s)", api_code=code, http_status=status,
         )  # fmt: skip
     if status == 429:
-        return RateLimited(VENUE, f"rate limited: {text}", code=code, http_status=status,
+        return RateLimited(VENUE, f"rate limited: {text}", api_code=code, http_status=status,
                            retry_after_s=retry_after_seconds(response.headers))  # fmt: skip
     if status >= 500:
-        return VenueUnavailable(VENUE, f"server error: {text}", code=code, http_status=status)
+        return VenueUnavailable(VENUE, f"server error: {text}", api_code=code, http_status=status)
     if status == 404:
         lowered = text.lower()
         if "order" in lowered:
-            return UnknownOrder(VENUE, text, code=code, http_status=status)
+            return UnknownOrder(VENUE, text, api_code=code, http_status=status)
         if "product" in lowered:
-            return UnknownSymbol(VENUE, text, code=code, http_status=status)
-    return BadRequest(VENUE, f"request refused: {text}", code=code, http_status=status)
+            return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
+    return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)
 
 
 def error_mapper() -> ErrorMapper:
@@ -89,10 +89,10 @@ def order_failure(error: ErrorResponse | None, fallback_reason: str = "") -> Ven
     """The exception for a create-order answer with "success": false."""
     if error is None:
         return OrderRejected(VENUE, f"order refused: {fallback_reason or 'no reason given'}",
-                             code=fallback_reason or None)  # fmt: skip
+                             api_code=fallback_reason or None)  # fmt: skip
     reason = error.new_order_failure_reason or error.error or fallback_reason
     if reason in ("UNKNOWN_FAILURE_REASON", ""):
         reason = error.error or error.preview_failure_reason or reason
     kind = _ORDER_FAILURES.get(reason, OrderRejected)
     detail = error.message or error.error_details or reason
-    return kind(VENUE, f"order refused: {detail}", code=reason or None)
+    return kind(VENUE, f"order refused: {detail}", api_code=reason or None)

@@ -65,6 +65,9 @@ class CoinbaseMarket(MarketDataProtocol):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
     # product_book carries no sequence: content audits (compared with recent book states).
     audit_match: ClassVar[str] = "content"
+    # Ping and server time: https://docs.cdp.coinbase.com/advanced-trade/reference/retailbrokerageapi_getservertime
+    ping_path: ClassVar[str] = "/api/v3/brokerage/time"
+    server_time_path: ClassVar[str] = "/api/v3/brokerage/time"
 
     @classmethod
     def dialects(cls, raw_frames: Sequence[str | bytes]) -> str | None:
@@ -80,6 +83,11 @@ class CoinbaseMarket(MarketDataProtocol):
             elif keys.type:
                 seen.add("legacy")
         return "+".join(sorted(seen)) or "unknown"
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"iso":"2023-05-31T10:48:43.127Z","epochSeconds":"1685530123","epochMillis":"1685530123127"}"""
+        return int(msgspec.json.decode(body)["epochMillis"]) * 1_000_000
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, credentials: Credentials | None = None

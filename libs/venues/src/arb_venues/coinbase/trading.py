@@ -139,7 +139,11 @@ class CoinbaseTrading(TradingClient):
         text = body.decode()
 
         def signer() -> tuple[str, bytes | str | None, dict[str, str]]:
-            signed = sign(self.credentials, SignRequest(method, path, query, text), self.host)
+            signed = sign(
+                self.credentials,
+                SignRequest(method, path, query, text, self.rest.clock.now_ms()),
+                self.host,
+            )
             headers = dict(signed.headers)
             if body:
                 headers["Content-Type"] = "application/json"
@@ -208,7 +212,7 @@ class CoinbaseTrading(TradingClient):
         order = await self._find_order(instrument, client_order_id)
         if order is None:
             raise UnknownOrder(VENUE, f"no order with client_order_id {client_order_id} on "
-                               f"{instrument.venue_symbol}", code="NOT_FOUND")  # fmt: skip
+                               f"{instrument.venue_symbol}", api_code="NOT_FOUND")  # fmt: skip
         self._order_ids[client_order_id] = order.order_id
         return order_report(order, symbol, instrument.quote)
 
@@ -225,7 +229,8 @@ class CoinbaseTrading(TradingClient):
             and results[0].failure_reason == "UNKNOWN_CANCEL_ORDER"
         ):
             raise UnknownOrder(VENUE, f"cancel: coinbase does not know order "
-                               f"{report.venue_order_id}", code="UNKNOWN_CANCEL_ORDER")  # fmt: skip
+                               f"{report.venue_order_id}",
+                               api_code="UNKNOWN_CANCEL_ORDER")  # fmt: skip
         return await self._fetch_order(report.venue_order_id, symbol)
 
     async def recent_orders(self, symbols: Sequence[str], since_ns: int) -> list[OrderReport]:

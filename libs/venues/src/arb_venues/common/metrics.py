@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import Counter, Gauge, Histogram
 
 REST_REQUEST_SECONDS = Histogram(
@@ -21,6 +23,67 @@ REST_CONNECTIONS = Counter(
     "Connections used by the REST client: created vs reused from the pool.",
     ["venue", "kind"],
 )
+REST_IN_FLIGHT = Gauge(
+    "arb_venue_rest_in_flight_requests",
+    "REST requests being sent or awaiting their answer (each holds one pooled connection).",
+    ["venue"],
+)
+REST_POOL_UTILISATION = Gauge(
+    "arb_venue_rest_pool_utilisation_ratio",
+    "Requests in flight over the connections the venue's REST clients may open (0..1).",
+    ["venue"],
+)
+REST_CONNECTION_REUSE = Gauge(
+    "arb_venue_rest_connection_reuse_ratio",
+    "Share of requests sent on a pooled (kept-alive) connection rather than a new one, since "
+    "the process started (the seed's target: > 0.95).",
+    ["venue"],
+)
+REST_HEALTH_SECONDS = Gauge(
+    "arb_venue_rest_health_check_seconds",
+    "Round trip of the last health check (the venue's ping/time endpoint).",
+    ["venue"],
+)
+REST_HEALTHY = Gauge(
+    "arb_venue_rest_healthy", "1 if the last health check got a 2xx answer.", ["venue"]
+)
+CLOCK_OFFSET = Gauge(
+    "arb_venue_clock_offset_seconds",
+    "Venue clock minus local clock, as last measured (signed timestamps are corrected by it).",
+    ["venue"],
+)
+
+
+@dataclass
+class PoolUsage:
+    """Every REST client of one venue in this process, summed (ingest runs one per shard)."""
+
+    in_flight: int = 0
+    connection_limit: int = 0
+    created: int = 0
+    reused: int = 0
+
+    def utilisation(self) -> float:
+        return self.in_flight / self.connection_limit if self.connection_limit else 0.0
+
+    def reuse_ratio(self) -> float:
+        total = self.created + self.reused
+        return self.reused / total if total else 0.0
+
+
+_POOLS: dict[str, PoolUsage] = {}
+
+
+def pool_usage(venue: str) -> PoolUsage:
+    """The venue's PoolUsage; its gauges read it when /metrics is scraped."""
+    usage = _POOLS.get(venue)
+    if usage is None:
+        usage = _POOLS[venue] = PoolUsage()
+        REST_POOL_UTILISATION.labels(venue).set_function(usage.utilisation)
+        REST_CONNECTION_REUSE.labels(venue).set_function(usage.reuse_ratio)
+    return usage
+
+
 FEED_FRAMES = Counter("arb_ingest_frames_total", "WS frames received.", ["venue"])
 FEED_EVENTS = Counter("arb_ingest_book_events_total", "Book events emitted.", ["venue"])
 FEED_BAD_FRAMES = Counter(

@@ -23,6 +23,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     RequestTimeout,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -121,37 +122,43 @@ def error_for_code(
     if number in AUTH_CODES:
         return InvalidSignature(
             VENUE, f"authentication refused: {text}; check the API key, secret, IP whitelist "
-            "and key permissions", code=number, http_status=http_status,
+            "and key permissions", api_code=number, http_status=http_status,
         )  # fmt: skip
     if number == INVALID_NONCE:
-        return BadRequest(
+        return TimestampRejected(
             VENUE, f"nonce more than 60 s from the server clock: {text}; sync the clock (NTP)",
-            code=number, http_status=http_status,
+            api_code=number, http_status=http_status,
         )  # fmt: skip
     if number in RATE_LIMIT_CODES:
         return RateLimited(
-            VENUE, f"rate limited: {text}", code=number, http_status=http_status,
+            VENUE, f"rate limited: {text}", api_code=number, http_status=http_status,
             retry_after_s=retry_after_s if retry_after_s is not None else RATE_LIMIT_PAUSE_S,
         )  # fmt: skip
     if number in TIMEOUT_CODES:
         return RequestTimeout(
             VENUE, f"venue timed out: {text}; query the order before re-sending",
-            code=number, http_status=http_status,
+            api_code=number, http_status=http_status,
         )  # fmt: skip
     if number in UNAVAILABLE_CODES:
-        return VenueUnavailable(VENUE, f"venue error: {text}", code=number, http_status=http_status)
+        return VenueUnavailable(
+            VENUE, f"venue error: {text}", api_code=number, http_status=http_status
+        )
     if number in UNKNOWN_ORDER_CODES:
-        return UnknownOrder(VENUE, f"order not found: {text}", code=number, http_status=http_status)
+        return UnknownOrder(
+            VENUE, f"order not found: {text}", api_code=number, http_status=http_status
+        )
     if number in BALANCE_CODES:
         return InsufficientBalance(
-            VENUE, f"insufficient balance: {text}", code=number, http_status=http_status
+            VENUE, f"insufficient balance: {text}", api_code=number, http_status=http_status
         )
     if number in SYMBOL_CODES:
-        return UnknownSymbol(VENUE, f"instrument refused: {text}", code=number,
+        return UnknownSymbol(VENUE, f"instrument refused: {text}", api_code=number,
                              http_status=http_status)  # fmt: skip
     if number in ORDER_CODES or http_status == 500:
-        return OrderRejected(VENUE, f"order refused: {text}", code=number, http_status=http_status)
-    return BadRequest(VENUE, f"request refused: {text}", code=number, http_status=http_status)
+        return OrderRejected(
+            VENUE, f"order refused: {text}", api_code=number, http_status=http_status
+        )
+    return BadRequest(VENUE, f"request refused: {text}", api_code=number, http_status=http_status)
 
 
 def map_response(response: Response) -> VenueError | None:
@@ -165,7 +172,7 @@ def map_response(response: Response) -> VenueError | None:
     if envelope is not None and _code(envelope.code) != 0:
         if _code(envelope.code) == ERR_INTERNAL or response.status >= 502:
             return VenueUnavailable(
-                VENUE, f"server error: {text}", code=_code(envelope.code),
+                VENUE, f"server error: {text}", api_code=_code(envelope.code),
                 http_status=response.status,
             )  # fmt: skip
         return error_for_code(

@@ -157,7 +157,7 @@ class CryptocomTrading(TradingClient):
                 CANCEL, {"client_oid": client_order_id}, schemas.ORDER_ACK, bucket="order"
             )
         except VenueRejected as exc:
-            if exc.code not in codes.ORDER_CLOSED_CODES:
+            if exc.api_code not in codes.ORDER_CLOSED_CODES:
                 raise
         return await self.get_order(symbol, client_order_id)
 
@@ -227,7 +227,9 @@ class CryptocomTrading(TradingClient):
         self, method: str, params: Mapping[str, Any]
     ) -> Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
-            body, _sig = signed_body(self.credentials, method, params, next(_ids))
+            body, _sig = signed_body(
+                self.credentials, method, params, next(_ids), self.rest.clock.now_ms()
+            )
             return "", body, {"Content-Type": "application/json"}
 
         return signer

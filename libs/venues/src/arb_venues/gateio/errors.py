@@ -20,6 +20,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -70,27 +71,27 @@ def map_error(response: Response) -> VenueError | None:
         label, text = None, response.body[:200].decode(errors="replace")
     if status == 429 or label in RATE:
         return RateLimited(VENUE, f"rate limited: {text}; waiting before the next call",
-                           retry_after_s=_reset_seconds(response), code=label,
+                           retry_after_s=_reset_seconds(response), api_code=label,
                            http_status=status)  # fmt: skip
     if status >= 500 or label in UNAVAILABLE:
-        return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", code=label,
+        return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=label,
                                 http_status=status)  # fmt: skip
     if label in AUTH:
         return InvalidSignature(VENUE, f"{text}; check the API key, secret, IP whitelist and "
-                                "the key's spot permissions", code=label,
+                                "the key's spot permissions", api_code=label,
                                 http_status=status)  # fmt: skip
     if label in CLOCK:
-        return BadRequest(VENUE, f"{text}; the host clock is off by more than 60 s: sync it "
-                          "(NTP)", code=label, http_status=status)  # fmt: skip
+        return TimestampRejected(VENUE, f"{text}; the host clock is off by more than 60 s: "
+                                 "sync it (NTP)", api_code=label, http_status=status)  # fmt: skip
     if label in INSUFFICIENT:
-        return InsufficientBalance(VENUE, text, code=label, http_status=status)
+        return InsufficientBalance(VENUE, text, api_code=label, http_status=status)
     if label in NOT_FOUND:
-        return UnknownOrder(VENUE, text, code=label, http_status=status)
+        return UnknownOrder(VENUE, text, api_code=label, http_status=status)
     if label in SYMBOL:
-        return UnknownSymbol(VENUE, text, code=label, http_status=status)
+        return UnknownSymbol(VENUE, text, api_code=label, http_status=status)
     if label in REJECTED or label in CLOSED:
-        return OrderRejected(VENUE, text, code=label, http_status=status)
-    return BadRequest(VENUE, f"request refused: {text}", code=label, http_status=status)
+        return OrderRejected(VENUE, text, api_code=label, http_status=status)
+    return BadRequest(VENUE, f"request refused: {text}", api_code=label, http_status=status)
 
 
 def error_mapper() -> ErrorMapper:

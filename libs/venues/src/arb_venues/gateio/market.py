@@ -94,10 +94,18 @@ class GateMarket(MarketDataProtocol):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 10)}
     # The snapshot's id is the update stream's id: exact audits.
     audit_match: ClassVar[str] = "sequence"
+    # Ping and server time: https://www.gate.io/docs/developers/apiv4/#get-server-current-time
+    ping_path: ClassVar[str] = "/api/v4/spot/time"
+    server_time_path: ClassVar[str] = "/api/v4/spot/time"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
         self.snapshot_limit = min(depth or SNAPSHOT_LIMIT, MAX_LIMIT)
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"server_time": 1597026383085} (ms)"""
+        return int(msgspec.json.decode(body)["server_time"]) * 1_000_000
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return GateParser(symbols)

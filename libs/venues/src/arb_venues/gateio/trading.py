@@ -139,7 +139,7 @@ class GateTrading(TradingClient):
                                         params={"currency_pair": self._venue_symbol(symbol)},
                                         bucket="orders", retry=False)  # fmt: skip
         except OrderRejected as exc:
-            if exc.code not in CLOSED:
+            if exc.api_code not in CLOSED:
                 raise
             return await self.get_order(symbol, client_order_id)  # finished already (an IOC)
         return self._report(self._decode(schemas.order_decoder, response, "order"),
@@ -221,7 +221,7 @@ class GateTrading(TradingClient):
         def signed() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             # Called before every attempt, so each carries a fresh Timestamp.
             request = SignRequest(method, path, query=query, body=payload,
-                                  timestamp_ms=self.clock() // 1_000_000)  # fmt: skip
+                                  timestamp_ms=self.rest.clock.now_ms())  # fmt: skip
             headers = {**sign(self.credentials, request).headers, "Accept": "application/json"}
             if body is not None:
                 headers["Content-Type"] = "application/json"

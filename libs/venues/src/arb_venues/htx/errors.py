@@ -19,6 +19,8 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -54,7 +56,8 @@ _AUTH = {"api-signature-not-valid", "login-required", "api-signature-check-faile
 _RATE_LIMITED = {"510", "api-limit-error", "frequent-invoke", "base-user-request-exceed-limit"}
 _UNAVAILABLE = {"base-system-error", "system-busy", "base-request-timeout", "500"}
 _UNKNOWN_ORDER = {"base-record-invalid", "base-not-found", "not-found"}
-_UNKNOWN_SYMBOL = {"base-symbol-error", "base-symbol-trade-disabled", "symbol-not-support"}
+_UNKNOWN_SYMBOL = {"base-symbol-error", "symbol-not-support"}
+_TRADING_DISABLED = {"base-symbol-trade-disabled"}  # the symbol exists, trading it is off
 _INSUFFICIENT = {"order-accountbalance-error", "account-balance-insufficient-error"}
 
 
@@ -62,25 +65,30 @@ def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> V
     if code in _RATE_LIMITED or "request limit" in text.lower():
         return RateLimited(
             VENUE, f"rate limited: {text}; waiting before the next call",
-            retry_after_s=retry_after_seconds(headers), code=code, http_status=status,
+            retry_after_s=retry_after_seconds(headers), api_code=code, http_status=status,
         )  # fmt: skip
     if code in _UNAVAILABLE:
-        return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", code=code,
+        return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=code,
                                 http_status=status)  # fmt: skip
+    if code == TIMESTAMP_INVALID[0] and "timestamp" in text.lower():
+        return TimestampRejected(VENUE, f"{text}; sync the host clock (NTP)", api_code=code,
+                                 http_status=status)  # fmt: skip
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, text, api_code=code, http_status=status)
     if code in _AUTH:
         return InvalidSignature(
             VENUE, f"{text}; check the access key, secret key, key permissions and the host "
-            "clock (Timestamp is valid for 5 minutes)", code=code, http_status=status,
+            "clock (Timestamp is valid for 5 minutes)", api_code=code, http_status=status,
         )  # fmt: skip
     if code in _UNKNOWN_ORDER:
-        return UnknownOrder(VENUE, text, code=code, http_status=status)
+        return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code in _UNKNOWN_SYMBOL:
-        return UnknownSymbol(VENUE, text, code=code, http_status=status)
+        return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
     if code in _INSUFFICIENT:
-        return InsufficientBalance(VENUE, text, code=code, http_status=status)
+        return InsufficientBalance(VENUE, text, api_code=code, http_status=status)
     if code.startswith("order-") or code == "invalid-client-order-id":
-        return OrderRejected(VENUE, text, code=code, http_status=status)
-    return BadRequest(VENUE, f"request refused: {text}", code=code, http_status=status)
+        return OrderRejected(VENUE, text, api_code=code, http_status=status)
+    return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)
 
 
 def map_error(response: Response) -> VenueError | None:

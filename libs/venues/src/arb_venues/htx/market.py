@@ -119,8 +119,16 @@ class HtxMarket(MarketDataProtocol):
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /market/depth's version is the depth channel's, not the mbp seqNum: by content.
     audit_match: ClassVar[str] = "content"
+    # Ping and server time: https://huobiapi.github.io/docs/spot/v1/en/#get-current-timestamp
+    ping_path: ClassVar[str] = "/v1/common/timestamp"
+    server_time_path: ClassVar[str] = "/v1/common/timestamp"
     channel: ClassVar[str] = MBP
     path: ClassVar[str] = FEED_PATH
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"status":"ok","data":1629715504949} (ms)"""
+        return int(msgspec.json.decode(body)["data"]) * 1_000_000
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)

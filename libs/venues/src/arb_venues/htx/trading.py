@@ -157,7 +157,7 @@ class HtxTrading(TradingClient):
             await self._call("POST", CANCEL_PATH, body={"client-order-id": client_order_id},
                              bucket="orders", retry=False)  # fmt: skip
         except VenueRejected as exc:
-            if exc.code not in NOT_CANCELLABLE:
+            if exc.api_code not in NOT_CANCELLABLE:
                 raise
             # Closed already (an IOC always is): its final state is the answer.
         return await self.get_order(symbol, client_order_id)
@@ -257,7 +257,7 @@ class HtxTrading(TradingClient):
         def signed() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             # Called before every attempt, so each carries a fresh Timestamp.
             request = SignRequest(method, path, query=query,
-                                  timestamp_ms=self.clock() // 1_000_000)  # fmt: skip
+                                  timestamp_ms=self.rest.clock.now_ms())  # fmt: skip
             return sign_for_host(self.credentials, request, self.host).query, payload, headers
 
         response = await self.rest.request(

@@ -14,6 +14,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -34,8 +35,10 @@ _EXACT: dict[str, type[VenueError]] = {
     "EService:Unavailable": VenueUnavailable,
     "EService:Busy": VenueUnavailable,
     "EService:Deadline elapsed": VenueUnavailable,
-    "EService:Market in cancel_only mode": VenueUnavailable,
-    "EService:Market in post_only mode": VenueUnavailable,
+    # The market takes no new orders (cancel_only) or only post-only ones, so an IOC
+    # is refused: "Request can't be made at this time" (spot-errors guide).
+    "EService:Market in cancel_only mode": TradingDisabled,
+    "EService:Market in post_only mode": TradingDisabled,
 }
 _RATE_LIMITS = frozenset(
     {
@@ -65,7 +68,7 @@ def error_from_codes(
             VENUE,
             f"rate limited: {text}",
             retry_after_s=retry_after_s or 1.0,
-            code=code,
+            api_code=code,
             http_status=http_status,
         )
     kind = _EXACT.get(code)
@@ -80,7 +83,7 @@ def error_from_codes(
             kind = BadRequest
     hint = _HINTS.get(kind)
     message = f"{text}; {hint}" if hint else text
-    return kind(VENUE, message, code=code, http_status=http_status)
+    return kind(VENUE, message, api_code=code, http_status=http_status)
 
 
 def kraken_error_mapper() -> ErrorMapper:

@@ -54,6 +54,9 @@ class KrakenMarket(MarketDataProtocol):
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /0/public/Depth carries no sequence: content audits (the checksum is the main proof).
     audit_match: ClassVar[str] = "content"
+    # Ping and server time: https://docs.kraken.com/api/docs/rest-api/get-server-time
+    ping_path: ClassVar[str] = "/0/public/Time"
+    server_time_path: ClassVar[str] = "/0/public/Time"
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, *, protocol_version: str | None = None
@@ -66,6 +69,13 @@ class KrakenMarket(MarketDataProtocol):
             raise ValueError(f"kraken book depth={depth}: use one of {DEPTHS}")
         self.version = version
         self.book_depth = depth or DEFAULT_DEPTH
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """``{"error":[],"result":{"unixtime":1688669448,"rfc1123":"Thu, 06 Jul 23 18:50:48
+        +0000"}}``: whole seconds, so the offset is known to +-1 s (inside the 60 s window of
+        AddOrder's ``deadline``)"""
+        return int(msgspec.json.decode(body)["result"]["unixtime"]) * 1_000_000_000
 
     @classmethod
     def for_version(cls, version: str | None) -> type[MarketDataProtocol]:

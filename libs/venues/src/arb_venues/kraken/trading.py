@@ -105,7 +105,7 @@ class KrakenTrading(TradingClient):
             "price": intent.price,
             "timeinforce": intent.time_in_force,
             "cl_ord_id": intent.client_order_id,
-            "deadline": deadline(time.time()),
+            "deadline": deadline(self.rest.clock.now_ns() / 1e9),
         }
         ts_sent = time.time_ns()
         body = await self._post("AddOrder", fields, retry=False)

@@ -25,6 +25,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -75,25 +76,29 @@ def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> V
     if code == "429000" or status == 429:
         return RateLimited(
             VENUE, f"rate limited: {text}; waiting for the resource pool to refill",
-            retry_after_s=reset_seconds(headers), code=code, http_status=status,
+            retry_after_s=reset_seconds(headers), api_code=code, http_status=status,
         )  # fmt: skip
     if code == "500000" or status >= 500:
-        return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", code=code,
+        return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=code,
                                 http_status=status)  # fmt: skip
+    if code == TIMESTAMP_INVALID[0]:
+        return TimestampRejected(VENUE, f"{text}; KC-API-TIMESTAMP must be within 5 s of the "
+                                 "server: sync the host clock (NTP)", api_code=code,
+                                 http_status=status)  # fmt: skip
     if code in _AUTH:
         return InvalidSignature(
             VENUE, f"{text}; check the API key, secret, passphrase, key version and the host "
-            "clock (KC-API-TIMESTAMP must be within 5 s)", code=code, http_status=status,
+            "clock (KC-API-TIMESTAMP must be within 5 s)", api_code=code, http_status=status,
         )  # fmt: skip
     if code in _INSUFFICIENT or "available.amount" in lowered or "insufficient" in lowered:
-        return InsufficientBalance(VENUE, text, code=code, http_status=status)
+        return InsufficientBalance(VENUE, text, api_code=code, http_status=status)
     if "not_exist" in lowered or "not exist" in lowered or status == 404:
-        return UnknownOrder(VENUE, text, code=code, http_status=status)
+        return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code in _UNKNOWN_SYMBOL:
-        return UnknownSymbol(VENUE, text, code=code, http_status=status)
+        return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
     if code in _REJECTED or "clientoid" in lowered:
-        return OrderRejected(VENUE, text, code=code, http_status=status)
-    return BadRequest(VENUE, f"request refused: {text}", code=code, http_status=status)
+        return OrderRejected(VENUE, text, api_code=code, http_status=status)
+    return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)
 
 
 def map_error(response: Response) -> VenueError | None:

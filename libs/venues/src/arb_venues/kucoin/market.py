@@ -118,6 +118,9 @@ class KucoinMarket(MarketDataProtocol):
     # window (capacity + 30 s of refill = 2000).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(1000, 1000 / 30)}
     audit_match: ClassVar[str] = "sequence"
+    # Ping and server time: https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-server-time
+    ping_path: ClassVar[str] = "/api/v1/timestamp"
+    server_time_path: ClassVar[str] = "/api/v1/timestamp"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
@@ -128,6 +131,11 @@ class KucoinMarket(MarketDataProtocol):
         self._url = ""  # the last connect URL handed out (endpoint + token + connectId)
         self._ping_interval_s = DEFAULT_PING_INTERVAL_S
         self.ping_timeout_s = DEFAULT_PING_TIMEOUT_S
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"code":"200000","data":1729100692873} (ms)"""
+        return int(msgspec.json.decode(body)["data"]) * 1_000_000
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return KucoinParser(symbols)

@@ -225,7 +225,7 @@ class KucoinTrading(TradingClient):
         def signed() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             # Called before every attempt, so each carries a fresh KC-API-TIMESTAMP.
             request = SignRequest(method, path, query=query, body=payload,
-                                  timestamp_ms=self.clock() // 1_000_000)  # fmt: skip
+                                  timestamp_ms=self.rest.clock.now_ms())  # fmt: skip
             result = sign(self.credentials, request)
             return result.query, payload or None, result.headers
 

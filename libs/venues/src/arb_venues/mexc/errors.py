@@ -26,6 +26,8 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -78,11 +80,11 @@ def map_error(response: Response) -> VenueError | None:
         banned = " (IP banned: 418)" if status == 418 else ""
         return RateLimited(
             VENUE, f"rate limited{banned}: {text}; waiting Retry-After before the next call",
-            retry_after_s=retry_after_seconds(response.headers), code=code, http_status=status,
+            retry_after_s=retry_after_seconds(response.headers), api_code=code, http_status=status,
         )  # fmt: skip
     if status >= 500 or code in UNAVAILABLE:
         return VenueUnavailable(
-            VENUE, f"server error, outcome unknown: {text}", code=code, http_status=status
+            VENUE, f"server error, outcome unknown: {text}", api_code=code, http_status=status
         )
     return _rejection(code, text, status)
 
@@ -91,30 +93,29 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
     if code in AUTH:
         return InvalidSignature(
             VENUE, f"{text}; check the API key, its secret, permissions and IP whitelist",
-            code=code, http_status=status,
+            api_code=code, http_status=status,
         )  # fmt: skip
     if code in CLOCK:
-        return BadRequest(
+        return TimestampRejected(
             VENUE, f"{text}; the host clock is off: sync it (NTP) or raise recvWindow (max 60000)",
-            code=code, http_status=status,
+            api_code=code, http_status=status,
         )  # fmt: skip
     if code in UNKNOWN_ORDER:
-        return UnknownOrder(VENUE, text, code=code, http_status=status)
+        return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code in INSUFFICIENT:
-        return InsufficientBalance(VENUE, text, code=code, http_status=status)
+        return InsufficientBalance(VENUE, text, api_code=code, http_status=status)
     if code in UNKNOWN_SYMBOL:
-        return UnknownSymbol(VENUE, text, code=code, http_status=status)
+        return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
     if code in HALTED:
-        return OrderRejected(
-            VENUE, f"trading halted for this symbol or key: {text}", code=code, http_status=status
-        )
+        return TradingDisabled(VENUE, f"trading halted for this symbol or key: {text}",
+                               api_code=code, http_status=status)  # fmt: skip
     if code in ORDER_RULES:
-        return OrderRejected(VENUE, text, code=code, http_status=status)
+        return OrderRejected(VENUE, text, api_code=code, http_status=status)
     if status == 403:
         return BadRequest(
             VENUE, f"blocked by MEXC's WAF (rate or security rule): {text}", http_status=status
         )
-    return BadRequest(VENUE, f"request refused: {text}", code=code, http_status=status)
+    return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)
 
 
 def error_mapper() -> ErrorMapper:

@@ -112,6 +112,9 @@ class MexcMarket(MarketDataProtocol):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 20)}
     # The depth snapshot's lastUpdateId is the stream's version: exact audits.
     audit_match: ClassVar[str] = "sequence"
+    # Ping and server time: https://mexcdevelop.github.io/apidocs/spot_v3_en/#check-server-time
+    ping_path: ClassVar[str] = "/api/v3/ping"
+    server_time_path: ClassVar[str] = "/api/v3/time"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
@@ -119,6 +122,11 @@ class MexcMarket(MarketDataProtocol):
             raise ValueError(f"mexc: depth {depth}: GET /api/v3/depth serves 1..5000 levels")
         self.snapshot_limit = depth or DEFAULT_SNAPSHOT_LIMIT
         self.interval = DEFAULT_INTERVAL
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"serverTime": 1645539742000} (ms)"""
+        return int(msgspec.json.decode(body)["serverTime"]) * 1_000_000
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return MexcParser(symbols)

@@ -98,7 +98,7 @@ class MexcTrading(TradingClient):
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         super().__init__(rest, credentials, instruments)
-        self.clock = clock  # ns; a venue-synchronised clock keeps timestamps in recvWindow
+        self.clock = clock  # ns, local: order stamps; signing reads the venue clock (rest.clock)
         self._symbols_of: tuple[object, dict[str, str]] = (None, {})
 
     @property
@@ -217,7 +217,7 @@ class MexcTrading(TradingClient):
 
         def signed() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             # Called before every attempt, so each carries a fresh timestamp.
-            request = SignRequest(method, path, query=base, timestamp_ms=self.clock() // 1_000_000)
+            request = SignRequest(method, path, query=base, timestamp_ms=self.rest.clock.now_ms())
             result = sign(self.credentials, request)
             return result.query, None, result.headers
 

@@ -68,10 +68,18 @@ class OkxMarket(MarketDataProtocol):
     }
     # GET /api/v5/market/books carries the WS stream's seqId: exact audits.
     audit_match: ClassVar[str] = "sequence"
+    # Ping and server time: https://www.okx.com/docs-v5/en/#public-data-rest-api-get-system-time
+    ping_path: ClassVar[str] = "/api/v5/public/time"
+    server_time_path: ClassVar[str] = "/api/v5/public/time"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
         self.channel = channel_for_depth(depth)
+
+    @staticmethod
+    def read_server_time(body: bytes) -> int:
+        """{"code":"0","msg":"","data":[{"ts":"1597026383085"}]} (ms, as text)"""
+        return int(msgspec.json.decode(body)["data"][0]["ts"]) * 1_000_000
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return OkxParser(symbols)

@@ -79,7 +79,14 @@ class OkxTrading(TradingClient):
     ) -> Callable[[], tuple[str, bytes | str | None, Mapping[str, str]]]:
         def signer() -> tuple[str, bytes | str | None, Mapping[str, str]]:
             signed = sign(
-                self.credentials, SignRequest(method=method, path=path, query=query, body=body)
+                self.credentials,
+                SignRequest(
+                    method=method,
+                    path=path,
+                    query=query,
+                    body=body,
+                    timestamp_ms=self.rest.clock.now_ms(),
+                ),
             )
             return signed.query, (body or None), signed.headers
 
@@ -159,7 +166,7 @@ class OkxTrading(TradingClient):
         try:
             await self._call("POST", "/api/v5/trade/cancel-order", payload=payload)
         except VenueError as exc:
-            if str(exc.code) != CANCEL_NOT_POSSIBLE:
+            if str(exc.api_code) != CANCEL_NOT_POSSIBLE:
                 raise
         return await self.get_order(symbol, client_order_id)
 

@@ -19,7 +19,7 @@ from arb_structs import Side
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.signing import API_KEY_HEADER, verify
 from arb_venues.binance.sim import bodies
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 _CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 _DECIMAL = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
@@ -98,7 +98,7 @@ class SimRest:
         if recv_window > 60000:
             raise _Refused((-1102, "'recvWindow' contains unexpected value. "
                                    "Cannot be greater than 60000."))  # fmt: skip
-        server = bodies.now_ms()
+        server = venue_now_ns(self.market) // 1_000_000
         if timestamp >= server + 1000:
             raise _Refused(bodies.AHEAD_OF_SERVER)
         if server - timestamp > recv_window:
@@ -111,7 +111,7 @@ class SimRest:
         return self._ok({}, 1)
 
     async def server_time(self, request: web.Request) -> web.Response:
-        return self._ok({"serverTime": bodies.now_ms()}, 1)
+        return self._ok({"serverTime": venue_now_ns(self.market) // 1_000_000}, 1)
 
     async def depth(self, request: web.Request) -> web.Response:
         try:

@@ -23,7 +23,7 @@ from arb_structs import Instrument, Side
 from arb_venues.bybit import errors as codes
 from arb_venues.bybit import signing
 from arb_venues.bybit.sim.stream import SpotStream, format_decimal
-from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 JSON = "application/json"
 STREAM = web.AppKey("bybit_stream", SpotStream)
@@ -119,6 +119,11 @@ class BybitSim:
         ]
         return envelope({"category": "spot", "list": [_instrument_json(i) for i in listed]})
 
+    async def server_time(self, request: web.Request) -> web.Response:
+        """GET /v5/market/time on the venue's clock (simapi.venue_now_ns)."""
+        now = venue_now_ns(self.market)
+        return envelope({"timeSecond": str(now // 1_000_000_000), "timeNano": str(now)})
+
     # -- private ----------------------------------------------------------------------------
 
     def authenticate(self, request: web.Request, body: str) -> str | web.Response:
@@ -128,7 +133,7 @@ class BybitSim:
         secret = self.market.secret_for(api_key) if api_key else None
         if secret is None:
             return envelope(None, codes.INVALID_API_KEY, "API key is invalid.")
-        now = now_ms()
+        now = venue_now_ns(self.market) // 1_000_000
         if not signing.timestamp_in_window(headers, now):
             sent = headers.get(signing.TIMESTAMP_HEADER, "")
             window = headers.get(signing.RECV_WINDOW_HEADER, "")
@@ -291,6 +296,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v5/public/spot", stream.handle)
     app.router.add_get("/v5/market/orderbook", sim.orderbook)
     app.router.add_get("/v5/market/instruments-info", sim.instruments)
+    app.router.add_get("/v5/market/time", sim.server_time)
     app.router.add_post("/v5/order/create", sim.create_order)
     app.router.add_post("/v5/order/cancel", sim.cancel_order)
     app.router.add_get("/v5/order/realtime", sim.orders)

@@ -29,7 +29,7 @@ from arb_venues.okx import errors as codes
 from arb_venues.okx.market import REST_BOOK_DEPTH
 from arb_venues.okx.sim import bodies as simformat
 from arb_venues.okx.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket, venue_now_ns
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
 INITIAL_SNAPSHOT: web.AppKey[bool] = web.AppKey("okx_initial_snapshot", bool)
@@ -45,6 +45,7 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app.router.add_get("/ws/v5/public", _public_ws)
     app.router.add_get("/api/v5/market/books", _rest_books)
     app.router.add_get("/api/v5/public/instruments", _rest_instruments)
+    app.router.add_get("/api/v5/public/time", _rest_time)
     add_private_routes(app, market)
     return app
 
@@ -77,6 +78,12 @@ async def _rest_books(request: web.Request) -> web.Response:
         "seqId": book.seq,
     }
     return simformat.body(data=[row])
+
+
+async def _rest_time(request: web.Request) -> web.Response:
+    """GET /api/v5/public/time: ``{"code":"0","msg":"","data":[{"ts":"<ms>"}]}`` on the
+    venue's clock (simapi.venue_now_ns)."""
+    return simformat.body(data=[{"ts": simformat.millis(venue_now_ns(request.app[MARKET]))}])
 
 
 async def _rest_instruments(request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ from arb_structs import Side
 from arb_venues.okx import errors as codes
 from arb_venues.okx.signing import EXPIRY_S, parse_iso_timestamp, verify
 from arb_venues.okx.sim import bodies as simformat
-from arb_venues.simapi import SimMarket, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrderError, venue_now_ns
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 TIME_IN_FORCE = {"ioc": "IOC", "fok": "FOK", "limit": "GTC"}
@@ -89,7 +89,7 @@ def _authenticate(market: SimMarket, request: web.Request, body: str) -> str:
         sent_at = parse_iso_timestamp(timestamp)
     except ValueError:
         raise _Refused(simformat.error(codes.INVALID_TIMESTAMP)) from None
-    if abs(time.time() - sent_at) > EXPIRY_S:
+    if abs(venue_now_ns(market) / 1e9 - sent_at) > EXPIRY_S:
         raise _Refused(simformat.error(codes.TIMESTAMP_EXPIRED))
     if not verify(secret, timestamp, request.method, request.raw_path, "", body, given):
         raise _Refused(simformat.error(codes.INVALID_SIGNATURE))
