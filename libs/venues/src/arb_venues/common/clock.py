@@ -59,6 +59,7 @@ class VenueClock:
         self.round_trip_ns: int | None = None  # of the sample the offset comes from
         self.syncs = 0
         self._next_sync = 0.0  # monotonic; 0 = measure before the next signed request
+        self._tried = False  # measured in line once; after that, in the background
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -66,6 +67,7 @@ class VenueClock:
         """Measure the offset against ``source`` from now on (before the next signed call)."""
         self.source = source
         self._next_sync = 0.0
+        self._tried = False
 
     def now_ns(self) -> int:
         return self.wall() + self.offset_ns
@@ -98,11 +100,13 @@ class VenueClock:
             return self.offset_ns
 
     async def ready(self) -> None:
-        """Before a signed request: measure first if never measured (a failure is logged and
-        signing goes on with the offset there is); refresh in the background when due."""
+        """Before a signed request: measure first if never tried (a failure is logged and
+        signing goes on with the offset there is); after that, measure again in the
+        background when due (a refresh, or a retry of a failed first measurement)."""
         if self.source is None or time.monotonic() < self._next_sync:
             return
-        if not self.synced:
+        if not self.synced and not self._tried:  # only the first: a venue whose time
+            self._tried = True  # endpoint fails must not hold every later order back
             await self._sync_logged()
         elif self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._sync_logged())
