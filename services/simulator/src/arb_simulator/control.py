@@ -16,6 +16,8 @@
                                             (the ground truth trading is checked against),
                                             and duplicate_attempts: client ids of
                                             placements refused as already used
+    GET    /control/requests/{venue}        REST requests the venue received: total and
+                                            per path (requestlog.py)
 
 Bad input gets 400 with a message naming the field and the way out; nothing is armed or
 injected then.
@@ -183,6 +185,15 @@ async def ledger(request: web.Request) -> web.Response:
                       "duplicate_attempts": market.duplicate_attempts(api_key)})  # fmt: skip
 
 
+async def requests(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    venue = request.match_info["venue"]
+    log = sim.requests.get(venue)
+    if log is None:
+        return _bad(f"venue {venue!r} is not served; venues: {sorted(sim.requests)}", 404)
+    return _response({"venue": venue, **log.summary()})
+
+
 def create_control_app(sim: Simulator) -> web.Application:
     app = web.Application()
     app[SIMULATOR] = sim
@@ -195,4 +206,5 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_delete("/control/faults", clear_faults)
     app.router.add_get("/control/book/{venue}/{symbol}", book)
     app.router.add_get("/control/ledger/{venue}", ledger)
+    app.router.add_get("/control/requests/{venue}", requests)
     return app
