@@ -168,6 +168,18 @@ class Simulator:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    async def pause(self) -> None:
+        """Stop the market clock: every book holds still (the servers keep serving), so a
+        client's book can be compared with the simulator's at one moment."""
+        if self._clock_task is not None:
+            await stop_task(self._clock_task)
+            self._clock_task = None
+
+    def resume(self) -> None:
+        """Start the market clock again after ``pause``."""
+        if self._clock_task is None and self.market is not None:
+            self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
+
     # -- the clock ------------------------------------------------------------------------
 
     async def _run_clock(self) -> None:

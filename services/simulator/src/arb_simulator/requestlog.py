@@ -4,7 +4,8 @@ checks a client's budget against (the venue's side of the limit, not the client'
 The core installs ``request_log_middleware`` as the outermost middleware of every venue app
 (before the faults, so a request answered with an injected 429 counts as the venue saw it);
 WebSocket upgrades are not REST requests and are not logged. ``GET /control/requests/{venue}``
-shows the totals by path.
+shows the totals by path and what was
+answered 404/405 (a client asking for an endpoint the simulator does not serve).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from aiohttp import web
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LoggedRequest:
     at: float  # time.monotonic() when the request arrived
     method: str
     path: str
     query: str
+    status: int = 0  # the answer's HTTP status (0 while unanswered or when none was sent)
 
 
 class RequestLog:
@@ -35,11 +37,11 @@ class RequestLog:
         self.entries: deque[LoggedRequest] = deque(maxlen=maxlen)
         self.total = 0
 
-    def record(self, request: web.Request) -> None:
+    def record(self, request: web.Request) -> LoggedRequest:
         self.total += 1
-        self.entries.append(
-            LoggedRequest(time.monotonic(), request.method, request.path, request.query_string)
-        )
+        entry = LoggedRequest(time.monotonic(), request.method, request.path, request.query_string)
+        self.entries.append(entry)
+        return entry
 
     def times(self, path: str | None = None) -> list[float]:
         """Arrival times of the requests (to ``path`` only, when given)."""
@@ -58,20 +60,32 @@ class RequestLog:
     def by_path(self) -> dict[str, int]:
         return dict(Counter(e.path for e in self.entries))
 
+    def unserved(self) -> dict[str, int]:
+        """``METHOD path -> count`` of the requests answered 404 or 405: what a client asked
+        for that this venue's simulator does not serve."""
+        return dict(Counter(f"{e.method} {e.path}" for e in self.entries if e.status in (404, 405)))
+
     def clear(self) -> None:
         self.entries.clear()
         self.total = 0
 
     def summary(self) -> dict[str, Any]:
-        return {"total": self.total, "by_path": self.by_path()}
+        return {"total": self.total, "by_path": self.by_path(), "unserved": self.unserved()}
 
 
 def request_log_middleware(log: RequestLog) -> Any:
     @web.middleware
     async def note(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.headers.get("Upgrade", "").lower() != "websocket":
-            log.record(request)
-        return await handler(request)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await handler(request)
+        entry = log.record(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            entry.status = exc.status
+            raise
+        entry.status = response.status
+        return response
 
     return note
 

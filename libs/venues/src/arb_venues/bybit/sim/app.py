@@ -109,8 +109,15 @@ class BybitSim:
         )
 
     async def instruments(self, request: web.Request) -> web.Response:
-        if request.query.get("category") != "spot":
-            return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
+        """GET /v5/market/instruments-info. Only spot is simulated: linear, inverse and option
+        answer the documented shape with an empty list (clients such as ccxt and cryptofeed
+        load every category at start-up), with ``nextPageCursor`` for the paginated ones
+        (https://bybit-exchange.github.io/docs/v5/market/instrument)."""
+        category = request.query.get("category")
+        if category in ("linear", "inverse", "option"):
+            return envelope({"category": category, "list": [], "nextPageCursor": ""})
+        if category != "spot":
+            return envelope(None, codes.PARAMETER_ERROR, "params error: category is invalid")
         wanted = request.query.get("symbol")
         listed = [
             i
@@ -118,6 +125,11 @@ class BybitSim:
             if wanted is None or i.venue_symbol == wanted
         ]
         return envelope({"category": "spot", "list": [_instrument_json(i) for i in listed]})
+
+    async def server_time(self, request: web.Request) -> web.Response:
+        """GET /v5/market/time (https://bybit-exchange.github.io/docs/v5/market/time)."""
+        now = time.time_ns()
+        return envelope({"timeSecond": str(now // 1_000_000_000), "timeNano": str(now)})
 
     # -- private ----------------------------------------------------------------------------
 
@@ -291,6 +303,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v5/public/spot", stream.handle)
     app.router.add_get("/v5/market/orderbook", sim.orderbook)
     app.router.add_get("/v5/market/instruments-info", sim.instruments)
+    app.router.add_get("/v5/market/time", sim.server_time)
     app.router.add_post("/v5/order/create", sim.create_order)
     app.router.add_post("/v5/order/cancel", sim.cancel_order)
     app.router.add_get("/v5/order/realtime", sim.orders)
