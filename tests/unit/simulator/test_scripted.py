@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from arb_simulator import Account, venue_market
+from arb_simulator import Account, BookParams, venue_market
 from arb_structs import Instrument, Side
 from arb_venues.simapi import SimBookUpdate
 
@@ -24,7 +24,7 @@ def test_set_book_replaces_every_level_in_one_update_and_apply_changes_some() ->
     heard: list[SimBookUpdate] = []
     market.subscribe(heard.append)
     old = market.book("BNB-BTC")
-    assert market.instruments == {"BNB-BTC": BNB} and len(old.bids) == 50
+    assert market.instruments == {"BNB-BTC": BNB} and len(old.bids) == BookParams().depth
     market.set_book("BNB-BTC", bids=[("0.005000", "10"), ("0.004990", "20")],
                     asks=[("0.005010", "5")])  # fmt: skip
     book = market.book("BNB-BTC")

@@ -67,3 +67,15 @@ def taker_fees_field() -> Any:
             "simulator, whose accounts are charged it."
         ),
     )
+
+
+def shared_rate_limits_field() -> Any:
+    """The ``shared_rate_limits`` field of every service that calls a venue's REST API
+    (ingest's snapshots and audits, the executor's orders and queries): one table of limits
+    per venue (``VenueSpec.rest_limits``), shared through Redis."""
+    return Field(
+        default=True,
+        description="A venue's REST budgets and Retry-After pauses shared through Redis by "
+        "every ingest and executor process (False: each process keeps its own, and N "
+        "processes may send N times the venue's limit).",
+    )

@@ -30,9 +30,9 @@ from arb_structs.codec import BALANCES, INSTRUMENT
 from arb_structs.constants import balances_key, instruments_key
 from arb_venues import get_venue, venue_specs
 from arb_venues.base import Credentials, Endpoints, VenueSpec
-from arb_venues.common.ratelimit import Limiter, RateLimiter
+from arb_venues.common.ratelimit import Limiter
 from arb_venues.common.rest import TRADING, RestClient
-from arb_venues.common.shared_ratelimit import RedisRateLimiter
+from arb_venues.common.shared_ratelimit import venue_limiter
 from arb_venues.errors import VenueError
 from arb_venues.fees import with_account_fees
 
@@ -64,14 +64,8 @@ def rest_client(
     Retry-After pauses are shared by every process (RedisRateLimiter); else per process.
     """
     market = spec.market(Endpoints(ws_url="", rest_url=base_url))
-    limits = dict(spec.rest_limits)
-    if limiter is None:
-        limiter = (
-            RedisRateLimiter(shared, spec.name, limits) if shared is not None
-            else RateLimiter(limits)
-        )  # fmt: skip
     rest = RestClient(
-        spec.name, base_url, limiter=limiter,
+        spec.name, base_url, limiter=limiter or venue_limiter(spec.name, spec.rest_limits, shared),
         error_mapper=market.error_mapper(), request=TRADING.with_timeout(timeout_s),
     )  # fmt: skip
     market.track_clock(rest)

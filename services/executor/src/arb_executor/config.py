@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from arb_runtime.config import ServiceSettings, settings_config
-from arb_venues.settings import VenueMap
+from arb_venues.settings import VenueMap, shared_rate_limits_field
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
@@ -94,11 +94,7 @@ class ExecutorSettings(ServiceSettings):
         default=2.0, gt=0,
         description="Live: REST timeout of one order call; no answer = outcome unknown, query.",
     )  # fmt: skip
-    shared_rate_limits: bool = Field(
-        default=True,
-        description="Live: venue request budgets and Retry-After pauses shared through Redis "
-        "by every executor process (False: per process).",
-    )
+    shared_rate_limits: bool = shared_rate_limits_field()
     balance_refresh_s: float = Field(
         default=5.0, gt=0, description="Live: balances re-read from REST and published every (s)."
     )

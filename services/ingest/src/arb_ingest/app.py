@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from arb_runtime.backoff import Backoff, wait_or_stop
 from arb_runtime.consume import StreamLoop, StreamReader
@@ -25,8 +26,9 @@ from arb_structs.constants import MD_MAXLEN, ctl_stream, md_stream
 from arb_venues import get_venue, market_protocol
 from arb_venues.base import Endpoints, MarketDataProtocol
 from arb_venues.common.feed import MarketDataFeed
-from arb_venues.common.ratelimit import BucketLimit, RateLimiter
+from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import RestClient
+from arb_venues.common.shared_ratelimit import venue_limiter
 from arb_venues.errors import VenueError
 
 from arb_ingest import health, instruments, metrics
@@ -46,6 +48,17 @@ def build_protocol(settings: IngestSettings) -> MarketDataProtocol:
     )
     return market_protocol(settings.venue, endpoints, depth=settings.depth,
                            protocol_version=settings.protocol)  # fmt: skip
+
+
+def rest_client(settings: IngestSettings, protocol: MarketDataProtocol, redis: Any) -> RestClient:
+    """The venue's REST client for instruments, snapshots and audits. Its budget is the
+    venue's one table of limits (``VenueSpec.rest_limits``, the executor's too), shared
+    through ``redis`` by every ingest replica and executor unless ``shared_rate_limits`` is
+    off: N replicas never send more than the venue's IP limit (Binance bans with 418)."""
+    shared = redis if settings.shared_rate_limits else None
+    limiter = venue_limiter(settings.venue, get_venue(settings.venue).rest_limits, shared)
+    return RestClient(settings.venue, protocol.endpoints.rest_url, limiter=limiter,
+                      error_mapper=protocol.error_mapper())  # fmt: skip
 
 
 async def load_instruments(
@@ -117,8 +130,7 @@ async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> Non
     venue = settings.venue
     ctx.health.set_detail("shard", shard_label)
     protocol = build_protocol(settings)
-    rest = RestClient(venue, protocol.endpoints.rest_url, limiter=RateLimiter(protocol.rest_limits),
-                      error_mapper=protocol.error_mapper())  # fmt: skip
+    rest = rest_client(settings, protocol, ctx.redis)
     try:
         available = await load_instruments(protocol, rest, ctx.stopping)
     except asyncio.CancelledError:

@@ -12,7 +12,12 @@ from typing import Literal
 from arb_runtime.config import CommaList, ServiceSettings, settings_config
 from arb_runtime.watch import process_instance
 from arb_venues import VENUE_NAMES, get_venue
-from arb_venues.settings import TakerFees, known_venue, taker_fees_field
+from arb_venues.settings import (
+    TakerFees,
+    known_venue,
+    shared_rate_limits_field,
+    taker_fees_field,
+)
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 
@@ -35,7 +40,10 @@ class IngestSettings(ServiceSettings):
         "them, the default first); unset = the venue default.",
     )
     snapshot_rate_per_s: float = Field(
-        default=5.0, gt=0, description="REST snapshot budget of this process (calls per second)."
+        default=5.0,
+        gt=0,
+        description="REST snapshot budget of this process (calls per second, on top of the "
+        "venue's REST budget, which every process shares).",
     )
     audit_rate_per_s: float = Field(
         default=1.0,
@@ -44,6 +52,7 @@ class IngestSettings(ServiceSettings):
         "the venue's REST budget); the book service asks for the audits.",
     )
     taker_fees: TakerFees = taker_fees_field()
+    shared_rate_limits: bool = shared_rate_limits_field()
     shard_index: int | Literal["auto"] = Field(
         default=0,
         description="This process's shard of the venue's symbols (0 <= index < count), or "

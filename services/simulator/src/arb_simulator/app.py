@@ -35,6 +35,7 @@ from arb_simulator.errors import SimulatorConfigError
 from arb_simulator.faults import ArmedFault, Faults
 from arb_simulator.market import Market
 from arb_simulator.replay import ReplayCapture
+from arb_simulator.requestlog import RequestLog, install_request_log
 from arb_simulator.scheduler import DislocationScheduler
 from arb_simulator.server import AppServer, install_faults, load_sim_app
 from arb_simulator.truth import TruthLog
@@ -63,6 +64,7 @@ class Simulator:
         self.replay: ReplayCapture | None = None
         self.faults: dict[str, Faults] = {}
         self.venue_markets: dict[str, VenueMarket] = {}
+        self.requests: dict[str, RequestLog] = {}  # REST requests each venue received
         self.scheduler: DislocationScheduler | None = None
         self.servers: dict[str, AppServer] = {}
         self.skipped: list[str] = []
@@ -134,6 +136,8 @@ class Simulator:
                 continue
             app, endpoints = loaded
             install_faults(app, self.faults[venue])
+            self.requests[venue] = RequestLog()
+            install_request_log(app, self.requests[venue])  # outermost: as the venue saw it
             server = AppServer(venue, app, s.host, s.port_for(venue), endpoints)
             await server.start()
             self.servers[venue] = server
@@ -163,6 +167,18 @@ class Simulator:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    async def pause(self) -> None:
+        """Stop the market clock: every book holds still (the servers keep serving), so a
+        client's book can be compared with the simulator's at one moment."""
+        if self._clock_task is not None:
+            await stop_task(self._clock_task)
+            self._clock_task = None
+
+    def resume(self) -> None:
+        """Start the market clock again after ``pause``."""
+        if self._clock_task is None and self.market is not None:
+            self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
 
     # -- the clock ------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ _PRICE_CACHE_LIMIT = 4096
 class BookParams:
     """Shape of every book of one venue."""
 
-    depth: int = 50  # levels per side
+    depth: int = 100  # levels per side (Binance's and ccxt's default depth request is 100)
     level_spacing_bps: float = 0.5  # distance between adjacent levels
     half_spread_bps: float = 1.5  # touch distance from the venue's price, each side
     touch_notional: float = 20_000.0  # mean size at the touch, in quote units

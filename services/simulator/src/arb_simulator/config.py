@@ -78,7 +78,12 @@ class SimulatorSettings(ServiceSettings):
     rate: float = Field(50.0, gt=0, description="Book updates per second per venue.")
     tick_hz: float = Field(50.0, gt=0, le=1000, description="Market clock ticks per second.")
     volatility: float = Field(0.6, ge=0, description="Annualised volatility of fair prices.")
-    depth: int = Field(50, ge=1, le=1000, description="Book levels per side.")
+    depth: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Book levels per side (100: Binance's default depth request, and ccxt's).",
+    )
     level_spacing_bps: float = Field(0.5, gt=0, description="Distance between book levels.")
     half_spread_bps: float = Field(1.5, gt=0, description="Touch distance from venue price.")
     noise_bps: float = Field(

@@ -19,6 +19,8 @@
     POST   /control/clock                   {"venue","skew_s"}: the venue's clock runs skew_s
                                             seconds off wall time (its time endpoint and its
                                             signed-timestamp window use it); 0 resets
+    GET    /control/requests/{venue}        REST requests the venue received: total and
+                                            per path (requestlog.py)
 
 Bad input gets 400 with a message naming the field and the way out; nothing is armed or
 injected then.
@@ -199,6 +201,15 @@ async def clock(request: web.Request) -> web.Response:
     return _response({"venue": venue, "skew_s": skew})
 
 
+async def requests(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    venue = request.match_info["venue"]
+    log = sim.requests.get(venue)
+    if log is None:
+        return _bad(f"venue {venue!r} is not served; venues: {sorted(sim.requests)}", 404)
+    return _response({"venue": venue, **log.summary()})
+
+
 def create_control_app(sim: Simulator) -> web.Application:
     app = web.Application()
     app[SIMULATOR] = sim
@@ -212,4 +223,5 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_get("/control/book/{venue}/{symbol}", book)
     app.router.add_get("/control/ledger/{venue}", ledger)
     app.router.add_post("/control/clock", clock)
+    app.router.add_get("/control/requests/{venue}", requests)
     return app

@@ -48,7 +48,8 @@ VENUE = VenueSpec(
         sim_ws="`/stream?streams=<s>@depth@100ms` (combined), `/ws/<stream>`, SUBSCRIBE & co; "
         "`depthUpdate` every 100 ms with `U`/`u`; 5 msgs/s limit; ping every 20 s",
         sim_rest="`/api/v3/depth` (`lastUpdateId`), `/api/v3/exchangeInfo`, `/api/v3/ping`, "
-        "`/api/v3/time`, weight headers",
+        "`/api/v3/time`, `/api/v3/ticker/bookTicker`, `/fapi/v1` and `/dapi/v1/exchangeInfo` "
+        "(no symbols), weight headers",
         sim_private="`/api/v3/order` POST/GET/DELETE, `/api/v3/account` (HMAC-SHA256, "
         "`recvWindow`)",
         audit="by sequence (`lastUpdateId`): exact",

@@ -49,7 +49,8 @@ VENUE = VenueSpec(
         rest_budget="300 + 60/s",
         sim_ws="`/v5/public/spot`: `orderbook.{1,50,200,1000}.<sym>` snapshot then deltas, `u` +1 "
         "per message",
-        sim_rest="`/v5/market/orderbook`, `/v5/market/instruments-info`",
+        sim_rest="`/v5/market/orderbook`, `/v5/market/instruments-info` (linear, inverse, option: "
+        "empty), `/v5/market/time`",
         sim_private="`/v5/order/create`, `/cancel`, `/realtime`, `/history`, "
         "`/v5/account/wallet-balance` (HMAC, `recv_window`, retCodes)",
         audit=(

@@ -67,7 +67,9 @@ VENUE = VenueSpec(
         rest_budget="10 + 10/s",
         sim_ws="`/`: `level2` → `l2_data` snapshot then updates, `sequence_num` per connection, "
         "heartbeats, subscriptions acks",
-        sim_rest="`/api/v3/brokerage/market/products`, `/market/product_book`",
+        sim_rest="`/api/v3/brokerage/market/products` (`limit`, `offset`, `product_ids`), "
+        "`/market/products/{id}`, `/market/product_book`, `/api/v3/brokerage/time`, "
+        "`/products[/{id}]`, `/v2/currencies[/crypto]`, `/v2/exchange-rates`",
         sim_private="`/api/v3/brokerage/orders` & co, `/accounts` (ES256 JWT per request)",
         audit="by content (`product_book` has no sequence)",
         levels='every level (`new_quantity` "Infinity" refused)',

@@ -8,6 +8,10 @@ same script checks first: a 429 seen by one process pauses every process of the 
 
 Same interface as ``RateLimiter`` (``acquire(name, weight)``, ``pause_all(seconds)``), so a
 RestClient takes either. Keys carry the venue's hash tag (Redis Cluster ready).
+``venue_limiter`` is how every service builds the limiter of a venue's REST client: the
+executor's orders and queries and ingest's snapshots and audits draw from one table of
+limits (``VenueSpec.rest_limits``), so N ingest replicas and the executors together stay
+inside the venue's IP limit.
 
 An order must never wait for Redis: when Redis does not answer within ``redis_timeout_s``
 (down, restarting), this process falls back to its own buckets of the same limits (and keeps
@@ -23,7 +27,7 @@ from typing import Any
 
 from arb_structs.constants import rate_limit_key, rate_limit_pause_key
 
-from arb_venues.common.ratelimit import BucketLimit, RateLimiter
+from arb_venues.common.ratelimit import BucketLimit, Limiter, RateLimiter
 
 
 def _redis_unavailable() -> tuple[type[BaseException], ...]:
@@ -140,3 +144,11 @@ class RedisRateLimiter:
         )
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+
+def venue_limiter(venue: str, limits: Mapping[str, BucketLimit], shared: Any | None) -> Limiter:
+    """The limiter of one venue's REST client: with ``shared`` (a Redis client) the budget
+    and Retry-After pauses of every process of the deployment, else this process's own."""
+    if shared is not None:
+        return RedisRateLimiter(shared, venue, limits)
+    return RateLimiter(limits)

@@ -52,7 +52,7 @@ VENUE = VenueSpec(
         rest_budget="1 + 1/s",
         sim_ws="v2 at `/v2` (`book` channel, JSON numbers, CRC32 checksum), v1 at `/` (`book-N`, "
         "decimals as strings); heartbeats",
-        sim_rest="`/0/public/Depth`, `/0/public/AssetPairs`",
+        sim_rest="`/0/public/Depth`, `/0/public/AssetPairs`, `/0/public/Assets`, `/0/public/Time`",
         sim_private="`/0/private/*` (API-Sign: HMAC-SHA512 over path + SHA256(nonce + body), "
         "base64 secret)",
         audit="by content (`/0/public/Depth` has no sequence)",

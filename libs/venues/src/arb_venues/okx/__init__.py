@@ -69,8 +69,10 @@ VENUE = VenueSpec(
         subscribe="20 books a message, 0.1 s apart",
         rest_budget="`books` 40 + 20/s, other 20 + 10/s",
         sim_ws="`/ws/v5/public`: `books` snapshot then updates with `seqId`/`prevSeqId` (checksum "
-        "0 as in production), `books5`, `bbo-tbt`, `ping`/`pong`, error events 60012/60018",
-        sim_rest="`/api/v5/market/books`, `/api/v5/public/instruments`",
+        "0 as in production), `books-l2-tbt`, `books50-l2-tbt` (the same with 400 / 50 levels), "
+        "`books5`, `bbo-tbt`, `ping`/`pong`, error events 60012/60018",
+        sim_rest="`/api/v5/market/books`, `/api/v5/public/instruments`, `/api/v5/public/time`, "
+        "`/api/v5/market/ticker`",
         sim_private="`/api/v5/trade/order` POST/GET, `/api/v5/trade/cancel-order`, "
         "`/api/v5/account/balance` (HMAC-SHA256 base64 + passphrase)",
         audit="by sequence (`seqId`): exact",

@@ -37,6 +37,7 @@ INVALID_TIF = (-1115, "Invalid timeInForce.")
 INVALID_SIDE = (-1117, "Invalid side.")
 CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
+BOTH_SYMBOL_AND_SYMBOLS = (-1128, "Combination of optional parameters invalid.")
 
 
 def now_ms() -> int:
@@ -118,6 +119,12 @@ def exchange_info(instruments: list[Instrument]) -> dict[str, Any]:
         "exchangeFilters": [],
         "symbols": [_symbol_info(i) for i in instruments],
     }
+
+
+def futures_exchange_info() -> dict[str, Any]:
+    """GET /fapi/v1/exchangeInfo (and /dapi/v1/...) with no symbols: no futures simulated."""
+    return {"timezone": "UTC", "serverTime": now_ms(), "futuresType": "U_MARGINED",
+            "rateLimits": [], "exchangeFilters": [], "assets": [], "symbols": []}  # fmt: skip
 
 
 def _symbol_info(i: Instrument) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The simulator's Binance REST: public depth/exchangeInfo, private orders and account.
+"""The simulator's Binance REST: public depth/exchangeInfo/bookTicker/time, the futures
+hosts' exchangeInfo (empty), private orders and account.
 
 Same paths, parameters, signing check (signing.verify), timing check (rest-api.md "Timing
 security") and error bodies as api.binance.com. Every answer carries the
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
+import msgspec
 from aiohttp import web
 from arb_structs import Side
 
@@ -139,6 +141,42 @@ class SimRest:
             if not instruments:
                 return bodies.error(bodies.INVALID_SYMBOL)
         return self._ok(bodies.exchange_info(instruments), 20)
+
+    async def book_ticker(self, request: web.Request) -> web.Response:
+        """GET /api/v3/ticker/bookTicker: best bid and ask with their sizes, of ``symbol``,
+        of the JSON list ``symbols``, or of every symbol; weight 2 for one, 4 for several
+        (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints
+        "Symbol order book ticker")."""
+        one = request.query.get("symbol")
+        many = request.query.get("symbols")
+        try:
+            if one is not None and many is not None:
+                raise _Refused(bodies.BOTH_SYMBOL_AND_SYMBOLS)
+            if one is not None:
+                return self._ok(self._book_ticker(self._normalised(one)), 2)
+            names = [i.venue_symbol for i in self.market.instruments.values()]
+            if many is not None:
+                try:
+                    names = [str(n) for n in msgspec.json.decode(many)]
+                except msgspec.DecodeError:
+                    raise _Refused(bodies.illegal("symbols", "^\\[.*\\]$")) from None
+            rows = [self._book_ticker(self._normalised(n)) for n in names]
+        except _Refused as refused:
+            return refused.response
+        return self._ok(rows, 4)
+
+    def _book_ticker(self, symbol: tuple[str, str]) -> dict[str, str]:
+        book = self.market.book(symbol[0])
+        (bid, bid_size), (ask, ask_size) = book.bids[0], book.asks[0]
+        return {"symbol": symbol[1], "bidPrice": wire8(bid), "bidQty": wire8(bid_size),
+                "askPrice": wire8(ask), "askQty": wire8(ask_size)}  # fmt: skip
+
+    async def futures_exchange_info(self, request: web.Request) -> web.Response:
+        """GET /fapi/v1/exchangeInfo and /dapi/v1/exchangeInfo (USD-M and COIN-M futures,
+        other hosts on Binance; clients such as ccxt load them with the spot markets): the
+        documented shape with no symbols, since the simulator has spot markets only
+        (https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information)."""
+        return self._ok(bodies.futures_exchange_info(), 1)
 
     # -- private ---------------------------------------------------------------------------
 
@@ -351,6 +389,9 @@ def add_routes(app: web.Application, rest: SimRest) -> None:
     app.router.add_get("/api/v3/time", rest.server_time)
     app.router.add_get("/api/v3/depth", rest.depth)
     app.router.add_get("/api/v3/exchangeInfo", rest.exchange_info)
+    app.router.add_get("/api/v3/ticker/bookTicker", rest.book_ticker)
+    app.router.add_get("/fapi/v1/exchangeInfo", rest.futures_exchange_info)
+    app.router.add_get("/dapi/v1/exchangeInfo", rest.futures_exchange_info)
     app.router.add_post("/api/v3/order", rest.new_order)
     app.router.add_get("/api/v3/order", rest.query_order)
     app.router.add_delete("/api/v3/order", rest.cancel_order)

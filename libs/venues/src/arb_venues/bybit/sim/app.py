@@ -109,8 +109,15 @@ class BybitSim:
         )
 
     async def instruments(self, request: web.Request) -> web.Response:
-        if request.query.get("category") != "spot":
-            return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
+        """GET /v5/market/instruments-info. Only spot is simulated: linear, inverse and option
+        answer the documented shape with an empty list (clients such as ccxt and cryptofeed
+        load every category at start-up), with ``nextPageCursor`` for the paginated ones
+        (https://bybit-exchange.github.io/docs/v5/market/instrument)."""
+        category = request.query.get("category")
+        if category in ("linear", "inverse", "option"):
+            return envelope({"category": category, "list": [], "nextPageCursor": ""})
+        if category != "spot":
+            return envelope(None, codes.PARAMETER_ERROR, "params error: category is invalid")
         wanted = request.query.get("symbol")
         listed = [
             i
@@ -120,7 +127,8 @@ class BybitSim:
         return envelope({"category": "spot", "list": [_instrument_json(i) for i in listed]})
 
     async def server_time(self, request: web.Request) -> web.Response:
-        """GET /v5/market/time on the venue's clock (simapi.venue_now_ns)."""
+        """GET /v5/market/time on the venue's clock (simapi.venue_now_ns;
+        https://bybit-exchange.github.io/docs/v5/market/time)."""
         now = venue_now_ns(self.market)
         return envelope({"timeSecond": str(now // 1_000_000_000), "timeNano": str(now)})
 

@@ -6,7 +6,12 @@ Served (one aiohttp app; point ws_url at "/" and rest_url at the root):
   ``l2_data`` frames, heartbeats every second, ``sequence_num`` per connection across all
   channels, {"type": "error", "message": ...} for bad requests, "authentication failure" for
   a bad JWT, and a disconnect when no subscribe arrives within 5 s;
-- public REST: /api/v3/brokerage/market/products, /api/v3/brokerage/market/product_book;
+- public REST: /api/v3/brokerage/market/products (``limit``, ``offset``, ``product_ids``),
+  /market/products/{product_id}, /market/product_book, /api/v3/brokerage/time, the same
+  product list and product at /api/v3/brokerage/products[/{product_id}] (documented as
+  authenticated; a JWT sent is verified, none is needed, as cryptofeed 2.4.1 sends none),
+  and the v2 currency lists /v2/currencies, /v2/currencies/crypto and /v2/exchange-rates
+  that ccxt loads;
 - private REST (JWT verified with signing.verify): see sim/private.py.
 Faults honoured here: drop_connection, skip_seq, malformed_frame (per symbol, at the next
 update of that symbol). There is no book checksum on Coinbase, so bad_checksum does not apply.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 import msgspec
@@ -31,6 +37,7 @@ MARKET: web.AppKey[SimMarket] = web.AppKey("coinbase_market", SimMarket)
 SUBSCRIBE_DEADLINE_S = 5.0  # "you are disconnected if no subscribe has been received within 5 s"
 HEARTBEAT_INTERVAL_S = 1.0
 CHANNELS = ("level2", "heartbeats")
+FIAT = ("USD", "EUR", "GBP")
 _encode = msgspec.json.encode
 
 
@@ -51,6 +58,13 @@ def create_app(market: SimMarket) -> web.Application:
     app[ERROR_RESPONSE] = error_response
     app.router.add_get("/", websocket_handler)
     app.router.add_get("/api/v3/brokerage/market/products", products_handler)
+    app.router.add_get("/api/v3/brokerage/market/products/{product_id}", product_handler)
+    app.router.add_get("/api/v3/brokerage/products", products_handler)
+    app.router.add_get("/api/v3/brokerage/products/{product_id}", product_handler)
+    app.router.add_get("/api/v3/brokerage/time", time_handler)
+    app.router.add_get("/v2/currencies", fiat_currencies_handler)
+    app.router.add_get("/v2/currencies/crypto", crypto_currencies_handler)
+    app.router.add_get("/v2/exchange-rates", exchange_rates_handler)
     app.router.add_get("/api/v3/brokerage/market/product_book", product_book_handler)
     sim_private.add_routes(app, market)
     return app
@@ -80,11 +94,79 @@ def product_json(market: SimMarket, symbol: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _json(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_encode(payload), status=status, content_type="application/json")
+
+
+def _unauthorised(request: web.Request) -> web.Response | None:
+    """A 401 when the request carries a JWT that does not verify (none is fine here)."""
+    if not request.headers.get("Authorization"):
+        return None
+    if sim_private.authenticated_key(request.app[MARKET], request) is None:
+        return api_error(401, "UNAUTHENTICATED", "Unauthorized")
+    return None
+
+
 async def products_handler(request: web.Request) -> web.Response:
+    """GET /api/v3/brokerage/market/products: ``product_ids`` (repeated) picks products,
+    ``offset`` and ``limit`` page them; ``num_products`` counts the whole list
+    (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/list-public-products)."""
+    refused = _unauthorised(request)
+    if refused is not None:
+        return refused
     market = request.app[MARKET]
-    products = [product_json(market, symbol) for symbol in market.instruments]
-    return web.json_response({"products": products, "num_products": len(products)},
-                             dumps=lambda o: _encode(o).decode())  # fmt: skip
+    try:
+        limit = int(request.query.get("limit", "0") or 0)
+        offset = int(request.query.get("offset", "0") or 0)
+    except ValueError:
+        return api_error(400, "INVALID_ARGUMENT", "limit and offset must be integers")
+    wanted = set(request.query.getall("product_ids", []))
+    products = [product_json(market, symbol) for symbol, i in market.instruments.items()
+                if not wanted or i.venue_symbol in wanted]  # fmt: skip
+    page = products[offset:][:limit] if limit > 0 else products[offset:]
+    return _json({"products": page, "num_products": len(products)})
+
+
+async def product_handler(request: web.Request) -> web.Response:
+    """GET /api/v3/brokerage/market/products/{product_id}: one product, 404 NOT_FOUND for an
+    unknown one
+    (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-public-product)."""
+    refused = _unauthorised(request)
+    if refused is not None:
+        return refused
+    market = request.app[MARKET]
+    symbol = symbol_of(market, request.match_info["product_id"])
+    if symbol is None:
+        return api_error(404, "NOT_FOUND", "ProductID is invalid")
+    return _json(product_json(market, symbol))
+
+
+async def time_handler(request: web.Request) -> web.Response:
+    """GET /api/v3/brokerage/time
+    (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-server-time)."""
+    now = time.time_ns()
+    return _json({"iso": rfc3339(now), "epochSeconds": str(now // 1_000_000_000),
+                  "epochMillis": str(now // 1_000_000)})  # fmt: skip
+
+
+def _assets(market: SimMarket) -> list[str]:
+    return sorted({a for i in market.instruments.values() for a in (i.base, i.quote)})
+
+
+async def fiat_currencies_handler(request: web.Request) -> web.Response:
+    """GET /v2/currencies (Coinbase's v2 API, which ccxt loads currencies from): the
+    simulated assets that are not crypto here, i.e. USD (none when every quote is a coin)
+    (https://docs.cdp.coinbase.com/coinbase-app/track-apis/currencies)."""
+    fiat = [a for a in _assets(request.app[MARKET]) if a in FIAT]
+    return _json({"data": [{"id": a, "name": a, "min_size": "0.01"} for a in fiat]})
+
+
+async def crypto_currencies_handler(request: web.Request) -> web.Response:
+    """GET /v2/currencies/crypto: the simulated crypto assets with their exponents."""
+    crypto = [a for a in _assets(request.app[MARKET]) if a not in FIAT]
+    rows = [{"code": a, "name": a, "color": "#000000", "sort_index": n, "exponent": 8,
+             "type": "crypto", "address_regex": ""} for n, a in enumerate(crypto)]  # fmt: skip
+    return _json({"data": rows})
 
 
 def symbol_of(market: SimMarket, product_id: str) -> str | None:
@@ -325,3 +407,20 @@ async def _close_unless(subscribed: asyncio.Event, ws: web.WebSocketResponse) ->
         await asyncio.wait_for(subscribed.wait(), SUBSCRIBE_DEADLINE_S)
         return
     await ws.close()
+
+
+async def exchange_rates_handler(request: web.Request) -> web.Response:
+    """GET /v2/exchange-rates?currency=USD: how much of each asset one unit of ``currency``
+    buys, from the simulated books' mid prices (assets without a pair against it are left
+    out) (https://docs.cdp.coinbase.com/coinbase-app/track-apis/exchange-rates)."""
+    market = request.app[MARKET]
+    currency = request.query.get("currency", "USD").upper()
+    rates = {currency: "1"}
+    for symbol, instrument in market.instruments.items():
+        if instrument.quote != currency:
+            continue
+        book = market.book(symbol)
+        if book.bids and book.asks:
+            mid = (book.bids[0][0] + book.asks[0][0]) / 2
+            rates[instrument.base] = format((1 / mid).normalize(), "f")
+    return _json({"data": {"currency": currency, "rates": rates}})

@@ -54,19 +54,7 @@ class PrivateApi:
         self.products = {i.venue_symbol: s for s, i in market.instruments.items()}
 
     def authenticate(self, request: web.Request) -> str | None:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return None
-        token = header[7:].strip()
-        key_name = unverified_key_name(token)
-        secret = self.market.secret_for(key_name) if key_name else None
-        if key_name is None or secret is None:
-            return None
-        try:
-            verify(token, secret, uri=rest_uri(request.method, request.host, request.path))
-        except InvalidSignature:
-            return None
-        return key_name
+        return authenticated_key(self.market, request)
 
     # -- order JSON ---------------------------------------------------------------------------
 
@@ -261,6 +249,23 @@ def _refused(error: str, message: str) -> web.Response:
 
 def _cancel(order_id: str, success: bool, reason: str) -> dict[str, Any]:
     return {"success": success, "failure_reason": reason, "order_id": order_id}
+
+
+def authenticated_key(market: SimMarket, request: web.Request) -> str | None:
+    """The API key name of the request's verified ``Authorization: Bearer`` JWT, else None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = header[7:].strip()
+    key_name = unverified_key_name(token)
+    secret = market.secret_for(key_name) if key_name else None
+    if key_name is None or secret is None:
+        return None
+    try:
+        verify(token, secret, uri=rest_uri(request.method, request.host, request.path))
+    except InvalidSignature:
+        return None
+    return key_name
 
 
 def add_routes(app: web.Application, market: SimMarket) -> None:

@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from email.utils import formatdate
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -126,6 +127,8 @@ class KrakenRest:
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/0/public/AssetPairs", self.asset_pairs)
+        app.router.add_get("/0/public/Assets", self.assets)
+        app.router.add_get("/0/public/Time", self.server_time)
         app.router.add_get("/0/public/Depth", self.depth)
         for method in PRIVATE_METHODS:
             app.router.add_post(f"/0/private/{method}", self.private)
@@ -145,6 +148,26 @@ class KrakenRest:
                 return _fail("EQuery:Unknown asset pair")
             instruments = [i for i in picked if i is not None]
         return _reply({pair_key(i): _asset_pair(i) for i in instruments})
+
+    async def assets(self, request: web.Request) -> web.Response:
+        """GET /0/public/Assets: every asset of the simulated pairs by its REST code, or those
+        of ``asset`` (comma-separated, codes or altnames)
+        (https://docs.kraken.com/api/docs/rest-api/get-asset-info)."""
+        names = sorted({a for i in self.market.instruments.values() for a in (i.base, i.quote)})
+        rows = {asset_code(n): _asset(n) for n in names}
+        wanted = request.query.get("asset")
+        if wanted:
+            by_alt = {str(row["altname"]): code for code, row in rows.items()}
+            picked = [by_alt.get(w, w) for w in wanted.split(",")]
+            if any(code not in rows for code in picked):
+                return _fail("EQuery:Unknown asset")
+            rows = {code: rows[code] for code in picked}
+        return _reply(rows)
+
+    async def server_time(self, request: web.Request) -> web.Response:
+        """GET /0/public/Time (https://docs.kraken.com/api/docs/rest-api/get-server-time)."""
+        now = time.time()
+        return _reply({"unixtime": int(now), "rfc1123": formatdate(now, usegmt=True)})
 
     async def depth(self, request: web.Request) -> web.Response:
         instrument = self._instrument(request.query.get("pair", ""))
@@ -299,6 +322,14 @@ class KrakenRest:
             return _fail("EOrder:Unknown order")  # only open orders can be cancelled
         self.market.cancel_order(api_key, placed.symbol, order_id=placed.order_id)
         return _reply({"count": 1})
+
+
+def _asset(name: str) -> dict[str, object]:
+    """One /0/public/Assets entry (``altname``: XBT for BTC, as Kraken names it)."""
+    code = asset_code(name)
+    altname = code[1:] if len(code) == 4 and code[0] in "XZ" else code
+    return {"aclass": "currency", "altname": altname, "decimals": 10, "display_decimals": 5,
+            "collateral_value": 1.0, "status": "enabled"}  # fmt: skip
 
 
 def _asset_pair(instrument: Instrument) -> dict[str, object]:

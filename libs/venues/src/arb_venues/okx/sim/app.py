@@ -33,7 +33,13 @@ from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket,
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
 INITIAL_SNAPSHOT: web.AppKey[bool] = web.AppKey("okx_initial_snapshot", bool)
-CHANNEL_DEPTH = {"books": 400, "books5": 5, "bbo-tbt": 1}
+CHANNEL_DEPTH = {"books": 400, "books5": 5, "bbo-tbt": 1, "books-l2-tbt": 400,
+                 "books50-l2-tbt": 50}  # fmt: skip
+# Channels of a snapshot then incremental updates with seqId/prevSeqId (the others push a
+# whole top-N each time). books-l2-tbt (400 levels) and books50-l2-tbt (50) are the
+# tick-by-tick ones; production limits them to logged-in VIP tiers, the simulator serves them
+# to anyone (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel).
+INCREMENTAL = ("books", "books-l2-tbt", "books50-l2-tbt")
 BAD_CHECKSUM = 1234567  # any non-zero value: production sends 0, so it never matches
 
 
@@ -46,6 +52,7 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app.router.add_get("/api/v5/market/books", _rest_books)
     app.router.add_get("/api/v5/public/instruments", _rest_instruments)
     app.router.add_get("/api/v5/public/time", _rest_time)
+    app.router.add_get("/api/v5/market/ticker", _rest_ticker)
     add_private_routes(app, market)
     return app
 
@@ -58,14 +65,23 @@ def _inst_ids(market: SimMarket) -> dict[str, str]:
 # -- public REST ------------------------------------------------------------------------------
 
 
-async def _rest_books(request: web.Request) -> web.Response:
-    market = request.app[MARKET]
+def _requested_symbol(request: web.Request) -> tuple[str, str] | web.Response:
+    """(symbol, instId) of the request's ``instId``, or OKX's answer to a missing/unknown one."""
     inst_id = request.query.get("instId", "")
     if not inst_id:
         return simformat.error(codes.PARAMETER_ERROR, param="instId")
-    symbol = _inst_ids(market).get(inst_id)
+    symbol = _inst_ids(request.app[MARKET]).get(inst_id)
     if symbol is None:
         return simformat.body(codes.INSTRUMENT_MISSING[0], codes.INSTRUMENT_MISSING[2], data=[])
+    return symbol, inst_id
+
+
+async def _rest_books(request: web.Request) -> web.Response:
+    market = request.app[MARKET]
+    found = _requested_symbol(request)
+    if isinstance(found, web.Response):
+        return found
+    symbol, _ = found
     try:
         size = min(REST_BOOK_DEPTH, max(1, int(request.query.get("sz", "1"))))
     except ValueError:
@@ -82,8 +98,31 @@ async def _rest_books(request: web.Request) -> web.Response:
 
 async def _rest_time(request: web.Request) -> web.Response:
     """GET /api/v5/public/time: ``{"code":"0","msg":"","data":[{"ts":"<ms>"}]}`` on the
-    venue's clock (simapi.venue_now_ns)."""
+    venue's clock (simapi.venue_now_ns;
+    https://www.okx.com/docs-v5/en/#public-data-rest-api-get-system-time)."""
     return simformat.body(data=[{"ts": simformat.millis(venue_now_ns(request.app[MARKET]))}])
+
+
+async def _rest_ticker(request: web.Request) -> web.Response:
+    """GET /api/v5/market/ticker?instId=: the best bid and ask with their sizes, the last
+    price (the mid here) and the book's time; the 24 h fields are the simulator's constants
+    (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker)."""
+    market = request.app[MARKET]
+    found = _requested_symbol(request)
+    if isinstance(found, web.Response):
+        return found
+    symbol, inst_id = found
+    book = market.book(symbol)
+    (bid, bid_size), (ask, ask_size) = book.bids[0], book.asks[0]
+    last = simformat.number((bid + ask) / 2)
+    row = {
+        "instType": "SPOT", "instId": inst_id, "last": last, "lastSz": "0",
+        "askPx": simformat.number(ask), "askSz": simformat.number(ask_size),
+        "bidPx": simformat.number(bid), "bidSz": simformat.number(bid_size),
+        "open24h": last, "high24h": last, "low24h": last, "volCcy24h": "0", "vol24h": "0",
+        "ts": simformat.millis(book.ts_ns), "sodUtc0": last, "sodUtc8": last,
+    }  # fmt: skip
+    return simformat.body(data=[row])
 
 
 async def _rest_instruments(request: web.Request) -> web.Response:
@@ -129,6 +168,9 @@ class _Connection:
         self.channels: dict[str, set[str]] = {}  # symbol -> channels
         self.sent_seq: dict[str, int] = {}  # symbol -> seqId of the book state sent
         self.corrupt: dict[str, str] = {}  # symbol -> price text corrupt_book falsified
+        # (channel, symbol) -> the top levels last sent on a channel shallower than the book
+        # (books50-l2-tbt): its updates are the changes of that top-N view.
+        self.views: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
         self.inst_ids = _inst_ids(market)
 
@@ -147,15 +189,22 @@ class _Connection:
             self.outbox.put_nowait('{"arg":{"channel":"books"},"data":[{"asks":')
         skip = faults.take("skip_seq", update.symbol)
         inst_id = self.market.instruments[update.symbol].venue_symbol
-        for channel in channels:
-            if channel == "books":
+        full: tuple[list[list[str]], list[list[str]]] | None = None
+        checksum = 0
+        for channel in sorted(channels):
+            if channel in INCREMENTAL:
                 if skip:
                     continue  # the next update names this seqId as prevSeqId: a visible gap
-                checksum = BAD_CHECKSUM if faults.take("bad_checksum", update.symbol) else 0
-                bids, asks = self._corrupted(update)
+                if CHANNEL_DEPTH[channel] < len(self.market.book(update.symbol).bids):
+                    bids, asks = self._view_changes(channel, update.symbol)
+                else:
+                    if full is None:  # the faults are taken once per update
+                        checksum = BAD_CHECKSUM if faults.take("bad_checksum", update.symbol) else 0
+                        full = self._corrupted(update)
+                    bids, asks = full
                 self.send(
                     {
-                        "arg": {"channel": "books", "instId": inst_id},
+                        "arg": {"channel": channel, "instId": inst_id},
                         "action": "update",
                         "data": [
                             {
@@ -172,6 +221,26 @@ class _Connection:
             else:
                 self.push_top(channel, inst_id, self.market.book(update.symbol))
         self.sent_seq[update.symbol] = update.seq
+
+    def _view(self, channel: str, book: SimBook) -> tuple[dict[str, str], dict[str, str]]:
+        depth = CHANNEL_DEPTH[channel]
+        bids = {lv[0]: lv[1] for lv in simformat.levels(book.bids[:depth])}
+        asks = {lv[0]: lv[1] for lv in simformat.levels(book.asks[:depth])}
+        self.views[(channel, book.symbol)] = (bids, asks)
+        return bids, asks
+
+    def _view_changes(self, channel: str, symbol: str
+                      ) -> tuple[list[list[str]], list[list[str]]]:  # fmt: skip
+        """What changed in the channel's top-N view since it was last sent: levels that
+        entered or changed with their size, levels that left with size 0 (as OKX does)."""
+        old_bids, old_asks = self.views.get((channel, symbol), ({}, {}))
+        new_bids, new_asks = self._view(channel, self.market.book(symbol))
+
+        def diff(old: dict[str, str], new: dict[str, str]) -> list[list[str]]:
+            rows = [[p, z, "0", "1"] for p, z in new.items() if old.get(p) != z]
+            return rows + [[p, "0", "0", "0"] for p in old if p not in new]
+
+        return diff(old_bids, new_bids), diff(old_asks, new_asks)
 
     def _corrupted(self, update: SimBookUpdate) -> tuple[list[list[str]], list[list[str]]]:
         """The update's levels as sent, with the corrupt_book / bad_level faults applied."""
@@ -258,17 +327,19 @@ class _Connection:
     def snapshot(self, channel: str, symbol: str, inst_id: str) -> None:
         book = self.market.book(symbol)
         self.sent_seq[symbol] = max(self.sent_seq.get(symbol, -1), book.seq)
-        if channel != "books":
+        if channel not in INCREMENTAL:
             self.push_top(channel, inst_id, book)
-        elif self.initial:
+        elif self.initial or channel != "books":  # the tick-by-tick ones keep their snapshot
+            depth = CHANNEL_DEPTH[channel]
+            self._view(channel, book)
             self.send(
                 {
-                    "arg": {"channel": "books", "instId": inst_id},
+                    "arg": {"channel": channel, "instId": inst_id},
                     "action": "snapshot",
                     "data": [
                         {
-                            "asks": simformat.levels(book.asks[:400]),
-                            "bids": simformat.levels(book.bids[:400]),
+                            "asks": simformat.levels(book.asks[:depth]),
+                            "bids": simformat.levels(book.bids[:depth]),
                             "ts": simformat.millis(book.ts_ns),
                             "checksum": 0,
                             "prevSeqId": -1,
