@@ -33,7 +33,7 @@ def book_checkpoint_key(venue: str) -> str:
 
 
 def ctl_stream(venue: str) -> str:
-    """Control from book to ingest: ResyncRequest."""
+    """Control to ingest: ResyncRequest and AuditRequest (book), RotateRequest (arb ctl)."""
     return f"{PREFIX}:ctl:{{{venue}}}"
 
 

@@ -164,3 +164,9 @@ from aiohttp import web as _web  # noqa: E402
 
 ErrorResponder = Callable[[str, float], _web.StreamResponse]
 ERROR_RESPONSE: _web.AppKey[ErrorResponder] = _web.AppKey("error_response")
+
+# The frame a venue sends before it closes a connection for maintenance, asking the client
+# to reconnect, where its docs name one (``VenueSpec.reconnect_notice``): store a callable
+# ``() -> str`` under this key. The core's maintenance sends it to every open connection.
+NoticeFrame = Callable[[], str]
+RECONNECT_NOTICE: _web.AppKey[NoticeFrame] = _web.AppKey("reconnect_notice")

@@ -77,6 +77,8 @@ class BitfinexMarket(MarketDataProtocol):
     }
     # /v2/book has no sequence: content audits (the checksum is the main proof).
     audit_match: ClassVar[str] = "content"
+    # Its book seqs are this connection's own counters: a rotation joins by snapshot.
+    rotation_join_mode: ClassVar[str] = "snapshot"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)

@@ -65,6 +65,8 @@ class CoinbaseMarket(MarketDataProtocol):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
     # product_book carries no sequence: content audits (compared with recent book states).
     audit_match: ClassVar[str] = "content"
+    # Its book seqs are this connection's own counters: a rotation joins by snapshot.
+    rotation_join_mode: ClassVar[str] = "snapshot"
 
     @classmethod
     def dialects(cls, raw_frames: Sequence[str | bytes]) -> str | None:

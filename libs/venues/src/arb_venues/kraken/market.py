@@ -54,6 +54,8 @@ class KrakenMarket(MarketDataProtocol):
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /0/public/Depth carries no sequence: content audits (the checksum is the main proof).
     audit_match: ClassVar[str] = "content"
+    # Its book seqs are this connection's own counters: a rotation joins by snapshot.
+    rotation_join_mode: ClassVar[str] = "snapshot"
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, *, protocol_version: str | None = None
