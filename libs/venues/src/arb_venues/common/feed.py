@@ -600,19 +600,34 @@ class MarketDataFeed:
                 self.rotate("the venue's reconnect notice")
         if parser.resync_needed:
             names, parser.resync_needed = parser.resync_needed, set()
-            if not live:
-                if rotation is not None and rotation.conn is conn:
-                    # The joining connection broke before it took over: let it fail; the
-                    # live one still holds every book.
-                    self._close_later(conn.ws)
-                return
             targets = (
-                [RESYNC_ALL]
+                list(self.instruments)
                 if RESYNC_ALL in names
                 else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
             )
-            for symbol in targets:
+            if live:
+                if RESYNC_ALL in names:
+                    targets = [RESYNC_ALL]
+                for symbol in targets:
+                    self.request_resync(symbol, "feed continuity lost or a refused book frame")
+            elif rotation is not None and rotation.conn is conn:
+                self._rejoin(rotation, targets)
+
+    def _rejoin(self, rotation: _Rotation, symbols: list[str]) -> None:
+        """The joining connection lost (or, like HTX after a subscribe, never had) the
+        continuity of these books: a book it already feeds is resynced like any live one;
+        one still waiting starts its chain again, from a fresh snapshot on this connection
+        where the venue's snapshots come from the WS."""
+        for symbol in symbols:
+            if rotation.join.switched(symbol):
                 self.request_resync(symbol, "feed continuity lost or a refused book frame")
+                continue
+            rotation.join.restart(symbol)
+            if self.protocol.snapshot_source == "ws" and symbol not in (
+                pending := rotation.conn.resubscribe_pending
+            ):
+                pending.add(symbol)
+                rotation.conn.resubscribe_queue.put_nowait(symbol)
 
     def _emit_live(self, events: list[MdEvent]) -> None:
         """The live connection's events (the hot path)."""

@@ -84,6 +84,12 @@ class Join:
         held.append(event)
         return self.advance(symbol)
 
+    def restart(self, symbol: str) -> None:
+        """The new connection's chain of a waiting book broke: forget what it held."""
+        if symbol in self.waiting:
+            self.held[symbol] = []
+            self.start.pop(symbol, None)
+
     # ---------------------------------------------------------------- live connection
 
     def advance(self, symbol: str) -> list[MdEvent]:
