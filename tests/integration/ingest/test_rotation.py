@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from arb_orderbook import BookSet
+from arb_orderbook.result import Outcome
 from arb_simulator.app import Simulator
 from arb_simulator.config import SimulatorSettings
 from arb_structs import BookState, MdMessage, VenueStatus
@@ -40,6 +41,7 @@ class Watched:
     feed: MarketDataFeed | None = None
     statuses: list[str] = field(default_factory=list)
     gaps: int = 0
+    stale: int = 0  # deltas the book already had: a duplicate reached it
     not_live: list[str] = field(default_factory=list)  # after first LIVE: every lapse
     live_once: set[str] = field(default_factory=set)
 
@@ -55,6 +57,7 @@ class Watched:
         book = self.books.book(event.venue, event.symbol)
         result = self.books.apply(event)  # type: ignore[arg-type]
         self.gaps += int(result.gap)
+        self.stale += int(result.outcome is Outcome.DROPPED_STALE)
         if book.state is BookState.LIVE:
             self.live_once.add(event.symbol)
         elif event.symbol in self.live_once:
@@ -79,6 +82,11 @@ async def until(condition: Callable[[], bool], what: str, timeout_s: float = 20.
 
 def open_ids(sim: Simulator, venue: str) -> list[int]:
     return [c["id"] for c in sim.connections[venue].describe()["open"]]
+
+
+def closed(sim: Simulator, venue: str) -> dict[int, dict[str, object]]:
+    """The simulator's record of the connections that ended (its sweep notes them)."""
+    return {c["id"]: c for c in sim.connections[venue].describe()["closed"]}
 
 
 @contextlib.asynccontextmanager
@@ -115,13 +123,13 @@ async def test_rotation_on_every_venue_keeps_books_live_with_no_gap_or_resync() 
         before = {v: open_ids(sim, v)[0] for v in venues}
         # Resyncs so far are how some venues start (HTX asks for its snapshot with one).
         resyncs = {v: w.feed.stats.resyncs for v, w in watched.items()}  # type: ignore[union-attr]
+        stale = {v: w.stale for v, w in watched.items()}
         for w in watched.values():
             assert w.feed is not None and w.feed.rotate("test")
         await until(lambda: all(not w.feed.rotating for w in watched.values()),  # type: ignore[union-attr]
                     "every rotation ended")  # fmt: skip
-        await until(lambda: all(open_ids(sim, v) and before[v] not in open_ids(sim, v)
-                                and len(open_ids(sim, v)) == 1 for v in venues),
-                    "old sockets closed at the simulator")  # fmt: skip
+        await until(lambda: all(before[v] in closed(sim, v) and len(open_ids(sim, v)) == 1
+                                for v in venues), "old sockets closed at the simulator")  # fmt: skip
         # The new connection keeps the books moving after the switch.
         counts = {v: w.feed.stats.events for v, w in watched.items()}  # type: ignore[union-attr]
         await until(lambda: all(w.feed.stats.events > counts[v] + 5  # type: ignore[union-attr]
@@ -129,11 +137,11 @@ async def test_rotation_on_every_venue_keeps_books_live_with_no_gap_or_resync() 
         for venue, w in watched.items():
             feed = w.feed
             assert feed is not None
-            closed = {c["id"]: c for c in sim.connections[venue].describe()["closed"]}
-            assert before[venue] in closed, f"{venue}: the old connection is still open"
+            assert open_ids(sim, venue) != [before[venue]], f"{venue}: the old one is open"
             assert feed.stats.rotations == {"done": 1}, f"{venue}: {feed.stats.rotations}"
             assert feed.stats.resyncs == resyncs[venue], f"{venue}: resynced"
             assert w.gaps == 0, f"{venue}: {w.gaps} gaps"
+            assert w.stale == stale[venue], f"{venue}: {w.stale - stale[venue]} duplicates"
             assert w.not_live == [], f"{venue}: a book left LIVE: {w.not_live[:3]}"
             assert w.statuses == ["up"], f"{venue}: statuses {w.statuses}"
             assert feed.stats.connects == 2 and feed.stats.disconnects == 0
@@ -151,21 +159,25 @@ async def test_simulator_closes_a_connection_at_its_lifetime() -> None:
         first = open_ids(sim, "binance")[0]
         await until(lambda: sim.connections["binance"].closed_by.get("lifetime", 0) >= 1,
                     "the server's lifetime close")  # fmt: skip
-        closed = {c["id"]: c for c in sim.connections["binance"].describe()["closed"]}
-        assert closed[first]["closed_by_server"] == "lifetime"
-        assert 1.4 <= closed[first]["age_s"] < 3.0  # hang guard band: closed at its lifetime
+        ended = closed(sim, "binance")[first]
+        assert ended["closed_by_server"] == "lifetime"
+        assert 1.4 <= ended["age_s"] < 3.0  # type: ignore[operator]  # closed at its lifetime
         await until(lambda: w.feed.stats.connects >= 2 and w.all_live(), "reconnected")  # type: ignore[union-attr]
         assert "down" in w.statuses  # a reconnect: the books went through HALTED
 
 
 async def test_rotation_before_the_lifetime_beats_the_servers_cut() -> None:
-    scale = 2.0 / get_venue("bybit").connection_lifetime_s
+    # Both sides hold the same (scaled) lifetime: the feed replaces its connection at 90 %.
+    scale = 1.5 / get_venue("bybit").connection_lifetime_s
     async with Simulator(settings(["bybit"], lifetime_scale=scale)) as sim, \
-            feeds(sim, ["bybit"], lifetime_s=2.0) as watched:  # fmt: skip
+            feeds(sim, ["bybit"], lifetime_s=1.5) as watched:  # fmt: skip
         w = watched["bybit"]
-        await until(lambda: sum(w.feed.stats.rotations.values()) >= 2, "two rotations")  # type: ignore[union-attr]
+        await until(w.all_live, "books LIVE")
+        first = open_ids(sim, "bybit")[0]
+        await until(lambda: w.feed.stats.rotations.get("done", 0) >= 1, "a rotation")  # type: ignore[union-attr]
+        await until(lambda: first in closed(sim, "bybit"), "the first connection gone")
+        assert closed(sim, "bybit")[first]["closed_by_server"] == ""  # the client's close
         assert sim.connections["bybit"].closed_by.get("lifetime", 0) == 0
-        assert w.feed.stats.rotations == {"done": 2}  # type: ignore[union-attr]
         assert w.statuses == ["up"] and w.gaps == 0 and w.not_live == []
 
 
@@ -180,7 +192,7 @@ async def test_maintenance_notice_is_answered_by_a_rotation(venue: str) -> None:
         done = sim.maintenance(venue, notice_s=3.0)
         assert done["notice"] and done["connections"] == [first]
         await until(lambda: w.feed.stats.rotations.get("done", 0) == 1, "rotation on notice")  # type: ignore[union-attr]
-        await until(lambda: first not in open_ids(sim, venue), "old connection gone")
+        await until(lambda: first in closed(sim, venue), "old connection gone")
         assert w.feed.stats.notices == 1  # type: ignore[union-attr]
         assert w.statuses == ["up"] and w.gaps == 0 and w.not_live == []
         assert w.feed.stats.resyncs == resyncs  # type: ignore[union-attr]

@@ -103,6 +103,12 @@ class Join:
         last = self.last.get(symbol)
         if last is not None and self.start[symbol] > last:
             return []  # the live book is behind the new chain's start: it will catch up
+        if last is not None and held[-1].seq < last:
+            # The new connection is behind the book: switching now would send it what the
+            # book has. Keep its chain's end only and wait until it reaches the book.
+            self.dropped += len(held) - 1
+            del held[:-1]
+            return []
         self.waiting.discard(symbol)
         del self.held[symbol]
         if last is None:  # nothing reached the book from the live connection: all of it
