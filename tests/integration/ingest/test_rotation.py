@@ -90,8 +90,9 @@ def closed(sim: Simulator, venue: str) -> dict[int, dict[str, object]]:
 
 
 @contextlib.asynccontextmanager
-async def feeds(sim: Simulator, venues: list[str], lifetime_s: float | None = None
-                ) -> AsyncIterator[dict[str, Watched]]:  # fmt: skip
+async def feeds(
+    sim: Simulator, venues: list[str], lifetime_s: float | None = None
+) -> AsyncIterator[dict[str, Watched]]:
     stopping = asyncio.Event()
     watched: dict[str, Watched] = {}
     tasks = []
@@ -99,8 +100,13 @@ async def feeds(sim: Simulator, venues: list[str], lifetime_s: float | None = No
         urls = sim.urls[venue]
         protocol = get_venue(venue).market(Endpoints(ws_url=urls["ws"], rest_url=urls["rest"]))
         w = Watched(venue, BookSet(checksums=checksums([venue])))
-        w.feed = MarketDataFeed(protocol, list(sim.venue_markets[venue].instruments.values()),
-                                w.emit, backoff=Backoff(0.05, 0.2), lifetime_s=lifetime_s)  # fmt: skip
+        w.feed = MarketDataFeed(
+            protocol,
+            list(sim.venue_markets[venue].instruments.values()),
+            w.emit,
+            backoff=Backoff(0.05, 0.2),
+            lifetime_s=lifetime_s,
+        )
         watched[venue] = w
         tasks.append(asyncio.create_task(w.feed.run(stopping)))
     try:
@@ -111,8 +117,9 @@ async def feeds(sim: Simulator, venues: list[str], lifetime_s: float | None = No
 
 
 def settings(venues: list[str], **extra: object) -> SimulatorSettings:
-    return SimulatorSettings(venues=venues, symbols=list(SYMBOLS), rate=40, inject_interval_s=0,
-                             **extra)  # type: ignore[arg-type]  # fmt: skip
+    return SimulatorSettings(
+        venues=venues, symbols=list(SYMBOLS), rate=40, inject_interval_s=0, **extra
+    )  # type: ignore[arg-type]
 
 
 async def test_rotation_on_every_venue_keeps_books_live_with_no_gap_or_resync() -> None:
@@ -126,14 +133,23 @@ async def test_rotation_on_every_venue_keeps_books_live_with_no_gap_or_resync() 
         stale = {v: w.stale for v, w in watched.items()}
         for w in watched.values():
             assert w.feed is not None and w.feed.rotate("test")
-        await until(lambda: all(not w.feed.rotating for w in watched.values()),  # type: ignore[union-attr]
-                    "every rotation ended")  # fmt: skip
-        await until(lambda: all(before[v] in closed(sim, v) and len(open_ids(sim, v)) == 1
-                                for v in venues), "old sockets closed at the simulator")  # fmt: skip
+        await until(
+            lambda: all(not w.feed.rotating for w in watched.values()),  # type: ignore[union-attr]
+            "every rotation ended",
+        )
+        await until(
+            lambda: all(before[v] in closed(sim, v) and len(open_ids(sim, v)) == 1 for v in venues),
+            "old sockets closed at the simulator",
+        )
         # The new connection keeps the books moving after the switch.
         counts = {v: w.feed.stats.events for v, w in watched.items()}  # type: ignore[union-attr]
-        await until(lambda: all(w.feed.stats.events > counts[v] + 5  # type: ignore[union-attr]
-                                for v, w in watched.items()), "events after the rotation")  # fmt: skip
+        await until(
+            lambda: all(
+                w.feed.stats.events > counts[v] + 5  # type: ignore[union-attr]
+                for v, w in watched.items()
+            ),
+            "events after the rotation",
+        )
         for venue, w in watched.items():
             feed = w.feed
             assert feed is not None
@@ -152,13 +168,17 @@ async def test_simulator_closes_a_connection_at_its_lifetime() -> None:
     # Binance documents 24 h: scaled to 1.5 s. The feed does not rotate (no lifetime given),
     # so the server cuts it, and the feed reconnects through a resync (the cost rotation saves).
     scale = 1.5 / get_venue("binance").connection_lifetime_s
-    async with Simulator(settings(["binance"], lifetime_scale=scale)) as sim, \
-            feeds(sim, ["binance"]) as watched:  # fmt: skip
+    async with (
+        Simulator(settings(["binance"], lifetime_scale=scale)) as sim,
+        feeds(sim, ["binance"]) as watched,
+    ):
         w = watched["binance"]
         await until(w.all_live, "books LIVE")
         first = open_ids(sim, "binance")[0]
-        await until(lambda: sim.connections["binance"].closed_by.get("lifetime", 0) >= 1,
-                    "the server's lifetime close")  # fmt: skip
+        await until(
+            lambda: sim.connections["binance"].closed_by.get("lifetime", 0) >= 1,
+            "the server's lifetime close",
+        )
         ended = closed(sim, "binance")[first]
         assert ended["closed_by_server"] == "lifetime"
         assert 1.4 <= ended["age_s"] < 3.0  # type: ignore[operator]  # closed at its lifetime
@@ -169,8 +189,10 @@ async def test_simulator_closes_a_connection_at_its_lifetime() -> None:
 async def test_rotation_before_the_lifetime_beats_the_servers_cut() -> None:
     # Both sides hold the same (scaled) lifetime: the feed replaces its connection at 90 %.
     scale = 1.5 / get_venue("bybit").connection_lifetime_s
-    async with Simulator(settings(["bybit"], lifetime_scale=scale)) as sim, \
-            feeds(sim, ["bybit"], lifetime_s=1.5) as watched:  # fmt: skip
+    async with (
+        Simulator(settings(["bybit"], lifetime_scale=scale)) as sim,
+        feeds(sim, ["bybit"], lifetime_s=1.5) as watched,
+    ):
         w = watched["bybit"]
         await until(w.all_live, "books LIVE")
         first = open_ids(sim, "bybit")[0]
