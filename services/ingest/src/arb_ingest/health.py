@@ -9,6 +9,7 @@ from arb_venues.common.feed import MarketDataFeed
 def update(health: HealthState, feed: MarketDataFeed) -> None:
     health.set_ready(feed.connected.is_set())
     health.status = "ok" if feed.connected.is_set() else "degraded"
+    health.set_detail("venue", feed.venue)
     health.set_detail("frames", feed.stats.frames)
     health.set_detail("events", feed.stats.events)
     health.set_detail("connects", feed.stats.connects)
