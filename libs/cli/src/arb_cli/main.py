@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     from arb_cli.chaos import add_parser as add_chaos  # arb chaos --duration S --seed N
 
     add_chaos(sub, _lazy("chaos"))
+    from arb_cli.soak import add_parser as add_soak  # arb soak --duration S
+
+    add_soak(sub, _lazy("soak"))
     return parser
 
 

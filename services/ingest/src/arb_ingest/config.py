@@ -49,7 +49,7 @@ class IngestSettings(ServiceSettings):
         description="The venue's WS connection lifetime (documented, or a conservative 12 h) "
         "times this; the connection is replaced make-before-break at 90 % of it (0 = only on "
         "a venue's notice or `arb ctl rotate`). Tests and `arb soak` shorten it, as the "
-        "simulator's ARB_SIM_LIFETIME_SCALE.",
+        "simulator's ARB_SIMULATOR_LIFETIME_SCALE.",
     )
     rotation_join_timeout_s: float = Field(
         default=15.0,
