@@ -83,6 +83,7 @@ def start_services(
     executor: bool = True,
     mode: str = "paper",
     log_level: str = "WARNING",
+    ingest_env: dict[str, str] | None = None,
 ) -> None:
     """Ingest (one process per venue), book, detector and executor under ``supervisor``.
     With ``sim_urls`` the ingest processes connect to the simulator, every service gets the
@@ -93,7 +94,8 @@ def start_services(
         base |= demo_fees(venues)
     where = (sim_urls or {}).get("venues", {})
     for venue in venues:
-        env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(list(symbols))}
+        env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(list(symbols)),
+               **(ingest_env or {})}  # fmt: skip
         if venue in where:
             env |= {"ARB_INGEST_WS_URL": where[venue]["ws"],
                     "ARB_INGEST_REST_URL": where[venue]["rest"]}  # fmt: skip

@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resume", help="release the kill switch")
     p.set_defaults(func=_lazy("kill", "resume"))
 
+    p = sub.add_parser("ctl", help="requests to running services over their control streams")
+    ctl = p.add_subparsers(dest="ctl", metavar="REQUEST", required=True)
+    p = ctl.add_parser("rotate", help="replace a venue's WS connection make-before-break now")
+    p.add_argument("venue", help="the venue whose ingest processes rotate")
+    p.add_argument("--reason", default="arb ctl rotate", help="why (shown in ingest's log)")
+    p.set_defaults(func=_lazy("ctl", "rotate"))
+
     p = sub.add_parser("sign", help="show exactly what the live client sends for a request")
     p.add_argument("venue")
     p.add_argument(
@@ -197,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     from arb_cli.chaos import add_parser as add_chaos  # arb chaos --duration S --seed N
 
     add_chaos(sub, _lazy("chaos"))
+    from arb_cli.soak import add_parser as add_soak  # arb soak --duration S
+
+    add_soak(sub, _lazy("soak"))
     return parser
 
 

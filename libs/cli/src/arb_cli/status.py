@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import time
 from typing import Any
 
@@ -21,6 +23,7 @@ from arb_structs.constants import (
     INSTRUMENTS_STREAM,
     KILL_KEY,
     OPPORTUNITIES_STREAM,
+    UPTIME_TARGET,
     book_latest_key,
     book_stream,
     ctl_stream,
@@ -90,6 +93,7 @@ async def _collect(redis: Any) -> dict[str, Any]:
         "services": sorted(services, key=lambda s: (s["service"], s["instance"])),
         "books": sorted(books, key=lambda b: (b["venue"], b["symbol"])),
         "audits": _audits(services),
+        "uptime": _uptime(services),
         "streams": streams,
         "groups": groups,
         "kill_switch": {"engaged": True, "reason": kill.reason} if kill else {"engaged": False},
@@ -106,6 +110,32 @@ def _audits(services: list[dict[str, Any]]) -> dict[str, str]:
             if key.startswith("audits_"):
                 out[key.removeprefix("audits_")] = value
     return dict(sorted(out.items()))
+
+
+def _uptime(services: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per venue: each book's LIVE share since it was first LIVE, against the target
+    (the book shards' health), and the venue's connections (its ingest processes' health):
+    connects, reconnects (connections lost), rotations (replaced make-before-break)."""
+    venues: dict[str, Any] = {}
+    for service in services:
+        detail = service["detail"]
+        if service["service"] == "book":
+            for key, value in detail.items():
+                if key.startswith("uptime_"):
+                    with contextlib.suppress(ValueError, TypeError):
+                        entry = venues.setdefault(key.removeprefix("uptime_"), {})
+                        entry["books"] = json.loads(value)
+        elif service["service"] == "ingest" and detail.get("venue"):
+            entry = venues.setdefault(detail["venue"], {})
+            conns = entry.setdefault("connections", dict.fromkeys(_CONNECTION_KEYS, 0))
+            for key in _CONNECTION_KEYS:
+                with contextlib.suppress(ValueError, TypeError):
+                    conns[key] += int(detail.get(key, 0) or 0)
+    return {"target_live_share": UPTIME_TARGET, "venues": dict(sorted(venues.items()))}
+
+
+_CONNECTION_KEYS = ("connects", "reconnects", "rotations", "rotations_failed",
+                    "reconnect_notices")  # fmt: skip
 
 
 def _text(value: Any) -> str:
@@ -135,6 +165,19 @@ async def _run(as_json: bool) -> int:
     print("audits:")
     for venue, described in status["audits"].items():
         print(f"  {venue:<9} {described}")
+    uptime = status["uptime"]
+    print(
+        f"uptime (share of time LIVE since first LIVE; target > {uptime['target_live_share']:.0%}):"
+    )
+    for venue, entry in uptime["venues"].items():
+        c = entry.get("connections", {})
+        print(f"  {venue:<9} connects {c.get('connects', 0)} reconnects {c.get('reconnects', 0)} "
+              f"rotations {c.get('rotations', 0)} (failed {c.get('rotations_failed', 0)}, "
+              f"notices {c.get('reconnect_notices', 0)})")  # fmt: skip
+        for symbol, b in entry.get("books", {}).items():
+            mark = "" if b["live_share"] > uptime["target_live_share"] else "  BELOW TARGET"
+            print(f"    {symbol:<12} LIVE {b['live_share'] * 100:.3f}% of {b['watched_s']}s, "
+                  f"gaps {b['gaps']}{mark}")  # fmt: skip
     print("streams:")
     for name, length in sorted(status["streams"].items()):
         print(f"  {name:<32} {length}")

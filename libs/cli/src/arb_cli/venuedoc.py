@@ -64,7 +64,12 @@ def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
         ("Duplicate snapshot", docs.duplicate_snapshot),
         ("Keepalive", docs.keepalive),
         ("Idle timeout (no frame → reconnect)", _duration(market.idle_timeout_s)),
-        ("WS connection lifetime", _duration(spec.ws_lifetime_s)),
+        ("WS connection lifetime", _duration(spec.ws_lifetime_s) if spec.ws_lifetime_s
+         else f"not documented (rotated as if {_duration(spec.connection_lifetime_s)})"),
+        ("Reconnect notice", f"{spec.reconnect_notice} ({spec.reconnect_notice_source})"
+         if spec.reconnect_notice else "none documented"),
+        ("Rotation joins by", "sequence" if market.rotation_join_mode == "sequence"
+         else "the new connection's snapshot (per-connection sequence)"),
         ("Subscribe staging", docs.subscribe),
         ("REST budget (per process)", docs.rest_budget),
         ("Resync of one book",

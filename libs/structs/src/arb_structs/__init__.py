@@ -8,7 +8,14 @@ decoders never forbid unknown fields, so an old reader decodes a new writer's me
 """
 
 from arb_structs.codec import Codec, codec_for
-from arb_structs.control import AuditRequest, CtlMessage, Health, KillSwitch, ResyncRequest
+from arb_structs.control import (
+    AuditRequest,
+    CtlMessage,
+    Health,
+    KillSwitch,
+    ResyncRequest,
+    RotateRequest,
+)
 from arb_structs.market import (
     AuditSnapshot,
     BookDelta,
@@ -68,6 +75,7 @@ __all__ = [
     "OrderReport",
     "OrderStatus",
     "ResyncRequest",
+    "RotateRequest",
     "Side",
     "TruthEvent",
     "VenueStatus",

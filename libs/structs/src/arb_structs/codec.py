@@ -6,7 +6,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from arb_structs.control import AuditRequest, Health, KillSwitch, ResyncRequest
+from arb_structs.control import AuditRequest, Health, KillSwitch, ResyncRequest, RotateRequest
 from arb_structs.market import (
     AuditSnapshot,
     BookDelta,
@@ -42,7 +42,9 @@ MD = Codec[BookSnapshot | BookDelta | VenueStatus | AuditSnapshot](
     BookSnapshot | BookDelta | VenueStatus | AuditSnapshot
 )
 BOOK = Codec[BookView](BookView)
-CTL = Codec[ResyncRequest | AuditRequest](ResyncRequest | AuditRequest)
+CTL = Codec[ResyncRequest | AuditRequest | RotateRequest](
+    ResyncRequest | AuditRequest | RotateRequest
+)
 INSTRUMENT = Codec[Instrument](Instrument)
 OPPORTUNITY = Codec[Opportunity](Opportunity)
 EXECUTION = Codec[ExecutionResult](ExecutionResult)

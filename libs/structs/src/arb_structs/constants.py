@@ -33,7 +33,7 @@ def book_checkpoint_key(venue: str) -> str:
 
 
 def ctl_stream(venue: str) -> str:
-    """Control from book to ingest: ResyncRequest."""
+    """Control to ingest: ResyncRequest and AuditRequest (book), RotateRequest (arb ctl)."""
     return f"{PREFIX}:ctl:{{{venue}}}"
 
 
@@ -140,3 +140,7 @@ OPPORTUNITIES_MAXLEN = 100_000
 EXECUTIONS_MAXLEN = 100_000
 EXPOSURE_MAXLEN = 100_000
 DEAD_LETTER_MAXLEN = 10_000
+
+# The product's promise: each book LIVE for more than this share of the time (the book
+# service measures it, arb status and arb soak judge against it).
+UPTIME_TARGET = 0.95

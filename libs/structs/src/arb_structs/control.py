@@ -1,4 +1,4 @@
-"""Control messages and keys: resync requests (book -> ingest), health, kill switch."""
+"""Control messages and keys: resync / audit / rotate requests (-> ingest), health, kill switch."""
 
 from __future__ import annotations
 
@@ -22,7 +22,17 @@ class AuditRequest(msgspec.Struct, frozen=True, kw_only=True, tag="audit"):
     levels: int = 10
 
 
-CtlMessage = ResyncRequest | AuditRequest
+class RotateRequest(msgspec.Struct, frozen=True, kw_only=True, tag="rotate"):
+    """``arb ctl rotate VENUE`` -> ingest on arb:ctl:{venue}: replace the venue's connection
+    make-before-break now (the same path a lifetime or a venue's notice takes)."""
+
+    venue: str
+    ts: int
+    reason: str = "requested"
+    by: str = ""
+
+
+CtlMessage = ResyncRequest | AuditRequest | RotateRequest
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True, tag="health"):

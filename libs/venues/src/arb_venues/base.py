@@ -89,6 +89,10 @@ class FeedParser(abc.ABC):
         # server's ping where the venue wants one: HTX's {"pong": ts}); the feed runner drains
         # this after every frame too.
         self.replies: list[str] = []
+        # The venue said this connection will close soon and asks for a new one (Binance's
+        # serverShutdown, OKX's notice 64008, Bitfinex's info 20051): the feed drains it after
+        # every frame and replaces the connection make-before-break.
+        self.reconnect_notice = False
 
     @abc.abstractmethod
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
@@ -164,6 +168,11 @@ class MarketDataProtocol(abc.ABC):
     # with ``read_server_time``; the signers' clock offset is measured with it
     # (arb_venues.common.clock). "" = the venue documents none.
     server_time_path: ClassVar[str] = ""
+    # How a rotation's new connection joins the live books (arb_venues.common.rotation):
+    # "sequence": the normalised seq is the venue's, the same on every connection;
+    # "snapshot": it is the connection's own (a synthetic counter), so the new connection's
+    #   first snapshot of a book replaces it.
+    rotation_join_mode: ClassVar[str] = "sequence"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         self.endpoints = endpoints
@@ -254,6 +263,10 @@ class MarketDataProtocol(abc.ABC):
         compares ``levels`` levels per side (it asks for more, so deletes near the top cannot
         bring up levels the snapshot lacks)."""
         raise NotImplementedError(f"{self.venue}: no REST depth call for audits")
+
+    def rotation_join(self) -> str:
+        """``rotation_join_mode`` of this adapter as configured (OKX's depends on its channel)."""
+        return self.rotation_join_mode
 
     def audit_mode(self) -> str:
         """``audit_match`` of this adapter as configured (Bybit's depends on its depth)."""
@@ -433,6 +446,11 @@ class TradingClient(abc.ABC):
         the venue are recognisably ours and fall into their saga's group."""
 
 
+# The lifetime assumed for a venue that documents none: connections are replaced this often
+# anyway (make before break costs nothing), so an undocumented cut-off (a load balancer's,
+# a server restart) is met by a rotation that has already happened more often than not.
+DEFAULT_WS_LIFETIME_S = 12 * 3600.0
+
 # The canonical layout of a venue folder (see the module docstring); tests enforce it.
 VENUE_FILES = (
     "__init__.py",
@@ -567,13 +585,25 @@ class VenueSpec:
     checksum: ChecksumSpec | None = None  # the venue's book checksum (checksum.py), if any
     # Tick/lot/minimums of the simulator's instruments by base asset (others: a generic grid).
     grids: Mapping[str, Grid] = field(default_factory=dict)
-    # The venue closes a WS connection after this long, documented; None = not documented.
+    # The venue closes a WS connection after this long, documented (cite the page beside
+    # the value); None = not documented: DEFAULT_WS_LIFETIME_S applies.
     ws_lifetime_s: float | None = None
+    # The message the venue sends before it closes a connection for maintenance or an
+    # upgrade, asking for a new one, as the docs name it ("" = none documented), and its page.
+    reconnect_notice: str = ""
+    reconnect_notice_source: str = ""
     # The WS sends every book change as its own frame (no coalescing interval), so the load a
     # benchmark offers is the frame rate.
     frame_per_change: bool = False
     recording: Recording | None = None
     notes: str = ""
+
+    @property
+    def connection_lifetime_s(self) -> float:
+        """How long one market-data connection may live: the documented lifetime, or the
+        conservative default for a venue that documents none. Ingest rotates a connection
+        before it (``ROTATE_AT``); the simulator closes one at it."""
+        return self.ws_lifetime_s if self.ws_lifetime_s is not None else DEFAULT_WS_LIFETIME_S
 
     @property
     def rest_limits(self) -> Mapping[str, BucketLimit]:

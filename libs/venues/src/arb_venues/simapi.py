@@ -176,3 +176,10 @@ def venue_now_ns(market: SimMarket) -> int:
 
     skew: int = getattr(market, "clock_skew_ns", 0)
     return time.time_ns() + skew
+
+
+# The frame a venue sends before it closes a connection for maintenance, asking the client
+# to reconnect, where its docs name one (``VenueSpec.reconnect_notice``): store a callable
+# ``() -> str`` under this key. The core's maintenance sends it to every open connection.
+NoticeFrame = Callable[[], str]
+RECONNECT_NOTICE: _web.AppKey[NoticeFrame] = _web.AppKey("reconnect_notice")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from arb_runtime.metrics import HealthState
 from arb_structs.market import BookState
 
@@ -21,6 +23,10 @@ def reading(health: HealthState, shard: BookShard) -> None:
     health.set_detail("resync_requests", shard.resyncer.sent)
     for venue, counts in shard.audits.counts.items():
         health.set_detail(f"audits_{venue}", counts.describe())
+    for venue in shard.settings.venues:
+        uptime = shard.uptime.describe(venue)
+        if uptime:  # JSON text: details are strings, and arb status reads it back
+            health.set_detail(f"uptime_{venue}", json.dumps(uptime, separators=(",", ":")))
 
 
 def read_failed(health: HealthState, error: BaseException) -> None:

@@ -45,6 +45,7 @@ from arb_book.audit import AuditScheduler
 from arb_book.config import BookSettings
 from arb_book.errors import CheckpointError
 from arb_book.resync import Resyncer
+from arb_book.uptime import Uptime
 
 log = logging.getLogger("arb.book")
 
@@ -76,6 +77,7 @@ class BookShard:
         self.venue_of = {md_stream(v): v for v in settings.venues}
         self.reader: StreamReader | None = None
         self.exporter = metrics.Exporter()
+        self.uptime = Uptime()
         self.batches = 0
         self.entries = 0
         self.malformed = 0
@@ -159,6 +161,8 @@ class BookShard:
                     changed[(book.venue, book.symbol)] = book
                     if result.state_changed:
                         self._log_state(book, result)
+                if result.gap:
+                    self.uptime.gap(book.venue, book.symbol)
                 if result.resync:
                     self._resync(book, result, now)
                 elif result.state is BookState.SYNCING:
@@ -206,6 +210,7 @@ class BookShard:
             self._publish(book, now)
         self.audits.schedule(self.books, now)
         self.exporter.export(self.books.counts)
+        self.uptime.export(now)
 
     # ---------------------------------------------------------------- audits
 
@@ -240,6 +245,7 @@ class BookShard:
     # ---------------------------------------------------------------- helpers
 
     def _publish(self, book: OrderBook, ts_book: int) -> None:
+        self.uptime.observe(book.venue, book.symbol, book.state, ts_book)  # every state shows
         payload = BOOK.encode(book.view(self.settings.depth, ts_book))
         self.producer.xadd(book_stream(book.venue), payload, maxlen=BOOK_MAXLEN)
         self.producer.hset(book_latest_key(book.venue), book.symbol, payload)

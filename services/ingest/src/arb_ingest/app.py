@@ -20,7 +20,7 @@ from arb_runtime.entries import Entry
 from arb_runtime.service import ServiceContext
 from arb_runtime.shards import hold_shard
 from arb_runtime.watch import process_instance
-from arb_structs import AuditRequest, Instrument, MdMessage
+from arb_structs import AuditRequest, Instrument, MdMessage, RotateRequest
 from arb_structs.codec import CTL, MD
 from arb_structs.constants import MD_MAXLEN, ctl_stream, md_stream
 from arb_venues import get_venue, market_protocol
@@ -80,7 +80,8 @@ async def load_instruments(
 
 
 async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) -> None:
-    """Resync and audit requests of the book service, until stopping or cancelled (the
+    """Resync and audit requests of the book service and rotate requests (``arb ctl``),
+    until stopping or cancelled (the
     runtime's StreamLoop: it stops at once on cancel, redis-py losing the CancelledError or
     not)."""
 
@@ -96,6 +97,14 @@ async def follow_resyncs(ctx: ServiceContext, feed: MarketDataFeed, venue: str) 
                 continue
             if isinstance(request, AuditRequest):
                 feed.request_audit(request.symbol, request.levels)  # counted by the feed
+                continue
+            if isinstance(request, RotateRequest):
+                by = f" by {request.by}" if request.by else ""
+                started = feed.rotate(f"{request.reason}{by}")
+                metrics.ROTATE_REQUESTS.labels(venue, "started" if started else "busy").inc()
+                if not started:
+                    log.warning("%s: rotate request not started: no live connection, or a "
+                                "rotation is under way", venue)  # fmt: skip
                 continue
             ok = feed.request_resync(request.symbol, request.reason)
             metrics.RESYNC_REQUESTS.labels(venue, "done" if ok else "unknown_symbol").inc()
@@ -158,8 +167,10 @@ async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> Non
 
     budget = BucketLimit(max(1.0, settings.snapshot_rate_per_s), settings.snapshot_rate_per_s)
     audits = BucketLimit(max(1.0, settings.audit_rate_per_s), settings.audit_rate_per_s)
+    lifetime = get_venue(venue).connection_lifetime_s * settings.lifetime_scale or None
     feed = MarketDataFeed(protocol, chosen, emit, rest=rest, snapshot_budget=budget,
-                          audit_budget=audits)  # fmt: skip
+                          audit_budget=audits, lifetime_s=lifetime,
+                          join_timeout_s=settings.rotation_join_timeout_s)  # fmt: skip
     log.info("%s: shard %s ingesting %s from %s", venue, shard_label,
              ", ".join(i.symbol for i in chosen), protocol.endpoints.ws_url)  # fmt: skip
     resyncs = asyncio.create_task(follow_resyncs(ctx, feed, venue))

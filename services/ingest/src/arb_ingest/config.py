@@ -51,6 +51,20 @@ class IngestSettings(ServiceSettings):
         description="REST audit-snapshot budget of this process (calls per second, on top of "
         "the venue's REST budget); the book service asks for the audits.",
     )
+    lifetime_scale: float = Field(
+        default=1.0,
+        ge=0,
+        description="The venue's WS connection lifetime (documented, or a conservative 12 h) "
+        "times this; the connection is replaced make-before-break at 90 % of it (0 = only on "
+        "a venue's notice or `arb ctl rotate`). Tests and `arb soak` shorten it, as the "
+        "simulator's ARB_SIMULATOR_LIFETIME_SCALE.",
+    )
+    rotation_join_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a rotation waits for the new connection to join every book "
+        "before it switches the rest anyway and resyncs them.",
+    )
     taker_fees: TakerFees = taker_fees_field()
     shared_rate_limits: bool = shared_rate_limits_field()
     shard_index: int | Literal["auto"] = Field(

@@ -42,6 +42,21 @@ def parse_args(argv: list[str] | None = None, prog: str = "arb_simulator") -> ar
     parser.add_argument("--control-port", type=int, help="control API port (0 = free)")
     parser.add_argument("--inject-interval", type=float, dest="inject_interval_s",
                         help="seconds between injected dislocations (0 = none)")  # fmt: skip
+    parser.add_argument("--lifetime-scale", type=float, dest="lifetime_scale",
+                        help="every venue's WS connection lifetime times this (0 = not "
+                        "enforced; 1/1440 makes 24 h one minute)")  # fmt: skip
+    parser.add_argument(
+        "--maintenance-every",
+        type=float,
+        dest="maintenance_every_s",
+        help="seconds between maintenance windows of each venue (0 = none)",
+    )
+    parser.add_argument(
+        "--maintenance-notice",
+        type=float,
+        dest="maintenance_notice_s",
+        help="seconds between a maintenance notice and the close",
+    )
     parser.add_argument("--truth-path", type=Path, help="JSONL file for the ground truth")
     parser.add_argument("--redis-url", help="Redis for the arb:sim:truth stream")
     parser.add_argument("--replay", help="comma-separated capture files to serve instead")

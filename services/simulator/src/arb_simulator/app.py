@@ -30,6 +30,7 @@ from arb_venues.simapi import SimMarket
 
 from arb_simulator import metrics
 from arb_simulator.config import FaultSpec, SimulatorSettings
+from arb_simulator.connections import Connections
 from arb_simulator.control import create_control_app
 from arb_simulator.errors import SimulatorConfigError
 from arb_simulator.faults import ArmedFault, Faults
@@ -67,6 +68,8 @@ class Simulator:
         self.requests: dict[str, RequestLog] = {}  # REST requests each venue received
         self.scheduler: DislocationScheduler | None = None
         self.servers: dict[str, AppServer] = {}
+        self.connections: dict[str, Connections] = {}
+        self._watch_task: asyncio.Task[None] | None = None
         self.skipped: list[str] = []
         self.control: AppServer | None = None
         self.truth_log: TruthLog | None = None
@@ -138,16 +141,66 @@ class Simulator:
             install_faults(app, self.faults[venue])
             self.requests[venue] = RequestLog()
             install_request_log(app, self.requests[venue])  # outermost: as the venue saw it
+            connections = Connections(venue, self._lifetime(venue))
+            connections.install(app)
+            self.connections[venue] = connections
             server = AppServer(venue, app, s.host, s.port_for(venue), endpoints)
             await server.start()
             self.servers[venue] = server
         self._clock_task = asyncio.create_task(self._run_clock(), name="simulator-clock")
+        self._watch_task = asyncio.create_task(self._watch_connections(), name="simulator-conns")
+
+    def _lifetime(self, venue: str) -> float | None:
+        """The venue's connection lifetime as this run enforces it; None = not enforced."""
+        scale = self.settings.lifetime_scale
+        if not scale:
+            return None
+        try:
+            return get_venue(venue).connection_lifetime_s * scale
+        except (ImportError, AttributeError):
+            return None  # a test's own app under a made-up venue name
+
+    async def _watch_connections(self) -> None:
+        """Lifetimes enforced and maintenance windows run, venue by venue."""
+        s = self.settings
+        lifetimes = [c.lifetime_s for c in self.connections.values() if c.lifetime_s]
+        tick = min([0.2, *(t / 50 for t in lifetimes)])
+        loop = asyncio.get_running_loop()
+        every = s.maintenance_every_s
+        venues = sorted(self.connections)
+        # Staggered: venue i first goes down at (i + 1) / n of the period.
+        next_maintenance = {
+            v: loop.time() + every * (i + 1) / len(venues) for i, v in enumerate(venues)
+        }
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            for venue, connections in self.connections.items():
+                connections.sweep()
+                if every and now >= next_maintenance[venue]:
+                    next_maintenance[venue] = now + every
+                    connections.maintenance(s.maintenance_notice_s)
+
+    def maintenance(self, venue: str, notice_s: float | None = None) -> dict[str, Any]:
+        """Maintenance of one venue's WS server now (the control API); ValueError names an
+        unknown venue."""
+        connections = self.connections.get(venue)
+        if connections is None:
+            raise ValueError(f"venue {venue!r} is not served; venues: {sorted(self.connections)}")
+        return connections.maintenance(
+            self.settings.maintenance_notice_s if notice_s is None else notice_s
+        )
 
     async def stop(self) -> None:
         self.running = False
         if self._clock_task is not None:
             await stop_task(self._clock_task)
             self._clock_task = None
+        if self._watch_task is not None:
+            await stop_task(self._watch_task)
+            self._watch_task = None
+        for connections in self.connections.values():
+            await connections.stop()
         if self.control is not None:
             await self.control.stop()
             self.control = None

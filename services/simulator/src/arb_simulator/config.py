@@ -121,6 +121,24 @@ class SimulatorSettings(ServiceSettings):
     inject_duration_max_s: float = Field(1.5, gt=0, description="Longest dislocation.")
     inject_notional_min: float = Field(2_000.0, gt=0, description="Least quote offered.")
     inject_notional_max: float = Field(20_000.0, gt=0, description="Most quote offered.")
+    lifetime_scale: float = Field(
+        1.0,
+        ge=0,
+        description="Every venue's WS connection lifetime (VenueSpec.connection_lifetime_s: "
+        "Binance 24 h ...) times this; the server closes a connection at it (0 = never). "
+        "Tests and `arb soak` shorten it: 1/2880 makes 24 h 30 s.",
+    )
+    maintenance_every_s: float = Field(
+        0.0,
+        ge=0,
+        description="Maintenance of each venue's WS server every this many seconds (0 = none): "
+        "the venue's reconnect notice where it has one, then its connections closed.",
+    )
+    maintenance_notice_s: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds between a maintenance notice and the close (OKX documents 30 s).",
+    )
     truth_path: Path | None = Field(None, description="JSONL file the truth log appends to.")
     faults: list[FaultSpec] = Field(default_factory=list, description="Faults armed at start.")
     replay: Annotated[list[Path], NoDecode, BeforeValidator(split_list)] = Field(

@@ -11,6 +11,12 @@
     GET    /control/faults                  armed faults per venue
     DELETE /control/faults[?venue=&kind=]   disarm
     GET    /control/book/{venue}/{symbol}   top levels of one simulated book (?depth=10)
+    GET    /control/connections[?venue=]    every venue's WS connections: open (id, client
+                                            address, age), recently closed and by whom,
+                                            the lifetime enforced, notices sent
+    POST   /control/maintenance             {"venue", "notice_s"?}: the venue's reconnect
+                                            notice to every open connection (where it has
+                                            one), each closed notice_s later
     GET    /control/ledger/{venue}          the default account's ledger: balances (free,
                                             locked) and every order with its fills and fee
                                             (the ground truth trading is checked against),
@@ -210,6 +216,33 @@ async def requests(request: web.Request) -> web.Response:
     return _response({"venue": venue, **log.summary()})
 
 
+async def connections(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    venue = request.query.get("venue")
+    if venue is not None and venue not in sim.connections:
+        return _bad(f"venue {venue!r} is not served; venues: {sorted(sim.connections)}", 404)
+    return _response({name: c.describe() for name, c in sim.connections.items()
+                      if venue in (None, name)})  # fmt: skip
+
+
+async def maintenance(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    body = await _body(request)
+    try:
+        venue = str(body["venue"])
+        notice_s = float(body["notice_s"]) if "notice_s" in body else None
+    except KeyError:
+        return _bad("maintenance: missing 'venue'; give the venue to take down")
+    except (TypeError, ValueError) as exc:
+        return _bad(f"maintenance: notice_s: {exc}; give seconds (>= 0)")
+    if notice_s is not None and notice_s < 0:
+        return _bad(f"maintenance: notice_s {notice_s}: must be >= 0")
+    try:
+        return _response(sim.maintenance(venue, notice_s))
+    except ValueError as exc:
+        return _bad(str(exc), 404)
+
+
 def create_control_app(sim: Simulator) -> web.Application:
     app = web.Application()
     app[SIMULATOR] = sim
@@ -224,4 +257,6 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_get("/control/ledger/{venue}", ledger)
     app.router.add_post("/control/clock", clock)
     app.router.add_get("/control/requests/{venue}", requests)
+    app.router.add_get("/control/connections", connections)
+    app.router.add_post("/control/maintenance", maintenance)
     return app

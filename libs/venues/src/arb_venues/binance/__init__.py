@@ -29,6 +29,8 @@ VENUE = VenueSpec(
     recording=Recording(
         ("binance/cryptofeed_BINANCE.ws.1.0.jsonl", "binance/cryptofeed_BINANCE.http.0.0.jsonl"),
     ),
+    reconnect_notice="serverShutdown event",
+    reconnect_notice_source="https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams",
     docs=VenueDocs(
         title="Binance spot",
         market_data="`<symbol>@depth@100ms` + REST `/api/v3/depth`",

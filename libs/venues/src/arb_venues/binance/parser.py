@@ -32,6 +32,9 @@ from arb_venues.errors import MalformedFrame
 
 VENUE = "binance"
 _MS = 1_000_000  # ms -> ns
+# "A serverShutdown event will be sent when the server is about to shutdown, resulting in
+# disconnection" (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams).
+SERVER_SHUTDOWN = "serverShutdown"
 
 
 def _is_diff_depth(stream: str) -> bool:
@@ -120,13 +123,17 @@ class BinanceParser(FeedParser):
                 raise MalformedFrame(VENUE, "combined", f"stream {env.stream!r} without data")
             if _is_diff_depth(env.stream):
                 return [self._delta(self._decode_update(env.data), ts_recv)]
-            # bookTicker, aggTrade, kline, trade, !serverShutdown...: no book data. On
-            # serverShutdown the server closes the connection and the feed reconnects.
+            # bookTicker, aggTrade, kline, trade...: no book data.
+            if env.stream.endswith(SERVER_SHUTDOWN):
+                self.reconnect_notice = True
             return []
         if env.e == "depthUpdate":  # raw stream (/ws/<symbol>@depth)
             return [self._delta(self._decode_update(raw), ts_recv)]
         if env.code is not None:  # {"code": 2, "msg": "Invalid request: ..."} to a method
             raise MalformedFrame(VENUE, "error_reply", f"code {env.code}: {env.msg}")
+        if env.e == SERVER_SHUTDOWN:  # the server closes this connection soon
+            self.reconnect_notice = True
+            return []
         if env.e is not None or env.id is not msgspec.UNSET:
             return []  # another raw-stream event, or a method reply {"result": ..., "id": n}
         raise MalformedFrame(VENUE, "unknown", "neither a stream event nor a method reply")

@@ -38,6 +38,8 @@ VENUE = VenueSpec(
         "SOL": Grid("0.01", "0.00000001", "0.02", "0"),
     },
     recording=Recording(("bitfinex/cryptofeed_BITFINEX.ws.11.0.jsonl",)),
+    reconnect_notice="info event, code 20051",
+    reconnect_notice_source="https://docs.bitfinex.com/docs/ws-general",
     docs=VenueDocs(
         title="Bitfinex v2",
         market_data="WS v2 `book` P0 (`len` 25/100)",

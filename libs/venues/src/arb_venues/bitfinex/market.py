@@ -80,6 +80,8 @@ class BitfinexMarket(MarketDataProtocol):
     # Ping: https://docs.bitfinex.com/reference/rest-public-platform-status. No server-time
     # endpoint, and none needed: the nonce only has to grow, no clock window (trading.py).
     ping_path: ClassVar[str] = "/v2/platform/status"
+    # Its book seqs are this connection's own counters: a rotation joins by snapshot.
+    rotation_join_mode: ClassVar[str] = "snapshot"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)

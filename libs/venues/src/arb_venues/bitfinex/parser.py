@@ -178,7 +178,11 @@ class BitfinexParser(FeedParser):
                 raise _malformed("venue_error", f"conf refused: {event.status} {event.msg}")
             self.sequencing = bool(event.flags & SEQ_ALL)
             self.checksums = bool(event.flags & OB_CHECKSUM)
-        elif kind == "info" and event.code in (RESTART, MAINTENANCE_END):
+        elif kind == "info" and event.code == RESTART:
+            # The server restarts soon: what came so far is whole; the feed moves the books
+            # to a new connection before this one closes.
+            self.reconnect_notice = True
+        elif kind == "info" and event.code == MAINTENANCE_END:
             self._lost_messages()  # every book must come back from a fresh snapshot
         elif kind == "error":
             raise _malformed("venue_error", f"code {event.code}: {event.msg or 'no message'}")

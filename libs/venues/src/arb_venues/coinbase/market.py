@@ -68,6 +68,8 @@ class CoinbaseMarket(MarketDataProtocol):
     # Ping and server time: https://docs.cdp.coinbase.com/advanced-trade/reference/retailbrokerageapi_getservertime
     ping_path: ClassVar[str] = "/api/v3/brokerage/time"
     server_time_path: ClassVar[str] = "/api/v3/brokerage/time"
+    # Its book seqs are this connection's own counters: a rotation joins by snapshot.
+    rotation_join_mode: ClassVar[str] = "snapshot"
 
     @classmethod
     def dialects(cls, raw_frames: Sequence[str | bytes]) -> str | None:

@@ -38,6 +38,7 @@ from arb_venues.base import FeedParser, MarketDataProtocol
 from arb_venues.common import metrics
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter, TokenBucket
 from arb_venues.common.rest import RestClient
+from arb_venues.common.rotation import Join, shift
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RateLimited, VenueError
 
@@ -46,6 +47,14 @@ log = logging.getLogger("arb.ingest.feed")
 Emit = Callable[[MdMessage], None]
 # (record type, url, raw): "connect" | "send" | "recv" | "http_response", as in a capture file.
 WireTap = Callable[[str, str, str | bytes], None]
+
+
+# The share of a connection's documented lifetime after which it is replaced (make before
+# break): early enough that a slow join still ends well before the venue cuts it.
+ROTATE_AT = 0.9
+# How long a rotation waits for the new connection to join every book before it switches
+# the rest anyway (and resyncs them).
+JOIN_TIMEOUT_S = 15.0
 
 
 @dataclass
@@ -59,10 +68,41 @@ class FeedStats:
     resyncs: int = 0
     audits: dict[str, int] = field(default_factory=dict)  # outcome -> requests
     bad_frames: dict[str, int] = field(default_factory=dict)
+    # Make-before-break: rotations by outcome ("done", "forced": some book resynced,
+    # "failed": the new connection never joined), and reconnect notices the venue sent.
+    rotations: dict[str, int] = field(default_factory=dict)
+    notices: int = 0
+
+
+@dataclass(eq=False)
+class _Connection:
+    """One open WS of the feed, with what belongs to it alone."""
+
+    ws: aiohttp.ClientWebSocketResponse
+    url: str  # as shown (redacted): what logs and the wire tap see
+    parser: FeedParser
+    opened: float  # loop time
+    resubscribe_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    resubscribe_pending: set[str] = field(default_factory=set)
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    next_control_send: float = 0.0
+    got_data: bool = False
+    successor: _Connection | None = None  # the connection that replaced it (a rotation)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    serving: asyncio.Task[None] | None = None
+
+
+@dataclass(eq=False)
+class _Rotation:
+    conn: _Connection
+    join: Join
+    reason: str
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class MarketDataFeed:
-    """One WS connection of one venue for a set of instruments."""
+    """The WS connection of one venue for a set of instruments, replaced make-before-break
+    before its lifetime ends, on a venue's reconnect notice, or on request (``rotate``)."""
 
     def __init__(
         self,
@@ -76,23 +116,24 @@ class MarketDataFeed:
         backoff: Backoff = Backoff(),
         session: aiohttp.ClientSession | None = None,
         tap: WireTap | None = None,
+        lifetime_s: float | None = None,
+        join_timeout_s: float = JOIN_TIMEOUT_S,
     ) -> None:
         if not instruments:
             raise ValueError(f"{protocol.venue}: a feed needs at least one instrument")
+        if lifetime_s is not None and lifetime_s <= 0:
+            raise ValueError(f"{protocol.venue}: connection lifetime {lifetime_s}s must be > 0")
         self.protocol = protocol
         self.venue = protocol.venue
         self.instruments = {i.symbol: i for i in instruments}
         self.by_venue_symbol = {i.venue_symbol: i for i in instruments}
+        # The parser of the live connection (a rotation brings its own, then it is this one).
         self.parser: FeedParser = protocol.make_parser(SymbolMap(instruments))
         self.tap = tap
         # Only venues that compress their frames pay for the decode call (the hot path).
         own_decode = type(protocol).decode_frame is not MarketDataProtocol.decode_frame
         self._decode = protocol.decode_frame if own_decode else None
         self._reply_tasks: set[asyncio.Task[None]] = set()
-        # What fetch_snapshot parses REST bodies with: the parser, seen through the tap.
-        self._rest_parser: FeedParser = (
-            self.parser if tap is None else _TappedParser(self.parser, tap)
-        )
         self.emit = emit
         # The venue's published REST budgets (weights, per-endpoint buckets) pace every call
         # of a client the feed builds itself; a caller's client brings its own limiter.
@@ -107,20 +148,32 @@ class MarketDataFeed:
         self.backoff = backoff
         self.stats = FeedStats()
         self.connected = asyncio.Event()
+        self.lifetime_s = lifetime_s
+        self.join_timeout_s = join_timeout_s
         self._session = session
         self._own_session = session is None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._url = ""
+        self._live: _Connection | None = None
+        self._stopping = asyncio.Event()  # run()'s
+        self._rotation: _Rotation | None = None
+        self._rotation_task: asyncio.Task[bool] | None = None
+        self._next_rotation_try = 0.0
+        # The seq of the last snapshot/delta emitted per symbol (what the book holds), and
+        # the renumbering of the live parser's books ("snapshot" joins, see rotation.py).
+        self._last_seq: dict[str, int] = {}
+        self._offsets: dict[str, int] = {}
         self._snapshot_queue: asyncio.Queue[str] = asyncio.Queue()
         self._snapshot_pending: set[str] = set()
-        # Re-subscribes of the current connection (snapshot_source "ws"), and the pacing of
-        # every subscribe-type message on it.
-        self._resubscribe_queue: asyncio.Queue[str] = asyncio.Queue()
-        self._resubscribe_pending: set[str] = set()
-        self._send_lock = asyncio.Lock()
-        self._next_control_send = 0.0
         self._logged_kinds: set[str] = set()
         self._background: set[asyncio.Future[Any]] = set()
+
+    @property
+    def _ws(self) -> aiohttp.ClientWebSocketResponse | None:
+        return self._live.ws if self._live is not None else None
+
+    @property
+    def _rest_parser(self) -> FeedParser:
+        """What fetch_snapshot parses REST bodies with: the live parser, seen by the tap."""
+        return self.parser if self.tap is None else _TappedParser(self.parser, self.tap)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -128,8 +181,13 @@ class MarketDataFeed:
         """Keep the connection up until ``stopping`` is set."""
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        snapshot_worker = asyncio.create_task(self._snapshot_worker(), name=f"{self.venue}-snap")
-        audit_worker = asyncio.create_task(self._audit_worker(), name=f"{self.venue}-audit")
+        self._stopping = stopping
+        workers: list[asyncio.Task[Any]] = [
+            asyncio.create_task(self._snapshot_worker(), name=f"{self.venue}-snap"),
+            asyncio.create_task(self._audit_worker(), name=f"{self.venue}-audit"),
+        ]
+        if self.lifetime_s is not None:
+            workers.append(asyncio.create_task(self._lifetime_watch(), name=f"{self.venue}-life"))
         attempt = 0
         try:
             while not stopping.is_set():
@@ -142,10 +200,14 @@ class MarketDataFeed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), delay)
         finally:
-            try:  # both workers in one wait: shutdown takes no longer than with one
-                audit_worker.cancel()
-                await stop_task(snapshot_worker)
-                await asyncio.gather(audit_worker, return_exceptions=True)  # done by now
+            try:  # every worker in one wait: shutdown takes no longer than with one
+                for task in workers[1:]:
+                    task.cancel()
+                if self._rotation_task is not None:
+                    self._rotation_task.cancel()
+                    workers.append(self._rotation_task)
+                await stop_task(workers[0])
+                await asyncio.gather(*workers[1:], return_exceptions=True)
             finally:  # a second cancellation while the workers stop must not leak sockets
                 if self._own_session and self._session is not None:
                     await self._session.close()
@@ -170,7 +232,10 @@ class MarketDataFeed:
             if self.protocol.snapshot_source == "rest":
                 # The parser must take the coming snapshot even if its own view of the book
                 # is unbroken (the book may have failed a checksum, gone stale, crossed).
-                self.parser.reset(self.instruments[name].venue_symbol)
+                venue_symbol = self.instruments[name].venue_symbol
+                self.parser.reset(venue_symbol)
+                if self._rotation is not None:
+                    self._rotation.conn.parser.reset(venue_symbol)
                 self._queue_snapshot(name)
             else:
                 self._queue_resubscribe(name)
@@ -191,53 +256,108 @@ class MarketDataFeed:
             self._audit_queue.put_nowait((symbol, levels))
         return True
 
+    def rotate(self, reason: str = "requested") -> bool:
+        """Replace the live connection make-before-break (``arb ctl rotate``, a lifetime, a
+        venue's notice); False when there is no live connection or a rotation is under way."""
+        if self._live is None or self._rotation_task is not None:
+            return False
+        task = asyncio.get_running_loop().create_task(self._rotate(reason))
+        self._rotation_task = task
+        task.add_done_callback(self._rotation_ended)
+        return True
+
+    @property
+    def rotating(self) -> bool:
+        return self._rotation_task is not None
+
+    def connection_age_s(self) -> float | None:
+        """Seconds since the live connection opened; None without one."""
+        if self._live is None:
+            return None
+        return asyncio.get_running_loop().time() - self._live.opened
+
     def drop_connection(self) -> None:
         """Close the WS now (tests and the simulator's fault drills use it)."""
         if self._ws is not None and not self._ws.closed:
-            task = asyncio.ensure_future(self._ws.close())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._close_later(self._ws)
 
     # -- connection ---------------------------------------------------------------------------
 
-    async def _connect_once(self, stopping: asyncio.Event) -> bool:
+    async def _open(self, parser: FeedParser, stopping: asyncio.Event, *, rotation: bool
+                    ) -> _Connection | None:  # fmt: skip
+        """A new connection, subscribed and read by its own task; None when it cannot open."""
         assert self._session is not None
         instruments = list(self.instruments.values())
-        got_data = False
         try:
             url = await self.protocol.connect_url(self.rest, instruments)
         except VenueError as exc:  # e.g. KuCoin's token call refused or rate limited
             log.warning("%s: cannot get a connection URL: %s", self.venue, exc)
-            return False
+            return None
         shown = redact(url)  # a connection token in the URL (KuCoin's) never reaches logs
         try:
             ws = await self._session.ws_connect(url, autoping=True, max_msg_size=0, heartbeat=None)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("%s: cannot connect to %s: %s", self.venue, shown, redact(str(exc)))
-            return False
-        self._ws = ws
-        self._url = shown  # what the wire tap records
+            return None
         if self.tap is not None:
             self.tap("connect", shown, "")
         self.stats.connects += 1
         metrics.FEED_CONNECTS.labels(self.venue).inc()
+        parser.reset(None)
+        parser.use_url(url)
+        conn = _Connection(ws, shown, parser, asyncio.get_running_loop().time())
+        conn.tasks.append(asyncio.create_task(self._subscribe(conn, instruments, rotation)))
+        if self.protocol.snapshot_source == "ws":
+            conn.tasks.append(asyncio.create_task(self._resubscriber(conn)))
+        if self.protocol.heartbeat_interval():
+            conn.tasks.append(asyncio.create_task(self._heartbeat(conn)))
+        conn.tasks.append(asyncio.create_task(self._close_on_stop(ws, stopping)))
+        return conn
+
+    async def _connect_once(self, stopping: asyncio.Event) -> bool:
+        """One connection and the ones that replace it by rotation, until the last is lost.
+        Whether any of them received data."""
+        conn = await self._open(self.parser, stopping, rotation=False)
+        if conn is None:
+            return False
+        self._live = conn
+        self._last_seq.clear()  # the venue was down: every book starts from a snapshot
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
-        self.parser.reset(None)
-        self.parser.use_url(url)
-        # The subscribe below brings every book back: earlier re-subscribes are moot.
-        self._resubscribe_queue = asyncio.Queue()
-        self._resubscribe_pending.clear()
-        self._next_control_send = 0.0
         self.emit(VenueStatus(venue=self.venue, status="up", ts_recv=time.time_ns()))
         self.connected.set()
-        tasks = [asyncio.create_task(self._subscribe(ws, instruments))]
-        if self.protocol.snapshot_source == "ws":
-            tasks.append(asyncio.create_task(self._resubscriber(ws, self._resubscribe_queue)))
-        if self.protocol.heartbeat_interval():
-            tasks.append(asyncio.create_task(self._heartbeat(ws)))
-        # One awaited receive per frame, no task or wait set per frame (that costs more CPU
-        # than parsing): stopping closes the socket, which wakes the pending receive.
-        tasks.append(asyncio.create_task(self._close_on_stop(ws, stopping)))
+        got_data = False
+        try:
+            current: _Connection | None = conn
+            while current is not None:
+                if current.serving is None:
+                    await self._serve(current, stopping)
+                else:  # a successor: its own task has read it since the rotation opened it
+                    await current.serving
+                got_data = got_data or current.got_data
+                if stopping.is_set():
+                    break
+                if current.successor is None and self._rotation is not None:
+                    # The old connection died while its successor was joining: take the
+                    # successor now (the books it could not join yet are resynced).
+                    self._promote(forced=True)
+                current = current.successor
+        finally:
+            self._live = None
+            if self._rotation_task is not None:
+                self._rotation_task.cancel()
+            self.connected.clear()
+            self.stats.disconnects += 1
+            metrics.FEED_DISCONNECTS.labels(self.venue).inc()
+            metrics.FEED_CONNECTED.labels(self.venue).set(0)
+            self.emit(VenueStatus(venue=self.venue, status="down", reason="disconnected",
+                                  ts_recv=time.time_ns()))  # fmt: skip
+        return got_data
+
+    async def _serve(self, conn: _Connection, stopping: asyncio.Event) -> None:
+        """Read one connection until it closes. One awaited receive per frame, no task or
+        wait set per frame (that costs more CPU than parsing): stopping closes the socket,
+        which wakes the pending receive."""
+        ws = conn.ws
         try:
             while True:
                 try:
@@ -249,8 +369,8 @@ class MarketDataFeed:
                 if stopping.is_set():
                     break  # what arrives while the socket closes is not processed
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                    got_data = True
-                    self._on_frame(message.data)
+                    conn.got_data = True
+                    self._on_frame(conn, message.data)
                     # Let the producer's writer put this frame on the wire now instead of
                     # after the rest of a burst: what arrives meanwhile forms the next batch.
                     await asyncio.sleep(0)
@@ -260,28 +380,128 @@ class MarketDataFeed:
                 ):  # fmt: skip
                     break
         finally:
-            for task in tasks:
+            for task in conn.tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*conn.tasks, return_exceptions=True)
             await ws.close()
-            self._ws = None
-            self.connected.clear()
-            self.stats.disconnects += 1
-            metrics.FEED_DISCONNECTS.labels(self.venue).inc()
-            metrics.FEED_CONNECTED.labels(self.venue).set(0)
-            self.emit(VenueStatus(venue=self.venue, status="down", reason="disconnected",
-                                  ts_recv=time.time_ns()))  # fmt: skip
-        return got_data
+            rotation = self._rotation
+            if rotation is not None and rotation.conn is conn:
+                rotation.changed.set()  # the joining connection is gone: the rotation fails
 
-    async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse, instruments: list[Instrument]
+    # -- rotation -----------------------------------------------------------------------------
+
+    async def _lifetime_watch(self) -> None:
+        """Rotate the live connection once it has lived ROTATE_AT of its lifetime."""
+        assert self.lifetime_s is not None
+        due_after = self.lifetime_s * ROTATE_AT
+        tick = min(1.0, max(0.05, self.lifetime_s / 50))
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(tick)
+            live = self._live
+            now = loop.time()
+            if live is None or self._rotation_task is not None or now < self._next_rotation_try:
+                continue
+            if now - live.opened >= due_after:
+                self._next_rotation_try = now + max(tick, self.lifetime_s * 0.02)
+                self.rotate(f"connection lifetime ({self.lifetime_s:g}s)")
+
+    async def _rotate(self, reason: str) -> bool:
+        """Open the successor, join its books, switch, close the old socket. True when done."""
+        assert self._session is not None
+        live = self._live
+        assert live is not None
+        log.info("%s: rotating the connection (%s)", self.venue, reason)
+        stopping = self._stopping
+        parser = self.protocol.make_parser(SymbolMap(list(self.instruments.values())))
+        conn = await self._open(parser, stopping, rotation=True)
+        if conn is None or self._live is not live:
+            if conn is not None:
+                await conn.ws.close()
+            self._count_rotation("failed")
+            return False
+        rotation = _Rotation(conn, Join(self.instruments, self.protocol.rotation_join(),
+                                        self._last_seq), reason)  # fmt: skip
+        self._rotation = rotation
+        conn.serving = asyncio.create_task(self._serve(conn, stopping), name=f"{self.venue}-next")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.join_timeout_s
+        try:
+            while not rotation.join.done:
+                if conn.serving.done() or self._live is not live:
+                    raise ConnectionError("the new connection closed before it joined")
+                rotation.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(rotation.changed.wait(), deadline - loop.time())
+                if loop.time() >= deadline and not rotation.join.done:
+                    self._emit_book(rotation.join.force())
+        except (ConnectionError, asyncio.CancelledError) as exc:
+            if self._rotation is rotation:
+                self._rotation = None
+                await conn.ws.close()
+                await asyncio.gather(conn.serving, return_exceptions=True)
+                self._count_rotation("failed")
+                log.warning("%s: rotation failed (%s); the old connection stays", self.venue,
+                            exc or "cancelled")  # fmt: skip
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return False
+        if self._rotation is rotation:
+            self._promote(forced=False)
+        return True
+
+    def _promote(self, *, forced: bool) -> None:
+        """The joining connection becomes the live one; the old socket is closed."""
+        rotation = self._rotation
+        old = self._live
+        assert rotation is not None and old is not None
+        join = rotation.join
+        if not join.done:
+            self._emit_book(join.force())
+            forced = True
+        self._rotation = None
+        rotation.changed.set()
+        new = rotation.conn
+        self.parser = new.parser
+        self._offsets = join.offsets
+        old.successor = new
+        self._live = new
+        outcome = "forced" if forced or join.forced else "done"
+        self._count_rotation(outcome)
+        log.info("%s: rotated (%s): %s; %d held events already in the books", self.venue,
+                 rotation.reason, outcome, join.dropped)  # fmt: skip
+        for symbol in join.forced:
+            self.request_resync(symbol, "rotation could not join this book in time")
+        if not old.ws.closed:
+            self._close_later(old.ws)
+
+    def _rotation_ended(self, task: asyncio.Task[bool]) -> None:
+        if self._rotation_task is task:
+            self._rotation_task = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: rotation error: %r", self.venue, task.exception())
+
+    def _count_rotation(self, outcome: str) -> None:
+        self.stats.rotations[outcome] = self.stats.rotations.get(outcome, 0) + 1
+        metrics.FEED_ROTATIONS.labels(self.venue, outcome).inc()
+
+    def _close_later(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        task = asyncio.ensure_future(ws.close())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def _subscribe(self, conn: _Connection, instruments: list[Instrument], rotation: bool
                          ) -> None:  # fmt: skip
         if self.protocol.connect_delay_s > 0:
             await asyncio.sleep(self.protocol.connect_delay_s)
         for message in self.protocol.connect_messages(instruments):
-            await self._send_paced(ws, message)
+            await self._send_paced(conn, message)
         for message in self.protocol.subscribe_messages(instruments):
-            await self._send_paced(ws, message)
-        if self.protocol.snapshot_source == "rest":
+            await self._send_paced(conn, message)
+        if self.protocol.snapshot_source == "rest" and not rotation:
+            # A rotation needs none: its diffs join the live books by sequence.
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
 
@@ -291,53 +511,55 @@ class MarketDataFeed:
         await stopping.wait()
         await ws.close()
 
-    async def _heartbeat(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _heartbeat(self, conn: _Connection) -> None:
         interval = self.protocol.heartbeat_interval()
         assert interval
-        while not ws.closed:
+        while not conn.ws.closed:
             await asyncio.sleep(interval)
             message = self.protocol.heartbeat_message()
             if message is not None:
-                await self._send(ws, message)
+                await self._send(conn, message)
 
-    async def _send(self, ws: aiohttp.ClientWebSocketResponse, message: str) -> None:
+    async def _send(self, conn: _Connection, message: str) -> None:
         if self.tap is not None:
-            self.tap("send", self._url, message)
-        await ws.send_str(message)
+            self.tap("send", conn.url, message)
+        await conn.ws.send_str(message)
 
-    async def _send_paced(self, ws: aiohttp.ClientWebSocketResponse, message: str) -> None:
+    async def _send_paced(self, conn: _Connection, message: str) -> None:
         """Subscribe-type messages: at most one per ``subscribe_interval_s`` per connection
         (the venue's message-rate limit), whoever sends them."""
         loop = asyncio.get_running_loop()
-        async with self._send_lock:
-            wait = self._next_control_send - loop.time()
+        async with conn.send_lock:
+            wait = conn.next_control_send - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            await self._send(ws, message)
-            self._next_control_send = loop.time() + self.protocol.subscribe_interval_s
+            await self._send(conn, message)
+            conn.next_control_send = loop.time() + self.protocol.subscribe_interval_s
 
     def _queue_resubscribe(self, symbol: str) -> None:
-        if self._ws is None or self._ws.closed:
+        conn = self._live
+        rotation = self._rotation
+        if rotation is not None and rotation.join.switched(symbol):
+            conn = rotation.conn  # that book comes from the new connection now
+        if conn is None or conn.ws.closed:
             return  # the next connection subscribes every book afresh
-        if symbol not in self._resubscribe_pending:
-            self._resubscribe_pending.add(symbol)
-            self._resubscribe_queue.put_nowait(symbol)
+        if symbol not in conn.resubscribe_pending:
+            conn.resubscribe_pending.add(symbol)
+            conn.resubscribe_queue.put_nowait(symbol)
 
-    async def _resubscriber(
-        self, ws: aiohttp.ClientWebSocketResponse, queue: asyncio.Queue[str]
-    ) -> None:
+    async def _resubscriber(self, conn: _Connection) -> None:
         """Re-subscribes one book at a time on this connection (ends with it)."""
         while True:
-            symbol = await queue.get()
-            self._resubscribe_pending.discard(symbol)
+            symbol = await conn.resubscribe_queue.get()
+            conn.resubscribe_pending.discard(symbol)
             instrument = self.instruments[symbol]
-            self.parser.reset(instrument.venue_symbol)
+            conn.parser.reset(instrument.venue_symbol)
             for message in self.protocol.resubscribe_messages(instrument):
-                await self._send_paced(ws, message)
+                await self._send_paced(conn, message)
 
     # -- frames -------------------------------------------------------------------------------
 
-    def _on_frame(self, data: str | bytes) -> None:
+    def _on_frame(self, conn: _Connection, data: str | bytes) -> None:
         if self._decode is not None:
             try:
                 data = self._decode(data)
@@ -345,11 +567,12 @@ class MarketDataFeed:
                 self._bad_frame(exc.kind, str(exc), data)
                 return
         if self.tap is not None:
-            self.tap("recv", self._url, data)
+            self.tap("recv", conn.url, data)
         self.stats.frames += 1
         metrics.FEED_FRAMES.labels(self.venue).inc()
+        parser = conn.parser
         try:
-            events = self.parser.parse_ws(data, time.time_ns())
+            events = parser.parse_ws(data, time.time_ns())
         except MalformedFrame as exc:
             # A refused book frame flags its book (resync_needed): resync it below.
             self._bad_frame(exc.kind, str(exc), data)
@@ -357,33 +580,112 @@ class MarketDataFeed:
         except (ValueError, KeyError, IndexError, TypeError) as exc:  # a parser bug: survive it
             self._bad_frame("parser_error", f"{type(exc).__name__}: {exc}", data)
             events = []
+        live = conn is self._live
+        rotation = self._rotation
         if events:
-            self.stats.events += len(events)
-            metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
-            for event in events:
-                self.emit(event)
-        if self.parser.replies:
-            replies, self.parser.replies = self.parser.replies, []
-            self._reply(replies)
-        if self.parser.resync_needed:
-            names, self.parser.resync_needed = self.parser.resync_needed, set()
+            if live:
+                self._emit_live(events)
+            elif rotation is not None and rotation.conn is conn:
+                self._emit_joining(rotation, events)
+            # else: a retired connection's last frames; its successor has these books
+        if parser.replies:
+            replies, parser.replies = parser.replies, []
+            self._reply(conn, replies)
+        if parser.reconnect_notice:
+            parser.reconnect_notice = False
+            self.stats.notices += 1
+            metrics.FEED_NOTICES.labels(self.venue).inc()
+            if live:
+                log.info("%s: the venue asks to reconnect; rotating", self.venue)
+                self.rotate("the venue's reconnect notice")
+        if parser.resync_needed:
+            names, parser.resync_needed = parser.resync_needed, set()
             targets = (
-                [RESYNC_ALL]
+                list(self.instruments)
                 if RESYNC_ALL in names
                 else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
             )
-            for symbol in targets:
-                self.request_resync(symbol, "feed continuity lost or a refused book frame")
+            if live:
+                if RESYNC_ALL in names:
+                    targets = [RESYNC_ALL]
+                for symbol in targets:
+                    self.request_resync(symbol, "feed continuity lost or a refused book frame")
+            elif rotation is not None and rotation.conn is conn:
+                self._rejoin(rotation, targets)
 
-    def _reply(self, messages: list[str]) -> None:
+    def _rejoin(self, rotation: _Rotation, symbols: list[str]) -> None:
+        """The joining connection lost (or, like HTX after a subscribe, never had) the
+        continuity of these books: a book it already feeds is resynced like any live one;
+        one still waiting starts its chain again, from a fresh snapshot on this connection
+        where the venue's snapshots come from the WS."""
+        for symbol in symbols:
+            if rotation.join.switched(symbol):
+                self.request_resync(symbol, "feed continuity lost or a refused book frame")
+                continue
+            rotation.join.restart(symbol)
+            if self.protocol.snapshot_source == "ws" and symbol not in (
+                pending := rotation.conn.resubscribe_pending
+            ):
+                pending.add(symbol)
+                rotation.conn.resubscribe_queue.put_nowait(symbol)
+
+    def _emit_live(self, events: list[MdEvent]) -> None:
+        """The live connection's events (the hot path)."""
+        self.stats.events += len(events)
+        metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
+        rotation = self._rotation
+        if rotation is None and not self._offsets:
+            emit, last = self.emit, self._last_seq
+            for event in events:
+                emit(event)
+                if not isinstance(event, VenueStatus):
+                    last[event.symbol] = event.seq
+            return
+        offsets = self._offsets
+        for event in events:
+            if isinstance(event, VenueStatus):
+                self.emit(event)
+                continue
+            symbol = event.symbol
+            if rotation is not None and rotation.join.switched(symbol):
+                continue  # the new connection feeds this book now
+            self._emit_book([shift(event, offsets.get(symbol, 0))])
+            if rotation is not None:
+                ready = rotation.join.advance(symbol)
+                if ready:
+                    self._emit_book(ready)
+                    rotation.changed.set()
+
+    def _emit_joining(self, rotation: _Rotation, events: list[MdEvent]) -> None:
+        """The joining connection's events: held until their book switches."""
+        join = rotation.join
+        for event in events:
+            if isinstance(event, VenueStatus):
+                continue  # the live connection speaks for the venue until the switch
+            was_waiting = not join.switched(event.symbol)
+            ready = join.offer(event)
+            if ready:
+                self.stats.events += len(ready)
+                metrics.FEED_EVENTS.labels(self.venue).inc(len(ready))
+                self._emit_book(ready)
+            if was_waiting and join.switched(event.symbol):
+                rotation.changed.set()
+
+    def _emit_book(self, events: list[MdEvent]) -> None:
+        last = self._last_seq
+        for event in events:
+            self.emit(event)
+            if not isinstance(event, VenueStatus):
+                last[event.symbol] = event.seq
+
+    def _reply(self, conn: _Connection, messages: list[str]) -> None:
         """Send what the parser answers to a frame, on the connection it came on."""
-        ws = self._ws
-        if ws is None or ws.closed:
+        if conn.ws.closed:
             return  # the connection is gone: so is what the answer was for
 
         async def send() -> None:
             for message in messages:
-                await self._send(ws, message)
+                await self._send(conn, message)
 
         task = asyncio.get_running_loop().create_task(send())
         self._reply_tasks.add(task)
@@ -428,8 +730,7 @@ class MarketDataFeed:
             self.stats.snapshots_ok += 1
             metrics.FEED_SNAPSHOTS.labels(self.venue, "ok").inc()
             self.stats.events += len(events)
-            for event in events:
-                self.emit(event)
+            self._emit_book(list(events))
 
     async def _audit_worker(self) -> None:
         while True:
@@ -492,6 +793,14 @@ class _TappedParser(FeedParser):
 
     def use_url(self, url: str) -> None:
         self.inner.use_url(url)
+
+    @property
+    def reconnect_notice(self) -> bool:
+        return self.inner.reconnect_notice
+
+    @reconnect_notice.setter
+    def reconnect_notice(self, value: bool) -> None:
+        self.inner.reconnect_notice = value
 
     def parse_audit(self, url: str, body: str | bytes, ts_recv: int) -> list[BookSnapshot]:
         return self.inner.parse_audit(url, body, ts_recv)

@@ -97,6 +97,15 @@ FEED_SNAPSHOTS = Counter(
     ["venue", "outcome"],
 )
 FEED_RESYNCS = Counter("arb_ingest_resyncs_total", "Per-symbol resyncs performed.", ["venue"])
+FEED_ROTATIONS = Counter(
+    "arb_ingest_rotations_total",
+    "Make-before-break connection rotations, by outcome (done; forced: a book was resynced; "
+    "failed: the old connection stayed).",
+    ["venue", "outcome"],
+)
+FEED_NOTICES = Counter(
+    "arb_ingest_reconnect_notices_total", "Reconnect notices the venue sent.", ["venue"]
+)
 FEED_CONNECTED = Gauge("arb_ingest_connected", "1 while the venue WS is connected.", ["venue"])
 FEED_AUDITS = Counter(
     "arb_ingest_audit_requests_total",

@@ -57,6 +57,8 @@ class KrakenMarket(MarketDataProtocol):
     # Ping and server time: https://docs.kraken.com/api/docs/rest-api/get-server-time
     ping_path: ClassVar[str] = "/0/public/Time"
     server_time_path: ClassVar[str] = "/0/public/Time"
+    # Its book seqs are this connection's own counters: a rotation joins by snapshot.
+    rotation_join_mode: ClassVar[str] = "snapshot"
 
     def __init__(
         self, endpoints: Endpoints, depth: int = 0, *, protocol_version: str | None = None

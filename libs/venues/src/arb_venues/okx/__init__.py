@@ -42,6 +42,8 @@ VENUE = VenueSpec(
         "SOL": Grid("0.01", "0.000001", "0.001", "0"),
     },
     recording=Recording(("okx/cryptofeed_OKX.ws.1.0.jsonl",)),
+    reconnect_notice="event notice, code 64008 (30 s ahead)",
+    reconnect_notice_source="https://www.okx.com/docs-v5/en/#overview-websocket-notification",
     docs=VenueDocs(
         title="OKX v5",
         market_data="`books` (+ `books5`, `bbo-tbt`)",

@@ -35,7 +35,7 @@ from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.okx import errors as codes
 from arb_venues.okx import schemas
-from arb_venues.okx.parser import OkxParser
+from arb_venues.okx.parser import INCREMENTAL_CHANNELS, OkxParser
 
 VENUE = "okx"
 REST_BOOK_DEPTH = 400  # "Order book depth per side. Maximum 400"
@@ -83,6 +83,11 @@ class OkxMarket(MarketDataProtocol):
 
     def make_parser(self, symbols: SymbolMap) -> FeedParser:
         return OkxParser(symbols)
+
+    def rotation_join(self) -> str:
+        """``books`` carries seqId (the same on every connection); books5 / bbo-tbt push
+        whole books, joined by their snapshots."""
+        return "sequence" if self.channel in INCREMENTAL_CHANNELS else "snapshot"
 
     def ws_url(self, instruments: list[Instrument]) -> str:
         return self.endpoints.ws_url

@@ -64,6 +64,9 @@ INCREMENTAL_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
 SNAPSHOT_CHANNELS = {"books5": 5, "bbo-tbt": 1}
 CHANNEL_DEPTH = {"books": 400, "books-l2-tbt": 400, "books50-l2-tbt": 50}
 _MS = 1_000_000
+# event "notice", code 64008: "The connection will soon be closed for a service upgrade. Please
+# reconnect.", 30 s before (https://www.okx.com/docs-v5/en/#overview-websocket-notification).
+SERVICE_UPGRADE = "64008"
 
 
 def _ts_ns(ts: str) -> int:
@@ -132,6 +135,8 @@ class OkxParser(FeedParser):
                     "error_event",
                     f"code {envelope.code}: {envelope.msg} (check the subscribe arguments)",
                 )
+            if envelope.event == "notice" and envelope.code == SERVICE_UPGRADE:
+                self.reconnect_notice = True  # the server goes for an upgrade in 30 s
             return []  # subscribe/unsubscribe acks, notice, channel-conn-count
         arg = envelope.arg
         if arg is None or not schemas.present(envelope.data):

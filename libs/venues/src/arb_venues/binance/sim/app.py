@@ -30,7 +30,7 @@ from arb_core.tasks import stop_task
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim.bodies import error_response, now_ms
 from arb_venues.binance.sim.rest import SimRest, add_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, RECONNECT_NOTICE, SimBookUpdate, SimMarket
 
 TICK_S = 0.1  # the fastest stream interval (@depth@100ms)
 MAX_MESSAGES_PER_SECOND = 5
@@ -245,12 +245,20 @@ SIM_KEY = web.AppKey("binance_sim", BinanceSim)
 REST_KEY = web.AppKey("binance_rest", SimRest)
 
 
+def server_shutdown() -> str:
+    """The ``serverShutdown`` event Binance sends before it closes a connection (the shape of
+    its WebSocket API's connection event: developers.binance.com/docs/binance-spot-api-docs/
+    websocket-api/connection-events; the streams page names the event, not its body)."""
+    return msgspec.json.encode({"e": "serverShutdown", "E": now_ms()}).decode()
+
+
 def create_app(market: SimMarket) -> web.Application:
     """Binance's public WS + REST and private REST over ``market``."""
     app = web.Application()
     sim, rest = BinanceSim(market), SimRest(market)
     app[SIM_KEY], app[REST_KEY] = sim, rest
     app[ERROR_RESPONSE] = error_response
+    app[RECONNECT_NOTICE] = server_shutdown
     app.router.add_get("/stream", sim.combined)
     app.router.add_get("/ws", sim.raw)
     app.router.add_get("/ws/{streams:.+}", sim.raw)

@@ -29,7 +29,14 @@ from arb_venues.okx import errors as codes
 from arb_venues.okx.market import REST_BOOK_DEPTH
 from arb_venues.okx.sim import bodies as simformat
 from arb_venues.okx.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket, venue_now_ns
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    RECONNECT_NOTICE,
+    SimBook,
+    SimBookUpdate,
+    SimMarket,
+    venue_now_ns,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
 INITIAL_SNAPSHOT: web.AppKey[bool] = web.AppKey("okx_initial_snapshot", bool)
@@ -43,11 +50,21 @@ INCREMENTAL = ("books", "books-l2-tbt", "books50-l2-tbt")
 BAD_CHECKSUM = 1234567  # any non-zero value: production sends 0, so it never matches
 
 
+def service_upgrade_notice() -> str:
+    """OKX's notice 30 s before a service upgrade closes the connection
+    (https://www.okx.com/docs-v5/en/#overview-websocket-notification)."""
+    return msgspec.json.encode({
+        "event": "notice", "code": "64008", "connId": secrets.token_hex(4),
+        "msg": "The connection will soon be closed for a service upgrade. Please reconnect.",
+    }).decode()  # fmt: skip
+
+
 def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Application:
     app = web.Application()
     app[MARKET] = market
     app[INITIAL_SNAPSHOT] = initial_snapshot
     app[ERROR_RESPONSE] = simformat.error_response
+    app[RECONNECT_NOTICE] = service_upgrade_notice
     app.router.add_get("/ws/v5/public", _public_ws)
     app.router.add_get("/api/v5/market/books", _rest_books)
     app.router.add_get("/api/v5/public/instruments", _rest_instruments)
