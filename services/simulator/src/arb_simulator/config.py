@@ -82,7 +82,7 @@ class SimulatorSettings(ServiceSettings):
         100,
         ge=1,
         le=1000,
-        description="Book levels per side (100: Binance's default depth request, and ccxt's).",
+        description="Book levels per side (100: the deepest default REST depth request of the venues, which ccxt asks for).",
     )
     level_spacing_bps: float = Field(0.5, gt=0, description="Distance between book levels.")
     half_spread_bps: float = Field(1.5, gt=0, description="Touch distance from venue price.")
