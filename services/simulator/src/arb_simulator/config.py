@@ -82,7 +82,7 @@ class SimulatorSettings(ServiceSettings):
         100,
         ge=1,
         le=1000,
-        description="Book levels per side (100: the deepest default REST depth request of the venues, which ccxt asks for).",
+        description="Book levels per side (100: the deepest REST depth ccxt asks for).",
     )
     level_spacing_bps: float = Field(0.5, gt=0, description="Distance between book levels.")
     half_spread_bps: float = Field(1.5, gt=0, description="Touch distance from venue price.")
@@ -125,7 +125,7 @@ class SimulatorSettings(ServiceSettings):
         1.0,
         ge=0,
         description="Every venue's WS connection lifetime (VenueSpec.connection_lifetime_s: "
-        "Binance 24 h ...) times this; the server closes a connection at it (0 = never). "
+        "24 h on some venues) times this; the server closes a connection at it (0 = never). "
         "Tests and `arb soak` shorten it: 1/2880 makes 24 h 30 s.",
     )
     maintenance_every_s: float = Field(
@@ -137,7 +137,7 @@ class SimulatorSettings(ServiceSettings):
     maintenance_notice_s: float = Field(
         30.0,
         ge=0,
-        description="Seconds between a maintenance notice and the close (OKX documents 30 s).",
+        description="Seconds between a maintenance notice and the close.",
     )
     truth_path: Path | None = Field(None, description="JSONL file the truth log appends to.")
     faults: list[FaultSpec] = Field(default_factory=list, description="Faults armed at start.")
