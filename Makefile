@@ -35,6 +35,10 @@ test-unit: setup ## Only the unit tests (no I/O)
 test-cluster: setup ## The Redis Cluster failover tests N times over (ARB_CLUSTER_ROUNDS, default 10); outside make test
 	@for i in $$(seq $${ARB_CLUSTER_ROUNDS:-10}); do echo "round $$i"; $(RUN) pytest -q -s tests/integration/runtime/test_redis_cluster.py -k killed_mid_flow $(PYTEST_ARGS) | grep -E "failover:|passed|failed" || exit 1; done
 
+.PHONY: test-clients
+test-clients: setup ## Real third-party clients (ccxt.pro) on seven simulated venues at once; outside make test (load-sensitive)
+	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py $(PYTEST_ARGS)
+
 .PHONY: fuzz
 fuzz: setup ## Long mutation fuzz of every venue parser (ARB_FUZZ_EXAMPLES per venue, default 3000)
 	@ARB_FUZZ_EXAMPLES=$${ARB_FUZZ_EXAMPLES:-3000} $(RUN) pytest tests/unit/venues/test_fuzz.py -q $(PYTEST_ARGS)
