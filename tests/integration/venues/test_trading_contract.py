@@ -9,6 +9,7 @@ real sockets: what the executor's reconciliation relies on.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -120,8 +121,6 @@ async def test_private_requests_in_flight_at_once_are_all_accepted(venue) -> Non
     when two requests overtake each other on the way: found in a 12-venue live run (Bitfinex
     10114 "nonce: small", the venue marked degraded). Every request here must be accepted and
     every order must be at the venue once."""
-    import asyncio
-
     sim, client = venue
     sim.faults[client.venue].arm("slow", delay_s=0.2)  # the first to arrive is overtaken
     ids = [client.client_order_id(f"contract-many-{n}", "buy") for n in range(4)]
