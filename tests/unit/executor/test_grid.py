@@ -20,9 +20,11 @@ from tests.unit.executor.support import Books, opportunity, paper, view
 pytestmark = pytest.mark.unit
 
 
-def instrument(tick: str = "0.1", lot: str = "0.001", min_size: str = "0") -> Instrument:
+def instrument(tick: str = "0.1", lot: str = "0.001", min_size: str = "0",
+               min_notional: str = "0") -> Instrument:  # fmt: skip
     return Instrument(venue="x", symbol="BTC-USDT", venue_symbol="BTCUSDT", base="BTC",
-                      quote="USDT", tick_size=tick, lot_size=lot, min_size=min_size)  # fmt: skip
+                      quote="USDT", tick_size=tick, lot_size=lot, min_size=min_size,
+                      min_notional=min_notional)  # fmt: skip
 
 
 def test_buy_limit_rounds_down_to_the_tick_so_it_stays_inside_the_bound() -> None:
@@ -80,6 +82,14 @@ def test_size_below_the_lot_or_minimum_cannot_be_sent() -> None:
     assert lot_size(Decimal("0.004"), instrument(lot="0.001", min_size="0.005")) == 0
 
 
+def test_size_below_the_minimum_notional_at_its_price_cannot_be_sent() -> None:
+    # A 12-venue live run: 0.00000021 BTC left on the lot grid, 0.0126 USDT < Coinbase's 1 USDT
+    grid = instrument(lot="0.00000001", min_notional="1")
+    assert lot_size(Decimal("0.00000021"), grid, Decimal(60060)) == 0
+    assert lot_size(Decimal("0.0001"), grid, Decimal(60060)) == Decimal("0.0001")
+    assert lot_size(Decimal("0.00000021"), grid) == Decimal("0.00000021")  # no price: no check
+
+
 def test_without_reference_data_the_size_is_kept() -> None:
     assert lot_size(Decimal("0.0123456"), None) == Decimal("0.0123456")
 
@@ -127,3 +137,20 @@ async def test_a_leftover_below_the_lot_on_both_venues_is_dust_not_exposure() ->
     assert result.unhedged_size == "0.1" and "dust" in result.reason
     assert not [leg for leg in result.legs if leg.role in ("hedge", "unwind")]
     assert not risk.pair_blocked_until and not risk.exposure  # the pair trades on
+
+
+async def test_a_leftover_below_the_minimum_notional_on_both_venues_is_dust() -> None:
+    # On both lots (0.01) but worth 1 USDT where both venues ask 5: no order can close it.
+    books = Books(view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)]),
+                  view("okx", bids=[(101.0, 0.49)], asks=[(101.5, 1.0)]))  # fmt: skip
+    grid = instrument(tick="0.1", lot="0.01", min_notional="5")
+    buy_venue = GridPaper("binance", books, balances={"USDT": Decimal(1000)}, grid=grid)
+    sell_venue = GridPaper("okx", books, balances={"BTC": Decimal(1)}, grid=grid)
+    risk = RiskState()
+    saga = Saga({"binance": buy_venue, "okx": sell_venue}, MemoryJournal(), risk,
+                SagaPolicy(query_attempts=1, query_delay_s=0.0))  # fmt: skip
+    result = await saga.execute(opportunity(), ts_received=1)  # buys 0.5 @ 100, sells 0.49
+    assert result.status is ExecutionStatus.HEDGED
+    assert result.unhedged_size == "0.01" and "dust" in result.reason
+    assert not [leg for leg in result.legs if leg.role in ("hedge", "unwind")]  # none refused
+    assert not risk.pair_blocked_until and not risk.exposure

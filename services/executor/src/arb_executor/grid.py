@@ -3,8 +3,8 @@
 A hedge/unwind limit is the leg's price moved ``bps`` against us (the loss bound). Rounded
 onto the tick in the safe direction: a buy limit rounds down and a sell limit rounds up, so
 the order can never fill worse than the bound (it may be up to one tick less aggressive).
-A size rounds down to the lot (never more than is open); what is below the lot or the
-venue's minimum size cannot be sent and stays open (reported as unhedged exposure).
+A size rounds down to the lot (never more than is open); what is below the lot, the venue's
+minimum size or its minimum notional cannot be sent and stays open (reported as unhedged exposure).
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def bound_price(price: str, bps: Decimal, buy: bool, tick: str | None = None) ->
     return text(limit)
 
 
-def lot_size(size: Decimal, instrument: Instrument | None) -> Decimal:
-    """``size`` rounded down to the lot; 0 when below the lot or the venue's minimum size."""
+def lot_size(size: Decimal, instrument: Instrument | None, price: Decimal | None = None) -> Decimal:
+    """``size`` rounded down to the lot; 0 when below the lot or the venue's minimum size, or
+    (given the order's ``price``) when its notional is below the venue's minimum notional."""
     if instrument is None:
         return size
     lot = _step(instrument.lot_size)
@@ -52,5 +53,8 @@ def lot_size(size: Decimal, instrument: Instrument | None) -> Decimal:
         size = (size / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
     minimum = _step(instrument.min_size)
     if minimum is not None and size < minimum:
+        return ZERO
+    notional = _step(instrument.min_notional)
+    if price is not None and notional is not None and size * price < notional:
         return ZERO
     return size

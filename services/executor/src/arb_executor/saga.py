@@ -430,11 +430,11 @@ class Saga:
                     continue
                 side = Side.SELL if net > 0 else Side.BUY
                 instrument = self._instrument(venue, opp.symbol)
-                size = lot_size(abs(net), instrument)
-                if not size:  # below the venue's lot / minimum: cannot be sent there
-                    continue
                 tick = instrument.tick_size if instrument is not None else None
                 price = bound_price(leg_price, bps, side is Side.BUY, tick)
+                size = lot_size(abs(net), instrument, Decimal(price))
+                if not size:  # below the venue's lot / minimum / min notional: cannot be sent
+                    continue
                 intent = self._intent(opp, role, venue, side, price, text(size))
                 if record is not None:
                     await record(role, intent)
@@ -450,11 +450,12 @@ class Saga:
         return net, unknown
 
     def is_dust(self, opp: Opportunity, net: Decimal) -> bool:
-        """A leftover no order can close: below the lot or minimum size on both venues. It is
-        reported (unhedged_size keeps it) but does not block the pair as exposure would."""
-        venues = (opp.buy_venue, opp.sell_venue)
-        grids = [self._instrument(venue, opp.symbol) for venue in venues]
-        return all(g is not None and not lot_size(abs(net), g) for g in grids)
+        """A leftover no order can close: below the lot, minimum size or minimum notional on
+        both venues. It is reported (unhedged_size keeps it) but does not block the pair as
+        exposure would."""
+        sides = ((opp.buy_venue, opp.buy_price), (opp.sell_venue, opp.sell_price))
+        grids = [(self._instrument(venue, opp.symbol), Decimal(price)) for venue, price in sides]
+        return all(g is not None and not lot_size(abs(net), g, price) for g, price in grids)
 
     def _instrument(self, venue: str, symbol: str) -> Instrument | None:
         """The venue's reference data (tick, lot) when its gateway knows it (live mode)."""
