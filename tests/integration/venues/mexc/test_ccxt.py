@@ -1,7 +1,16 @@
 """A real third-party client against the MEXC simulator: ccxt pro's ``watch_order_book`` for
 MEXC spot (its own protobuf decoder of the pushes, its SUBSCRIPTION, its REST snapshot and
 ``fromVersion`` handling) keeps a consistent book while the market moves, and ends equal to
-the simulator's book. Runs when ccxt is installed (a dev dependency)."""
+the simulator's book. Runs when ccxt is installed (a dev dependency).
+
+One finding is ccxt's, not the simulator's: MEXC's procedure applies the first push with
+``fromVersion <= lastUpdateId + 1 < toVersion + 1`` (a push whose interval straddles the
+snapshot's version), but ccxt applies only pushes with ``fromVersion >= lastUpdateId``, both
+from its cache (``get_cache_index``) and live (``handle_book_delta``), so the levels changed in
+the rest of that interval are missing from its book. The snapshot lands mid-interval only
+now and then (more often on a loaded machine). The test records every push ccxt drops that way
+and, only when the books differ and such a push was dropped, reports the known ccxt fault as an
+expected failure; any other difference fails."""
 
 from __future__ import annotations
 
@@ -48,6 +57,35 @@ def _pointed_at(host: str) -> Any:
     return exchange
 
 
+def _watch_straddles(exchange: Any, market_symbol: str) -> list[tuple[int, int, int]]:
+    """(snapshot or book version, fromVersion, toVersion) of each push ccxt drops although
+    MEXC's procedure applies it: fromVersion < version < toVersion."""
+    dropped: list[tuple[int, int, int]] = []
+
+    def straddles(version: Any, delta: Any) -> None:
+        first, last = int(delta.get("fromVersion", -1)), int(delta.get("toVersion", -1))
+        if version is not None and first < int(version) < last:
+            dropped.append((int(version), first, last))
+
+    fetch, apply = exchange.fetch_rest_order_book_safe, exchange.handle_book_delta
+
+    async def fetch_and_check(*args: Any, **kwargs: Any) -> Any:
+        snapshot = await fetch(*args, **kwargs)
+        for delta in exchange.orderbooks[market_symbol].cache:  # what ccxt picks from next
+            straddles(snapshot.get("nonce"), delta)
+        return snapshot
+
+    def apply_and_check(orderbook: Any, delta: Any) -> Any:
+        straddles(orderbook.get("nonce"), delta)
+        return apply(orderbook, delta)
+
+    exchange.fetch_rest_order_book_safe, exchange.handle_book_delta = (
+        fetch_and_check,
+        apply_and_check,
+    )
+    return dropped
+
+
 def _top(levels: list[Any], depth: int = 10) -> list[tuple[float, float]]:
     return [(float(price), float(size)) for price, size, *_ in levels[:depth]]
 
@@ -58,15 +96,10 @@ async def _move(market: VenueMarket, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.02)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open finding (issue 15): under make test's full load ccxt's MEXC book ends one level "
-    "short of the simulator's after the market stops (seen twice in .ci/run, passes alone); "
-    "suspected: the REST snapshot racing a delta at the simulator's fromVersion boundary",
-)
 async def test_ccxt_watch_order_book_tracks_the_simulated_book(served) -> None:
     market, host = served
     exchange = _pointed_at(host)
+    dropped = _watch_straddles(exchange, "BTC/USDT")
     stop = asyncio.Event()
     mover = asyncio.create_task(_move(market, stop))
     try:
@@ -89,6 +122,11 @@ async def test_ccxt_watch_order_book_tracks_the_simulated_book(served) -> None:
             if (_top(book["bids"]), _top(book["asks"])) == want:
                 break
             await asyncio.sleep(0.05)
+        if (_top(book["bids"]), _top(book["asks"])) != want and dropped:
+            pytest.xfail(
+                f"ccxt dropped pushes straddling its book version {dropped}: ccxt's "
+                "MEXC sync applies only fromVersion >= version (see the docstring)"
+            )
         assert (_top(book["bids"]), _top(book["asks"])) == want
         assert books >= 1  # how many depends on the machine's load; the book above is the check
     finally:
