@@ -230,7 +230,11 @@ async def test_arb_run_survives_redis_restarts_and_stops_cleanly_on_ctrl_c(tmp_p
             assert summary["open_sagas"] == await client.scard(OPEN_SAGAS_KEY)
         finally:
             await client.aclose()
-    assert not [o.id for o in left if o.ts_detect >= last_kill], "Ctrl-C left a saga open"
+    open_ids = [o.id for o in left if o.ts_detect >= last_kill]
+    words = ("stopping", "closing", *open_ids)
+    said = [line for line in (logs / "executor.log").read_text().splitlines()
+            if any(word in line for word in words)]  # fmt: skip
+    assert not open_ids, f"Ctrl-C left sagas open {open_ids}; the executor said: {said[-20:]}"
 
 
 def _tail(tmp_path: Path) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 import redis.asyncio as aioredis
+from arb_runtime.embedded import free_port
 from arb_runtime.streams import Entry, GroupConsumer, StreamProducer, StreamReader
 from arb_structs.constants import PAYLOAD_FIELD, dead_letter_stream
 
@@ -22,6 +24,20 @@ async def test_a_thousand_events_cost_a_handful_of_round_trips(redis: aioredis.R
     entries = await redis.xrange("t:batch", count=3)
     assert [e[1][PAYLOAD_FIELD] for e in entries] == [b"0", b"1", b"2"]  # order kept
     await producer.close()
+
+
+async def test_closing_while_redis_is_away_says_how_many_writes_are_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A port nobody listens on: every write fails; close() must not hang nor stay silent.
+    away = aioredis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    producer = StreamProducer(away)
+    producer.xadd("t:lost", b"1")
+    producer.hset("t:saga", "state", b"done")
+    with caplog.at_level(logging.ERROR, logger="arb.streams"):
+        await asyncio.wait_for(producer.close(timeout_s=0.3), 5)
+    assert "2 Redis writes not flushed within 0.3s" in caplog.text
+    await away.aclose()
 
 
 async def test_streams_stay_bounded_under_a_flood(redis: aioredis.Redis) -> None:

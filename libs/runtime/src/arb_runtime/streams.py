@@ -19,7 +19,6 @@ blocking in one more XREAD (see arb_runtime.tasks).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -106,9 +105,14 @@ class StreamProducer:
         self._wakeup.set()
         await future
 
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.flush(), 5.0)
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """Flush for up to ``timeout_s``, then stop; what Redis has not taken by then is lost,
+        and said so (the journal's restore and the venues' reconciliation cover a saga's)."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout_s)
+        except Exception as exc:  # closing: report, never raise
+            log.error("closing: %d Redis writes not flushed within %.1fs (%s); they are lost",
+                      self._enqueued - self._written, timeout_s, type(exc).__name__)  # fmt: skip
         self._closed = True
         await stop_task(self._writer)
 
