@@ -120,37 +120,32 @@ async def test_saga_unwinds_on_the_venue_grid_and_reports_the_dust_as_unhedged()
     assert result.status is ExecutionStatus.UNHEDGED and result.unhedged_size == "0.2"
 
 
-async def test_a_leftover_below_the_lot_on_both_venues_is_dust_not_exposure() -> None:
-    # The sell fills 0.4 of 0.5 (0.1 lots there): the 0.1 left cannot be sold on okx nor sold
-    # back on binance (0.3 lots), so it is reported as dust and the pair is not blocked.
+@pytest.mark.parametrize(
+    ("sold", "buy_grid", "sell_grid", "left"),
+    [
+        # The sell fills 0.4 of 0.5 (0.1 lots there): the 0.1 left cannot be sold on okx (its
+        # minimum is 0.2) nor sold back on binance (0.3 lots).
+        (0.4, instrument(tick="0.1", lot="0.3"),
+         instrument(tick="0.1", lot="0.1", min_size="0.2"), "0.1"),
+        # On both lots (0.01) but worth 1 USDT where both venues ask 5 (a 12-venue live run:
+        # 0.00000021 BTC after a Coinbase partial fill, under its 1 USDT minimum notional).
+        (0.49, instrument(tick="0.1", lot="0.01", min_notional="5"),
+         instrument(tick="0.1", lot="0.01", min_notional="5"), "0.01"),
+    ],
+    ids=["below-the-lot-or-minimum", "below-the-minimum-notional"],
+)  # fmt: skip
+async def test_a_leftover_no_order_can_close_on_either_venue_is_dust_not_exposure(
+    sold: float, buy_grid: Instrument, sell_grid: Instrument, left: str
+) -> None:
     books = Books(view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)]),
-                  view("okx", bids=[(101.0, 0.4)], asks=[(101.5, 1.0)]))  # fmt: skip
-    buy_venue = GridPaper("binance", books, balances={"USDT": Decimal(1000)},
-                          grid=instrument(tick="0.1", lot="0.3"))  # fmt: skip
-    sell_venue = GridPaper("okx", books, balances={"BTC": Decimal(1)},
-                           grid=instrument(tick="0.1", lot="0.1", min_size="0.2"))  # fmt: skip
+                  view("okx", bids=[(101.0, sold)], asks=[(101.5, 1.0)]))  # fmt: skip
+    buy_venue = GridPaper("binance", books, balances={"USDT": Decimal(1000)}, grid=buy_grid)
+    sell_venue = GridPaper("okx", books, balances={"BTC": Decimal(1)}, grid=sell_grid)
     risk = RiskState()
     saga = Saga({"binance": buy_venue, "okx": sell_venue}, MemoryJournal(), risk,
                 SagaPolicy(query_attempts=1, query_delay_s=0.0))  # fmt: skip
-    result = await saga.execute(opportunity(), ts_received=1)  # buys 0.5 @ 100, sells 0.4
+    result = await saga.execute(opportunity(), ts_received=1)  # buys 0.5 @ 100, sells `sold`
     assert result.status is ExecutionStatus.HEDGED
-    assert result.unhedged_size == "0.1" and "dust" in result.reason
-    assert not [leg for leg in result.legs if leg.role in ("hedge", "unwind")]
-    assert not risk.pair_blocked_until and not risk.exposure  # the pair trades on
-
-
-async def test_a_leftover_below_the_minimum_notional_on_both_venues_is_dust() -> None:
-    # On both lots (0.01) but worth 1 USDT where both venues ask 5: no order can close it.
-    books = Books(view("binance", bids=[(99.9, 1.0)], asks=[(100.0, 1.0)]),
-                  view("okx", bids=[(101.0, 0.49)], asks=[(101.5, 1.0)]))  # fmt: skip
-    grid = instrument(tick="0.1", lot="0.01", min_notional="5")
-    buy_venue = GridPaper("binance", books, balances={"USDT": Decimal(1000)}, grid=grid)
-    sell_venue = GridPaper("okx", books, balances={"BTC": Decimal(1)}, grid=grid)
-    risk = RiskState()
-    saga = Saga({"binance": buy_venue, "okx": sell_venue}, MemoryJournal(), risk,
-                SagaPolicy(query_attempts=1, query_delay_s=0.0))  # fmt: skip
-    result = await saga.execute(opportunity(), ts_received=1)  # buys 0.5 @ 100, sells 0.49
-    assert result.status is ExecutionStatus.HEDGED
-    assert result.unhedged_size == "0.01" and "dust" in result.reason
+    assert result.unhedged_size == left and "dust" in result.reason
     assert not [leg for leg in result.legs if leg.role in ("hedge", "unwind")]  # none refused
-    assert not risk.pair_blocked_until and not risk.exposure
+    assert not risk.pair_blocked_until and not risk.exposure  # the pair trades on
