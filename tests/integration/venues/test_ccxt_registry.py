@@ -16,13 +16,13 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from arb_simulator.app import Simulator
 from arb_simulator.config import SimulatorSettings
 from arb_venues import VENUE_NAMES
 
+from tests.integration.venues.ccxt_support import Book, top
 from tests.support_clients import ccxt_pointed_at
 
 ccxtpro = pytest.importorskip("ccxt.pro", reason="ccxt is not installed (uv sync --group dev)")
@@ -58,10 +58,6 @@ async def sim() -> AsyncIterator[Simulator]:
         yield sim
 
 
-def _top(levels: list[Any]) -> list[tuple[float, float]]:
-    return [(float(price), float(size)) for price, size, *_ in levels[:DEPTH]]
-
-
 async def _watch(sim: Simulator, venue: str, ready: asyncio.Event, paused: asyncio.Event
                  ) -> str | None:  # fmt: skip
     """Watch BTC/USDT until the market pauses, then wait for ccxt's book to equal the
@@ -72,7 +68,7 @@ async def _watch(sim: Simulator, venue: str, ready: asyncio.Event, paused: async
     async def watch() -> None:
         while True:
             book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), 60)
-            bids, asks = _top(book["bids"]), _top(book["asks"])
+            bids, asks = top(book["bids"], DEPTH), top(book["asks"], DEPTH)
             ok = bids and asks and bids[0][0] < asks[0][0]
             books.append("" if ok else f"empty or crossed book {bids[:1]} {asks[:1]}")
             if len(books) >= 3:
@@ -90,11 +86,11 @@ async def _watch(sim: Simulator, venue: str, ready: asyncio.Event, paused: async
         if any(books):
             return f"{venue}: {[b for b in books if b][:3]}"
         truth = sim.venue_markets[venue].book("BTC-USDT")
-        want = (_top(list(truth.bids)), _top(list(truth.asks)))
-        got: tuple[list[tuple[float, float]], list[tuple[float, float]]] = ([], [])
+        want = (top(truth.bids, DEPTH), top(truth.asks, DEPTH))
+        got: Book = ([], [])
         for _ in range(100):  # the pushes sent before the pause arrive
             book = exchange.orderbooks["BTC/USDT"]
-            got = (_top(book["bids"]), _top(book["asks"]))
+            got = (top(book["bids"], DEPTH), top(book["asks"], DEPTH))
             if got == want:
                 break
             await asyncio.sleep(0.05)

@@ -5,8 +5,6 @@ simulator's book. Runs when ccxt is installed (a dev dependency)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,13 +13,12 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket, venue_market
 from arb_venues.cryptocom.sim.app import STREAM, create_app
 
+from tests.integration.venues.ccxt_support import settled, watch_while_moving
 from tests.unit.venues.cryptocom.instruments import BTC
 
 ccxtpro = pytest.importorskip("ccxt.pro", reason="ccxt is not installed (uv sync --group dev)")
 
 pytestmark = pytest.mark.integration
-
-SYMBOL = "BTC-USDT"
 
 
 @pytest.fixture
@@ -50,44 +47,13 @@ def _pointed_at(host: str) -> Any:
     return exchange
 
 
-def _top(levels: list[Any], depth: int = 10) -> list[tuple[float, float]]:
-    return [(float(price), float(size)) for price, size, *_ in levels[:depth]]
-
-
-async def _move(market: VenueMarket, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        market.market.step()
-        await asyncio.sleep(0.02)
-
-
 async def test_ccxt_watch_order_book_tracks_the_simulated_book(served) -> None:
     market, host = served
     exchange = _pointed_at(host)
-    stop = asyncio.Event()
-    mover = asyncio.create_task(_move(market, stop))
     try:
-        books = 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 4.0
-        while loop.time() < deadline:  # a few seconds of a moving market, heartbeats included
-            book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), 20)
-            bids, asks = _top(book["bids"]), _top(book["asks"])
-            assert bids and asks and bids[0][0] < asks[0][0]  # never crossed
-            assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
-            books += 1
-        stop.set()
-        await mover
-        truth = market.book(SYMBOL)
-        want = (_top([[p, s] for p, s in truth.bids]), _top([[p, s] for p, s in truth.asks]))
-        for _ in range(100):
-            book = exchange.orderbooks["BTC/USDT"]
-            if (_top(book["bids"]), _top(book["asks"])) == want:
-                break
-            await asyncio.sleep(0.05)
-        assert (_top(book["bids"]), _top(book["asks"])) == want
+        books = await watch_while_moving(exchange, market)
+        got, want = await settled(exchange, market)
+        assert got == want
         assert books > 10
     finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await mover
         await exchange.close()

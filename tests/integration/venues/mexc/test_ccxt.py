@@ -14,8 +14,6 @@ expected failure; any other difference fails."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,13 +22,12 @@ from aiohttp.test_utils import TestServer
 from arb_simulator import VenueMarket, venue_market
 from arb_venues.mexc.sim.app import create_app
 
+from tests.integration.venues.ccxt_support import settled, watch_while_moving
 from tests.unit.venues.mexc.helpers import BTC_USDT
 
 ccxtpro = pytest.importorskip("ccxt.pro", reason="ccxt is not installed (uv sync --group dev)")
 
 pytestmark = pytest.mark.integration
-
-SYMBOL = "BTC-USDT"
 
 
 @pytest.fixture
@@ -86,51 +83,19 @@ def _watch_straddles(exchange: Any, market_symbol: str) -> list[tuple[int, int, 
     return dropped
 
 
-def _top(levels: list[Any], depth: int = 10) -> list[tuple[float, float]]:
-    return [(float(price), float(size)) for price, size, *_ in levels[:depth]]
-
-
-async def _move(market: VenueMarket, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        market.market.step()
-        await asyncio.sleep(0.02)
-
-
 async def test_ccxt_watch_order_book_tracks_the_simulated_book(served) -> None:
     market, host = served
     exchange = _pointed_at(host)
     dropped = _watch_straddles(exchange, "BTC/USDT")
-    stop = asyncio.Event()
-    mover = asyncio.create_task(_move(market, stop))
     try:
-        books = 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 4.0
-        while loop.time() < deadline:  # a few seconds of a moving market
-            book = await asyncio.wait_for(exchange.watch_order_book("BTC/USDT"), 20)
-            bids, asks = _top(book["bids"]), _top(book["asks"])
-            assert bids and asks and bids[0][0] < asks[0][0]  # never crossed
-            assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
-            books += 1
-        stop.set()
-        await mover
-        truth = market.book(SYMBOL)
-        want = (_top([[p, s] for p, s in truth.bids]), _top([[p, s] for p, s in truth.asks]))
-        # The market stopped: once the last pushes have arrived, ccxt's own book is the truth.
-        for _ in range(100):
-            book = exchange.orderbooks["BTC/USDT"]
-            if (_top(book["bids"]), _top(book["asks"])) == want:
-                break
-            await asyncio.sleep(0.05)
-        if (_top(book["bids"]), _top(book["asks"])) != want and dropped:
+        books = await watch_while_moving(exchange, market)
+        got, want = await settled(exchange, market)
+        if got != want and dropped:
             pytest.xfail(
                 f"ccxt dropped pushes straddling its book version {dropped}: ccxt's "
                 "MEXC sync applies only fromVersion >= version (see the docstring)"
             )
-        assert (_top(book["bids"]), _top(book["asks"])) == want
+        assert got == want
         assert books >= 1  # how many depends on the machine's load; the book above is the check
     finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await mover
         await exchange.close()
