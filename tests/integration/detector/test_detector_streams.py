@@ -87,7 +87,7 @@ async def test_views_in_opportunity_out(redis):
     assert (opp.size, opp.buy_price, opp.sell_price) == ("1.0000", "100.00", "101.00")
     assert (opp.buy_seq, opp.sell_seq) == (3, 4)
     assert opp.net_profit == pytest.approx(0.799)  # 101 * 0.999 - 100 * 1.001
-    assert opp.ts_book <= opp.ts_detect < opp.expires_ns
+    assert opp.ts_book <= opp.ts_read <= opp.ts_detect < opp.expires_ns  # stage stamps in order
 
 
 async def test_a_restarted_detector_trades_on_the_latest_views_at_once(redis):

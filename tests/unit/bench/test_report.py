@@ -111,6 +111,10 @@ def test_table_has_one_row_per_measurement() -> None:
              "opportunities": 40, "backlog_growing": False,
              "ws_to_book": {"views": 900, "p50_ms": 0.5, "p99_ms": 1.0, "p999_ms": 1.5},
              "cpu": {"book": {"us_per_msg": 20.5}},
+             "stages": {"ingest + hop 1": {"n": 900, "p50_ms": 0.3, "p99_ms": 0.7},
+                        "book": {"n": 900, "p50_ms": 0.1, "p99_ms": 0.2},
+                        "hop 2": {"n": 40, "p50_ms": 0.3, "p99_ms": 0.9},
+                        "detector": {"n": 40, "p50_ms": 0.05, "p99_ms": 0.1}},
              "floor": {"delivered_per_s": 1001, "cpu": {"floor-relay": {"us_per_msg": 9.0}},
                        "ws_to_hop2": {"n": 500, "p50_ms": 0.6, "p99_ms": 1.4},
                        "ws_to_hop1": {"n": 500, "p50_ms": 0.3, "p99_ms": 0.8}},
@@ -120,13 +124,16 @@ def test_table_has_one_row_per_measurement() -> None:
         ],
     }  # fmt: skip
     rows = table(report).splitlines()
-    assert rows[0] == "| what | measured |" and len(rows) == 2 + 2 + 2 + 4 + 1
+    assert rows[0] == "| what | measured |" and len(rows) == 2 + 2 + 2 + 5 + 1
     assert ("vs best peer 1.9x (1.5-2.1), CPU time 2.0x (1.8-2.2) (cryptofeed 19,000 frames/s: "
             "1.9x (1.5-2.1); ccxt: boom)") in rows[2]  # fmt: skip
     assert rows[3] == "| replay kucoin | not measured: to come |"
     assert "p50 0.9 ms, p99 2.1 ms, p99.9 3.0 ms (n=40); backlog growing: no" in rows[6]
     assert "p50 0.5 ms, p99 1.0 ms, p99.9 1.5 ms (n=900); CPU us per message: book 20.5" in rows[7]
-    assert "p50 0.6 ms, p99 1.4 ms (n=500); pipeline ws -> opportunity / floor: p50 1.5x" in rows[8]
+    assert rows[8] == ("| pipeline 1,000 msgs/s: each stage | ingest + hop 1 p50 0.3 ms, p99 "
+                       "0.7 ms (n=900); book p50 0.1 ms, p99 0.2 ms (n=900); hop 2 p50 0.3 ms, "
+                       "p99 0.9 ms (n=40); detector p50 0.05 ms, p99 0.1 ms (n=40) |")  # fmt: skip
+    assert "p50 0.6 ms, p99 1.4 ms (n=500); pipeline ws -> opportunity / floor: p50 1.5x" in rows[9]
     assert "ws -> book view / floor: p50 1.67x, p99 1.25x; CPU us per message: floor-relay 9.0" \
-        in rows[9]  # fmt: skip
-    assert "books not LIVE" in rows[10]
+        in rows[10]  # fmt: skip
+    assert "books not LIVE" in rows[11]

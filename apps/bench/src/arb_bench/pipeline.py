@@ -6,7 +6,9 @@ which push every book change as its own frame), every service runs as its own pr
 measured. WS frame -> opportunity is ``ts_detect - ts_recv`` of each opportunity published in
 the window (``ts_recv``: ingest received the newer of the two books' frames; ``ts_detect``: the
 detector published it): two Redis hops. WS frame -> book view is ``ts_book - ts_recv`` of each
-view (one hop).
+view (one hop). Each stage on its own, from the stamps every message carries: ``ingest + hop 1``
+(ts_recv -> the book service read it), ``book`` (read -> view published), ``hop 2`` (view
+published -> the detector read it), ``detector`` (read -> opportunity published).
 
 ``bench_pipeline`` runs, at each rate and on the same Redis server, the engine's point and then
 the floor's (``arb_bench.floor``), so both see the same machine state, load and window.
@@ -49,6 +51,8 @@ from arb_bench.measure import (
 )
 
 RATES = (1_000, 10_000, 20_000)
+# The stages of ws -> opportunity, in order, each between two stamps the messages carry.
+STAGES = ("ingest + hop 1", "book", "hop 2", "detector")
 # Venues whose WS pushes every book change as its own frame (VenueSpec.frame_per_change), so
 # the offered rate is the frame rate. The others coalesce changes at their documented cadence,
 # so load cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
@@ -116,12 +120,21 @@ async def pipeline_point(
         published = await entries_between(redis, OPPORTUNITIES_STREAM, start_ms, end_ms)
         opportunities = [OPPORTUNITY.decode(f[PAYLOAD_FIELD]) for f in published]
         to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
+        stages: dict[str, list[float]] = {STAGES[2]: [], STAGES[3]: []}
+        for o in opportunities:
+            if o.ts_read:
+                stages[STAGES[2]].append((o.ts_read - o.ts_book) / 1e6)
+                stages[STAGES[3]].append((o.ts_detect - o.ts_read) / 1e6)
         to_book: list[float] = []
+        stages[STAGES[0]], stages[STAGES[1]] = [], []
         for venue in venues:
             for fields in await entries_between(redis, book_stream(venue), start_ms, end_ms):
                 view = BOOK.decode(fields[PAYLOAD_FIELD])
                 if view.ts_recv:
                     to_book.append((view.ts_book - view.ts_recv) / 1e6)
+                    if view.ts_read:
+                        stages[STAGES[0]].append((view.ts_read - view.ts_recv) / 1e6)
+                        stages[STAGES[1]].append((view.ts_book - view.ts_read) / 1e6)
         restarts = sum(c.restarts for c in supervisor.children) + len(supervisor.check())
         opp = latency(to_opp)
         book = latency(to_book)
@@ -140,6 +153,7 @@ async def pipeline_point(
                 "p99_ms": book["p99_ms"],
                 "p999_ms": book["p999_ms"],
             },
+            "stages": {name: latency(stages[name]) for name in STAGES},
             "book_lag_ms": {  # the last sample of each venue
                 v: next((s for s in reversed(lags[v]) if s is not None), None) for v in venues
             },

@@ -220,6 +220,9 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
         rows.append(f"| pipeline {p['rate']:,} msgs/s: ws -> book view | p50 {book['p50_ms']} "
                     f"ms, p99 {book['p99_ms']} ms, p99.9 {book['p999_ms']} ms "
                     f"(n={book['views']}); CPU us per message: {_cpu(p['cpu'])} |")  # fmt: skip
+        if p.get("stages"):
+            each = "; ".join(f"{name} {_latency(stage)}" for name, stage in p["stages"].items())
+            rows.append(f"| pipeline {p['rate']:,} msgs/s: each stage | {each} |")
         bare = p.get("floor")
         if not bare:
             continue

@@ -141,7 +141,7 @@ class OrderBook:
     def buffered(self) -> int:
         return len(self._buffer)
 
-    def view(self, depth: int, ts_book: int) -> BookView:
+    def view(self, depth: int, ts_book: int, ts_read: int = 0) -> BookView:
         bids, asks = self.top(depth)
         return BookView(
             venue=self.venue,
@@ -153,6 +153,7 @@ class OrderBook:
             ts_event=self.ts_event,
             ts_recv=self.ts_recv,
             ts_book=ts_book,
+            ts_read=ts_read,
             reason=self.reason,
             ts_update=self.ts_update,
             audit=self.audit,

@@ -119,6 +119,10 @@ class BookView(msgspec.Struct, frozen=True, kw_only=True, tag="view"):
     ts_recv: int  # ingest receive time of the last applied event
     ts_book: int  # when the book service published this view
     reason: str = ""
+    # When the book service read the batch holding the last applied event (0 on a view its
+    # staleness sweep published): ts_read - ts_recv is ingest and the first Redis hop,
+    # ts_book - ts_read the book service's own work.
+    ts_read: int = 0
     ts_update: int = 0  # when the book last changed (for staleness), ns
     # The book's last audit against a REST snapshot since its last snapshot: "" (none yet),
     # "passed", "mismatch" (then the book is SUSPECT), "skipped" (could not be matched).

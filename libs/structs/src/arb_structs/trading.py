@@ -60,6 +60,9 @@ class Opportunity(msgspec.Struct, frozen=True, kw_only=True, tag="opportunity"):
     ts_book: int  # the later of the two views' publish times
     ts_detect: int
     quote: str = ""
+    # When the detector read the batch holding the newer view: ts_read - ts_book is the second
+    # Redis hop, ts_detect - ts_read the detector's own work.
+    ts_read: int = 0
     buy_fee: float = 0.0  # taker fee fractions used
     sell_fee: float = 0.0
 

@@ -173,7 +173,7 @@ class BookShard:
         metrics.EVENT_APPLY_SECONDS.observe(elapsed / len(entries))
         ts_book = self.clock()
         for book in changed.values():
-            self._publish(book, ts_book)
+            self._publish(book, ts_book, ts_read=now)
         for venue, entry_id in last_ids.items():
             if venue != "?":
                 self.producer.set(book_checkpoint_key(venue), entry_id)
@@ -244,9 +244,9 @@ class BookShard:
 
     # ---------------------------------------------------------------- helpers
 
-    def _publish(self, book: OrderBook, ts_book: int) -> None:
+    def _publish(self, book: OrderBook, ts_book: int, ts_read: int = 0) -> None:
         self.uptime.observe(book.venue, book.symbol, book.state, ts_book)  # every state shows
-        payload = BOOK.encode(book.view(self.settings.depth, ts_book))
+        payload = BOOK.encode(book.view(self.settings.depth, ts_book, ts_read))
         self.producer.xadd(book_stream(book.venue), payload, maxlen=BOOK_MAXLEN)
         self.producer.hset(book_latest_key(book.venue), book.symbol, payload)
         self.views += 1

@@ -211,7 +211,8 @@ class DetectorService:
                 if view is not None:
                     metrics.VIEW_LAG.observe(max(0, now - view) / 1e9)
         detected = time.time_ns()
-        found = engine.detect(detected)
+        # Stamped here, not in the engine: the read time is this batch's, the engine stays pure.
+        found = [msgspec.structs.replace(o, ts_read=now) for o in engine.detect(detected)]
         self._emit(found)
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.drain(engine)
