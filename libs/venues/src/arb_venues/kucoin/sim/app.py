@@ -12,7 +12,8 @@ sequence]``). A connection that sent nothing for ``pingInterval + pingTimeout`` 
 
 REST books: ``/api/v1/market/orderbook/level2_20``, ``level2_100`` and
 ``/api/v3/market/orderbook/level2`` (the whole book; the real one needs a signature, the
-simulator serves it to anyone), ``sequence`` = the same counter; ``/api/v2/symbols``.
+simulator serves it to anyone), ``sequence`` = the same counter; ``/api/v2/symbols`` (and
+``/api/v1/symbols``, the older listing cryptofeed reads, with the same rows).
 
 Faults honoured here: drop_connection, skip_seq (one update never sent: the next one's
 sequenceStart shows the gap), malformed_frame, bad_level (an impossible number as a change's
@@ -62,6 +63,7 @@ def create_app(
     for path in BOOK_DEPTHS:
         app.router.add_get(path, _rest_book)
     app.router.add_get("/api/v2/symbols", _rest_symbols)
+    app.router.add_get("/api/v1/symbols", _rest_symbols)  # the older listing, same rows
     add_private_routes(app, market)
     return app
 
@@ -203,7 +205,8 @@ class _Connection:
             self.send({"id": request_id, "type": "error", "code": 404,
                        "data": f"topic {topic} is not found"})  # fmt: skip
             return
-        names = [n for n in topic[len(TOPIC) :].split(",") if n]
+        # Spaces around the names are read past (cryptofeed writes "/market/level2: A,B").
+        names = [n.strip() for n in topic[len(TOPIC) :].split(",") if n.strip()]
         symbols = [self.venue_symbols.get(n) for n in names]
         if not names or len(names) > SYMBOLS_PER_TOPIC or None in symbols:
             self.send({"id": request_id, "type": "error", "code": 404 if names else 406,
