@@ -9,7 +9,8 @@ change with ``seqNum``/``prevSeqNum`` (the core's update counter: prevSeqNum = s
 its ``req`` the full book with ``seqNum``; ``market.$symbol.depth.step0`` on ``/ws``: the
 whole book (150 levels) with ``version`` on every change. The server pings ``{"ping": <ms>}``
 every ``ping_interval_s`` (5 s, as HTX) and closes the connection once two pings in a row
-got no ``{"pong": <one of them>}``.
+got no ``{"pong": <one of them>}``. REST: ``/market/depth``, ``/v1/common/symbols`` and
+``/v1/common/timestamp`` (the venue's clock, which signed requests are judged against).
 
 Frames are gzip binary frames, as HTX sends them (``gzip_frames=False`` serves the same JSON
 as text frames, for a client that cannot inflate).
@@ -35,7 +36,7 @@ from aiohttp import WSMsgType, web
 from arb_venues.htx.parser import is_mbp, topic_parts
 from arb_venues.htx.sim import bodies
 from arb_venues.htx.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket, venue_now_ns
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("htx_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("htx_options", dict)
@@ -56,6 +57,7 @@ def create_app(
     app.router.add_get("/ws", _public_ws)
     app.router.add_get("/market/depth", _rest_depth)
     app.router.add_get("/v1/common/symbols", _rest_symbols)
+    app.router.add_get("/v1/common/timestamp", _rest_timestamp)
     add_private_routes(app, market)
     return app
 
@@ -84,6 +86,12 @@ async def _rest_depth(request: web.Request) -> web.Response:
     }
     return bodies.ok(None, ch=f"market.{venue_symbol}.depth.step0", ts=bodies.now_ms(),
                      tick=tick)  # fmt: skip
+
+
+async def _rest_timestamp(request: web.Request) -> web.Response:
+    """``GET /v1/common/timestamp``: ``{"status": "ok", "data": <ms>}`` on the venue's clock
+    (https://huobiapi.github.io/docs/spot/v1/en/#get-current-timestamp)."""
+    return bodies.ok(venue_now_ns(request.app[MARKET]) // 1_000_000)
 
 
 async def _rest_symbols(request: web.Request) -> web.Response:

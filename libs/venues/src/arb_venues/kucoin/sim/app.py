@@ -13,7 +13,8 @@ sequence]``). A connection that sent nothing for ``pingInterval + pingTimeout`` 
 REST books: ``/api/v1/market/orderbook/level2_20``, ``level2_100`` and
 ``/api/v3/market/orderbook/level2`` (the whole book; the real one needs a signature, the
 simulator serves it to anyone), ``sequence`` = the same counter; ``/api/v2/symbols`` (and
-``/api/v1/symbols``, the older listing cryptofeed reads, with the same rows).
+``/api/v1/symbols``, the older listing cryptofeed reads, with the same rows);
+``/api/v1/timestamp``, the venue's clock, which signed requests are judged against.
 
 Faults honoured here: drop_connection, skip_seq (one update never sent: the next one's
 sequenceStart shows the gap), malformed_frame, bad_level (an impossible number as a change's
@@ -33,7 +34,7 @@ from aiohttp import WSMsgType, web
 
 from arb_venues.kucoin.sim import bodies
 from arb_venues.kucoin.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, venue_now_ns
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("kucoin_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("kucoin_options", dict)
@@ -64,6 +65,7 @@ def create_app(
         app.router.add_get(path, _rest_book)
     app.router.add_get("/api/v2/symbols", _rest_symbols)
     app.router.add_get("/api/v1/symbols", _rest_symbols)  # the older listing, same rows
+    app.router.add_get("/api/v1/timestamp", _rest_timestamp)
     add_private_routes(app, market)
     return app
 
@@ -87,6 +89,12 @@ async def _bullet(request: web.Request) -> web.Response:
             "pingTimeout": options["ping_timeout_ms"],
         }],
     })  # fmt: skip
+
+
+async def _rest_timestamp(request: web.Request) -> web.Response:
+    """``GET /api/v1/timestamp``: ``{"code": "200000", "data": <ms>}`` on the venue's clock
+    (https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-server-time)."""
+    return bodies.ok(venue_now_ns(request.app[MARKET]) // 1_000_000)
 
 
 async def _rest_book(request: web.Request) -> web.Response:
