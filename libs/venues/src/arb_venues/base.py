@@ -49,10 +49,12 @@ from arb_structs import (
     AuditSnapshot,
     BalanceSnapshot,
     BookSnapshot,
+    ClientOrderId,
     Instrument,
     MdEvent,
     OrderIntent,
     OrderReport,
+    VenueSymbol,
 )
 from pydantic import SecretStr
 
@@ -407,7 +409,7 @@ class TradingClient(abc.ABC):
         nonces must arrive in order, else no wait."""
         return self._nonce_turn if self.nonce_ordered else contextlib.nullcontext()
 
-    def _venue_symbol(self, symbol: str) -> str:
+    def _venue_symbol(self, symbol: str) -> VenueSymbol:
         """The venue's spelling of ``symbol``; UnknownSymbol if no instrument is loaded."""
         instrument = self.instruments.get(symbol)
         if instrument is None:
@@ -421,11 +423,11 @@ class TradingClient(abc.ABC):
         """Send one order. Raises RequestTimeout/VenueUnavailable when the outcome is unknown."""
 
     @abc.abstractmethod
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         """The order by client order id; raises UnknownOrder when the venue has none."""
 
     @abc.abstractmethod
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport: ...
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport: ...
 
     @abc.abstractmethod
     async def balances(self) -> BalanceSnapshot: ...
@@ -440,7 +442,7 @@ class TradingClient(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """Deterministic and valid for the venue (length, alphabet, UUID where required),
         in one of the engine's shapes (arb_venues.common.clientids), so the orders found at
         the venue are recognisably ours and fall into their saga's group."""

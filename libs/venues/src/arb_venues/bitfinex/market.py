@@ -36,7 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.bitfinex import errors as codes
@@ -190,7 +190,7 @@ def parse_instruments(conf: bytes | str, tickers: bytes | str) -> list[Instrumen
             Instrument(
                 venue=VENUE,
                 symbol=f"{base}-{quote}",
-                venue_symbol=venue_symbol,
+                venue_symbol=VenueSymbol(venue_symbol),
                 base=base,
                 quote=quote,
                 tick_size=format(tick, "f"),

@@ -10,11 +10,14 @@ signature errors among them), 429 (rate limit) or 5xx.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.bitget import schemas
 from arb_venues.common.rest import Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
@@ -71,13 +74,15 @@ def error_for(
 ) -> VenueError:
     """The exception for one Bitget code."""
     text = message or f"Bitget code {code}"
-    if code in _RATE or http_status in (418, 429):
+    if code in _RATE or http_status in RATE_LIMIT_STATUSES:
         return RateLimited(
             VENUE, text, api_code=code, http_status=http_status, retry_after_s=retry_after_s
         )
     if code == "50008":  # "network timeout": the outcome is not known
         return RequestTimeout(VENUE, text, api_code=code, http_status=http_status)
-    if code in _UNAVAILABLE or (http_status is not None and http_status >= 500):
+    if code in _UNAVAILABLE or (
+        http_status is not None and http_status >= HTTPStatus.INTERNAL_SERVER_ERROR
+    ):
         return VenueUnavailable(VENUE, text, api_code=code, http_status=http_status)
     if code == TIMESTAMP_EXPIRED[0]:
         return TimestampRejected(
@@ -109,18 +114,18 @@ def error_mapper(response: Response) -> VenueError | None:
     try:
         envelope = schemas.REST_ENVELOPE.decode(response.body)
     except msgspec.DecodeError:
-        if response.status < 400:
+        if response.status < HTTPStatus.BAD_REQUEST:
             return None  # not an envelope (callers decode and complain themselves)
         text = response.body[:200].decode(errors="replace")
         status = response.status
-        if status in (418, 429):
+        if status in RATE_LIMIT_STATUSES:
             return RateLimited(
                 VENUE, f"rate limited: {text}", http_status=status, retry_after_s=retry_after
             )
-        if status >= 500:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             return VenueUnavailable(VENUE, f"server error: {text}", http_status=status)
         return BadRequest(VENUE, f"request refused: {text}", http_status=status)
-    if envelope.code == SUCCESS and response.status < 400:
+    if envelope.code == SUCCESS and response.status < HTTPStatus.BAD_REQUEST:
         return None
-    http_status = response.status if response.status != 200 else None
+    http_status = response.status if response.status != HTTPStatus.OK else None
     return error_for(envelope.code, envelope.msg, http_status, retry_after)

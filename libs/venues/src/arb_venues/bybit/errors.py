@@ -12,6 +12,7 @@ Docs: https://bybit-exchange.github.io/docs/v5/error
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 import msgspec
 
@@ -150,7 +151,7 @@ def map_response(response: Response) -> VenueError | None:
         envelope = schemas.ENVELOPE.decode(response.body)
     except msgspec.DecodeError:
         envelope = None
-    if response.status < 400:
+    if response.status < HTTPStatus.BAD_REQUEST:
         if envelope is None:
             return VenueUnavailable(
                 VENUE,
@@ -164,14 +165,14 @@ def map_response(response: Response) -> VenueError | None:
             retry_after_s=_retry_after(response, envelope.time),
         )
     text = response.body[:200].decode(errors="replace")
-    if response.status == 403:
+    if response.status == HTTPStatus.FORBIDDEN:
         return RateLimited(
             VENUE,
             f"IP rate limit (403 access too frequent): {text}",
             http_status=403,
             retry_after_s=retry_after_seconds(response.headers) or IP_BAN_SECONDS,
         )
-    if response.status == 429:
+    if response.status == HTTPStatus.TOO_MANY_REQUESTS:
         after = _retry_after(response, envelope.time if envelope else 0)
         return RateLimited(
             VENUE,
@@ -180,10 +181,10 @@ def map_response(response: Response) -> VenueError | None:
             retry_after_s=after if after is not None else 1.0,
             api_code=envelope.retCode if envelope else None,
         )
-    if response.status >= 500:
+    if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error: {text}", http_status=response.status)
     if envelope is not None and envelope.retCode != 0:
         return error_for_code(envelope.retCode, envelope.retMsg, http_status=response.status)
-    if response.status == 401:
+    if response.status == HTTPStatus.UNAUTHORIZED:
         return InvalidSignature(VENUE, f"authentication refused (401): {text}", http_status=401)
     return BadRequest(VENUE, f"request refused: {text}", http_status=response.status)

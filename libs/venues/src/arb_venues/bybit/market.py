@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.bybit import errors as codes
@@ -56,7 +56,7 @@ def instrument_from(spot: schemas.SpotInstrument, ts_recv: int = 0) -> Instrumen
     return Instrument(
         venue=VENUE,
         symbol=f"{spot.baseCoin}-{spot.quoteCoin}",
-        venue_symbol=spot.symbol,
+        venue_symbol=VenueSymbol(spot.symbol),
         base=spot.baseCoin,
         quote=spot.quoteCoin,
         tick_size=tick,

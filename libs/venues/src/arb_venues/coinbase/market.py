@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Credentials, Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.coinbase.errors import error_mapper
@@ -103,7 +103,7 @@ class CoinbaseMarket(MarketDataProtocol):
     def ws_url(self, instruments: list[Instrument]) -> str:
         return self.endpoints.ws_url
 
-    def _message(self, kind: str, channel: str, product_ids: list[str]) -> str:
+    def _message(self, kind: str, channel: str, product_ids: Sequence[str]) -> str:
         message: dict[str, object] = {"type": kind, "product_ids": product_ids,
                                       "channel": channel}  # fmt: skip
         if self.credentials is not None:
@@ -186,7 +186,7 @@ def _instrument(product: Product) -> Instrument | None:
     return Instrument(
         venue=VENUE,
         symbol=f"{base}-{quote}",
-        venue_symbol=product.product_id,
+        venue_symbol=VenueSymbol(product.product_id),
         base=base,
         quote=quote,
         tick_size=tick,

@@ -12,6 +12,8 @@ INSUFFICIENT_AVAILABLE_BALANCE) and 50001 internal errors.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import Response, retry_after_seconds
@@ -154,7 +156,7 @@ def error_for_code(
     if number in SYMBOL_CODES:
         return UnknownSymbol(VENUE, f"instrument refused: {text}", api_code=number,
                              http_status=http_status)  # fmt: skip
-    if number in ORDER_CODES or http_status == 500:
+    if number in ORDER_CODES or http_status == HTTPStatus.INTERNAL_SERVER_ERROR:
         return OrderRejected(
             VENUE, f"order refused: {text}", api_code=number, http_status=http_status
         )
@@ -170,7 +172,7 @@ def map_response(response: Response) -> VenueError | None:
         envelope = None
     text = response.body[:200].decode(errors="replace")
     if envelope is not None and _code(envelope.code) != 0:
-        if _code(envelope.code) == ERR_INTERNAL or response.status >= 502:
+        if _code(envelope.code) == ERR_INTERNAL or response.status >= HTTPStatus.BAD_GATEWAY:
             return VenueUnavailable(
                 VENUE, f"server error: {text}", api_code=_code(envelope.code),
                 http_status=response.status,
@@ -179,19 +181,19 @@ def map_response(response: Response) -> VenueError | None:
             envelope.code, envelope.message, http_status=response.status,
             retry_after_s=retry_after_seconds(response.headers),
         )  # fmt: skip
-    if response.status < 400:
+    if response.status < HTTPStatus.BAD_REQUEST:
         if envelope is None:
             return VenueUnavailable(
                 VENUE, f"answer is not a JSON envelope: {text}", http_status=response.status
             )
         return None
-    if response.status == 429:
+    if response.status == HTTPStatus.TOO_MANY_REQUESTS:
         return RateLimited(
             VENUE, f"rate limited (429): {text}", http_status=429,
             retry_after_s=retry_after_seconds(response.headers) or RATE_LIMIT_PAUSE_S,
         )  # fmt: skip
-    if response.status == 401:
+    if response.status == HTTPStatus.UNAUTHORIZED:
         return InvalidSignature(VENUE, f"authentication refused (401): {text}", http_status=401)
-    if response.status >= 500:
+    if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error: {text}", http_status=response.status)
     return BadRequest(VENUE, f"request refused: {text}", http_status=response.status)

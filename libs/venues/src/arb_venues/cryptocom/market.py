@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -78,7 +78,7 @@ def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue=VENUE,
                 symbol=f"{row.base_ccy}-{row.quote_ccy}",
-                venue_symbol=row.symbol,
+                venue_symbol=VenueSymbol(row.symbol),
                 base=row.base_ccy,
                 quote=row.quote_ccy,
                 tick_size=tick,

@@ -10,6 +10,7 @@ headers say the budget (``X-Gate-RateLimit-Reset-Timestamp``: when it refills, m
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 import msgspec
 
@@ -61,7 +62,7 @@ def _reset_seconds(response: Response) -> float | None:
 def map_error(response: Response) -> VenueError | None:
     """The VenueError a Gate answer means; None for a success."""
     status = response.status
-    if status < 400:
+    if status < HTTPStatus.BAD_REQUEST:
         return None
     try:
         body = schemas.error_decoder.decode(response.body)
@@ -69,11 +70,11 @@ def map_error(response: Response) -> VenueError | None:
         text = f"{body.label}: {body.message}"
     except (msgspec.ValidationError, msgspec.DecodeError):
         label, text = None, response.body[:200].decode(errors="replace")
-    if status == 429 or label in RATE:
+    if status == HTTPStatus.TOO_MANY_REQUESTS or label in RATE:
         return RateLimited(VENUE, f"rate limited: {text}; waiting before the next call",
                            retry_after_s=_reset_seconds(response), api_code=label,
                            http_status=status)  # fmt: skip
-    if status >= 500 or label in UNAVAILABLE:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or label in UNAVAILABLE:
         return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=label,
                                 http_status=status)  # fmt: skip
     if label in AUTH:

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -63,7 +63,7 @@ def instruments_from_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrume
             Instrument(
                 venue=VENUE,
                 symbol=f"{pair.base}-{pair.quote}",
-                venue_symbol=pair.id,
+                venue_symbol=VenueSymbol(pair.id),
                 base=pair.base,
                 quote=pair.quote,
                 tick_size=step_of(pair.precision),

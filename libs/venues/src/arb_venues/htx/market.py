@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -84,7 +84,7 @@ def instruments_from_symbols(body: bytes | str, ts_recv: int = 0) -> list[Instru
             Instrument(
                 venue=VENUE,
                 symbol=f"{base}-{quote}",
-                venue_symbol=row.symbol,
+                venue_symbol=VenueSymbol(row.symbol),
                 base=base,
                 quote=quote,
                 tick_size=decimals_text(row.price_precision),

@@ -11,12 +11,12 @@ unsubscribe + subscribe of that pair (snapshot_source "ws").
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -113,7 +113,7 @@ class KrakenMarket(MarketDataProtocol):
     def heartbeat_message(self) -> str | None:
         return '{"method":"ping"}' if self.version == "v2" else '{"event":"ping"}'
 
-    def _book_request(self, verb: str, v2_names: list[str]) -> str:
+    def _book_request(self, verb: str, v2_names: Sequence[str]) -> str:
         if self.version == "v2":
             params = {"channel": "book", "symbol": v2_names, "depth": self.book_depth}
             return json.dumps({"method": verb, "params": params}, separators=(",", ":"))
@@ -164,7 +164,7 @@ def parse_asset_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue="kraken",
                 symbol=f"{base}-{quote}",
-                venue_symbol=venue_symbol,
+                venue_symbol=VenueSymbol(venue_symbol),
                 base=base,
                 quote=quote,
                 tick_size=tick,

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 from urllib.parse import quote
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -86,7 +86,7 @@ def instruments_from_symbols(body: bytes | str, ts_recv: int = 0) -> list[Instru
                 Instrument(
                     venue=VENUE,
                     symbol=f"{row.baseCurrency}-{row.quoteCurrency}",
-                    venue_symbol=row.symbol,
+                    venue_symbol=VenueSymbol(row.symbol),
                     base=row.baseCurrency,
                     quote=row.quoteCurrency,
                     tick_size=row.priceIncrement,
@@ -184,7 +184,7 @@ class KucoinMarket(MarketDataProtocol):
             for start in range(0, len(names), self.subscribe_batch)
         ]
 
-    def _subscribe(self, venue_symbols: list[str]) -> str:
+    def _subscribe(self, venue_symbols: Sequence[str]) -> str:
         self._request_id += 1
         return msgspec.json.encode({
             "id": str(self._request_id), "type": "subscribe",

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -80,7 +80,7 @@ def instruments_from_exchange_info(body: bytes | str, ts_recv: int = 0) -> list[
             Instrument(
                 venue=VENUE,
                 symbol=f"{entry.baseAsset}-{entry.quoteAsset}",
-                venue_symbol=entry.symbol,
+                venue_symbol=VenueSymbol(entry.symbol),
                 base=entry.baseAsset,
                 quote=entry.quoteAsset,
                 tick_size=decimals_text(price_decimals),

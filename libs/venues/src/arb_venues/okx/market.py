@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
@@ -157,7 +157,7 @@ def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue=VENUE,
                 symbol=f"{row.baseCcy}-{row.quoteCcy}",
-                venue_symbol=row.instId,
+                venue_symbol=VenueSymbol(row.instId),
                 base=row.baseCcy,
                 quote=row.quoteCcy,
                 tick_size=row.tickSz,

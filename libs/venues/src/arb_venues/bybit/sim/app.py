@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arb_structs import Instrument, Side
+from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.bybit import errors as codes
 from arb_venues.bybit import signing
@@ -87,7 +87,7 @@ class BybitSim:
         query = request.query
         if query.get("category") != "spot":
             return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
-        instrument = self.by_venue_symbol.get(query.get("symbol", ""))
+        instrument = self.by_venue_symbol.get(VenueSymbol(query.get("symbol", "")))
         if instrument is None:
             return envelope(None, codes.PARAMETER_ERROR, "params error: Symbol Invalid")
         limit = query.get("limit", "1")
@@ -174,7 +174,7 @@ class BybitSim:
         problem = _check_order(fields)
         if problem is not None:
             return envelope(None, *problem)
-        instrument = self.by_venue_symbol.get(str(fields["symbol"]))
+        instrument = self.by_venue_symbol.get(VenueSymbol(str(fields["symbol"])))
         if instrument is None:
             return envelope(None, codes.INVALID_SYMBOL, "Invalid symbol.")
         side = Side.BUY if fields["side"] == "Buy" else Side.SELL
@@ -201,7 +201,7 @@ class BybitSim:
         fields = _json_object(body)
         if fields is None or fields.get("category") != "spot":
             return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
-        instrument = self.by_venue_symbol.get(str(fields.get("symbol", "")))
+        instrument = self.by_venue_symbol.get(VenueSymbol(str(fields.get("symbol", ""))))
         if instrument is None:
             return envelope(None, codes.INVALID_SYMBOL, "Invalid symbol.")
         link_id, order_id = fields.get("orderLinkId") or None, fields.get("orderId") or None
@@ -225,7 +225,7 @@ class BybitSim:
             return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
         link_id, order_id = query.get("orderLinkId") or None, query.get("orderId") or None
         orders: list[dict[str, Any]] = []
-        instrument = self.by_venue_symbol.get(query.get("symbol", ""))
+        instrument = self.by_venue_symbol.get(VenueSymbol(query.get("symbol", "")))
         if link_id or order_id:
             if instrument is not None:
                 order = self.market.get_order(api_key, instrument.symbol, link_id, order_id)

@@ -26,6 +26,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import VenueSymbol
 
 from arb_venues.coinbase.signing import unverified_key_name, verify
 from arb_venues.coinbase.sim import private as sim_private
@@ -272,7 +273,7 @@ class Connection:
             self.heartbeats = asyncio.create_task(self._beat())
         if channel == "level2":
             for product in new:
-                book = self.market.book(self.products[product])
+                book = self.market.book(self.products[VenueSymbol(product)])
                 self.book_seq[product] = book.seq
                 self.queue.put_nowait(("snapshot", (product, book)))
 
@@ -315,7 +316,7 @@ class Connection:
 
     def _levels(self, product: str, side: str, levels: list[SimLevel], stamp: str
                 ) -> list[dict[str, str]]:  # fmt: skip
-        instrument = self.market.instruments[self.products[product]]
+        instrument = self.market.instruments[self.products[VenueSymbol(product)]]
         p, s = instrument.price_decimals, instrument.size_decimals
         return [{"side": side, "event_time": stamp, "price_level": fixed(px, p),
                  "new_quantity": fixed(sz, s)} for px, sz in levels]  # fmt: skip

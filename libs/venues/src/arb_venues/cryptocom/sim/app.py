@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arb_structs import Instrument, Side
+from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.cryptocom import errors as codes
 from arb_venues.cryptocom import signing
@@ -81,7 +81,7 @@ class CryptocomSim:
 
     async def get_book(self, request: web.Request) -> web.Response:
         method = "public/get-book"
-        instrument = self.by_venue_symbol.get(request.query.get("instrument_name", ""))
+        instrument = self.by_venue_symbol.get(VenueSymbol(request.query.get("instrument_name", "")))
         if instrument is None:
             return answer(-1, method, None, codes.INVALID_INSTRUMENT, "INVALID_INSTRUMENT", 400)
         depth = request.query.get("depth", "50")
@@ -147,7 +147,7 @@ class CryptocomSim:
         if missing:
             return answer(request_id, name, None, codes.MISSING_OR_INVALID_ARGUMENT,
                           f"MISSING_OR_INVALID_ARGUMENT: {','.join(missing)}", 400)  # fmt: skip
-        instrument = self.by_venue_symbol.get(str(params["instrument_name"]))
+        instrument = self.by_venue_symbol.get(VenueSymbol(str(params["instrument_name"])))
         if instrument is None:
             return answer(request_id, name, None, codes.INVALID_INSTRUMENT,
                           "INVALID_INSTRUMENT", 400)  # fmt: skip
@@ -246,7 +246,7 @@ class CryptocomSim:
     def _orders(self, api_key: str, params: dict[str, Any]) -> list[SimOrder]:
         wanted = params.get("instrument_name")
         if wanted:
-            instrument = self.by_venue_symbol.get(str(wanted))
+            instrument = self.by_venue_symbol.get(VenueSymbol(str(wanted)))
             return [] if instrument is None else self.market.orders(api_key, instrument.symbol)
         return self.market.orders(api_key)
 
