@@ -25,6 +25,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -82,6 +83,10 @@ def error_for(
             api_code=code,
             http_status=status,
         )
+    if code == 10001 and "action: disabled" in lower:
+        # An order on a pair or key whose trading Bitfinex switched off (["error", 10001,
+        # "action: disabled"], https://github.com/bitfinexcom/bitfinex-api-py/issues/145).
+        return TradingDisabled(VENUE, message, api_code=code, http_status=status)
     if "balance" in lower:
         return InsufficientBalance(VENUE, message, api_code=code, http_status=status)
     if "not found" in lower:

@@ -25,6 +25,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -61,7 +62,11 @@ _AUTH = {
     "40011", "40012", "40037", "40506", "40507",
 }  # fmt: skip
 _RATE = {"429", "50009"}
-_UNAVAILABLE = {"40015", "40200", "40604", "40725", "41114"}
+_UNAVAILABLE = {"40015", "40200", "40604", "40725"}
+# The pair takes no orders until Bitget opens it (https://www.bitget.com/api-doc/common/
+# error-code/restapi): 41114 "The current trading pair is under maintenance", 43115 "The
+# current trading pair is opening soon".
+_TRADING_DISABLED = {"41114", "43115"}
 _BALANCE = {"43012", "40762", "40754", "40711", "50020"}
 _UNKNOWN_ORDER = {"43001", "40768", "40109"}
 _UNKNOWN_SYMBOL = {"40034", "40102", "40309", "50004"}
@@ -78,6 +83,8 @@ def error_for(
         return RateLimited(
             VENUE, text, api_code=code, http_status=http_status, retry_after_s=retry_after_s
         )
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, text, api_code=code, http_status=http_status)
     if code == "50008":  # "network timeout": the outcome is not known
         return RequestTimeout(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNAVAILABLE or (

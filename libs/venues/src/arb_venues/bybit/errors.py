@@ -26,6 +26,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -51,6 +52,10 @@ UNAVAILABLE_CODES = frozenset({10016, 10019, 170001, 170032, 170234})
 UNKNOWN_ORDER_CODES = frozenset({110001, 170213, 170143})
 BALANCE_CODES = frozenset({170131, 110004, 110007, 110012, 110044, 110045, 170033})
 SYMBOL_CODES = frozenset({170121, 10029})
+# No order on the symbol can succeed until Bybit lifts it (docs, "Spot Trade" and "UTA"):
+# 170151 "The trading pair is not open yet", 170157 "The trading pair is not available for api
+# trading", 110066 "No trading is allowed at the current time".
+TRADING_DISABLED_CODES = frozenset({170151, 170157, 110066})
 # The order exists but is already closed: a cancel of it is not an error for us.
 ORDER_CLOSED_CODES = frozenset({110008, 110010, 170139, 170142, 170190})
 
@@ -122,6 +127,10 @@ def error_for_code(
     if code in SYMBOL_CODES:
         return UnknownSymbol(
             VENUE, f"symbol refused: {text}", api_code=code, http_status=http_status
+        )
+    if code in TRADING_DISABLED_CODES:
+        return TradingDisabled(
+            VENUE, f"trading disabled: {text}", api_code=code, http_status=http_status
         )
     if code >= 100000:  # 11xxxx (UTA orders) and 17xxxx (spot trade): the order was refused
         return OrderRejected(

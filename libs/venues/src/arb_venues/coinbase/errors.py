@@ -24,6 +24,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -41,6 +42,8 @@ _ORDER_FAILURES: dict[str, type[VenueRejected]] = {
     "INVALID_LEDGER_BALANCE": InsufficientBalance,
     "INVALID_PRODUCT_ID": UnknownSymbol,
     "INELIGIBLE_PAIR": UnknownSymbol,
+    # The product takes no new orders (cancel-only, halted, or order entry switched off).
+    "ORDER_ENTRY_DISABLED": TradingDisabled,
     "INVALID_SIZE_PRECISION": BadRequest,
     "INVALID_PRICE_PRECISION": BadRequest,
     "INVALID_LIMIT_PRICE": BadRequest,

@@ -26,6 +26,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -70,10 +71,13 @@ REJECTED = 120009
 AUTH_CODES = frozenset({UNAUTHORIZED, IP_ILLEGAL, USER_TIER_INVALID})
 RATE_LIMIT_CODES = frozenset({TOO_MANY_REQUESTS})
 TIMEOUT_CODES = frozenset({REQUEST_TIMEOUT})
-UNAVAILABLE_CODES = frozenset({ERR_INTERNAL, MARKET_IS_NOT_OPEN})
+UNAVAILABLE_CODES = frozenset({ERR_INTERNAL})
 UNKNOWN_ORDER_CODES = frozenset({NOT_FOUND, INVALID_ORDERID})
 BALANCE_CODES = frozenset({INSUFFICIENT_AVAILABLE_BALANCE, EXCEEDS_MAX_AVAILABLE_BALANCE})
-SYMBOL_CODES = frozenset({INVALID_INSTRUMENT, INSTRUMENT_NOT_TRADABLE})
+SYMBOL_CODES = frozenset({INVALID_INSTRUMENT})
+# The instrument takes no orders until the venue opens it: 309 MARKET_IS_NOT_OPEN, 208
+# INSTRUMENT_NOT_TRADABLE (the docs' "Response and Reason Codes").
+TRADING_DISABLED_CODES = frozenset({MARKET_IS_NOT_OPEN, INSTRUMENT_NOT_TRADABLE})
 # The order exists but is no longer open: a cancel of it is not an error for us.
 ORDER_CLOSED_CODES = frozenset({NO_ACTIVE_ORDER, INVALID_ORDSTATUS})
 ORDER_CODES = frozenset(
@@ -144,6 +148,10 @@ def error_for_code(
     if number in UNAVAILABLE_CODES:
         return VenueUnavailable(
             VENUE, f"venue error: {text}", api_code=number, http_status=http_status
+        )
+    if number in TRADING_DISABLED_CODES:
+        return TradingDisabled(
+            VENUE, f"trading disabled: {text}", api_code=number, http_status=http_status
         )
     if number in UNKNOWN_ORDER_CODES:
         return UnknownOrder(

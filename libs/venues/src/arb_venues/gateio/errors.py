@@ -22,6 +22,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -33,8 +34,11 @@ VENUE = "gateio"
 
 AUTH = {
     "INVALID_KEY", "INVALID_SIGNATURE", "MISSING_REQUIRED_HEADER", "IP_FORBIDDEN",
-    "READ_ONLY", "FORBIDDEN", "INVALID_CREDENTIALS", "ACCOUNT_LOCKED",
+    "READ_ONLY", "FORBIDDEN", "INVALID_CREDENTIALS",
 }  # fmt: skip
+# Trading switched off for the account until Gate unlocks it (label list: ACCOUNT_LOCKED
+# "Account is locked", SUB_ACCOUNT_LOCKED "Sub account is locked"): no order can succeed.
+TRADING_DISABLED = {"ACCOUNT_LOCKED", "SUB_ACCOUNT_LOCKED"}
 CLOCK = {"REQUEST_EXPIRED"}
 RATE = {"TOO_MANY_REQUESTS"}
 UNAVAILABLE = {"SERVER_ERROR", "TOO_BUSY", "INTERNAL"}
@@ -77,6 +81,9 @@ def map_error(response: Response) -> VenueError | None:
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR or label in UNAVAILABLE:
         return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=label,
                                 http_status=status)  # fmt: skip
+    if label in TRADING_DISABLED:
+        return TradingDisabled(VENUE, f"{text}; the account is locked: no order succeeds until "
+                               "Gate unlocks it", api_code=label, http_status=status)  # fmt: skip
     if label in AUTH:
         return InvalidSignature(VENUE, f"{text}; check the API key, secret, IP whitelist and "
                                 "the key's spot permissions", api_code=label,

@@ -28,6 +28,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -59,6 +60,9 @@ _AUTH = {"400001", "400002", "400003", "400004", "400005", "400006", "400007", "
          "400009", "411100"}  # fmt: skip
 _UNKNOWN_SYMBOL = {"900001", "400600", "600203"}
 _INSUFFICIENT = {"200004"}
+# The pair takes no orders until KuCoin lifts it: 126007 "Trading pair suspended", 126009
+# "Trading pair is suspended from creating orders" (https://www.kucoin.com/docs-new/error-code).
+_TRADING_DISABLED = {"126007", "126009"}
 _REJECTED = {"200001", "200003", "200009", "400200", "400500", "400700", "400800"}
 
 
@@ -98,6 +102,9 @@ def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> V
         return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code in _UNKNOWN_SYMBOL:
         return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, f"trading disabled: {text}", api_code=code,
+                               http_status=status)  # fmt: skip
     if code in _REJECTED or "clientoid" in lowered:
         return OrderRejected(VENUE, text, api_code=code, http_status=status)
     return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)

@@ -22,6 +22,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -72,6 +73,10 @@ _UNAVAILABLE = {"50001", "50026"}
 _BALANCE = {"51008", "51131"}
 _UNKNOWN_ORDER = {"51603"}
 _UNKNOWN_SYMBOL = {"51001"}
+# Trading switched off (https://www.okx.com/docs-v5/en/#error-code-rest-api-trade): 51009
+# "Order placement function is blocked by the platform", 51022 "Contract suspended" (the
+# instrument's trading is suspended), 51155 the pair may not be traded here (local compliance).
+_TRADING_DISABLED = {"51009", "51022", "51155"}
 _BAD_REQUEST = {"50000", "50002", "50006", "50014", "50015", "51000"}
 
 
@@ -107,6 +112,8 @@ def error_for(
         return UnknownOrder(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNKNOWN_SYMBOL:
         return UnknownSymbol(VENUE, text, api_code=code, http_status=http_status)
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, text, api_code=code, http_status=http_status)
     if code in _BAD_REQUEST:
         return BadRequest(VENUE, text, api_code=code, http_status=http_status)
     if code.startswith("51"):
