@@ -60,6 +60,7 @@ from pydantic import SecretStr
 
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import DEFAULT_TRADES_LIMIT, PublicTrade
 from arb_venues.errors import MalformedFrame, UnknownSymbol
 
 if TYPE_CHECKING:
@@ -265,6 +266,28 @@ class MarketDataProtocol(abc.ABC):
         compares ``levels`` levels per side (it asks for more, so deletes near the top cannot
         bring up levels the snapshot lacks)."""
         raise NotImplementedError(f"{self.venue}: no REST depth call for audits")
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """``(path, query, rate bucket, weight)`` of the venue's recent public trades call."""
+        raise NotImplementedError(f"{self.venue}: no public trades call")
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """The trades of a ``trades_request`` answer, newest first (pure: KeyError,
+        IndexError, TypeError or ValueError for a body without the documented fields)."""
+        raise NotImplementedError(f"{self.venue}: no public trades call")
+
+    async def public_trades(self, rest: RestClient, instrument: Instrument,
+                            limit: int = DEFAULT_TRADES_LIMIT) -> list[PublicTrade]:  # fmt: skip
+        """The venue's most recent public trades of ``instrument``, newest first."""
+        from arb_venues.common.rest import MARKET_DATA
+
+        path, query, bucket, weight = self.trades_request(instrument, limit)
+        body = await rest.get(path, query=query, bucket=bucket, weight=weight, config=MARKET_DATA)
+        try:
+            return self.read_public_trades(body, instrument)
+        except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
+            raise MalformedFrame(self.venue, "trades", f"{path}: {exc!r} in {body[:200]!r}"
+                                 ) from None  # fmt: skip
 
     def rotation_join(self) -> str:
         """``rotation_join_mode`` of this adapter as configured (OKX's depends on its channel)."""

@@ -21,7 +21,7 @@ from decimal import InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent, VenueSymbol
+from arb_structs import Instrument, MdEvent, Side, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.binance import schemas
@@ -31,6 +31,7 @@ from arb_venues.binance.parser import VENUE, BinanceParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, text
 from arb_venues.errors import MalformedFrame
 
 MAX_STREAMS_PER_CONNECTION = 1024
@@ -174,6 +175,22 @@ class BinanceMarket(MarketDataProtocol):
         limit = self.audit_depth(levels)
         query = f"symbol={instrument.venue_symbol}&limit={limit}"
         return "/api/v3/depth", query, "default", depth_weight(limit)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v3/trades, weight 25, limit <= 1000, oldest first (rest-api "Recent trades
+        list": https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints)."""
+        query = f"symbol={instrument.venue_symbol}&limit={min(limit, 1000)}"
+        return "/api/v3/trades", query, "default", 25
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[{"id", "price", "qty", "quoteQty", "time" (ms), "isBuyerMaker", ...}]``: when the
+        buyer is the maker, the taker sold."""
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["id"]), text(row["price"]),
+                        text(row["qty"]), Side.SELL if row["isBuyerMaker"] else Side.BUY,
+                        int(row["time"]) * 1_000_000)
+            for row in reversed(msgspec.json.decode(body))
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -36,7 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, VenueSymbol
+from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.bitfinex import errors as codes
@@ -47,6 +47,7 @@ from arb_venues.bitfinex.parser import DEFAULT_DEPTH, OB_CHECKSUM, SEQ_ALL, Bitf
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bitfinex"
@@ -135,6 +136,28 @@ class BitfinexMarket(MarketDataProtocol):
         conf = await rest.get(INSTRUMENTS_PATH)
         tickers = await rest.get(TICKERS_PATH, query="symbols=ALL")
         return parse_instruments(conf, tickers)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /v2/trades/{symbol}/hist, limit <= 10000, newest first (sort -1)
+        (https://docs.bitfinex.com/reference/rest-public-trades)."""
+        return (
+            f"/v2/trades/{instrument.venue_symbol}/hist",
+            f"limit={min(limit, 10000)}",
+            "default",
+            1,
+        )
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[[ID, MTS, AMOUNT, PRICE]]``: a positive AMOUNT was bought (the taker bought),
+        a negative one sold."""
+        trades = []
+        for row in msgspec.json.decode(body):
+            amount = Decimal(str(row[2]))
+            side = Side.BUY if amount > 0 else Side.SELL
+            trade_id, ms, price = str(row[0]), int(row[1]), text(row[3])
+            trades.append(PublicTrade(VENUE, instrument.symbol, trade_id, price,
+                                      text(abs(amount)), side, ms * 1_000_000))  # fmt: skip
+        return trades
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.error_mapper

@@ -33,6 +33,7 @@ from arb_venues.bitget.parser import REST_BOOK_PATH, BitgetParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bitget"
@@ -124,6 +125,22 @@ class BitgetMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/api/v2/spot/public/symbols")
         return parse_instruments(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v2/spot/market/fills, limit <= 500, newest first
+        (https://www.bitget.com/api-doc/spot/market/Get-Recent-Trades)."""
+        query = f"symbol={instrument.venue_symbol}&limit={min(limit, 500)}"
+        return "/api/v2/spot/market/fills", query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": "00000", "data": [{"symbol", "tradeId", "side" (the taker's), "price",
+        "size", "ts" (ms, text)}]}``."""
+        rows = msgspec.json.decode(body)["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["tradeId"], text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), int(row["ts"]) * 1_000_000)
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.error_mapper

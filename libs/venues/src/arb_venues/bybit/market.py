@@ -27,6 +27,7 @@ from arb_venues.bybit.parser import BybitParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bybit"
@@ -136,6 +137,22 @@ class BybitMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get(INSTRUMENTS_PATH, query="category=spot")
         return parse_instruments(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /v5/market/recent-trade, spot limit <= 60, newest first
+        (https://bybit-exchange.github.io/docs/v5/market/recent-trade)."""
+        query = f"category=spot&symbol={instrument.venue_symbol}&limit={min(limit, 60)}"
+        return "/v5/market/recent-trade", query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"retCode": 0, "result": {"list": [{"execId", "price", "size", "side" (Buy/Sell, the
+        taker's), "time" (ms, text)}]}}``."""
+        rows = msgspec.json.decode(body)["result"]["list"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["execId"], text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), int(row["time"]) * 1_000_000)
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.map_response

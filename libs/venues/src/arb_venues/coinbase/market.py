@@ -30,6 +30,7 @@ from arb_venues.coinbase.signing import ws_jwt
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, rfc3339_ns, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "coinbase"
@@ -138,6 +139,22 @@ class CoinbaseMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get(PRODUCTS_PATH, query="product_type=SPOT")
         return parse_products(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v3/brokerage/market/products/{product_id}/ticker, newest first
+        (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-public-market-trades)."""
+        path = f"/api/v3/brokerage/market/products/{instrument.venue_symbol}/ticker"
+        return path, f"limit={min(limit, 1000)}", "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"trades": [{"trade_id", "product_id", "price", "size", "time" (RFC 3339), "side"
+        (BUY/SELL, read as the taker's)}], "best_bid", "best_ask"}``."""
+        rows = msgspec.json.decode(body)["trades"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["trade_id"], text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), rfc3339_ns(row["time"]))
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

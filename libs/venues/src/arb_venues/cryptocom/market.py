@@ -32,6 +32,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.cryptocom import errors as codes
 from arb_venues.cryptocom import schemas
 from arb_venues.cryptocom.parser import VENUE, CryptocomParser
@@ -160,6 +161,22 @@ class CryptocomMarket(MarketDataProtocol):
             ("default"),
             1.0,
         )
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET public/get-trades, count <= 150, newest first
+        (https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#public-get-trades)."""
+        query = f"instrument_name={instrument.venue_symbol}&count={min(limit, 150)}"
+        return "/exchange/v1/public/get-trades", query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": 0, "result": {"data": [{"d" (trade id), "s" (BUY/SELL, the taker's),
+        "p", "q", "t" (ms), "tn" (ns, text), "i"}]}}``."""
+        rows = msgspec.json.decode(body)["result"]["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["d"]), text(row["p"]), text(row["q"]),
+                        taker_side(row["s"]), int(row["tn"]))
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.map_response

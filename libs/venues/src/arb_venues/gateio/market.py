@@ -29,6 +29,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.gateio import schemas
 from arb_venues.gateio.errors import error_mapper
@@ -149,6 +150,22 @@ class GateMarket(MarketDataProtocol):
 
     def audit_depth(self, levels: int) -> int:
         return min(super().audit_depth(levels), MAX_LIMIT)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v4/spot/trades, limit <= 1000, newest first
+        (https://www.gate.io/docs/developers/apiv4/#retrieve-market-trades)."""
+        query = f"currency_pair={instrument.venue_symbol}&limit={min(limit, 1000)}"
+        return "/api/v4/spot/trades", query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[{"id", "create_time" (s), "create_time_ms" ("ms.fraction"), "currency_pair",
+        "side" (the taker's), "amount", "price", ...}]``."""
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["id"]), text(row["price"]),
+                        text(row["amount"]), taker_side(row["side"]),
+                        int(Decimal(str(row["create_time_ms"])) * 1_000_000))
+            for row in msgspec.json.decode(body)
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

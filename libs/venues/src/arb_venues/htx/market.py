@@ -25,6 +25,7 @@ Frames are inflated by ``decode_frame`` before the parser and the wire tap see t
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -37,6 +38,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.htx import schemas
 from arb_venues.htx.errors import error_mapper
@@ -213,6 +215,24 @@ class HtxMarket(MarketDataProtocol):
         """Four times the compared levels, as one of the depths /market/depth serves."""
         wanted = max(20, 4 * levels)
         return wanted if wanted in REST_DEPTHS else REST_FULL_DEPTH
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /market/history/trade, size <= 2000, newest first
+        (https://huobiapi.github.io/docs/spot/v1/en/#get-the-most-recent-trades)."""
+        query = f"symbol={instrument.venue_symbol}&size={min(limit, 2000)}"
+        return "/market/history/trade", query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"status": "ok", "data": [{"id", "ts", "data": [{"trade-id", "amount", "price"
+        (JSON numbers), "direction" (the taker's), "ts" (ms)}]}]}``: one group per match."""
+        groups = json.loads(body, parse_float=Decimal)["data"]  # its numbers, exactly
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["trade-id"]), text(row["price"]),
+                        text(row["amount"]), taker_side(row["direction"]),
+                        int(row["ts"]) * 1_000_000)
+            for group in groups
+            for row in group["data"]
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -22,6 +22,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
@@ -130,6 +131,23 @@ class KrakenMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/0/public/AssetPairs")
         return parse_asset_pairs(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /0/public/Trades, count <= 1000, oldest first
+        (https://docs.kraken.com/api/docs/rest-api/get-recent-trades)."""
+        pair = kraken_symbols.rest_pair(instrument.venue_symbol)
+        return "/0/public/Trades", f"pair={pair}&count={min(limit, 1000)}", "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"error": [], "result": {<pair>: [[price, volume, time (s, float), "b"/"s" (the
+        taker's side), "l"/"m", misc, trade_id]], "last": ...}}``."""
+        result = msgspec.json.decode(body)["result"]
+        (rows,) = [value for key, value in result.items() if key != "last"]
+        return [
+            PublicTrade(self.venue, instrument.symbol, str(row[6]), text(row[0]), text(row[1]),
+                        taker_side(row[3]), int(Decimal(str(row[2])) * 1_000_000_000))
+            for row in reversed(rows)
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return kraken_error_mapper()

@@ -45,6 +45,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame, VenueUnavailable
 from arb_venues.kucoin import schemas
 from arb_venues.kucoin.errors import error_mapper
@@ -222,6 +223,21 @@ class KucoinMarket(MarketDataProtocol):
     def audit_depth(self, levels: int) -> int:
         """Four times the compared levels, as one of the two partial books (20 or 100)."""
         return 20 if 4 * levels <= 20 else 100
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v1/market/histories: the last 100 trades, oldest first (no limit parameter)
+        (https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-trade-history)."""
+        return "/api/v1/market/histories", f"symbol={instrument.venue_symbol}", "default", 3
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": "200000", "data": [{"sequence", "price", "size", "side" (the taker's),
+        "time" (ns)}]}``."""
+        rows = msgspec.json.decode(body)["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["sequence"]), text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), int(row["time"]))
+            for row in reversed(rows)
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -27,12 +27,13 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent, VenueSymbol
+from arb_structs import Instrument, MdEvent, Side, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.mexc import schemas
 from arb_venues.mexc.errors import error_mapper
@@ -178,6 +179,22 @@ class MexcMarket(MarketDataProtocol):
     def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
         limit = min(self.audit_depth(levels), MAX_SNAPSHOT_LIMIT)
         return "/api/v3/depth", f"symbol={instrument.venue_symbol}&limit={limit}", "default", 1.0
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v3/trades, limit <= 1000, oldest first
+        (https://mexcdevelop.github.io/apidocs/spot_v3_en/#recent-trades-list)."""
+        query = f"symbol={instrument.venue_symbol}&limit={min(limit, 1000)}"
+        return "/api/v3/trades", query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[{"id": null, "price", "qty", "quoteQty", "time" (ms), "isBuyerMaker", ...}]``:
+        MEXC gives no trade id (null); when the buyer is the maker, the taker sold."""
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["id"] or ""), text(row["price"]),
+                        text(row["qty"]), Side.SELL if row["isBuyerMaker"] else Side.BUY,
+                        int(row["time"]) * 1_000_000)
+            for row in reversed(msgspec.json.decode(body))
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

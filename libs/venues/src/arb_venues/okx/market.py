@@ -32,6 +32,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.okx import errors as codes
 from arb_venues.okx import schemas
@@ -135,6 +136,26 @@ class OkxMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/api/v5/public/instruments", query="instType=SPOT")
         return parse_instruments(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v5/market/trades, limit <= 500, newest first
+        (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades)."""
+        return (
+            "/api/v5/market/trades",
+            f"instId={instrument.venue_symbol}&limit={min(limit, 500)}",
+            "default",
+            1,
+        )
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": "0", "data": [{"instId", "tradeId", "px", "sz", "side" (the taker's),
+        "ts" (ms, text)}]}``."""
+        rows = msgspec.json.decode(body)["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["tradeId"], text(row["px"]), text(row["sz"]),
+                        taker_side(row["side"]), int(row["ts"]) * 1_000_000)
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.error_mapper

@@ -23,7 +23,15 @@ from arb_structs import Instrument, Side, VenueSymbol
 from arb_venues.bybit import errors as codes
 from arb_venues.bybit import signing
 from arb_venues.bybit.sim.stream import SpotStream, format_decimal
-from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError, venue_now_ns
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimMarket,
+    SimOrder,
+    SimOrderError,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 JSON = "application/json"
 STREAM = web.AppKey("bybit_stream", SpotStream)
@@ -319,6 +327,12 @@ def create_app(market: SimMarket) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.router.add_get("/v5/market/recent-trade", trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"retCode": 10001, "retMsg": "params error: Symbol Is Invalid",
+                                   "result": {}, "retExtInfo": {},
+                                   "time": time.time_ns() // 1_000_000}),
+        default_limit=60, max_limit=60))  # fmt: skip
     return app
 
 
@@ -470,3 +484,17 @@ def _coin_json(asset: str, free: Decimal, locked: Decimal) -> dict[str, Any]:
         "coin": asset,
         "spotBorrow": "0",
     }
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /v5/market/recent-trade (category=spot): newest first, ``side`` the taker's."""
+    return {"retCode": 0, "retMsg": "OK", "result": {"category": "spot", "list": [
+        {"execId": str(t.trade_id), "symbol": instrument.venue_symbol, "price": _num(t.price),
+         "size": _num(t.size), "side": t.side.value.capitalize(),
+         "time": str(t.ts_ns // 1_000_000), "isBlockTrade": False, "isRPITrade": False}
+        for t in trades]}, "retExtInfo": {}, "time": time.time_ns() // 1_000_000}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

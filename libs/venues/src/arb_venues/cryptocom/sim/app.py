@@ -26,7 +26,14 @@ from arb_structs import Instrument, Side, VenueSymbol
 from arb_venues.cryptocom import errors as codes
 from arb_venues.cryptocom import signing
 from arb_venues.cryptocom.sim.stream import MarketStream, format_decimal
-from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimMarket,
+    SimOrder,
+    SimOrderError,
+    SimTrade,
+    trades_handler,
+)
 
 JSON = "application/json"
 PREFIX = "/exchange/v1"
@@ -287,6 +294,11 @@ def create_app(market: SimMarket) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.router.add_get(PREFIX + "/public/get-trades", trades_handler(
+        market, lambda r: r.query.get("instrument_name", ""), _trades_body,
+        lambda: web.json_response({"id": -1, "method": "public/get-trades", "code": 40004,
+                                   "message": "MISSING_OR_INVALID_ARGUMENT"}, status=400),
+        default_limit=25, max_limit=150, limit_param="count"))  # fmt: skip
     return app
 
 
@@ -324,3 +336,16 @@ def _order_json(order: SimOrder, instrument: Instrument) -> dict[str, Any]:
         "create_time_ns": str(order.ts_created_ns),
         "update_time": order.ts_updated_ns // 1_000_000,
     }  # fmt: skip
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """public/get-trades: newest first, ``s`` the taker's side, ``tn`` ns as text."""
+    return {"id": -1, "method": "public/get-trades", "code": 0, "result": {"data": [
+        {"s": t.side.value.upper(), "p": _num(t.price), "q": _num(t.size),
+         "t": t.ts_ns // 1_000_000, "tn": str(t.ts_ns), "d": str(t.trade_id),
+         "i": instrument.venue_symbol, "m": str(t.trade_id)} for t in trades]}}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

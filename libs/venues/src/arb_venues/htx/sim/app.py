@@ -32,11 +32,20 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import Instrument
 
 from arb_venues.htx.parser import is_mbp, topic_parts
 from arb_venues.htx.sim import bodies
 from arb_venues.htx.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket, venue_now_ns
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBook,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("htx_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("htx_options", dict)
@@ -59,6 +68,11 @@ def create_app(
     app.router.add_get("/v1/common/symbols", _rest_symbols)
     app.router.add_get("/v1/common/timestamp", _rest_timestamp)
     add_private_routes(app, market)
+    app.router.add_get("/market/history/trade", trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"status": "error", "err-code": "invalid-parameter",
+                                   "err-msg": "invalid symbol", "data": None}),
+        default_limit=1, max_limit=2000, limit_param="size"))  # fmt: skip
     return app
 
 
@@ -314,3 +328,19 @@ async def _write(connection: _Connection) -> None:
                 await ws.send_str(frame.decode())
         except (ConnectionError, RuntimeError):
             return
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /market/history/trade: newest first, one group per trade, numbers as JSON
+    numbers, ``direction`` the taker's."""
+    now = time.time_ns() // 1_000_000
+    return {"ch": f"market.{instrument.venue_symbol}.trade.detail", "status": "ok", "ts": now,
+            "data": [{"id": t.trade_id, "ts": t.ts_ns // 1_000_000, "data": [
+                {"id": t.trade_id, "ts": t.ts_ns // 1_000_000, "trade-id": t.trade_id,
+                 "amount": float(t.size), "price": float(t.price),
+                 "direction": t.side.value}]} for t in trades]}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

@@ -27,14 +27,23 @@ import asyncio
 import contextlib
 import secrets
 import time
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import Instrument
 
 from arb_venues.kucoin.sim import bodies
 from arb_venues.kucoin.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, venue_now_ns
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("kucoin_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("kucoin_options", dict)
@@ -67,6 +76,10 @@ def create_app(
     app.router.add_get("/api/v1/symbols", _rest_symbols)  # the older listing, same rows
     app.router.add_get("/api/v1/timestamp", _rest_timestamp)
     add_private_routes(app, market)
+    app.router.add_get("/api/v1/market/histories", trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"code": "900001", "msg": "symbol not exists"}, status=400),
+        default_limit=100, max_limit=100, limit_param="-"))  # fmt: skip
     return app
 
 
@@ -285,3 +298,15 @@ async def _write(ws: web.WebSocketResponse, connection: _Connection) -> None:
             await ws.send_str(frame.decode())
         except (ConnectionError, RuntimeError):
             return
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v1/market/histories: the last 100, oldest first, ``time`` in ns."""
+    return {"code": "200000", "data": [
+        {"sequence": str(t.trade_id), "price": _num(t.price), "size": _num(t.size),
+         "side": t.side.value, "time": t.ts_ns} for t in reversed(trades)]}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")
