@@ -42,6 +42,10 @@ def _checksum(spec: VenueSpec) -> str:
     return f"over the top {spec.checksum.levels} levels per side (`checksum.py`{note})"
 
 
+def _get(path: str) -> str:
+    return f"`GET {path}`" if path else "none documented"
+
+
 def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
     docs, market = spec.docs, spec.market
     versions = market.protocol_versions
@@ -56,6 +60,9 @@ def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
         ("Channel", docs.channel),
         ("Snapshot", docs.snapshot),
         ("Instruments", docs.instruments),
+        ("Ping (health check)", _get(market.ping_path)),
+        ("Server time", f"{_get(market.server_time_path)} {docs.server_time_field}".strip()),
+        ("Public trades", _get(market.trades_path)),
         ("Sequence → `(prev_seq, seq)`", docs.sequence),
         ("Levels checked", docs.levels),
         ("Verified", docs.verified),
@@ -80,6 +87,7 @@ def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
         ("Trading signing", docs.signing),
         ("API credentials", spec.credentials.describe()),
         ("Order request window", _duration(window) if window is not None else "no trading"),
+        ("Refused timestamp", docs.timestamp_refused),
     ]  # fmt: skip
 
 
@@ -103,6 +111,16 @@ def _venue_table(header: str, cells: Callable[[VenueDocs], tuple[str, ...]]) -> 
     for spec in venue_specs():
         row = (spec.docs.title, *(_cell(c) for c in cells(spec.docs)))
         lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def clocks_table() -> str:
+    """Each venue's time endpoint and timestamp refusal (docs/venues.md, server time)."""
+    lines = ["| venue | time endpoint | refused timestamp |", "|---|---|---|"]
+    for spec in venue_specs():
+        path = spec.market.server_time_path
+        endpoint = f"`GET {path}` {spec.docs.server_time_field}" if path else "none documented"
+        lines.append(f"| {spec.name} | {_cell(endpoint)} | {_cell(spec.docs.timestamp_refused)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -190,7 +208,7 @@ def prometheus_ingest_jobs() -> str:
 
 # file (relative to the repository) -> region name -> (comment prefix, content maker)
 REGIONS: dict[str, dict[str, tuple[str, Callable[[], str]]]] = {
-    "docs/venues.md": {"venues": ("<!--", venues_markdown)},
+    "docs/venues.md": {"venues": ("<!--", venues_markdown), "clocks": ("<!--", clocks_table)},
     "README.md": {"venues": ("<!--", readme_table)},
     "docs/simulator.md": {"venues": ("<!--", simulator_table)},
     "docker-compose.yml": {"services": ("#", compose_services)},

@@ -171,6 +171,8 @@ class MarketDataProtocol(abc.ABC):
     # with ``read_server_time``; the signers' clock offset is measured with it
     # (arb_venues.common.clock). "" = the venue documents none.
     server_time_path: ClassVar[str] = ""
+    # Recent public trades (``trades_request``); "" = the venue documents none.
+    trades_path: ClassVar[str] = ""
     # How a rotation's new connection joins the live books (arb_venues.common.rotation):
     # "sequence": the normalised seq is the venue's, the same on every connection;
     # "snapshot": it is the connection's own (a synthetic counter), so the new connection's
@@ -580,6 +582,11 @@ class VenueDocs:
     # "by sequence" (the snapshot's sequence is the stream's) or "by content" (it has none).
     audit: str = ""
     levels: str = "every level"  # what the parser checks of each level
+    # The server-time answer's field and unit (``read_server_time``), and the code a signed
+    # request with a timestamp out of the venue's window is refused with (docs/venues.md
+    # "Server time and clock offsets").
+    server_time_field: str = ""
+    timestamp_refused: str = "—"
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,8 @@ class BinanceMarket(MarketDataProtocol):
     }
     # The depth snapshot's lastUpdateId is the diff stream's update id: exact audits (an
     # audit asks for 4x the compared levels, weight 5 up to 100 levels).
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v3/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints
     ping_path: ClassVar[str] = "/api/v3/ping"
@@ -180,7 +182,7 @@ class BinanceMarket(MarketDataProtocol):
         """GET /api/v3/trades, weight 25, limit <= 1000, oldest first (rest-api "Recent trades
         list": https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints)."""
         query = f"symbol={instrument.venue_symbol}&limit={min(limit, 1000)}"
-        return "/api/v3/trades", query, "default", 25
+        return self.trades_path, query, "default", 25
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``[{"id", "price", "qty", "quoteQty", "time" (ms), "isBuyerMaker", ...}]``: when the

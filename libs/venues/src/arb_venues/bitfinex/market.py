@@ -77,6 +77,8 @@ class BitfinexMarket(MarketDataProtocol):
         "book": BucketLimit(8, 3),  # 180 a minute (limit 240)
     }
     # /v2/book has no sequence: content audits (the checksum is the main proof).
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/v2/trades/{symbol}/hist"
     audit_match: ClassVar[str] = "content"
     # Ping: https://docs.bitfinex.com/reference/rest-public-platform-status. No server-time
     # endpoint, and none needed: the nonce only has to grow, no clock window (trading.py).
@@ -141,7 +143,7 @@ class BitfinexMarket(MarketDataProtocol):
         """GET /v2/trades/{symbol}/hist, limit <= 10000, newest first (sort -1)
         (https://docs.bitfinex.com/reference/rest-public-trades)."""
         return (
-            f"/v2/trades/{instrument.venue_symbol}/hist",
+            self.trades_path.format(symbol=instrument.venue_symbol),
             f"limit={min(limit, 10000)}",
             "default",
             1,

@@ -69,6 +69,8 @@ class BitgetMarket(MarketDataProtocol):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {
         "default": BucketLimit(20, 20),  # symbols, orderbook: 20 / s (IP)
     }
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v2/spot/market/fills"
     audit_match: ClassVar[str] = "content"  # the REST book has no sequence
     # Ping and server time: https://www.bitget.com/api-doc/common/public/Get-Server-Time
     ping_path: ClassVar[str] = "/api/v2/public/time"
@@ -130,7 +132,7 @@ class BitgetMarket(MarketDataProtocol):
         """GET /api/v2/spot/market/fills, limit <= 500, newest first
         (https://www.bitget.com/api-doc/spot/market/Get-Recent-Trades)."""
         query = f"symbol={instrument.venue_symbol}&limit={min(limit, 500)}"
-        return "/api/v2/spot/market/fills", query, "default", 1
+        return self.trades_path, query, "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"code": "00000", "data": [{"symbol", "tradeId", "side" (the taker's), "price",

@@ -81,6 +81,8 @@ class BybitMarket(MarketDataProtocol):
     # 600 requests per 5 s per IP (docs/v5/rate-limit); the docs advise against running at
     # the edge, so half of it.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(300, 60)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/v5/market/recent-trade"
     audit_match: ClassVar[str] = "content"  # "sequence" on orderbook.1000: see audit_mode
     # Ping and server time: https://bybit-exchange.github.io/docs/v5/market/time
     ping_path: ClassVar[str] = "/v5/market/time"
@@ -142,7 +144,7 @@ class BybitMarket(MarketDataProtocol):
         """GET /v5/market/recent-trade, spot limit <= 60, newest first
         (https://bybit-exchange.github.io/docs/v5/market/recent-trade)."""
         query = f"category=spot&symbol={instrument.venue_symbol}&limit={min(limit, 60)}"
-        return "/v5/market/recent-trade", query, "default", 1
+        return self.trades_path, query, "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"retCode": 0, "result": {"list": [{"execId", "price", "size", "side" (Buy/Sell, the

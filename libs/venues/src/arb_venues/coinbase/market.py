@@ -65,6 +65,8 @@ class CoinbaseMarket(MarketDataProtocol):
     # Public REST: 10 requests/s per IP (Advanced Trade REST rate-limits page).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
     # product_book carries no sequence: content audits (compared with recent book states).
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v3/brokerage/market/products/{symbol}/ticker"
     audit_match: ClassVar[str] = "content"
     # Ping and server time: https://docs.cdp.coinbase.com/advanced-trade/reference/retailbrokerageapi_getservertime
     ping_path: ClassVar[str] = "/api/v3/brokerage/time"
@@ -143,7 +145,7 @@ class CoinbaseMarket(MarketDataProtocol):
     def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
         """GET /api/v3/brokerage/market/products/{product_id}/ticker, newest first
         (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-public-market-trades)."""
-        path = f"/api/v3/brokerage/market/products/{instrument.venue_symbol}/ticker"
+        path = self.trades_path.format(symbol=instrument.venue_symbol)
         return path, f"limit={min(limit, 1000)}", "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:

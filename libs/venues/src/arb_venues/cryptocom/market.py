@@ -106,6 +106,8 @@ class CryptocomMarket(MarketDataProtocol):
     idle_timeout_s: ClassVar[float] = 45.0
     # 100 requests/s per method per IP: half of it per process.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(50, 50)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/exchange/v1/public/get-trades"
     audit_match: ClassVar[str] = "content"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
@@ -166,7 +168,7 @@ class CryptocomMarket(MarketDataProtocol):
         """GET public/get-trades, count <= 150, newest first
         (https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#public-get-trades)."""
         query = f"instrument_name={instrument.venue_symbol}&count={min(limit, 150)}"
-        return "/exchange/v1/public/get-trades", query, "default", 1
+        return self.trades_path, query, "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"code": 0, "result": {"data": [{"d" (trade id), "s" (BUY/SELL, the taker's),

@@ -94,6 +94,8 @@ class GateMarket(MarketDataProtocol):
     # 200 requests / 10 s per public endpoint per IP: this process keeps to half of it.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 10)}
     # The snapshot's id is the update stream's id: exact audits.
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v4/spot/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://www.gate.io/docs/developers/apiv4/#get-server-current-time
     ping_path: ClassVar[str] = "/api/v4/spot/time"
@@ -155,7 +157,7 @@ class GateMarket(MarketDataProtocol):
         """GET /api/v4/spot/trades, limit <= 1000, newest first
         (https://www.gate.io/docs/developers/apiv4/#retrieve-market-trades)."""
         query = f"currency_pair={instrument.venue_symbol}&limit={min(limit, 1000)}"
-        return "/api/v4/spot/trades", query, "default", 1
+        return self.trades_path, query, "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``[{"id", "create_time" (s), "create_time_ms" ("ms.fraction"), "currency_pair",

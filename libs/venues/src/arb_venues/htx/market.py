@@ -118,6 +118,8 @@ class HtxMarket(MarketDataProtocol):
     # the pace ccxt keeps for HTX (rateLimit 100 ms); the account endpoints share it ("Rate
     # Limit: 100times/2s"). The order endpoints' budgets are the trading client's.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/market/history/trade"
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /market/depth's version is the depth channel's, not the mbp seqNum: by content.
     audit_match: ClassVar[str] = "content"
@@ -220,7 +222,7 @@ class HtxMarket(MarketDataProtocol):
         """GET /market/history/trade, size <= 2000, newest first
         (https://huobiapi.github.io/docs/spot/v1/en/#get-the-most-recent-trades)."""
         query = f"symbol={instrument.venue_symbol}&size={min(limit, 2000)}"
-        return "/market/history/trade", query, "default", 1
+        return self.trades_path, query, "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"status": "ok", "data": [{"id", "ts", "data": [{"trade-id", "amount", "price"

@@ -51,6 +51,8 @@ class KrakenMarket(MarketDataProtocol):
         "default": BucketLimit(1, 1),
         "private": BucketLimit(15, 0.33),
     }
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/0/public/Trades"
     protocol_version: ClassVar[str] = "v2"
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /0/public/Depth carries no sequence: content audits (the checksum is the main proof).
@@ -136,7 +138,7 @@ class KrakenMarket(MarketDataProtocol):
         """GET /0/public/Trades, count <= 1000, oldest first
         (https://docs.kraken.com/api/docs/rest-api/get-recent-trades)."""
         pair = kraken_symbols.rest_pair(instrument.venue_symbol)
-        return "/0/public/Trades", f"pair={pair}&count={min(limit, 1000)}", "default", 1
+        return self.trades_path, f"pair={pair}&count={min(limit, 1000)}", "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"error": [], "result": {<pair>: [[price, volume, time (s, float), "b"/"s" (the

@@ -118,6 +118,8 @@ class KucoinMarket(MarketDataProtocol):
     # The public pool, 2000 / 30 s per IP, as a bucket that can never exceed it in any 30 s
     # window (capacity + 30 s of refill = 2000).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(1000, 1000 / 30)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v1/market/histories"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-server-time
     ping_path: ClassVar[str] = "/api/v1/timestamp"
@@ -227,7 +229,7 @@ class KucoinMarket(MarketDataProtocol):
     def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
         """GET /api/v1/market/histories: the last 100 trades, oldest first (no limit parameter)
         (https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-trade-history)."""
-        return "/api/v1/market/histories", f"symbol={instrument.venue_symbol}", "default", 3
+        return self.trades_path, f"symbol={instrument.venue_symbol}", "default", 3
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"code": "200000", "data": [{"sequence", "price", "size", "side" (the taker's),

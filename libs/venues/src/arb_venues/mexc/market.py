@@ -112,6 +112,8 @@ class MexcMarket(MarketDataProtocol):
     # together (depth weight 1, exchangeInfo 10), well inside any one endpoint's limit.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 20)}
     # The depth snapshot's lastUpdateId is the stream's version: exact audits.
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v3/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://mexcdevelop.github.io/apidocs/spot_v3_en/#check-server-time
     ping_path: ClassVar[str] = "/api/v3/ping"
@@ -184,7 +186,7 @@ class MexcMarket(MarketDataProtocol):
         """GET /api/v3/trades, limit <= 1000, oldest first
         (https://mexcdevelop.github.io/apidocs/spot_v3_en/#recent-trades-list)."""
         query = f"symbol={instrument.venue_symbol}&limit={min(limit, 1000)}"
-        return "/api/v3/trades", query, "default", 1
+        return self.trades_path, query, "default", 1
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``[{"id": null, "price", "qty", "quoteQty", "time" (ms), "isBuyerMaker", ...}]``:

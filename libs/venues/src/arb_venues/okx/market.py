@@ -68,6 +68,8 @@ class OkxMarket(MarketDataProtocol):
         "books": BucketLimit(40, 20),  # order book: 40 / 2 s
     }
     # GET /api/v5/market/books carries the WS stream's seqId: exact audits.
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v5/market/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://www.okx.com/docs-v5/en/#public-data-rest-api-get-system-time
     ping_path: ClassVar[str] = "/api/v5/public/time"
@@ -141,7 +143,7 @@ class OkxMarket(MarketDataProtocol):
         """GET /api/v5/market/trades, limit <= 500, newest first
         (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades)."""
         return (
-            "/api/v5/market/trades",
+            self.trades_path,
             f"instId={instrument.venue_symbol}&limit={min(limit, 500)}",
             "default",
             1,

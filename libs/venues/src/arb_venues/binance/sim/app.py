@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, Side
 
+from arb_venues.binance.market import BinanceMarket
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim.bodies import error_response, now_ms
 from arb_venues.binance.sim.rest import SimRest, add_routes
@@ -273,7 +274,7 @@ def create_app(market: SimMarket) -> web.Application:
     add_routes(app, rest)
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
-    app.router.add_get("/api/v3/trades", trades_handler(
+    app.router.add_get(BinanceMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("symbol", ""), _trades_body,
         lambda: web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400),
         default_limit=500, max_limit=1000))  # fmt: skip

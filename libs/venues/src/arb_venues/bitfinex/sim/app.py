@@ -8,6 +8,7 @@ from decimal import Decimal
 from aiohttp import web
 from arb_structs import Instrument, Side
 
+from arb_venues.bitfinex.market import BitfinexMarket
 from arb_venues.bitfinex.sim.private import BitfinexPrivate
 from arb_venues.bitfinex.sim.rest import BitfinexRest, error_response
 from arb_venues.bitfinex.sim.stream import BitfinexStream
@@ -33,7 +34,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/ws/2", stream.serve)
     BitfinexRest(market, stream).add_routes(app)
     BitfinexPrivate(market, stream).add_routes(app)
-    app.router.add_get("/v2/trades/{symbol}/hist", trades_handler(
+    app.router.add_get(BitfinexMarket.trades_path, trades_handler(
         market, lambda r: r.match_info["symbol"], _trades_body,
         lambda: web.json_response(["error", 10020, "symbol: invalid"], status=500),
         default_limit=125, max_limit=10000))  # fmt: skip

@@ -28,7 +28,7 @@ from arb_structs import Instrument
 
 from arb_venues.bitget import errors as codes
 from arb_venues.bitget.checksum import LEVELS, checksum
-from arb_venues.bitget.market import REST_BOOK_DEPTH
+from arb_venues.bitget.market import REST_BOOK_DEPTH, BitgetMarket
 from arb_venues.bitget.sim import bodies as simformat
 from arb_venues.bitget.sim.private import add_private_routes
 from arb_venues.simapi import (
@@ -56,7 +56,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/api/v2/public/time", _rest_time)
     app.router.add_get("/api/v2/margin/currencies", _rest_margin_currencies)
     add_private_routes(app, market)
-    app.router.add_get("/api/v2/spot/market/fills", trades_handler(
+    app.router.add_get(BitgetMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("symbol", ""), _trades_body,
         lambda: web.json_response({"code": "40034", "msg": "Parameter symbol does not exist",
                                    "requestTime": time.time_ns() // 1_000_000, "data": None},

@@ -22,6 +22,7 @@ from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.bybit import errors as codes
 from arb_venues.bybit import signing
+from arb_venues.bybit.market import BybitMarket
 from arb_venues.bybit.sim.stream import SpotStream, format_decimal
 from arb_venues.simapi import (
     ERROR_RESPONSE,
@@ -327,7 +328,7 @@ def create_app(market: SimMarket) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
-    app.router.add_get("/v5/market/recent-trade", trades_handler(
+    app.router.add_get(BybitMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("symbol", ""), _trades_body,
         lambda: web.json_response({"retCode": 10001, "retMsg": "params error: Symbol Is Invalid",
                                    "result": {}, "retExtInfo": {},

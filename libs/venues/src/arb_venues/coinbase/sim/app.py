@@ -30,6 +30,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 from arb_structs import Instrument, VenueSymbol
 
+from arb_venues.coinbase.market import CoinbaseMarket
 from arb_venues.coinbase.signing import unverified_key_name, verify
 from arb_venues.coinbase.sim import private as sim_private
 from arb_venues.coinbase.sim.bodies import api_error, error_response, fixed, rfc3339
@@ -78,8 +79,8 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v2/exchange-rates", exchange_rates_handler)
     app.router.add_get("/api/v3/brokerage/market/product_book", product_book_handler)
     sim_private.add_routes(app, market)
-    app.router.add_get("/api/v3/brokerage/market/products/{product_id}/ticker", trades_handler(
-        market, lambda r: r.match_info["product_id"], _trades_body,
+    app.router.add_get(CoinbaseMarket.trades_path, trades_handler(
+        market, lambda r: r.match_info["symbol"], _trades_body,
         lambda: web.json_response({"error": "NOT_FOUND", "error_details": "product not found",
                                    "message": "product not found"}, status=404),
         default_limit=100, max_limit=1000))  # fmt: skip

@@ -25,6 +25,7 @@ from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.cryptocom import errors as codes
 from arb_venues.cryptocom import signing
+from arb_venues.cryptocom.market import CryptocomMarket
 from arb_venues.cryptocom.sim.stream import MarketStream, format_decimal
 from arb_venues.simapi import (
     ERROR_RESPONSE,
@@ -294,7 +295,7 @@ def create_app(market: SimMarket) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
-    app.router.add_get(PREFIX + "/public/get-trades", trades_handler(
+    app.router.add_get(CryptocomMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("instrument_name", ""), _trades_body,
         lambda: web.json_response({"id": -1, "method": "public/get-trades", "code": 40004,
                                    "message": "MISSING_OR_INVALID_ARGUMENT"}, status=400),

@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
+from arb_venues.gateio.market import GateMarket
 from arb_venues.gateio.parser import BOOK_CHANNEL
 from arb_venues.gateio.sim import bodies
 from arb_venues.gateio.sim.private import add_private_routes
@@ -245,7 +246,7 @@ def create_app(market: SimMarket) -> web.Application:
     add_private_routes(app, market)
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
-    app.router.add_get("/api/v4/spot/trades", trades_handler(
+    app.router.add_get(GateMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("currency_pair", ""), _trades_body,
         lambda: web.json_response({"label": "INVALID_CURRENCY_PAIR",
                                    "message": "Invalid currency pair"}, status=400),

@@ -34,6 +34,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 from arb_structs import Instrument
 
+from arb_venues.htx.market import HtxMarket
 from arb_venues.htx.parser import is_mbp, topic_parts
 from arb_venues.htx.sim import bodies
 from arb_venues.htx.sim.private import add_private_routes
@@ -68,7 +69,7 @@ def create_app(
     app.router.add_get("/v1/common/symbols", _rest_symbols)
     app.router.add_get("/v1/common/timestamp", _rest_timestamp)
     add_private_routes(app, market)
-    app.router.add_get("/market/history/trade", trades_handler(
+    app.router.add_get(HtxMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("symbol", ""), _trades_body,
         lambda: web.json_response({"status": "error", "err-code": "invalid-parameter",
                                    "err-msg": "invalid symbol", "data": None}),

@@ -22,7 +22,7 @@ from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
 from arb_venues.kraken import symbols as kraken_symbols
-from arb_venues.kraken.market import DEPTHS
+from arb_venues.kraken.market import DEPTHS, KrakenMarket
 from arb_venues.kraken.sim import frames
 from arb_venues.kraken.sim.rest import KrakenRest, error_response
 from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
@@ -287,7 +287,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v2", sim.ws_v2)
     app.router.add_get("/", sim.ws_v1)
     sim.rest.add_routes(app)
-    app.router.add_get("/0/public/Trades", trades_handler(
+    app.router.add_get(KrakenMarket.trades_path, trades_handler(
         market, lambda r: _kraken_pair(r, market), _trades_body,
         lambda: web.json_response({"error": ["EQuery:Unknown asset pair"]}),
         default_limit=1000, max_limit=1000, limit_param="count"))  # fmt: skip

@@ -34,6 +34,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 from arb_structs import Instrument
 
+from arb_venues.kucoin.market import KucoinMarket
 from arb_venues.kucoin.sim import bodies
 from arb_venues.kucoin.sim.private import add_private_routes
 from arb_venues.simapi import (
@@ -76,7 +77,7 @@ def create_app(
     app.router.add_get("/api/v1/symbols", _rest_symbols)  # the older listing, same rows
     app.router.add_get("/api/v1/timestamp", _rest_timestamp)
     add_private_routes(app, market)
-    app.router.add_get("/api/v1/market/histories", trades_handler(
+    app.router.add_get(KucoinMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("symbol", ""), _trades_body,
         lambda: web.json_response({"code": "900001", "msg": "symbol not exists"}, status=400),
         default_limit=100, max_limit=100, limit_param="-"))  # fmt: skip

@@ -32,6 +32,7 @@ from arb_core.tasks import stop_task
 from arb_structs import Instrument, Side
 
 from arb_venues.mexc import schemas
+from arb_venues.mexc.market import MexcMarket
 from arb_venues.mexc.parser import DEPTH_CHANNEL, PONG, channel_parts
 from arb_venues.mexc.sim import bodies
 from arb_venues.mexc.sim.rest import SimRest, add_routes
@@ -245,7 +246,7 @@ def create_app(
     add_routes(app, rest)
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
-    app.router.add_get("/api/v3/trades", trades_handler(
+    app.router.add_get(MexcMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("symbol", ""), _trades_body,
         lambda: web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400),
         default_limit=500, max_limit=1000))  # fmt: skip

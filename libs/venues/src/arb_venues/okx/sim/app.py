@@ -28,7 +28,7 @@ from aiohttp import WSMsgType, web
 from arb_structs import Instrument
 
 from arb_venues.okx import errors as codes
-from arb_venues.okx.market import REST_BOOK_DEPTH
+from arb_venues.okx.market import REST_BOOK_DEPTH, OkxMarket
 from arb_venues.okx.sim import bodies as simformat
 from arb_venues.okx.sim.private import add_private_routes
 from arb_venues.simapi import (
@@ -75,7 +75,7 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app.router.add_get("/api/v5/public/time", _rest_time)
     app.router.add_get("/api/v5/market/ticker", _rest_ticker)
     add_private_routes(app, market)
-    app.router.add_get("/api/v5/market/trades", trades_handler(
+    app.router.add_get(OkxMarket.trades_path, trades_handler(
         market, lambda r: r.query.get("instId", ""), _trades_body,
         lambda: web.json_response({"code": "51001", "msg": "Instrument ID doesn't exist.",
                                    "data": []}),
