@@ -31,7 +31,7 @@ from arb_venues.binance.parser import VENUE, BinanceParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
-from arb_venues.common.trades import PublicTrade, text
+from arb_venues.common.trades import TRADE_ROWS, PublicTrade, text
 from arb_venues.errors import MalformedFrame
 
 MAX_STREAMS_PER_CONNECTION = 1024
@@ -191,7 +191,7 @@ class BinanceMarket(MarketDataProtocol):
             PublicTrade(VENUE, instrument.symbol, str(row["id"]), text(row["price"]),
                         text(row["qty"]), Side.SELL if row["isBuyerMaker"] else Side.BUY,
                         int(row["time"]) * 1_000_000)
-            for row in reversed(msgspec.json.decode(body))
+            for row in reversed(msgspec.json.decode(body, type=TRADE_ROWS))
         ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 from arb_structs import Instrument, Side, VenueSymbol
@@ -153,7 +153,7 @@ class BitfinexMarket(MarketDataProtocol):
         """``[[ID, MTS, AMOUNT, PRICE]]``: a positive AMOUNT was bought (the taker bought),
         a negative one sold."""
         trades = []
-        for row in msgspec.json.decode(body):
+        for row in msgspec.json.decode(body, type=list[list[Any]]):
             amount = Decimal(str(row[2]))
             side = Side.BUY if amount > 0 else Side.SELL
             trade_id, ms, price = str(row[0]), int(row[1]), text(row[3])

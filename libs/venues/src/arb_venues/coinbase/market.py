@@ -30,7 +30,7 @@ from arb_venues.coinbase.signing import ws_jwt
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
-from arb_venues.common.trades import PublicTrade, rfc3339_ns, taker_side, text
+from arb_venues.common.trades import PublicTrade, other_side, rfc3339_ns, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "coinbase"
@@ -150,11 +150,14 @@ class CoinbaseMarket(MarketDataProtocol):
 
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"trades": [{"trade_id", "product_id", "price", "size", "time" (RFC 3339), "side"
-        (BUY/SELL, read as the taker's)}], "best_bid", "best_ask"}``."""
+        (BUY/SELL)}], "best_bid", "best_ask"}``. ``side`` is the maker's, as Coinbase documents
+        for its trades ("the side of a trade indicates the maker order side": a SELL prints at
+        the ask), so the taker's is the other one."""
         rows = msgspec.json.decode(body)["trades"]
         return [
             PublicTrade(VENUE, instrument.symbol, row["trade_id"], text(row["price"]),
-                        text(row["size"]), taker_side(row["side"]), rfc3339_ns(row["time"]))
+                        text(row["size"]), other_side(taker_side(row["side"])),
+                        rfc3339_ns(row["time"]))
             for row in rows
         ]  # fmt: skip
 

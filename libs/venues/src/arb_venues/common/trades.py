@@ -11,10 +11,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from arb_structs import Side
 
 DEFAULT_TRADES_LIMIT = 50
+# A recent-trades answer that is a JSON array of objects (``msgspec.json.decode(body,
+# type=TRADE_ROWS)``: anything else is a ValueError).
+TRADE_ROWS = list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,11 @@ def taker_side(value: object) -> Side:
     if word in ("sell", "s", "ask", "offer"):
         return Side.SELL
     raise ValueError(f"trade side {value!r}")
+
+
+def other_side(side: Side) -> Side:
+    """The counterparty's side (a venue that names the maker's side of a print)."""
+    return Side.SELL if side is Side.BUY else Side.BUY
 
 
 def rfc3339_ns(value: str) -> int:

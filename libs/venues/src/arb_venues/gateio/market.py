@@ -29,7 +29,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
-from arb_venues.common.trades import PublicTrade, taker_side, text
+from arb_venues.common.trades import TRADE_ROWS, PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.gateio import schemas
 from arb_venues.gateio.errors import error_mapper
@@ -166,7 +166,7 @@ class GateMarket(MarketDataProtocol):
             PublicTrade(VENUE, instrument.symbol, str(row["id"]), text(row["price"]),
                         text(row["amount"]), taker_side(row["side"]),
                         int(Decimal(str(row["create_time_ms"])) * 1_000_000))
-            for row in msgspec.json.decode(body)
+            for row in msgspec.json.decode(body, type=TRADE_ROWS)
         ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:

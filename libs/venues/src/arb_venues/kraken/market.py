@@ -143,7 +143,7 @@ class KrakenMarket(MarketDataProtocol):
     def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
         """``{"error": [], "result": {<pair>: [[price, volume, time (s, float), "b"/"s" (the
         taker's side), "l"/"m", misc, trade_id]], "last": ...}}``."""
-        result = msgspec.json.decode(body)["result"]
+        result = json.loads(body, parse_float=Decimal)["result"]  # the times, exactly
         (rows,) = [value for key, value in result.items() if key != "last"]
         return [
             PublicTrade(self.venue, instrument.symbol, str(row[6]), text(row[0]), text(row[1]),

@@ -33,7 +33,7 @@ from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
-from arb_venues.common.trades import PublicTrade, text
+from arb_venues.common.trades import TRADE_ROWS, PublicTrade, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.mexc import schemas
 from arb_venues.mexc.errors import error_mapper
@@ -195,7 +195,7 @@ class MexcMarket(MarketDataProtocol):
             PublicTrade(VENUE, instrument.symbol, str(row["id"] or ""), text(row["price"]),
                         text(row["qty"]), Side.SELL if row["isBuyerMaker"] else Side.BUY,
                         int(row["time"]) * 1_000_000)
-            for row in reversed(msgspec.json.decode(body))
+            for row in reversed(msgspec.json.decode(body, type=TRADE_ROWS))
         ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:

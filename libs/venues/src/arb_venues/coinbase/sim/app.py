@@ -34,6 +34,7 @@ from arb_venues.coinbase.market import CoinbaseMarket
 from arb_venues.coinbase.signing import unverified_key_name, verify
 from arb_venues.coinbase.sim import private as sim_private
 from arb_venues.coinbase.sim.bodies import api_error, error_response, fixed, rfc3339
+from arb_venues.common.trades import other_side
 from arb_venues.errors import InvalidSignature
 from arb_venues.simapi import (
     ERROR_RESPONSE,
@@ -444,11 +445,12 @@ async def exchange_rates_handler(request: web.Request) -> web.Response:
 
 
 def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
-    """GET /api/v3/brokerage/market/products/{product_id}/ticker: newest first."""
+    """GET /api/v3/brokerage/market/products/{product_id}/ticker: newest first, ``side`` the
+    maker's (the taker's opposite)."""
     return {"trades": [
         {"trade_id": str(t.trade_id), "product_id": instrument.venue_symbol,
          "price": _num(t.price), "size": _num(t.size), "time": _rfc3339(t.ts_ns),
-         "side": t.side.value.upper(), "exchange": ""} for t in trades],
+         "side": other_side(t.side).value.upper(), "exchange": ""} for t in trades],
         "best_bid": "", "best_ask": ""}  # fmt: skip
 
 
