@@ -133,11 +133,16 @@ def readme_table() -> str:
 
 
 def simulator_table() -> str:
-    """What each venue's simulated side serves (docs/simulator.md)."""
-    return _venue_table(
-        "| venue | public WS | public REST | private REST (signing) |",
-        lambda docs: (docs.sim_ws, docs.sim_rest, docs.sim_private),
-    )
+    """What each venue's simulated side serves (docs/simulator.md); the public REST column ends
+    with the time and recent-trades paths the venue's market class calls."""
+    lines = ["| venue | public WS | public REST | private REST (signing) |", "|---|---|---|---|"]
+    for spec in venue_specs():
+        docs, market = spec.docs, spec.market
+        paths = (market.server_time_path, market.trades_path)
+        served = [docs.sim_rest, *(f"`{p}`" for p in paths if p and p not in docs.sim_rest)]
+        cells = (docs.title, docs.sim_ws, ", ".join(s for s in served if s), docs.sim_private)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _local_url(real: str, scheme: str, port: int) -> str:
