@@ -29,10 +29,10 @@ pytestmark = pytest.mark.integration
 # What keeps cryptofeed 2.4.1 from following the venue's simulator at all.
 UNSUPPORTED: dict[str, str] = {
     "mexc": "cryptofeed 2.4.1 has no MEXC feed",
-    "bitget": "cryptofeed 2.4.1 speaks Bitget's retired v1 API (GET /api/spot/v1/public/products,"
-    " wss://ws.bitget.com/spot/v1/stream, mix v1 contracts); the simulator serves v2 as the"
-    " engine and Bitget do",
-    "cryptocom": "cryptofeed 2.4.1 speaks Crypto.com's retired v2 API (GET "
+    "bitget": "cryptofeed 2.4.1 speaks Bitget's v1 API, superseded by v2 (GET "
+    "/api/spot/v1/public/products, wss://ws.bitget.com/spot/v1/stream, mix v1 contracts); the "
+    "simulator serves v2 as the engine and Bitget do",
+    "cryptocom": "cryptofeed 2.4.1 speaks Crypto.com's v2 API, superseded by Exchange v1 (GET "
     "/v2/public/get-instruments, wss://stream.crypto.com/v2/market, result.instruments with "
     "base_currency); the simulator serves the Exchange v1 API (/exchange/v1) the engine uses",
 }
