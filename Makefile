@@ -36,8 +36,8 @@ test-cluster: setup ## The Redis Cluster failover tests N times over (ARB_CLUSTE
 	@for i in $$(seq $${ARB_CLUSTER_ROUNDS:-10}); do echo "round $$i"; $(RUN) pytest -q -s tests/integration/runtime/test_redis_cluster.py -k killed_mid_flow $(PYTEST_ARGS) | grep -E "failover:|passed|failed" || exit 1; done
 
 .PHONY: test-clients
-test-clients: setup ## Real third-party clients (ccxt.pro) on seven simulated venues at once; outside make test (load-sensitive)
-	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py $(PYTEST_ARGS)
+test-clients: setup ## Real third-party clients (ccxt.pro on seven simulated venues at once, cryptofeed per venue); outside make test (load-sensitive)
+	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py tests/integration/venues/test_cryptofeed_registry.py $(PYTEST_ARGS)
 
 .PHONY: fuzz
 fuzz: setup ## Long mutation fuzz of every venue parser (ARB_FUZZ_EXAMPLES per venue, default 3000)

@@ -228,7 +228,7 @@ class RedisJournal(_Local):
             # between: the order ids first (known ids are harmless), the saga next, the
             # open set last. No order is sent before all three are written, so a crash in
             # between leaves at most a saga nobody recovers and nothing at a venue.
-            ids = {i.client_order_id: now for i in intents.values()}
+            ids: dict[str, int] = {i.client_order_id: now for i in intents.values()}
             mapping: Any = self._mapping(OpenSaga(opp, intents))
             if is_cluster(self.redis):
                 await self.redis.zadd(EXECUTOR_ORDERS_KEY, ids)
