@@ -9,13 +9,14 @@ import argparse
 import json
 from typing import Any
 
-from arb_runtime.config import SHARED_SETTINGS, ServiceSettings
+from arb_core.variables import SHARED_SETTINGS
+from arb_runtime.config import ServiceSettings
 from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 
-def _classes() -> list[tuple[str, type[ServiceSettings]]]:
+def service_classes() -> list[tuple[str, type[ServiceSettings]]]:
     from arb_alerter.config import AlerterSettings
     from arb_book.config import BookSettings
     from arb_dashboard.config import DashboardSettings
@@ -72,7 +73,7 @@ def markdown() -> str:
         "every service; a service's own prefixed variable wins over the shared one. A setting",
         "read under one shared name (`ARB_REDIS_URL`, `ARB_TAKER_FEES`) has no prefixed variable.",
     ]
-    for service, cls in _classes():
+    for service, cls in service_classes():
         prefix = str(cls.model_config.get("env_prefix"))
         lines += ["", f"## {service} (`python -m arb_{service}`)", "",
                   "| variable | default | meaning |", "|---|---|---|"]  # fmt: skip
@@ -101,7 +102,7 @@ def check(path: str) -> int:
     os.environ[CONFIG_VARIABLE] = path
     problems = []
     try:
-        for name, cls in _classes():
+        for name, cls in service_classes():
             try:
                 load_settings(cls)
             except ConfigError as exc:

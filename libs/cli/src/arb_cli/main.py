@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="TOML settings under the environment (ARB_CONFIG for this command and the "
         "services it starts)",
     )
+    parser.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="a .env file (KEY=value lines) under the environment (ARB_ENV_FILE for this "
+        "command and the services it starts); ARB_SECRETS_DIR: a folder of secret files",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("redis", help="start the embedded Redis server and print its URL")
@@ -213,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
+        from arb_core.variables import ENV_FILE
+        from arb_runtime.environment import load_files
+
+        if args.env_file:
+            os.environ[ENV_FILE] = args.env_file
+        load_files()  # ARB_ENV_FILE, ARB_SECRETS_DIR: their variables for every command
         if args.config:  # checked here, so every command fails fast on a bad file
             from arb_runtime.config import CONFIG_VARIABLE, read_config_file
 

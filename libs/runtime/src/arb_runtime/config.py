@@ -11,7 +11,6 @@ An unknown key or table in the file is an error with the closest known name.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import socket
@@ -19,6 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+from arb_core.variables import CONFIG, SERVICES, SHARED_SETTINGS, is_credential
 from pydantic import (
     AliasChoices,
     BeforeValidator,
@@ -36,6 +36,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from arb_runtime.environment import closest, load_files, unknown_variable
 from arb_runtime.errors import ConfigError
 
 
@@ -55,27 +56,13 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 
 S = TypeVar("S", bound="ServiceSettings")
 
-# Settings every service has that may also be given once for all, without the service prefix.
-SHARED_SETTINGS = (
-    "instance",
-    "metrics_host",
-    "metrics_port",
-    "log_level",
-    "log_format",
-    "redis_wait_s",
-)
-
-
-CONFIG_VARIABLE = "ARB_CONFIG"
+CONFIG_VARIABLE = CONFIG
 # The tables a config file may hold: one per service, by the middle of its env prefix.
-SERVICE_TABLES = ("ingest", "book", "detector", "executor", "simulator", "recorder", "alerter",
-                  "dashboard")  # fmt: skip
+SERVICE_TABLES = SERVICES
 FILE_SHARED_KEYS = ("redis_url", *SHARED_SETTINGS)
 
 
-def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+did_you_mean = closest
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -197,40 +184,46 @@ class ServiceSettings(BaseSettings):
                     data[name] = value
         return data
 
-    @model_validator(mode="after")
-    def _no_unknown_prefixed_env(self) -> ServiceSettings:
-        prefix = str(self.model_config.get("env_prefix") or "")
-        if not prefix or prefix == "ARB_":
-            return self
-        # A field read under a shared name (ARB_REDIS_URL, ARB_TAKER_FEES) has no prefixed
-        # variable: ARB_<SERVICE>_TAKER_FEES would be silently ignored, so it is unknown.
-        # A field whose alias carries this prefix (ARB_RECORDER_DB_URL) is known by that name.
-        known: set[str] = set()
-        for name, info in type(self).model_fields.items():
-            alias = info.validation_alias
-            if alias is None:
-                known.add(name.upper())
-                continue
-            choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
-            known |= {
-                c[len(prefix) :].upper()
-                for c in choices
-                if isinstance(c, str) and c.upper().startswith(prefix)
-            }
-        for key in os.environ:
-            if not key.upper().startswith(prefix):
-                continue
-            field = key[len(prefix) :].split("__", 1)[0].upper()
-            if field not in known:
-                raise ValueError(
-                    f"{key}: no such setting; known {prefix}* settings: "
-                    + ", ".join(sorted(f"{prefix}{k}" for k in known))
-                )
-        return self
+
+def known_variables(cls: type[ServiceSettings]) -> list[str]:
+    """Every variable under ``cls``'s prefix that names one of its settings.
+
+    A field read under a shared name (ARB_REDIS_URL, ARB_TAKER_FEES) has no prefixed
+    variable: ARB_<SERVICE>_TAKER_FEES would be silently ignored, so it is unknown. A field
+    whose alias carries this prefix (ARB_RECORDER_DB_URL) is known by that name."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    known: set[str] = set()
+    for name, info in cls.model_fields.items():
+        alias = info.validation_alias
+        if alias is None:
+            known.add(f"{prefix}{name.upper()}")
+            continue
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        known |= {c.upper() for c in choices if isinstance(c, str) and c.upper().startswith(prefix)}
+    return sorted(known)
+
+
+def unknown_setting(cls: type[ServiceSettings], *, shared: bool = True) -> str | None:
+    """The first variable of the environment that is a typo for ``cls`` (one line), or None:
+    one under its prefix naming none of its settings, or one under the shared ``ARB_``
+    prefix that nothing reads (arb_runtime.environment; not with ``shared=False``)."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    if prefix and prefix != "ARB_":
+        known = known_variables(cls)
+        for key in sorted(os.environ):
+            upper = key.upper()
+            if upper.startswith(prefix) and upper.split("__", 1)[0] not in known:
+                return (f"{key}: no such setting{closest(upper.split('__', 1)[0], known)}; "
+                        f"`arb config` lists the {prefix}* settings")  # fmt: skip
+    return unknown_variable(prefix if prefix != "ARB_" else "") if shared else None
 
 
 def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment; a bad value raises ConfigError with one clear line."""
+    load_files()  # ARB_ENV_FILE, ARB_SECRETS_DIR: under the environment
+    problem = unknown_setting(cls)
+    if problem:
+        raise ConfigError(problem)
     try:
         return cls(**overrides)
     except ConfigError:
@@ -246,10 +239,19 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
             if loc in SHARED_SETTINGS and prefix != "ARB_":
                 name += f" (or ARB_{loc.upper()})"
             value = err.get("input")
-            shown = "" if isinstance(value, dict) else f"={value!r}"
+            secret = is_credential(name) or _is_secret_field(
+                cls, str(err["loc"][0]) if err["loc"] else ""
+            )
+            shown = "" if isinstance(value, dict) else "=***" if secret else f"={value!r}"
             if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
                 hint = did_you_mean(str(err["loc"][0]), list(cls.model_fields))
                 problems.append(f"{name}: no such setting{hint}")
                 continue
             problems.append(f"{name}{shown}: {err['msg']}")
         raise ConfigError("; ".join(problems)) from None
+
+
+def _is_secret_field(cls: type[ServiceSettings], name: str) -> bool:
+    """A field whose value is a SecretStr: its input is never shown in an error."""
+    field = cls.model_fields.get(name)
+    return field is not None and "SecretStr" in str(field.annotation)
