@@ -92,6 +92,7 @@ def check(path: str) -> int:
 
     from arb_runtime.config import CONFIG_VARIABLE, load_settings, read_config_file
     from arb_runtime.errors import ConfigError
+    from arb_runtime.redact import redact
 
     try:
         data = read_config_file(path)
@@ -106,7 +107,7 @@ def check(path: str) -> int:
             try:
                 load_settings(cls)
             except ConfigError as exc:
-                problems.append(f"arb config: {path} [{name}]: {exc}")
+                problems.append(f"arb config: {path} [{name}]: {redact(str(exc))}")
     finally:
         if previous is None:
             os.environ.pop(CONFIG_VARIABLE, None)

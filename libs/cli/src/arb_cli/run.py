@@ -355,10 +355,22 @@ async def _run(args: argparse.Namespace) -> int:
                 server.stop()
             if cluster is not None:
                 cluster.stop()
+    crashed = crash_lines(supervisor)
+    for line in crashed:
+        print(line, file=sys.stderr)
+    return 1 if crashed else 0
+
+
+def crash_lines(supervisor: Supervisor) -> list[str]:
+    """One line per child that crash-looped: why (its last log line) and where its log is;
+    ``arb run`` exits 1 when there is one."""
+    lines = []
     for child in supervisor.crash_looped():
-        print(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
-              f"{child.exit_codes}); its log: {child.log_path}", file=sys.stderr)  # fmt: skip
-    return 1 if scored.get("crash_looped") else 0
+        said = child.last_line()
+        lines.append(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
+                     f"{child.exit_codes})" + (f": {said}" if said else "")
+                     + f"; its log: {child.log_path}")  # fmt: skip
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:

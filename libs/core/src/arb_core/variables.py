@@ -39,7 +39,8 @@ SHARED_SETTINGS = (
 )
 
 # docker-compose.yml's own ${VAR:-default} names: they change the file, no process reads
-# them, yet they sit in the same .env (tests/integration/deploy keeps this list complete).
+# them, yet they sit in the same .env (tests/unit/runtime/test_environment.py keeps this
+# list complete).
 COMPOSE = (
     "ARB_SYMBOLS",
     "ARB_REDIS_IMAGE",

@@ -16,11 +16,12 @@ import os
 import socket
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from arb_core.variables import CONFIG, SERVICES, SHARED_SETTINGS, is_credential
 from pydantic import (
     AliasChoices,
+    BaseModel,
     BeforeValidator,
     Field,
     ValidationError,
@@ -234,7 +235,10 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         prefix = str(cls.model_config.get("env_prefix") or "")
         problems = []
         for err in exc.errors():
-            loc = "__".join(str(p) for p in err["loc"]) or "settings"
+            if not err["loc"]:  # a check of the whole model: its message names the settings
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            loc = "__".join(str(p) for p in err["loc"])
             name = loc if loc.startswith("ARB_") else f"{prefix}{loc.upper()}"
             if loc in SHARED_SETTINGS and prefix != "ARB_":
                 name += f" (or ARB_{loc.upper()})"
@@ -243,11 +247,13 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
                 cls, str(err["loc"][0]) if err["loc"] else ""
             )
             shown = "" if isinstance(value, dict) else "=***" if secret else f"={value!r}"
-            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-                hint = did_you_mean(str(err["loc"][0]), list(cls.model_fields))
+            if err["type"] == "extra_forbidden":
+                fields = (list(cls.model_fields) if len(err["loc"]) == 1
+                          else _nested_fields(cls, str(err["loc"][0])))  # fmt: skip
+                hint = did_you_mean(str(err["loc"][-1]), fields)
                 problems.append(f"{name}: no such setting{hint}")
                 continue
-            problems.append(f"{name}{shown}: {err['msg']}")
+            problems.append(f"{name}{shown}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("; ".join(problems)) from None
 
 
@@ -255,3 +261,18 @@ def _is_secret_field(cls: type[ServiceSettings], name: str) -> bool:
     """A field whose value is a SecretStr: its input is never shown in an error."""
     field = cls.model_fields.get(name)
     return field is not None and "SecretStr" in str(field.annotation)
+
+
+def _nested_fields(cls: type[ServiceSettings], name: str) -> list[str]:
+    """The field names of the models inside field ``name`` (the VenueCredentials of
+    ``credentials: VenueMap[VenueCredentials]``), for the closest name to a nested typo."""
+    field = cls.model_fields.get(name)
+    found: list[str] = []
+    pending: list[Any] = [field.annotation] if field is not None else []
+    while pending:
+        kind = pending.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found += list(kind.model_fields)
+        else:
+            pending += list(get_args(kind))
+    return found

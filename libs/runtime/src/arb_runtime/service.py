@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -115,9 +116,10 @@ def metrics_bind_error(settings: ServiceSettings, exc: OSError) -> str:
     """The one line for a /metrics port that cannot be bound (taken by another process, as
     when one ARB_METRICS_PORT is given to several services on one host)."""
     prefix = str(settings.model_config.get("env_prefix") or "ARB_")
+    reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)  # uvloop: no strerror
     return (
         f"{prefix}METRICS_PORT (or ARB_METRICS_PORT)={settings.metrics_port} on "
-        f"{settings.metrics_host}: {exc.strerror or exc}; give each process on this host its "
+        f"{settings.metrics_host}: {reason}; give each process on this host its "
         f"own port ({prefix}METRICS_PORT), or 0 to turn /metrics off"
     )
 
