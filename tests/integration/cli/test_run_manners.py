@@ -267,7 +267,11 @@ def test_arb_run_gives_each_process_its_own_metrics_port_from_a_env_file_and_kee
         redis_url = start[0].split()[3]
         by_port = sorted(expected.items(), key=lambda item: item[1])
         shown = ", ".join(f"{'ingest-binance' if n == 'ingest' else n} {p}" for n, p in by_port)
-        assert start[2] == f"arb run: /metrics on 127.0.0.1: {shown}\n", start
+        assert start[2].startswith(f"arb run: /metrics on 127.0.0.1: {shown} (Prometheus "), start
+        targets = json.loads(Path(start[2].split("targets: ")[1].rstrip(")\n")).read_text())
+        assert {g["labels"]["job"]: g["targets"] for g in targets} == {
+            ("ingest-binance" if n == "ingest" else n): [f"127.0.0.1:{p}"] for n, p in by_port
+        }
         deadline = time.monotonic() + 60
         answered: dict[str, object] = {}
         while len(answered) < len(expected) and time.monotonic() < deadline:

@@ -54,3 +54,17 @@ def test_a_taken_port_is_refused_with_the_process_and_the_way_out(monkeypatch) -
     )
     assert "choose another base" in str(refused.value)
     assert claim("detector", base) == {"ARB_DETECTOR_METRICS_PORT": str(port)}  # free again
+
+
+def test_the_ports_are_written_as_prometheus_targets_named_like_the_compose_jobs(tmp_path):
+    import json
+
+    path = metrics_ports.write_targets(tmp_path, [("simulator", 9311), ("ingest-okx", 9322)])
+    assert json.loads(path.read_text()) == [
+        {"targets": ["127.0.0.1:9311"], "labels": {"job": "simulator"}},
+        {"targets": ["127.0.0.1:9322"], "labels": {"job": "ingest-okx"}},
+    ]
+    jobs = (metrics_ports.Path(__file__).resolve().parents[3] / "deploy" / "prometheus"
+            / "prometheus.yml").read_text()  # fmt: skip
+    for job in CHILDREN:  # the same job names as the compose stack's scrape config
+        assert f"job_name: {job}\n" in jobs, job

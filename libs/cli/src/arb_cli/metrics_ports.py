@@ -8,15 +8,19 @@ venue's place in the registry, so a port never moves with ``--venues``)::
     dashboard +6   ingest-<venue> +10 + the venue's index (ingest-binance +10, -okx +11...)
 
 A service's own ``ARB_<SERVICE>_METRICS_PORT`` wins (and is its port). ``arb run`` prints the
-ports at start and every service publishes its /metrics URL in its health (``arb status``).
-Containers are one process each: compose gives them all ``ARB_METRICS_PORT=9100``.
+ports at start, writes them as a Prometheus ``file_sd`` targets file in the run's log folder
+(jobs named as in deploy/prometheus/prometheus.yml: ``book``, ``ingest-okx``...), and every
+service publishes its /metrics URL in its health (``arb status``). Containers are one process
+each: compose gives them all ``ARB_METRICS_PORT=9100``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from arb_runtime.errors import ConfigError
 from arb_venues import VENUE_NAMES
@@ -90,3 +94,15 @@ def claim(child: str, base: int) -> dict[str, str]:
                 f"{exc.strerror or exc}; choose another base, or stop what uses it"
             ) from None
     return {service_variable(child): str(port)}
+
+
+TARGETS_FILE = "prometheus-targets.json"
+
+
+def write_targets(folder: Path, ports: Sequence[tuple[str, int]]) -> Path:
+    """The processes' /metrics as a Prometheus file_sd file (one target group per process,
+    its job the process's name); its path."""
+    path = folder / TARGETS_FILE
+    groups = [{"targets": [f"{host()}:{port}"], "labels": {"job": name}} for name, port in ports]
+    path.write_text(json.dumps(groups, indent=1) + "\n")
+    return path

@@ -163,13 +163,13 @@ def preflight(
                    mode=args.mode)  # fmt: skip
 
 
-def metrics_shown(supervisor: Supervisor, simulator_base: int) -> str:
-    """``simulator 9311, book 9312, ...``: each process's /metrics port (empty: none)."""
+def metrics_ports_of(supervisor: Supervisor, simulator_base: int) -> list[tuple[str, int]]:
+    """Each process's /metrics port, lowest first (the simulator's with ``simulator_base``)."""
     ports = [(c.name, c.metrics_port) for c in supervisor.children if c.metrics_port]
     simulator = metrics_ports.port_for("simulator", simulator_base)
     if simulator:
-        ports.insert(0, ("simulator", simulator))
-    return ", ".join(f"{name} {port}" for name, port in sorted(ports, key=lambda p: p[1]))
+        ports.append(("simulator", simulator))
+    return sorted(ports, key=lambda p: p[1])
 
 
 def logs_folder(data_dir: Path) -> Path:
@@ -273,10 +273,12 @@ async def _run(args: argparse.Namespace) -> int:
         start_services(
             supervisor, venues, symbols, url, None if args.no_sim else urls, mode=args.mode
         )
-        ports = metrics_shown(supervisor, metrics_base if sim_proc else 0)
+        ports = metrics_ports_of(supervisor, metrics_base if sim_proc else 0)
         if ports:
-            print(f"arb run: /metrics on {metrics_ports.host()}: {ports}", file=sys.stderr,
-                  flush=True)  # fmt: skip
+            targets = metrics_ports.write_targets(run_dir, ports)
+            shown = ", ".join(f"{name} {port}" for name, port in ports)
+            print(f"arb run: /metrics on {metrics_ports.host()}: {shown} (Prometheus "
+                  f"file_sd targets: {targets})", file=sys.stderr, flush=True)  # fmt: skip
         redis = await connect(url)
         started = time.monotonic()
         started_ns = time.time_ns()
