@@ -52,3 +52,15 @@ def test_a_pipe_or_a_dumb_terminal_gets_plain_lines(monkeypatch, where) -> None:
     assert "\x1b" not in text
     assert text.replace("\r\n", "\n") == ("[    1.0s] every book LIVE after 1.0s\n"
                                           "[    2.0s] book exited with 2\n")  # fmt: skip
+
+
+def test_the_reason_shown_is_the_last_log_line_a_json_one_as_level_and_message(tmp_path):
+    from arb_cli.supervisor import Child
+
+    log = tmp_path / "book.log"
+    child = Child("book", [], {}, log)
+    assert child.last_line() == ""  # no log yet
+    log.write_text('{"ts":"t","level":"ERROR","service":"book","msg":"Redis went away"}\n\n')
+    assert child.last_line() == "ERROR Redis went away"
+    log.write_text("Traceback (most recent call last):\n  ...\nValueError: " + "x" * 300 + "\n")
+    assert child.last_line().startswith("ValueError: xxx") and len(child.last_line()) == 160

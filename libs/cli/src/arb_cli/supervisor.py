@@ -20,6 +20,8 @@ then, not a crash loop. With ``metrics_base`` each child gets its own /metrics p
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -118,9 +120,14 @@ class Child:
             return ""
 
     def last_line(self, limit: int = 160) -> str:
-        """The last line its log holds (why it exited, when it said so), cut to ``limit``."""
+        """The last line its log holds (why it exited, when it said so), cut to ``limit``; a
+        JSON log line as its level and message."""
         lines = [line.strip() for line in self.tail(20).splitlines() if line.strip()]
         line = lines[-1] if lines else ""
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                entry = json.loads(line)
+                line = f"{entry['level']} {entry['msg']}" if "msg" in entry else line
         return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
