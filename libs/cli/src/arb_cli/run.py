@@ -14,6 +14,11 @@ A second Ctrl-C during the stop shortens every wait. The embedded Redis keeps it
 append-only file) in the run's folder (``--data-dir``, default a new arb-run-* folder) and is
 restarted from it if it dies; the live view and the summary survive Redis restarting. The
 exit status is 1 when a service crash-looped (restarted CRASH_LOOP_RESTARTS times).
+
+Before anything starts, ``preflight`` checks every setting of every process the run would
+start, with the environment each would get: a bad one is one line and exit 2. With
+``ARB_METRICS_PORT`` each process gets its own /metrics port (arb_cli.metrics_ports). The
+live view (arb_cli.live_view) redraws a terminal and writes plain lines anywhere else.
 """
 
 from __future__ import annotations
@@ -155,7 +160,7 @@ def preflight(
     bad value or a taken /metrics port is one line and exit 2, not a crash loop."""
     check_environment()
     dry = Supervisor(data_dir, check_settings=True, metrics_base=metrics_base, dry_run=True)
-    url = os.environ.get("ARB_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    url = os.environ.get("ARB_REDIS_URL") or "redis://127.0.0.1:6379/0"  # stands in: not used
     start_console(dry, url, data_dir)
     if not args.no_sim:
         check_simulator(venues, symbols, args.rate, url, metrics_base)

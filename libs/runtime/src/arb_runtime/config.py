@@ -1,7 +1,12 @@
 """Settings: one frozen pydantic-settings model per service, env prefix ``ARB_<SERVICE>_``.
 
-``ARB_REDIS_URL`` is shared by every service. An environment variable that carries a
-service's prefix but names no field is an error (a typo must not be silently ignored).
+``ARB_REDIS_URL`` is shared by every service. A variable that names no setting is an error
+with the closest known name (a typo must not be silently ignored): one under the service's
+prefix that names none of its fields, and one under the shared ``ARB_`` prefix that is no
+service's and not listed in arb_core.variables (``ARB_METRCS_PORT``). ``load_settings`` is
+the way in: it reads ARB_ENV_FILE and ARB_SECRETS_DIR first (arb_runtime.environment) and
+turns every problem into one ConfigError line naming the variable, its value (``***`` for a
+secret) and what was wrong.
 
 Under the environment, a TOML file (``ARB_CONFIG=arb.toml``, or ``--config``): top-level keys
 are the shared settings (``redis_url``, ``log_level``...), a ``[book]``, ``[detector]``...
@@ -63,9 +68,6 @@ SERVICE_TABLES = SERVICES
 FILE_SHARED_KEYS = ("redis_url", *SHARED_SETTINGS)
 
 
-did_you_mean = closest
-
-
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The TOML config file, its top-level keys and table names checked; ConfigError if bad."""
     try:
@@ -78,12 +80,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if isinstance(value, dict):
             if key not in SERVICE_TABLES:
                 raise ConfigError(
-                    f"{path}: [{key}]: no such service{did_you_mean(key, SERVICE_TABLES)}; "
+                    f"{path}: [{key}]: no such service{closest(key, SERVICE_TABLES)}; "
                     f"tables: {', '.join(SERVICE_TABLES)}"
                 )
         elif key not in FILE_SHARED_KEYS:
             raise ConfigError(
-                f"{path}: {key}: no such shared setting{did_you_mean(key, FILE_SHARED_KEYS)}; "
+                f"{path}: {key}: no such shared setting{closest(key, FILE_SHARED_KEYS)}; "
                 f"shared: {', '.join(FILE_SHARED_KEYS)}, or put it in a [service] table"
             )
     return data
@@ -250,7 +252,7 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
             if err["type"] == "extra_forbidden":
                 fields = (list(cls.model_fields) if len(err["loc"]) == 1
                           else _nested_fields(cls, str(err["loc"][0])))  # fmt: skip
-                hint = did_you_mean(str(err["loc"][-1]), fields)
+                hint = closest(str(err["loc"][-1]), fields)
                 problems.append(f"{name}: no such setting{hint}")
                 continue
             problems.append(f"{name}{shown}: {err['msg'].removeprefix('Value error, ')}")
