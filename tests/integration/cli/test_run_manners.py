@@ -77,8 +77,9 @@ def test_arb_run_refuses_a_typo_with_one_line_before_starting_anything(tmp_path)
 
 @pytest.fixture
 def taken_port() -> Iterator[int]:
+    """A port something listens on, the book's of a base whose other ports are free."""
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        taken.bind(("127.0.0.1", free_base() + OFFSETS["book"]))
         taken.listen()
         yield taken.getsockname()[1]
 

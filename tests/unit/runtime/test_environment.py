@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from arb_core.variables import KNOWN, SERVICE_PREFIXES
 from arb_executor.config import ExecutorSettings
 from arb_runtime.config import ServiceSettings, load_settings, settings_config
-from arb_runtime.environment import load_files, unknown_variable
+from arb_runtime.environment import environment, load_files, unknown_variable
 from arb_runtime.errors import ConfigError
 from pydantic import Field, SecretStr
 
@@ -30,12 +31,11 @@ class DemoSettings(ServiceSettings):
 
 
 @pytest.fixture(autouse=True)
-def no_arb_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts from an environment with no ARB_* variable (load_files writes to
-    os.environ: monkeypatch puts it back)."""
-    for name in list(os.environ):
-        if name.startswith("ARB_"):
-            monkeypatch.delenv(name)
+def no_arb_variables() -> Iterator[None]:
+    """Each test starts from an environment with no ARB_* variable, and the whole environment
+    is put back after it (load_files adds variables monkeypatch does not know of)."""
+    with environment({k: v for k, v in os.environ.items() if not k.startswith("ARB_")}):
+        yield
 
 
 def test_an_env_file_sets_variables_under_the_environment(tmp_path, monkeypatch) -> None:
