@@ -167,6 +167,12 @@ def test_a_missing_redis_url_says_where_to_find_it(monkeypatch, capsys) -> None:
     assert line.startswith("arb status: ARB_REDIS_URL is not set")
     # what it points at is true: arb run's first line (make test-run checks it)
     assert "its first line (arb run: Redis redis://...)" in line
+    monkeypatch.setenv("ARB_REDIS_ULR", "redis://127.0.0.1:6379/0")  # the typo, not "not set"
+    with pytest.raises(SystemExit) as typo:
+        main(["status"])
+    assert typo.value.code == 2 and capsys.readouterr().err.startswith(
+        "arb status: ARB_REDIS_ULR: no such setting (did you mean 'ARB_REDIS_URL'?)"
+    )
 
 
 def test_a_process_that_exited_shows_its_last_log_line_and_its_log(tmp_path: Path) -> None:
@@ -272,6 +278,9 @@ def test_arb_run_gives_each_process_its_own_metrics_port_from_a_env_file_and_kee
         start = [proc.stderr.readline() for _ in range(3)]
         assert start[0].startswith("arb run: Redis redis://127.0.0.1:"), start
         redis_url = start[0].split()[3]
+        assert f"; logs in {tmp_path / 'logs'}/" in start[0], start
+        assert start[1].startswith("dashboard: http://127.0.0.1:") and "(kill switch: your " \
+            "ARB_DASHBOARD_KILL_TOKEN)" in start[1], start  # fmt: skip
         by_port = sorted(expected.items(), key=lambda item: item[1])
         shown = ", ".join(f"{'ingest-binance' if n == 'ingest' else n} {p}" for n, p in by_port)
         assert start[2].startswith(f"arb run: /metrics on 127.0.0.1: {shown} (Prometheus "), start
