@@ -96,7 +96,7 @@ def taken_port() -> Iterator[int]:
         ("ARB_TAKER_FEES__BINNANCE", "0.001", "simulator: ARB_TAKER_FEES: unknown venue "
          "'binnance' (did you mean 'binance'?)"),
         ("ARB_LOG_LEVEL", "verbose", "simulator: ARB_SIMULATOR_LOG_LEVEL (or ARB_LOG_LEVEL)="
-         "'VERBOSE': Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
+         "'verbose': Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
         ("ARB_METRICS_PORT", "base + 1 taken", "ARB_METRICS_PORT={base}: port {port} (book, base "
          "+ 1) on 127.0.0.1: "),
         ("ARB_DASHBOARD_PORT", "taken", "ARB_DASHBOARD_PORT={port} on 127.0.0.1: in use; choose "

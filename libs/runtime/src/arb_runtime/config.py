@@ -61,6 +61,8 @@ def split_list(value: object) -> object:
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 
 S = TypeVar("S", bound="ServiceSettings")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 CONFIG_VARIABLE = CONFIG
 # The tables a config file may hold: one per service, by the middle of its env prefix.
@@ -142,7 +144,7 @@ class ServiceSettings(BaseSettings):
     )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+    log_level: LogLevel = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR (any case)."
     )
     log_format: Literal["json", "console"] = Field(
@@ -154,6 +156,10 @@ class ServiceSettings(BaseSettings):
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
+        if isinstance(value, str) and value.upper() not in LOG_LEVELS:
+            # refused here, so the error shows the value as given ('verbose', not 'VERBOSE')
+            raise ValueError(f"Input should be {', '.join(map(repr, LOG_LEVELS[:-1]))} or "
+                             f"{LOG_LEVELS[-1]!r} (any case)")  # fmt: skip
         return value.upper() if isinstance(value, str) else value
 
     @classmethod
