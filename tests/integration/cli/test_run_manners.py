@@ -125,6 +125,25 @@ def test_every_setting_arb_run_would_start_with_is_checked_first(
     assert "\n" not in message
 
 
+def test_going_live_without_keys_is_refused_before_anything_starts(tmp_path, monkeypatch):
+    """What the executor would refuse at its start (and arb run then crash-loop on): live mode
+    on real venues without credentials; with the simulator its test accounts are used."""
+    from arb_cli.main import build_parser
+    from arb_cli.run import preflight
+    from arb_runtime.errors import ConfigError
+
+    for name in [n for n in os.environ if n.startswith("ARB_")]:
+        monkeypatch.delenv(name)
+    parser = build_parser()
+    live = ["run", "--mode", "live", "--venues", "binance", "--data-dir", str(tmp_path)]
+    with pytest.raises(ConfigError) as refused:
+        preflight(parser.parse_args([*live, "--no-sim"]), ["binance"], ["BTC-USDT"], 0, tmp_path)
+    assert str(refused.value).startswith(
+        "executor: ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__"
+    )
+    preflight(parser.parse_args(live), ["binance"], ["BTC-USDT"], 0, tmp_path)  # the simulator's
+
+
 def test_a_service_refuses_a_shared_typo_with_one_line() -> None:
     typo = subprocess.run([sys.executable, "-m", "arb_book"], capture_output=True, text=True,
                           timeout=60, env=clean_env(ARB_METRCS_PORT="9100"))  # fmt: skip

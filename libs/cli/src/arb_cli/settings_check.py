@@ -4,7 +4,9 @@ and exit 2 instead of starting a child that would crash-loop on it.
 ``check_environment`` runs first, on ``arb run``'s own environment: every variable of every
 service's prefix and of the shared ``ARB_`` prefix must name a setting (a typo for a
 service that is not started is still a typo). ``check_child`` then loads the settings of
-one child (``python -m arb_<service>``) with exactly the environment it is about to get.
+one child (``python -m arb_<service>``) with exactly the environment it is about to get, and
+asks what the service would refuse at its start without the network (the executor's live
+credentials: ``arb run --mode live --no-sim`` without keys is one line, not a crash loop).
 """
 
 from __future__ import annotations
@@ -40,7 +42,20 @@ def check_child(name: str, args: Sequence[str], env: Mapping[str, str], **overri
         if module == f"arb_{service}":
             try:
                 with environment(env):
-                    load_settings(cls, **overrides)
+                    settings = load_settings(cls, **overrides)
             except ConfigError as exc:
                 raise ConfigError(f"{name}: {exc}") from None
+            problem = _start_problem(service, settings)
+            if problem:
+                raise ConfigError(f"{name}: {problem}")
             return
+
+
+def _start_problem(service: str, settings: Any) -> str | None:
+    """What a service would refuse at its start beyond its settings, where it can be told
+    without the network: the executor's live credentials."""
+    if service == "executor" and settings.mode == "live":
+        from arb_executor.accounts import credentials_problem
+
+        return credentials_problem(settings)
+    return None
