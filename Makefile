@@ -39,6 +39,10 @@ test-cluster: setup ## The Redis Cluster failover tests N times over (ARB_CLUSTE
 test-clients: setup ## Real third-party clients (ccxt.pro on seven simulated venues at once, cryptofeed per venue); outside make test (load-sensitive)
 	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py tests/integration/venues/test_cryptofeed_registry.py $(PYTEST_ARGS)
 
+.PHONY: test-run
+test-run: setup ## arb run as a user meets it: a .env file, a secrets folder, one /metrics port per process, a pipe (~20 s); outside make test
+	@ARB_TEST_RUN=1 $(RUN) pytest -q tests/integration/cli/test_run_manners.py $(PYTEST_ARGS)
+
 .PHONY: fuzz
 fuzz: setup ## Long mutation fuzz of every venue parser (ARB_FUZZ_EXAMPLES per venue, default 3000)
 	@ARB_FUZZ_EXAMPLES=$${ARB_FUZZ_EXAMPLES:-3000} $(RUN) pytest tests/unit/venues/test_fuzz.py -q $(PYTEST_ARGS)

@@ -79,6 +79,11 @@ def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end(tmp_pat
                  env={"ARB_REDIS_URL": "", "ARB_DASHBOARD_PORT": str(free_port())},
                  timeout=90)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+    # the first lines say where Redis (as the error for a missing ARB_REDIS_URL promises), the
+    # run's logs and the dashboard are
+    first, second = result.stderr.splitlines()[:2]
+    assert first.startswith("arb run: Redis redis://127.0.0.1:"), result.stderr[:300]
+    assert f"; logs in {tmp_path / 'logs'}/" in first and second.startswith("dashboard: http://")
     summary = json.loads(result.stdout)
     # every book LIVE at some point (how fast is a bench number: arb run prints it, the
     # README shows it; on a loaded 2-core machine the start alone takes 10 s or more)

@@ -72,3 +72,37 @@ def test_arb_config_option_sets_the_file_for_the_command(tmp_path):
     out = subprocess.run([sys.executable, "-m", "arb_cli", "--config", path, "status"],
                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
     assert out.returncode == 2 and "not TOML" in out.stderr, out
+
+
+def test_secret_files_never_reach_arb_config_output(tmp_path, monkeypatch, capsys):
+    """Secrets from ARB_SECRETS_DIR with problems around them: the problems are named, the
+    values never shown, in `arb config --check` or in `arb config`."""
+    from arb_cli.main import main
+    from arb_runtime.environment import environment
+
+    canary = "canary-3b7d40"
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "arb_executor_credentials__okx__secrt").write_text(canary)  # a typo'd name
+    (secrets / "arb_alerter_telegram_bot_token").write_text(canary)  # without its chat id
+    (secrets / "arb_recorder_db_url").write_text(f"postgresql://arb:{canary}@db/arb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARB_")}
+    env |= {"ARB_SECRETS_DIR": str(secrets), "ARB_DETECTOR_MIN_EDGE_BPS": "lots"}
+    codes = []
+    with environment(env):  # what main() reads into os.environ is put back after
+        for argv in (["config", "--check", write(tmp_path, GOOD)], ["config"]):
+            with pytest.raises(SystemExit) as done:
+                main(argv)
+            codes.append(done.value.code)
+            if argv == ["config"]:
+                assert os.environ["ARB_RECORDER_DB_URL"].endswith(f"{canary}@db/arb")  # read
+    out = capsys.readouterr()
+    assert codes == [2, 0]
+    problems = out.err.splitlines()
+    assert any("ARB_EXECUTOR_CREDENTIALS__OKX__SECRT: no such setting (did you mean 'secret'?)"
+               in line for line in problems), problems  # fmt: skip
+    assert any("ARB_ALERTER_TELEGRAM_BOT_TOKEN is set but ARB_ALERTER_TELEGRAM_CHAT_ID is not"
+               in line for line in problems), problems  # fmt: skip
+    assert any("ARB_DETECTOR_MIN_EDGE_BPS='lots'" in line for line in problems), problems
+    assert "ARB_SECRETS_DIR" in out.out  # arb config's page
+    assert canary not in out.out + out.err

@@ -32,7 +32,11 @@ def test_lists_are_comma_separated_and_maps_nest_with_double_underscores(monkeyp
         ("ARB_DETECTOR_SHARD", "auto", "auto/count"),
         ("ARB_DETECTOR_SHARD_LEASE_MS", "5", "ARB_DETECTOR_SHARD_LEASE_MS"),
         ("ARB_DETECTOR_TAKER_FEES__OKX", "0.001", "no such setting"),  # fees: ARB_TAKER_FEES
-        ("ARB_DETECTOR_VENUES", "binance,binnance", "unknown venue 'binnance'; known venues"),
+        (
+            "ARB_DETECTOR_VENUES",
+            "binance,binnance",
+            r"unknown venue 'binnance' \(did you mean 'binance'\?\); known venues",
+        ),
         ("ARB_DETECTOR_MAX_BOOK_AGE_MS_BY_VENUE", '{"binnance": 1}', "known venues: binance"),
         ("ARB_DETECTOR_STATIC_BALANCES_BY_VENUE", '{"okz": {"BTC": 1}}', "unknown venue 'okz'"),
         ("ARB_DETECTOR_MIN_EDGE_BPS", "-1", "ARB_DETECTOR_MIN_EDGE_BPS"),

@@ -53,6 +53,7 @@ from arb_structs.constants import (
 )
 from arb_venues import VENUE_NAMES
 
+from arb_cli import metrics_ports
 from arb_cli.chaos_check import check, dec, remark, totals
 from arb_cli.chaos_plan import Fault, counts, plan
 from arb_cli.common import print_json
@@ -298,7 +299,8 @@ async def _run(args: argparse.Namespace) -> int:
     print(f"arb chaos: seed {args.seed}, {args.duration:.0f}s of faults; data and logs in "
           f"{data_dir}", file=sys.stderr, flush=True)  # fmt: skip
     grace_s = ExecutorSettings().reconcile_grace_s
-    supervisor = Supervisor(run_dir)
+    metrics_base = metrics_ports.base_port()  # one /metrics port per process, as arb run
+    supervisor = Supervisor(run_dir, metrics_base=metrics_base)
     sim_proc = None
     control: _Control | None = None
     result: dict[str, Any] = {}
@@ -308,7 +310,8 @@ async def _run(args: argparse.Namespace) -> int:
         # read when Redis comes back empty is gone unless the executor publishes it again
         console = start_console(supervisor, url, data_dir, recorder_niceness=0)
         sim_proc, urls = start_simulator(chaos.venues, chaos.symbols, args.rate, url, run_dir,
-                                         extra=["--seed", str(args.seed)])  # fmt: skip
+                                         extra=["--seed", str(args.seed)],
+                                         metrics_base=metrics_base)  # fmt: skip
         control = _Control(urls["control"])
         initial = {v: totals(ledger["balances"])
                    for v, ledger in (await control.ledgers(chaos.venues)).items()}  # fmt: skip

@@ -15,7 +15,8 @@ def redis_url_from_env() -> str:
     if not url:
         raise ConfigError(
             "ARB_REDIS_URL is not set: point it at the deployment's Redis "
-            "(redis://host:port/0); `arb run` prints it when it starts"
+            "(redis://host:port/0); a running `arb run` printed its URL as its first line "
+            "(arb run: Redis redis://...)"
         )
     return url
 

@@ -9,13 +9,16 @@ import argparse
 import json
 from typing import Any
 
-from arb_runtime.config import SHARED_SETTINGS, ServiceSettings
+from arb_core.variables import DESCRIPTIONS, SHARED_SETTINGS, TOOLING_PREFIXES
+from arb_runtime.config import ServiceSettings
 from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from arb_cli.metrics_ports import INGEST_FIRST, OFFSETS
 
-def _classes() -> list[tuple[str, type[ServiceSettings]]]:
+
+def service_classes() -> list[tuple[str, type[ServiceSettings]]]:
     from arb_alerter.config import AlerterSettings
     from arb_book.config import BookSettings
     from arb_dashboard.config import DashboardSettings
@@ -71,8 +74,25 @@ def markdown() -> str:
         "the shared " + ", ".join(f"`ARB_{n.upper()}`" for n in SHARED_SETTINGS) + " apply to",
         "every service; a service's own prefixed variable wins over the shared one. A setting",
         "read under one shared name (`ARB_REDIS_URL`, `ARB_TAKER_FEES`) has no prefixed variable.",
+        "",
+        "Where a setting comes from, the first that sets it wins: the environment, the `.env`",
+        "file `ARB_ENV_FILE` names, the secrets folder `ARB_SECRETS_DIR` names (one file per",
+        "variable), the TOML file `ARB_CONFIG` names. An `ARB_*` variable that names no setting",
+        "is an error with the closest known name, under a service's prefix and under the shared",
+        "`ARB_` prefix alike (names of no single service are listed below); every setting error",
+        "is one line and exit status 2. Under `arb run`, `ARB_METRICS_PORT` is a base port:",
+        "each process gets base + its offset ("
+        + ", ".join(f"{name} +{offset}" for name, offset in OFFSETS.items())
+        + f", the ingest of a venue +{INGEST_FIRST} + its index in the registry).",
+        "",
+        "## Variables of no single service",
+        "",
+        "| variable | meaning |",
+        "|---|---|",
+        *(f"| `{name}` | {text} |" for name, text in DESCRIPTIONS.items()),
+        f"| `{'*`, `'.join(TOOLING_PREFIXES)}*` | the test suite only. |",
     ]
-    for service, cls in _classes():
+    for service, cls in service_classes():
         prefix = str(cls.model_config.get("env_prefix"))
         lines += ["", f"## {service} (`python -m arb_{service}`)", "",
                   "| variable | default | meaning |", "|---|---|---|"]  # fmt: skip
@@ -91,6 +111,7 @@ def check(path: str) -> int:
 
     from arb_runtime.config import CONFIG_VARIABLE, load_settings, read_config_file
     from arb_runtime.errors import ConfigError
+    from arb_runtime.redact import redact
 
     try:
         data = read_config_file(path)
@@ -101,11 +122,11 @@ def check(path: str) -> int:
     os.environ[CONFIG_VARIABLE] = path
     problems = []
     try:
-        for name, cls in _classes():
+        for name, cls in service_classes():
             try:
                 load_settings(cls)
             except ConfigError as exc:
-                problems.append(f"arb config: {path} [{name}]: {exc}")
+                problems.append(f"arb config: {path} [{name}]: {redact(str(exc))}")
     finally:
         if previous is None:
             os.environ.pop(CONFIG_VARIABLE, None)

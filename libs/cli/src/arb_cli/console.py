@@ -21,6 +21,7 @@ from typing import Any
 from arb_dashboard.config import DEFAULT_PORT
 from arb_history.config import DATABASE_FILE, DB_URL_VARIABLE, sqlite_url
 from arb_history.database import shown_url
+from arb_runtime.errors import ConfigError
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
     EXPOSURE_STREAM,
@@ -30,6 +31,8 @@ from arb_structs.constants import (
 from redis.exceptions import RedisError
 
 from arb_cli.supervisor import Supervisor
+
+PORT_VARIABLE = "ARB_DASHBOARD_PORT"
 
 CONSOLE_SERVICES = ("recorder", "alerter", "dashboard")
 RECORDED_STREAMS = (EXECUTIONS_STREAM, OPPORTUNITIES_STREAM, EXPOSURE_STREAM)
@@ -43,6 +46,7 @@ class Console:
     dashboard_url: str  # without the token
     token: str
     database_url: str
+    token_given: bool = False  # the operator's ARB_DASHBOARD_KILL_TOKEN: a secret, not shown
 
     @property
     def database_shown(self) -> str:
@@ -52,7 +56,10 @@ class Console:
     @property
     def login_url(self) -> str:
         """The URL to open: the page reads the kill switch token from the fragment, which a
-        browser never sends to a server."""
+        browser never sends to a server. A token the operator gave is theirs to type in:
+        it is never printed."""
+        if self.token_given:
+            return f"{self.dashboard_url} (kill switch: your ARB_DASHBOARD_KILL_TOKEN)"
         return f"{self.dashboard_url}#token={self.token}"
 
 
@@ -71,6 +78,21 @@ def _pick_port(host: str) -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _dashboard_port(host: str) -> int:
+    """ARB_DASHBOARD_PORT when set (refused now if it is not a port or is taken: the
+    dashboard would only crash-loop on it), else 8765 or a free port."""
+    raw = os.environ.get(PORT_VARIABLE, "").strip()
+    if not raw:
+        return _pick_port(host)
+    if not raw.isdigit() or not 0 < int(raw) <= 65535:
+        raise ConfigError(f"{PORT_VARIABLE}={raw!r}: not a port; set 1..65535, or unset it "
+                          "and arb run picks 8765 or a free one")  # fmt: skip
+    if not _port_free(host, int(raw)):
+        raise ConfigError(f"{PORT_VARIABLE}={raw} on {host}: in use; choose another port, or "
+                          "unset it and arb run picks a free one")  # fmt: skip
+    return int(raw)
 
 
 # The console yields the CPU to the trading path (a 2-core box runs both): its processes run at
@@ -95,14 +117,15 @@ def start_console(
         supervisor.add("alerter", ["-m", "arb_alerter"], base, credentials=["ARB_ALERTER_"],
                        niceness=CONSOLE_NICENESS)  # fmt: skip
     host = os.environ.get("ARB_DASHBOARD_HOST") or "127.0.0.1"
-    port = int(os.environ.get("ARB_DASHBOARD_PORT") or 0) or _pick_port(host)
-    token = os.environ.get("ARB_DASHBOARD_KILL_TOKEN") or secrets.token_urlsafe(18)
+    port = _dashboard_port(host)
+    given = os.environ.get("ARB_DASHBOARD_KILL_TOKEN")
+    token = given or secrets.token_urlsafe(18)
     supervisor.add("dashboard", ["-m", "arb_dashboard"], {
-        **base, "ARB_DASHBOARD_HOST": host, "ARB_DASHBOARD_PORT": str(port),
+        **base, "ARB_DASHBOARD_HOST": host, PORT_VARIABLE: str(port),
         "ARB_DASHBOARD_KILL_TOKEN": token,
     }, niceness=CONSOLE_NICENESS)  # fmt: skip
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    return Console(f"http://{shown}:{port}/", token, database_url)
+    return Console(f"http://{shown}:{port}/", token, database_url, token_given=bool(given))
 
 
 async def recorder_written(redis: Any) -> bool | None:

@@ -16,6 +16,8 @@ from arb_runtime.embedded import die_with_parent
 from arb_runtime.errors import ConfigError
 from arb_venues import fees
 
+from arb_cli import metrics_ports
+from arb_cli.settings_check import check_child
 from arb_cli.supervisor import Supervisor, child_environment
 
 # The demo's simulated accounts trade at a volume tier that pays 10 bps as taker on every
@@ -40,14 +42,18 @@ def start_simulator(
     redis_url: str,
     log_dir: Path,
     extra: Sequence[str] = (),
+    *,
+    metrics_base: int = 0,
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """The simulator prints one JSON line with each venue's URLs once it serves them."""
+    """The simulator prints one JSON line with each venue's URLs once it serves them. Its
+    settings are checked first (ConfigError: one line); with ``metrics_base`` it gets its own
+    /metrics port (arb_cli.metrics_ports)."""
+    env = check_simulator(venues, symbols, rate, redis_url, metrics_base)
     log = (log_dir / "simulator.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "arb_simulator", "--venues", ",".join(venues),
          "--symbols", ",".join(symbols), "--rate", str(rate), "--json", *extra],
-        env=child_environment({**demo_fees(venues), "ARB_REDIS_URL": redis_url}),
-        stdout=subprocess.PIPE, stderr=log,
+        env=env, stdout=subprocess.PIPE, stderr=log,
         process_group=0, preexec_fn=die_with_parent,  # no terminal SIGINT; dies with us
     )  # fmt: skip
     log.close()
@@ -55,9 +61,31 @@ def start_simulator(
     line = proc.stdout.readline()
     if not line:
         proc.wait()
-        tail = (log_dir / "simulator.log").read_text(errors="replace")[-800:]
-        raise ConfigError(f"the simulator exited ({proc.returncode}) before serving: {tail}")
+        said = (log_dir / "simulator.log").read_text(errors="replace").strip().splitlines()
+        raise ConfigError(f"the simulator exited ({proc.returncode}) before serving: "
+                          f"{said[-1] if said else 'no output'}; its log: "
+                          f"{log_dir / 'simulator.log'}")  # fmt: skip
     return proc, json.loads(line)
+
+
+def check_simulator(
+    venues: Sequence[str], symbols: Sequence[str], rate: float, redis_url: str,
+    metrics_base: int = 0,
+) -> dict[str, str]:  # fmt: skip
+    """The simulator's environment, its settings checked (ConfigError: one line)."""
+    extra_env = {**demo_fees(venues), "ARB_REDIS_URL": redis_url}
+    if metrics_base:
+        extra_env |= metrics_ports.claim("simulator", metrics_base)
+    env = child_environment(extra_env)
+    check_child("simulator", ["-m", "arb_simulator"], env, venues=list(venues),
+                symbols=list(symbols), rate=rate)  # fmt: skip
+    return env
+
+
+def placeholder_urls(venues: Sequence[str]) -> dict[str, Any]:
+    """Simulator URLs of the shape it prints, for checking settings before it runs."""
+    where = {"ws": "ws://127.0.0.1:1", "rest": "http://127.0.0.1:1"}
+    return {"venues": dict.fromkeys(venues, where), "control": "http://127.0.0.1:1"}
 
 
 def stop_simulator(proc: subprocess.Popen[bytes] | None) -> None:

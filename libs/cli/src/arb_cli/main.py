@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from arb_runtime.errors import ArbError
+from arb_runtime.errors import ArbError, ConfigError
 from arb_runtime.redact import redact
 from arb_venues import VENUE_NAMES
 
@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML settings under the environment (ARB_CONFIG for this command and the "
         "services it starts)",
+    )
+    parser.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="a .env file (KEY=value lines) under the environment (ARB_ENV_FILE for this "
+        "command and the services it starts); ARB_SECRETS_DIR: a folder of secret files",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -213,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
+        from arb_core.variables import ENV_FILE
+        from arb_runtime.environment import load_files, unknown_variable
+
+        if args.env_file:
+            os.environ[ENV_FILE] = args.env_file
+        load_files()  # ARB_ENV_FILE, ARB_SECRETS_DIR: their variables for every command
+        if args.command != "run":  # arb run checks every service's names too (preflight)
+            problem = unknown_variable()  # ARB_REDIS_ULR: not "ARB_REDIS_URL is not set"
+            if problem:
+                raise ConfigError(problem)
         if args.config:  # checked here, so every command fails fast on a bad file
             from arb_runtime.config import CONFIG_VARIABLE, read_config_file
 

@@ -14,6 +14,11 @@ A second Ctrl-C during the stop shortens every wait. The embedded Redis keeps it
 append-only file) in the run's folder (``--data-dir``, default a new arb-run-* folder) and is
 restarted from it if it dies; the live view and the summary survive Redis restarting. The
 exit status is 1 when a service crash-looped (restarted CRASH_LOOP_RESTARTS times).
+
+Before anything starts, ``preflight`` checks every setting of every process the run would
+start, with the environment each would get: a bad one is one line and exit 2. With
+``ARB_METRICS_PORT`` each process gets its own /metrics port (arb_cli.metrics_ports). The
+live view (arb_cli.live_view) redraws a terminal and writes plain lines anywhere else.
 """
 
 from __future__ import annotations
@@ -47,10 +52,19 @@ from arb_structs.constants import (
 )
 from arb_venues import VENUE_NAMES
 
+from arb_cli import metrics_ports
 from arb_cli.common import print_json
 from arb_cli.console import history_written, start_console
-from arb_cli.engine import start_services, start_simulator, stop_simulator
+from arb_cli.engine import (
+    check_simulator,
+    placeholder_urls,
+    start_services,
+    start_simulator,
+    stop_simulator,
+)
+from arb_cli.live_view import LiveView, render
 from arb_cli.scoring import score
+from arb_cli.settings_check import check_environment
 from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
 
@@ -100,38 +114,6 @@ async def balances_known(redis: Any, venues: list[str]) -> bool:
     return all(await pipe.execute())
 
 
-def render(
-    status: dict[str, Any],
-    rates: dict[str, int],
-    scored: dict[str, Any],
-    children: list[tuple[str, bool, int]],
-    events: list[str],
-    elapsed: float,
-) -> str:
-    lines = [f"cexarb  running {elapsed:6.1f}s   (Ctrl-C stops everything)", ""]
-    lines.append("venue      md msgs/s   books")
-    for venue, rate in rates.items():
-        books = [b for b in status["books"] if b["venue"] == venue]
-        states = " ".join(f"{b['symbol']}:{b['state']}" for b in books) or "-"
-        lines.append(f"{venue:<10} {rate:9.0f}   {states}")
-    lat = scored["latency_ms"]
-    lines += ["", "latency ms   p50      p99"]
-    for name, value in lat.items():
-        lines.append(f"  {name:<22} {value['p50']!s:>8} {value['p99']!s:>8}")
-    restarts = sum(r for _, _, r in children)
-    lines += ["", f"opportunities {scored['detected']}   executed {scored['executed']}   "
-              f"refused/expired {scored['refused']}   failed {scored['failed']}   "
-              f"unhedged {scored['unhedged']}   pnl {scored['pnl_quote']}   errors {restarts}",
-              f"injected {scored['injected']}   detectable {scored['injected_detectable']}   "
-              f"detected {scored['injected_detected']}", "", "processes:"]  # fmt: skip
-    for name, alive, restarts in children:
-        lines.append(f"  {name:<18} {'up' if alive else 'DOWN':<5} restarts {restarts}")
-    if status["kill_switch"]["engaged"]:
-        lines.append(f"KILL SWITCH ENGAGED: {status['kill_switch']['reason']}")
-    lines += [f"  ! {e}" for e in events[-5:]]
-    return "\n".join(lines)
-
-
 class Signals:
     """SIGINT/SIGTERM: the first asks for a stop in order, a second one for a quick stop."""
 
@@ -167,6 +149,32 @@ async def stop_children(
     for child in children:
         child.stop(timeout=1.0)  # SIGKILL the ones left; reaps the others
     return killed
+
+
+def preflight(
+    args: argparse.Namespace, venues: list[str], symbols: list[str], metrics_base: int,
+    data_dir: Path,
+) -> None:  # fmt: skip
+    """Every setting of every process this run starts, checked before any starts, with the
+    environment each will get (the simulator's URLs stand in): a typo in any ARB_* name, a
+    bad value or a taken /metrics port is one line and exit 2, not a crash loop."""
+    check_environment()
+    dry = Supervisor(data_dir, check_settings=True, metrics_base=metrics_base, dry_run=True)
+    url = os.environ.get("ARB_REDIS_URL") or "redis://127.0.0.1:6379/0"  # stands in: not used
+    start_console(dry, url, data_dir)
+    if not args.no_sim:
+        check_simulator(venues, symbols, args.rate, url, metrics_base)
+    start_services(dry, venues, symbols, url, None if args.no_sim else placeholder_urls(venues),
+                   mode=args.mode)  # fmt: skip
+
+
+def metrics_ports_of(supervisor: Supervisor, simulator_base: int) -> list[tuple[str, int]]:
+    """Each process's /metrics port, lowest first (the simulator's with ``simulator_base``)."""
+    ports = [(c.name, c.metrics_port) for c in supervisor.children if c.metrics_port]
+    simulator = metrics_ports.port_for("simulator", simulator_base)
+    if simulator:
+        ports.append(("simulator", simulator))
+    return sorted(ports, key=lambda p: p[1])
 
 
 def logs_folder(data_dir: Path) -> Path:
@@ -236,8 +244,10 @@ async def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--venues: unknown {', '.join(unknown)}; known: {', '.join(VENUE_NAMES)}"
         )
-    signals = Signals()  # before anything starts: no Ctrl-C may land as a traceback
+    metrics_base = metrics_ports.base_port()
     data_dir = Path(args.data_dir)
+    preflight(args, venues, symbols, metrics_base, data_dir)
+    signals = Signals()  # before anything starts: no Ctrl-C may land as a traceback
     run_dir = logs_folder(data_dir)
     server: EmbeddedRedis | None = None
     cluster: EmbeddedCluster | None = None
@@ -251,7 +261,8 @@ async def _run(args: argparse.Namespace) -> int:
     print(f"arb run: Redis {redact(url)}"
           + (f" (data in {server.data_dir})" if server else "")
           + f"; logs in {run_dir}", file=sys.stderr, flush=True)  # fmt: skip
-    supervisor = Supervisor(run_dir)
+    supervisor = Supervisor(run_dir, check_settings=True, metrics_base=metrics_base)
+    view = LiveView(sys.stdout)
     sim_proc = None
     events: list[str] = []
     redis_restarts = 0
@@ -262,10 +273,17 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"dashboard: {console.login_url}", file=sys.stderr, flush=True)
         urls: dict[str, Any] = {}
         if not args.no_sim:
-            sim_proc, urls = start_simulator(venues, symbols, args.rate, url, run_dir)
+            sim_proc, urls = start_simulator(venues, symbols, args.rate, url, run_dir,
+                                             metrics_base=metrics_base)  # fmt: skip
         start_services(
             supervisor, venues, symbols, url, None if args.no_sim else urls, mode=args.mode
         )
+        ports = metrics_ports_of(supervisor, metrics_base if sim_proc else 0)
+        if ports:
+            targets = metrics_ports.write_targets(run_dir, ports)
+            shown = ", ".join(f"{name} {port}" for name, port in ports)
+            print(f"arb run: /metrics on {metrics_ports.host()}: {shown} (Prometheus "
+                  f"file_sd targets: {targets})", file=sys.stderr, flush=True)  # fmt: skip
         redis = await connect(url)
         started = time.monotonic()
         started_ns = time.time_ns()
@@ -301,12 +319,12 @@ async def _run(args: argparse.Namespace) -> int:
             except REDIS_AWAY as exc:
                 if not events or not events[-1].startswith("Redis unavailable"):
                     events.append(f"Redis unavailable ({redact(str(exc))}); waiting for it")
-            if not args.json and scored:
-                children = [(c.name, c.alive, c.restarts) for c in supervisor.children]
-                sys.stdout.write("\x1b[2J\x1b[H" + render(status, rates, scored, children,
-                                                          events, elapsed)
-                                 + f"\ndashboard: {console.login_url}\n")  # fmt: skip
-                sys.stdout.flush()
+            if not args.json:
+                view.events(events, elapsed)
+                if scored:
+                    view.show(render(status, rates, scored, supervisor.children, events,
+                                     elapsed, view.colour),
+                              f"dashboard: {console.login_url}")  # fmt: skip
             if args.duration and elapsed >= args.duration:
                 break
         ended_ns = time.time_ns()
@@ -344,10 +362,22 @@ async def _run(args: argparse.Namespace) -> int:
                 server.stop()
             if cluster is not None:
                 cluster.stop()
+    crashed = crash_lines(supervisor)
+    for line in crashed:
+        print(line, file=sys.stderr)
+    return 1 if crashed else 0
+
+
+def crash_lines(supervisor: Supervisor) -> list[str]:
+    """One line per child that crash-looped: why (its last log line) and where its log is;
+    ``arb run`` exits 1 when there is one."""
+    lines = []
     for child in supervisor.crash_looped():
-        print(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
-              f"{child.exit_codes}); its log: {child.log_path}", file=sys.stderr)  # fmt: skip
-    return 1 if scored.get("crash_looped") else 0
+        said = child.last_line()
+        lines.append(f"arb run: {child.name} crash-looped ({child.restarts} restarts, exit codes "
+                     f"{child.exit_codes})" + (f": {said}" if said else "")
+                     + f"; its log: {child.log_path}")  # fmt: skip
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from arb_runtime.errors import ConfigError
 from arb_runtime.redis import connect
 from arb_venues import VENUE_NAMES
 
+from arb_cli import metrics_ports
 from arb_cli.common import print_json
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.run import OTHERS_STOP_S, Signals, all_live, logs_folder, start_redis, stop_children
@@ -202,7 +203,8 @@ async def _run(args: argparse.Namespace) -> int:
     hours = args.duration * args.time_scale / 3600
     print(f"arb soak: {args.duration:.0f}s, x{args.time_scale:g} ({hours:.1f} "
           f"simulated hours); logs in {run_dir}", file=sys.stderr, flush=True)  # fmt: skip
-    supervisor = Supervisor(run_dir)
+    metrics_base = metrics_ports.base_port()  # one /metrics port per process, as arb run
+    supervisor = Supervisor(run_dir, metrics_base=metrics_base)
     signals = Signals()
     sim_proc = None
     result: dict[str, Any] = {}
@@ -212,6 +214,7 @@ async def _run(args: argparse.Namespace) -> int:
             extra=["--lifetime-scale", repr(scale), "--maintenance-every",
                    repr(DAY_S * scale), "--maintenance-notice", repr(args.maintenance_notice),
                    "--inject-interval", "2"],
+            metrics_base=metrics_base,
         )  # fmt: skip
         start_services(supervisor, soak.venues, soak.symbols, url, urls,
                        ingest_env={"ARB_INGEST_LIFETIME_SCALE": repr(scale)})  # fmt: skip

@@ -55,7 +55,7 @@ async def _collect(redis: Any) -> dict[str, Any]:
             h = HEALTH.decode(raw)
             services.append({"service": h.service, "instance": h.instance, "status": h.status,
                              "ready": h.ready, "age_s": round((now - h.ts) / 1e9, 1),
-                             "detail": h.detail})  # fmt: skip
+                             "detail": h.detail, "metrics_url": h.metrics_url})  # fmt: skip
     books = []
     streams: dict[str, int] = {}
     for venue in VENUE_NAMES:
@@ -156,7 +156,8 @@ async def _run(as_json: bool) -> int:
         shard = s["detail"].get("shard")
         print(f"  {s['service']:<10} {s['instance']:<24} {s['status']:<9} "
               f"ready={s['ready']!s:<5} seen {s['age_s']}s ago"
-              + (f"  shard {shard}" if shard else ""))  # fmt: skip
+              + (f"  shard {shard}" if shard else "")
+              + (f"  {s['metrics_url']}" if s["metrics_url"] else ""))  # fmt: skip
     print("books:")
     for b in status["books"]:
         audit = f" audit {b['audit']} {b['audit_age_s']}s ago" if b["audit"] else ""

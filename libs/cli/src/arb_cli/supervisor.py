@@ -8,13 +8,21 @@ Credentials reach only the children that need them: a variable of ours that look
 credential (``ARB_*`` with KEY, SECRET, PASSPHRASE, PASSWORD, TOKEN or CREDENTIAL in its
 name, e.g. ``ARB_EXECUTOR_CREDENTIALS__BINANCE__API_KEY``) is passed from the environment
 only to a child that lists its prefix in ``credentials`` (the executor:
-``ARB_EXECUTOR_``); the env a child is given explicitly is always passed.
+``ARB_EXECUTOR_``); the env a child is given explicitly is always passed. ``arb`` has read
+ARB_ENV_FILE and ARB_SECRETS_DIR into its environment already, so a child gets their
+variables (as filtered above), not the file names: it would read every secret back.
+
+A supervisor made with ``check_settings`` loads a service child's settings with the env it
+is about to get before starting it (arb_cli.settings_check): a bad one is a ConfigError
+then, not a crash loop. With ``metrics_base`` each child gets its own /metrics port
+(arb_cli.metrics_ports).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,18 +31,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from arb_core.variables import ENV_FILE, SECRETS_DIR, is_credential
 from arb_runtime.embedded import die_with_parent
+
+from arb_cli import metrics_ports, settings_check
 
 # A child restarted this many times is crash-looping: `arb run` exits non-zero.
 CRASH_LOOP_RESTARTS = 3
-
-_CREDENTIAL = re.compile(r"KEY|SECRET|PASSPHRASE|PASSWORD|TOKEN|CREDENTIAL")
-
-
-def is_credential(name: str) -> bool:
-    """True for our variables that carry a credential (see the module docstring)."""
-    upper = name.upper()
-    return upper.startswith("ARB_") and _CREDENTIAL.search(upper) is not None
 
 
 def child_environment(
@@ -47,7 +50,8 @@ def child_environment(
     env = {
         name: value
         for name, value in source.items()
-        if not is_credential(name) or any(name.upper().startswith(p) for p in allowed)
+        if (not is_credential(name) or any(name.upper().startswith(p) for p in allowed))
+        and name.upper() not in (ENV_FILE, SECRETS_DIR)
     }
     env.update(extra)
     return env
@@ -61,6 +65,7 @@ class Child:
     log_path: Path
     credentials: tuple[str, ...] = ()
     niceness: int = 0  # added to the child's scheduling niceness (lower priority)
+    metrics_port: int | None = None  # its /metrics port under arb run (arb_cli.metrics_ports)
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     killed: int = 0  # deaths we caused on purpose (``Supervisor.kill``): restarts, not crashes
@@ -114,14 +119,31 @@ class Child:
         except OSError:
             return ""
 
+    def last_line(self, limit: int = 160) -> str:
+        """The last line its log holds (why it exited, when it said so), cut to ``limit``; a
+        JSON log line as its level and message."""
+        lines = [line.strip() for line in self.tail(20).splitlines() if line.strip()]
+        line = lines[-1] if lines else ""
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                entry = json.loads(line)
+                line = f"{entry['level']} {entry['msg']}" if "msg" in entry else line
+        return line if len(line) <= limit else line[: limit - 3] + "..."
+
 
 class Supervisor:
     """Restarts a child that dies (with a pause that grows with its crashes), and remembers
     that it did. A child killed on purpose (``kill``, as ``arb chaos`` does) is restarted on
     the next check without a pause and is not counted as crashing."""
 
-    def __init__(self, log_dir: Path, restart_backoff_s: float = 2.0) -> None:
+    def __init__(
+        self, log_dir: Path, restart_backoff_s: float = 2.0, *, check_settings: bool = False,
+        metrics_base: int = 0, dry_run: bool = False,
+    ) -> None:  # fmt: skip
         self.log_dir = log_dir
+        self.dry_run = dry_run  # add() checks and records, starts nothing (arb run's preflight)
+        self.check_settings = check_settings
+        self.metrics_base = metrics_base
         self.restart_backoff_s = restart_backoff_s  # doubles per restart, at most 30 s
         self.children: list[Child] = []
         self._killing: set[str] = set()  # killed on purpose, not restarted yet
@@ -132,9 +154,14 @@ class Supervisor:
     ) -> Child:  # fmt: skip
         """Start a child; ``credentials``: prefixes of the credential variables it may see;
         ``niceness``: how much lower its CPU priority is than ours."""
+        if self.metrics_base:
+            env = {**env, **metrics_ports.claim(name, self.metrics_base)}
+        if self.check_settings:
+            settings_check.check_child(name, args, child_environment(env, credentials))
         child = Child(name, args, env, self.log_dir / f"{name}.log", tuple(credentials),
-                      niceness)  # fmt: skip
-        child.start()
+                      niceness, metrics_ports.port_for(name, self.metrics_base, env))  # fmt: skip
+        if not self.dry_run:
+            child.start()
         self.children.append(child)
         return child
 
@@ -158,7 +185,9 @@ class Supervisor:
             if deliberate:
                 self._killing.discard(child.name)
                 child.killed += 1
-            events.append(f"{child.name} exited with {code}; restarted (#{child.restarts})")
+            said = child.last_line()
+            events.append(f"{child.name} exited with {code}" + (f": {said}" if said else "")
+                          + f"; restarted (#{child.restarts}); log {child.log_path}")  # fmt: skip
             child.start()
         return events
 

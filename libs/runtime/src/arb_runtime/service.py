@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -82,7 +83,11 @@ async def serve(name: str, settings: ServiceSettings, main: Main,
     runner = None
     metrics_url = ""
     if settings.metrics_port:
-        runner = await start_http(health, settings.metrics_host, settings.metrics_port)
+        try:
+            runner = await start_http(health, settings.metrics_host, settings.metrics_port)
+        except OSError as exc:
+            await redis.aclose()
+            raise ConfigError(metrics_bind_error(settings, exc)) from None
         metrics_url = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
     restarts = RedisRestarts(redis)
     ctx = ServiceContext(name, settings, redis, producer, stopping, health, metrics_url, restarts)
@@ -105,6 +110,18 @@ async def serve(name: str, settings: ServiceSettings, main: Main,
             await runner.cleanup()
         await redis.aclose()
         log.info("%s stopped", name)
+
+
+def metrics_bind_error(settings: ServiceSettings, exc: OSError) -> str:
+    """The one line for a /metrics port that cannot be bound (taken by another process, as
+    when one ARB_METRICS_PORT is given to several services on one host)."""
+    prefix = str(settings.model_config.get("env_prefix") or "ARB_")
+    reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)  # uvloop: no strerror
+    return (
+        f"{prefix}METRICS_PORT (or ARB_METRICS_PORT)={settings.metrics_port} on "
+        f"{settings.metrics_host}: {reason}; give each process on this host its "
+        f"own port ({prefix}METRICS_PORT), or 0 to turn /metrics off"
+    )
 
 
 def _health_bytes(ctx: ServiceContext) -> bytes:

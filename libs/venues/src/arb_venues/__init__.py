@@ -31,8 +31,13 @@ VENUE_NAMES: tuple[str, ...] = (
 
 
 def unknown_venue(name: str) -> ValueError:
-    """The error for a venue name that is not in the registry (it lists the known ones)."""
-    return ValueError(f"unknown venue {name!r}; known venues: {', '.join(VENUE_NAMES)}")
+    """The error for a venue name that is not in the registry: the closest one, if any is
+    close (a typo such as ``binnance``), and every known one."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), VENUE_NAMES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ValueError(f"unknown venue {name!r}{hint}; known venues: {', '.join(VENUE_NAMES)}")
 
 
 def get_venue(name: str) -> VenueSpec:

@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 import msgspec
+from arb_core.variables import TAKER_FEES
 from arb_structs import Instrument
 
 from arb_venues import get_venue
 
-SETTING = "ARB_TAKER_FEES"
+SETTING = TAKER_FEES  # its one home: arb_core.variables
 
 
 def check_fee(where: str, text: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AliasChoices, Field
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field
 
 from arb_venues import VENUE_NAMES, unknown_venue
 from arb_venues.fees import SETTING, check_fee
@@ -46,8 +46,16 @@ def _fee_fractions(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _known_keys_first(value: Any) -> Any:
+    """The keys checked before the values: a typo'd venue of a nested setting
+    (ARB_EXECUTOR_CREDENTIALS__BINNANCE__API_KEY) is named as such, not as a missing field."""
+    if isinstance(value, Mapping):
+        known_venue_keys(value)
+    return value
+
+
 # A per-venue setting: {"<venue>": value}; an unknown key is an error listing the venues.
-VenueMap = Annotated[dict[str, V], AfterValidator(known_venue_keys)]
+VenueMap = Annotated[dict[str, V], BeforeValidator(_known_keys_first)]
 # Taker fee fractions by venue (the shared ARB_TAKER_FEES).
 TakerFees = Annotated[
     dict[str, str], AfterValidator(known_venue_keys), AfterValidator(_fee_fractions)

@@ -100,31 +100,43 @@ def credentials_of(venue: str, creds: VenueCredentials) -> Credentials:
     return Credentials(creds.api_key, creds.secret, creds.passphrase)
 
 
+def credentials_problem(settings: ExecutorSettings) -> str | None:
+    """What live trading cannot start with, found without a call to any venue (one line naming
+    the variable and the fix), or None: no credentials at all, a venue that is not one or has
+    no trading client, an empty key or secret. ``arb run`` asks it before starting anything."""
+    if not settings.credentials:
+        return (
+            "ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__<VENUE>__"
+            f"API_KEY and __SECRET (and __PASSPHRASE for {', '.join(passphrase_venues())}), or "
+            "use ARB_EXECUTOR_MODE=paper"
+        )
+    for venue, creds in sorted(settings.credentials.items()):
+        try:
+            spec = get_venue(venue)
+        except ValueError as exc:
+            return f"ARB_EXECUTOR_CREDENTIALS__{venue.upper()}: {exc}"
+        if spec.trading is None:
+            return f"{venue}: no trading client yet; remove its credentials"
+        try:
+            credentials_of(venue, creds)
+        except GatewayNotConfigured as exc:
+            return str(exc)
+    return None
+
+
 async def live_gateways(
     settings: ExecutorSettings,
     redis: aioredis.Redis,
 ) -> dict[str, LiveGateway]:
     """One LiveGateway per venue with credentials, balances loaded. Raises
     GatewayNotConfigured (one line naming the venue and the fix) for a bad setup."""
-    if not settings.credentials:
-        raise GatewayNotConfigured(
-            "ARB_EXECUTOR_MODE=live but no credentials: set ARB_EXECUTOR_CREDENTIALS__<VENUE>__"
-            f"API_KEY and __SECRET (and __PASSPHRASE for {', '.join(passphrase_venues())}), or "
-            "use ARB_EXECUTOR_MODE=paper"
-        )
+    problem = credentials_problem(settings)
+    if problem:
+        raise GatewayNotConfigured(problem)
     out: dict[str, LiveGateway] = {}
     try:
         for venue, creds in sorted(settings.credentials.items()):
-            try:
-                spec = get_venue(venue)
-            except ValueError as exc:
-                raise GatewayNotConfigured(
-                    f"ARB_EXECUTOR_CREDENTIALS__{venue.upper()}: {exc}"
-                ) from None
-            if spec.trading is None:
-                raise GatewayNotConfigured(
-                    f"{venue}: no trading client yet; remove its credentials"
-                )
+            spec = get_venue(venue)
             rest = rest_client(
                 spec, creds.rest_url or spec.endpoints.rest_url,
                 timeout_s=settings.order_timeout_s,
@@ -141,7 +153,9 @@ async def live_gateways(
             except (VenueError, TimeoutError) as exc:  # retried before its first balance read
                 log.error("%s: instruments not loaded (%s); retried", venue, exc or "timeout")
                 instruments = {}
-            client = spec.trading(rest, credentials, instruments)
+            trading = spec.trading
+            assert trading is not None  # credentials_problem refused a venue without one
+            client = trading(rest, credentials, instruments)
             out[venue] = LiveGateway(client, call_timeout_s=settings.order_timeout_s * 4,
                                      loader=loader)  # fmt: skip
         await asyncio.gather(*(_first_snapshot(g, settings.venue_start_timeout_s)

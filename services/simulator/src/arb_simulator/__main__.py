@@ -21,6 +21,7 @@ from arb_runtime.config import load_settings
 from arb_runtime.errors import ConfigError
 from arb_runtime.logging import setup_logging
 from arb_runtime.metrics import HealthState, start_http
+from arb_runtime.service import metrics_bind_error
 from arb_venues import VENUE_NAMES
 
 from arb_simulator.app import Simulator
@@ -83,7 +84,10 @@ async def run(settings: SimulatorSettings, as_json: bool) -> None:
     health = HealthState(service="simulator", instance=settings.instance)
     metrics_runner = None
     if settings.metrics_port:
-        metrics_runner = await start_http(health, settings.metrics_host, settings.metrics_port)
+        try:
+            metrics_runner = await start_http(health, settings.metrics_host, settings.metrics_port)
+        except OSError as exc:
+            raise ConfigError(metrics_bind_error(settings, exc)) from None
     async with Simulator(settings) as sim:
         health.set_ready(True)
         for key, value in health_detail(sim).items():
@@ -112,6 +116,9 @@ def main(argv: list[str] | None = None, prog: str = "arb_simulator") -> None:
     setup_logging("simulator", settings.log_level, settings.log_format)
     try:
         asyncio.run(run(settings, args.json))
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.exit(2)
     except (SimulatorError, OSError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(1)
