@@ -75,7 +75,7 @@ def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end(tmp_pat
     # Every stage as its own process over a private Redis, on the simulator: the summary is
     # scored against the simulator's ground truth.
     result = arb("run", "--venues", "binance,okx,bybit", "--symbols", "BTC-USDT,ETH-USDT",
-                 "--duration", "18", "--json", "--data-dir", str(tmp_path),
+                 "--duration", "24", "--json", "--data-dir", str(tmp_path),
                  env={"ARB_REDIS_URL": "", "ARB_DASHBOARD_PORT": str(free_port())},
                  timeout=90)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
