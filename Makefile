@@ -36,6 +36,10 @@ test-cluster: setup ## The Redis Cluster failover tests N times over (ARB_CLUSTE
 	@for i in $$(seq $${ARB_CLUSTER_ROUNDS:-10}); do echo "round $$i"; out=$$($(RUN) pytest -q -s tests/integration/runtime/test_redis_cluster.py -k killed_mid_flow $(PYTEST_ARGS) 2>&1); status=$$?; echo "$$out" | grep -E "failover:|passed|failed"; [ $$status -eq 0 ] || { echo "$$out" | tail -40; exit 1; }; done
 	@for i in $$(seq $${ARB_PIPELINE_ROUNDS:-1}); do echo "pipeline round $$i"; out=$$(ARB_CLUSTER_TESTS=1 $(RUN) pytest -q -s tests/integration/cluster/test_pipeline_failover.py $(PYTEST_ARGS) 2>&1); status=$$?; echo "$$out" | grep -E "pipeline failover:|passed|failed"; [ $$status -eq 0 ] || { echo "$$out" | tail -40; exit 1; }; done
 
+.PHONY: test-hosts
+test-hosts: setup ## The engine over three hosts in network namespaces (needs root and ip; the test creates and removes them); outside make test
+	@ARB_HOSTS_TESTS=1 $(RUN) pytest -q -s tests/integration/cluster/test_hosts.py $(PYTEST_ARGS)
+
 .PHONY: test-clients
 test-clients: setup ## Real third-party clients (ccxt.pro) on seven simulated venues at once; outside make test (load-sensitive)
 	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py $(PYTEST_ARGS)

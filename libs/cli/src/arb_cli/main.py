@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "replicas each on free ports; prints its redis+cluster:// URL")  # fmt: skip
     p.add_argument("--primaries", type=int, default=3, help="with --cluster (at least 3)")
     p.add_argument("--replicas", type=int, default=1, help="with --cluster: per primary")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1); another address "
+                   "turns protected mode off: a private network only")  # fmt: skip
     p.set_defaults(func=_lazy("redis_cmd"))
 
     p = sub.add_parser("status", help="services, books, streams and consumer lag of a deployment")

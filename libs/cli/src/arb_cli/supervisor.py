@@ -61,6 +61,8 @@ class Child:
     log_path: Path
     credentials: tuple[str, ...] = ()
     niceness: int = 0  # added to the child's scheduling niceness (lower priority)
+    # run through this command, e.g. ("ip", "netns", "exec", "host2"): another host's network
+    prefix: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     killed: int = 0  # deaths we caused on purpose (``Supervisor.kill``): restarts, not crashes
@@ -70,7 +72,8 @@ class Child:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, *self.args], env=child_environment(self.env, self.credentials),
+            [*self.prefix, sys.executable, *self.args],
+            env=child_environment(self.env, self.credentials),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             process_group=0, preexec_fn=self._before_exec,
         )  # fmt: skip
@@ -128,12 +131,13 @@ class Supervisor:
 
     def add(
         self, name: str, args: list[str], env: dict[str, str], *,
-        credentials: Sequence[str] = (), niceness: int = 0,
+        credentials: Sequence[str] = (), niceness: int = 0, prefix: Sequence[str] = (),
     ) -> Child:  # fmt: skip
         """Start a child; ``credentials``: prefixes of the credential variables it may see;
-        ``niceness``: how much lower its CPU priority is than ours."""
+        ``niceness``: how much lower its CPU priority is than ours; ``prefix``: the command
+        it runs through (``Child.prefix``)."""
         child = Child(name, args, env, self.log_dir / f"{name}.log", tuple(credentials),
-                      niceness)  # fmt: skip
+                      niceness, tuple(prefix))  # fmt: skip
         child.start()
         self.children.append(child)
         return child
