@@ -172,8 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
     p.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
     p.add_argument("--out", default="bench-results/latest.json")
-    p.add_argument("--sections", default="replay,book_engine,detector,executor,simulator,pipeline",
-                   help="which benchmarks, comma-separated")  # fmt: skip
+    p.add_argument("--sections",
+                   default="replay,book_engine,detector,executor,simulator,pipeline,"
+                   "pipeline_cluster",
+                   help="which benchmarks, comma-separated (pipeline_cluster: the pipeline "
+                   "on one Redis and on a Redis Cluster at each rate)")  # fmt: skip
     p.add_argument(
         "--rates",
         default="1000,10000,20000",
