@@ -4,10 +4,15 @@ Real processes: the simulator, ingest per venue, book, detector and a live execu
 the simulator's accounts, all through ``redis+cluster://`` on 3 primaries + 3 replicas. Once
 trades flow, the primary serving the executor's slot (``{exec}``: the saga journal, the seen
 guards, the exposure registry and stream) is SIGKILLed the moment a saga is open (journaled,
-not finished), while opportunities keep coming. Then:
+not finished), while opportunities keep coming; once trades flow again, so is the primary
+of ``arb:opportunities`` (which here also serves both venues' md and book streams). After
+each kill:
 
 - books back LIVE: every venue's latest view LIVE and made after the kill;
-- opportunities still found and traded after the kill;
+- opportunities still found and traded after the kill.
+
+At the end, with trading stopped:
+
 - 0 duplicate orders and no unexplained exposure, by the simulator's ledgers (``arb chaos``'s
   verdict: every client order id placed once, every balance change at a venue explained by
   the executor's results), and no unexplained exposure in the executor's own
@@ -86,7 +91,7 @@ async def test_whole_pipeline_rides_out_a_primary_failover(
     for name, value in ps.EXECUTOR_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ARB_REDIS_URL", raising=False)
-    measured: dict[str, float] = {}
+    rounds: list[dict[str, Any]] = []
     cluster = EmbeddedCluster(primaries=3, replicas=1, node_timeout_ms=1000).start()
     supervisor = Supervisor(tmp_path)
     sim = None
@@ -98,27 +103,11 @@ async def test_whole_pipeline_rides_out_a_primary_failover(
         start_services(supervisor, VENUES, [SYMBOL], url, urls, mode="live")
         redis = await connect(url, wait_s=10)
         await ps.until(lambda: _all_live(redis), 120, "every book LIVE")
-        before = await ps.until(
-            lambda: _results_at_least(redis, 3), 120, "3 results before the kill"
-        )
-        victim = cluster.port_of_slot(redis.keyslot(EXPOSURE_OPEN_KEY))
-        in_flight = await _saga_open(redis, 30.0)  # mid-trade: a saga journaled, not done
-        kill_ns, kill_t = time.time_ns(), time.monotonic()
-        cluster.kill_primary(victim)
-        measured["cluster_ok_s"] = await asyncio.to_thread(cluster.wait_healthy, 60)
-        await ps.until(lambda: ps.books_live_since(redis, VENUES, SYMBOL, kill_ns), 60,
-                       "every book LIVE again after the kill")  # fmt: skip
-        measured["books_live_s"] = time.monotonic() - kill_t
-        await ps.until(
-            lambda: ps.opportunities_since(redis, kill_ns), 60, "an opportunity after the kill"
-        )
-        measured["opportunity_s"] = time.monotonic() - kill_t
-        await ps.until(lambda: _results_after(redis, kill_ns, 1), 120, "a trade after the kill")
-        measured["first_trade_s"] = time.monotonic() - kill_t
-        after = await ps.until(
-            lambda: _results_after(redis, kill_ns, 3), 120, "3 results after the kill"
-        )
-        measured["traded_s"] = time.monotonic() - kill_t
+        await ps.until(lambda: _results_at_least(redis, 3), 120, "3 results before the kill")
+        # First the executor's node, then (its replica now primary) the node of the
+        # opportunities and of both venues' market data and book streams.
+        for slot_of in (EXPOSURE_OPEN_KEY, OPPORTUNITIES_STREAM):
+            rounds.append(await _failover(cluster, redis, slot_of))
         await ps.settle(redis, supervisor)
         await stop_trading(supervisor, asyncio.Event())
         await stop_children(supervisor, tuple(f"ingest-{v}" for v in VENUES), 5.0, asyncio.Event())
@@ -132,16 +121,19 @@ async def test_whole_pipeline_rides_out_a_primary_failover(
         await stop_children(supervisor, None, 5.0, asyncio.Event())
         stop_simulator(sim)
         cluster.stop()
+    for r in rounds:
+        print(
+            f"\npipeline failover: primary of {r['key']} killed "
+            f"({'a saga open' if r['in_flight'] else 'no saga open'}); slots served again "
+            f"{r['cluster_ok_s']:.1f}s, books LIVE {r['books_live_s']:.1f}s, opportunity "
+            f"{r['opportunity_s']:.1f}s, first trade {r['first_trade_s']:.1f}s, 3 trades "
+            f"{r['traded_s']:.1f}s after the kill"
+        )
     print(
-        f"\npipeline failover: primary :{victim} killed after {len(before)} results "
-        f"({'a saga open' if in_flight else 'no saga open'}); slots served again "
-        f"{measured['cluster_ok_s']:.1f}s, books LIVE {measured['books_live_s']:.1f}s, "
-        f"opportunity {measured['opportunity_s']:.1f}s, first trade "
-        f"{measured['first_trade_s']:.1f}s, 3 trades {measured['traded_s']:.1f}s after the "
-        f"kill; {judged['results_total']} results, {judged['orders']} orders, "
+        f"pipeline failover: {judged['results_total']} results, {judged['orders']} orders, "
         f"{judged['duplicate_orders']} duplicate; restarts {restarts}"
     )
-    assert judged["filled_orders"] > 0 and len(after) >= 3
+    assert judged["filled_orders"] > 0 and len(rounds) == 2
     assert judged["duplicate_orders"] == 0, judged["duplicates"]
     assert judged["unexplained_exposure"] == [], judged["unexplained_exposure"]
     assert judged["lost_results"] == [], judged["lost_results"]
@@ -152,6 +144,27 @@ async def test_whole_pipeline_rides_out_a_primary_failover(
     ]
     assert unexplained == [], "the executor's reconciliation found exposure no record explains"
     assert restarts == {}, f"a service restarted across the failover: {restarts}"
+
+
+async def _failover(cluster: EmbeddedCluster, redis: Any, key: str) -> dict[str, Any]:
+    """SIGKILL the primary serving ``key`` the moment a saga is open; then until the books
+    are LIVE again, an opportunity is found and 3 trades are filled after the kill."""
+    victim = cluster.port_of_slot(redis.keyslot(key))
+    out: dict[str, Any] = {"key": key, "in_flight": await _saga_open(redis, 30.0)}
+    kill_ns, kill_t = time.time_ns(), time.monotonic()
+    cluster.kill_primary(victim)
+    out["cluster_ok_s"] = await asyncio.to_thread(cluster.wait_healthy, 60)
+    await ps.until(lambda: ps.books_live_since(redis, VENUES, SYMBOL, kill_ns), 60,
+                   f"every book LIVE again after killing :{victim}")  # fmt: skip
+    out["books_live_s"] = time.monotonic() - kill_t
+    await ps.until(lambda: ps.opportunities_since(redis, kill_ns), 60,
+                   f"an opportunity after killing :{victim}")  # fmt: skip
+    out["opportunity_s"] = time.monotonic() - kill_t
+    await ps.until(lambda: _results_after(redis, kill_ns, 1), 120, "a trade after the kill")
+    out["first_trade_s"] = time.monotonic() - kill_t
+    await ps.until(lambda: _results_after(redis, kill_ns, 3), 120, "3 trades after the kill")
+    out["traded_s"] = time.monotonic() - kill_t
+    return out
 
 
 async def _saga_open(redis: Any, timeout_s: float) -> bool:
