@@ -41,8 +41,8 @@ test-hosts: setup ## The engine over three hosts in network namespaces (needs ro
 	@ARB_HOSTS_TESTS=1 $(RUN) pytest -q -s tests/integration/cluster/test_hosts.py $(PYTEST_ARGS)
 
 .PHONY: test-clients
-test-clients: setup ## Real third-party clients (ccxt.pro) on seven simulated venues at once; outside make test (load-sensitive)
-	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py $(PYTEST_ARGS)
+test-clients: setup ## Real third-party clients (ccxt.pro on seven simulated venues at once, cryptofeed per venue); outside make test (load-sensitive)
+	@ARB_CLIENT_TESTS=1 $(RUN) pytest -q tests/integration/venues/test_ccxt_registry.py tests/integration/venues/test_cryptofeed_registry.py $(PYTEST_ARGS)
 
 .PHONY: fuzz
 fuzz: setup ## Long mutation fuzz of every venue parser (ARB_FUZZ_EXAMPLES per venue, default 3000)

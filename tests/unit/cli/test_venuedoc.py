@@ -59,3 +59,22 @@ def test_write_rewrites_only_the_regions(tmp_path: Path) -> None:
 def test_a_file_without_markers_is_an_error() -> None:
     with pytest.raises(ConfigError, match="markers"):
         venuedoc.rewrite("no markers here\n", "#", "services", "x\n")
+
+
+def test_each_venue_lists_its_endpoints_from_its_market_class() -> None:
+    """The ping, server-time and public-trades rows come from the market class (the paths the
+    client calls), the clock table has one row per venue, and a venue whose class names no
+    time endpoint says so instead of a path."""
+    sections = venuedoc.venues_markdown().split("\n### ")
+    clocks = venuedoc.clocks_table().splitlines()
+    for venue in VENUE_NAMES:
+        market = get_venue(venue).market
+        (section,) = [s for s in sections if f"(`{venue}`)" in s.splitlines()[0]]
+        assert market.trades_path, f"{venue} names no public trades call"
+        assert f"| Public trades | `GET {market.trades_path}` |" in section
+        time_row = [line for line in section.splitlines() if line.startswith("| Server time |")]
+        if market.server_time_path:
+            assert f"`GET {market.server_time_path}`" in time_row[0]
+        else:
+            assert "none documented" in time_row[0]
+        assert sum(line.startswith(f"| {venue} |") for line in clocks) == 1

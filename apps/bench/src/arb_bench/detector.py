@@ -21,6 +21,7 @@ import time
 
 from arb_detector.engine import Detector, DetectorParams
 from arb_detector.gates import InFlightGate
+from arb_structs import VenueSymbol
 from arb_structs.codec import BOOK
 from arb_structs.market import BookState, BookView, Instrument
 from arb_structs.trading import ExecutionResult, ExecutionStatus
@@ -105,7 +106,7 @@ def _engine(symbols: list[str], fair: dict[str, float]) -> Detector:
                 Instrument(
                     venue=venue,
                     symbol=symbol,
-                    venue_symbol=symbol,
+                    venue_symbol=VenueSymbol(symbol),
                     base=base,
                     quote="USDT",
                     tick_size=f"{tick:.10f}",

@@ -30,7 +30,7 @@ from arb_executor.gateway import PaperGateway
 from arb_executor.journal import MemoryJournal
 from arb_executor.risk import RiskLimits, RiskState
 from arb_executor.saga import Saga, SagaPolicy
-from arb_structs import BookView, Instrument, Opportunity
+from arb_structs import BookView, Instrument, Opportunity, VenueSymbol
 from arb_structs.codec import OPPORTUNITY
 from arb_structs.market import BookState
 from arb_venues import VENUE_NAMES
@@ -46,7 +46,7 @@ def _view(venue: str) -> BookView:
 
 # The synthetic venues' instrument (paper fills charge its taker fee).
 _INSTRUMENT = Instrument(
-    venue="a", symbol="BTC-USDT", venue_symbol="BTCUSDT", base="BTC", quote="USDT",
+    venue="a", symbol="BTC-USDT", venue_symbol=VenueSymbol("BTCUSDT"), base="BTC", quote="USDT",
     tick_size="0.01", lot_size="0.0001", taker_fee="0.001",
 )  # fmt: skip
 

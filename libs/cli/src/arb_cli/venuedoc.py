@@ -42,6 +42,10 @@ def _checksum(spec: VenueSpec) -> str:
     return f"over the top {spec.checksum.levels} levels per side (`checksum.py`{note})"
 
 
+def _get(path: str) -> str:
+    return f"`GET {path}`" if path else "none documented"
+
+
 def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
     docs, market = spec.docs, spec.market
     versions = market.protocol_versions
@@ -56,6 +60,9 @@ def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
         ("Channel", docs.channel),
         ("Snapshot", docs.snapshot),
         ("Instruments", docs.instruments),
+        ("Ping (health check)", _get(market.ping_path)),
+        ("Server time", f"{_get(market.server_time_path)} {docs.server_time_field}".strip()),
+        ("Public trades", _get(market.trades_path)),
         ("Sequence → `(prev_seq, seq)`", docs.sequence),
         ("Levels checked", docs.levels),
         ("Verified", docs.verified),
@@ -80,6 +87,7 @@ def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
         ("Trading signing", docs.signing),
         ("API credentials", spec.credentials.describe()),
         ("Order request window", _duration(window) if window is not None else "no trading"),
+        ("Refused timestamp", docs.timestamp_refused),
     ]  # fmt: skip
 
 
@@ -106,6 +114,16 @@ def _venue_table(header: str, cells: Callable[[VenueDocs], tuple[str, ...]]) -> 
     return "\n".join(lines) + "\n"
 
 
+def clocks_table() -> str:
+    """Each venue's time endpoint and timestamp refusal (docs/venues.md, server time)."""
+    lines = ["| venue | time endpoint | refused timestamp |", "|---|---|---|"]
+    for spec in venue_specs():
+        path = spec.market.server_time_path
+        endpoint = f"`GET {path}` {spec.docs.server_time_field}" if path else "none documented"
+        lines.append(f"| {spec.name} | {_cell(endpoint)} | {_cell(spec.docs.timestamp_refused)} |")
+    return "\n".join(lines) + "\n"
+
+
 def readme_table() -> str:
     """The README's one-line-per-venue table."""
     return _venue_table(
@@ -115,11 +133,16 @@ def readme_table() -> str:
 
 
 def simulator_table() -> str:
-    """What each venue's simulated side serves (docs/simulator.md)."""
-    return _venue_table(
-        "| venue | public WS | public REST | private REST (signing) |",
-        lambda docs: (docs.sim_ws, docs.sim_rest, docs.sim_private),
-    )
+    """What each venue's simulated side serves (docs/simulator.md); the public REST column ends
+    with the time and recent-trades paths the venue's market class calls."""
+    lines = ["| venue | public WS | public REST | private REST (signing) |", "|---|---|---|---|"]
+    for spec in venue_specs():
+        docs, market = spec.docs, spec.market
+        paths = (market.server_time_path, market.trades_path)
+        served = [docs.sim_rest, *(f"`{p}`" for p in paths if p and p not in docs.sim_rest)]
+        cells = (docs.title, docs.sim_ws, ", ".join(s for s in served if s), docs.sim_private)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _local_url(real: str, scheme: str, port: int) -> str:
@@ -190,7 +213,7 @@ def prometheus_ingest_jobs() -> str:
 
 # file (relative to the repository) -> region name -> (comment prefix, content maker)
 REGIONS: dict[str, dict[str, tuple[str, Callable[[], str]]]] = {
-    "docs/venues.md": {"venues": ("<!--", venues_markdown)},
+    "docs/venues.md": {"venues": ("<!--", venues_markdown), "clocks": ("<!--", clocks_table)},
     "README.md": {"venues": ("<!--", readme_table)},
     "docs/simulator.md": {"venues": ("<!--", simulator_table)},
     "docker-compose.yml": {"services": ("#", compose_services)},

@@ -16,6 +16,7 @@ from arb_structs.control import (
     ResyncRequest,
     RotateRequest,
 )
+from arb_structs.ids import ClientOrderId, VenueOrderId, VenueSymbol
 from arb_structs.market import (
     AuditSnapshot,
     BookDelta,
@@ -55,6 +56,7 @@ __all__ = [
     "BookSnapshot",
     "BookState",
     "BookView",
+    "ClientOrderId",
     "Codec",
     "CtlMessage",
     "ExecutionResult",
@@ -78,6 +80,8 @@ __all__ = [
     "RotateRequest",
     "Side",
     "TruthEvent",
+    "VenueOrderId",
     "VenueStatus",
+    "VenueSymbol",
     "codec_for",
 ]

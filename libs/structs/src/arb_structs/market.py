@@ -6,6 +6,8 @@ import enum
 
 import msgspec
 
+from arb_structs.ids import VenueSymbol
+
 # A price level on the hot path: (price, size) as floats. Size 0 deletes the level in a delta.
 Level = tuple[float, float]
 # The same level as the venue's exact text, kept only where a checksum needs it.
@@ -24,7 +26,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, tag="instrument"):
 
     venue: str
     symbol: str  # normalised BASE-QUOTE, e.g. BTC-USDT
-    venue_symbol: str  # the venue's own spelling, e.g. BTCUSDT, XBT/USDT
+    venue_symbol: VenueSymbol  # the venue's own spelling, e.g. BTCUSDT, XBT/USDT
     base: str
     quote: str
     tick_size: str  # price step, decimal text

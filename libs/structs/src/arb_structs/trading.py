@@ -10,6 +10,8 @@ import enum
 
 import msgspec
 
+from arb_structs.ids import ClientOrderId, VenueOrderId
+
 
 class Side(enum.StrEnum):
     BUY = "buy"
@@ -73,7 +75,7 @@ class OrderIntent(msgspec.Struct, frozen=True, kw_only=True, tag="intent"):
     side: Side
     price: str
     size: str
-    client_order_id: str
+    client_order_id: ClientOrderId
     time_in_force: str = "IOC"
     order_type: str = "limit"
 
@@ -84,7 +86,7 @@ class OrderReport(msgspec.Struct, frozen=True, kw_only=True, tag="order"):
     venue: str
     symbol: str
     side: Side
-    client_order_id: str
+    client_order_id: ClientOrderId
     status: OrderStatus
     price: str
     size: str
@@ -92,7 +94,7 @@ class OrderReport(msgspec.Struct, frozen=True, kw_only=True, tag="order"):
     avg_price: str = "0"
     fee: str = "0"
     fee_asset: str = ""
-    venue_order_id: str = ""
+    venue_order_id: VenueOrderId = VenueOrderId("")
     reason: str = ""
     ts_sent: int = 0
     ts_ack: int = 0
@@ -110,7 +112,7 @@ class Fill(msgspec.Struct, frozen=True, kw_only=True, tag="fill"):
     size: str
     fee: str
     fee_asset: str
-    client_order_id: str
+    client_order_id: ClientOrderId
     trade_id: str = ""
     ts: int = 0
 

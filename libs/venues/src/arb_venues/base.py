@@ -49,15 +49,18 @@ from arb_structs import (
     AuditSnapshot,
     BalanceSnapshot,
     BookSnapshot,
+    ClientOrderId,
     Instrument,
     MdEvent,
     OrderIntent,
     OrderReport,
+    VenueSymbol,
 )
 from pydantic import SecretStr
 
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import DEFAULT_TRADES_LIMIT, PublicTrade
 from arb_venues.errors import MalformedFrame, UnknownSymbol
 
 if TYPE_CHECKING:
@@ -168,6 +171,8 @@ class MarketDataProtocol(abc.ABC):
     # with ``read_server_time``; the signers' clock offset is measured with it
     # (arb_venues.common.clock). "" = the venue documents none.
     server_time_path: ClassVar[str] = ""
+    # Recent public trades (``trades_request``); "" = the venue documents none.
+    trades_path: ClassVar[str] = ""
     # How a rotation's new connection joins the live books (arb_venues.common.rotation):
     # "sequence": the normalised seq is the venue's, the same on every connection;
     # "snapshot": it is the connection's own (a synthetic counter), so the new connection's
@@ -263,6 +268,28 @@ class MarketDataProtocol(abc.ABC):
         compares ``levels`` levels per side (it asks for more, so deletes near the top cannot
         bring up levels the snapshot lacks)."""
         raise NotImplementedError(f"{self.venue}: no REST depth call for audits")
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """``(path, query, rate bucket, weight)`` of the venue's recent public trades call."""
+        raise NotImplementedError(f"{self.venue}: no public trades call")
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """The trades of a ``trades_request`` answer, newest first (pure: KeyError,
+        IndexError, TypeError or ValueError for a body without the documented fields)."""
+        raise NotImplementedError(f"{self.venue}: no public trades call")
+
+    async def public_trades(self, rest: RestClient, instrument: Instrument,
+                            limit: int = DEFAULT_TRADES_LIMIT) -> list[PublicTrade]:  # fmt: skip
+        """The venue's most recent public trades of ``instrument``, newest first."""
+        from arb_venues.common.rest import MARKET_DATA
+
+        path, query, bucket, weight = self.trades_request(instrument, limit)
+        body = await rest.get(path, query=query, bucket=bucket, weight=weight, config=MARKET_DATA)
+        try:
+            return self.read_public_trades(body, instrument)
+        except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
+            raise MalformedFrame(self.venue, "trades", f"{path}: {exc!r} in {body[:200]!r}"
+                                 ) from None  # fmt: skip
 
     def rotation_join(self) -> str:
         """``rotation_join_mode`` of this adapter as configured (OKX's depends on its channel)."""
@@ -407,7 +434,7 @@ class TradingClient(abc.ABC):
         nonces must arrive in order, else no wait."""
         return self._nonce_turn if self.nonce_ordered else contextlib.nullcontext()
 
-    def _venue_symbol(self, symbol: str) -> str:
+    def _venue_symbol(self, symbol: str) -> VenueSymbol:
         """The venue's spelling of ``symbol``; UnknownSymbol if no instrument is loaded."""
         instrument = self.instruments.get(symbol)
         if instrument is None:
@@ -421,11 +448,11 @@ class TradingClient(abc.ABC):
         """Send one order. Raises RequestTimeout/VenueUnavailable when the outcome is unknown."""
 
     @abc.abstractmethod
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         """The order by client order id; raises UnknownOrder when the venue has none."""
 
     @abc.abstractmethod
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport: ...
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport: ...
 
     @abc.abstractmethod
     async def balances(self) -> BalanceSnapshot: ...
@@ -440,7 +467,7 @@ class TradingClient(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """Deterministic and valid for the venue (length, alphabet, UUID where required),
         in one of the engine's shapes (arb_venues.common.clientids), so the orders found at
         the venue are recognisably ours and fall into their saga's group."""
@@ -555,6 +582,11 @@ class VenueDocs:
     # "by sequence" (the snapshot's sequence is the stream's) or "by content" (it has none).
     audit: str = ""
     levels: str = "every level"  # what the parser checks of each level
+    # The server-time answer's field and unit (``read_server_time``), and the code a signed
+    # request with a timestamp out of the venue's window is refused with (docs/venues.md
+    # "Server time and clock offsets").
+    server_time_field: str = ""
+    timestamp_refused: str = "—"
 
 
 @dataclass(frozen=True, slots=True)

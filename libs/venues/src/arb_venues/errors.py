@@ -32,8 +32,14 @@ keeps its path and parameters, never its ``signature=`` (nor a key, passphrase o
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from arb_core.errors import ArbError
 from arb_core.redact import redact
+
+# The HTTP statuses of a refusal for load, compared on every answer's error mapping (HTTPStatus
+# is an IntEnum: equal to the plain int aiohttp gives). 418 is Binance's and MEXC's IP ban.
+RATE_LIMIT_STATUSES = frozenset({HTTPStatus.IM_A_TEAPOT, HTTPStatus.TOO_MANY_REQUESTS})
 
 
 class VenueError(ArbError):

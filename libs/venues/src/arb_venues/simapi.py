@@ -9,7 +9,7 @@ Decimal levels the way the venue does and verifying its signing scheme.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -74,6 +74,18 @@ class SimOrder:
     @property
     def avg_price(self) -> Decimal:
         return self.quote_filled / self.filled if self.filled else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class SimTrade:
+    """One print of the venue's public tape: a fill of a taker order against the book."""
+
+    trade_id: int  # increasing per venue
+    symbol: str
+    price: Decimal
+    size: Decimal
+    side: Side  # the taker's side
+    ts_ns: int
 
 
 class SimFaults(Protocol):
@@ -176,6 +188,57 @@ def venue_now_ns(market: SimMarket) -> int:
 
     skew: int = getattr(market, "clock_skew_ns", 0)
     return time.time_ns() + skew
+
+
+def recent_trades(market: SimMarket, symbol: str, limit: int) -> list[SimTrade]:
+    """The venue's last ``limit`` public trades of ``symbol``, newest first: what its
+    recent-trades endpoint serves (a market without a tape has none)."""
+    tape = getattr(market, "trades", None)
+    return list(tape(symbol, limit)) if tape is not None else []
+
+
+def limit_of(text: str | None, default: int, maximum: int) -> int:
+    """A recent-trades ``limit`` query value, within the venue's documented bounds."""
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        value = default
+    return max(1, min(value, maximum))
+
+
+TradesBody = Callable[[list[SimTrade], Instrument], object]
+
+
+def trades_handler(
+    market: SimMarket,
+    venue_symbol_of: Callable[[_web.Request], str],
+    body: TradesBody,
+    unknown_symbol: Callable[[], _web.StreamResponse],
+    *,
+    default_limit: int,
+    max_limit: int,
+    limit_param: str = "limit",
+) -> Callable[[_web.Request], Awaitable[_web.StreamResponse]]:
+    """A venue's recent-trades endpoint: the symbol its request names (``venue_symbol_of``),
+    its last trades (``limit_param`` within the venue's bounds), newest first, answered as
+    ``body`` writes them (the venue's documented shape); ``unknown_symbol`` for another."""
+
+    async def handle(request: _web.Request) -> _web.StreamResponse:
+        wanted = venue_symbol_of(request)
+        for symbol, instrument in market.instruments.items():
+            if instrument.venue_symbol == wanted:
+                limit = limit_of(request.query.get(limit_param), default_limit, max_limit)
+                payload = body(recent_trades(market, symbol, limit), instrument)
+                return _web.json_response(payload, dumps=_dumps)
+        return unknown_symbol()
+
+    return handle
+
+
+def _dumps(payload: object) -> str:
+    import msgspec
+
+    return msgspec.json.encode(payload).decode()
 
 
 # The frame a venue sends before it closes a connection for maintenance, asking the client

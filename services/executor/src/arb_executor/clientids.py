@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from arb_structs import ClientOrderId
 from arb_venues.common.clientids import text_client_order_id
 
-Maker = Callable[[str, str], str]
+Maker = Callable[[str, str], ClientOrderId]
 
 
-def generic_client_order_id(opportunity_id: str, leg: str) -> str:
+def generic_client_order_id(opportunity_id: str, leg: str) -> ClientOrderId:
     return text_client_order_id(opportunity_id, leg)
 
 
@@ -30,5 +31,5 @@ def _maker(venue: str) -> Maker:
     return trading.client_order_id if trading is not None else generic_client_order_id
 
 
-def client_order_id(venue: str, opportunity_id: str, leg: str) -> str:
+def client_order_id(venue: str, opportunity_id: str, leg: str) -> ClientOrderId:
     return _maker(venue)(opportunity_id, leg)

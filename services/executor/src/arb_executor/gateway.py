@@ -18,7 +18,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Protocol
 
-from arb_structs import BalanceSnapshot, BookView, Instrument, OrderIntent, OrderReport
+from arb_structs import (
+    BalanceSnapshot,
+    BookView,
+    ClientOrderId,
+    Instrument,
+    OrderIntent,
+    OrderReport,
+    VenueOrderId,
+)
 from arb_structs.trading import Balance, OrderStatus, Side
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.errors import UnknownOrder
@@ -44,10 +52,10 @@ class OrderGateway(Protocol):
     async def place(self, intent: OrderIntent) -> OrderReport:
         """Send an order. RequestTimeout/VenueUnavailable: outcome unknown; query first."""
 
-    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         """The order by client id; UnknownOrder when the venue has none."""
 
-    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport: ...
+    async def cancel(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport: ...
 
     def free(self, asset: str) -> Decimal:
         """Cached free balance of an asset (for the risk checks)."""
@@ -98,13 +106,13 @@ class PaperGateway:
             ts=time.time_ns(),
         )
 
-    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         try:
             return self.orders[client_order_id]
         except KeyError:
             raise UnknownOrder(self.venue, f"no order {client_order_id!r} on {symbol}") from None
 
-    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         return await self.get(symbol, client_order_id)  # IOC orders are already final
 
     async def place(self, intent: OrderIntent) -> OrderReport:
@@ -179,6 +187,6 @@ class PaperGateway:
             avg_price=str(notional / filled) if filled else "0",
             fee=str(fee),
             fee_asset=quote,
-            venue_order_id=f"paper-{intent.client_order_id}",
+            venue_order_id=VenueOrderId(f"paper-{intent.client_order_id}"),
             ts_ack=time.time_ns(),
         )

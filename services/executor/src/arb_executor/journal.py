@@ -224,7 +224,7 @@ class RedisJournal(_Local):
         else:
             # One transaction: the three keys share the {exec} hash tag, so this is one
             # slot on a Redis Cluster too.
-            ids = {i.client_order_id: now for i in intents.values()}
+            ids: dict[str, int] = {i.client_order_id: now for i in intents.values()}
             mapping: Any = self._mapping(OpenSaga(opp, intents))
             pipe = self.redis.pipeline(transaction=True)
             pipe.zadd(EXECUTOR_ORDERS_KEY, ids)

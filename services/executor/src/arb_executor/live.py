@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from arb_structs import BalanceSnapshot, Instrument, OrderIntent, OrderReport
+from arb_structs import BalanceSnapshot, ClientOrderId, Instrument, OrderIntent, OrderReport
 from arb_structs.trading import Side
 from arb_venues.base import TradingClient
 from arb_venues.errors import (
@@ -160,13 +160,13 @@ class LiveGateway:
         self._apply_fill(report)
         return report
 
-    async def get(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         try:
             return await self._guard("get", self.client.get_order(symbol, client_order_id))
         except MalformedFrame as exc:
             raise VenueUnavailable(self.venue, f"order {client_order_id}: {exc}") from exc
 
-    async def cancel(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         try:
             return await self._guard("cancel", self.client.cancel_order(symbol, client_order_id))
         except MalformedFrame as exc:

@@ -29,7 +29,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from arb_structs import ExecutionResult, Instrument, Opportunity, OrderIntent, OrderReport
+from arb_structs import (
+    ExecutionResult,
+    Instrument,
+    Opportunity,
+    OrderIntent,
+    OrderReport,
+)
 from arb_structs.trading import ExecutionStatus, LegResult, OrderStatus, Side, WatchedOrder
 from arb_venues.errors import (
     RateLimited,

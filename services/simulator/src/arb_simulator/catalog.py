@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.base import Grid
 from arb_venues.fees import taker_fee
@@ -69,7 +69,7 @@ def make_instrument(
     return Instrument(
         venue=venue,
         symbol=f"{base}-{quote}",
-        venue_symbol=venue_symbol(venue, symbol),
+        venue_symbol=VenueSymbol(venue_symbol(venue, symbol)),
         base=base,
         quote=quote,
         tick_size=grid.tick,

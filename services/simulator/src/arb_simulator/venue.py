@@ -11,13 +11,21 @@ shrink and one update goes to the venue's listeners.
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from arb_structs import Instrument, Side
 from arb_venues import get_venue
-from arb_venues.simapi import SimBook, SimBookUpdate, SimFaults, SimOrder, SimOrderError
+from arb_venues.simapi import (
+    SimBook,
+    SimBookUpdate,
+    SimFaults,
+    SimOrder,
+    SimOrderError,
+    SimTrade,
+)
 
 from arb_simulator.accounts import Account, default_credentials
 from arb_simulator.faults import Faults
@@ -27,6 +35,7 @@ FEE_QUANTUM = Decimal("0.00000001")
 LevelInput = tuple[Decimal | str, Decimal | str]  # (price, size), as Decimal or its text
 TIME_IN_FORCE = ("IOC", "GTC", "FOK")
 FINAL_STATUSES = ("filled", "canceled", "rejected", "expired")
+TAPE_LENGTH = 1000  # public trades kept per symbol (the deepest recent-trades page served)
 
 
 class VenueMarket:
@@ -65,8 +74,17 @@ class VenueMarket:
         # The venue's clock minus wall time (arb_venues.simapi.venue_now_ns): a venue whose
         # clock is off from the host's, as a host with a skewed clock sees a real one.
         self.clock_skew_ns = 0
+        # The public tape per symbol: every fill of a taker order, newest last.
+        self._tape: dict[str, collections.deque[SimTrade]] = {}
+        self._trade_ids = itertools.count(1)
 
     # -- market data ----------------------------------------------------------------------
+
+    def trades(self, symbol: str, limit: int = TAPE_LENGTH) -> list[SimTrade]:
+        """The last ``limit`` public trades of ``symbol`` (fills of taker orders), newest
+        first."""
+        tape = self._tape.get(symbol, ())
+        return list(reversed(list(tape)[-limit:])) if limit > 0 else []
 
     def book(self, symbol: str) -> SimBook:
         return self.market.book(self.venue, symbol).snapshot()
@@ -197,8 +215,10 @@ class VenueMarket:
             fills, update = book.take(side, price, lots, ts_ns)
             if update is not None:
                 self.market.publish(self.venue, update)
+        tape = self._tape.setdefault(symbol, collections.deque(maxlen=TAPE_LENGTH))
         for fill_price, fill_lots in fills:
             fill_size = book.size_of(fill_lots)
+            tape.append(SimTrade(next(self._trade_ids), symbol, fill_price, fill_size, side, ts_ns))
             order.fills.append((fill_price, fill_size))
             order.filled += fill_size
             order.quote_filled += fill_price * fill_size

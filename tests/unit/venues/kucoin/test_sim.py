@@ -90,6 +90,31 @@ async def test_token_ws_welcome_ack_increment_and_pong_with_the_real_adapter(
         assert pong["type"] == "pong"
 
 
+async def test_a_topic_with_a_space_after_the_colon_is_subscribed(rest: RestClient) -> None:
+    """cryptofeed writes ``/market/level2: BTC-USDT`` (and KuCoin takes it): the names are read
+    past their spaces; an unknown name is still a 404."""
+    protocol = KucoinMarket(Endpoints(ws_url="", rest_url=rest.base_url))
+    url = await protocol.connect_url(rest, [BTC_USDT])
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        assert json.loads(await ws.receive_str(timeout=5))["type"] == "welcome"
+        for request_id, topic in (("1", "/market/level2: BTC-USDT"), ("2", "/market/level2: XX")):
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "id": request_id,
+                        "type": "subscribe",
+                        "topic": topic,
+                        "privateChannel": False,
+                        "response": True,
+                    }
+                )
+            )
+            answer = json.loads(await ws.receive_str(timeout=5))
+            assert answer["id"] == request_id
+            assert answer["type"] == ("ack" if request_id == "1" else "error")
+    assert answer["code"] == 404
+
+
 async def test_ws_without_an_issued_token_is_refused_401(server: TestServer) -> None:
     async with (
         aiohttp.ClientSession() as session,

@@ -46,6 +46,8 @@ VENUE = VenueSpec(
         keepalive="app heartbeat `GET_PROPERTY` every 10 s (the server's pings are answered "
         "by aiohttp)",
         subscribe="in the URL",
+        server_time_field="`serverTime` (ms)",
+        timestamp_refused="-1021 (recvWindow 5 s)",
         rest_budget="weight bucket 1000 + 50/s (IP limit 6000/min; a 1000-level depth costs 50)",
         sim_ws="`/stream?streams=<s>@depth@100ms` (combined), `/ws/<stream>`, SUBSCRIBE & co; "
         "`depthUpdate` every 100 ms with `U`/`u`; 5 msgs/s limit; ping every 20 s",

@@ -10,11 +10,14 @@ https://developers.binance.com/docs/binance-spot-api-docs/errors and "HTTP Retur
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.binance import schemas
 from arb_venues.common.rest import ErrorMapper, Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
@@ -48,7 +51,7 @@ _TRADING_DISABLED = ("market is closed", "action is disabled on this account")
 def map_error(response: Response) -> VenueError | None:
     """The VenueError a Binance answer means; None for a success."""
     status = response.status
-    if status < 400:
+    if status < HTTPStatus.BAD_REQUEST:
         return None
     try:
         body = schemas.error_decoder.decode(response.body)
@@ -56,15 +59,15 @@ def map_error(response: Response) -> VenueError | None:
         text = body.msg
     except (msgspec.ValidationError, msgspec.DecodeError):
         code, text = None, response.body[:200].decode(errors="replace")
-    if status in (418, 429) or code in _RATE_LIMITED:
-        banned = " (IP banned: 418)" if status == 418 else ""
+    if status in RATE_LIMIT_STATUSES or code in _RATE_LIMITED:
+        banned = " (IP banned: 418)" if status == HTTPStatus.IM_A_TEAPOT else ""
         return RateLimited(
             VENUE, f"rate limited{banned}: {text}; waiting Retry-After before the next call",
             retry_after_s=retry_after_seconds(response.headers), api_code=code, http_status=status,
         )  # fmt: skip
     if code == -1007:  # TIMEOUT: "Send status unknown; execution status unknown."
         return RequestTimeout(VENUE, f"backend timeout: {text}", api_code=code, http_status=status)
-    if status >= 500 or code in _UNAVAILABLE:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or code in _UNAVAILABLE:
         return VenueUnavailable(
             VENUE, f"server error, outcome unknown: {text}", api_code=code, http_status=status
         )
@@ -93,7 +96,7 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
         return TradingDisabled(VENUE, text, api_code=code, http_status=status)
     if code in (-2010, -2011, -1013):  # engine rejections; -1013 = filter failures
         return OrderRejected(VENUE, text, api_code=code, http_status=status)
-    if status == 403:
+    if status == HTTPStatus.FORBIDDEN:
         return BadRequest(
             VENUE, f"blocked by Binance's WAF (rate or security rule): {text}", http_status=status
         )

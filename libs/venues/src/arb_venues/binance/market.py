@@ -21,7 +21,7 @@ from decimal import InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, Side, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.binance import schemas
@@ -31,6 +31,7 @@ from arb_venues.binance.parser import VENUE, BinanceParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import TRADE_ROWS, PublicTrade, text
 from arb_venues.errors import MalformedFrame
 
 MAX_STREAMS_PER_CONNECTION = 1024
@@ -76,7 +77,7 @@ def instruments_from_exchange_info(body: bytes | str, ts_recv: int = 0) -> list[
             Instrument(
                 venue=VENUE,
                 symbol=f"{entry.baseAsset}-{entry.quoteAsset}",
-                venue_symbol=entry.symbol,
+                venue_symbol=VenueSymbol(entry.symbol),
                 base=entry.baseAsset,
                 quote=entry.quoteAsset,
                 tick_size=tick,
@@ -112,6 +113,8 @@ class BinanceMarket(MarketDataProtocol):
     }
     # The depth snapshot's lastUpdateId is the diff stream's update id: exact audits (an
     # audit asks for 4x the compared levels, weight 5 up to 100 levels).
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v3/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints
     ping_path: ClassVar[str] = "/api/v3/ping"
@@ -174,6 +177,22 @@ class BinanceMarket(MarketDataProtocol):
         limit = self.audit_depth(levels)
         query = f"symbol={instrument.venue_symbol}&limit={limit}"
         return "/api/v3/depth", query, "default", depth_weight(limit)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v3/trades, weight 25, limit <= 1000, oldest first (rest-api "Recent trades
+        list": https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints)."""
+        query = f"symbol={instrument.venue_symbol}&limit={min(limit, 1000)}"
+        return self.trades_path, query, "default", 25
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[{"id", "price", "qty", "quoteQty", "time" (ms), "isBuyerMaker", ...}]``: when the
+        buyer is the maker, the taker sold."""
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["id"]), text(row["price"]),
+                        text(row["qty"]), Side.SELL if row["isBuyerMaker"] else Side.BUY,
+                        int(row["time"]) * 1_000_000)
+            for row in reversed(msgspec.json.decode(body, type=TRADE_ROWS))
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -64,6 +64,7 @@ VENUE = VenueSpec(
         keepalive='`{"event":"ping"}` every 15 s (Bitfinex sends `[chanId,"hb"]` on quiet '
         "channels every 15 s; https://docs.bitfinex.com/docs/ws-general)",
         subscribe="`conf` first, then one book a message, 0.1 s apart (25 channels a connection)",
+        timestamp_refused="— (the nonce only grows)",
         rest_budget="per endpoint: `book` 8 + 3/s, `conf`/`tickers` 5 + 1/s, each private "
         "endpoint 10 + 1.5/s (Bitfinex: 10-90 a minute an endpoint, book 240: "
         "https://docs.bitfinex.com/v1)",

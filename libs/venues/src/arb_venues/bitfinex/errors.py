@@ -13,15 +13,19 @@ blocked on that endpoint for 10-60 s (https://docs.bitfinex.com/v1).
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -61,7 +65,12 @@ def error_for(
     message = text or f"Bitfinex error {code}"
     lower = message.lower()
     status = http_status
-    if code == 11010 or "ratelimit" in lower or "err_rate_limit" in lower or status == 429:
+    if (
+        code == 11010
+        or "ratelimit" in lower
+        or "err_rate_limit" in lower
+        or status == HTTPStatus.TOO_MANY_REQUESTS
+    ):
         pause = retry_after_s if retry_after_s is not None else RATE_LIMIT_PAUSE_S
         return RateLimited(VENUE, message, api_code=code, http_status=status, retry_after_s=pause)
     if code in _UNAVAILABLE:
@@ -74,6 +83,10 @@ def error_for(
             api_code=code,
             http_status=status,
         )
+    if code == 10001 and "action: disabled" in lower:
+        # An order on a pair or key whose trading Bitfinex switched off (["error", 10001,
+        # "action: disabled"], https://github.com/bitfinexcom/bitfinex-api-py/issues/145).
+        return TradingDisabled(VENUE, message, api_code=code, http_status=status)
     if "balance" in lower:
         return InsufficientBalance(VENUE, message, api_code=code, http_status=status)
     if "not found" in lower:
@@ -107,14 +120,14 @@ def error_mapper(response: Response) -> VenueError | None:
     """ErrorMapper for RestClient: None for a 2xx without an error body."""
     found = read_error(response.body)
     retry_after = retry_after_seconds(response.headers)
-    status = response.status if response.status != 200 else None
+    status = response.status if response.status != HTTPStatus.OK else None
     if found is not None:
         return error_for(found[0], found[1], status, retry_after)
-    if response.status < 400:
+    if response.status < HTTPStatus.BAD_REQUEST:
         return None
     text = response.body[:200].decode(errors="replace")
-    if response.status in (418, 429):
+    if response.status in RATE_LIMIT_STATUSES:
         return error_for(11010, f"rate limited: {text}", response.status, retry_after)
-    if response.status >= 500:
+    if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error: {text}", http_status=response.status)
     return BadRequest(VENUE, f"request refused: {text}", http_status=response.status)

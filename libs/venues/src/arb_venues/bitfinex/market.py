@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.bitfinex import errors as codes
@@ -47,6 +47,7 @@ from arb_venues.bitfinex.parser import DEFAULT_DEPTH, OB_CHECKSUM, SEQ_ALL, Bitf
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bitfinex"
@@ -76,6 +77,8 @@ class BitfinexMarket(MarketDataProtocol):
         "book": BucketLimit(8, 3),  # 180 a minute (limit 240)
     }
     # /v2/book has no sequence: content audits (the checksum is the main proof).
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/v2/trades/{symbol}/hist"
     audit_match: ClassVar[str] = "content"
     # Ping: https://docs.bitfinex.com/reference/rest-public-platform-status. No server-time
     # endpoint, and none needed: the nonce only has to grow, no clock window (trading.py).
@@ -136,6 +139,28 @@ class BitfinexMarket(MarketDataProtocol):
         tickers = await rest.get(TICKERS_PATH, query="symbols=ALL")
         return parse_instruments(conf, tickers)
 
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /v2/trades/{symbol}/hist, limit <= 10000, newest first (sort -1)
+        (https://docs.bitfinex.com/reference/rest-public-trades)."""
+        return (
+            self.trades_path.format(symbol=instrument.venue_symbol),
+            f"limit={min(limit, 10000)}",
+            "default",
+            1,
+        )
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[[ID, MTS, AMOUNT, PRICE]]``: a positive AMOUNT was bought (the taker bought),
+        a negative one sold."""
+        trades = []
+        for row in msgspec.json.decode(body, type=list[list[Any]]):
+            amount = Decimal(str(row[2]))
+            side = Side.BUY if amount > 0 else Side.SELL
+            trade_id, ms, price = str(row[0]), int(row[1]), text(row[3])
+            trades.append(PublicTrade(VENUE, instrument.symbol, trade_id, price,
+                                      text(abs(amount)), side, ms * 1_000_000))  # fmt: skip
+        return trades
+
     def error_mapper(self) -> ErrorMapper | None:
         return codes.error_mapper
 
@@ -190,7 +215,7 @@ def parse_instruments(conf: bytes | str, tickers: bytes | str) -> list[Instrumen
             Instrument(
                 venue=VENUE,
                 symbol=f"{base}-{quote}",
-                venue_symbol=venue_symbol,
+                venue_symbol=VenueSymbol(venue_symbol),
                 base=base,
                 quote=quote,
                 tick_size=format(tick, "f"),

@@ -36,7 +36,17 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import msgspec
-from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, OrderStatus, Side
+from arb_structs import (
+    Balance,
+    BalanceSnapshot,
+    ClientOrderId,
+    OrderIntent,
+    OrderReport,
+    OrderStatus,
+    Side,
+    VenueOrderId,
+    VenueSymbol,
+)
 
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.bitfinex import symbols as bitfinex_symbols
@@ -183,20 +193,20 @@ class BitfinexTrading(TradingClient):
     }
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """``arb`` + saga group + 15 bits of the leg hash (14 characters), which fits a cid."""
         text = text_client_order_id(opportunity_id, leg, 20)  # arb + 7 group + 10 leg hex
         leg_bits = int(text[10:14], 16) & ((1 << LEG_BITS) - 1)
-        return f"{text[:10]}{leg_bits:04x}"
+        return ClientOrderId(f"{text[:10]}{leg_bits:04x}")
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _venue_symbol(self, symbol: str) -> str:
+    def _venue_symbol(self, symbol: str) -> VenueSymbol:
         instrument = self.instruments.get(symbol)
         if instrument is not None:
             return instrument.venue_symbol
         base, _, quote = symbol.partition("-")
-        return bitfinex_symbols.spell(base, quote)
+        return VenueSymbol(bitfinex_symbols.spell(base, quote))
 
     def _symbol(self, venue_symbol: str) -> str | None:
         for symbol, instrument in self.instruments.items():
@@ -241,7 +251,7 @@ class BitfinexTrading(TradingClient):
             venue=VENUE,
             symbol=symbol,
             side=Side.SELL if original < 0 else Side.BUY,
-            client_order_id=from_cid(_at(row, 2)),
+            client_order_id=ClientOrderId(from_cid(_at(row, 2))),
             status=status_of(str(_at(row, 13) or "")),
             price=_text(_dec(_at(row, 16))),
             size=_text(abs(original)),
@@ -249,7 +259,7 @@ class BitfinexTrading(TradingClient):
             avg_price=_text(_dec(_at(row, 17))),
             fee=_text(fee),
             fee_asset=trades.fee_asset.get(order_id, ""),
-            venue_order_id=str(order_id),
+            venue_order_id=VenueOrderId(str(order_id)),
             quote_filled=_text(quote) if quote is not None and filled else "",
             ts_created=created * 1_000_000 if isinstance(created, int) else 0,
         )
@@ -316,12 +326,12 @@ class BitfinexTrading(TradingClient):
             return OrderReport(
                 venue=VENUE, symbol=intent.symbol, side=intent.side,
                 client_order_id=intent.client_order_id, status=OrderStatus.UNKNOWN,
-                price=intent.price, size=intent.size, venue_order_id=str(order_id),
+                price=intent.price, size=intent.size, venue_order_id=VenueOrderId(str(order_id)),
                 reason=f"accepted; state not read back: {exc}", ts_sent=ts_sent, ts_ack=ts_ack,
             )  # fmt: skip
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         venue_symbol = self._venue_symbol(symbol)
         row = await self._find(venue_symbol, to_cid(client_order_id))
         if row is None:
@@ -329,7 +339,7 @@ class BitfinexTrading(TradingClient):
                                "in the active orders or the last two days' history")  # fmt: skip
         return self._report(row, await self._order_trades(venue_symbol, row[0]))
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         report = await self.get_order(symbol, client_order_id)
         if report.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
             try:

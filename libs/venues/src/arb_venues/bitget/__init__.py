@@ -67,6 +67,8 @@ VENUE = VenueSpec(
         f"{_DOCS}/common/websocket-intro)",
         subscribe="10 books a message, 0.2 s apart (10 messages/s and 240 subscribes an hour a "
         "connection)",
+        server_time_field="`data.serverTime` (ms)",
+        timestamp_refused="40008 (30 s)",
         rest_budget="public 20 + 20/s (20/s per IP); orders 10 + 10/s, queries 10 + 10/s "
         "(10-20/s per UID)",
         sim_ws="`/v2/ws/public`: `books` snapshot then updates with `seq` and the top-25 "

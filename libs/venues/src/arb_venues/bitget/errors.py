@@ -10,11 +10,14 @@ signature errors among them), 429 (rate limit) or 5xx.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.bitget import schemas
 from arb_venues.common.rest import Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
@@ -22,6 +25,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -58,7 +62,11 @@ _AUTH = {
     "40011", "40012", "40037", "40506", "40507",
 }  # fmt: skip
 _RATE = {"429", "50009"}
-_UNAVAILABLE = {"40015", "40200", "40604", "40725", "41114"}
+_UNAVAILABLE = {"40015", "40200", "40604", "40725"}
+# The pair takes no orders until Bitget opens it (https://www.bitget.com/api-doc/common/
+# error-code/restapi): 41114 "The current trading pair is under maintenance", 43115 "The
+# current trading pair is opening soon".
+_TRADING_DISABLED = {"41114", "43115"}
 _BALANCE = {"43012", "40762", "40754", "40711", "50020"}
 _UNKNOWN_ORDER = {"43001", "40768", "40109"}
 _UNKNOWN_SYMBOL = {"40034", "40102", "40309", "50004"}
@@ -71,13 +79,17 @@ def error_for(
 ) -> VenueError:
     """The exception for one Bitget code."""
     text = message or f"Bitget code {code}"
-    if code in _RATE or http_status in (418, 429):
+    if code in _RATE or http_status in RATE_LIMIT_STATUSES:
         return RateLimited(
             VENUE, text, api_code=code, http_status=http_status, retry_after_s=retry_after_s
         )
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, text, api_code=code, http_status=http_status)
     if code == "50008":  # "network timeout": the outcome is not known
         return RequestTimeout(VENUE, text, api_code=code, http_status=http_status)
-    if code in _UNAVAILABLE or (http_status is not None and http_status >= 500):
+    if code in _UNAVAILABLE or (
+        http_status is not None and http_status >= HTTPStatus.INTERNAL_SERVER_ERROR
+    ):
         return VenueUnavailable(VENUE, text, api_code=code, http_status=http_status)
     if code == TIMESTAMP_EXPIRED[0]:
         return TimestampRejected(
@@ -109,18 +121,18 @@ def error_mapper(response: Response) -> VenueError | None:
     try:
         envelope = schemas.REST_ENVELOPE.decode(response.body)
     except msgspec.DecodeError:
-        if response.status < 400:
+        if response.status < HTTPStatus.BAD_REQUEST:
             return None  # not an envelope (callers decode and complain themselves)
         text = response.body[:200].decode(errors="replace")
         status = response.status
-        if status in (418, 429):
+        if status in RATE_LIMIT_STATUSES:
             return RateLimited(
                 VENUE, f"rate limited: {text}", http_status=status, retry_after_s=retry_after
             )
-        if status >= 500:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             return VenueUnavailable(VENUE, f"server error: {text}", http_status=status)
         return BadRequest(VENUE, f"request refused: {text}", http_status=status)
-    if envelope.code == SUCCESS and response.status < 400:
+    if envelope.code == SUCCESS and response.status < HTTPStatus.BAD_REQUEST:
         return None
-    http_status = response.status if response.status != 200 else None
+    http_status = response.status if response.status != HTTPStatus.OK else None
     return error_for(envelope.code, envelope.msg, http_status, retry_after)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.bitget import errors as codes
@@ -33,6 +33,7 @@ from arb_venues.bitget.parser import REST_BOOK_PATH, BitgetParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bitget"
@@ -68,6 +69,8 @@ class BitgetMarket(MarketDataProtocol):
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {
         "default": BucketLimit(20, 20),  # symbols, orderbook: 20 / s (IP)
     }
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v2/spot/market/fills"
     audit_match: ClassVar[str] = "content"  # the REST book has no sequence
     # Ping and server time: https://www.bitget.com/api-doc/common/public/Get-Server-Time
     ping_path: ClassVar[str] = "/api/v2/public/time"
@@ -125,6 +128,22 @@ class BitgetMarket(MarketDataProtocol):
         body = await rest.get("/api/v2/spot/public/symbols")
         return parse_instruments(body)
 
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v2/spot/market/fills, limit <= 500, newest first
+        (https://www.bitget.com/api-doc/spot/market/Get-Recent-Trades)."""
+        query = f"symbol={instrument.venue_symbol}&limit={min(limit, 500)}"
+        return self.trades_path, query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": "00000", "data": [{"symbol", "tradeId", "side" (the taker's), "price",
+        "size", "ts" (ms, text)}]}``."""
+        rows = msgspec.json.decode(body)["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["tradeId"], text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), int(row["ts"]) * 1_000_000)
+            for row in rows
+        ]  # fmt: skip
+
     def error_mapper(self) -> ErrorMapper | None:
         return codes.error_mapper
 
@@ -150,7 +169,7 @@ def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue=VENUE,
                 symbol=f"{row.baseCoin}-{row.quoteCoin}",
-                venue_symbol=row.symbol,
+                venue_symbol=VenueSymbol(row.symbol),
                 base=row.baseCoin,
                 quote=row.quoteCoin,
                 tick_size=tick,

@@ -30,7 +30,16 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, OrderStatus, Side
+from arb_structs import (
+    Balance,
+    BalanceSnapshot,
+    ClientOrderId,
+    OrderIntent,
+    OrderReport,
+    OrderStatus,
+    Side,
+    VenueOrderId,
+)
 
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.bitget import schemas
@@ -98,7 +107,7 @@ class BitgetTrading(TradingClient):
     }
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         return text_client_order_id(opportunity_id, leg, cls.client_order_id_max_len)
 
     def _symbol(self, symbol: str) -> str:
@@ -184,14 +193,14 @@ class BitgetTrading(TradingClient):
                 status=OrderStatus.UNKNOWN,
                 price=intent.price,
                 size=intent.size,
-                venue_order_id=order_id,
+                venue_order_id=VenueOrderId(order_id),
                 reason=f"accepted; state not read back: {exc}",
                 ts_sent=ts_sent,
                 ts_ack=ts_ack,
             )
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         data = await self._call("GET", INFO_PATH, params={"clientOid": client_order_id})
         rows = schemas.ORDER_INFOS.decode(data) if schemas.present(data) else []
         if not rows:
@@ -200,7 +209,7 @@ class BitgetTrading(TradingClient):
             )
         return self._report(symbol, rows[0])
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         payload = {"symbol": self._symbol(symbol), "clientOid": client_order_id}
         try:
             await self._call("POST", CANCEL_PATH, payload=payload, bucket="orders")
@@ -252,7 +261,7 @@ class BitgetTrading(TradingClient):
             venue=VENUE,
             symbol=symbol,
             side=Side(row.side),
-            client_order_id=row.clientOid,
+            client_order_id=ClientOrderId(row.clientOid),
             status=STATES.get(row.status, OrderStatus.UNKNOWN),
             price=row.price,
             size=row.size,
@@ -261,6 +270,6 @@ class BitgetTrading(TradingClient):
             quote_filled=row.quoteVolume or "",
             fee=fee,
             fee_asset=fee_asset,
-            venue_order_id=row.orderId,
+            venue_order_id=VenueOrderId(row.orderId),
             ts_created=(int(row.cTime) if row.cTime.isdigit() else 0) * 1_000_000,
         )

@@ -46,6 +46,8 @@ VENUE = VenueSpec(
         verified="continuity (`u`)",
         keepalive='`{"op":"ping"}` every 20 s',
         subscribe="10 args a message, 0.1 s apart",
+        server_time_field="`result.timeNano` (ns)",
+        timestamp_refused="10002 (recv_window back, 1 s ahead)",
         rest_budget="300 + 60/s",
         sim_ws="`/v5/public/spot`: `orderbook.{1,50,200,1000}.<sym>` snapshot then deltas, `u` +1 "
         "per message",

@@ -12,6 +12,7 @@ Docs: https://bybit-exchange.github.io/docs/v5/error
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 import msgspec
 
@@ -25,6 +26,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -50,6 +52,10 @@ UNAVAILABLE_CODES = frozenset({10016, 10019, 170001, 170032, 170234})
 UNKNOWN_ORDER_CODES = frozenset({110001, 170213, 170143})
 BALANCE_CODES = frozenset({170131, 110004, 110007, 110012, 110044, 110045, 170033})
 SYMBOL_CODES = frozenset({170121, 10029})
+# No order on the symbol can succeed until Bybit lifts it (docs, "Spot Trade" and "UTA"):
+# 170151 "The trading pair is not open yet", 170157 "The trading pair is not available for api
+# trading", 110066 "No trading is allowed at the current time".
+TRADING_DISABLED_CODES = frozenset({170151, 170157, 110066})
 # The order exists but is already closed: a cancel of it is not an error for us.
 ORDER_CLOSED_CODES = frozenset({110008, 110010, 170139, 170142, 170190})
 
@@ -122,6 +128,10 @@ def error_for_code(
         return UnknownSymbol(
             VENUE, f"symbol refused: {text}", api_code=code, http_status=http_status
         )
+    if code in TRADING_DISABLED_CODES:
+        return TradingDisabled(
+            VENUE, f"trading disabled: {text}", api_code=code, http_status=http_status
+        )
     if code >= 100000:  # 11xxxx (UTA orders) and 17xxxx (spot trade): the order was refused
         return OrderRejected(
             VENUE, f"order refused: {text}", api_code=code, http_status=http_status
@@ -150,7 +160,7 @@ def map_response(response: Response) -> VenueError | None:
         envelope = schemas.ENVELOPE.decode(response.body)
     except msgspec.DecodeError:
         envelope = None
-    if response.status < 400:
+    if response.status < HTTPStatus.BAD_REQUEST:
         if envelope is None:
             return VenueUnavailable(
                 VENUE,
@@ -164,14 +174,14 @@ def map_response(response: Response) -> VenueError | None:
             retry_after_s=_retry_after(response, envelope.time),
         )
     text = response.body[:200].decode(errors="replace")
-    if response.status == 403:
+    if response.status == HTTPStatus.FORBIDDEN:
         return RateLimited(
             VENUE,
             f"IP rate limit (403 access too frequent): {text}",
             http_status=403,
             retry_after_s=retry_after_seconds(response.headers) or IP_BAN_SECONDS,
         )
-    if response.status == 429:
+    if response.status == HTTPStatus.TOO_MANY_REQUESTS:
         after = _retry_after(response, envelope.time if envelope else 0)
         return RateLimited(
             VENUE,
@@ -180,10 +190,10 @@ def map_response(response: Response) -> VenueError | None:
             retry_after_s=after if after is not None else 1.0,
             api_code=envelope.retCode if envelope else None,
         )
-    if response.status >= 500:
+    if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error: {text}", http_status=response.status)
     if envelope is not None and envelope.retCode != 0:
         return error_for_code(envelope.retCode, envelope.retMsg, http_status=response.status)
-    if response.status == 401:
+    if response.status == HTTPStatus.UNAUTHORIZED:
         return InvalidSignature(VENUE, f"authentication refused (401): {text}", http_status=401)
     return BadRequest(VENUE, f"request refused: {text}", http_status=response.status)

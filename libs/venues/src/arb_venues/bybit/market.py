@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.bybit import errors as codes
@@ -27,6 +27,7 @@ from arb_venues.bybit.parser import BybitParser
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bybit"
@@ -56,7 +57,7 @@ def instrument_from(spot: schemas.SpotInstrument, ts_recv: int = 0) -> Instrumen
     return Instrument(
         venue=VENUE,
         symbol=f"{spot.baseCoin}-{spot.quoteCoin}",
-        venue_symbol=spot.symbol,
+        venue_symbol=VenueSymbol(spot.symbol),
         base=spot.baseCoin,
         quote=spot.quoteCoin,
         tick_size=tick,
@@ -80,6 +81,8 @@ class BybitMarket(MarketDataProtocol):
     # 600 requests per 5 s per IP (docs/v5/rate-limit); the docs advise against running at
     # the edge, so half of it.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(300, 60)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/v5/market/recent-trade"
     audit_match: ClassVar[str] = "content"  # "sequence" on orderbook.1000: see audit_mode
     # Ping and server time: https://bybit-exchange.github.io/docs/v5/market/time
     ping_path: ClassVar[str] = "/v5/market/time"
@@ -136,6 +139,22 @@ class BybitMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get(INSTRUMENTS_PATH, query="category=spot")
         return parse_instruments(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /v5/market/recent-trade, spot limit <= 60, newest first
+        (https://bybit-exchange.github.io/docs/v5/market/recent-trade)."""
+        query = f"category=spot&symbol={instrument.venue_symbol}&limit={min(limit, 60)}"
+        return self.trades_path, query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"retCode": 0, "result": {"list": [{"execId", "price", "size", "side" (Buy/Sell, the
+        taker's), "time" (ms, text)}]}}``."""
+        rows = msgspec.json.decode(body)["result"]["list"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["execId"], text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), int(row["time"]) * 1_000_000)
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.map_response

@@ -30,11 +30,14 @@ import msgspec
 from arb_structs import (
     Balance,
     BalanceSnapshot,
+    ClientOrderId,
     Instrument,
     OrderIntent,
     OrderReport,
     OrderStatus,
     Side,
+    VenueOrderId,
+    VenueSymbol,
 )
 
 from arb_venues.base import SignRequest, TradingClient
@@ -96,7 +99,7 @@ class BybitTrading(TradingClient):
     }
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """The engine's UUID shape: 36 characters of hex and dashes, same input same id."""
         return uuid_client_order_id(opportunity_id, leg)
 
@@ -150,13 +153,13 @@ class BybitTrading(TradingClient):
                 status=OrderStatus.NEW,
                 price=intent.price,
                 size=intent.size,
-                venue_order_id=ack.orderId,
+                venue_order_id=VenueOrderId(ack.orderId),
                 ts_sent=ts_sent,
                 ts_ack=ts_ack,
             )
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         instrument = self._instrument(symbol)
         query = urlencode(
             {"category": "spot", "symbol": instrument.venue_symbol, "orderLinkId": client_order_id}
@@ -174,7 +177,7 @@ class BybitTrading(TradingClient):
             f"{symbol}: no order with orderLinkId {client_order_id!r} in open or closed orders",
         )
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         instrument = self._instrument(symbol)
         body = msgspec.json.encode(
             {"category": "spot", "symbol": instrument.venue_symbol, "orderLinkId": client_order_id}
@@ -213,7 +216,8 @@ class BybitTrading(TradingClient):
         found.update(
             (o.orderId, o) for o in open_orders.entries if _millis(o.createdTime) >= since_ns
         )
-        return [order_report(o, by_venue[o.symbol]) for o in found.values() if o.symbol in by_venue]
+        return [order_report(o, by_venue[VenueSymbol(o.symbol)]) for o in found.values()
+                if VenueSymbol(o.symbol) in by_venue]  # fmt: skip
 
     async def _list(self, path: str, query: str) -> schemas.OrderList:
         response = await self.rest.request(
@@ -270,7 +274,7 @@ def order_report(order: schemas.OrderInfo, symbol: str) -> OrderReport:
         venue=VENUE,
         symbol=symbol,
         side=Side.BUY if order.side == "Buy" else Side.SELL,
-        client_order_id=order.orderLinkId,
+        client_order_id=ClientOrderId(order.orderLinkId),
         status=STATUS.get(order.orderStatus, OrderStatus.UNKNOWN),
         price=order.price,
         size=order.qty,
@@ -278,7 +282,7 @@ def order_report(order: schemas.OrderInfo, symbol: str) -> OrderReport:
         avg_price=order.avgPrice or "0",
         fee=fee,
         fee_asset=fee_asset,
-        venue_order_id=order.orderId,
+        venue_order_id=VenueOrderId(order.orderId),
         reason=reason,
         quote_filled=order.cumExecValue if order.cumExecQty not in ("", "0") else "",
         ts_created=_millis(order.createdTime),

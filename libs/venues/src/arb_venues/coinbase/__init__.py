@@ -64,6 +64,8 @@ VENUE = VenueSpec(
         verified="connection `sequence_num` continuity; no checksum exists",
         keepalive="re-subscribe `heartbeats` every 20 s (quiet channels close after 60-90 s)",
         subscribe="10 products a message, 0.25 s apart (8 msgs/s cap unauthenticated)",
+        server_time_field="`epochMillis` (ms)",
+        timestamp_refused="— (401 for an expired JWT)",
         rest_budget="10 + 10/s",
         sim_ws="`/`: `level2` → `l2_data` snapshot then updates, `sequence_num` per connection, "
         "heartbeats, subscriptions acks",

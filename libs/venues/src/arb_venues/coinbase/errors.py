@@ -12,6 +12,8 @@ What Coinbase sends (api-reference/advanced-trade-api/rest-api; error schema
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.coinbase.schemas import ApiError, ErrorResponse
@@ -22,6 +24,7 @@ from arb_venues.errors import (
     InvalidSignature,
     OrderRejected,
     RateLimited,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -39,6 +42,8 @@ _ORDER_FAILURES: dict[str, type[VenueRejected]] = {
     "INVALID_LEDGER_BALANCE": InsufficientBalance,
     "INVALID_PRODUCT_ID": UnknownSymbol,
     "INELIGIBLE_PAIR": UnknownSymbol,
+    # The product takes no new orders (cancel-only, halted, or order entry switched off).
+    "ORDER_ENTRY_DISABLED": TradingDisabled,
     "INVALID_SIZE_PRECISION": BadRequest,
     "INVALID_PRICE_PRECISION": BadRequest,
     "INVALID_LIMIT_PRICE": BadRequest,
@@ -57,22 +62,22 @@ def _api_error(body: bytes) -> ApiError:
 
 def map_response(response: Response) -> VenueError | None:
     status = response.status
-    if status < 400:
+    if status < HTTPStatus.BAD_REQUEST:
         return None
     error = _api_error(response.body)
     text = error.message or error.error_details or error.error or f"HTTP {status}"
     code = error.error or None
-    if status == 401:
+    if status == HTTPStatus.UNAUTHORIZED:
         return InvalidSignature(
             VENUE, f"{text}: the JWT was refused; check the CDP key name and its EC private key "
             "(and the clock: a JWT lives 120 s)", api_code=code, http_status=status,
         )  # fmt: skip
-    if status == 429:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
         return RateLimited(VENUE, f"rate limited: {text}", api_code=code, http_status=status,
                            retry_after_s=retry_after_seconds(response.headers))  # fmt: skip
-    if status >= 500:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error: {text}", api_code=code, http_status=status)
-    if status == 404:
+    if status == HTTPStatus.NOT_FOUND:
         lowered = text.lower()
         if "order" in lowered:
             return UnknownOrder(VENUE, text, api_code=code, http_status=status)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Credentials, Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.coinbase.errors import error_mapper
@@ -30,6 +30,7 @@ from arb_venues.coinbase.signing import ws_jwt
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, other_side, rfc3339_ns, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "coinbase"
@@ -64,6 +65,8 @@ class CoinbaseMarket(MarketDataProtocol):
     # Public REST: 10 requests/s per IP (Advanced Trade REST rate-limits page).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
     # product_book carries no sequence: content audits (compared with recent book states).
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v3/brokerage/market/products/{symbol}/ticker"
     audit_match: ClassVar[str] = "content"
     # Ping and server time: https://docs.cdp.coinbase.com/advanced-trade/reference/retailbrokerageapi_getservertime
     ping_path: ClassVar[str] = "/api/v3/brokerage/time"
@@ -103,7 +106,7 @@ class CoinbaseMarket(MarketDataProtocol):
     def ws_url(self, instruments: list[Instrument]) -> str:
         return self.endpoints.ws_url
 
-    def _message(self, kind: str, channel: str, product_ids: list[str]) -> str:
+    def _message(self, kind: str, channel: str, product_ids: Sequence[str]) -> str:
         message: dict[str, object] = {"type": kind, "product_ids": product_ids,
                                       "channel": channel}  # fmt: skip
         if self.credentials is not None:
@@ -138,6 +141,25 @@ class CoinbaseMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get(PRODUCTS_PATH, query="product_type=SPOT")
         return parse_products(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v3/brokerage/market/products/{product_id}/ticker, newest first
+        (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-public-market-trades)."""
+        path = self.trades_path.format(symbol=instrument.venue_symbol)
+        return path, f"limit={min(limit, 1000)}", "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"trades": [{"trade_id", "product_id", "price", "size", "time" (RFC 3339), "side"
+        (BUY/SELL)}], "best_bid", "best_ask"}``. ``side`` is the maker's, as Coinbase documents
+        for its trades ("the side of a trade indicates the maker order side": a SELL prints at
+        the ask), so the taker's is the other one."""
+        rows = msgspec.json.decode(body)["trades"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["trade_id"], text(row["price"]),
+                        text(row["size"]), other_side(taker_side(row["side"])),
+                        rfc3339_ns(row["time"]))
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()
@@ -186,7 +208,7 @@ def _instrument(product: Product) -> Instrument | None:
     return Instrument(
         venue=VENUE,
         symbol=f"{base}-{quote}",
-        venue_symbol=product.product_id,
+        venue_symbol=VenueSymbol(product.product_id),
         base=base,
         quote=quote,
         tick_size=tick,

@@ -25,7 +25,17 @@ from typing import ClassVar, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import msgspec
-from arb_structs import Balance, BalanceSnapshot, Instrument, OrderIntent, OrderReport, Side
+from arb_structs import (
+    Balance,
+    BalanceSnapshot,
+    ClientOrderId,
+    Instrument,
+    OrderIntent,
+    OrderReport,
+    Side,
+    VenueOrderId,
+    VenueSymbol,
+)
 from arb_structs import OrderStatus as Status
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
@@ -76,10 +86,11 @@ def order_report(order: schemas.Order, symbol: str, fee_asset: str, ts_sent: int
     config = order.order_configuration.sor_limit_ioc if order.order_configuration else None
     return OrderReport(
         venue=VENUE, symbol=symbol, side=Side.BUY if order.side == "BUY" else Side.SELL,
-        client_order_id=order.client_order_id, status=status,
+        client_order_id=ClientOrderId(order.client_order_id), status=status,
         price=config.limit_price if config else "0", size=config.base_size if config else "0",
         filled_size=filled, avg_price=order.average_filled_price or "0",
-        fee=order.total_fees or "0", fee_asset=fee_asset, venue_order_id=order.order_id,
+        fee=order.total_fees or "0", fee_asset=fee_asset,
+        venue_order_id=VenueOrderId(order.order_id),
         reason=order.reject_message or _reason(order.reject_reason) or order.cancel_message,
         ts_sent=ts_sent, ts_ack=time.time_ns(),
         quote_filled=order.filled_value if _positive(filled) else "",
@@ -121,7 +132,7 @@ class CoinbaseTrading(TradingClient):
         self._order_ids: dict[str, str] = {}  # client order id -> Coinbase order id
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """The engine's UUID shape (its fixed first group says the order is ours)."""
         return uuid_client_order_id(opportunity_id, leg)
 
@@ -200,11 +211,11 @@ class CoinbaseTrading(TradingClient):
             return OrderReport(
                 venue=VENUE, symbol=intent.symbol, side=intent.side,
                 client_order_id=intent.client_order_id, status=Status.NEW, price=intent.price,
-                size=intent.size, venue_order_id=order_id, ts_sent=ts_sent,
+                size=intent.size, venue_order_id=VenueOrderId(order_id), ts_sent=ts_sent,
                 ts_ack=time.time_ns(), reason="placed; fill state not read yet",
             )  # fmt: skip
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         instrument = self._instrument(symbol)
         order_id = self._order_ids.get(client_order_id)
         if order_id is not None:
@@ -216,7 +227,7 @@ class CoinbaseTrading(TradingClient):
         self._order_ids[client_order_id] = order.order_id
         return order_report(order, symbol, instrument.quote)
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         report = await self.get_order(symbol, client_order_id)
         if report.status not in (Status.NEW, Status.PARTIALLY_FILLED):
             return report  # an IOC is normally finished already: nothing to cancel
@@ -238,7 +249,7 @@ class CoinbaseTrading(TradingClient):
         found: dict[str, schemas.Order] = {}
         cursor = ""
         for _ in range(RECENT_MAX_PAGES):
-            params = [("product_ids", p) for p in by_product]
+            params: list[tuple[str, str]] = [("product_ids", p) for p in by_product]
             params += [("start_date", rfc3339(since_ns)), ("limit", str(LIST_PAGE_LIMIT))]
             if cursor:
                 params.append(("cursor", cursor))
@@ -250,7 +261,7 @@ class CoinbaseTrading(TradingClient):
             cursor = page.cursor
         out = []
         for order in found.values():
-            symbol = by_product.get(order.product_id)
+            symbol = by_product.get(VenueSymbol(order.product_id))
             if symbol is not None:
                 self._order_ids.setdefault(order.client_order_id, order.order_id)
                 out.append(order_report(order, symbol, self._instrument(symbol).quote))

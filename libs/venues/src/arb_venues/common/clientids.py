@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from arb_structs import ClientOrderId
+
 ENGINE_TEXT_PREFIX = "arb"
 ENGINE_UUID_GROUP = "cea4b000"  # the fixed first group of every engine UUID
 GROUP_HEX = 7
@@ -51,19 +53,21 @@ def _leg_hex(opportunity_id: str, leg: str) -> str:
     return hashlib.sha256(f"{opportunity_id}\x1f{leg}".encode()).hexdigest()
 
 
-def text_client_order_id(opportunity_id: str, leg: str, length: int = 32) -> str:
+def text_client_order_id(opportunity_id: str, leg: str, length: int = 32) -> ClientOrderId:
     """``arb`` + group + leg hash, ``length`` characters of [0-9a-z] (at least 20)."""
     if length < 20:
         raise ValueError(f"client order id length {length}: need at least 20 characters")
     head = ENGINE_TEXT_PREFIX + saga_group_of(opportunity_id)
-    return head + _leg_hex(opportunity_id, leg)[: length - len(head)]
+    return ClientOrderId(head + _leg_hex(opportunity_id, leg)[: length - len(head)])
 
 
-def uuid_client_order_id(opportunity_id: str, leg: str) -> str:
+def uuid_client_order_id(opportunity_id: str, leg: str) -> ClientOrderId:
     """A version-5-shaped UUID with the engine's first group, the saga group and a leg hash."""
     group, leg_hex = saga_group_of(opportunity_id), _leg_hex(opportunity_id, leg)
     variant = "89ab"[int(leg_hex[0], 16) % 4]
-    return f"{ENGINE_UUID_GROUP}-{group[:4]}-5{group[4:]}-{variant}{leg_hex[1:4]}-{leg_hex[4:16]}"
+    return ClientOrderId(
+        f"{ENGINE_UUID_GROUP}-{group[:4]}-5{group[4:]}-{variant}{leg_hex[1:4]}-{leg_hex[4:16]}"
+    )
 
 
 def is_engine_client_order_id(client_order_id: str) -> bool:

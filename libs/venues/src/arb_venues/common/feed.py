@@ -31,7 +31,7 @@ import aiohttp
 from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
 from arb_core.redact import redact
 from arb_core.tasks import stop_task
-from arb_structs import BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus
+from arb_structs import BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus, VenueSymbol
 from arb_structs.constants import RESYNC_ALL
 
 from arb_venues.base import FeedParser, MarketDataProtocol
@@ -603,7 +603,11 @@ class MarketDataFeed:
             targets = (
                 list(self.instruments)
                 if RESYNC_ALL in names
-                else [self.by_venue_symbol[n].symbol for n in names if n in self.by_venue_symbol]
+                else [
+                    self.by_venue_symbol[VenueSymbol(n)].symbol
+                    for n in names
+                    if VenueSymbol(n) in self.by_venue_symbol
+                ]
             )
             if live:
                 if RESYNC_ALL in names:

@@ -36,6 +36,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from types import SimpleNamespace
 
 import aiohttp
@@ -46,6 +47,7 @@ from arb_venues.common import metrics
 from arb_venues.common.clock import VenueClock
 from arb_venues.common.ratelimit import BucketLimit, Limiter, RateLimiter
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     RateLimited,
     RequestTimeout,
@@ -152,15 +154,15 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 def default_error_mapper(venue: str) -> ErrorMapper:
     def mapper(response: Response) -> VenueError | None:
-        if response.status < 400:
+        if response.status < HTTPStatus.BAD_REQUEST:
             return None
         text = response.body[:200].decode(errors="replace")
-        if response.status in (418, 429):
+        if response.status in RATE_LIMIT_STATUSES:
             return RateLimited(
                 venue, f"rate limited: {text}", http_status=response.status,
                 retry_after_s=retry_after_seconds(response.headers),
             )  # fmt: skip
-        if response.status >= 500:
+        if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             return VenueUnavailable(venue, f"server error: {text}", http_status=response.status)
         return BadRequest(venue, f"request refused: {text}", http_status=response.status)
 
@@ -410,7 +412,7 @@ class RestClient:
             check = HealthCheck(self.venue, path, False, None, time.perf_counter() - started,
                                 str(exc))  # fmt: skip
         else:
-            ok = 200 <= response.status < 300
+            ok = HTTPStatus.OK <= response.status < HTTPStatus.MULTIPLE_CHOICES
             error = "" if ok else response.body[:200].decode(errors="replace")
             check = HealthCheck(self.venue, path, ok, response.status, response.seconds, error)
         metrics.REST_HEALTH_SECONDS.labels(self.venue).set(check.latency_s)

@@ -55,6 +55,7 @@ VENUE = VenueSpec(
         "`public/respond-heartbeat` and its id (parser replies); 1 s pause after connecting "
         f"before the first request (rate limit pro-rated on the second: {DOCS}#common-issues)",
         subscribe="10 channels a message, 0.1 s apart (100 requests/s a connection)",
+        timestamp_refused="40102 `INVALID_NONCE` (60 s; local clock)",
         rest_budget="public 50 + 50/s (100/s per method per IP); create/cancel 15 + 150/s, "
         "get-order-detail 30 + 300/s, get-order-history 1 + 1/s, other private 3 + 30/s",
         sim_ws="`/exchange/v1/market`: `book.<INST>.<10|50>` snapshot then `book.update` with "

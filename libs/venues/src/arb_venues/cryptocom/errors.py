@@ -12,6 +12,8 @@ INSUFFICIENT_AVAILABLE_BALANCE) and 50001 internal errors.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import Response, retry_after_seconds
@@ -24,6 +26,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -68,10 +71,13 @@ REJECTED = 120009
 AUTH_CODES = frozenset({UNAUTHORIZED, IP_ILLEGAL, USER_TIER_INVALID})
 RATE_LIMIT_CODES = frozenset({TOO_MANY_REQUESTS})
 TIMEOUT_CODES = frozenset({REQUEST_TIMEOUT})
-UNAVAILABLE_CODES = frozenset({ERR_INTERNAL, MARKET_IS_NOT_OPEN})
+UNAVAILABLE_CODES = frozenset({ERR_INTERNAL})
 UNKNOWN_ORDER_CODES = frozenset({NOT_FOUND, INVALID_ORDERID})
 BALANCE_CODES = frozenset({INSUFFICIENT_AVAILABLE_BALANCE, EXCEEDS_MAX_AVAILABLE_BALANCE})
-SYMBOL_CODES = frozenset({INVALID_INSTRUMENT, INSTRUMENT_NOT_TRADABLE})
+SYMBOL_CODES = frozenset({INVALID_INSTRUMENT})
+# The instrument takes no orders until the venue opens it: 309 MARKET_IS_NOT_OPEN, 208
+# INSTRUMENT_NOT_TRADABLE (the docs' "Response and Reason Codes").
+TRADING_DISABLED_CODES = frozenset({MARKET_IS_NOT_OPEN, INSTRUMENT_NOT_TRADABLE})
 # The order exists but is no longer open: a cancel of it is not an error for us.
 ORDER_CLOSED_CODES = frozenset({NO_ACTIVE_ORDER, INVALID_ORDSTATUS})
 ORDER_CODES = frozenset(
@@ -143,6 +149,10 @@ def error_for_code(
         return VenueUnavailable(
             VENUE, f"venue error: {text}", api_code=number, http_status=http_status
         )
+    if number in TRADING_DISABLED_CODES:
+        return TradingDisabled(
+            VENUE, f"trading disabled: {text}", api_code=number, http_status=http_status
+        )
     if number in UNKNOWN_ORDER_CODES:
         return UnknownOrder(
             VENUE, f"order not found: {text}", api_code=number, http_status=http_status
@@ -154,7 +164,7 @@ def error_for_code(
     if number in SYMBOL_CODES:
         return UnknownSymbol(VENUE, f"instrument refused: {text}", api_code=number,
                              http_status=http_status)  # fmt: skip
-    if number in ORDER_CODES or http_status == 500:
+    if number in ORDER_CODES or http_status == HTTPStatus.INTERNAL_SERVER_ERROR:
         return OrderRejected(
             VENUE, f"order refused: {text}", api_code=number, http_status=http_status
         )
@@ -170,7 +180,7 @@ def map_response(response: Response) -> VenueError | None:
         envelope = None
     text = response.body[:200].decode(errors="replace")
     if envelope is not None and _code(envelope.code) != 0:
-        if _code(envelope.code) == ERR_INTERNAL or response.status >= 502:
+        if _code(envelope.code) == ERR_INTERNAL or response.status >= HTTPStatus.BAD_GATEWAY:
             return VenueUnavailable(
                 VENUE, f"server error: {text}", api_code=_code(envelope.code),
                 http_status=response.status,
@@ -179,19 +189,19 @@ def map_response(response: Response) -> VenueError | None:
             envelope.code, envelope.message, http_status=response.status,
             retry_after_s=retry_after_seconds(response.headers),
         )  # fmt: skip
-    if response.status < 400:
+    if response.status < HTTPStatus.BAD_REQUEST:
         if envelope is None:
             return VenueUnavailable(
                 VENUE, f"answer is not a JSON envelope: {text}", http_status=response.status
             )
         return None
-    if response.status == 429:
+    if response.status == HTTPStatus.TOO_MANY_REQUESTS:
         return RateLimited(
             VENUE, f"rate limited (429): {text}", http_status=429,
             retry_after_s=retry_after_seconds(response.headers) or RATE_LIMIT_PAUSE_S,
         )  # fmt: skip
-    if response.status == 401:
+    if response.status == HTTPStatus.UNAUTHORIZED:
         return InvalidSignature(VENUE, f"authentication refused (401): {text}", http_status=401)
-    if response.status >= 500:
+    if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error: {text}", http_status=response.status)
     return BadRequest(VENUE, f"request refused: {text}", http_status=response.status)

@@ -26,12 +26,13 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.cryptocom import errors as codes
 from arb_venues.cryptocom import schemas
 from arb_venues.cryptocom.parser import VENUE, CryptocomParser
@@ -78,7 +79,7 @@ def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue=VENUE,
                 symbol=f"{row.base_ccy}-{row.quote_ccy}",
-                venue_symbol=row.symbol,
+                venue_symbol=VenueSymbol(row.symbol),
                 base=row.base_ccy,
                 quote=row.quote_ccy,
                 tick_size=tick,
@@ -105,6 +106,8 @@ class CryptocomMarket(MarketDataProtocol):
     idle_timeout_s: ClassVar[float] = 45.0
     # 100 requests/s per method per IP: half of it per process.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(50, 50)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/exchange/v1/public/get-trades"
     audit_match: ClassVar[str] = "content"
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
@@ -160,6 +163,22 @@ class CryptocomMarket(MarketDataProtocol):
             ("default"),
             1.0,
         )
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET public/get-trades, count <= 150, newest first
+        (https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#public-get-trades)."""
+        query = f"instrument_name={instrument.venue_symbol}&count={min(limit, 150)}"
+        return self.trades_path, query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": 0, "result": {"data": [{"d" (trade id), "s" (BUY/SELL, the taker's),
+        "p", "q", "t" (ms), "tn" (ns, text), "i"}]}}``."""
+        rows = msgspec.json.decode(body)["result"]["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["d"]), text(row["p"]), text(row["q"]),
+                        taker_side(row["s"]), int(row["tn"]))
+            for row in rows
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return codes.map_response

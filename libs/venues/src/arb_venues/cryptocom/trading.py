@@ -35,11 +35,14 @@ import msgspec
 from arb_structs import (
     Balance,
     BalanceSnapshot,
+    ClientOrderId,
     Instrument,
     OrderIntent,
     OrderReport,
     OrderStatus,
     Side,
+    VenueOrderId,
+    VenueSymbol,
 )
 
 from arb_venues.base import TradingClient
@@ -99,7 +102,7 @@ class CryptocomTrading(TradingClient):
     }
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """The engine's UUID shape: 36 characters, same input same id."""
         return uuid_client_order_id(opportunity_id, leg)
 
@@ -136,12 +139,13 @@ class CryptocomTrading(TradingClient):
             return OrderReport(
                 venue=VENUE, symbol=intent.symbol, side=intent.side,
                 client_order_id=intent.client_order_id, status=OrderStatus.NEW,
-                price=intent.price, size=intent.size, venue_order_id=str(ack.order_id),
+                price=intent.price, size=intent.size,
+                venue_order_id=VenueOrderId(str(ack.order_id)),
                 ts_sent=ts_sent, ts_ack=ts_ack,
             )  # fmt: skip
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         self._instrument(symbol)
         order = await self._call(
             DETAIL, {"client_oid": client_order_id}, schemas.ORDER_DETAIL, bucket="query"
@@ -150,7 +154,7 @@ class CryptocomTrading(TradingClient):
             raise UnknownOrder(VENUE, f"{symbol}: no order with client_oid {client_order_id!r}")
         return order_report(order, symbol)
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         self._instrument(symbol)
         try:
             await self._call(
@@ -181,7 +185,7 @@ class CryptocomTrading(TradingClient):
             (str(o.order_id), o) for o in open_orders.data if _millis(o.create_time) >= since_ns
         )
         return [
-            order_report(o, by_venue[o.instrument_name])
+            order_report(o, by_venue[VenueSymbol(o.instrument_name)])
             for o in found.values()
             if o.instrument_name in by_venue
         ]
@@ -246,7 +250,7 @@ def order_report(order: schemas.OrderDetail, symbol: str) -> OrderReport:
         venue=VENUE,
         symbol=symbol,
         side=Side.BUY if order.side == "BUY" else Side.SELL,
-        client_order_id=order.client_oid,
+        client_order_id=ClientOrderId(order.client_oid),
         status=status,
         price=order.limit_price,
         size=order.quantity,
@@ -254,7 +258,7 @@ def order_report(order: schemas.OrderDetail, symbol: str) -> OrderReport:
         avg_price=order.avg_price or "0",
         fee=order.cumulative_fee or "0",
         fee_asset=order.fee_instrument_name,
-        venue_order_id=str(order.order_id),
+        venue_order_id=VenueOrderId(str(order.order_id)),
         reason=reason,
         quote_filled=order.cumulative_value if _decimal(filled) > 0 else "",
         ts_created=_millis(order.create_time),

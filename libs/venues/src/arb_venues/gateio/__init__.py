@@ -51,6 +51,8 @@ VENUE = VenueSpec(
         keepalive='`{"time":…,"channel":"spot.ping"}` every 10 s, answered on `spot.pong` '
         f"({WS_DOCS}#application-ping-pong)",
         subscribe="one pair a message (`payload` `[pair, interval]`), 0.1 s apart",
+        server_time_field="`server_time` (ms)",
+        timestamp_refused="`REQUEST_EXPIRED` (60 s)",
         rest_budget="public 20 + 10/s (200 / 10 s per endpoint per IP); orders 10 + 10/s, "
         f"queries 20 + 15/s ({REST_DOCS}#frequency-limit-rule)",
         sim_ws="`/ws/v4/` `spot.order_book_update` every 100 ms with `U`/`u`, "

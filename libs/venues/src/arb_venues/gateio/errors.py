@@ -10,6 +10,7 @@ headers say the budget (``X-Gate-RateLimit-Reset-Timestamp``: when it refills, m
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 import msgspec
 
@@ -21,6 +22,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -32,8 +34,11 @@ VENUE = "gateio"
 
 AUTH = {
     "INVALID_KEY", "INVALID_SIGNATURE", "MISSING_REQUIRED_HEADER", "IP_FORBIDDEN",
-    "READ_ONLY", "FORBIDDEN", "INVALID_CREDENTIALS", "ACCOUNT_LOCKED",
+    "READ_ONLY", "FORBIDDEN", "INVALID_CREDENTIALS",
 }  # fmt: skip
+# Trading switched off for the account until Gate unlocks it (label list: ACCOUNT_LOCKED
+# "Account is locked", SUB_ACCOUNT_LOCKED "Sub account is locked"): no order can succeed.
+TRADING_DISABLED = {"ACCOUNT_LOCKED", "SUB_ACCOUNT_LOCKED"}
 CLOCK = {"REQUEST_EXPIRED"}
 RATE = {"TOO_MANY_REQUESTS"}
 UNAVAILABLE = {"SERVER_ERROR", "TOO_BUSY", "INTERNAL"}
@@ -61,7 +66,7 @@ def _reset_seconds(response: Response) -> float | None:
 def map_error(response: Response) -> VenueError | None:
     """The VenueError a Gate answer means; None for a success."""
     status = response.status
-    if status < 400:
+    if status < HTTPStatus.BAD_REQUEST:
         return None
     try:
         body = schemas.error_decoder.decode(response.body)
@@ -69,13 +74,16 @@ def map_error(response: Response) -> VenueError | None:
         text = f"{body.label}: {body.message}"
     except (msgspec.ValidationError, msgspec.DecodeError):
         label, text = None, response.body[:200].decode(errors="replace")
-    if status == 429 or label in RATE:
+    if status == HTTPStatus.TOO_MANY_REQUESTS or label in RATE:
         return RateLimited(VENUE, f"rate limited: {text}; waiting before the next call",
                            retry_after_s=_reset_seconds(response), api_code=label,
                            http_status=status)  # fmt: skip
-    if status >= 500 or label in UNAVAILABLE:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or label in UNAVAILABLE:
         return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=label,
                                 http_status=status)  # fmt: skip
+    if label in TRADING_DISABLED:
+        return TradingDisabled(VENUE, f"{text}; the account is locked: no order succeeds until "
+                               "Gate unlocks it", api_code=label, http_status=status)  # fmt: skip
     if label in AUTH:
         return InvalidSignature(VENUE, f"{text}; check the API key, secret, IP whitelist and "
                                 "the key's spot permissions", api_code=label,

@@ -23,12 +23,13 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import TRADE_ROWS, PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.gateio import schemas
 from arb_venues.gateio.errors import error_mapper
@@ -63,7 +64,7 @@ def instruments_from_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrume
             Instrument(
                 venue=VENUE,
                 symbol=f"{pair.base}-{pair.quote}",
-                venue_symbol=pair.id,
+                venue_symbol=VenueSymbol(pair.id),
                 base=pair.base,
                 quote=pair.quote,
                 tick_size=step_of(pair.precision),
@@ -93,6 +94,8 @@ class GateMarket(MarketDataProtocol):
     # 200 requests / 10 s per public endpoint per IP: this process keeps to half of it.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 10)}
     # The snapshot's id is the update stream's id: exact audits.
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v4/spot/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://www.gate.io/docs/developers/apiv4/#get-server-current-time
     ping_path: ClassVar[str] = "/api/v4/spot/time"
@@ -149,6 +152,22 @@ class GateMarket(MarketDataProtocol):
 
     def audit_depth(self, levels: int) -> int:
         return min(super().audit_depth(levels), MAX_LIMIT)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v4/spot/trades, limit <= 1000, newest first
+        (https://www.gate.io/docs/developers/apiv4/#retrieve-market-trades)."""
+        query = f"currency_pair={instrument.venue_symbol}&limit={min(limit, 1000)}"
+        return self.trades_path, query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[{"id", "create_time" (s), "create_time_ms" ("ms.fraction"), "currency_pair",
+        "side" (the taker's), "amount", "price", ...}]``."""
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["id"]), text(row["price"]),
+                        text(row["amount"]), taker_side(row["side"]),
+                        int(Decimal(str(row["create_time_ms"])) * 1_000_000))
+            for row in msgspec.json.decode(body, type=TRADE_ROWS)
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -33,11 +33,13 @@ import msgspec
 from arb_structs import (
     Balance,
     BalanceSnapshot,
+    ClientOrderId,
     Instrument,
     OrderIntent,
     OrderReport,
     OrderStatus,
     Side,
+    VenueOrderId,
 )
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
@@ -126,14 +128,14 @@ class GateTrading(TradingClient):
         report = self._report(order, ts_ack=self.clock())
         return msgspec.structs.replace(report, ts_sent=ts_sent)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         response = await self._call("GET", self._order_path(client_order_id),
                                     params={"currency_pair": self._venue_symbol(symbol)},
                                     bucket="queries")  # fmt: skip
         return self._report(self._decode(schemas.order_decoder, response, "order"),
                             ts_ack=self.clock())  # fmt: skip
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         try:
             response = await self._call("DELETE", self._order_path(client_order_id),
                                         params={"currency_pair": self._venue_symbol(symbol)},
@@ -178,7 +180,7 @@ class GateTrading(TradingClient):
         return out
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """``arb`` + saga group + leg hash: 28 characters of [0-9a-z], sent as ``t-`` + it."""
         return text_client_order_id(opportunity_id, leg, TEXT_MAX)
 
@@ -270,7 +272,7 @@ def report_from_order(order: schemas.Order, symbol: str, *, ts_ack: int = 0) -> 
         venue=VENUE,
         symbol=symbol,
         side=Side.BUY if order.side == "buy" else Side.SELL,
-        client_order_id=client_id_of(order.text),
+        client_order_id=ClientOrderId(client_id_of(order.text)),
         status=status,
         price=decimal_text(order.price),
         size=decimal_text(amount),
@@ -278,7 +280,7 @@ def report_from_order(order: schemas.Order, symbol: str, *, ts_ack: int = 0) -> 
         avg_price=decimal_text(quote_filled / filled) if filled else "0",
         fee=decimal_text(fee),
         fee_asset=order.fee_currency.upper() if fee else "",
-        venue_order_id=order.id,
+        venue_order_id=VenueOrderId(order.id),
         reason=reason,
         ts_ack=ts_ack,
         quote_filled=decimal_text(quote_filled),

@@ -50,6 +50,8 @@ VENUE = VenueSpec(
         "(two missed pings close the connection: "
         "https://huobiapi.github.io/docs/spot/v1/en/#websocket-market-data)",
         subscribe="one topic a message, 0.1 s apart",
+        server_time_field="`data` (ms)",
+        timestamp_refused='`api-signature-not-valid` "Timestamp is invalid or expired" (5 min)',
         rest_budget="public 10 + 10/s; orders 50 + 50/s, queries 25 + 25/s (100 and 50 "
         "times / 2 s)",
         sim_ws="`/feed` `mbp.<n>` incremental with `seqNum`/`prevSeqNum` + `req` refresh, "

@@ -10,10 +10,13 @@ Incorrect Access key"); 429 and 5xx statuses come from the gateway in front of i
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import ErrorMapper, Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
@@ -94,23 +97,23 @@ def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> V
 def map_error(response: Response) -> VenueError | None:
     """The VenueError an HTX answer means; None for a success."""
     status = response.status
-    if status in (418, 429):
+    if status in RATE_LIMIT_STATUSES:
         return RateLimited(
             VENUE, f"rate limited (HTTP {status}); waiting Retry-After before the next call",
             retry_after_s=retry_after_seconds(response.headers), http_status=status,
         )  # fmt: skip
-    if status >= 500:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         text = response.body[:200].decode(errors="replace")
         return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}",
                                 http_status=status)  # fmt: skip
     try:
         body = schemas.status_decoder.decode(response.body)
     except (msgspec.ValidationError, msgspec.DecodeError):
-        if status >= 400:
+        if status >= HTTPStatus.BAD_REQUEST:
             text = response.body[:200].decode(errors="replace")
             return BadRequest(VENUE, f"request refused: {text}", http_status=status)
         return None  # not an HTX envelope: the caller's decoder says what is wrong
-    if body.status == "error" or status >= 400:
+    if body.status == "error" or status >= HTTPStatus.BAD_REQUEST:
         code = str(body.err_code) if body.err_code is not None else ""
         return _body_error(code, body.err_msg or code, status, dict(response.headers))
     return None

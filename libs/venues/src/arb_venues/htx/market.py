@@ -25,18 +25,20 @@ Frames are inflated by ``decode_frame`` before the parser and the wire tap see t
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.htx import schemas
 from arb_venues.htx.errors import error_mapper
@@ -84,7 +86,7 @@ def instruments_from_symbols(body: bytes | str, ts_recv: int = 0) -> list[Instru
             Instrument(
                 venue=VENUE,
                 symbol=f"{base}-{quote}",
-                venue_symbol=row.symbol,
+                venue_symbol=VenueSymbol(row.symbol),
                 base=base,
                 quote=quote,
                 tick_size=decimals_text(row.price_precision),
@@ -116,6 +118,8 @@ class HtxMarket(MarketDataProtocol):
     # the pace ccxt keeps for HTX (rateLimit 100 ms); the account endpoints share it ("Rate
     # Limit: 100times/2s"). The order endpoints' budgets are the trading client's.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(10, 10)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/market/history/trade"
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /market/depth's version is the depth channel's, not the mbp seqNum: by content.
     audit_match: ClassVar[str] = "content"
@@ -213,6 +217,24 @@ class HtxMarket(MarketDataProtocol):
         """Four times the compared levels, as one of the depths /market/depth serves."""
         wanted = max(20, 4 * levels)
         return wanted if wanted in REST_DEPTHS else REST_FULL_DEPTH
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /market/history/trade, size <= 2000, newest first
+        (https://huobiapi.github.io/docs/spot/v1/en/#get-the-most-recent-trades)."""
+        query = f"symbol={instrument.venue_symbol}&size={min(limit, 2000)}"
+        return self.trades_path, query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"status": "ok", "data": [{"id", "ts", "data": [{"trade-id", "amount", "price"
+        (JSON numbers), "direction" (the taker's), "ts" (ms)}]}]}``: one group per match."""
+        groups = json.loads(body, parse_float=Decimal)["data"]  # its numbers, exactly
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["trade-id"]), text(row["price"]),
+                        text(row["amount"]), taker_side(row["direction"]),
+                        int(row["ts"]) * 1_000_000)
+            for group in groups
+            for row in group["data"]
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -36,11 +36,13 @@ import msgspec
 from arb_structs import (
     Balance,
     BalanceSnapshot,
+    ClientOrderId,
     Instrument,
     OrderIntent,
     OrderReport,
     OrderStatus,
     Side,
+    VenueOrderId,
 )
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
@@ -137,12 +139,13 @@ class HtxTrading(TradingClient):
             return OrderReport(
                 venue=VENUE, symbol=intent.symbol, side=intent.side,
                 client_order_id=intent.client_order_id, status=OrderStatus.NEW,
-                price=intent.price, size=intent.size, venue_order_id=str(placed.data or ""),
+                price=intent.price, size=intent.size,
+                venue_order_id=VenueOrderId(str(placed.data or "")),
                 ts_sent=ts_sent, ts_ack=ts_ack,
             )  # fmt: skip
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         self._venue_symbol(symbol)
         response = await self._call("GET", CLIENT_ORDER_PATH, params={"clientOrderId":
                                     client_order_id}, bucket="queries")  # fmt: skip
@@ -151,7 +154,7 @@ class HtxTrading(TradingClient):
             raise UnknownOrder(VENUE, f"{symbol} {client_order_id}: no such order")
         return self._report(answer.data, ts_ack=self.clock())
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         self._venue_symbol(symbol)
         try:
             await self._call("POST", CANCEL_PATH, body={"client-order-id": client_order_id},
@@ -201,7 +204,7 @@ class HtxTrading(TradingClient):
         return out
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """``arb`` + saga group + leg hash: 32 characters of [0-9a-z], inside HTX's letters,
         digits, ``_`` and ``-``, at most 64."""
         return text_client_order_id(opportunity_id, leg, 32)
@@ -297,7 +300,7 @@ def report_from_order(order: schemas.Order, symbol: str, *, ts_ack: int = 0) -> 
         venue=VENUE,
         symbol=symbol,
         side=side,
-        client_order_id=order.client_order_id,
+        client_order_id=ClientOrderId(order.client_order_id),
         status=status,
         price=decimal_text(order.price),
         size=decimal_text(order.amount),
@@ -306,7 +309,7 @@ def report_from_order(order: schemas.Order, symbol: str, *, ts_ack: int = 0) -> 
         fee=decimal_text(fee),
         # "charged from your income currency": the base for a buy, the quote for a sell.
         fee_asset=(base if side is Side.BUY else quote_asset) if fee else "",
-        venue_order_id=str(order.id),
+        venue_order_id=VenueOrderId(str(order.id)),
         reason=reason,
         ts_ack=ts_ack,
         quote_filled=decimal_text(quote),

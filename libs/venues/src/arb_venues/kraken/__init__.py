@@ -49,6 +49,8 @@ VENUE = VenueSpec(
         ),
         keepalive='v2 `{"method":"ping"}`, v1 `{"event":"ping"}` every 15 s',
         subscribe="25 pairs a message, 0.2 s apart",
+        server_time_field="`result.unixtime` (s)",
+        timestamp_refused="— (nonce; AddOrder's `deadline` uses the clock)",
         rest_budget="1 + 1/s",
         sim_ws="v2 at `/v2` (`book` channel, JSON numbers, CRC32 checksum), v1 at `/` (`book-N`, "
         "decimals as strings); heartbeats",

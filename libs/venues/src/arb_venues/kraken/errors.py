@@ -7,6 +7,8 @@ https://docs.kraken.com/api/docs/guides/spot-errors
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from arb_venues.common.rest import ErrorMapper, Response, default_error_mapper, retry_after_seconds
 from arb_venues.errors import (
     BadRequest,
@@ -98,7 +100,7 @@ def kraken_error_mapper() -> ErrorMapper:
             except ValueError:  # msgspec.DecodeError is a ValueError
                 codes = []
         if codes:
-            status = response.status if response.status != 200 else None
+            status = response.status if response.status != HTTPStatus.OK else None
             return error_from_codes(codes, status, retry_after_seconds(response.headers))
         return fallback(response)
 

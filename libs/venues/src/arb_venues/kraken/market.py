@@ -11,17 +11,18 @@ unsubscribe + subscribe of that pair (snapshot_source "ws").
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
@@ -50,6 +51,8 @@ class KrakenMarket(MarketDataProtocol):
         "default": BucketLimit(1, 1),
         "private": BucketLimit(15, 0.33),
     }
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/0/public/Trades"
     protocol_version: ClassVar[str] = "v2"
     protocol_versions: ClassVar[tuple[str, ...]] = PROTOCOL_VERSIONS
     # /0/public/Depth carries no sequence: content audits (the checksum is the main proof).
@@ -113,7 +116,7 @@ class KrakenMarket(MarketDataProtocol):
     def heartbeat_message(self) -> str | None:
         return '{"method":"ping"}' if self.version == "v2" else '{"event":"ping"}'
 
-    def _book_request(self, verb: str, v2_names: list[str]) -> str:
+    def _book_request(self, verb: str, v2_names: Sequence[str]) -> str:
         if self.version == "v2":
             params = {"channel": "book", "symbol": v2_names, "depth": self.book_depth}
             return json.dumps({"method": verb, "params": params}, separators=(",", ":"))
@@ -130,6 +133,23 @@ class KrakenMarket(MarketDataProtocol):
     async def fetch_instruments(self, rest: RestClient) -> list[Instrument]:
         body = await rest.get("/0/public/AssetPairs")
         return parse_asset_pairs(body)
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /0/public/Trades, count <= 1000, oldest first
+        (https://docs.kraken.com/api/docs/rest-api/get-recent-trades)."""
+        pair = kraken_symbols.rest_pair(instrument.venue_symbol)
+        return self.trades_path, f"pair={pair}&count={min(limit, 1000)}", "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"error": [], "result": {<pair>: [[price, volume, time (s, float), "b"/"s" (the
+        taker's side), "l"/"m", misc, trade_id]], "last": ...}}``."""
+        result = json.loads(body, parse_float=Decimal)["result"]  # the times, exactly
+        (rows,) = [value for key, value in result.items() if key != "last"]
+        return [
+            PublicTrade(self.venue, instrument.symbol, str(row[6]), text(row[0]), text(row[1]),
+                        taker_side(row[3]), int(Decimal(str(row[2])) * 1_000_000_000))
+            for row in reversed(rows)
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return kraken_error_mapper()
@@ -164,7 +184,7 @@ def parse_asset_pairs(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue="kraken",
                 symbol=f"{base}-{quote}",
-                venue_symbol=venue_symbol,
+                venue_symbol=VenueSymbol(venue_symbol),
                 base=base,
                 quote=quote,
                 tick_size=tick,

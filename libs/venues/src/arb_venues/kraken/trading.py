@@ -27,7 +27,16 @@ from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
-from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, OrderStatus, Side
+from arb_structs import (
+    Balance,
+    BalanceSnapshot,
+    ClientOrderId,
+    OrderIntent,
+    OrderReport,
+    OrderStatus,
+    Side,
+    VenueOrderId,
+)
 
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.common.clientids import uuid_client_order_id
@@ -132,7 +141,7 @@ class KrakenTrading(TradingClient):
                 status=OrderStatus.UNKNOWN,
                 price=intent.price,
                 size=intent.size,
-                venue_order_id=txid,
+                venue_order_id=VenueOrderId(txid),
                 reason=reason,
                 ts_sent=ts_sent,
                 ts_ack=ts_ack,
@@ -146,7 +155,7 @@ class KrakenTrading(TradingClient):
         quote = self._quote(symbol)
         return _report(symbol, txid, info, quote, client_order_id) if info else None
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         """ClosedOrders then OpenOrders, filtered by ``cl_ord_id`` (an IOC closes at once)."""
         body = await self._post("ClosedOrders", {"cl_ord_id": client_order_id})
         closed = _decode(schemas.CLOSED_ORDERS, body, "closed_orders").result.closed
@@ -160,7 +169,7 @@ class KrakenTrading(TradingClient):
         txid, info = found
         return _report(symbol, txid, info, self._quote(symbol), client_order_id)
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         body = await self._post("CancelOrder", {"cl_ord_id": client_order_id}, retry=False)
         _decode(schemas.CANCEL_ORDER, body, "cancel_order")
         return await self.get_order(symbol, client_order_id)
@@ -198,7 +207,7 @@ class KrakenTrading(TradingClient):
         return out
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         return uuid_client_order_id(opportunity_id, leg)
 
     def _quote(self, symbol: str) -> str:
@@ -241,7 +250,7 @@ def _report(
         venue=VENUE,
         symbol=symbol,
         side=Side(info.descr.type or "buy"),
-        client_order_id=info.cl_ord_id or client_order_id,
+        client_order_id=ClientOrderId(info.cl_ord_id or client_order_id),
         status=status,
         price=info.descr.price,
         size=info.vol,
@@ -249,7 +258,7 @@ def _report(
         avg_price=info.price,
         fee=info.fee,
         fee_asset=quote,
-        venue_order_id=txid,
+        venue_order_id=VenueOrderId(txid),
         reason=info.reason or "",
         quote_filled=info.cost if filled else "",
         ts_created=int(info.opentm * 1e9),

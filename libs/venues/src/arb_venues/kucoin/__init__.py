@@ -69,6 +69,8 @@ VENUE = VenueSpec(
         "answered `pong`; idle 30 s (`pingInterval + pingTimeout`) reconnects; 24 h token",
         subscribe="up to 100 symbols a topic, one message per 0.1 s (100 messages / 10 s: "
         "https://www.kucoin.com/docs-new/error-code/websocket)",
+        server_time_field="`data` (ms)",
+        timestamp_refused="400002 (5 s)",
         rest_budget="public pool 2000 / 30 s (level2_100 weight 4, level2_20 2, bullet 10, "
         "symbols 4); spot 4000 / 30 s (order 2, get 3, cancel 5, list 2), management 2000 / "
         "30 s (accounts 5): https://www.kucoin.com/docs-new/rate-limit; 429000 waits "

@@ -16,6 +16,8 @@ https://www.kucoin.com/docs-new/rate-limit), 500000 internal error.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import ErrorMapper, Response, retry_after_seconds
@@ -26,6 +28,7 @@ from arb_venues.errors import (
     OrderRejected,
     RateLimited,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -57,6 +60,9 @@ _AUTH = {"400001", "400002", "400003", "400004", "400005", "400006", "400007", "
          "400009", "411100"}  # fmt: skip
 _UNKNOWN_SYMBOL = {"900001", "400600", "600203"}
 _INSUFFICIENT = {"200004"}
+# The pair takes no orders until KuCoin lifts it: 126007 "Trading pair suspended", 126009
+# "Trading pair is suspended from creating orders" (https://www.kucoin.com/docs-new/error-code).
+_TRADING_DISABLED = {"126007", "126009"}
 _REJECTED = {"200001", "200003", "200009", "400200", "400500", "400700", "400800"}
 
 
@@ -73,12 +79,12 @@ def reset_seconds(headers: dict[str, str]) -> float | None:
 
 def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> VenueError:
     lowered = text.lower()
-    if code == "429000" or status == 429:
+    if code == "429000" or status == HTTPStatus.TOO_MANY_REQUESTS:
         return RateLimited(
             VENUE, f"rate limited: {text}; waiting for the resource pool to refill",
             retry_after_s=reset_seconds(headers), api_code=code, http_status=status,
         )  # fmt: skip
-    if code == "500000" or status >= 500:
+    if code == "500000" or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return VenueUnavailable(VENUE, f"server error, outcome unknown: {text}", api_code=code,
                                 http_status=status)  # fmt: skip
     if code == TIMESTAMP_INVALID[0]:
@@ -92,10 +98,13 @@ def _body_error(code: str, text: str, status: int, headers: dict[str, str]) -> V
         )  # fmt: skip
     if code in _INSUFFICIENT or "available.amount" in lowered or "insufficient" in lowered:
         return InsufficientBalance(VENUE, text, api_code=code, http_status=status)
-    if "not_exist" in lowered or "not exist" in lowered or status == 404:
+    if "not_exist" in lowered or "not exist" in lowered or status == HTTPStatus.NOT_FOUND:
         return UnknownOrder(VENUE, text, api_code=code, http_status=status)
     if code in _UNKNOWN_SYMBOL:
         return UnknownSymbol(VENUE, text, api_code=code, http_status=status)
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, f"trading disabled: {text}", api_code=code,
+                               http_status=status)  # fmt: skip
     if code in _REJECTED or "clientoid" in lowered:
         return OrderRejected(VENUE, text, api_code=code, http_status=status)
     return BadRequest(VENUE, f"request refused: {text}", api_code=code, http_status=status)
@@ -108,12 +117,12 @@ def map_error(response: Response) -> VenueError | None:
     try:
         body = schemas.status_decoder.decode(response.body)
     except (msgspec.ValidationError, msgspec.DecodeError):
-        if status < 400:
+        if status < HTTPStatus.BAD_REQUEST:
             return None  # not a KuCoin envelope: the caller's decoder says what is wrong
         text = response.body[:200].decode(errors="replace")
         return _body_error("", text or f"HTTP {status}", status, headers)
     code = str(body.code) if body.code is not None else ""
-    if status < 400 and code in (OK, ""):
+    if status < HTTPStatus.BAD_REQUEST and code in (OK, ""):
         return None
     return _body_error(code, body.msg or code or f"HTTP {status}", status, headers)
 

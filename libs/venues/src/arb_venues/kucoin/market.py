@@ -33,18 +33,19 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 from urllib.parse import quote
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame, VenueUnavailable
 from arb_venues.kucoin import schemas
 from arb_venues.kucoin.errors import error_mapper
@@ -86,7 +87,7 @@ def instruments_from_symbols(body: bytes | str, ts_recv: int = 0) -> list[Instru
                 Instrument(
                     venue=VENUE,
                     symbol=f"{row.baseCurrency}-{row.quoteCurrency}",
-                    venue_symbol=row.symbol,
+                    venue_symbol=VenueSymbol(row.symbol),
                     base=row.baseCurrency,
                     quote=row.quoteCurrency,
                     tick_size=row.priceIncrement,
@@ -117,6 +118,8 @@ class KucoinMarket(MarketDataProtocol):
     # The public pool, 2000 / 30 s per IP, as a bucket that can never exceed it in any 30 s
     # window (capacity + 30 s of refill = 2000).
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(1000, 1000 / 30)}
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v1/market/histories"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-server-time
     ping_path: ClassVar[str] = "/api/v1/timestamp"
@@ -184,7 +187,7 @@ class KucoinMarket(MarketDataProtocol):
             for start in range(0, len(names), self.subscribe_batch)
         ]
 
-    def _subscribe(self, venue_symbols: list[str]) -> str:
+    def _subscribe(self, venue_symbols: Sequence[str]) -> str:
         self._request_id += 1
         return msgspec.json.encode({
             "id": str(self._request_id), "type": "subscribe",
@@ -222,6 +225,21 @@ class KucoinMarket(MarketDataProtocol):
     def audit_depth(self, levels: int) -> int:
         """Four times the compared levels, as one of the two partial books (20 or 100)."""
         return 20 if 4 * levels <= 20 else 100
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v1/market/histories: the last 100 trades, oldest first (no limit parameter)
+        (https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-trade-history)."""
+        return self.trades_path, f"symbol={instrument.venue_symbol}", "default", 3
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": "200000", "data": [{"sequence", "price", "size", "side" (the taker's),
+        "time" (ns)}]}``."""
+        rows = msgspec.json.decode(body)["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["sequence"]), text(row["price"]),
+                        text(row["size"]), taker_side(row["side"]), int(row["time"]))
+            for row in reversed(rows)
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

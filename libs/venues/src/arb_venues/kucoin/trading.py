@@ -32,11 +32,13 @@ import msgspec
 from arb_structs import (
     Balance,
     BalanceSnapshot,
+    ClientOrderId,
     Instrument,
     OrderIntent,
     OrderReport,
     OrderStatus,
     Side,
+    VenueOrderId,
 )
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
@@ -118,12 +120,12 @@ class KucoinTrading(TradingClient):
                 venue=VENUE, symbol=intent.symbol, side=intent.side,
                 client_order_id=intent.client_order_id, status=OrderStatus.NEW,
                 price=intent.price, size=intent.size,
-                venue_order_id=placed.data.orderId if placed.data else "",
+                venue_order_id=VenueOrderId(placed.data.orderId if placed.data else ""),
                 ts_sent=ts_sent, ts_ack=ts_ack,
             )  # fmt: skip
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         self._venue_symbol(symbol)
         path = CLIENT_ORDER_PATH + quote(client_order_id, safe="")
         response = await self._call("GET", path, weight=WEIGHTS["get"])
@@ -132,7 +134,7 @@ class KucoinTrading(TradingClient):
             raise UnknownOrder(VENUE, f"{symbol} {client_order_id}: no such order")
         return self._report(answer.data, ts_ack=self.clock())
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         self._venue_symbol(symbol)
         path = CLIENT_ORDER_PATH + quote(client_order_id, safe="")
         try:
@@ -183,7 +185,7 @@ class KucoinTrading(TradingClient):
         return out
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """``arb`` + saga group + leg hash: 32 characters of [0-9a-z] (128 bits, the docs'
         UUID size)."""
         return text_client_order_id(opportunity_id, leg, 32)
@@ -265,7 +267,7 @@ def report_from_order(order: schemas.Order, symbol: str, *, ts_ack: int = 0) -> 
         venue=VENUE,
         symbol=symbol,
         side=Side.BUY if order.side == "buy" else Side.SELL,
-        client_order_id=order.clientOid,
+        client_order_id=ClientOrderId(order.clientOid),
         status=status,
         price=decimal_text(order.price),
         size=decimal_text(size),
@@ -273,7 +275,7 @@ def report_from_order(order: schemas.Order, symbol: str, *, ts_ack: int = 0) -> 
         avg_price=decimal_text(quote_filled / filled) if filled else "0",
         fee=decimal_text(fee),
         fee_asset=order.feeCurrency if fee else "",
-        venue_order_id=order.id,
+        venue_order_id=VenueOrderId(order.id),
         ts_ack=ts_ack,
         quote_filled=decimal_text(quote_filled),
         ts_created=order.createdAt * 1_000_000,

@@ -56,6 +56,8 @@ VENUE = VenueSpec(
         keepalive='`{"method":"PING"}` every 10 s, answered `{"id":0,"code":0,"msg":"PONG"}` '
         "(no data for 60 s, or no subscription for 30 s, closes the connection)",
         subscribe="`SUBSCRIPTION` with 5 channels a message, 0.2 s apart (limit 100 msgs/s)",
+        server_time_field="`serverTime` (ms)",
+        timestamp_refused="700003, 10073",
         rest_budget="public 20 + 20/s (each endpoint 500 / 10 s per IP); orders + cancels "
         "12/s; account 2/s",
         sim_ws="`/ws` `SUBSCRIPTION`/`UNSUBSCRIPTION`/`PING`; `aggre.depth` `@100ms`/`@10ms` "

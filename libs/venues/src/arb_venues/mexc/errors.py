@@ -17,10 +17,13 @@ Errors are ``{"code": <int>, "msg": "..."}`` with a 4xx/5xx status. Docs: "Error
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import ErrorMapper, Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
@@ -68,7 +71,7 @@ MIN_VOLUME = (30002, "The minimum transaction volume cannot be less than :")
 def map_error(response: Response) -> VenueError | None:
     """The VenueError a MEXC answer means; None for a success."""
     status = response.status
-    if status < 400:
+    if status < HTTPStatus.BAD_REQUEST:
         return None
     try:
         body = schemas.error_decoder.decode(response.body)
@@ -76,13 +79,13 @@ def map_error(response: Response) -> VenueError | None:
         text = body.msg
     except (msgspec.ValidationError, msgspec.DecodeError):
         code, text = None, response.body[:200].decode(errors="replace")
-    if status in (418, 429) or code in RATE_LIMITED:
-        banned = " (IP banned: 418)" if status == 418 else ""
+    if status in RATE_LIMIT_STATUSES or code in RATE_LIMITED:
+        banned = " (IP banned: 418)" if status == HTTPStatus.IM_A_TEAPOT else ""
         return RateLimited(
             VENUE, f"rate limited{banned}: {text}; waiting Retry-After before the next call",
             retry_after_s=retry_after_seconds(response.headers), api_code=code, http_status=status,
         )  # fmt: skip
-    if status >= 500 or code in UNAVAILABLE:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or code in UNAVAILABLE:
         return VenueUnavailable(
             VENUE, f"server error, outcome unknown: {text}", api_code=code, http_status=status
         )
@@ -111,7 +114,7 @@ def _rejection(code: int | None, text: str, status: int) -> VenueError:
                                api_code=code, http_status=status)  # fmt: skip
     if code in ORDER_RULES:
         return OrderRejected(VENUE, text, api_code=code, http_status=status)
-    if status == 403:
+    if status == HTTPStatus.FORBIDDEN:
         return BadRequest(
             VENUE, f"blocked by MEXC's WAF (rate or security rule): {text}", http_status=status
         )

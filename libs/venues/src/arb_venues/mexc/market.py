@@ -27,12 +27,13 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, Side, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import TRADE_ROWS, PublicTrade, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.mexc import schemas
 from arb_venues.mexc.errors import error_mapper
@@ -80,7 +81,7 @@ def instruments_from_exchange_info(body: bytes | str, ts_recv: int = 0) -> list[
             Instrument(
                 venue=VENUE,
                 symbol=f"{entry.baseAsset}-{entry.quoteAsset}",
-                venue_symbol=entry.symbol,
+                venue_symbol=VenueSymbol(entry.symbol),
                 base=entry.baseAsset,
                 quote=entry.quoteAsset,
                 tick_size=decimals_text(price_decimals),
@@ -111,6 +112,8 @@ class MexcMarket(MarketDataProtocol):
     # together (depth weight 1, exchangeInfo 10), well inside any one endpoint's limit.
     rest_limits: ClassVar[Mapping[str, BucketLimit]] = {"default": BucketLimit(20, 20)}
     # The depth snapshot's lastUpdateId is the stream's version: exact audits.
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v3/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://mexcdevelop.github.io/apidocs/spot_v3_en/#check-server-time
     ping_path: ClassVar[str] = "/api/v3/ping"
@@ -178,6 +181,22 @@ class MexcMarket(MarketDataProtocol):
     def audit_request(self, instrument: Instrument, levels: int) -> tuple[str, str, str, float]:
         limit = min(self.audit_depth(levels), MAX_SNAPSHOT_LIMIT)
         return "/api/v3/depth", f"symbol={instrument.venue_symbol}&limit={limit}", "default", 1.0
+
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v3/trades, limit <= 1000, oldest first
+        (https://mexcdevelop.github.io/apidocs/spot_v3_en/#recent-trades-list)."""
+        query = f"symbol={instrument.venue_symbol}&limit={min(limit, 1000)}"
+        return self.trades_path, query, "default", 1
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``[{"id": null, "price", "qty", "quoteQty", "time" (ms), "isBuyerMaker", ...}]``:
+        MEXC gives no trade id (null); when the buyer is the maker, the taker sold."""
+        return [
+            PublicTrade(VENUE, instrument.symbol, str(row["id"] or ""), text(row["price"]),
+                        text(row["qty"]), Side.SELL if row["isBuyerMaker"] else Side.BUY,
+                        int(row["time"]) * 1_000_000)
+            for row in reversed(msgspec.json.decode(body, type=TRADE_ROWS))
+        ]  # fmt: skip
 
     def error_mapper(self) -> ErrorMapper | None:
         return error_mapper()

@@ -32,11 +32,13 @@ import msgspec
 from arb_structs import (
     Balance,
     BalanceSnapshot,
+    ClientOrderId,
     Instrument,
     OrderIntent,
     OrderReport,
     OrderStatus,
     Side,
+    VenueOrderId,
 )
 
 from arb_venues.base import Credentials, SignRequest, TradingClient
@@ -139,7 +141,7 @@ class MexcTrading(TradingClient):
             ) from exc
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         params = {"symbol": self._venue_symbol(symbol), "origClientOrderId": client_order_id}
         response = await self._call("GET", ORDER_PATH, params, weight=2)
         report = self._report(response, ts_ack=self.clock())
@@ -148,7 +150,7 @@ class MexcTrading(TradingClient):
             report = with_fees(report, trades)
         return report
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         params = {"symbol": self._venue_symbol(symbol), "origClientOrderId": client_order_id}
         response = await self._call("DELETE", ORDER_PATH, params, bucket="orders", retry=False)
         return self._report(response, ts_ack=self.clock())
@@ -197,7 +199,7 @@ class MexcTrading(TradingClient):
         return out
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """``arb`` + saga group + leg hash: 32 characters of [0-9a-z]."""
         return text_client_order_id(opportunity_id, leg, 32)
 
@@ -285,7 +287,7 @@ def report_from_order(
         venue=VENUE,
         symbol=by_venue_symbol.get(order.symbol, order.symbol),
         side=Side.BUY if order.side == "BUY" else Side.SELL,
-        client_order_id=order.origClientOrderId or order.clientOrderId or "",
+        client_order_id=ClientOrderId(order.origClientOrderId or order.clientOrderId or ""),
         status=status,
         price=decimal_text(order.price),
         size=decimal_text(order.origQty),
@@ -293,7 +295,7 @@ def report_from_order(
         avg_price=decimal_text(quote / executed) if executed else "0",
         fee="0",
         fee_asset="",
-        venue_order_id=str(order.orderId),
+        venue_order_id=VenueOrderId(str(order.orderId)),
         reason=reason,
         ts_sent=ts_sent,
         ts_ack=ts_ack,

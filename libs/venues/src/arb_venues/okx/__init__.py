@@ -69,6 +69,8 @@ VENUE = VenueSpec(
         "REST of one book) is dropped, not a second reset",
         keepalive="text `ping` every 20 s (server drops after 30 s of silence)",
         subscribe="20 books a message, 0.1 s apart",
+        server_time_field="`data[0].ts` (ms)",
+        timestamp_refused="50102 (30 s)",
         rest_budget="`books` 40 + 20/s, other 20 + 10/s",
         sim_ws="`/ws/v5/public`: `books` snapshot then updates with `seqId`/`prevSeqId` (checksum "
         "0 as in production), `books-l2-tbt`, `books50-l2-tbt` (the same with 400 / 50 levels), "

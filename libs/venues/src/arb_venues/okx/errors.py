@@ -8,10 +8,13 @@ use the HTTP status listed beside each code (401, 429, 503...).
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import msgspec
 
 from arb_venues.common.rest import Response, retry_after_seconds
 from arb_venues.errors import (
+    RATE_LIMIT_STATUSES,
     BadRequest,
     InsufficientBalance,
     InvalidSignature,
@@ -19,6 +22,7 @@ from arb_venues.errors import (
     RateLimited,
     RequestTimeout,
     TimestampRejected,
+    TradingDisabled,
     UnknownOrder,
     UnknownSymbol,
     VenueError,
@@ -69,6 +73,10 @@ _UNAVAILABLE = {"50001", "50026"}
 _BALANCE = {"51008", "51131"}
 _UNKNOWN_ORDER = {"51603"}
 _UNKNOWN_SYMBOL = {"51001"}
+# Trading switched off (https://www.okx.com/docs-v5/en/#error-code-rest-api-trade): 51009
+# "Order placement function is blocked by the platform", 51022 "Contract suspended" (the
+# instrument's trading is suspended), 51155 the pair may not be traded here (local compliance).
+_TRADING_DISABLED = {"51009", "51022", "51155"}
 _BAD_REQUEST = {"50000", "50002", "50006", "50014", "50015", "51000"}
 
 
@@ -77,13 +85,15 @@ def error_for(
 ) -> VenueError:
     """The exception for one OKX code (``sCode`` wins over the envelope's ``code``)."""
     text = message or f"OKX code {code}"
-    if code in _RATE or http_status in (418, 429):
+    if code in _RATE or http_status in RATE_LIMIT_STATUSES:
         return RateLimited(
             VENUE, text, api_code=code, http_status=http_status, retry_after_s=retry_after_s
         )
     if code == "50004":  # "does not mean that the request was successful or failed"
         return RequestTimeout(VENUE, text, api_code=code, http_status=http_status)
-    if code in _UNAVAILABLE or (http_status is not None and http_status >= 500):
+    if code in _UNAVAILABLE or (
+        http_status is not None and http_status >= HTTPStatus.INTERNAL_SERVER_ERROR
+    ):
         return VenueUnavailable(VENUE, text, api_code=code, http_status=http_status)
     if code == TIMESTAMP_EXPIRED[0]:
         return TimestampRejected(
@@ -102,6 +112,8 @@ def error_for(
         return UnknownOrder(VENUE, text, api_code=code, http_status=http_status)
     if code in _UNKNOWN_SYMBOL:
         return UnknownSymbol(VENUE, text, api_code=code, http_status=http_status)
+    if code in _TRADING_DISABLED:
+        return TradingDisabled(VENUE, text, api_code=code, http_status=http_status)
     if code in _BAD_REQUEST:
         return BadRequest(VENUE, text, api_code=code, http_status=http_status)
     if code.startswith("51"):
@@ -115,18 +127,18 @@ def error_mapper(response: Response) -> VenueError | None:
     try:
         envelope = schemas.REST_ENVELOPE.decode(response.body)
     except msgspec.DecodeError:
-        if response.status < 400:
+        if response.status < HTTPStatus.BAD_REQUEST:
             return None  # not an envelope (callers decode and complain themselves)
         text = response.body[:200].decode(errors="replace")
         status = response.status
-        if status in (418, 429):
+        if status in RATE_LIMIT_STATUSES:
             return RateLimited(
                 VENUE, f"rate limited: {text}", http_status=status, retry_after_s=retry_after
             )
-        if status >= 500:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             return VenueUnavailable(VENUE, f"server error: {text}", http_status=status)
         return BadRequest(VENUE, f"request refused: {text}", http_status=status)
-    if envelope.code == "0" and response.status < 400:
+    if envelope.code == "0" and response.status < HTTPStatus.BAD_REQUEST:
         return None
     code, message = envelope.code, envelope.msg
     if code in ("1", "2") and schemas.present(envelope.data):  # per-order failure in data[i]
@@ -137,5 +149,5 @@ def error_mapper(response: Response) -> VenueError | None:
         failed = next((a for a in acks if a.sCode != "0"), None)
         if failed is not None:
             code, message = failed.sCode, failed.sMsg
-    http_status = response.status if response.status != 200 else None
+    http_status = response.status if response.status != HTTPStatus.OK else None
     return error_for(code, message, http_status, retry_after)

@@ -26,12 +26,13 @@ from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Instrument, MdEvent
+from arb_structs import Instrument, MdEvent, VenueSymbol
 
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.ratelimit import BucketLimit
 from arb_venues.common.rest import ErrorMapper, RestClient
 from arb_venues.common.symbols import SymbolMap
+from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 from arb_venues.okx import errors as codes
 from arb_venues.okx import schemas
@@ -67,6 +68,8 @@ class OkxMarket(MarketDataProtocol):
         "books": BucketLimit(40, 20),  # order book: 40 / 2 s
     }
     # GET /api/v5/market/books carries the WS stream's seqId: exact audits.
+    # Recent public trades (trades_request; the simulator serves the same path).
+    trades_path: ClassVar[str] = "/api/v5/market/trades"
     audit_match: ClassVar[str] = "sequence"
     # Ping and server time: https://www.okx.com/docs-v5/en/#public-data-rest-api-get-system-time
     ping_path: ClassVar[str] = "/api/v5/public/time"
@@ -136,6 +139,26 @@ class OkxMarket(MarketDataProtocol):
         body = await rest.get("/api/v5/public/instruments", query="instType=SPOT")
         return parse_instruments(body)
 
+    def trades_request(self, instrument: Instrument, limit: int) -> tuple[str, str, str, float]:
+        """GET /api/v5/market/trades, limit <= 500, newest first
+        (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades)."""
+        return (
+            self.trades_path,
+            f"instId={instrument.venue_symbol}&limit={min(limit, 500)}",
+            "default",
+            1,
+        )
+
+    def read_public_trades(self, body: bytes, instrument: Instrument) -> list[PublicTrade]:
+        """``{"code": "0", "data": [{"instId", "tradeId", "px", "sz", "side" (the taker's),
+        "ts" (ms, text)}]}``."""
+        rows = msgspec.json.decode(body)["data"]
+        return [
+            PublicTrade(VENUE, instrument.symbol, row["tradeId"], text(row["px"]), text(row["sz"]),
+                        taker_side(row["side"]), int(row["ts"]) * 1_000_000)
+            for row in rows
+        ]  # fmt: skip
+
     def error_mapper(self) -> ErrorMapper | None:
         return codes.error_mapper
 
@@ -157,7 +180,7 @@ def parse_instruments(body: bytes | str, ts_recv: int = 0) -> list[Instrument]:
             Instrument(
                 venue=VENUE,
                 symbol=f"{row.baseCcy}-{row.quoteCcy}",
-                venue_symbol=row.instId,
+                venue_symbol=VenueSymbol(row.instId),
                 base=row.baseCcy,
                 quote=row.quoteCcy,
                 tick_size=row.tickSz,

@@ -27,7 +27,16 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 import msgspec
-from arb_structs import Balance, BalanceSnapshot, OrderIntent, OrderReport, OrderStatus, Side
+from arb_structs import (
+    Balance,
+    BalanceSnapshot,
+    ClientOrderId,
+    OrderIntent,
+    OrderReport,
+    OrderStatus,
+    Side,
+    VenueOrderId,
+)
 
 from arb_venues.base import SignRequest, TradingClient
 from arb_venues.common.clientids import text_client_order_id
@@ -66,7 +75,7 @@ class OkxTrading(TradingClient):
     request_window_s: ClassVar[float] = 30.0
 
     @classmethod
-    def client_order_id(cls, opportunity_id: str, leg: str) -> str:
+    def client_order_id(cls, opportunity_id: str, leg: str) -> ClientOrderId:
         """``arb`` + saga group + leg hash: alphanumeric, 32 long (clOrdId's limit)."""
         return text_client_order_id(opportunity_id, leg, cls.client_order_id_max_len)
 
@@ -146,14 +155,14 @@ class OkxTrading(TradingClient):
                 status=OrderStatus.UNKNOWN,
                 price=intent.price,
                 size=intent.size,
-                venue_order_id=order_id,
+                venue_order_id=VenueOrderId(order_id),
                 reason=f"accepted; state not read back: {exc}",
                 ts_sent=ts_sent,
                 ts_ack=ts_ack,
             )
         return msgspec.structs.replace(report, ts_sent=ts_sent, ts_ack=ts_ack)
 
-    async def get_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def get_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         query = f"instId={self._inst_id(symbol)}&clOrdId={client_order_id}"
         data = await self._call("GET", "/api/v5/trade/order", query=query)
         details = schemas.ORDER_DETAILS.decode(data)
@@ -161,7 +170,7 @@ class OkxTrading(TradingClient):
             raise MalformedFrame(VENUE, "rest", f"order {client_order_id}: empty answer")
         return self._report(symbol, details[0])
 
-    async def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport:
+    async def cancel_order(self, symbol: str, client_order_id: ClientOrderId) -> OrderReport:
         payload = {"instId": self._inst_id(symbol), "clOrdId": client_order_id}
         try:
             await self._call("POST", "/api/v5/trade/cancel-order", payload=payload)
@@ -207,7 +216,7 @@ class OkxTrading(TradingClient):
             venue=VENUE,
             symbol=symbol,
             side=Side(detail.side),
-            client_order_id=detail.clOrdId,
+            client_order_id=ClientOrderId(detail.clOrdId),
             status=STATES.get(detail.state, OrderStatus.UNKNOWN),
             price=detail.px,
             size=detail.sz,
@@ -215,7 +224,7 @@ class OkxTrading(TradingClient):
             avg_price=detail.avgPx or "0",
             fee=fee_cost(detail.fee),
             fee_asset=detail.feeCcy,
-            venue_order_id=detail.ordId,
+            venue_order_id=VenueOrderId(detail.ordId),
             ts_created=_millis(detail.cTime) * 1_000_000,
         )
 

@@ -26,11 +26,20 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
+from arb_structs import Instrument, Side
 
+from arb_venues.binance.market import BinanceMarket
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim.bodies import error_response, now_ms
 from arb_venues.binance.sim.rest import SimRest, add_routes
-from arb_venues.simapi import ERROR_RESPONSE, RECONNECT_NOTICE, SimBookUpdate, SimMarket
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    RECONNECT_NOTICE,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+)
 
 TICK_S = 0.1  # the fastest stream interval (@depth@100ms)
 MAX_MESSAGES_PER_SECOND = 5
@@ -265,4 +274,21 @@ def create_app(market: SimMarket) -> web.Application:
     add_routes(app, rest)
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
+    app.router.add_get(BinanceMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400),
+        default_limit=500, max_limit=1000))  # fmt: skip
     return app
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v3/trades: oldest first; ``isBuyerMaker`` when the taker sold."""
+    return [{"id": t.trade_id, "price": _num(t.price), "qty": _num(t.size),
+             "quoteQty": _num(t.price * t.size), "time": t.ts_ns // 1_000_000,
+             "isBuyerMaker": t.side is Side.SELL, "isBestMatch": True}
+            for t in reversed(trades)]  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from aiohttp import web
-from arb_structs import Side
+from arb_structs import Side, VenueSymbol
 
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.signing import API_KEY_HEADER, verify
@@ -157,7 +157,7 @@ class SimRest:
             names = [i.venue_symbol for i in self.market.instruments.values()]
             if many is not None:
                 try:
-                    names = [str(n) for n in msgspec.json.decode(many)]
+                    names = [VenueSymbol(str(n)) for n in msgspec.json.decode(many)]
                 except msgspec.DecodeError:
                     raise _Refused(bodies.illegal("symbols", "^\\[.*\\]$")) from None
             rows = [self._book_ticker(self._normalised(n)) for n in names]

@@ -28,10 +28,17 @@ from arb_structs import Instrument
 
 from arb_venues.bitget import errors as codes
 from arb_venues.bitget.checksum import LEVELS, checksum
-from arb_venues.bitget.market import REST_BOOK_DEPTH
+from arb_venues.bitget.market import REST_BOOK_DEPTH, BitgetMarket
 from arb_venues.bitget.sim import bodies as simformat
 from arb_venues.bitget.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBookUpdate,
+    SimLevel,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("bitget_market", SimMarket)
 TOP_CHANNELS = {"books1": 1, "books5": 5, "books15": 15}
@@ -49,6 +56,12 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/api/v2/public/time", _rest_time)
     app.router.add_get("/api/v2/margin/currencies", _rest_margin_currencies)
     add_private_routes(app, market)
+    app.router.add_get(BitgetMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"code": "40034", "msg": "Parameter symbol does not exist",
+                                   "requestTime": time.time_ns() // 1_000_000, "data": None},
+                                  status=400),
+        default_limit=100, max_limit=500))  # fmt: skip
     return app
 
 
@@ -330,3 +343,16 @@ async def _write(connection: _Connection) -> None:
             await ws.send_str(frame)
         except (ConnectionError, RuntimeError):
             return
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v2/spot/market/fills: newest first, ``side`` the taker's."""
+    return {"code": "00000", "msg": "success", "requestTime": time.time_ns() // 1_000_000,
+            "data": [{"symbol": instrument.venue_symbol, "tradeId": str(t.trade_id),
+                      "side": t.side.value, "price": _num(t.price), "size": _num(t.size),
+                      "ts": str(t.ts_ns // 1_000_000)} for t in trades]}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

@@ -18,12 +18,21 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arb_structs import Instrument, Side
+from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.bybit import errors as codes
 from arb_venues.bybit import signing
+from arb_venues.bybit.market import BybitMarket
 from arb_venues.bybit.sim.stream import SpotStream, format_decimal
-from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError, venue_now_ns
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimMarket,
+    SimOrder,
+    SimOrderError,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 JSON = "application/json"
 STREAM = web.AppKey("bybit_stream", SpotStream)
@@ -87,7 +96,7 @@ class BybitSim:
         query = request.query
         if query.get("category") != "spot":
             return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
-        instrument = self.by_venue_symbol.get(query.get("symbol", ""))
+        instrument = self.by_venue_symbol.get(VenueSymbol(query.get("symbol", "")))
         if instrument is None:
             return envelope(None, codes.PARAMETER_ERROR, "params error: Symbol Invalid")
         limit = query.get("limit", "1")
@@ -174,7 +183,7 @@ class BybitSim:
         problem = _check_order(fields)
         if problem is not None:
             return envelope(None, *problem)
-        instrument = self.by_venue_symbol.get(str(fields["symbol"]))
+        instrument = self.by_venue_symbol.get(VenueSymbol(str(fields["symbol"])))
         if instrument is None:
             return envelope(None, codes.INVALID_SYMBOL, "Invalid symbol.")
         side = Side.BUY if fields["side"] == "Buy" else Side.SELL
@@ -201,7 +210,7 @@ class BybitSim:
         fields = _json_object(body)
         if fields is None or fields.get("category") != "spot":
             return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
-        instrument = self.by_venue_symbol.get(str(fields.get("symbol", "")))
+        instrument = self.by_venue_symbol.get(VenueSymbol(str(fields.get("symbol", ""))))
         if instrument is None:
             return envelope(None, codes.INVALID_SYMBOL, "Invalid symbol.")
         link_id, order_id = fields.get("orderLinkId") or None, fields.get("orderId") or None
@@ -225,7 +234,7 @@ class BybitSim:
             return envelope(None, codes.PARAMETER_ERROR, "params error: category only spot")
         link_id, order_id = query.get("orderLinkId") or None, query.get("orderId") or None
         orders: list[dict[str, Any]] = []
-        instrument = self.by_venue_symbol.get(query.get("symbol", ""))
+        instrument = self.by_venue_symbol.get(VenueSymbol(query.get("symbol", "")))
         if link_id or order_id:
             if instrument is not None:
                 order = self.market.get_order(api_key, instrument.symbol, link_id, order_id)
@@ -319,6 +328,12 @@ def create_app(market: SimMarket) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.router.add_get(BybitMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"retCode": 10001, "retMsg": "params error: Symbol Is Invalid",
+                                   "result": {}, "retExtInfo": {},
+                                   "time": time.time_ns() // 1_000_000}),
+        default_limit=60, max_limit=60))  # fmt: skip
     return app
 
 
@@ -470,3 +485,17 @@ def _coin_json(asset: str, free: Decimal, locked: Decimal) -> dict[str, Any]:
         "coin": asset,
         "spotBorrow": "0",
     }
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /v5/market/recent-trade (category=spot): newest first, ``side`` the taker's."""
+    return {"retCode": 0, "retMsg": "OK", "result": {"category": "spot", "list": [
+        {"execId": str(t.trade_id), "symbol": instrument.venue_symbol, "price": _num(t.price),
+         "size": _num(t.size), "side": t.side.value.capitalize(),
+         "time": str(t.ts_ns // 1_000_000), "isBlockTrade": False, "isRPITrade": False}
+        for t in trades]}, "retExtInfo": {}, "time": time.time_ns() // 1_000_000}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

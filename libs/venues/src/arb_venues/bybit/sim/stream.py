@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
 
@@ -245,7 +245,7 @@ class SpotStream:
         parts = name.split(".")
         if len(parts) != 3 or parts[0] != "orderbook" or not parts[1].isdigit():
             return None
-        depth, instrument = int(parts[1]), self.by_venue_symbol.get(parts[2])
+        depth, instrument = int(parts[1]), self.by_venue_symbol.get(VenueSymbol(parts[2]))
         if depth not in SPOT_DEPTHS or instrument is None:
             return None
         book = self.market.book(instrument.symbol)

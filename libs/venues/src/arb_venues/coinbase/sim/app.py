@@ -21,17 +21,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import time
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import Instrument, VenueSymbol
 
+from arb_venues.coinbase.market import CoinbaseMarket
 from arb_venues.coinbase.signing import unverified_key_name, verify
 from arb_venues.coinbase.sim import private as sim_private
 from arb_venues.coinbase.sim.bodies import api_error, error_response, fixed, rfc3339
+from arb_venues.common.trades import other_side
 from arb_venues.errors import InvalidSignature
-from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBook,
+    SimBookUpdate,
+    SimLevel,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("coinbase_market", SimMarket)
 SUBSCRIBE_DEADLINE_S = 5.0  # "you are disconnected if no subscribe has been received within 5 s"
@@ -67,6 +80,11 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v2/exchange-rates", exchange_rates_handler)
     app.router.add_get("/api/v3/brokerage/market/product_book", product_book_handler)
     sim_private.add_routes(app, market)
+    app.router.add_get(CoinbaseMarket.trades_path, trades_handler(
+        market, lambda r: r.match_info["symbol"], _trades_body,
+        lambda: web.json_response({"error": "NOT_FOUND", "error_details": "product not found",
+                                   "message": "product not found"}, status=404),
+        default_limit=100, max_limit=1000))  # fmt: skip
     return app
 
 
@@ -272,7 +290,7 @@ class Connection:
             self.heartbeats = asyncio.create_task(self._beat())
         if channel == "level2":
             for product in new:
-                book = self.market.book(self.products[product])
+                book = self.market.book(self.products[VenueSymbol(product)])
                 self.book_seq[product] = book.seq
                 self.queue.put_nowait(("snapshot", (product, book)))
 
@@ -315,7 +333,7 @@ class Connection:
 
     def _levels(self, product: str, side: str, levels: list[SimLevel], stamp: str
                 ) -> list[dict[str, str]]:  # fmt: skip
-        instrument = self.market.instruments[self.products[product]]
+        instrument = self.market.instruments[self.products[VenueSymbol(product)]]
         p, s = instrument.price_decimals, instrument.size_decimals
         return [{"side": side, "event_time": stamp, "price_level": fixed(px, p),
                  "new_quantity": fixed(sz, s)} for px, sz in levels]  # fmt: skip
@@ -424,3 +442,23 @@ async def exchange_rates_handler(request: web.Request) -> web.Response:
             mid = (book.bids[0][0] + book.asks[0][0]) / 2
             rates[instrument.base] = format((1 / mid).normalize(), "f")
     return _json({"data": {"currency": currency, "rates": rates}})
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v3/brokerage/market/products/{product_id}/ticker: newest first, ``side`` the
+    maker's (the taker's opposite)."""
+    return {"trades": [
+        {"trade_id": str(t.trade_id), "product_id": instrument.venue_symbol,
+         "price": _num(t.price), "size": _num(t.size), "time": _rfc3339(t.ts_ns),
+         "side": other_side(t.side).value.upper(), "exchange": ""} for t in trades],
+        "best_bid": "", "best_ask": ""}  # fmt: skip
+
+
+def _rfc3339(ts_ns: int) -> str:
+    stamp = datetime.datetime.fromtimestamp(ts_ns // 1000 / 1e6, tz=datetime.UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arb_structs import Side
+from arb_structs import Side, VenueSymbol
 
 from arb_venues.coinbase.schemas import CancelOrdersRequest, CreateOrderRequest, rfc3339_ns
 from arb_venues.coinbase.signing import rest_uri, unverified_key_name, verify
@@ -114,7 +114,7 @@ class PrivateApi:
             return _refused("UNSUPPORTED_ORDER_CONFIGURATION", "only sor_limit_ioc is simulated")
         if body.side not in ("BUY", "SELL"):
             return _refused("INVALID_SIDE", f"invalid side {body.side!r}")
-        symbol = self.products.get(body.product_id)
+        symbol = self.products.get(VenueSymbol(body.product_id))
         if symbol is None:
             return _refused("INVALID_PRODUCT_ID", f"Invalid product_id {body.product_id!r}")
         try:

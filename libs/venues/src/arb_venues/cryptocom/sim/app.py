@@ -21,12 +21,20 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arb_structs import Instrument, Side
+from arb_structs import Instrument, Side, VenueSymbol
 
 from arb_venues.cryptocom import errors as codes
 from arb_venues.cryptocom import signing
+from arb_venues.cryptocom.market import CryptocomMarket
 from arb_venues.cryptocom.sim.stream import MarketStream, format_decimal
-from arb_venues.simapi import ERROR_RESPONSE, SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimMarket,
+    SimOrder,
+    SimOrderError,
+    SimTrade,
+    trades_handler,
+)
 
 JSON = "application/json"
 PREFIX = "/exchange/v1"
@@ -81,7 +89,7 @@ class CryptocomSim:
 
     async def get_book(self, request: web.Request) -> web.Response:
         method = "public/get-book"
-        instrument = self.by_venue_symbol.get(request.query.get("instrument_name", ""))
+        instrument = self.by_venue_symbol.get(VenueSymbol(request.query.get("instrument_name", "")))
         if instrument is None:
             return answer(-1, method, None, codes.INVALID_INSTRUMENT, "INVALID_INSTRUMENT", 400)
         depth = request.query.get("depth", "50")
@@ -147,7 +155,7 @@ class CryptocomSim:
         if missing:
             return answer(request_id, name, None, codes.MISSING_OR_INVALID_ARGUMENT,
                           f"MISSING_OR_INVALID_ARGUMENT: {','.join(missing)}", 400)  # fmt: skip
-        instrument = self.by_venue_symbol.get(str(params["instrument_name"]))
+        instrument = self.by_venue_symbol.get(VenueSymbol(str(params["instrument_name"])))
         if instrument is None:
             return answer(request_id, name, None, codes.INVALID_INSTRUMENT,
                           "INVALID_INSTRUMENT", 400)  # fmt: skip
@@ -246,7 +254,7 @@ class CryptocomSim:
     def _orders(self, api_key: str, params: dict[str, Any]) -> list[SimOrder]:
         wanted = params.get("instrument_name")
         if wanted:
-            instrument = self.by_venue_symbol.get(str(wanted))
+            instrument = self.by_venue_symbol.get(VenueSymbol(str(wanted)))
             return [] if instrument is None else self.market.orders(api_key, instrument.symbol)
         return self.market.orders(api_key)
 
@@ -287,6 +295,11 @@ def create_app(market: SimMarket) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
+    app.router.add_get(CryptocomMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("instrument_name", ""), _trades_body,
+        lambda: web.json_response({"id": -1, "method": "public/get-trades", "code": 40004,
+                                   "message": "MISSING_OR_INVALID_ARGUMENT"}, status=400),
+        default_limit=25, max_limit=150, limit_param="count"))  # fmt: skip
     return app
 
 
@@ -324,3 +337,16 @@ def _order_json(order: SimOrder, instrument: Instrument) -> dict[str, Any]:
         "create_time_ns": str(order.ts_created_ns),
         "update_time": order.ts_updated_ns // 1_000_000,
     }  # fmt: skip
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """public/get-trades: newest first, ``s`` the taker's side, ``tn`` ns as text."""
+    return {"id": -1, "method": "public/get-trades", "code": 0, "result": {"data": [
+        {"s": t.side.value.upper(), "p": _num(t.price), "q": _num(t.size),
+         "t": t.ts_ns // 1_000_000, "tn": str(t.ts_ns), "d": str(t.trade_id),
+         "i": instrument.venue_symbol, "m": str(t.trade_id)} for t in trades]}}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

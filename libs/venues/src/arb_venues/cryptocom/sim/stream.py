@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 from arb_core.tasks import stop_task
-from arb_structs import Instrument
+from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
 
@@ -288,7 +288,7 @@ class MarketStream:
         parts = name.split(".")
         if len(parts) != 3 or parts[0] != "book" or not parts[2].isdigit():
             return None
-        depth, instrument = int(parts[2]), self.by_venue_symbol.get(parts[1])
+        depth, instrument = int(parts[2]), self.by_venue_symbol.get(VenueSymbol(parts[1]))
         if depth not in DEPTHS or instrument is None:
             return None
         book = self.market.book(instrument.symbol)

@@ -26,11 +26,13 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
+from arb_structs import Instrument
 
+from arb_venues.gateio.market import GateMarket
 from arb_venues.gateio.parser import BOOK_CHANNEL
 from arb_venues.gateio.sim import bodies
 from arb_venues.gateio.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
 
 TICK_S = 0.1
 INTERVALS = {"100ms": 1, "1000ms": 10, "20ms": 1}
@@ -244,4 +246,24 @@ def create_app(market: SimMarket) -> web.Application:
     add_private_routes(app, market)
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
+    app.router.add_get(GateMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("currency_pair", ""), _trades_body,
+        lambda: web.json_response({"label": "INVALID_CURRENCY_PAIR",
+                                   "message": "Invalid currency pair"}, status=400),
+        default_limit=100, max_limit=1000))  # fmt: skip
     return app
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v4/spot/trades: newest first, ``side`` the taker's, ``create_time_ms``
+    "ms.fraction"."""
+    return [{"id": str(t.trade_id), "create_time": str(t.ts_ns // 1_000_000_000),
+             "create_time_ms": f"{t.ts_ns // 1_000_000}.{t.ts_ns // 1000 % 1000:03d}",
+             "currency_pair": instrument.venue_symbol, "side": t.side.value,
+             "amount": _num(t.size), "price": _num(t.price), "sequence_id": str(t.trade_id)}
+            for t in trades]  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

@@ -9,7 +9,8 @@ change with ``seqNum``/``prevSeqNum`` (the core's update counter: prevSeqNum = s
 its ``req`` the full book with ``seqNum``; ``market.$symbol.depth.step0`` on ``/ws``: the
 whole book (150 levels) with ``version`` on every change. The server pings ``{"ping": <ms>}``
 every ``ping_interval_s`` (5 s, as HTX) and closes the connection once two pings in a row
-got no ``{"pong": <one of them>}``.
+got no ``{"pong": <one of them>}``. REST: ``/market/depth``, ``/v1/common/symbols`` and
+``/v1/common/timestamp`` (the venue's clock, which signed requests are judged against).
 
 Frames are gzip binary frames, as HTX sends them (``gzip_frames=False`` serves the same JSON
 as text frames, for a client that cannot inflate).
@@ -31,11 +32,21 @@ from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import Instrument
 
+from arb_venues.htx.market import HtxMarket
 from arb_venues.htx.parser import is_mbp, topic_parts
 from arb_venues.htx.sim import bodies
 from arb_venues.htx.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBook, SimBookUpdate, SimMarket
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBook,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("htx_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("htx_options", dict)
@@ -56,7 +67,13 @@ def create_app(
     app.router.add_get("/ws", _public_ws)
     app.router.add_get("/market/depth", _rest_depth)
     app.router.add_get("/v1/common/symbols", _rest_symbols)
+    app.router.add_get("/v1/common/timestamp", _rest_timestamp)
     add_private_routes(app, market)
+    app.router.add_get(HtxMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"status": "error", "err-code": "invalid-parameter",
+                                   "err-msg": "invalid symbol", "data": None}),
+        default_limit=1, max_limit=2000, limit_param="size"))  # fmt: skip
     return app
 
 
@@ -84,6 +101,12 @@ async def _rest_depth(request: web.Request) -> web.Response:
     }
     return bodies.ok(None, ch=f"market.{venue_symbol}.depth.step0", ts=bodies.now_ms(),
                      tick=tick)  # fmt: skip
+
+
+async def _rest_timestamp(request: web.Request) -> web.Response:
+    """``GET /v1/common/timestamp``: ``{"status": "ok", "data": <ms>}`` on the venue's clock
+    (https://huobiapi.github.io/docs/spot/v1/en/#get-current-timestamp)."""
+    return bodies.ok(venue_now_ns(request.app[MARKET]) // 1_000_000)
 
 
 async def _rest_symbols(request: web.Request) -> web.Response:
@@ -306,3 +329,19 @@ async def _write(connection: _Connection) -> None:
                 await ws.send_str(frame.decode())
         except (ConnectionError, RuntimeError):
             return
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /market/history/trade: newest first, one group per trade, numbers as JSON
+    numbers, ``direction`` the taker's."""
+    now = time.time_ns() // 1_000_000
+    return {"ch": f"market.{instrument.venue_symbol}.trade.detail", "status": "ok", "ts": now,
+            "data": [{"id": t.trade_id, "ts": t.ts_ns // 1_000_000, "data": [
+                {"id": t.trade_id, "ts": t.ts_ns // 1_000_000, "trade-id": t.trade_id,
+                 "amount": float(t.size), "price": float(t.price),
+                 "direction": t.side.value}]} for t in trades]}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

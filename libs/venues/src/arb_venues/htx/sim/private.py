@@ -13,7 +13,6 @@ without an answer.
 from __future__ import annotations
 
 import re
-import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +23,7 @@ from arb_structs import Side
 from arb_venues.htx import errors as codes
 from arb_venues.htx.signing import AUTH_PARAMS, EXPIRY_S, METHOD, VERSION, parse_timestamp, verify
 from arb_venues.htx.sim import bodies
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TIME_IN_FORCE = {"ioc": "IOC", "limit": "GTC", "limit-fok": "FOK"}
@@ -89,7 +88,7 @@ def _authenticate(market: SimMarket, request: web.Request) -> str:
         sent_at = parse_timestamp(query["Timestamp"])
     except ValueError:
         raise _Refused(bodies.error(codes.TIMESTAMP_INVALID)) from None
-    if abs(time.time() - sent_at) > EXPIRY_S:
+    if abs(venue_now_ns(market) / 1e9 - sent_at) > EXPIRY_S:
         raise _Refused(bodies.error(codes.TIMESTAMP_INVALID))
     raw_query = request.rel_url.raw_query_string
     if not verify(secret, request.method, request.host, request.path, raw_query):

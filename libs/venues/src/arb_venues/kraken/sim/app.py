@@ -15,16 +15,17 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
 from arb_venues.kraken import symbols as kraken_symbols
-from arb_venues.kraken.market import DEPTHS
+from arb_venues.kraken.market import DEPTHS, KrakenMarket
 from arb_venues.kraken.sim import frames
 from arb_venues.kraken.sim.rest import KrakenRest, error_response
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
 
 HEARTBEAT_S = 1.0  # Kraken sends a heartbeat about once a second while subscribed
 
@@ -286,6 +287,10 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v2", sim.ws_v2)
     app.router.add_get("/", sim.ws_v1)
     sim.rest.add_routes(app)
+    app.router.add_get(KrakenMarket.trades_path, trades_handler(
+        market, lambda r: _kraken_pair(r, market), _trades_body,
+        lambda: web.json_response({"error": ["EQuery:Unknown asset pair"]}),
+        default_limit=1000, max_limit=1000, limit_param="count"))  # fmt: skip
     return app
 
 
@@ -340,3 +345,24 @@ def _rfc3339(ts_ns: int | None = None) -> str:
 def _epoch_text(ts_ns: int) -> str:
     ns = ts_ns if ts_ns > 0 else time.time_ns()
     return f"{ns // 1_000_000_000}.{(ns // 1_000) % 1_000_000:06d}"
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /0/public/Trades: oldest first, ``[price, volume, time, b/s (the taker's), l, "",
+    trade_id]`` under the pair's REST name, and ``last`` (ns, text)."""
+    rows = [[_num(t.price), _num(t.size), round(t.ts_ns / 1e9, 6), t.side.value[0], "l", "",
+             t.trade_id] for t in reversed(trades)]  # fmt: skip
+    last = str(trades[0].ts_ns) if trades else "0"
+    pair = kraken_symbols.rest_pair(instrument.venue_symbol)
+    return {"error": [], "result": {pair: rows, "last": last}}
+
+
+def _kraken_pair(request: web.Request, market: SimMarket) -> str:
+    symbol = kraken_symbols.normalise(request.query.get("pair", ""))
+    instrument = market.instruments.get(symbol or "")
+    return instrument.venue_symbol if instrument is not None else ""
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

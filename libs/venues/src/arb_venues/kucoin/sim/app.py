@@ -12,7 +12,9 @@ sequence]``). A connection that sent nothing for ``pingInterval + pingTimeout`` 
 
 REST books: ``/api/v1/market/orderbook/level2_20``, ``level2_100`` and
 ``/api/v3/market/orderbook/level2`` (the whole book; the real one needs a signature, the
-simulator serves it to anyone), ``sequence`` = the same counter; ``/api/v2/symbols``.
+simulator serves it to anyone), ``sequence`` = the same counter; ``/api/v2/symbols`` (and
+``/api/v1/symbols``, the older listing cryptofeed reads, with the same rows);
+``/api/v1/timestamp``, the venue's clock, which signed requests are judged against.
 
 Faults honoured here: drop_connection, skip_seq (one update never sent: the next one's
 sequenceStart shows the gap), malformed_frame, bad_level (an impossible number as a change's
@@ -25,14 +27,24 @@ import asyncio
 import contextlib
 import secrets
 import time
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import Instrument
 
+from arb_venues.kucoin.market import KucoinMarket
 from arb_venues.kucoin.sim import bodies
 from arb_venues.kucoin.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("kucoin_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("kucoin_options", dict)
@@ -62,7 +74,13 @@ def create_app(
     for path in BOOK_DEPTHS:
         app.router.add_get(path, _rest_book)
     app.router.add_get("/api/v2/symbols", _rest_symbols)
+    app.router.add_get("/api/v1/symbols", _rest_symbols)  # the older listing, same rows
+    app.router.add_get("/api/v1/timestamp", _rest_timestamp)
     add_private_routes(app, market)
+    app.router.add_get(KucoinMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"code": "900001", "msg": "symbol not exists"}, status=400),
+        default_limit=100, max_limit=100, limit_param="-"))  # fmt: skip
     return app
 
 
@@ -85,6 +103,12 @@ async def _bullet(request: web.Request) -> web.Response:
             "pingTimeout": options["ping_timeout_ms"],
         }],
     })  # fmt: skip
+
+
+async def _rest_timestamp(request: web.Request) -> web.Response:
+    """``GET /api/v1/timestamp``: ``{"code": "200000", "data": <ms>}`` on the venue's clock
+    (https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-server-time)."""
+    return bodies.ok(venue_now_ns(request.app[MARKET]) // 1_000_000)
 
 
 async def _rest_book(request: web.Request) -> web.Response:
@@ -203,7 +227,8 @@ class _Connection:
             self.send({"id": request_id, "type": "error", "code": 404,
                        "data": f"topic {topic} is not found"})  # fmt: skip
             return
-        names = [n for n in topic[len(TOPIC) :].split(",") if n]
+        # Spaces around the names are read past (cryptofeed writes "/market/level2: A,B").
+        names = [n.strip() for n in topic[len(TOPIC) :].split(",") if n.strip()]
         symbols = [self.venue_symbols.get(n) for n in names]
         if not names or len(names) > SYMBOLS_PER_TOPIC or None in symbols:
             self.send({"id": request_id, "type": "error", "code": 404 if names else 406,
@@ -274,3 +299,15 @@ async def _write(ws: web.WebSocketResponse, connection: _Connection) -> None:
             await ws.send_str(frame.decode())
         except (ConnectionError, RuntimeError):
             return
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v1/market/histories: the last 100, oldest first, ``time`` in ns."""
+    return {"code": "200000", "data": [
+        {"sequence": str(t.trade_id), "price": _num(t.price), "size": _num(t.size),
+         "side": t.side.value, "time": t.ts_ns} for t in reversed(trades)]}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

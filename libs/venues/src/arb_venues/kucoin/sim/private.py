@@ -12,7 +12,6 @@ order is executed, then the connection is closed without an answer.
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,7 +22,7 @@ from arb_structs import Side
 from arb_venues.kucoin import errors as codes
 from arb_venues.kucoin.signing import EXPIRY_S, KEY_VERSIONS, verify, verify_passphrase
 from arb_venues.kucoin.sim import bodies
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 HEADERS = ("KC-API-KEY", "KC-API-SIGN", "KC-API-TIMESTAMP", "KC-API-PASSPHRASE")
 CLIENT_OID_MAX = 40
@@ -83,7 +82,7 @@ def _authenticate(market: SimMarket, request: web.Request, body: str) -> str:
         sent_at = int(timestamp) / 1000
     except ValueError:
         raise _Refused(bodies.error(codes.TIMESTAMP_INVALID, status=401)) from None
-    if abs(time.time() - sent_at) > EXPIRY_S:
+    if abs(venue_now_ns(market) / 1e9 - sent_at) > EXPIRY_S:
         raise _Refused(bodies.error(codes.TIMESTAMP_INVALID, status=401))
     query = request.rel_url.raw_query_string
     if not verify(secret, timestamp, request.method, request.path, query, body,

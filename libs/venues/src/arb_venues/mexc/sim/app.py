@@ -29,12 +29,14 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
+from arb_structs import Instrument, Side
 
 from arb_venues.mexc import schemas
+from arb_venues.mexc.market import MexcMarket
 from arb_venues.mexc.parser import DEPTH_CHANNEL, PONG, channel_parts
 from arb_venues.mexc.sim import bodies
 from arb_venues.mexc.sim.rest import SimRest, add_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket
+from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
 
 INTERVALS_S = {"100ms": 0.1, "10ms": 0.01}
 MAX_SUBSCRIPTIONS = 30
@@ -244,4 +246,22 @@ def create_app(
     add_routes(app, rest)
     app.on_startup.append(sim.start)
     app.on_shutdown.append(sim.stop)
+    app.router.add_get(MexcMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("symbol", ""), _trades_body,
+        lambda: web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400),
+        default_limit=500, max_limit=1000))  # fmt: skip
     return app
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v3/trades: oldest first, ``id`` null as MEXC documents it."""
+    return [{"id": None, "price": _num(t.price), "qty": _num(t.size),
+             "quoteQty": _num(t.price * t.size), "time": t.ts_ns // 1_000_000,
+             "isBuyerMaker": t.side is Side.SELL, "isBestMatch": True,
+             "tradeType": "ASK" if t.side is Side.SELL else "BID"}
+            for t in reversed(trades)]  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")

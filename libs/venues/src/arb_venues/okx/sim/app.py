@@ -20,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
+from arb_structs import Instrument
 
 from arb_venues.okx import errors as codes
-from arb_venues.okx.market import REST_BOOK_DEPTH
+from arb_venues.okx.market import REST_BOOK_DEPTH, OkxMarket
 from arb_venues.okx.sim import bodies as simformat
 from arb_venues.okx.sim.private import add_private_routes
 from arb_venues.simapi import (
@@ -35,6 +37,8 @@ from arb_venues.simapi import (
     SimBook,
     SimBookUpdate,
     SimMarket,
+    SimTrade,
+    trades_handler,
     venue_now_ns,
 )
 
@@ -71,6 +75,11 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app.router.add_get("/api/v5/public/time", _rest_time)
     app.router.add_get("/api/v5/market/ticker", _rest_ticker)
     add_private_routes(app, market)
+    app.router.add_get(OkxMarket.trades_path, trades_handler(
+        market, lambda r: r.query.get("instId", ""), _trades_body,
+        lambda: web.json_response({"code": "51001", "msg": "Instrument ID doesn't exist.",
+                                   "data": []}),
+        default_limit=100, max_limit=500))  # fmt: skip
     return app
 
 
@@ -399,3 +408,16 @@ async def _write(connection: _Connection) -> None:
             await ws.send_str(frame)
         except (ConnectionError, RuntimeError):
             return
+
+
+def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
+    """GET /api/v5/market/trades: newest first, ``side`` the taker's."""
+    return {"code": "0", "msg": "", "data": [
+        {"instId": instrument.venue_symbol, "side": t.side.value, "sz": _num(t.size),
+         "px": _num(t.price), "source": "0", "tradeId": str(t.trade_id),
+         "ts": str(t.ts_ns // 1_000_000)} for t in trades]}  # fmt: skip
+
+
+def _num(value: Decimal) -> str:
+    """A price or size as the venue writes it: plain decimal text."""
+    return "0" if value == 0 else format(value.normalize(), "f")
