@@ -9,6 +9,9 @@ new names afterwards, not the migration's own count alone.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -238,3 +241,21 @@ async def test_risk_and_exposure_scripts_through_the_producer(any_redis: Any) ->
     marked = EXPOSURE.decode(await redis.hget(c.EXPOSURE_OPEN_KEY, opened.id))
     assert (marked.mark_price, Decimal(marked.unrealised_pnl)) == ("90", Decimal("-1"))
     await producer.close()
+
+
+async def test_arb_exposure_on_an_old_layout_says_to_start_an_executor_first(
+    redis: Any, redis_url: str
+) -> None:
+    await redis.hset("arb:exec:exposure", "x1", "event")  # an old executor's registry
+
+    def exposure() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "arb_cli", "exposure"], capture_output=True,
+                              text=True, timeout=30,
+                              env={**os.environ, "ARB_REDIS_URL": redis_url})  # fmt: skip
+
+    before = await asyncio.to_thread(exposure)
+    assert before.returncode == 2 and before.stderr.strip().count("\n") == 0, before.stderr
+    assert "old key names" in before.stderr and "start an executor" in before.stderr
+    await migrate(redis)
+    after = await asyncio.to_thread(exposure)
+    assert after.returncode == 0 and "no open exposure" in after.stdout, after.stderr

@@ -65,6 +65,22 @@ return 0
 """
 
 
+# What an executor of the old layout always leaves (one key each: EXISTS per key, any slot).
+_OLD_MARKERS = (f"{OLD_PREFIX}exposure", OLD_EXPOSURE_STREAM, f"{OLD_PREFIX}open",
+                f"{OLD_PREFIX}orders", f"{OLD_PREFIX}epoch")  # fmt: skip
+
+
+async def not_migrated(redis: Any) -> bool:
+    """This dataset still has the executor's state under the old names: no executor of this
+    version has started on it yet (``arb exposure`` says so instead of showing nothing)."""
+    if await redis.get(EXECUTOR_LAYOUT_KEY) == LAYOUT:
+        return False
+    for key in _OLD_MARKERS:
+        if await redis.exists(key):
+            return True
+    return False
+
+
 def new_name(old: str) -> str | None:
     """The layout-2 name of an old executor key, None for a name that is not one."""
     if old == OLD_EXPOSURE_STREAM:
