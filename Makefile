@@ -32,8 +32,13 @@ test-unit: setup ## Only the unit tests (no I/O)
 	@$(RUN) pytest tests/unit $(PYTEST_ARGS)
 
 .PHONY: test-cluster
-test-cluster: setup ## The Redis Cluster failover tests N times over (ARB_CLUSTER_ROUNDS, default 10); outside make test
-	@for i in $$(seq $${ARB_CLUSTER_ROUNDS:-10}); do echo "round $$i"; $(RUN) pytest -q -s tests/integration/runtime/test_redis_cluster.py -k killed_mid_flow $(PYTEST_ARGS) | grep -E "failover:|passed|failed" || exit 1; done
+test-cluster: setup ## The Redis Cluster failover tests N times over (ARB_CLUSTER_ROUNDS, default 10), then the whole engine across a failover (ARB_PIPELINE_ROUNDS, default 1); outside make test
+	@for i in $$(seq $${ARB_CLUSTER_ROUNDS:-10}); do echo "round $$i"; out=$$($(RUN) pytest -q -s tests/integration/runtime/test_redis_cluster.py -k killed_mid_flow $(PYTEST_ARGS) 2>&1); status=$$?; echo "$$out" | grep -E "failover:|passed|failed"; [ $$status -eq 0 ] || { echo "$$out" | tail -40; exit 1; }; done
+	@for i in $$(seq $${ARB_PIPELINE_ROUNDS:-1}); do echo "pipeline round $$i"; out=$$(ARB_CLUSTER_TESTS=1 $(RUN) pytest -q -s tests/integration/cluster/test_pipeline_failover.py $(PYTEST_ARGS) 2>&1); status=$$?; echo "$$out" | grep -E "pipeline failover:|passed|failed"; [ $$status -eq 0 ] || { echo "$$out" | tail -40; exit 1; }; done
+
+.PHONY: test-hosts
+test-hosts: setup ## The engine over three hosts in network namespaces (needs root and ip; the test creates and removes them); outside make test
+	@ARB_HOSTS_TESTS=1 $(RUN) pytest -q -s tests/integration/cluster/test_hosts.py $(PYTEST_ARGS)
 
 .PHONY: test-clients
 test-clients: setup ## Real third-party clients (ccxt.pro on seven simulated venues at once, cryptofeed per venue); outside make test (load-sensitive)

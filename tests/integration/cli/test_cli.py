@@ -56,6 +56,13 @@ def test_arb_redis_prints_a_url_that_answers() -> None:
             proc.stdout.close()
 
 
+def test_arb_redis_on_an_address_not_of_this_host_is_one_clear_line() -> None:
+    result = arb("redis", "--host", "192.0.2.1", timeout=20)  # TEST-NET-1: nobody's
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "--host 192.0.2.1" in result.stderr and "address of this host" in result.stderr
+
+
 def test_kill_switch_shows_in_status_and_releases(redis_url: str) -> None:
     env = {"ARB_REDIS_URL": redis_url}
     assert arb("kill", "--reason", "drill", env=env).returncode == 0

@@ -37,6 +37,7 @@ from arb_structs.constants import (
     OPPORTUNITIES_STREAM,
     PAYLOAD_FIELD,
     book_latest_key,
+    saga_key,
 )
 
 from tests.support_proc import reap
@@ -223,7 +224,7 @@ async def test_arb_run_survives_redis_restarts_and_stops_cleanly_on_ctrl_c(tmp_p
         try:
             assert await client.xlen(EXECUTIONS_STREAM) > 0  # the run's data is there
             left = []
-            async for key in client.scan_iter(match="arb:exec:saga:*"):
+            async for key in client.scan_iter(match=saga_key("*")):
                 saga = await client.hgetall(key)
                 if saga.get(b"state") in (b"sending", b"hedging"):
                     left.append(OPPORTUNITY.decode(saga[b"opportunity"]))

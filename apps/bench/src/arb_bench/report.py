@@ -3,8 +3,10 @@
 Sections (the JSON keys): ``replay`` per venue, ours against cryptofeed and ccxt measured in
 the same run (``arb_bench.replay``); ``book_engine``; ``detector``; ``executor``;
 ``simulator``; ``pipeline``, one entry per aggregate rate, WS frame -> opportunity through real
-processes and a real Redis, each with its ``floor`` (``arb_bench.floor``). Every number is
-measured in this run; there are no stored reference figures.
+processes and a real Redis, each with its ``floor`` (``arb_bench.floor``);
+``pipeline_cluster``, the same on one Redis server and on a Redis Cluster at each rate
+(``arb_bench.cluster``). Every number is measured in this run; there are no stored reference
+figures.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from arb_runtime.errors import ConfigError
 
 from arb_bench.pipeline import RATES
 
-SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline")
+SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline",
+            "pipeline_cluster")  # fmt: skip
 PEER_MODES = ("auto", "off")
 
 
@@ -85,6 +88,12 @@ def bench_pipeline(rates: Sequence[int], window_s: float) -> list[dict[str, Any]
     return asyncio.run(pipeline.bench_pipeline(rates, window_s))
 
 
+def bench_pipeline_cluster(rates: Sequence[int], window_s: float) -> list[dict[str, Any]]:
+    from arb_bench import cluster
+
+    return asyncio.run(cluster.bench_cluster(rates, window_s))
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -137,6 +146,7 @@ def collect_report(
         "executor": lambda: bench_executor(0.5 if quick else 2.0),
         "simulator": lambda: bench_simulator(1.5 if quick else 5.0),
         "pipeline": lambda: bench_pipeline(rates, window),
+        "pipeline_cluster": lambda: bench_pipeline_cluster(rates, window),
     }
     report: dict[str, Any] = {
         "meta": {
@@ -280,6 +290,10 @@ def table(report: dict[str, Any]) -> str:
                     f"{sim['sim_cpu_us_per_message']} us CPU/msg (>= 2,000 each: "
                     f"{'yes' if sim['meets_2000_per_venue'] else 'no'}) |")  # fmt: skip
     rows += _pipeline_rows(report.get("pipeline", []))
+    if report.get("pipeline_cluster"):
+        from arb_bench.cluster import cluster_rows
+
+        rows += cluster_rows(report["pipeline_cluster"])
     return "\n".join(rows)
 
 

@@ -214,7 +214,7 @@ class _Chaos:
             self.events.extend(supervisor.check())
             await asyncio.sleep(0.5)
             try:
-                now = (  # not arb:exposure: each round re-marks what is open there
+                now = (  # not the exposure stream: each round re-marks what is open there
                     await entries_added(redis, EXECUTIONS_STREAM),
                     int(await redis.scard(OPEN_SAGAS_KEY)),
                     int(await redis.hlen(LATE_ORDERS_KEY)),

@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 import msgspec
+from arb_executor.layout import not_migrated
 from arb_executor.riskstore import BLOCKS_KEY
 from arb_runtime.errors import ConfigError
 from arb_runtime.redis import connect
@@ -126,6 +127,12 @@ async def _run(args: argparse.Namespace) -> int:
     target = _target(args)
     redis = await connect(redis_url_from_env())
     try:
+        if await not_migrated(redis):
+            raise ConfigError(
+                "arb exposure: this Redis holds the executor's state under the old key names "
+                "(arb:exec:*, arb:exposure); start an executor of this version once (it renames "
+                "them into the {exec} slot, docs/scaling.md), then run arb exposure again"
+            )
         if target is None:
             events = await list_open(redis)
             if args.json:

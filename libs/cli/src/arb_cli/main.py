@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "replicas each on free ports; prints its redis+cluster:// URL")  # fmt: skip
     p.add_argument("--primaries", type=int, default=3, help="with --cluster (at least 3)")
     p.add_argument("--replicas", type=int, default=1, help="with --cluster: per primary")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1); another address "
+                   "turns protected mode off: a private network only")  # fmt: skip
     p.set_defaults(func=_lazy("redis_cmd"))
 
     p = sub.add_parser("status", help="services, books, streams and consumer lag of a deployment")
@@ -175,8 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
     p.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
     p.add_argument("--out", default="bench-results/latest.json")
-    p.add_argument("--sections", default="replay,book_engine,detector,executor,simulator,pipeline",
-                   help="which benchmarks, comma-separated")  # fmt: skip
+    p.add_argument("--sections",
+                   default="replay,book_engine,detector,executor,simulator,pipeline,"
+                   "pipeline_cluster",
+                   help="which benchmarks, comma-separated (pipeline_cluster: the pipeline "
+                   "on one Redis and on a Redis Cluster at each rate)")  # fmt: skip
     p.add_argument(
         "--rates",
         default="1000,10000,20000",

@@ -21,11 +21,16 @@ def run(args: argparse.Namespace) -> int:
                 print("arb redis: --port and --cluster do not go together (cluster nodes take "
                       "free ports); drop --port", file=sys.stderr)  # fmt: skip
                 return 2
-            server = EmbeddedCluster(primaries=args.primaries, replicas=args.replicas).start()
+            server = EmbeddedCluster(primaries=args.primaries, replicas=args.replicas,
+                                     host=args.host).start()  # fmt: skip
         else:
-            server = EmbeddedRedis(port=args.port or None).start()
+            server = EmbeddedRedis(port=args.port or None, host=args.host).start()
     except EmbeddedRedisError as exc:
         print(f"arb redis: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the address is not one of this host's
+        print(f"arb redis: --host {args.host}: {exc.strerror or exc}; give an address of this "
+              "host (ip -brief address lists them)", file=sys.stderr)  # fmt: skip
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -33,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(server, EmbeddedCluster):
         for node in server.topology():
             role = "primary" if node.primary else f"replica of {node.primary_id}"
-            print(f"  127.0.0.1:{node.port} {node.node_id[:8]} {role}", flush=True)
+            print(f"  {server.host}:{node.port} {node.node_id[:8]} {role}", flush=True)
     try:
         stop.wait()
     except KeyboardInterrupt:

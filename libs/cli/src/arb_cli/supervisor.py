@@ -66,6 +66,8 @@ class Child:
     credentials: tuple[str, ...] = ()
     niceness: int = 0  # added to the child's scheduling niceness (lower priority)
     metrics_port: int | None = None  # its /metrics port under arb run (arb_cli.metrics_ports)
+    # run through this command, e.g. ("ip", "netns", "exec", "host2"): another host's network
+    prefix: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     killed: int = 0  # deaths we caused on purpose (``Supervisor.kill``): restarts, not crashes
@@ -75,7 +77,8 @@ class Child:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, *self.args], env=child_environment(self.env, self.credentials),
+            [*self.prefix, sys.executable, *self.args],
+            env=child_environment(self.env, self.credentials),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             process_group=0, preexec_fn=self._before_exec,
         )  # fmt: skip
@@ -150,16 +153,18 @@ class Supervisor:
 
     def add(
         self, name: str, args: list[str], env: dict[str, str], *,
-        credentials: Sequence[str] = (), niceness: int = 0,
+        credentials: Sequence[str] = (), niceness: int = 0, prefix: Sequence[str] = (),
     ) -> Child:  # fmt: skip
         """Start a child; ``credentials``: prefixes of the credential variables it may see;
-        ``niceness``: how much lower its CPU priority is than ours."""
+        ``niceness``: how much lower its CPU priority is than ours; ``prefix``: the command
+        it runs through (``Child.prefix``)."""
         if self.metrics_base:
             env = {**env, **metrics_ports.claim(name, self.metrics_base)}
         if self.check_settings:
             settings_check.check_child(name, args, child_environment(env, credentials))
         child = Child(name, args, env, self.log_dir / f"{name}.log", tuple(credentials),
-                      niceness, metrics_ports.port_for(name, self.metrics_base, env))  # fmt: skip
+                      niceness, metrics_ports.port_for(name, self.metrics_base, env),
+                      tuple(prefix))  # fmt: skip
         if not self.dry_run:
             child.start()
         self.children.append(child)

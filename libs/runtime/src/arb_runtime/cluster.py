@@ -24,7 +24,7 @@ from types import TracebackType
 
 import redis
 
-from arb_runtime.embedded import EmbeddedRedis, free_port
+from arb_runtime.embedded import LOOPBACK, EmbeddedRedis, free_port
 from arb_runtime.errors import EmbeddedRedisError
 
 SLOTS = 16384
@@ -42,15 +42,15 @@ class NodeInfo:
     failed: bool
 
 
-def _cluster_port() -> int:
+def _cluster_port(host: str) -> int:
     """A free port whose cluster bus port (port + 10000) is free too, so at most 55535."""
     for _ in range(200):
-        port = free_port()
+        port = free_port(host)
         if port > 55535:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
-                s.bind(("127.0.0.1", port + 10000))
+                s.bind((host, port + 10000))
             except OSError:
                 continue
         return port
@@ -68,6 +68,7 @@ class EmbeddedCluster:
         *,
         node_timeout_ms: int = 1000,
         maxmemory: str = "256mb",
+        host: str = LOOPBACK,
     ) -> None:
         if primaries < 3:
             # Failure detection needs a majority of primaries to agree a primary is down.
@@ -77,16 +78,17 @@ class EmbeddedCluster:
         self.primaries = primaries
         self.replicas = replicas
         self.node_timeout_ms = node_timeout_ms
+        self.host = host  # every node listens there and announces it to the others
         args = (
             "--cluster-enabled", "yes",
             "--cluster-config-file", "nodes.conf",
             "--cluster-node-timeout", str(node_timeout_ms),
         )  # fmt: skip
         count = primaries * (1 + replicas)
-        self.nodes = [
-            EmbeddedRedis(port=_cluster_port(), maxmemory=maxmemory, extra_args=args)
-            for _ in range(count)
-        ]
+        self.nodes: list[EmbeddedRedis] = []
+        for _ in range(count):
+            port = _cluster_port(host)
+            self.nodes.append(EmbeddedRedis(port, maxmemory, extra_args=args, host=host))
 
     @property
     def ports(self) -> list[int]:
@@ -95,14 +97,14 @@ class EmbeddedCluster:
     @property
     def seeds(self) -> list[str]:
         """``host:port`` of every node, for ARB_REDIS_URL or a cluster client."""
-        return [f"127.0.0.1:{p}" for p in self.ports]
+        return [f"{self.host}:{p}" for p in self.ports]
 
     @property
     def url(self) -> str:
         return f"{CLUSTER_SCHEME}://{','.join(self.seeds)}"
 
     def _client(self, port: int) -> redis.Redis:
-        return redis.Redis(port=port, socket_timeout=5, decode_responses=True)
+        return redis.Redis(host=self.host, port=port, socket_timeout=5, decode_responses=True)
 
     def start(self, timeout: float = 30.0) -> EmbeddedCluster:
         try:
@@ -125,7 +127,7 @@ class EmbeddedCluster:
                 c.execute_command("CLUSTER", "ADDSLOTS", *range(first, last + 1))  # 6.2 too
         for node in self.nodes[1:]:
             with self._client(node.port) as c:
-                c.execute_command("CLUSTER", "MEET", "127.0.0.1", self.nodes[0].port)
+                c.execute_command("CLUSTER", "MEET", self.host, self.nodes[0].port)
         self._wait(deadline, "every node to know the others",
                    lambda: all(len(self.topology(n.port)) == len(self.nodes)
                                for n in self.nodes))  # fmt: skip

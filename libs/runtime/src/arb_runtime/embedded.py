@@ -61,9 +61,12 @@ def find_redis_server() -> str:
     )
 
 
-def free_port() -> int:
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(host: str = LOOPBACK) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -79,9 +82,9 @@ def die_with_parent() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _ping(port: int, timeout: float = 0.2) -> bool:
+def _ping(port: int, host: str = LOOPBACK, timeout: float = 0.2) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(b"PING\r\n")
             return s.recv(16).startswith(b"+PONG")
     except OSError:
@@ -99,8 +102,13 @@ class EmbeddedRedis:
         data_dir: str | Path | None = None,
         appendonly: bool = True,
         extra_args: tuple[str, ...] = (),
+        host: str = LOOPBACK,
     ) -> None:
-        self.port = port or free_port()
+        # ``host``: the one address it listens on (a host's own address when the services
+        # run on other hosts, e.g. the network-namespace test); off loopback protected mode
+        # is off, as it would refuse every other host: keep such a server on a private net.
+        self.host = host
+        self.port = port or free_port(host)
         self.extra_args = extra_args  # e.g. cluster mode (arb_runtime.cluster)
         self.maxmemory = maxmemory
         self.appendonly = appendonly
@@ -111,7 +119,7 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     @property
     def pid(self) -> int | None:
@@ -146,14 +154,14 @@ class EmbeddedRedis:
         args = [
             self.binary,
             "--port", str(self.port),
-            "--bind", "127.0.0.1",
+            "--bind", self.host,
             "--dir", str(data),
             "--save", "",
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", APPENDFSYNC,
             "--maxmemory", self.maxmemory,
             "--maxmemory-policy", "noeviction",
-            "--protected-mode", "yes",
+            "--protected-mode", "yes" if self.host == LOOPBACK else "no",
             "--logfile", str(data / "redis.log"),
             *self.extra_args,
         ]  # fmt: skip
@@ -177,7 +185,7 @@ class EmbeddedRedis:
                     f"{self.binary} exited with code {code} on port {self.port}: "
                     f"{(err or tail).strip()}"
                 )
-            if _ping(self.port):
+            if _ping(self.port, self.host):
                 return self
             time.sleep(0.02)
         self.stop()

@@ -75,27 +75,40 @@ def rate_limit_key(venue: str, bucket: str) -> str:
     return f"{PREFIX}:ratelimit:{{{venue}}}:{bucket}"
 
 
+# Every key of the executor's state carries one hash tag, so a transaction or a script over
+# any of them (a saga's first write, ``arb exposure close``) is one Redis Cluster slot. The
+# names before this layout (``arb:exec:...``, ``arb:exposure``) are renamed once at the
+# executor's start (arb_executor.layout).
+EXEC_TAG = "{exec}"
+EXEC_PREFIX = f"{PREFIX}:{EXEC_TAG}"
+
+
 def executor_seen_key(opportunity_id: str) -> str:
     """SET NX guard: an opportunity is taken at most once."""
-    return f"{PREFIX}:exec:seen:{opportunity_id}"
+    return f"{EXEC_PREFIX}:seen:{opportunity_id}"
 
 
 def saga_key(opportunity_id: str) -> str:
     """Journal of one execution saga (hash)."""
-    return f"{PREFIX}:exec:saga:{opportunity_id}"
+    return f"{EXEC_PREFIX}:saga:{opportunity_id}"
+
+
+def saga_claim_key(opportunity_id: str) -> str:
+    """SET NX PX: a live executor takes over the open saga of one that is gone."""
+    return f"{EXEC_PREFIX}:claim:{opportunity_id}"
 
 
 def executor_risk_key(part: str) -> str:
     """Executor risk state that survives a restart (hash): ``pnl`` (UTC day -> realised
     PnL), ``exposure`` (asset -> quote), ``breakers`` (venue -> until ns), ``blocks``
     (pair -> until ns)."""
-    return f"{PREFIX}:exec:risk:{part}"
+    return f"{EXEC_PREFIX}:risk:{part}"
 
 
 def executor_ledger_key(venue: str) -> str:
     """The executor's ledger of one venue account (hash): the baseline balances the
     reconciliation explains the venue's balances from (``ts``, ``baseline``, ``counted``)."""
-    return f"{PREFIX}:exec:ledger:{{{venue}}}"
+    return f"{EXEC_PREFIX}:ledger:{venue}"
 
 
 def rate_limit_pause_key(venue: str) -> str:
@@ -107,22 +120,27 @@ INSTRUMENTS_STREAM = f"{PREFIX}:ref:instruments"
 OPPORTUNITIES_STREAM = f"{PREFIX}:opportunities"
 EXECUTIONS_STREAM = f"{PREFIX}:executions"
 # ExposureEvent: every open/close/acknowledge of an exposure (executor -> recorder, alerts).
-EXPOSURE_STREAM = f"{PREFIX}:exposure"
+# In the executor's slot: ``arb exposure close`` writes it and the registry in one transaction.
+EXPOSURE_STREAM = f"{PREFIX}:exposure:{EXEC_TAG}"
 SIM_TRUTH_STREAM = f"{PREFIX}:sim:truth"
-OPEN_SAGAS_KEY = f"{PREFIX}:exec:open"
+OPEN_SAGAS_KEY = f"{EXEC_PREFIX}:open"
 # Hash: client order id -> MessagePack WatchedOrder (orders that may still land late).
-LATE_ORDERS_KEY = f"{PREFIX}:exec:late"
+LATE_ORDERS_KEY = f"{EXEC_PREFIX}:late"
 KILL_KEY = f"{PREFIX}:kill"
 # Hash: exposure id -> MessagePack ExposureEvent, the latest state of every open exposure.
-EXPOSURE_OPEN_KEY = f"{PREFIX}:exec:exposure"
+EXPOSURE_OPEN_KEY = f"{EXEC_PREFIX}:exposure"
 # Hash: "<venue>|<asset>" -> MessagePack ExposureEvent (ACKNOWLEDGED): an operator's clear
 # of unexplained exposure the reconciliation still has to take into its ledger.
-EXPOSURE_ACKS_KEY = f"{PREFIX}:exec:exposure:acks"
+EXPOSURE_ACKS_KEY = f"{EXEC_PREFIX}:exposure:acks"
 # Sorted set: client order id -> ns journaled; every order the executors recorded (the
 # reconciliation's "known" set; orders at a venue with our prefix and not here are adopted).
-EXECUTOR_ORDERS_KEY = f"{PREFIX}:exec:orders"
+EXECUTOR_ORDERS_KEY = f"{EXEC_PREFIX}:orders"
 # A token set once per Redis dataset: when it is gone, Redis came back empty.
-EXECUTOR_EPOCH_KEY = f"{PREFIX}:exec:epoch"
+EXECUTOR_EPOCH_KEY = f"{EXEC_PREFIX}:epoch"
+# The executor's key layout in this dataset ("2": every key under {exec}); set by the start-up
+# migration once every old name is renamed, with its lock beside it.
+EXECUTOR_LAYOUT_KEY = f"{EXEC_PREFIX}:layout"
+EXECUTOR_LAYOUT_LOCK_KEY = f"{EXEC_PREFIX}:layout:lock"
 BOOK_GROUP = "book"
 DETECTOR_GROUP = "detector"
 EXECUTOR_GROUP = "executor"

@@ -42,6 +42,7 @@ from arb_executor.gateway import BookSource, InstrumentSource, OrderGateway, Pap
 from arb_executor.intake import Intake
 from arb_executor.journal import RedisJournal
 from arb_executor.latewatch import LateOrderWatcher
+from arb_executor.layout import migrate as migrate_layout
 from arb_executor.live import LiveGateway
 from arb_executor.reconcile import ReconcilePolicy, Reconciler
 from arb_executor.resolver import Resolver, owner_alive
@@ -162,6 +163,7 @@ def reconcile_symbols(settings: ExecutorSettings, gateways: dict[str, LiveGatewa
 async def run(ctx: ServiceContext, settings: ExecutorSettings,
               gateways: dict[str, OrderGateway]) -> None:  # fmt: skip
     instance = settings.instance
+    await migrate_layout(ctx.redis)  # before any executor key is read or written
     books = redis_books(ctx.redis)
     journal = RedisJournal(ctx.redis, ctx.producer, instance=instance,
                            lookback_ns=int(settings.reconcile_lookback_s * 1e9),

@@ -1,8 +1,8 @@
 """Open exposure, per venue and asset: what is open, why, since when, and what it is worth.
 
-Every change goes to ``arb:exposure`` as an ExposureEvent (the recorder and the alerter read
-it) and to the registry ``arb:exec:exposure`` (hash id -> the latest ExposureEvent), which
-every replica and ``arb exposure`` read. Kinds:
+Every change goes to ``arb:exposure:{exec}`` as an ExposureEvent (the recorder and the
+alerter read it) and to the registry ``arb:{exec}:exposure`` (hash id -> the latest
+ExposureEvent), which every replica and ``arb exposure`` read. Kinds:
 
     UNHEDGED      a saga (or a late or adopted order) left a position open and said so
     UNEXPLAINED   the reconciliation found at a venue what no record explains; the asset is

@@ -30,7 +30,6 @@ from typing import Any, Protocol
 import msgspec
 import redis.asyncio as aioredis
 from arb_runtime.durability import Durability, execute_on_disk
-from arb_runtime.redis import is_cluster
 from arb_runtime.streams import StreamProducer
 from arb_structs import ExecutionResult, Opportunity, OrderIntent
 from arb_structs.codec import EXECUTION, OPPORTUNITY
@@ -223,23 +222,15 @@ class RedisJournal(_Local):
                 log.warning("saga journal of %s not confirmed on disk in time; sending anyway",
                             opp.id, extra={"opportunity_id": opp.id})  # fmt: skip
         else:
-            # One transaction on one server. On a Redis Cluster the three keys sit in three
-            # slots, so they go one after the other, in an order that is safe to stop
-            # between: the order ids first (known ids are harmless), the saga next, the
-            # open set last. No order is sent before all three are written, so a crash in
-            # between leaves at most a saga nobody recovers and nothing at a venue.
+            # One transaction: the three keys share the {exec} hash tag, so this is one
+            # slot on a Redis Cluster too.
             ids: dict[str, int] = {i.client_order_id: now for i in intents.values()}
             mapping: Any = self._mapping(OpenSaga(opp, intents))
-            if is_cluster(self.redis):
-                await self.redis.zadd(EXECUTOR_ORDERS_KEY, ids)
-                await self.redis.hset(saga_key(opp.id), mapping=mapping)
-                await self.redis.sadd(OPEN_SAGAS_KEY, opp.id)
-            else:
-                pipe = self.redis.pipeline(transaction=True)
-                pipe.zadd(EXECUTOR_ORDERS_KEY, ids)
-                pipe.hset(saga_key(opp.id), mapping=mapping)
-                pipe.sadd(OPEN_SAGAS_KEY, opp.id)
-                await pipe.execute()
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zadd(EXECUTOR_ORDERS_KEY, ids)
+            pipe.hset(saga_key(opp.id), mapping=mapping)
+            pipe.sadd(OPEN_SAGAS_KEY, opp.id)
+            await pipe.execute()
         self._begin(opp, intents)
 
     async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:

@@ -15,7 +15,7 @@ Model, per venue account and asset:
   the records do not explain: unexplained exposure, per venue and asset;
 - ``counted``: the effects of the orders listed when the baseline was taken (already in it).
 
-The ledger lives in Redis (``arb:exec:ledger:{venue}``: ``ts``, ``baseline`` and ``counted`` as
+The ledger lives in Redis (``arb:{exec}:ledger:<venue>``: ``ts``, ``baseline`` and ``counted`` as
 MessagePack maps of decimal text), shared by every replica, and in each replica's memory.
 Lost with Redis, it is written back from memory; when no replica has it (first start, or
 Redis and every executor lost together) it is rebuilt from the venue: the balances now minus

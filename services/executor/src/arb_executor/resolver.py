@@ -23,7 +23,7 @@ import msgspec
 import redis.asyncio as aioredis
 from arb_structs import ExecutionResult
 from arb_structs.codec import HEALTH
-from arb_structs.constants import health_key
+from arb_structs.constants import health_key, saga_claim_key
 from arb_structs.trading import OrderStatus
 from arb_venues.errors import UnknownOrder, VenueError
 from redis.exceptions import RedisError
@@ -34,10 +34,6 @@ from arb_executor.saga import Saga
 log = logging.getLogger("arb.executor")
 Publish = Callable[[ExecutionResult], Awaitable[None]]
 CLAIM_MS = 60_000
-
-
-def claim_key(opportunity_id: str) -> str:
-    return f"arb:exec:claim:{opportunity_id}"
 
 
 async def owner_alive(redis: aioredis.Redis, owner: str) -> bool:
@@ -132,7 +128,7 @@ class Resolver:
                        if i.venue not in self.saga.gateways]  # fmt: skip
             if missing:
                 continue
-            if not await r.set(claim_key(open_saga.opportunity.id), self.instance, nx=True,
+            if not await r.set(saga_claim_key(open_saga.opportunity.id), self.instance, nx=True,
                                px=CLAIM_MS):  # fmt: skip
                 continue
             log.warning("%s: open saga of %s (not running) taken over", open_saga.opportunity.id,

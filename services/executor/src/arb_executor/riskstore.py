@@ -3,11 +3,11 @@
 N replicas enforce one limit: none rewrites a whole hash (that was last-writer-wins: two
 replicas losing 400 and 300 passed a 500 limit). Layout (``arb_structs.constants``):
 
-    arb:exec:risk:pnl_units  "2026-07-01" -> -1250000000   realised PnL of the UTC day in
-                                                           integer units of 1e-8 quote,
-                                                           HINCRBY by every replica
-    arb:exec:risk:breakers   "binance" -> "<until ns>"     the later deadline wins (Lua)
-    arb:exec:risk:blocks     "BTC-USDT|binance|okx" -> "<until ns>"   the same
+    arb:{exec}:risk:pnl_units  "2026-07-01" -> -1250000000   realised PnL of the UTC day in
+                                                             integer units of 1e-8 quote,
+                                                             HINCRBY by every replica
+    arb:{exec}:risk:breakers   "binance" -> "<until ns>"     the later deadline wins (Lua)
+    arb:{exec}:risk:blocks     "BTC-USDT|binance|okx" -> "<until ns>"   the same
 
 Money is never a float here: PnL travels as integer units (``to_units``), deadlines as
 integer text compared as text (Lua numbers are doubles and lose nanoseconds). Open exposure

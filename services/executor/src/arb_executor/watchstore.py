@@ -1,7 +1,7 @@
 """Where watched orders live: orders the saga concluded were never placed but whose request
 may still land at the venue until its validity window ends (see latewatch.py).
 
-Redis layout: hash ``LATE_ORDERS_KEY`` (``arb:exec:late``), field = client order id, value =
+Redis layout: hash ``LATE_ORDERS_KEY`` (``arb:{exec}:late``), field = client order id, value =
 MessagePack ``WatchedOrder``. Written before the saga is marked done, removed only after the
 order was reconciled or its deadline passed, so the watch survives a restart. With a producer
 the writes are write-behind (in order with the journal's: the watch entry still lands before

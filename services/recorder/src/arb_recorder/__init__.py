@@ -1,3 +1,3 @@
-"""The recorder: arb:executions, arb:opportunities and arb:exposure into the trade history
+"""The recorder: arb:executions, arb:opportunities and arb:exposure:{exec} into the trade history
 database (SQLite by default, PostgreSQL by URL), idempotently, acknowledging an entry only
 after its rows are committed."""
