@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from arb_venues import VENUE_NAMES
 
-from tests.compose import engine
-from tests.compose.engine import docker, log
+from tests import support_docker as engine
+from tests.support_docker import docker, log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(2400)]
 if os.environ.get("ARB_COMPOSE_TEST") != "1":
@@ -101,22 +101,13 @@ def all_books_live(stack: Stack) -> dict[str, Any] | None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp("compose")
+def stack() -> Iterator[Stack]:
     try:
         with engine.engine():
-            started = time.monotonic()
-            args = engine.build_args(
-                Path(os.environ.get("ARB_COMPOSE_TEST_DIR", "/tmp/cexarb-compose-test"))
-            )
-            log(f"building cexarb:latest {' '.join(args) or '(public base images)'}")
-            docker(
-                "build", "--network", "host", *args, "-t", "cexarb:latest", str(ROOT), timeout=1800
-            )
-            log(f"image built in {time.monotonic() - started:.0f} s")
+            engine.project_image(engine.work_dir())
             env = {
                 **os.environ,
-                "ARB_REDIS_IMAGE": engine.redis_image(ROOT, work),
+                "ARB_REDIS_IMAGE": engine.image("redis", engine.work_dir()),
                 "ARB_SYMBOLS": SYMBOLS,
                 # docker-compose v1 gives up on an engine call after 60 s; creating a container
                 # on a vfs engine of a busy machine can take longer.
