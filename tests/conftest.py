@@ -34,9 +34,9 @@ def _docker_redis() -> Iterator[str]:
     one cannot be pulled; docs/deploy.md, "testcontainers")."""
     import redis as sync_redis
 
-    from tests.support_docker import loopback_server
+    from tests.support_docker import loopback_server, public_image
 
-    image = os.environ.get("ARB_TEST_REDIS_IMAGE", "redis:7.4.1-alpine")
+    image = os.environ.get("ARB_TEST_REDIS_IMAGE") or public_image("redis")
     container, port = loopback_server(image, 6379, lambda address, port: [
         "redis-server", "--bind", address, "--port", str(port), "--save", "",
         "--appendonly", "no"])  # fmt: skip

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,13 +39,14 @@ PUBLIC_UV = "ghcr.io/astral-sh/uv:0.13.9"
 LOCAL_BASE = "cexarb-base:bookworm"
 LOCAL_UV = "cexarb-uv:0.13.9"
 PROJECT_IMAGE = "cexarb:latest"
-# What the compose file pins (its ${VAR:-default}) -> the local stand-in and its Dockerfile.
+# The images the compose file names by a variable (its ${VAR:-public tag}) -> that variable,
+# the local stand-in made from Debian's packages and its Dockerfile in deploy/local.
 STAND_INS = {
-    "redis": ("redis:7.4.1-alpine", "cexarb-redis:local", "redis.Dockerfile"),
-    "postgres": ("postgres:16.4-alpine", "cexarb-postgres:local", "postgres.Dockerfile"),
-    "prometheus": ("prom/prometheus:v2.55.1", "cexarb-prometheus:local", "prometheus.Dockerfile"),
+    "redis": ("ARB_REDIS_IMAGE", "cexarb-redis:local", "redis.Dockerfile"),
+    "postgres": ("ARB_POSTGRES_IMAGE", "cexarb-postgres:local", "postgres.Dockerfile"),
+    "prometheus": ("ARB_PROMETHEUS_IMAGE", "cexarb-prometheus:local", "prometheus.Dockerfile"),
     "redis-exporter": (
-        "oliver006/redis_exporter:v1.66.0",
+        "ARB_REDIS_EXPORTER_IMAGE",
         "cexarb-redis-exporter:local",
         "redis-exporter.Dockerfile",
     ),
@@ -207,10 +209,22 @@ def project_image(workdir: Path) -> str:
     return PROJECT_IMAGE
 
 
+def public_image(name: str) -> str:
+    """The public tag docker-compose.yml pins for ``name`` (a key of STAND_INS)."""
+    variable = STAND_INS[name][0]
+    found = re.search(
+        r"\$\{" + variable + r":-([^}]+)\}", (ROOT / "docker-compose.yml").read_text()
+    )
+    if found is None:
+        raise LookupError(f"docker-compose.yml has no ${{{variable}:-...}} image")
+    return found.group(1)
+
+
 def image(name: str, workdir: Path) -> str:
     """The compose file's image for ``name`` (a key of STAND_INS) when it pulls, else its
     local stand-in from Debian's packages (deploy/local/<name>.Dockerfile), built once."""
-    public, local, dockerfile = STAND_INS[name]
+    _, local, dockerfile = STAND_INS[name]
+    public = public_image(name)
     if pulled(public):
         return public
     if not have(local):

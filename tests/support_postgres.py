@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support_docker import free_port, loopback_server, use_docker
+from tests.support_docker import free_port, loopback_server, public_image, use_docker
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: apt-get install "
@@ -305,7 +305,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     without them)."""
     if use_docker():
         server: PostgresServer = ContainerPostgres(
-            os.environ.get("ARB_TEST_POSTGRES_IMAGE", "postgres:16.4-alpine")
+            os.environ.get("ARB_TEST_POSTGRES_IMAGE") or public_image("postgres")
         )
         try:
             yield server.init()

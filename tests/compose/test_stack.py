@@ -49,13 +49,6 @@ TRADING = ["redis", "simulator", *(f"ingest-{v}" for v in VENUE_NAMES), "book", 
            "executor"]  # fmt: skip
 CONSOLE = ["postgres", "recorder", "alerter", "dashboard"]
 MONITORING = ["redis-exporter", "prometheus"]  # grafana: no image here (see above)
-# The compose file's image variables -> the names of their images in tests/support_docker.py.
-IMAGES = {
-    "ARB_REDIS_IMAGE": "redis",
-    "ARB_POSTGRES_IMAGE": "postgres",
-    "ARB_PROMETHEUS_IMAGE": "prometheus",
-    "ARB_REDIS_EXPORTER_IMAGE": "redis-exporter",
-}
 SYMBOLS = "BTC-USDT,ETH-USDT,SOL-USDT"
 
 
@@ -139,7 +132,10 @@ def stack() -> Iterator[Stack]:
             engine.project_image(engine.work_dir())
             env = {
                 **os.environ,
-                **{var: engine.image(name, engine.work_dir()) for var, name in IMAGES.items()},
+                **{
+                    variable: engine.image(name, engine.work_dir())
+                    for name, (variable, _, _) in engine.STAND_INS.items()
+                },
                 "ARB_SYMBOLS": SYMBOLS,
                 # docker-compose v1 gives up on an engine call after 60 s; creating a container
                 # on a vfs engine of a busy machine can take longer.
