@@ -6,7 +6,8 @@ own loopback metrics port, the environment ``arb run`` gives the same process
 (``arb_cli.engine.service_specs``), and the restart policy of the compose file. The session's
 Redis is the testcontainers one (tests/conftest.py). Checked: every book LIVE (``arb status``
 inside the book container), opportunities and live executions; the book container's process
-SIGKILLed, restarted by its policy, the books LIVE again and new executions after it; and,
+SIGKILLed, then the executor's, each restarted by its policy, the books LIVE again and new
+executions after it; and,
 once the detector is stopped and the executor idle, every filled order an execution reports
 is in the simulator's ledger of the account with the same fill, and every filled order of the
 ledgers is reported (none lost, no client order id used twice). Every container is removed at
@@ -23,6 +24,7 @@ import os
 import signal
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -178,24 +180,26 @@ def test_service_containers_trade_on_the_simulator_and_recover_from_a_killed_con
     print(f"opportunities {stream_length(engine.redis_url, OPPORTUNITIES_STREAM)}, "
           f"executions {len(first)}", flush=True)  # fmt: skip
 
-    # The book container's process dies (SIGKILL from the host); the restart policy brings
-    # it back and the flow resumes.
-    pid = int(engine.inspect("book")["State"]["Pid"])
-    os.kill(pid, signal.SIGKILL)
-    killed_at = time.monotonic()
+    # The book's, then the executor's container process dies (SIGKILL from the host); the
+    # restart policy brings it back and the flow resumes.
+    for name in ("book", "executor"):
+        pid = int(engine.inspect(name)["State"]["Pid"])
+        os.kill(pid, signal.SIGKILL)
+        killed_at = time.monotonic()
 
-    def restarted() -> bool:
-        state = engine.inspect("book")
-        return bool(state["RestartCount"] >= 1 and state["State"]["Running"])
+        def restarted(name: str = name) -> bool:
+            state = engine.inspect(name)
+            return bool(state["RestartCount"] >= 1 and state["State"]["Running"])
 
-    wait_for("the book container restarted", restarted, 120)
-    wait_for("every book LIVE after the restart", lambda: books_live(engine), 240, every=2)
-    before = len(executions(engine.redis_url))
-    wait_for("a new execution after the restart",
-             lambda: len(executions(engine.redis_url)) > before, 180)  # fmt: skip
-    print(f"book restarted, books LIVE and trading again {time.monotonic() - killed_at:.0f} s "
-          f"after the kill; executions {before} -> {len(executions(engine.redis_url))}",
-          flush=True)  # fmt: skip
+        wait_for(f"the {name} container restarted", restarted, 120)
+        wait_for(f"every book LIVE after the {name} restart", lambda: books_live(engine), 240, 2)
+        before = len(executions(engine.redis_url))
+        wait_for(f"a new execution after the {name} restart",
+                 lambda before=before: len(executions(engine.redis_url)) > before,
+                 180)  # fmt: skip
+        print(f"{name} restarted, books LIVE and trading again "
+              f"{time.monotonic() - killed_at:.0f} s after the kill; executions {before} -> "
+              f"{len(executions(engine.redis_url))}", flush=True)  # fmt: skip
 
     # Quiet: no new opportunity, the executor done with what it read; then the venues'
     # ledgers are the truth the executions are checked against.
@@ -234,5 +238,7 @@ def test_service_containers_trade_on_the_simulator_and_recover_from_a_killed_con
         "different fills": sorted(k for k in reported.keys() & at_venues.keys()
                                   if reported[k] != at_venues[k]),
     }  # fmt: skip
-    print(f"ledgers: {len(at_venues)} filled orders, each reported once with its fill; "
-          f"{len(results)} executions", flush=True)  # fmt: skip
+    latest = {r.opportunity_id: r.status for r in results}
+    statuses = dict(Counter(str(status) for status in latest.values()))
+    print(f"ledgers: {len(at_venues)} filled orders, each reported with its fill; "
+          f"{len(latest)} opportunities executed: {statuses}", flush=True)  # fmt: skip
