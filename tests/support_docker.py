@@ -163,12 +163,12 @@ def local_base(workdir: Path) -> None:
         shutil.copy(cert, rootfs / "usr/local/share/ca-certificates" / cert.name)
     subprocess.run(["chroot", str(rootfs), "update-ca-certificates"], check=True,
                    capture_output=True)  # fmt: skip
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
     certs = "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
-    subprocess.run(["docker", "import", "--change", certs, "--change", 'CMD ["/bin/bash"]',
-                    "-", LOCAL_BASE], stdin=tar.stdout,
-                   check=True, capture_output=True, timeout=600)  # fmt: skip
-    tar.wait()
+    # The with closes our end of the pipe (else a ResourceWarning: an error under pytest).
+    with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
+        subprocess.run(["docker", "import", "--change", certs, "--change", 'CMD ["/bin/bash"]',
+                        "-", LOCAL_BASE], stdin=tar.stdout,
+                       check=True, capture_output=True, timeout=600)  # fmt: skip
     shutil.rmtree(rootfs, ignore_errors=True)
 
 
@@ -183,10 +183,9 @@ def local_uv(workdir: Path) -> None:
     folder = workdir / "uv"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(uv, folder / "uv")
-    tar = subprocess.Popen(["tar", "-C", str(folder), "-c", "uv"], stdout=subprocess.PIPE)
-    subprocess.run(["docker", "import", "-", LOCAL_UV], stdin=tar.stdout, check=True,
-                   capture_output=True, timeout=300)  # fmt: skip
-    tar.wait()
+    with subprocess.Popen(["tar", "-C", str(folder), "-c", "uv"], stdout=subprocess.PIPE) as tar:
+        subprocess.run(["docker", "import", "-", LOCAL_UV], stdin=tar.stdout, check=True,
+                       capture_output=True, timeout=300)  # fmt: skip
 
 
 def build_args(workdir: Path) -> list[str]:
@@ -328,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         with engine():
             env = dict(os.environ)
             for name, variable in TEST_IMAGE_VARIABLES.items():
-                env.setdefault(variable, image(name, work_dir()))
+                if not env.get(variable):  # the caller's choice stands
+                    env[variable] = image(name, work_dir())
             if args.project_image:
                 env["ARB_TEST_PROJECT_IMAGE"] = project_image(work_dir())
             log(f"running {' '.join(command)}")
