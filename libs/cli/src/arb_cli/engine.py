@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from arb_runtime.embedded import die_with_parent
 from arb_runtime.errors import ConfigError
@@ -101,8 +101,17 @@ def stop_simulator(proc: subprocess.Popen[bytes] | None) -> None:
         proc.stdout.close()
 
 
-def start_services(
-    supervisor: Supervisor,
+class ServiceSpec(NamedTuple):
+    """One process of the engine: its name, ``python`` arguments, the environment it adds and
+    the credential prefixes it may see (``Supervisor.add``)."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    credentials: list[str]
+
+
+def service_specs(
     venues: Sequence[str],
     symbols: Sequence[str],
     redis_url: str,
@@ -112,33 +121,51 @@ def start_services(
     mode: str = "paper",
     log_level: str = "WARNING",
     ingest_env: dict[str, str] | None = None,
-) -> None:
-    """Ingest (one process per venue), book, detector and executor under ``supervisor``.
-    With ``sim_urls`` the ingest processes connect to the simulator, every service gets the
-    simulator's ARB_TAKER_FEES (``demo_fees``) and a live executor trades on the simulator's
-    private APIs."""
+) -> list[ServiceSpec]:
+    """Ingest (one process per venue), book, detector and executor, as ``arb run`` starts
+    them (and the container test, tests/integration/docker). With ``sim_urls`` the ingest
+    processes connect to the simulator, every service gets the simulator's ARB_TAKER_FEES
+    (``demo_fees``) and a live executor trades on the simulator's private APIs."""
     base = {"ARB_REDIS_URL": redis_url, "ARB_LOG_LEVEL": log_level}
     if sim_urls is not None:
         base |= demo_fees(venues)
     where = (sim_urls or {}).get("venues", {})
+    specs: list[ServiceSpec] = []
     for venue in venues:
         env = {**base, "ARB_INGEST_VENUE": venue, "ARB_INGEST_SYMBOLS": json.dumps(list(symbols)),
                **(ingest_env or {})}  # fmt: skip
         if venue in where:
             env |= {"ARB_INGEST_WS_URL": where[venue]["ws"],
                     "ARB_INGEST_REST_URL": where[venue]["rest"]}  # fmt: skip
-        supervisor.add(f"ingest-{venue}", ["-m", "arb_ingest"], env)
-    supervisor.add("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)})
+        specs.append(ServiceSpec(f"ingest-{venue}", ["-m", "arb_ingest"], env, []))
+    specs.append(
+        ServiceSpec("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)}, [])
+    )
     detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
     if mode == "live":  # trade with what the executor holds, not assumed paper balances
         detector_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
-    supervisor.add("detector", ["-m", "arb_detector"], detector_env)
+    specs.append(ServiceSpec("detector", ["-m", "arb_detector"], detector_env, []))
     if executor:
         executor_env = {**base, "ARB_EXECUTOR_MODE": mode}
         if mode == "live" and sim_urls is not None:
             executor_env |= simulator_accounts(venues, where)
-        supervisor.add("executor", ["-m", "arb_executor"], executor_env,
-                       credentials=["ARB_EXECUTOR_"])  # fmt: skip
+        specs.append(
+            ServiceSpec("executor", ["-m", "arb_executor"], executor_env, ["ARB_EXECUTOR_"])
+        )
+    return specs
+
+
+def start_services(
+    supervisor: Supervisor,
+    venues: Sequence[str],
+    symbols: Sequence[str],
+    redis_url: str,
+    sim_urls: dict[str, Any] | None,
+    **options: Any,
+) -> None:
+    """``service_specs`` (the same options) started under ``supervisor``."""
+    for spec in service_specs(venues, symbols, redis_url, sim_urls, **options):
+        supervisor.add(spec.name, spec.args, spec.env, credentials=spec.credentials)
 
 
 def simulator_accounts(venues: Sequence[str], where: dict[str, Any]) -> dict[str, str]:
