@@ -115,7 +115,8 @@ def _audits(services: list[dict[str, Any]]) -> dict[str, str]:
 def _uptime(services: list[dict[str, Any]]) -> dict[str, Any]:
     """Per venue: each book's LIVE share since it was first LIVE, against the target
     (the book shards' health), and the venue's connections (its ingest processes' health):
-    connects, reconnects (connections lost), rotations (replaced make-before-break)."""
+    connects, reconnects (connections lost), rotations (replaced make-before-break),
+    failovers (cut, and taken over by the hot standby), standby (shards with one ready)."""
     venues: dict[str, Any] = {}
     for service in services:
         detail = service["detail"]
@@ -135,7 +136,7 @@ def _uptime(services: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 _CONNECTION_KEYS = ("connects", "reconnects", "rotations", "rotations_failed",
-                    "reconnect_notices")  # fmt: skip
+                    "reconnect_notices", "failovers", "standby")  # fmt: skip
 
 
 def _text(value: Any) -> str:
@@ -173,7 +174,8 @@ async def _run(as_json: bool) -> int:
         c = entry.get("connections", {})
         print(f"  {venue:<9} connects {c.get('connects', 0)} reconnects {c.get('reconnects', 0)} "
               f"rotations {c.get('rotations', 0)} (failed {c.get('rotations_failed', 0)}, "
-              f"notices {c.get('reconnect_notices', 0)})")  # fmt: skip
+              f"notices {c.get('reconnect_notices', 0)}), failovers to the standby "
+              f"{c.get('failovers', 0)}")  # fmt: skip
         for symbol, b in entry.get("books", {}).items():
             mark = "" if b["live_share"] > uptime["target_live_share"] else "  BELOW TARGET"
             print(f"    {symbol:<12} LIVE {b['live_share'] * 100:.3f}% of {b['watched_s']}s, "

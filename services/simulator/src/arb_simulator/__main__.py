@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None = None, prog: str = "arb_simulator") -> ar
         dest="maintenance_notice_s",
         help="seconds between a maintenance notice and the close",
     )
+    parser.add_argument(
+        "--maintenance-gap",
+        type=float,
+        dest="maintenance_gap_s",
+        help="without a notice: seconds between one connection's cut and the next",
+    )
     parser.add_argument("--truth-path", type=Path, help="JSONL file for the ground truth")
     parser.add_argument("--redis-url", help="Redis for the arb:sim:truth stream")
     parser.add_argument("--replay", help="comma-separated capture files to serve instead")

@@ -13,7 +13,13 @@ list of its own. Two rules act on them:
   under ``simapi.RECONNECT_NOTICE``: Binance ``serverShutdown``, OKX notice 64008, Bitfinex
   info 20051), and is closed ``notice_s`` later. New connections are accepted all along (they
   reach a server that is not going away), so a client that moves on the notice loses nothing.
-  A venue without a notice has its connections closed without warning.
+  A venue without a notice restarts its gateways one at a time, as venues roll an upgrade
+  through a fleet behind a load balancer: the connections open at that moment are cut without
+  warning one by one, ``gap_s`` apart (a new connection reaches a gateway already restarted),
+  so a client with a hot standby on a second connection loses nothing either. A venue-wide
+  halt (trading stopped, nothing to connect to) is a different event, not simulated here.
+- **Cut**: one connection closed now without warning (``cut``), the single gateway restart
+  a test aims at a chosen connection.
 
 ``describe()`` lists open and recently closed connections with the client's address, so a
 test can tell at the server's side which connection is gone.
@@ -89,9 +95,10 @@ class Connections:
             elif self.lifetime_s is not None and now - conn.opened >= self.lifetime_s:
                 self._close(conn, "lifetime")
 
-    def maintenance(self, notice_s: float) -> dict[str, Any]:
+    def maintenance(self, notice_s: float, gap_s: float = 0.0) -> dict[str, Any]:
         """Take the server down for an upgrade: notice to every open connection (where the
-        venue has one), each closed ``notice_s`` later. What was done."""
+        venue has one), each closed ``notice_s`` later; without a notice, each cut in turn,
+        ``gap_s`` apart (a rolling gateway restart). What was done."""
         notice = self._app.get(RECONNECT_NOTICE) if self._app is not None else None
         targets = [c for c in self.open.values() if not c.ws.closed]
         for conn in targets:
@@ -100,10 +107,13 @@ class Connections:
                 self.notices_sent += 1
                 metrics.NOTICES.labels(self.venue).inc()
         delay = notice_s if notice is not None else 0.0
+        gap = 0.0 if notice is not None else gap_s
 
         async def close_later() -> None:
             await asyncio.sleep(delay)
-            for conn in targets:
+            for i, conn in enumerate(sorted(targets, key=lambda c: c.id)):
+                if i and gap:
+                    await asyncio.sleep(gap)
                 if not conn.ws.closed:
                     self._close(conn, "maintenance")
 
@@ -111,7 +121,20 @@ class Connections:
         log.info("simulator %s: maintenance: %d connections%s", self.venue, len(targets),
                  f", notice {delay:g}s ahead" if notice is not None else ", no notice")  # fmt: skip
         return {"venue": self.venue, "connections": [c.id for c in targets],
-                "notice": notice is not None, "close_in_s": delay}  # fmt: skip
+                "notice": notice is not None, "close_in_s": delay, "gap_s": gap}  # fmt: skip
+
+    def cut(self, conn_id: int | None = None) -> dict[str, Any]:
+        """Close one open connection now without warning (the oldest without ``conn_id``);
+        ValueError when there is none such."""
+        live = {c.id: c for c in self.open.values() if not c.ws.closed}
+        if conn_id is None and live:
+            conn_id = min(live)
+        conn = live.get(conn_id) if conn_id is not None else None
+        if conn is None:
+            raise ValueError(f"{self.venue}: no open connection {conn_id}; open: {sorted(live)}")
+        self._close(conn, "cut")
+        log.info("simulator %s: connection %d cut", self.venue, conn.id)
+        return {"venue": self.venue, "connection": conn.id}
 
     def describe(self) -> dict[str, Any]:
         now = time.monotonic()
