@@ -167,3 +167,6 @@ _FIXED_MAXLEN = {
 # The product's promise: each book LIVE for more than this share of the time (the book
 # service measures it, arb status and arb soak judge against it).
 UPTIME_TARGET = 0.95
+# What the engine is built to reach per book (the hot standby and make-before-break keep a
+# book LIVE through every cut a venue announces or restarts a gateway for): arb soak's bar.
+UPTIME_GOAL = 0.999

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from arb_core import memtrace
 from arb_runtime.config import load_settings
 from arb_runtime.errors import ConfigError
 from arb_runtime.logging import setup_logging
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None, prog: str = "arb_simulator") -> None:
         print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(2)
     setup_logging("simulator", settings.log_level, settings.log_format)
+    memtrace.start_from_env("simulator")  # a diagnosis run only (ARB_TRACEMALLOC_DUMP)
     try:
         asyncio.run(run(settings, args.json))
     except (SimulatorError, OSError) as exc:
