@@ -20,9 +20,11 @@ allocator noise is not growth and a leak of a MB a minute is).
 
 A stream the engine caps (``stream_maxlen``) is bounded by construction: it fills up to its
 MAXLEN and stays there, so it is judged against its cap (growing = longer than the cap and a
-node of slack), not by its slope from an empty start. Redis's used memory rises with the
-streams while they fill, so it is judged over the samples after every capped stream is full
-(not judged when none are), and the memory outside the streams is judged over the whole run.
+node of slack), not by its slope from an empty start. Redis's used memory (and the
+redis-server RSS) rises with the streams while they fill, so it is judged over the samples
+after every capped stream is full (not judged before), the memory outside the streams over the
+whole run, and the report gives the bound the streams fill up to (``redis_memory_at_caps``:
+the memory outside them plus each stream's bytes per entry times its cap).
 One JSON object with ``--json``; exit 1 when a book's LIVE share is under
 ``--min-live-share`` or a series grows.
 """
@@ -160,18 +162,25 @@ class _Soak:
         memory = int(info.get("used_memory", 0))
         self._add("redis.used_memory_bytes", "redis_used_memory_bytes", t, memory)
         status = await collect(redis)
-        in_streams = 0
+        in_streams = at_caps = 0
         for stream, length in status["streams"].items():
             self._add(f"stream {stream}", "stream_length", t, length)
             cap = stream_maxlen(stream)
+            used = int(await redis.memory_usage(stream) or 0)
+            in_streams += used
             if cap is not None:
                 self.caps[f"stream {stream}"] = cap
-            in_streams += int(await redis.memory_usage(stream) or 0)
-        self._add("redis.memory_outside_streams_bytes", "redis_used_memory_bytes", t,
-                  max(0, memory - in_streams))  # fmt: skip
+                at_caps += used * max(1.0, cap / length) if length else used
+            else:
+                at_caps += used
+        outside = max(0, memory - in_streams)
+        self._add("redis.memory_outside_streams_bytes", "redis_used_memory_bytes", t, outside)
         uptime = status["uptime"]["venues"]
         sample = {
             "t_s": t, "processes": processes, "redis_used_memory_bytes": memory,
+            # What Redis would hold with every capped stream full at today's bytes per entry:
+            # the bound its memory rises to while the streams fill.
+            "redis_memory_at_caps_bytes": int(outside + at_caps),
             "streams": status["streams"],
             "live_share": {f"{v}/{s}": b["live_share"] for v, e in uptime.items()
                            for s, b in e.get("books", {}).items()},
@@ -194,10 +203,11 @@ def _pids(supervisor: Supervisor, sim_proc: Any, server: Any) -> dict[str, int]:
 def _report(soak: _Soak, last: dict[str, Any]) -> dict[str, Any]:
     args = soak.args
     series = dict(soak.series)
-    memory = series.pop("redis.used_memory_bytes", [])
     full_since = _streams_full_since(soak)
-    if full_since is not None:  # while streams fill, Redis memory rises with them: bounded
-        series["redis.used_memory_bytes"] = [p for p in memory if p[0] >= full_since]
+    for name in ("redis.used_memory_bytes", "redis-server.rss_bytes"):
+        memory = series.pop(name, [])
+        if full_since is not None:  # while streams fill, Redis memory rises with them: bounded
+            series[name] = [p for p in memory if p[0] >= full_since]
     grown = growth(series, soak.kind_of, soak.caps)
     growing = sorted(name for name, g in grown.items() if g["grows"])
     shares = last.get("live_share", {})
@@ -214,7 +224,8 @@ def _report(soak: _Soak, last: dict[str, Any]) -> dict[str, Any]:
         "live_share": shares, "live_share_min": min(shares.values(), default=0.0),
         "live_share_median": statistics.median(shares.values()) if shares else 0.0,
         "gaps": last.get("gaps", 0), **total, "connections": connections,
-        "last": {k: last.get(k) for k in ("processes", "redis_used_memory_bytes", "streams")},
+        "last": {k: last.get(k) for k in ("processes", "redis_used_memory_bytes",
+                                          "redis_memory_at_caps_bytes", "streams")},
         "growth": grown, "growing": growing, "below_live_share": low + missing,
         "redis_memory_judged_from_s": full_since,
         "ok": not growing and not low and not missing,
