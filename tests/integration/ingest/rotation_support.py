@@ -109,5 +109,5 @@ async def feeds(
 
 def settings(venues: list[str], **extra: object) -> SimulatorSettings:
     return SimulatorSettings(
-        venues=venues, symbols=list(SYMBOLS), rate=40, inject_interval_s=0, **extra
+        venues=venues, symbols=list(SYMBOLS), rate=40, **{"inject_interval_s": 0, **extra}
     )  # type: ignore[arg-type]

@@ -110,3 +110,24 @@ async def test_both_connections_cut_at_once_is_downtime_not_hidden() -> None:
         await until(lambda: "down" in w.statuses, "the venue seen down")
         assert feed_of(w).stats.disconnects == 1
         await until(lambda: ready(sim, watched), "back, with a standby")
+
+
+async def test_a_rotation_promotes_the_standby_and_opens_a_new_one() -> None:
+    venues = ["coinbase", "gateio"]
+    async with Simulator(settings(venues)) as sim, feeds(sim, venues, standby=True) as watched:
+        await until(lambda: ready(sim, watched), "books LIVE and a standby joinable")
+        before = {v: sorted(open_ids(sim, v)) for v in venues}
+        resyncs = {v: feed_of(w).stats.resyncs for v, w in watched.items()}
+        for w in watched.values():
+            assert feed_of(w).rotate("test")
+        await until(
+            lambda: all(before[v][0] in closed(sim, v) for v in venues), "old live sockets closed"
+        )
+        await until(lambda: ready(sim, watched), "a new standby joinable")
+        for venue, w in watched.items():
+            feed = feed_of(w)
+            assert closed(sim, venue)[before[venue][0]]["closed_by_server"] == ""  # ours
+            assert before[venue][1] in open_ids(sim, venue)  # the standby is live now
+            assert feed.stats.rotations == {"done": 1} and feed.stats.failovers == 0
+            assert feed.stats.resyncs == resyncs[venue] and feed.stats.disconnects == 0
+            assert w.gaps == 0 and w.not_live == [] and w.statuses == ["up"], venue

@@ -571,6 +571,8 @@ class MarketDataFeed:
     def _rotation_ended(self, task: asyncio.Task[bool]) -> None:
         if self._rotation_task is task:
             self._rotation_task = None
+        if self.standby:  # the keeper waits while a rotation runs: its turn now
+            self._standby_needed.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("%s: rotation error: %r", self.venue, task.exception())
 
