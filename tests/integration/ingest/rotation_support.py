@@ -30,6 +30,7 @@ class Watched:
     books: BookSet
     feed: MarketDataFeed | None = None
     statuses: list[str] = field(default_factory=list)
+    down_reasons: list[str] = field(default_factory=list)
     gaps: int = 0
     stale: int = 0  # deltas the book already had: a duplicate reached it
     not_live: list[str] = field(default_factory=list)  # after first LIVE: every lapse
@@ -38,6 +39,8 @@ class Watched:
     def emit(self, event: MdMessage) -> None:
         if isinstance(event, VenueStatus):
             self.statuses.append(event.status)
+            if event.status == "down":
+                self.down_reasons.append(event.reason)
             self.books.apply_status(event)
             return
         if not hasattr(event, "prev_seq") and not hasattr(event, "bids"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 from arb_simulator.app import Simulator
+from arb_structs.constants import DECLARED_MAINTENANCE
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.common.feed import MarketDataFeed
 
@@ -131,3 +132,22 @@ async def test_a_rotation_promotes_the_standby_and_opens_a_new_one() -> None:
             assert feed.stats.rotations == {"done": 1} and feed.stats.failovers == 0
             assert feed.stats.resyncs == resyncs[venue] and feed.stats.disconnects == 0
             assert w.gaps == 0 and w.not_live == [] and w.statuses == ["up"], venue
+
+
+async def test_a_declared_halt_takes_the_venue_down_and_says_so() -> None:
+    # A venue-wide halt (maintenance the venue declares: close code 1013, new connections
+    # refused) is not a gateway restart: no standby can help, the books must leave LIVE, and
+    # the VenueStatus says it was declared (the book service counts that time apart).
+    async with (
+        Simulator(settings(["kucoin"])) as sim,
+        feeds(sim, ["kucoin"], standby=True) as watched,
+    ):
+        w = watched["kucoin"]
+        await until(lambda: ready(sim, watched), "books LIVE and a standby joinable")
+        done = sim.halt("kucoin", 1.0)
+        assert len(done["connections"]) == 2
+        await until(lambda: "down" in w.statuses, "the venue seen down")
+        assert w.down_reasons[0] == DECLARED_MAINTENANCE
+        assert sim.connections["kucoin"].closed_by["halt"] >= 2
+        await until(lambda: ready(sim, watched), "back after the halt, with a standby")
+        assert w.all_live() and w.gaps == 0

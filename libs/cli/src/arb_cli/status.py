@@ -156,8 +156,10 @@ async def _run(as_json: bool) -> int:
             mark = "" if b["live_share"] > uptime["target_live_share"] else "  BELOW TARGET"
             if not mark and b["live_share"] < uptime["goal_live_share"]:
                 mark = f"  below the {uptime['goal_live_share']:.1%} goal"
+            declared = b.get("declared_down_s") or 0
+            note = f", {declared}s down for the venue's declared maintenance" if declared else ""
             print(f"    {symbol:<12} LIVE {b['live_share'] * 100:.3f}% of {b['watched_s']}s, "
-                  f"gaps {b['gaps']}{mark}")  # fmt: skip
+                  f"gaps {b['gaps']}{note}{mark}")  # fmt: skip
     print("streams:")
     for name, length in sorted(status["streams"].items()):
         print(f"  {name:<32} {length}")

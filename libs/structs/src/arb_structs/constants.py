@@ -167,6 +167,10 @@ _FIXED_MAXLEN = {
 # The product's promise: each book LIVE for more than this share of the time (the book
 # service measures it, arb status and arb soak judge against it).
 UPTIME_TARGET = 0.95
+# VenueStatus.reason of a venue that closed its connections for declared maintenance (a
+# venue-wide halt: WS close code 1013, "try again later"): the books are not LIVE then and the
+# book service counts that time apart from other downtime (arb_book.uptime), never hides it.
+DECLARED_MAINTENANCE = "maintenance declared by the venue"
 # What the engine is built to reach per book (the hot standby and make-before-break keep a
 # book LIVE through every cut a venue announces or restarts a gateway for): arb soak's bar.
 UPTIME_GOAL = 0.999

@@ -194,6 +194,14 @@ class Simulator:
             self.settings.maintenance_gap_s if gap_s is None else gap_s,
         )
 
+    def halt(self, venue: str, duration_s: float) -> dict[str, Any]:
+        """``venue`` down for declared maintenance (the control API); ValueError names an
+        unknown venue."""
+        connections = self.connections.get(venue)
+        if connections is None:
+            raise ValueError(f"venue {venue!r} is not served; venues: {sorted(self.connections)}")
+        return connections.halt(duration_s)
+
     def cut(self, venue: str, conn_id: int | None = None) -> dict[str, Any]:
         """Close one WS connection of ``venue`` now, without warning (the control API);
         ValueError names an unknown venue or connection."""

@@ -16,8 +16,10 @@ list of its own. Two rules act on them:
   A venue without a notice restarts its gateways one at a time, as venues roll an upgrade
   through a fleet behind a load balancer: the connections open at that moment are cut without
   warning one by one, ``gap_s`` apart (a new connection reaches a gateway already restarted),
-  so a client with a hot standby on a second connection loses nothing either. A venue-wide
-  halt (trading stopped, nothing to connect to) is a different event, not simulated here.
+  so a client with a hot standby on a second connection loses nothing either.
+- **Halt**: the venue is down for declared maintenance, trading stopped: every connection is
+  closed at once with code 1013 ("try again later", reason "maintenance"), and so is every new
+  one until the halt ends. No standby helps; the client sees the venue declared down.
 - **Cut**: one connection closed now without warning (``cut``), the single gateway restart
   a test aims at a chosen connection.
 
@@ -68,6 +70,7 @@ class Connections:
         self.total = 0
         self.closed_by: dict[str, int] = {}  # reason -> connections the server closed
         self.notices_sent = 0
+        self.halted_until = 0.0  # monotonic: a halt refuses connections until then
         self._app: web.Application | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -83,6 +86,13 @@ class Connections:
         conn = _Conn(next(_ids), response, _address(peer), request.path, time.monotonic())
         self.open[conn.id] = conn
         self.total += 1
+        if time.monotonic() < self.halted_until:
+            self._spawn(self._refuse(conn))
+
+    async def _refuse(self, conn: _Conn) -> None:
+        await asyncio.sleep(0)  # once the handshake is out: the client reads the close
+        if not conn.ws.closed:
+            self._close(conn, "halt", WSCloseCode.TRY_AGAIN_LATER)
 
     # ---------------------------------------------------------------- rules
 
@@ -123,6 +133,18 @@ class Connections:
         return {"venue": self.venue, "connections": [c.id for c in targets],
                 "notice": notice is not None, "close_in_s": delay, "gap_s": gap}  # fmt: skip
 
+    def halt(self, duration_s: float) -> dict[str, Any]:
+        """The venue down for declared maintenance for ``duration_s``: every connection
+        closed now with code 1013, new ones too until it ends. What was done."""
+        self.halted_until = time.monotonic() + duration_s
+        targets = [c for c in self.open.values() if not c.ws.closed]
+        for conn in targets:
+            self._close(conn, "halt", WSCloseCode.TRY_AGAIN_LATER)
+        log.info("simulator %s: halted for %gs: %d connections closed", self.venue, duration_s,
+                 len(targets))  # fmt: skip
+        return {"venue": self.venue, "connections": [c.id for c in targets],
+                "halt_s": duration_s}  # fmt: skip
+
     def cut(self, conn_id: int | None = None) -> dict[str, Any]:
         """Close one open connection now without warning (the oldest without ``conn_id``);
         ValueError when there is none such."""
@@ -154,11 +176,11 @@ class Connections:
 
     # ---------------------------------------------------------------- internals
 
-    def _close(self, conn: _Conn, reason: str) -> None:
+    def _close(self, conn: _Conn, reason: str, code: int = WSCloseCode.GOING_AWAY) -> None:
         conn.reason = reason
         self.closed_by[reason] = self.closed_by.get(reason, 0) + 1
         metrics.CONNECTIONS_CLOSED.labels(self.venue, reason).inc()
-        self._spawn(conn.ws.close(code=WSCloseCode.GOING_AWAY, message=reason.encode()))
+        self._spawn(conn.ws.close(code=code, message=reason.encode()))
         self._ended(conn, time.monotonic())
 
     def _ended(self, conn: _Conn, now: float) -> None:

@@ -18,6 +18,9 @@
                                             reconnect notice to every open connection (where
                                             it has one), each closed notice_s later; without
                                             one, a rolling restart: each cut, gap_s apart
+    POST   /control/halt                    {"venue", "duration_s"}: the venue down for declared
+                                            maintenance: every connection closed with 1013,
+                                            new ones too, for duration_s
     POST   /control/cut                     {"venue", "id"?}: one WS connection (the oldest
                                             open without "id") closed now, without warning
     GET    /control/ledger/{venue}          the default account's ledger: balances (free,
@@ -248,6 +251,24 @@ async def maintenance(request: web.Request) -> web.Response:
         return _bad(str(exc), 404)
 
 
+async def halt(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    body = await _body(request)
+    try:
+        venue = str(body["venue"])
+        duration_s = float(body["duration_s"])
+    except KeyError as exc:
+        return _bad(f"halt: missing {exc}; give the venue and duration_s (seconds)")
+    except (TypeError, ValueError) as exc:
+        return _bad(f"halt: duration_s: {exc}; give seconds (> 0)")
+    if duration_s <= 0:
+        return _bad(f"halt: duration_s {duration_s}: must be > 0")
+    try:
+        return _response(sim.halt(venue, duration_s))
+    except ValueError as exc:
+        return _bad(str(exc), 404)
+
+
 async def cut(request: web.Request) -> web.Response:
     sim = request.app[SIMULATOR]
     body = await _body(request)
@@ -281,4 +302,5 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_get("/control/connections", connections)
     app.router.add_post("/control/maintenance", maintenance)
     app.router.add_post("/control/cut", cut)
+    app.router.add_post("/control/halt", halt)
     return app

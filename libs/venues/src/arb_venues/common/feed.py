@@ -37,7 +37,7 @@ from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
 from arb_core.redact import redact
 from arb_core.tasks import stop_task
 from arb_structs import BookDelta, BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus
-from arb_structs.constants import RESYNC_ALL
+from arb_structs.constants import DECLARED_MAINTENANCE, RESYNC_ALL
 
 from arb_venues.base import FeedParser, MarketDataProtocol
 from arb_venues.common import metrics
@@ -96,6 +96,7 @@ class _Connection:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_control_send: float = 0.0
     got_data: bool = False
+    declared_down: bool = False  # the server closed it for declared maintenance (1013)
     successor: _Connection | None = None  # the connection that replaced it (a rotation)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     serving: asyncio.Task[None] | None = None
@@ -361,6 +362,7 @@ class MarketDataFeed:
         self.emit(VenueStatus(venue=self.venue, status="up", ts_recv=time.time_ns()))
         self.connected.set()
         got_data = False
+        last = conn
         try:
             current: _Connection | None = conn
             while current is not None:
@@ -369,6 +371,7 @@ class MarketDataFeed:
                 else:  # a successor: its own task has read it since the rotation opened it
                     await current.serving
                 got_data = got_data or current.got_data
+                last = current
                 if stopping.is_set():
                     break
                 if current.successor is None and self._rotation is not None:
@@ -385,7 +388,10 @@ class MarketDataFeed:
             self.stats.disconnects += 1
             metrics.FEED_DISCONNECTS.labels(self.venue).inc()
             metrics.FEED_CONNECTED.labels(self.venue).set(0)
-            self.emit(VenueStatus(venue=self.venue, status="down", reason="disconnected",
+            # A venue that closed for declared maintenance says so: the book service counts
+            # that downtime apart (it is still downtime: the books are not LIVE).
+            reason = DECLARED_MAINTENANCE if last.declared_down else "disconnected"
+            self.emit(VenueStatus(venue=self.venue, status="down", reason=reason,
                                   ts_recv=time.time_ns()))  # fmt: skip
         return got_data
 
@@ -414,6 +420,8 @@ class MarketDataFeed:
                     aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                     aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
                 ):  # fmt: skip
+                    code = message.data if message.type is aiohttp.WSMsgType.CLOSE else None
+                    conn.declared_down = code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
                     break
         finally:
             for task in conn.tasks:

@@ -98,6 +98,8 @@ function renderUptime(uptime) {
         h("td", { class: "num", "data-testid": "live-share" }, `${(b.live_share * 100).toFixed(3)} %`),
         h("td", { class: `uptime-${mark.replace(" ", "-")}`, "data-testid": "uptime-mark" }, mark),
         h("td", { class: "num" }, `${b.watched_s}s`),
+        h("td", { class: "num", title: "not LIVE while the venue was down for maintenance it declared" },
+          b.declared_down_s ? `${b.declared_down_s}s` : ""),
         h("td", { class: b.gaps ? "num neg" : "num" }, b.gaps),
         h("td", { class: "num", "data-testid": "rotations" }, c.rotations ?? ""),
         h("td", { class: "num", "data-testid": "failovers" }, c.failovers ?? ""),
