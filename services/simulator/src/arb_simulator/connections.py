@@ -66,7 +66,10 @@ class Connections:
         self.venue = venue
         self.lifetime_s = lifetime_s
         self.open: dict[int, _Conn] = {}
-        self.closed: deque[_Conn] = deque(maxlen=CLOSED_KEPT)
+        # What describe() shows of the connections that ended: rows, not the connections (a
+        # closed WebSocketResponse holds its request, buffers and transport: keeping 200 per
+        # venue grew the simulator by MBs a minute in a soak of frequent rotations).
+        self.closed: deque[dict[str, Any]] = deque(maxlen=CLOSED_KEPT)
         self.total = 0
         self.closed_by: dict[str, int] = {}  # reason -> connections the server closed
         self.notices_sent = 0
@@ -166,7 +169,7 @@ class Connections:
             "closed_by_server": dict(self.closed_by),
             "notices_sent": self.notices_sent,
             "open": [_row(c, now) for c in self.open.values() if not c.ws.closed],
-            "closed": [_row(c, now) for c in self.closed],
+            "closed": list(self.closed),
         }
 
     async def stop(self) -> None:
@@ -186,7 +189,7 @@ class Connections:
     def _ended(self, conn: _Conn, now: float) -> None:
         if self.open.pop(conn.id, None) is not None:
             conn.closed = now
-            self.closed.append(conn)
+            self.closed.append(_row(conn, now))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
