@@ -85,7 +85,7 @@ chaos: setup ## The fault matrix: arb chaos --duration 240 for seeds 1 2 3 (chao
 	done; exit $$status
 
 .PHONY: soak
-soak: setup ## 5-minute arb soak (lifetimes x1440, every venue; soak-results/latest.json). Not in make test: the CI budget cannot take 5 minutes; make test runs an 8 s one
+soak: setup ## 5-minute arb soak (lifetimes x1440, every venue; soak-results/latest.json). CI-able (exit 1 on a book under 99.9 % LIVE or a growing series); not in make test, which runs a 5 s one (tests/integration/cli/test_soak.py)
 	@mkdir -p soak-results; $(RUN) arb soak --duration $${SOAK_DURATION:-300} --json $(ARGS) > soak-results/latest.json; status=$$?; \
 	  $(RUN) python -c "import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[1], 'ok' if r.get('ok') else 'FAILED', 'LIVE min', r.get('live_share_min'), 'rotations', r.get('rotations'), 'growing', r.get('growing'))" soak-results/latest.json; exit $$status
 

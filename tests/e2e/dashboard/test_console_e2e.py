@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -150,6 +151,20 @@ def test_the_page_shows_books_live_and_executions_and_its_kill_switch_stops_the_
                     book = page.locator(f"[data-testid=book-state][data-venue={venue}]"
                                         f"[data-symbol={symbol}]")  # fmt: skip
                     expect(book).to_contain_text("LIVE", timeout=60_000)
+            # The uptime panel: a row per book with its LIVE share against the targets and
+            # its venue's connection counts (the reader arb status uses, arb_runtime.uptime).
+            uptime = page.locator("[data-testid=uptime-book]")
+            expect(uptime).to_have_count(len(VENUES) * len(SYMBOLS), timeout=30_000)
+            expect(page.get_by_test_id("uptime-targets")).to_contain_text("95 %")
+            for venue in VENUES:
+                row = page.locator(f"[data-testid=uptime-book][data-venue={venue}]").first
+                expect(row.get_by_test_id("live-share")).to_have_text(re.compile(r"^\d+\.\d{3} %$"))
+                expect(row.get_by_test_id("uptime-mark")).not_to_have_text("below target")
+                expect(row.get_by_test_id("reconnects")).to_have_text(re.compile(r"^\d+$"))
+            status = _arb(engine, "status")
+            assert isinstance(status, dict)
+            shown = {(v, s) for v, e in status["uptime"]["venues"].items() for s in e["books"]}
+            assert shown == {(v, s) for v in VENUES for s in SYMBOLS}  # the same books, both
             executions = page.locator("[data-testid=execution]")
             expect(executions.first).to_be_visible(timeout=60_000)
             traded = page.locator("[data-testid=execution] .legs div")  # refusals have no legs

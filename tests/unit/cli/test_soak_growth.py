@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from arb_cli.soak import growth, slope
+from arb_cli.soak import STREAM_SLACK, growth, slope
+from arb_structs.constants import MD_MAXLEN, md_stream, stream_maxlen
 
 
 def test_slope_of_a_line_is_its_rate() -> None:
@@ -27,3 +28,17 @@ def test_open_fds_growing_by_a_few_over_the_run_is_flagged() -> None:
     assert growth({"fds": fds}, {"fds": "open_fds"})["fds"]["grows"]
     flat = [(t, 19 + (t // 10) % 2) for t in range(0, 600, 10)]
     assert not growth({"fds": flat}, {"fds": "open_fds"})["fds"]["grows"]
+
+
+def test_a_capped_stream_filling_up_is_bounded_and_one_past_its_cap_grows() -> None:
+    cap = stream_maxlen(md_stream("binance"))
+    assert cap == MD_MAXLEN
+    filling = [(t, min(cap, t * 400)) for t in range(0, 600, 10)]  # from empty to its cap
+    # The slope alone calls the filling stream growing (the old judgement's false alarm).
+    assert growth({"s": filling}, {"s": "stream_length"})["s"]["grows"]
+    judged = growth({"s": filling}, {"s": "stream_length"}, {"s": cap})["s"]
+    assert judged["full"] and not judged["grows"]
+    at_cap = [(t, cap + STREAM_SLACK) for t in range(0, 100, 10)]  # a node above: trimming
+    assert not growth({"s": at_cap}, {"s": "stream_length"}, {"s": cap})["s"]["grows"]
+    past = [(t, cap + t * 10) for t in range(0, 600, 10)]  # not trimmed: unbounded
+    assert growth({"s": past}, {"s": "stream_length"}, {"s": cap})["s"]["grows"]

@@ -58,3 +58,21 @@ async def test_a_venue_with_no_instrument_and_no_spec_rejects_the_order() -> Non
     report = await gateway.place(buy("elsewhere"))
     assert report.status is OrderStatus.REJECTED and "no instrument" in report.reason
     assert gateway.free("USDT") == Decimal(1000)
+
+
+async def test_paper_orders_are_remembered_in_bounded_memory() -> None:
+    # A long run places orders forever: the gateway keeps the newest ``orders_kept`` reports
+    # (a saga's own, retried or queried within seconds), not one per order since the start.
+    venue = VENUE_NAMES[0]
+    gateway = PaperGateway(venue, BOOKS, balances={"USDT": Decimal(10**9)}, orders_kept=50)
+    reports = []
+    for i in range(200):
+        intent = OrderIntent(venue=venue, symbol="BTC-USDT", side=Side.BUY, price="100",
+                             size="0.01", client_order_id=f"paper-{i}")  # fmt: skip
+        reports.append(await gateway.place(intent))
+    assert len(gateway.orders) == 50 and gateway.placed == 200
+    assert await gateway.get("BTC-USDT", "paper-199") == reports[-1]
+    assert "paper-0" not in gateway.orders
+    again = OrderIntent(venue=venue, symbol="BTC-USDT", side=Side.BUY, price="100", size="0.01",
+                        client_order_id="paper-190")  # fmt: skip
+    assert await gateway.place(again) == reports[190] and gateway.placed == 200  # idempotent

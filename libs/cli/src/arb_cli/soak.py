@@ -10,13 +10,23 @@ The simulator also runs a maintenance window per venue once per simulated day (i
 notice where the venue has one, ``--maintenance-notice`` seconds ahead).
 
 Every ``--interval`` seconds it samples: RSS and open file descriptors of every process (the
-services, the simulator, redis-server: /proc), Redis's used memory, each stream's length, each
-book's LIVE share (the book service's uptime), rotations, reconnects and gaps. At the end it
-fits a least-squares line to each resource series over the samples after the first quarter
-(start-up allocates), and calls a series growing when the line rises more than its tolerance
-over the run (``TOLERANCE``: a share of the series' mean and an absolute floor, so a few KB
-of allocator noise is not growth and a leak of a MB a minute is). One JSON object with
-``--json``; exit 1 when a book's LIVE share is under ``--min-live-share`` or a series grows.
+services, the simulator, redis-server: /proc), Redis's used memory and the part of it outside
+the streams (``MEMORY USAGE`` of each), each stream's length, each book's LIVE share (the book
+service's uptime), rotations, failovers, reconnects and gaps. At the end it fits a
+least-squares line to each resource series over the samples after the first quarter (start-up
+allocates), and calls a series growing when the line rises more than its tolerance over the
+run (``TOLERANCE``: a share of the series' mean and an absolute floor, so a few KB of
+allocator noise is not growth and a leak of a MB a minute is).
+
+A stream the engine caps (``stream_maxlen``) is bounded by construction: it fills up to its
+MAXLEN and stays there, so it is judged against its cap (growing = longer than the cap and a
+node of slack), not by its slope from an empty start. Redis's used memory (and the
+redis-server RSS) rises with the streams while they fill, so it is judged over the samples
+after every capped stream is full (not judged before), the memory outside the streams over the
+whole run, and the report gives the bound the streams fill up to (``redis_memory_at_caps``:
+the memory outside them plus each stream's bytes per entry times its cap).
+One JSON object with ``--json``; exit 1 when a book's LIVE share is under
+``--min-live-share`` or a series grows.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +44,7 @@ from typing import Any
 
 from arb_runtime.errors import ConfigError
 from arb_runtime.redis import connect
+from arb_structs.constants import stream_maxlen
 from arb_venues import VENUE_NAMES
 
 from arb_cli import metrics_ports
@@ -52,6 +64,9 @@ TOLERANCE = {
     "redis_used_memory_bytes": (0.10, 4 * 2**20),
     "stream_length": (0.10, 200),
 }
+# Approximate trimming drops whole stream nodes (stream-node-max-entries, 100 by default):
+# a capped stream may sit this far above its MAXLEN and still be bounded.
+STREAM_SLACK = 100
 
 
 def _split(value: str) -> list[str]:
@@ -83,11 +98,23 @@ def slope(points: list[tuple[float, float]]) -> float:
     return sum((t - mean_t) * (v - mean_v) for t, v in points) / var
 
 
-def growth(series: dict[str, list[tuple[float, float]]], kind_of: dict[str, str]
-           ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per series: the fitted rise over the fitted span, and whether it passes its tolerance."""
+def growth(series: dict[str, list[tuple[float, float]]], kind_of: dict[str, str],
+           caps: dict[str, int] | None = None) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per series: the fitted rise over the fitted span, and whether it passes its tolerance;
+    a series with a cap (a capped stream's length): whether it ever went past the cap."""
     out: dict[str, dict[str, Any]] = {}
     for name, points in series.items():
+        cap = (caps or {}).get(name)
+        if cap is not None and points:
+            longest = max(v for _, v in points)
+            out[name] = {
+                "cap": cap,
+                "max": longest,
+                "last": points[-1][1],
+                "full": points[-1][1] >= cap,
+                "grows": longest > cap + STREAM_SLACK,
+            }
+            continue  # fmt: skip
         if len(points) < 3:
             continue
         start = points[0][0] + (points[-1][0] - points[0][0]) * WARM_UP_SHARE
@@ -115,6 +142,7 @@ class _Soak:
         self.samples: list[dict[str, Any]] = []
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.kind_of: dict[str, str] = {}
+        self.caps: dict[str, int] = {}
         self.started = time.monotonic()
 
     def _add(self, name: str, kind: str, t: float, value: float) -> None:
@@ -135,11 +163,25 @@ class _Soak:
         memory = int(info.get("used_memory", 0))
         self._add("redis.used_memory_bytes", "redis_used_memory_bytes", t, memory)
         status = await collect(redis)
+        in_streams = at_caps = 0
         for stream, length in status["streams"].items():
             self._add(f"stream {stream}", "stream_length", t, length)
+            cap = stream_maxlen(stream)
+            used = int(await redis.memory_usage(stream) or 0)
+            in_streams += used
+            if cap is not None:
+                self.caps[f"stream {stream}"] = cap
+                at_caps += used * max(1.0, cap / length) if length else used
+            else:
+                at_caps += used
+        outside = max(0, memory - in_streams)
+        self._add("redis.memory_outside_streams_bytes", "redis_used_memory_bytes", t, outside)
         uptime = status["uptime"]["venues"]
         sample = {
             "t_s": t, "processes": processes, "redis_used_memory_bytes": memory,
+            # What Redis would hold with every capped stream full at today's bytes per entry:
+            # the bound its memory rises to while the streams fill.
+            "redis_memory_at_caps_bytes": int(outside + at_caps),
             "streams": status["streams"],
             "live_share": {f"{v}/{s}": b["live_share"] for v, e in uptime.items()
                            for s, b in e.get("books", {}).items()},
@@ -161,7 +203,13 @@ def _pids(supervisor: Supervisor, sim_proc: Any, server: Any) -> dict[str, int]:
 
 def _report(soak: _Soak, last: dict[str, Any]) -> dict[str, Any]:
     args = soak.args
-    grown = growth(soak.series, soak.kind_of)
+    series = dict(soak.series)
+    full_since = _streams_full_since(soak)
+    for name in ("redis.used_memory_bytes", "redis-server.rss_bytes"):
+        memory = series.pop(name, [])
+        if full_since is not None:  # while streams fill, Redis memory rises with them: bounded
+            series[name] = [p for p in memory if p[0] >= full_since]
+    grown = growth(series, soak.kind_of, soak.caps)
     growing = sorted(name for name, g in grown.items() if g["grows"])
     shares = last.get("live_share", {})
     low = sorted(k for k, v in shares.items() if v < args.min_live_share)
@@ -169,17 +217,34 @@ def _report(soak: _Soak, last: dict[str, Any]) -> dict[str, Any]:
     connections = last.get("connections", {})
     total = {key: sum(int(c.get(key, 0)) for c in connections.values())
              for key in ("connects", "reconnects", "rotations", "rotations_failed",
-                         "reconnect_notices")}  # fmt: skip
+                         "reconnect_notices", "failovers")}  # fmt: skip
     return {
         "duration_s": args.duration, "time_scale": args.time_scale,
         "simulated_hours": round(args.duration * args.time_scale / 3600, 2),
         "venues": soak.venues, "symbols": soak.symbols, "samples": len(soak.samples),
         "live_share": shares, "live_share_min": min(shares.values(), default=0.0),
+        "live_share_median": statistics.median(shares.values()) if shares else 0.0,
         "gaps": last.get("gaps", 0), **total, "connections": connections,
-        "last": {k: last.get(k) for k in ("processes", "redis_used_memory_bytes", "streams")},
+        "last": {k: last.get(k) for k in ("processes", "redis_used_memory_bytes",
+                                          "redis_memory_at_caps_bytes", "streams")},
         "growth": grown, "growing": growing, "below_live_share": low + missing,
+        "redis_memory_judged_from_s": full_since,
         "ok": not growing and not low and not missing,
     }  # fmt: skip
+
+
+def _streams_full_since(soak: _Soak) -> float | None:
+    """The first sample time from which every capped stream stayed at its cap; None when
+    some capped stream never filled (or there are none)."""
+    since = 0.0
+    for name, cap in soak.caps.items():
+        points = soak.series.get(name, [])
+        short = [t for t, v in points if v < cap]
+        if not points or (short and short[-1] == points[-1][0]):
+            return None
+        if short:
+            since = max(since, next(t for t, _ in points if t > short[-1]))
+    return since if soak.caps else None
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -271,11 +336,14 @@ async def _run(args: argparse.Namespace) -> int:
 def _print(result: dict[str, Any]) -> None:
     print(f"arb soak: {result['duration_s']:.0f}s = {result['simulated_hours']} simulated hours, "
           f"{result['samples']} samples")  # fmt: skip
-    for key in ("live_share_min", "gaps", "connects", "reconnects", "rotations",
-                "rotations_failed", "reconnect_notices"):  # fmt: skip
+    for key in ("live_share_min", "live_share_median", "gaps", "connects", "reconnects",
+                "rotations", "rotations_failed", "failovers", "reconnect_notices"):  # fmt: skip
         print(f"  {key:<18} {result[key]}")
     for name, g in sorted(result["growth"].items()):
         mark = "  GROWS" if g["grows"] else ""
+        if "cap" in g:
+            print(f"  {name:<48} {g['last']:>9.0f} of its cap {g['cap']}{mark}")
+            continue
         print(f"  {name:<48} mean {g['mean']:>14} slope/min {g['slope_per_min']:>10}{mark}")
     print(
         "OK: every book above the LIVE share, nothing grows"

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import time
 from typing import Any
 
 from arb_runtime.errors import RedisUnavailable
 from arb_runtime.redis import REDIS_RETRYABLE, connect
 from arb_runtime.streaminfo import entries_added as entries_added  # run and bench use it
+from arb_runtime.uptime import summarise as summarise_uptime
 from arb_structs.codec import BOOK, HEALTH, KILL
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
     INSTRUMENTS_STREAM,
     KILL_KEY,
     OPPORTUNITIES_STREAM,
-    UPTIME_TARGET,
     book_latest_key,
     book_stream,
     ctl_stream,
@@ -113,29 +111,8 @@ def _audits(services: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _uptime(services: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per venue: each book's LIVE share since it was first LIVE, against the target
-    (the book shards' health), and the venue's connections (its ingest processes' health):
-    connects, reconnects (connections lost), rotations (replaced make-before-break)."""
-    venues: dict[str, Any] = {}
-    for service in services:
-        detail = service["detail"]
-        if service["service"] == "book":
-            for key, value in detail.items():
-                if key.startswith("uptime_"):
-                    with contextlib.suppress(ValueError, TypeError):
-                        entry = venues.setdefault(key.removeprefix("uptime_"), {})
-                        entry["books"] = json.loads(value)
-        elif service["service"] == "ingest" and detail.get("venue"):
-            entry = venues.setdefault(detail["venue"], {})
-            conns = entry.setdefault("connections", dict.fromkeys(_CONNECTION_KEYS, 0))
-            for key in _CONNECTION_KEYS:
-                with contextlib.suppress(ValueError, TypeError):
-                    conns[key] += int(detail.get(key, 0) or 0)
-    return {"target_live_share": UPTIME_TARGET, "venues": dict(sorted(venues.items()))}
-
-
-_CONNECTION_KEYS = ("connects", "reconnects", "rotations", "rotations_failed",
-                    "reconnect_notices")  # fmt: skip
+    """Per venue: each book's LIVE share and the venue's connections (arb_runtime.uptime)."""
+    return summarise_uptime((s["service"], s["detail"]) for s in services)
 
 
 def _text(value: Any) -> str:
@@ -174,11 +151,16 @@ async def _run(as_json: bool) -> int:
         c = entry.get("connections", {})
         print(f"  {venue:<9} connects {c.get('connects', 0)} reconnects {c.get('reconnects', 0)} "
               f"rotations {c.get('rotations', 0)} (failed {c.get('rotations_failed', 0)}, "
-              f"notices {c.get('reconnect_notices', 0)})")  # fmt: skip
+              f"notices {c.get('reconnect_notices', 0)}), failovers to the standby "
+              f"{c.get('failovers', 0)}")  # fmt: skip
         for symbol, b in entry.get("books", {}).items():
             mark = "" if b["live_share"] > uptime["target_live_share"] else "  BELOW TARGET"
+            if not mark and b["live_share"] < uptime["goal_live_share"]:
+                mark = f"  below the {uptime['goal_live_share']:.1%} goal"
+            declared = b.get("declared_down_s") or 0
+            note = f", {declared}s down for the venue's declared maintenance" if declared else ""
             print(f"    {symbol:<12} LIVE {b['live_share'] * 100:.3f}% of {b['watched_s']}s, "
-                  f"gaps {b['gaps']}{mark}")  # fmt: skip
+                  f"gaps {b['gaps']}{note}{mark}")  # fmt: skip
     print("streams:")
     for name, length in sorted(status["streams"].items()):
         print(f"  {name:<32} {length}")

@@ -77,6 +77,8 @@ def _rows(spec: VenueSpec) -> list[tuple[str, str]]:
          if spec.reconnect_notice else "none documented"),
         ("Rotation joins by", "sequence" if market.rotation_join_mode == "sequence"
          else "the new connection's snapshot (per-connection sequence)"),
+        ("Hot standby connection", "yes: a cut without notice is taken over without a resync"
+         if spec.hot_standby else "no: the reconnect notice is answered by a rotation"),
         ("Subscribe staging", docs.subscribe),
         ("REST budget (per process)", docs.rest_budget),
         ("Resync of one book",

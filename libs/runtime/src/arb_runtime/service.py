@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 import redis.asyncio as aioredis
+from arb_core import memtrace
 from arb_structs import Health
 from arb_structs.codec import HEALTH
 from arb_structs.constants import health_key
@@ -159,6 +160,7 @@ def run_service(name: str, settings_cls: type[ServiceSettings], main: Main,
         print(f"{name}: {redact(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
     setup_logging(name, settings.log_level, settings.log_format)
+    memtrace.start_from_env(name)  # a diagnosis run only (ARB_TRACEMALLOC_DUMP)
     try:
         import uvloop
 

@@ -159,6 +159,36 @@ EXECUTIONS_MAXLEN = 100_000
 EXPOSURE_MAXLEN = 100_000
 DEAD_LETTER_MAXLEN = 10_000
 
+
+def stream_maxlen(name: str) -> int | None:
+    """The MAXLEN the engine trims stream ``name`` to; None for a stream it does not cap.
+    (Trimming is approximate: Redis drops whole nodes, so a full stream sits a node above.)"""
+    if name in _FIXED_MAXLEN:
+        return _FIXED_MAXLEN[name]
+    for prefix, maxlen in _VENUE_MAXLEN.items():
+        if name.startswith(prefix):
+            return maxlen
+    return None
+
+
+# Per-venue streams by their name up to the venue's hash tag ("arb:md:{").
+_VENUE_MAXLEN = {
+    name("").removesuffix("}"): maxlen
+    for name, maxlen in ((md_stream, MD_MAXLEN), (book_stream, BOOK_MAXLEN),
+                         (ctl_stream, CTL_MAXLEN))
+}  # fmt: skip
+_FIXED_MAXLEN = {
+    OPPORTUNITIES_STREAM: OPPORTUNITIES_MAXLEN, EXECUTIONS_STREAM: EXECUTIONS_MAXLEN,
+    EXPOSURE_STREAM: EXPOSURE_MAXLEN,
+}  # fmt: skip
+
 # The product's promise: each book LIVE for more than this share of the time (the book
 # service measures it, arb status and arb soak judge against it).
 UPTIME_TARGET = 0.95
+# VenueStatus.reason of a venue that closed its connections for declared maintenance (a
+# venue-wide halt: WS close code 1013, "try again later"): the books are not LIVE then and the
+# book service counts that time apart from other downtime (arb_book.uptime), never hides it.
+DECLARED_MAINTENANCE = "maintenance declared by the venue"
+# What the engine is built to reach per book (the hot standby and make-before-break keep a
+# book LIVE through every cut a venue announces or restarts a gateway for): arb soak's bar.
+UPTIME_GOAL = 0.999

@@ -624,6 +624,10 @@ class VenueSpec:
     # upgrade, asking for a new one, as the docs name it ("" = none documented), and its page.
     reconnect_notice: str = ""
     reconnect_notice_source: str = ""
+    # A hot standby WS connection (A/B feeds) next to the live one, taking over without a
+    # resync when the live one is cut without warning (a gateway restart). None = where the
+    # venue sends no reconnect notice (where it does, a rotation on the notice does the same).
+    standby: bool | None = None
     # The WS sends every book change as its own frame (no coalescing interval), so the load a
     # benchmark offers is the frame rate.
     frame_per_change: bool = False
@@ -636,6 +640,11 @@ class VenueSpec:
         conservative default for a venue that documents none. Ingest rotates a connection
         before it (``ROTATE_AT``); the simulator closes one at it."""
         return self.ws_lifetime_s if self.ws_lifetime_s is not None else DEFAULT_WS_LIFETIME_S
+
+    @property
+    def hot_standby(self) -> bool:
+        """Whether ingest keeps a hot standby connection for this venue (``standby``)."""
+        return not self.reconnect_notice if self.standby is None else self.standby
 
     @property
     def rest_limits(self) -> Mapping[str, BucketLimit]:

@@ -245,7 +245,7 @@ class BookShard:
     # ---------------------------------------------------------------- helpers
 
     def _publish(self, book: OrderBook, ts_book: int, ts_read: int = 0) -> None:
-        self.uptime.observe(book.venue, book.symbol, book.state, ts_book)  # every state shows
+        self.uptime.observe(book.venue, book.symbol, book.state, ts_book, book.reason)
         payload = BOOK.encode(book.view(self.settings.depth, ts_book, ts_read))
         self.producer.xadd(book_stream(book.venue), payload, maxlen=BOOK_MAXLEN)
         self.producer.hset(book_latest_key(book.venue), book.symbol, payload)

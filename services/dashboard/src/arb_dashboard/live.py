@@ -25,6 +25,7 @@ from aiohttp import web
 from arb_runtime.streaminfo import entries_added
 from arb_runtime.streams import Entry, StreamReader
 from arb_runtime.tasks import raise_if_cancelling
+from arb_runtime.uptime import summarise as summarise_uptime
 from arb_structs import BookView, Health
 from arb_structs.codec import BOOK, EXECUTION, EXPOSURE, HEALTH, KILL, OPPORTUNITY
 from arb_structs.constants import (
@@ -170,6 +171,7 @@ class LiveState:
             "venues": views.venue_rows(watched, views_by_venue, rates, services, now),
             "prices": views.best_prices(v for vs in views_by_venue.values() for v in vs),
             "services": views.service_rows(services, self.restarts, now),
+            "uptime": summarise_uptime((h.service, h.detail) for h in services),
             "kill": views.kill_state(KILL.decode(raw_kill) if raw_kill else None),
             "pnl": {"realised": format(self.realised, "f"), **self.counts},
             "exposure": {

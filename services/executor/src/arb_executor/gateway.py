@@ -73,6 +73,12 @@ def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
+# Paper orders remembered by client id (their reports, for ``get`` and an idempotent retry):
+# IOC fills are final at once and a saga asks about its own within seconds, so the oldest go
+# first past this many; one dict per order forever grew the executor's memory in long runs.
+PAPER_ORDERS_KEPT = 10_000
+
+
 class PaperGateway:
     def __init__(
         self,
@@ -83,8 +89,10 @@ class PaperGateway:
         instruments: InstrumentSource | None = None,
         latency_s: float = 0.0,
         fill_ratio: Decimal = Decimal(1),
+        orders_kept: int = PAPER_ORDERS_KEPT,
     ) -> None:
         self.venue = venue
+        self.orders_kept = orders_kept
         self.request_window_s = 0.0
         self.degraded = False
         self.books = books
@@ -125,7 +133,10 @@ class PaperGateway:
         view = await self.books(self.venue, intent.symbol)
         fee_rate = await self.taker_fee(intent.symbol)
         report = self._fill(intent, view, ts_sent, fee_rate)
-        self.orders[intent.client_order_id] = report
+        orders = self.orders
+        orders[intent.client_order_id] = report
+        if len(orders) > self.orders_kept:
+            del orders[next(iter(orders))]  # the oldest (dicts keep insertion order)
         self.placed += 1
         return report
 

@@ -167,10 +167,13 @@ async def ingest(ctx: ServiceContext, shard_index: int, shard_label: str) -> Non
 
     budget = BucketLimit(max(1.0, settings.snapshot_rate_per_s), settings.snapshot_rate_per_s)
     audits = BucketLimit(max(1.0, settings.audit_rate_per_s), settings.audit_rate_per_s)
-    lifetime = get_venue(venue).connection_lifetime_s * settings.lifetime_scale or None
+    spec = get_venue(venue)
+    lifetime = spec.connection_lifetime_s * settings.lifetime_scale or None
+    standby = spec.hot_standby if settings.standby == "venue" else settings.standby == "on"
     feed = MarketDataFeed(protocol, chosen, emit, rest=rest, snapshot_budget=budget,
                           audit_budget=audits, lifetime_s=lifetime,
-                          join_timeout_s=settings.rotation_join_timeout_s)  # fmt: skip
+                          join_timeout_s=settings.rotation_join_timeout_s,
+                          standby=standby)  # fmt: skip
     log.info("%s: shard %s ingesting %s from %s", venue, shard_label,
              ", ".join(i.symbol for i in chosen), protocol.endpoints.ws_url)  # fmt: skip
     resyncs = asyncio.create_task(follow_resyncs(ctx, feed, venue))

@@ -65,6 +65,13 @@ class IngestSettings(ServiceSettings):
         description="How long a rotation waits for the new connection to join every book "
         "before it switches the rest anyway and resyncs them.",
     )
+    standby: Literal["venue", "on", "off"] = Field(
+        default="venue",
+        description="A hot standby WS connection next to the live one (A/B feeds: it takes "
+        "over without a resync when the live one is cut without warning): venue = where the "
+        "venue spec asks for one (VenueSpec.hot_standby: venues that send no reconnect "
+        "notice), on = every venue, off = none.",
+    )
     taker_fees: TakerFees = taker_fees_field()
     shared_rate_limits: bool = shared_rate_limits_field()
     shard_index: int | Literal["auto"] = Field(

@@ -20,5 +20,7 @@ def update(health: HealthState, feed: MarketDataFeed) -> None:
     health.set_detail("rotations", sum(feed.stats.rotations.values()))
     health.set_detail("rotations_failed", feed.stats.rotations.get("failed", 0))
     health.set_detail("reconnect_notices", feed.stats.notices)
+    health.set_detail("failovers", feed.stats.failovers)
+    health.set_detail("standby", int(feed.standby_ready))
     age = feed.connection_age_s()
     health.set_detail("connection_age_s", "" if age is None else f"{age:.0f}")

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from arb_core import memtrace
 from arb_runtime.config import load_settings
 from arb_runtime.errors import ConfigError
 from arb_runtime.logging import setup_logging
@@ -57,6 +58,12 @@ def parse_args(argv: list[str] | None = None, prog: str = "arb_simulator") -> ar
         type=float,
         dest="maintenance_notice_s",
         help="seconds between a maintenance notice and the close",
+    )
+    parser.add_argument(
+        "--maintenance-gap",
+        type=float,
+        dest="maintenance_gap_s",
+        help="without a notice: seconds between one connection's cut and the next",
     )
     parser.add_argument("--truth-path", type=Path, help="JSONL file for the ground truth")
     parser.add_argument("--redis-url", help="Redis for the arb:sim:truth stream")
@@ -114,6 +121,7 @@ def main(argv: list[str] | None = None, prog: str = "arb_simulator") -> None:
         print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(2)
     setup_logging("simulator", settings.log_level, settings.log_format)
+    memtrace.start_from_env("simulator")  # a diagnosis run only (ARB_TRACEMALLOC_DUMP)
     try:
         asyncio.run(run(settings, args.json))
     except ConfigError as exc:

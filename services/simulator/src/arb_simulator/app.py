@@ -179,17 +179,36 @@ class Simulator:
                 connections.sweep()
                 if every and now >= next_maintenance[venue]:
                     next_maintenance[venue] = now + every
-                    connections.maintenance(s.maintenance_notice_s)
+                    connections.maintenance(s.maintenance_notice_s, s.maintenance_gap_s)
 
-    def maintenance(self, venue: str, notice_s: float | None = None) -> dict[str, Any]:
+    def maintenance(
+        self, venue: str, notice_s: float | None = None, gap_s: float | None = None
+    ) -> dict[str, Any]:
         """Maintenance of one venue's WS server now (the control API); ValueError names an
         unknown venue."""
         connections = self.connections.get(venue)
         if connections is None:
             raise ValueError(f"venue {venue!r} is not served; venues: {sorted(self.connections)}")
         return connections.maintenance(
-            self.settings.maintenance_notice_s if notice_s is None else notice_s
+            self.settings.maintenance_notice_s if notice_s is None else notice_s,
+            self.settings.maintenance_gap_s if gap_s is None else gap_s,
         )
+
+    def halt(self, venue: str, duration_s: float) -> dict[str, Any]:
+        """``venue`` down for declared maintenance (the control API); ValueError names an
+        unknown venue."""
+        connections = self.connections.get(venue)
+        if connections is None:
+            raise ValueError(f"venue {venue!r} is not served; venues: {sorted(self.connections)}")
+        return connections.halt(duration_s)
+
+    def cut(self, venue: str, conn_id: int | None = None) -> dict[str, Any]:
+        """Close one WS connection of ``venue`` now, without warning (the control API);
+        ValueError names an unknown venue or connection."""
+        connections = self.connections.get(venue)
+        if connections is None:
+            raise ValueError(f"venue {venue!r} is not served; venues: {sorted(self.connections)}")
+        return connections.cut(conn_id)
 
     async def stop(self) -> None:
         self.running = False

@@ -139,6 +139,12 @@ class SimulatorSettings(ServiceSettings):
         ge=0,
         description="Seconds between a maintenance notice and the close.",
     )
+    maintenance_gap_s: float = Field(
+        2.0,
+        ge=0,
+        description="A venue without a reconnect notice restarts its gateways one at a time: "
+        "seconds between one connection's cut and the next in a maintenance window.",
+    )
     truth_path: Path | None = Field(None, description="JSONL file the truth log appends to.")
     faults: list[FaultSpec] = Field(default_factory=list, description="Faults armed at start.")
     replay: Annotated[list[Path], NoDecode, BeforeValidator(split_list)] = Field(

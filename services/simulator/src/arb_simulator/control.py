@@ -14,9 +14,15 @@
     GET    /control/connections[?venue=]    every venue's WS connections: open (id, client
                                             address, age), recently closed and by whom,
                                             the lifetime enforced, notices sent
-    POST   /control/maintenance             {"venue", "notice_s"?}: the venue's reconnect
-                                            notice to every open connection (where it has
-                                            one), each closed notice_s later
+    POST   /control/maintenance             {"venue", "notice_s"?, "gap_s"?}: the venue's
+                                            reconnect notice to every open connection (where
+                                            it has one), each closed notice_s later; without
+                                            one, a rolling restart: each cut, gap_s apart
+    POST   /control/halt                    {"venue", "duration_s"}: the venue down for declared
+                                            maintenance: every connection closed with 1013,
+                                            new ones too, for duration_s
+    POST   /control/cut                     {"venue", "id"?}: one WS connection (the oldest
+                                            open without "id") closed now, without warning
     GET    /control/ledger/{venue}          the default account's ledger: balances (free,
                                             locked) and every order with its fills and fee
                                             (the ground truth trading is checked against),
@@ -231,14 +237,50 @@ async def maintenance(request: web.Request) -> web.Response:
     try:
         venue = str(body["venue"])
         notice_s = float(body["notice_s"]) if "notice_s" in body else None
+        gap_s = float(body["gap_s"]) if "gap_s" in body else None
     except KeyError:
         return _bad("maintenance: missing 'venue'; give the venue to take down")
     except (TypeError, ValueError) as exc:
-        return _bad(f"maintenance: notice_s: {exc}; give seconds (>= 0)")
-    if notice_s is not None and notice_s < 0:
-        return _bad(f"maintenance: notice_s {notice_s}: must be >= 0")
+        return _bad(f"maintenance: notice_s/gap_s: {exc}; give seconds (>= 0)")
+    for name, value in (("notice_s", notice_s), ("gap_s", gap_s)):
+        if value is not None and value < 0:
+            return _bad(f"maintenance: {name} {value}: must be >= 0")
     try:
-        return _response(sim.maintenance(venue, notice_s))
+        return _response(sim.maintenance(venue, notice_s, gap_s))
+    except ValueError as exc:
+        return _bad(str(exc), 404)
+
+
+async def halt(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    body = await _body(request)
+    try:
+        venue = str(body["venue"])
+        duration_s = float(body["duration_s"])
+    except KeyError as exc:
+        return _bad(f"halt: missing {exc}; give the venue and duration_s (seconds)")
+    except (TypeError, ValueError) as exc:
+        return _bad(f"halt: duration_s: {exc}; give seconds (> 0)")
+    if duration_s <= 0:
+        return _bad(f"halt: duration_s {duration_s}: must be > 0")
+    try:
+        return _response(sim.halt(venue, duration_s))
+    except ValueError as exc:
+        return _bad(str(exc), 404)
+
+
+async def cut(request: web.Request) -> web.Response:
+    sim = request.app[SIMULATOR]
+    body = await _body(request)
+    try:
+        venue = str(body["venue"])
+        conn_id = int(body["id"]) if body.get("id") is not None else None
+    except KeyError:
+        return _bad("cut: missing 'venue'; give the venue whose connection to cut")
+    except (TypeError, ValueError) as exc:
+        return _bad(f"cut: id: {exc}; give a connection id from GET /control/connections")
+    try:
+        return _response(sim.cut(venue, conn_id))
     except ValueError as exc:
         return _bad(str(exc), 404)
 
@@ -259,4 +301,6 @@ def create_control_app(sim: Simulator) -> web.Application:
     app.router.add_get("/control/requests/{venue}", requests)
     app.router.add_get("/control/connections", connections)
     app.router.add_post("/control/maintenance", maintenance)
+    app.router.add_post("/control/cut", cut)
+    app.router.add_post("/control/halt", halt)
     return app

@@ -14,13 +14,18 @@ connect -> staged subscribe -> read frames -> parser -> emit(events), with
   body exactly as the parser gets them (``arb record`` writes them to a capture file);
 - audit snapshots (``request_audit``, asked for by the book service): a REST depth call per
   request through their own budget and the venue's REST budget, published as an
-  AuditSnapshot; never while resync snapshots wait (a resync always goes first).
+  AuditSnapshot; never while resync snapshots wait (a resync always goes first);
+- make-before-break rotation (``rotate``: a lifetime, a reconnect notice, ``arb ctl rotate``)
+  and, with ``standby``, a hot standby connection (A/B feeds): a second connection kept
+  subscribed and joinable (rotation.py's ``Standby``) that takes over without a resync when
+  the live one is cut without warning, and that a rotation simply promotes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -31,14 +36,22 @@ import aiohttp
 from arb_core.backoff import Backoff  # the project's one backoff (stdlib only)
 from arb_core.redact import redact
 from arb_core.tasks import stop_task
-from arb_structs import BookSnapshot, Instrument, MdEvent, MdMessage, VenueStatus, VenueSymbol
-from arb_structs.constants import RESYNC_ALL
+from arb_structs import (
+    BookDelta,
+    BookSnapshot,
+    Instrument,
+    MdEvent,
+    MdMessage,
+    VenueStatus,
+    VenueSymbol,
+)
+from arb_structs.constants import DECLARED_MAINTENANCE, RESYNC_ALL
 
 from arb_venues.base import FeedParser, MarketDataProtocol
 from arb_venues.common import metrics
 from arb_venues.common.ratelimit import BucketLimit, RateLimiter, TokenBucket
 from arb_venues.common.rest import RestClient
-from arb_venues.common.rotation import Join, shift
+from arb_venues.common.rotation import Join, Standby, shift
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame, RateLimited, VenueError
 
@@ -72,6 +85,10 @@ class FeedStats:
     # "failed": the new connection never joined), and reconnect notices the venue sent.
     rotations: dict[str, int] = field(default_factory=dict)
     notices: int = 0
+    # Hot standby: standby connections opened, and live connections lost that the standby
+    # took over (no reconnect: the books stayed LIVE; a book it could not keep is resynced).
+    standbys: int = 0
+    failovers: int = 0
 
 
 @dataclass(eq=False)
@@ -87,6 +104,7 @@ class _Connection:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_control_send: float = 0.0
     got_data: bool = False
+    declared_down: bool = False  # the server closed it for declared maintenance (1013)
     successor: _Connection | None = None  # the connection that replaced it (a rotation)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     serving: asyncio.Task[None] | None = None
@@ -118,6 +136,7 @@ class MarketDataFeed:
         tap: WireTap | None = None,
         lifetime_s: float | None = None,
         join_timeout_s: float = JOIN_TIMEOUT_S,
+        standby: bool = False,
     ) -> None:
         if not instruments:
             raise ValueError(f"{protocol.venue}: a feed needs at least one instrument")
@@ -150,6 +169,9 @@ class MarketDataFeed:
         self.connected = asyncio.Event()
         self.lifetime_s = lifetime_s
         self.join_timeout_s = join_timeout_s
+        self.standby = standby
+        self._by_sequence = protocol.rotation_join() == "sequence"
+        self._standby_needed = asyncio.Event()
         self._session = session
         self._own_session = session is None
         self._live: _Connection | None = None
@@ -188,6 +210,8 @@ class MarketDataFeed:
         ]
         if self.lifetime_s is not None:
             workers.append(asyncio.create_task(self._lifetime_watch(), name=f"{self.venue}-life"))
+        if self.standby:
+            workers.append(asyncio.create_task(self._keep_standby(), name=f"{self.venue}-standby"))
         attempt = 0
         try:
             while not stopping.is_set():
@@ -234,7 +258,8 @@ class MarketDataFeed:
                 # is unbroken (the book may have failed a checksum, gone stale, crossed).
                 venue_symbol = self.instruments[name].venue_symbol
                 self.parser.reset(venue_symbol)
-                if self._rotation is not None:
+                if self._rotation is not None and not isinstance(self._rotation.join, Standby):
+                    # A standby's chain is its own: it stays joinable at the snapshot's seq.
                     self._rotation.conn.parser.reset(venue_symbol)
                 self._queue_snapshot(name)
             else:
@@ -258,9 +283,18 @@ class MarketDataFeed:
 
     def rotate(self, reason: str = "requested") -> bool:
         """Replace the live connection make-before-break (``arb ctl rotate``, a lifetime, a
-        venue's notice); False when there is no live connection or a rotation is under way."""
+        venue's notice); False when there is no live connection or a rotation is under way.
+        With a hot standby ready, the standby is promoted at once (and a new one opened)."""
         if self._live is None or self._rotation_task is not None:
             return False
+        rotation = self._rotation
+        if rotation is not None and isinstance(rotation.join, Standby):
+            if not rotation.join.ready or rotation.conn.ws.closed:
+                return False  # not joinable yet: the caller tries again
+            log.info("%s: rotating the connection (%s) to the standby", self.venue, reason)
+            rotation.reason = reason
+            self._promote(lost=False)
+            return True
         task = asyncio.get_running_loop().create_task(self._rotate(reason))
         self._rotation_task = task
         task.add_done_callback(self._rotation_ended)
@@ -269,6 +303,15 @@ class MarketDataFeed:
     @property
     def rotating(self) -> bool:
         return self._rotation_task is not None
+
+    @property
+    def standby_ready(self) -> bool:
+        """A hot standby is open and would take over every book without a resync now."""
+        rotation = self._rotation
+        return (
+            rotation is not None and isinstance(rotation.join, Standby)
+            and not rotation.conn.ws.closed and rotation.join.ready
+        )  # fmt: skip
 
     def connection_age_s(self) -> float | None:
         """Seconds since the live connection opened; None without one."""
@@ -322,10 +365,12 @@ class MarketDataFeed:
             return False
         self._live = conn
         self._last_seq.clear()  # the venue was down: every book starts from a snapshot
+        self._standby_needed.set()
         metrics.FEED_CONNECTED.labels(self.venue).set(1)
         self.emit(VenueStatus(venue=self.venue, status="up", ts_recv=time.time_ns()))
         self.connected.set()
         got_data = False
+        last = conn
         try:
             current: _Connection | None = conn
             while current is not None:
@@ -334,12 +379,14 @@ class MarketDataFeed:
                 else:  # a successor: its own task has read it since the rotation opened it
                     await current.serving
                 got_data = got_data or current.got_data
+                last = current
                 if stopping.is_set():
                     break
                 if current.successor is None and self._rotation is not None:
-                    # The old connection died while its successor was joining: take the
-                    # successor now (the books it could not join yet are resynced).
-                    self._promote(forced=True)
+                    # The old connection died while its successor was joining, or with a
+                    # standby by: take the successor now (the books it could not join yet
+                    # are resynced).
+                    self._promote(lost=True)
                 current = current.successor
         finally:
             self._live = None
@@ -349,7 +396,10 @@ class MarketDataFeed:
             self.stats.disconnects += 1
             metrics.FEED_DISCONNECTS.labels(self.venue).inc()
             metrics.FEED_CONNECTED.labels(self.venue).set(0)
-            self.emit(VenueStatus(venue=self.venue, status="down", reason="disconnected",
+            # A venue that closed for declared maintenance says so: the book service counts
+            # that downtime apart (it is still downtime: the books are not LIVE).
+            reason = DECLARED_MAINTENANCE if last.declared_down else "disconnected"
+            self.emit(VenueStatus(venue=self.venue, status="down", reason=reason,
                                   ts_recv=time.time_ns()))  # fmt: skip
         return got_data
 
@@ -378,6 +428,8 @@ class MarketDataFeed:
                     aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                     aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
                 ):  # fmt: skip
+                    code = message.data if message.type is aiohttp.WSMsgType.CLOSE else None
+                    conn.declared_down = code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
                     break
         finally:
             for task in conn.tasks:
@@ -417,7 +469,7 @@ class MarketDataFeed:
         conn = await self._open(parser, stopping, rotation=True)
         if conn is None or self._live is not live:
             if conn is not None:
-                await conn.ws.close()
+                await self._discard(conn)
             self._count_rotation("failed")
             return False
         rotation = _Rotation(conn, Join(self.instruments, self.protocol.rotation_join(),
@@ -447,18 +499,24 @@ class MarketDataFeed:
                 raise
             return False
         if self._rotation is rotation:
-            self._promote(forced=False)
+            self._promote(lost=False)
         return True
 
-    def _promote(self, *, forced: bool) -> None:
-        """The joining connection becomes the live one; the old socket is closed."""
+    def _promote(self, *, lost: bool) -> None:
+        """The joining connection (or the standby) becomes the live one; the old socket is
+        closed. ``lost``: the old one was cut (a failover where a standby took over)."""
         rotation = self._rotation
         old = self._live
         assert rotation is not None and old is not None
         join = rotation.join
+        standby = isinstance(join, Standby)
+        forced = lost and not standby
         if not join.done:
-            self._emit_book(join.force())
-            forced = True
+            if isinstance(join, Standby):
+                self._emit_book(join.release())
+            else:
+                self._emit_book(join.force())
+                forced = True
         self._rotation = None
         rotation.changed.set()
         new = rotation.conn
@@ -466,18 +524,71 @@ class MarketDataFeed:
         self._offsets = join.offsets
         old.successor = new
         self._live = new
-        outcome = "forced" if forced or join.forced else "done"
-        self._count_rotation(outcome)
-        log.info("%s: rotated (%s): %s; %d held events already in the books", self.venue,
-                 rotation.reason, outcome, join.dropped)  # fmt: skip
+        if standby and lost:
+            self.stats.failovers += 1
+            metrics.FEED_FAILOVERS.labels(self.venue).inc()
+            log.warning("%s: the live connection was cut; the standby took over (%d of %d "
+                        "books kept)", self.venue, len(self.instruments) - len(join.forced),
+                        len(self.instruments))  # fmt: skip
+        else:
+            outcome = "forced" if forced or join.forced else "done"
+            self._count_rotation(outcome)
+            log.info("%s: rotated (%s): %s; %d held events already in the books", self.venue,
+                     rotation.reason, outcome, join.dropped)  # fmt: skip
         for symbol in join.forced:
-            self.request_resync(symbol, "rotation could not join this book in time")
+            self.request_resync(symbol, "the new connection could not join this book")
         if not old.ws.closed:
             self._close_later(old.ws)
+        self._standby_needed.set()
+
+    async def _keep_standby(self) -> None:
+        """Keep a hot standby next to the live connection: open one whenever there is a live
+        connection and neither a standby nor a rotation (at start, after a take-over, after
+        the standby was cut), backing off while it cannot open."""
+        attempt = 0
+        while True:
+            await self._standby_needed.wait()
+            self._standby_needed.clear()
+            live = self._live
+            if live is None or self._rotation is not None or self._rotation_task is not None:
+                continue  # no live one yet, or a rotation's connection is on its way
+            parser = self.protocol.make_parser(SymbolMap(list(self.instruments.values())))
+            conn = await self._open(parser, self._stopping, rotation=True)
+            if conn is None or self._live is not live or self._rotation is not None:
+                if conn is not None:
+                    await self._discard(conn)
+                attempt += 1
+                await asyncio.sleep(self.backoff.delay(attempt))
+                self._standby_needed.set()
+                continue
+            attempt = 0
+            join = Standby(self.instruments, self.protocol.rotation_join(), self._last_seq)
+            rotation = _Rotation(conn, join, "hot standby")
+            self._rotation = rotation
+            self.stats.standbys += 1
+            conn.serving = asyncio.create_task(self._serve(conn, self._stopping),
+                                               name=f"{self.venue}-standby-conn")  # fmt: skip
+            conn.serving.add_done_callback(functools.partial(self._standby_ended, rotation))
+
+    @staticmethod
+    async def _discard(conn: _Connection) -> None:
+        """Close a connection that was opened but never served (its tasks with it)."""
+        for task in conn.tasks:
+            task.cancel()
+        await asyncio.gather(*conn.tasks, return_exceptions=True)
+        await conn.ws.close()
+
+    def _standby_ended(self, rotation: _Rotation, _task: object = None) -> None:
+        """The standby's connection closed before it took over: open another."""
+        if self._rotation is rotation:
+            self._rotation = None
+            self._standby_needed.set()
 
     def _rotation_ended(self, task: asyncio.Task[bool]) -> None:
         if self._rotation_task is task:
             self._rotation_task = None
+        if self.standby:  # the keeper waits while a rotation runs: its turn now
+            self._standby_needed.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("%s: rotation error: %r", self.venue, task.exception())
 
@@ -645,7 +756,7 @@ class MarketDataFeed:
                 if not isinstance(event, VenueStatus):
                     last[event.symbol] = event.seq
             return
-        offsets = self._offsets
+        offsets, last, by_sequence = self._offsets, self._last_seq, self._by_sequence
         for event in events:
             if isinstance(event, VenueStatus):
                 self.emit(event)
@@ -653,6 +764,8 @@ class MarketDataFeed:
             symbol = event.symbol
             if rotation is not None and rotation.join.switched(symbol):
                 continue  # the new connection feeds this book now
+            if by_sequence and type(event) is BookDelta and event.seq <= last.get(symbol, -1):
+                continue  # a promoted standby that was a little behind: the book has this one
             self._emit_book([shift(event, offsets.get(symbol, 0))])
             if rotation is not None:
                 ready = rotation.join.advance(symbol)

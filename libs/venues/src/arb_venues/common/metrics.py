@@ -103,6 +103,11 @@ FEED_ROTATIONS = Counter(
     "failed: the old connection stayed).",
     ["venue", "outcome"],
 )
+FEED_FAILOVERS = Counter(
+    "arb_ingest_failovers_total",
+    "Live connections cut without warning that the hot standby took over (no reconnect).",
+    ["venue"],
+)
 FEED_NOTICES = Counter(
     "arb_ingest_reconnect_notices_total", "Reconnect notices the venue sent.", ["venue"]
 )

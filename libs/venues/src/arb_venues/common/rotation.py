@@ -25,6 +25,16 @@ How a book joins depends on what its sequence means (``MarketDataProtocol.rotati
 
 A book the new connection cannot join within the rotation's deadline is switched anyway and
 reported in ``forced``: the caller resyncs it (counted, never silent).
+
+A hot standby (``Standby``, A/B feeds) is a join that does not switch on its own: a second
+connection stays subscribed next to the live one, and each of its books is kept joinable
+at the live book's sequence, in bounded memory ("sequence": only its events the book has
+not had yet, and where its chain stands; "snapshot": its own copy of the book, its first
+snapshot with every later delta applied). When the live connection is cut, ``release``
+switches every book at once without a resync: "sequence" books emit what the book has not
+had, "snapshot" books that copy as one snapshot renumbered after ``last``. A book the
+standby could not keep (its chain broke and did not restart before ``last``, or it never
+had the book) is reported in ``forced``, as above.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from collections.abc import Iterable
 
 import msgspec
 from arb_structs import BookDelta, BookSnapshot, MdEvent
+from arb_structs.market import Level, LevelText
 
 JOIN_MODES = ("sequence", "snapshot")
 
@@ -65,6 +76,10 @@ class Join:
         """An event of the new connection: what to emit now (empty while it is held)."""
         symbol = event.symbol
         if symbol not in self.waiting:
+            stale = type(event) is BookDelta and event.seq <= self.last.get(symbol, -1)
+            if stale and self.mode == "sequence":
+                self.dropped += 1  # a switched connection that was behind: the book has it
+                return []
             return [self.shift(event)]
         if self.mode == "snapshot":
             if type(event) is not BookSnapshot:
@@ -139,6 +154,139 @@ class Join:
     def shift(self, event: BookSnapshot | BookDelta) -> MdEvent:
         """``event`` renumbered by its book's offset ("snapshot" mode); itself otherwise."""
         return shift(event, self.offsets.get(event.symbol, 0))
+
+
+class Standby(Join):
+    """A hot standby's books, held joinable until ``release`` (see the module docstring)."""
+
+    def __init__(self, symbols: Iterable[str], mode: str, last: dict[str, int]) -> None:
+        super().__init__(symbols, mode, last)
+        self.tail: dict[str, int] = {}  # "sequence": the seq of the standby's last event
+        self.copies: dict[str, BookCopy] = {}  # "snapshot": the standby's own book
+
+    @property
+    def ready(self) -> bool:
+        """Every book would switch without a resync if released now."""
+        return all(self.joinable(symbol) for symbol in self.waiting)
+
+    def joinable(self, symbol: str) -> bool:
+        if self.mode == "snapshot":
+            return symbol in self.copies
+        start = self.start.get(symbol)
+        last = self.last.get(symbol)
+        return start is not None and (last is None or start <= last)
+
+    def offer(self, event: BookSnapshot | BookDelta) -> list[MdEvent]:
+        symbol = event.symbol
+        if symbol not in self.waiting:
+            return super().offer(event)
+        if self.mode == "snapshot":
+            copy = self.copies.get(symbol)
+            if type(event) is BookSnapshot:
+                self.copies[symbol] = BookCopy(event)
+            elif copy is not None:
+                copy.apply(event)  # type: ignore[arg-type]
+            return []
+        tail = self.tail.get(symbol)
+        if isinstance(event, BookSnapshot):
+            self.held[symbol] = [event]
+            self.start[symbol] = event.seq
+        elif tail is None or event.prev_seq > tail:
+            self.held[symbol] = [event]  # the first one, or the chain broke: it restarts here
+            self.start[symbol] = event.prev_seq
+        else:
+            self.held[symbol].append(event)
+        self.tail[symbol] = event.seq
+        self.advance(symbol)
+        return []
+
+    def advance(self, symbol: str) -> list[MdEvent]:
+        """The live book moved: forget what it has now (the standby keeps only the rest)."""
+        held = self.held.get(symbol)
+        last = self.last.get(symbol)
+        if held and last is not None and held[0].seq <= last:
+            keep = [e for e in held if e.seq > last]
+            self.dropped += len(held) - len(keep)
+            self.held[symbol] = keep
+        return []
+
+    def restart(self, symbol: str) -> None:
+        super().restart(symbol)
+        self.tail.pop(symbol, None)
+        self.copies.pop(symbol, None)
+
+    def release(self) -> list[MdEvent]:
+        """The live connection is gone: switch every book to the standby now; what to emit
+        (the books in ``forced`` could not be kept: the caller resyncs them)."""
+        out: list[MdEvent] = []
+        for symbol in sorted(self.waiting):
+            last = self.last.get(symbol)
+            if not self.joinable(symbol):
+                self.forced.append(symbol)
+            elif self.mode == "snapshot":
+                snapshot = self.copies.pop(symbol).snapshot()
+                self.offsets[symbol] = 0 if last is None else last + 1 - snapshot.seq
+                out.append(self.shift(snapshot))
+            else:
+                out.extend(e for e in self.held.get(symbol, []) if last is None or e.seq > last)
+            self.held.pop(symbol, None)
+        self.waiting.clear()
+        self.copies.clear()
+        return out
+
+
+class BookCopy:
+    """A book kept from one snapshot and the deltas after it, by price: what a "snapshot"
+    standby hands the book service as one snapshot when it takes over."""
+
+    __slots__ = ("asks", "bids", "first", "last")
+
+    def __init__(self, snapshot: BookSnapshot) -> None:
+        self.first = snapshot
+        self.last: BookSnapshot | BookDelta = snapshot
+        self.bids = _side(snapshot.bids, snapshot.bids_text)
+        self.asks = _side(snapshot.asks, snapshot.asks_text)
+
+    def apply(self, delta: BookDelta) -> None:
+        _update(self.bids, delta.bids, delta.bids_text)
+        _update(self.asks, delta.asks, delta.asks_text)
+        self.last = delta
+        depth = self.first.depth
+        if depth:
+            for side, best_first in ((self.bids, True), (self.asks, False)):
+                if len(side) > depth:
+                    for price in sorted(side, reverse=best_first)[depth:]:
+                        del side[price]
+
+    def snapshot(self) -> BookSnapshot:
+        bids = sorted(self.bids.items(), reverse=True)
+        asks = sorted(self.asks.items())
+        texts = self.first.bids_text is not None or self.first.asks_text is not None
+        last = self.last
+        return msgspec.structs.replace(
+            self.first, seq=last.seq, ts_event=last.ts_event, ts_recv=last.ts_recv,
+            checksum=last.checksum,
+            bids=[(p, q) for p, (q, _) in bids], asks=[(p, q) for p, (q, _) in asks],
+            bids_text=[t for _, (_, t) in bids] if texts else None,
+            asks_text=[t for _, (_, t) in asks] if texts else None,
+        )  # fmt: skip
+
+
+_Side = dict[float, tuple[float, LevelText | None]]
+
+
+def _side(levels: list[Level], texts: list[LevelText] | None) -> _Side:
+    if texts is None:
+        return {price: (size, None) for price, size in levels}
+    return {price: (size, text) for (price, size), text in zip(levels, texts, strict=True)}
+
+
+def _update(side: _Side, levels: list[Level], texts: list[LevelText] | None) -> None:
+    for i, (price, size) in enumerate(levels):
+        if size == 0:
+            side.pop(price, None)
+        else:
+            side[price] = (size, None if texts is None else texts[i])
 
 
 def shift(event: MdEvent, offset: int) -> MdEvent:

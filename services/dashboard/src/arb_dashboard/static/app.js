@@ -80,6 +80,38 @@ function renderServices(services) {
   )));
 }
 
+// LIVE share per book against the product's target (> 95 %) and the engine's goal (99.9 %),
+// with its venue's connection counts: the view arb status prints (arb_runtime.uptime).
+function renderUptime(uptime) {
+  if (!uptime) return;
+  const target = uptime.target_live_share, goal = uptime.goal_live_share;
+  document.getElementById("uptime-targets").textContent =
+    `target > ${(target * 100).toFixed(0)} %, goal ${(goal * 100).toFixed(1)} %`;
+  const rows = [];
+  for (const [venue, entry] of Object.entries(uptime.venues)) {
+    const c = entry.connections || {};
+    for (const [symbol, b] of Object.entries(entry.books || {})) {
+      const mark = b.live_share < target ? "below target" : b.live_share < goal ? "below goal"
+        : "ok";
+      rows.push(h("tr", { "data-testid": "uptime-book", "data-venue": venue, "data-symbol": symbol },
+        h("td", {}, venue), h("td", {}, symbol),
+        h("td", { class: "num", "data-testid": "live-share" }, `${(b.live_share * 100).toFixed(3)} %`),
+        h("td", { class: `uptime-${mark.replace(" ", "-")}`, "data-testid": "uptime-mark" }, mark),
+        h("td", { class: "num" }, `${b.watched_s}s`),
+        h("td", { class: "num", title: "not LIVE while the venue was down for maintenance it declared" },
+          b.declared_down_s ? `${b.declared_down_s}s` : ""),
+        h("td", { class: b.gaps ? "num neg" : "num" }, b.gaps),
+        h("td", { class: "num", "data-testid": "rotations" }, c.rotations ?? ""),
+        h("td", { class: "num", "data-testid": "failovers" }, c.failovers ?? ""),
+        h("td", { class: c.reconnects ? "num neg" : "num", "data-testid": "reconnects" },
+          c.reconnects ?? ""),
+        h("td", {}, c.standby ? "ready" : "none"),
+      ));
+    }
+  }
+  fill("uptime", rows);
+}
+
 function legText(leg) {
   const filled = Number(leg.filled) > 0 ? `${leg.filled}@${leg.avg_price}` : "0";
   return `${leg.role} ${leg.side} ${leg.venue} ${leg.status} ${filled} fee ${leg.fee}` +
@@ -166,6 +198,7 @@ function renderState() {
   renderVenues(state.venues);
   renderPrices(state.prices);
   renderServices(state.services);
+  renderUptime(state.uptime);
   renderSummary(state);
   renderKill(state.kill);
   drawChart("pnl-chart", live.series.pnl);
