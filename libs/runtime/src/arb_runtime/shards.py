@@ -73,8 +73,8 @@ end
 return 0
 """
 
-# Delete the lease only while we hold it.
-_RELEASE = """
+# Delete a lock or lease only while we hold it (KEYS[1] holds our token ARGV[1]); 1 deleted.
+RELEASE_IF_OURS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
@@ -125,7 +125,7 @@ class ShardLease:
         self.lost_reason = ""
         self._valid_until = 0.0  # monotonic time our lease surely lasts to
         self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        self._release = redis.register_script(RELEASE_IF_OURS)
 
     @property
     def name(self) -> str:

@@ -32,6 +32,7 @@ import secrets
 import time
 from typing import Any
 
+from arb_runtime.shards import RELEASE_IF_OURS
 from arb_structs.constants import (
     EXEC_PREFIX,
     EXECUTOR_LAYOUT_KEY,
@@ -50,16 +51,10 @@ OLD_PREFIX = f"{PREFIX}:exec:"
 OLD_EXPOSURE_STREAM = f"{PREFIX}:exposure"
 _OLD_LEDGER = re.compile(rf"^{re.escape(OLD_PREFIX)}ledger:\{{([^}}]*)\}}(.*)$")
 
-# Extend the lock only while it is ours (1), else 0; delete it only while it is ours.
+# Extend the lock only while it is ours (1), else 0; released by RELEASE_IF_OURS.
 _EXTEND = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
 end
 return 0
 """
@@ -116,7 +111,7 @@ async def migrate(
             waiting = True
         await asyncio.sleep(0.1)
     extend = redis.register_script(_EXTEND)
-    release = redis.register_script(_RELEASE)
+    release = redis.register_script(RELEASE_IF_OURS)
     try:
         if await redis.get(EXECUTOR_LAYOUT_KEY) == LAYOUT:  # done while we waited
             return 0
