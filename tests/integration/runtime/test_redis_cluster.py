@@ -76,13 +76,6 @@ def _numbered(entries: list[bytes]) -> list[int]:
     return [int(p.rsplit(b"|", 1)[1]) for p in entries]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open finding (issue 19): about 1 run in 5, after a primary is killed the producer "
-    "writes 2-3 entries twice on a stream of a primary that was NOT killed (redis-py's cluster "
-    "pipeline resends the whole pipeline after closing connections whose replies were still "
-    "arriving); nothing is lost. Fix planned: one pipeline per node in StreamProducer._send",
-)
 async def test_primary_killed_mid_flow_nothing_lost_or_duplicated(
     redis_cluster: EmbeddedCluster,
 ) -> None:

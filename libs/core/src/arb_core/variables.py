@@ -55,7 +55,8 @@ COMPOSE = (
 
 # The test suite's and the Makefile's knobs: never read by a service.
 TOOLING = ("ARB_FIXTURES_DIR", "ARB_FUZZ_EXAMPLES", "ARB_CLUSTER_ROUNDS", "ARB_CLIENT_TESTS",
-           "ARB_COMPOSE_TEST", "ARB_COMPOSE_TEST_DIR")  # fmt: skip
+           "ARB_COMPOSE_TEST", "ARB_COMPOSE_TEST_DIR", "ARB_CLUSTER_TESTS", "ARB_HOSTS_TESTS",
+           "ARB_PIPELINE_ROUNDS")  # fmt: skip
 TOOLING_PREFIXES = ("ARB_TEST_",)
 
 # What each of them is, for docs/configuration.md (``arb config``).

@@ -24,14 +24,21 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from arb_structs.constants import PAYLOAD_FIELD
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import AskError
 
 from arb_runtime import metrics
 from arb_runtime.backoff import REDIS_BACKOFF, Backoff
 from arb_runtime.entries import Entry, entries_from
-from arb_runtime.redis import REDIS_RETRYABLE, torn_connection
+from arb_runtime.redis import REDIS_RETRYABLE, is_cluster, torn_connection
 from arb_runtime.tasks import raise_if_cancelling, stop_task
 
 log = logging.getLogger("arb.streams")
+
+# What an op's result may say that means "send it again": an outage, or (Redis Cluster) its
+# slot has moved to another node (MOVED, and ASK while a slot migrates: both AskError).
+_RESEND: tuple[type[BaseException], ...] = (*REDIS_RETRYABLE, AskError)
 
 # The names other modules and tests import from here.
 _entries = entries_from
@@ -63,6 +70,10 @@ class StreamProducer:
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
         self._last_failure: BaseException | None = None
+        # Redis Cluster: the producer's own connection to each primary, and whether the
+        # shared client's slot map must be reloaded before the next send (see _send_cluster)
+        self._node_clients: dict[str, aioredis.Redis] = {}
+        self._slot_map_stale = False
 
     def xadd(self, stream: str, payload: bytes, maxlen: int | None = None) -> None:
         self._push(("XADD", stream, "MAXLEN", "~", maxlen or self.maxlen, "*",
@@ -115,6 +126,9 @@ class StreamProducer:
                       self._enqueued - self._written, timeout_s, type(exc).__name__)  # fmt: skip
         self._closed = True
         await stop_task(self._writer)
+        for client in self._node_clients.values():
+            await client.aclose()
+        self._node_clients.clear()
 
     async def _write_loop(self) -> None:
         retry = self.backoff.attempts()
@@ -136,7 +150,7 @@ class StreamProducer:
                         log.warning("redis writes go through again; %d commands sent",
                                     len(ops))  # fmt: skip
                     retry.reset()
-                except REDIS_RETRYABLE as exc:
+                except _RESEND as exc:
                     self._ops[:0] = ops  # keep order; try again
                     raise_if_cancelling()  # a cancel redis-py turned into a connection error
                     delay = retry.next_delay()
@@ -152,17 +166,20 @@ class StreamProducer:
     async def _send(self, ops: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Send ``ops`` in one pipeline; the ops that met an outage, to send again.
 
-        One server fails a pipeline as a whole (raised). A Redis Cluster pipeline goes to
-        each node separately: the ops of a node that is away come back as errors while the
-        other nodes applied theirs, so only those are sent again (per stream in order: one
-        stream lives on one node), not the ones that went through."""
-        pipe = self.redis.pipeline(transaction=False)
-        for op in ops:
-            pipe.execute_command(*op)
-        try:
-            results = await pipe.execute(raise_on_error=False)
-        except AttributeError as exc:  # Redis Cluster: another task's failover tore it down
-            raise torn_connection(exc) from exc
+        One server fails a pipeline as a whole (raised). On a Redis Cluster each primary
+        gets its own pipeline (_send_cluster): the ops of a node that is away come back as
+        errors while the other nodes applied theirs, so only those are sent again (per stream
+        in order: one stream lives on one node), not the ones that went through."""
+        if is_cluster(self.redis):
+            results = await self._send_cluster(ops)
+        else:
+            pipe = self.redis.pipeline(transaction=False)
+            for op in ops:
+                pipe.execute_command(*op)
+            try:
+                results = await pipe.execute(raise_on_error=False)
+            except AttributeError as exc:  # a torn connection, as on a cluster (see redis.py)
+                raise torn_connection(exc) from exc
         self.round_trips += 1
         self.commands += len(ops)
         metrics.PRODUCER_ROUND_TRIPS.inc()
@@ -170,13 +187,63 @@ class StreamProducer:
         failed: list[tuple[Any, ...]] = []
         for op, result in zip(ops, results, strict=False):
             if isinstance(result, Exception):
-                if isinstance(result, REDIS_RETRYABLE):
+                if isinstance(result, _RESEND):
                     failed.append(op)
                     self._last_failure = result
                     continue
                 metrics.PRODUCER_ERRORS.inc()
                 log.error("redis refused %s %s: %s", op[0], op[1], result)
         return failed
+
+    async def _send_cluster(self, ops: list[tuple[Any, ...]]) -> list[Any]:
+        """One pipeline per primary, on the producer's own connections; results in ``ops``'
+        order (an exception in the slot of each op that did not go through).
+
+        Not redis-py's cluster pipeline: when one node fails, that pipeline closes every
+        node's connections (its own and other tasks' on the same client, whose replies may
+        still be on the way) and resends everything it has no reply for, so entries a
+        healthy primary had taken were written twice. Here nothing is resent by the client
+        (no retry on these connections): a node that is away fails only its own ops, which
+        the write loop sends again after the slot map is reloaded; a node whose connection
+        broke after the send is the one at-least-once case left, as on one server."""
+        cluster: Any = self.redis
+        if self._slot_map_stale:
+            await cluster.nodes_manager.initialize()
+            self._slot_map_stale = False
+        groups: dict[str, tuple[Any, list[int]]] = {}
+        for i, op in enumerate(ops):
+            node = cluster.get_node_from_key(_key_of(op))
+            groups.setdefault(node.name, (node, []))[1].append(i)
+        results: list[Any] = [None] * len(ops)
+        sent = await asyncio.gather(
+            *(self._node_pipeline(node, [ops[i] for i in idx]) for node, idx in groups.values()),
+            return_exceptions=True,
+        )
+        for (node, idx), answer in zip(groups.values(), sent, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, REDIS_RETRYABLE):
+                    raise answer
+                self._slot_map_stale = True  # a primary away: its replica may be promoted
+                client = self._node_clients.pop(node.name, None)
+                if client is not None:
+                    await client.aclose()
+                answer = [answer] * len(idx)
+            for i, result in zip(idx, answer, strict=True):
+                if isinstance(result, _RESEND):  # MOVED/ASK, CLUSTERDOWN, TRYAGAIN: reload
+                    self._slot_map_stale = True
+                results[i] = result
+        return results
+
+    async def _node_pipeline(self, node: Any, ops: list[tuple[Any, ...]]) -> list[Any]:
+        client = self._node_clients.get(node.name)
+        if client is None:
+            kwargs = {**node.connection_kwargs, "retry": Retry(NoBackoff(), 0)}
+            pool = aioredis.ConnectionPool(connection_class=node.connection_class, **kwargs)
+            client = self._node_clients[node.name] = aioredis.Redis.from_pool(pool)
+        pipe = client.pipeline(transaction=False)
+        for op in ops:
+            pipe.execute_command(*op)
+        return list(await pipe.execute(raise_on_error=False))
 
     def _resolve_waiters(self) -> None:
         still: list[tuple[int, asyncio.Future[None]]] = []
@@ -187,6 +254,15 @@ class StreamProducer:
             else:
                 still.append((target, future))
         self._waiters = still
+
+
+def _key_of(op: tuple[Any, ...]) -> Any:
+    """The key an op writes (its slot picks the node): the first key of EVAL/EVALSHA, else
+    the command's first argument. Every op the services send names one key (or keys of one
+    slot: a script's keys share a hash tag)."""
+    if str(op[0]).upper() in ("EVAL", "EVALSHA"):
+        return op[3]
+    return op[1]
 
 
 # The readers and their loops live in arb_runtime.consume; importable from here as before.
