@@ -3,7 +3,8 @@
 The simulated venue's clock is skewed through the control API (``POST /control/clock``), as a
 host whose clock is off sees a real venue. Without offset tracking every signed call is
 refused with the venue's own timestamp code (Binance -1021, OKX 50102, Bybit 10002, HTX
-api-signature-not-valid, KuCoin 400002); with it
+api-signature-not-valid, KuCoin 400002, Bitget 40008, Gate REQUEST_EXPIRED, MEXC 700003;
+Coinbase's JWT lifetime a bare 401); with it
 (``market.track_clock(rest)``, what the executor does) the same calls succeed, and the
 measured offset matches the skew. The simulator's ledger, not the client, says whether the
 order exists.
@@ -24,18 +25,24 @@ from arb_structs import OrderIntent, Side
 from arb_venues import get_venue
 from arb_venues.base import Credentials, Endpoints, MarketDataProtocol, TradingClient
 from arb_venues.common.rest import TRADING, RestClient
-from arb_venues.errors import TimestampRejected
+from arb_venues.errors import TimestampRejected, VenueError
 from pydantic import SecretStr
 
 pytestmark = pytest.mark.integration
 
 SYMBOL = "BTC-USDT"
-# One per timestamp scheme: query ms, ISO header, header ms, ISO query, header ms.
-VENUES = ("binance", "okx", "bybit", "htx", "kucoin")
-SKEW_S = 40.0  # outside their windows (5 s, 30 s, 5 s back / 1 s ahead, -, 5 s)
-SKEWS_S = {"htx": 400.0}  # HTX's Timestamp is good for 5 minutes
+# The venues whose signed requests carry a timestamp the venue judges and names when it
+# refuses it: query ms (Binance, MEXC), ISO header (OKX), header ms (Bybit, KuCoin, Bitget),
+# ISO query (HTX), header seconds (Gate).
+VENUES = ("binance", "okx", "bybit", "htx", "kucoin", "bitget", "gateio", "mexc")
+# Venues with a server-time endpoint but no timestamp code: Kraken signs a nonce (only its
+# AddOrder deadline reads the clock), Coinbase answers an expired JWT with a bare 401.
+TIME_ONLY = ("kraken", "coinbase")
+SKEW_S = 40.0  # outside their windows (5 s, 30 s, 5 s back / 1 s ahead, 5 s, 30 s, 5 s)
+SKEWS_S = {"htx": 400.0, "gateio": 100.0}  # HTX's Timestamp is good for 5 minutes, Gate's 60 s
 CODES = {"binance": -1021, "okx": "50102", "bybit": 10002, "htx": "api-signature-not-valid",
-         "kucoin": "400002"}  # fmt: skip
+         "kucoin": "400002", "bitget": "40008", "gateio": "REQUEST_EXPIRED",
+         "mexc": 700003}  # fmt: skip
 
 
 def _skew_of(venue: str) -> float:
@@ -44,7 +51,8 @@ def _skew_of(venue: str) -> float:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    settings = SimulatorSettings(venues=list(VENUES), symbols=[SYMBOL], inject_interval_s=0)
+    settings = SimulatorSettings(venues=[*VENUES, *TIME_ONLY], symbols=[SYMBOL],
+                                 inject_interval_s=0)  # fmt: skip
     async with Simulator(settings) as simulator:
         yield simulator
 
@@ -84,7 +92,7 @@ def _ledger_ids(sim: Simulator, venue: str) -> set[str]:
     return {o.client_order_id for o in sim.venue_markets[venue].orders(api_key)}
 
 
-@pytest.mark.parametrize("venue", VENUES)
+@pytest.mark.parametrize("venue", [*VENUES, *TIME_ONLY])
 async def test_server_time_reads_the_venues_clock(sim: Simulator, venue: str) -> None:
     market, client = _client(sim, venue)
     try:
@@ -151,3 +159,31 @@ def client_order_id(venue: str, name: str, skew_s: float) -> str:
     spec = get_venue(venue)
     assert spec.trading is not None
     return spec.trading.client_order_id(f"clock-{name}-{skew_s:+.0f}", "buy")
+
+
+async def test_coinbase_judges_the_jwt_lifetime_on_its_own_clock(sim: Simulator) -> None:
+    """A JWT lives two minutes from the signer's clock: a host 300 s behind Coinbase signs
+    tokens that expired before they were sent (a 401, nothing placed); with the offset
+    tracked the same call places the order."""
+    venue = "coinbase"
+    await _skew(sim, venue, 300.0)
+    _, plain = _client(sim, venue)
+    tracked_market, tracked = _client(sim, venue)
+    tracked_market.track_clock(tracked.rest)
+    ids = {
+        "plain": client_order_id(venue, "plain", 300),
+        "tracked": client_order_id(venue, "tracked", 300),
+    }
+    try:
+        with pytest.raises(VenueError) as refused:
+            await plain.place_order(_intent(sim, venue, ids["plain"]))
+        assert refused.value.code == 401
+        report = await tracked.place_order(_intent(sim, venue, ids["tracked"]))
+        assert report.client_order_id == ids["tracked"]
+    finally:
+        await _skew(sim, venue, 0)
+        await plain.rest.close()
+        await tracked.rest.close()
+    ledger = _ledger_ids(sim, venue)
+    assert ids["tracked"] in ledger and ids["plain"] not in ledger
+    assert abs(tracked.rest.clock.offset_ns / 1e9 - 300.0) < 0.5

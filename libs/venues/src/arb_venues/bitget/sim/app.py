@@ -38,6 +38,7 @@ from arb_venues.simapi import (
     SimMarket,
     SimTrade,
     trades_handler,
+    venue_now_ns,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("bitget_market", SimMarket)
@@ -125,7 +126,7 @@ async def _rest_symbols(request: web.Request) -> web.Response:
 
 
 async def _rest_time(request: web.Request) -> web.Response:
-    return simformat.body(data={"serverTime": simformat.millis(time.time_ns())})
+    return simformat.body(data={"serverTime": simformat.millis(venue_now_ns(request.app[MARKET]))})
 
 
 async def _rest_margin_currencies(request: web.Request) -> web.Response:

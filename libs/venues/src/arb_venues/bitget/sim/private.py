@@ -20,7 +20,7 @@ from arb_structs import Side
 from arb_venues.bitget import errors as codes
 from arb_venues.bitget.signing import EXPIRY_S, verify
 from arb_venues.bitget.sim import bodies as simformat
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_#:-]{1,40}$")
 FORCES = {"ioc": "IOC", "fok": "FOK", "gtc": "GTC", "post_only": "GTC"}
@@ -86,7 +86,7 @@ def _authenticate(market: SimMarket, request: web.Request, body: str) -> str:
         raise _Refused(simformat.error(codes.PASSPHRASE_INCORRECT))
     if not timestamp.isdigit():
         raise _Refused(simformat.error(codes.INVALID_TIMESTAMP))
-    if abs(time.time() - int(timestamp) / 1000) > EXPIRY_S:
+    if abs(venue_now_ns(market) / 1e9 - int(timestamp) / 1000) > EXPIRY_S:
         raise _Refused(simformat.error(codes.TIMESTAMP_EXPIRED))
     path, _, query = request.raw_path.partition("?")
     if not verify(secret, timestamp, request.method, path, query, body, given):

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +43,7 @@ from arb_venues.simapi import (
     SimMarket,
     SimTrade,
     trades_handler,
+    venue_now_ns,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("coinbase_market", SimMarket)
@@ -162,7 +162,7 @@ async def product_handler(request: web.Request) -> web.Response:
 async def time_handler(request: web.Request) -> web.Response:
     """GET /api/v3/brokerage/time
     (https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-server-time)."""
-    now = time.time_ns()
+    now = venue_now_ns(request.app[MARKET])
     return _json({"iso": rfc3339(now), "epochSeconds": str(now // 1_000_000_000),
                   "epochMillis": str(now // 1_000_000)})  # fmt: skip
 
@@ -276,7 +276,7 @@ class Connection:
         if secret is None:
             return False
         try:
-            verify(token, secret, uri=None)
+            verify(token, secret, uri=None, now_s=venue_now_ns(self.market) / 1e9)
         except InvalidSignature:
             return False
         return True

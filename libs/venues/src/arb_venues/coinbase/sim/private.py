@@ -23,7 +23,7 @@ from arb_venues.coinbase.schemas import CancelOrdersRequest, CreateOrderRequest,
 from arb_venues.coinbase.signing import rest_uri, unverified_key_name, verify
 from arb_venues.coinbase.sim.bodies import api_error, plain, rfc3339, unauthorized
 from arb_venues.errors import InvalidSignature
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 PREFIX = "/api/v3/brokerage"
 _encode = msgspec.json.encode
@@ -262,7 +262,12 @@ def authenticated_key(market: SimMarket, request: web.Request) -> str | None:
     if key_name is None or secret is None:
         return None
     try:
-        verify(token, secret, uri=rest_uri(request.method, request.host, request.path))
+        verify(
+            token,
+            secret,
+            uri=rest_uri(request.method, request.host, request.path),
+            now_s=venue_now_ns(market) / 1e9,
+        )
     except InvalidSignature:
         return None
     return key_name

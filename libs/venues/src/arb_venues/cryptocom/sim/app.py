@@ -34,6 +34,7 @@ from arb_venues.simapi import (
     SimOrderError,
     SimTrade,
     trades_handler,
+    venue_now_ns,
 )
 
 JSON = "application/json"
@@ -129,7 +130,7 @@ class CryptocomSim:
         secret = self.market.secret_for(api_key) if api_key else None
         if secret is None or not signing.verify(secret, body):
             return answer(request_id, name, None, codes.UNAUTHORIZED, "UNAUTHORIZED", 401)
-        if not signing.nonce_in_window(body.get("nonce"), now_ms()):
+        if not signing.nonce_in_window(body.get("nonce"), venue_now_ns(self.market) // 1_000_000):
             return answer(request_id, name, None, codes.INVALID_NONCE, "INVALID_NONCE", 400)
         params = body.get("params") or {}
         if not isinstance(params, dict):

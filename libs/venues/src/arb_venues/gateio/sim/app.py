@@ -32,7 +32,14 @@ from arb_venues.gateio.market import GateMarket
 from arb_venues.gateio.parser import BOOK_CHANNEL
 from arb_venues.gateio.sim import bodies
 from arb_venues.gateio.sim.private import add_private_routes
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    trades_handler,
+    venue_now_ns,
+)
 
 TICK_S = 0.1
 INTERVALS = {"100ms": 1, "1000ms": 10, "20ms": 1}
@@ -128,7 +135,7 @@ class GateSim:
         return bodies.json_response(rows)
 
     async def server_time(self, request: web.Request) -> web.Response:
-        return bodies.json_response({"server_time": bodies.now_ms()})
+        return bodies.json_response({"server_time": venue_now_ns(self.market) // 1_000_000})
 
     # -- WS ----------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ then the connection is closed without an answer.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,7 +24,7 @@ from arb_structs import Side
 from arb_venues.gateio.signing import EXPIRY_S, KEY_HEADER, SIGN_HEADER, TIMESTAMP_HEADER, verify
 from arb_venues.gateio.sim import bodies
 from arb_venues.gateio.trading import client_id_of
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 TEXT = re.compile(r"^t-[0-9A-Za-z_.-]{1,28}$")
 TIME_IN_FORCE = {"ioc": "IOC", "gtc": "GTC", "fok": "FOK"}
@@ -83,7 +82,7 @@ def _authenticate(market: SimMarket, request: web.Request, body: str) -> str:
         sent_at = float(timestamp)
     except ValueError:
         raise _Refused(bodies.error(bodies.REQUEST_EXPIRED)) from None
-    if abs(time.time() - sent_at) > EXPIRY_S:
+    if abs(venue_now_ns(market) / 1e9 - sent_at) > EXPIRY_S:
         raise _Refused(bodies.error(bodies.REQUEST_EXPIRED))
     path, _, query = request.raw_path.partition("?")
     if not verify(secret, request.method, path, query, body, timestamp, headers[SIGN_HEADER]):

@@ -22,7 +22,7 @@ from arb_structs import Instrument, Side
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.signing import verify
 from arb_venues.kraken.sim.frames import fmt
-from arb_venues.simapi import SimMarket, SimOrder, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
 
 PRIVATE_METHODS = (
     "AddOrder",
@@ -166,7 +166,7 @@ class KrakenRest:
 
     async def server_time(self, request: web.Request) -> web.Response:
         """GET /0/public/Time (https://docs.kraken.com/api/docs/rest-api/get-server-time)."""
-        now = time.time()
+        now = venue_now_ns(self.market) / 1e9
         return _reply({"unixtime": int(now), "rfc1123": formatdate(now, usegmt=True)})
 
     async def depth(self, request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ from arb_structs import Side
 from arb_venues.mexc import errors as codes
 from arb_venues.mexc.signing import API_KEY_HEADER, verify
 from arb_venues.mexc.sim import bodies
-from arb_venues.simapi import SimMarket, SimOrderError
+from arb_venues.simapi import SimMarket, SimOrderError, venue_now_ns
 
 _DECIMAL = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -75,7 +75,7 @@ class SimRest:
             raise _Refused(codes.PARAM_ERROR) from None
         if recv_window > 60000:
             raise _Refused(codes.RECV_WINDOW_TOO_LONG)
-        server = bodies.now_ms()
+        server = venue_now_ns(self.market) // 1_000_000
         if not (timestamp < server + 1000 and server - timestamp <= recv_window):
             raise _Refused(codes.OUTSIDE_RECV_WINDOW)
         return api_key, params
@@ -86,7 +86,7 @@ class SimRest:
         return bodies.json_response({})
 
     async def server_time(self, request: web.Request) -> web.Response:
-        return bodies.json_response({"serverTime": bodies.now_ms()})
+        return bodies.json_response({"serverTime": venue_now_ns(self.market) // 1_000_000})
 
     async def depth(self, request: web.Request) -> web.Response:
         try:
