@@ -31,7 +31,7 @@ from arb_runtime.errors import ConfigError
 from arb_bench.pipeline import RATES
 
 SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline",
-            "pipeline_cluster")  # fmt: skip
+            "pipeline_cluster", "venues_load")  # fmt: skip
 PEER_MODES = ("auto", "off")
 
 
@@ -94,6 +94,13 @@ def bench_pipeline_cluster(rates: Sequence[int], window_s: float) -> list[dict[s
     return asyncio.run(cluster.bench_cluster(rates, window_s))
 
 
+def bench_venues_load(window_s: float | None, quick: bool) -> dict[str, Any]:
+    from arb_bench import venues_load
+
+    window = window_s or (venues_load.QUICK_WINDOW_S if quick else venues_load.WINDOW_S)
+    return asyncio.run(venues_load.bench_venues_load(window))
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -147,6 +154,7 @@ def collect_report(
         "simulator": lambda: bench_simulator(1.5 if quick else 5.0),
         "pipeline": lambda: bench_pipeline(rates, window),
         "pipeline_cluster": lambda: bench_pipeline_cluster(rates, window),
+        "venues_load": lambda: bench_venues_load(window_s, quick),
     }
     report: dict[str, Any] = {
         "meta": {
@@ -294,6 +302,10 @@ def table(report: dict[str, Any]) -> str:
         from arb_bench.cluster import cluster_rows
 
         rows += cluster_rows(report["pipeline_cluster"])
+    if report.get("venues_load"):
+        from arb_bench.venues_load import venues_load_rows
+
+        rows += venues_load_rows(report["venues_load"])
     return "\n".join(rows)
 
 
@@ -326,7 +338,8 @@ def run(args: argparse.Namespace) -> int:
     peers = getattr(args, "peers", "auto")
     if peers not in PEER_MODES:
         raise ConfigError(f"--peers {peers!r}: choose {' or '.join(PEER_MODES)}")
-    report = collect_report(args.quick, parse_sections(args.sections), parse_rates(args.rates),
+    sections = parse_sections(args.sections) if args.sections else list(SECTIONS)
+    report = collect_report(args.quick, sections, parse_rates(args.rates),
                             args.window, repeats, peers)  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
