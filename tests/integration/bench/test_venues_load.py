@@ -45,6 +45,6 @@ async def test_every_venue_at_once_reports_each_venues_feed_and_the_verdict(
     for name in ("ingest-okx", "ingest-binance", "book", "detector", "simulator"):
         assert point["cpu"][name]["us_per_msg"] > 0, name
     assert point["verdict"]["per_change_venues_short"] == []
-    assert point["simulator_us_per_update"] > 0
+    assert point["simulator_us_per_update"] > 0 and point["engine_us_per_update"] > 0
     rows = venues_load_rows(point)
-    assert len(rows) == 3 + len(VENUES) and rows[0].startswith("| venues_load: 2 venues x 100")
+    assert len(rows) == 4 + len(VENUES) and rows[0].startswith("| venues_load: 2 venues x 100")

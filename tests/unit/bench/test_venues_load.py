@@ -9,10 +9,11 @@ import pytest
 from arb_bench.pipeline import Window, view_latencies
 from arb_bench.report import parse_sections, table
 from arb_bench.venues_load import (
+    cores_at,
     feed_label,
     levels_in,
     live_share,
-    simulator_us_per_update,
+    us_per_update,
     venues_load_rows,
     verdict,
 )
@@ -78,10 +79,12 @@ def test_not_carried_names_what_fell_short() -> None:
     assert verdict(fine, CPU, True, 0.5, 0.5)["carried"] is False
 
 
-def test_simulator_cpu_per_update_made() -> None:
-    assert simulator_us_per_update(0.6, 12_000) == 50.0
-    assert simulator_us_per_update(None, 12_000) is None
-    assert simulator_us_per_update(0.6, 0) is None
+def test_cpu_per_update_made_and_the_cores_it_takes_at_the_asked_rate() -> None:
+    assert us_per_update(0.6, 12_000) == 50.0
+    assert us_per_update(None, 12_000) is None
+    assert us_per_update(0.6, 0) is None
+    assert cores_at(116.2, 12_000) == 1.39  # one simulator process cannot make that
+    assert cores_at(None, 12_000) is None
 
 
 def test_feed_label_says_what_the_spec_and_the_run_say() -> None:
@@ -126,16 +129,18 @@ def _point() -> dict[str, Any]:
         "ws_to_book": {"views": 900, "p50_ms": 2.0, "p99_ms": 9.0, "p999_ms": 12.0},
         "ws_to_opportunity": {"n": 40, "p50_ms": 3.0, "p99_ms": 11.0, "p999_ms": 11.0},
         "injected": {"injected": 120, "injected_detectable": 118, "injected_detected": 117},
+        "stages": {"ingest + hop 1": {"n": 900, "p50_ms": 1.5, "p99_ms": 7.0},
+                   "book": {"n": 900, "p50_ms": 0.5, "p99_ms": 2.0}},
         "backlog_growing": False, "cpu": CPU, "simulator_us_per_update": 60.0,
-        "machine_busy_share": 0.97, "cpus": 2, "per_venue": venues,
-        "verdict": verdict(venues, CPU, False, 0.97, 0.12),
+        "engine_us_per_update": 90.0, "machine_busy_share": 0.97, "cpus": 2,
+        "per_venue": venues, "verdict": verdict(venues, CPU, False, 0.97, 0.12, 0.18),
     }  # fmt: skip
 
 
 def test_rows_give_the_whole_the_verdict_the_cpu_and_each_venue() -> None:
     assert "venues_load" in parse_sections("pipeline,venues_load")
     rows = venues_load_rows(_point())
-    assert len(rows) == 3 + 2
+    assert len(rows) == 4 + 2
     head = "| venues_load: 2 venues x 1,000 msgs/s"
     assert rows[0].startswith(f"{head} offered, 25.0 s | 2,000 updates/s asked, 2,000/s made by "
                               "the simulator; 1,020 frames/s")  # fmt: skip
@@ -146,10 +151,13 @@ def test_rows_give_the_whole_the_verdict_the_cpu_and_each_venue() -> None:
     assert "one simulator process needs 0.12 cores" in rows[1]
     assert "the machine was saturated (97.0% of its 2 cores busy" in rows[1]
     assert "CPU-bound (>= 90% of a core): simulator" in rows[1]
+    assert "the engine (services and Redis) 90.0 us, 0.18 cores at that rate" in rows[1]
     assert "book 20.0, simulator 80.0 (book 0.5, simulator 0.95)" in rows[2]
-    assert rows[3].startswith(f"{head}: okx (a frame per change) | 1,000 updates/s made, 990 "
+    assert rows[3] == (f"{head}: each stage | ingest + hop 1 p50 1.5 ms, p99 7.0 ms (n=900); "
+                       "book p50 0.5 ms, p99 2.0 ms (n=900) |")  # fmt: skip
+    assert rows[4].startswith(f"{head}: okx (a frame per change) | 1,000 updates/s made, 990 "
                               "frames/s delivered")  # fmt: skip
-    assert "binance (coalesces: its cadence, not the load, sets the frame rate)" in rows[4]
+    assert "binance (coalesces: its cadence, not the load, sets the frame rate)" in rows[5]
     # the report's table carries the same rows
     assert table({"venues_load": _point()}).splitlines()[2:] == rows
 

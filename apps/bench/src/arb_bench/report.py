@@ -216,8 +216,13 @@ def _replay_rows(replay: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _latency(d: dict[str, Any], n_key: str = "n") -> str:
+def latency_text(d: dict[str, Any], n_key: str = "n") -> str:
     return f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms (n={d[n_key]})"
+
+
+def stages_text(stages: dict[str, Any]) -> str:
+    """Each stage of ws -> opportunity with its p50 and p99, in order."""
+    return "; ".join(f"{name} {latency_text(stage)}" for name, stage in stages.items())
 
 
 def _cpu(cpu: dict[str, Any]) -> str:
@@ -239,8 +244,9 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
                     f"ms, p99 {book['p99_ms']} ms, p99.9 {book['p999_ms']} ms "
                     f"(n={book['views']}); CPU us per message: {_cpu(p['cpu'])} |")  # fmt: skip
         if p.get("stages"):
-            each = "; ".join(f"{name} {_latency(stage)}" for name, stage in p["stages"].items())
-            rows.append(f"| pipeline {p['rate']:,} msgs/s: each stage | {each} |")
+            rows.append(
+                f"| pipeline {p['rate']:,} msgs/s: each stage | {stages_text(p['stages'])} |"
+            )
         bare = p.get("floor")
         if not bare:
             continue
@@ -249,11 +255,11 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
             continue
         vs = p.get("vs_floor", {})
         rows.append(f"| floor {p['rate']:,} msgs/s: bare frame, 2 hops | "
-                    f"{bare['delivered_per_s']:,} delivered/s; {_latency(bare['ws_to_hop2'])}; "
+                    f"{bare['delivered_per_s']:,} delivered/s; {latency_text(bare['ws_to_hop2'])}; "
                     f"pipeline ws -> opportunity / floor: p50 {vs.get('ws_to_opportunity_p50')}x, "
                     f"p99 {vs.get('ws_to_opportunity_p99')}x |")  # fmt: skip
         rows.append(f"| floor {p['rate']:,} msgs/s: bare frame, 1 hop | "
-                    f"{_latency(bare['ws_to_hop1'])}; pipeline ws -> book view / floor: p50 "
+                    f"{latency_text(bare['ws_to_hop1'])}; pipeline ws -> book view / floor: p50 "
                     f"{vs.get('ws_to_book_p50')}x, p99 {vs.get('ws_to_book_p99')}x; CPU us per "
                     f"message: {_cpu(bare['cpu'])} |")  # fmt: skip
     return rows

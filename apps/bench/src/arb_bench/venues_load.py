@@ -106,11 +106,17 @@ def levels_in(fields: Sequence[Mapping[bytes, bytes]]) -> tuple[int, int]:
     return frames, levels
 
 
-def simulator_us_per_update(cpu_seconds: float | None, updates: int) -> float | None:
-    """The simulator's CPU per book update its market made (generation and serving both)."""
+def us_per_update(cpu_seconds: float | None, updates: int) -> float | None:
+    """CPU per book update the simulator's market made, in µs (for the simulator: making and
+    serving it; for the engine: everything that followed from it)."""
     if cpu_seconds is None or updates <= 0:
         return None
     return round(cpu_seconds * 1e6 / updates, 1)
+
+
+def cores_at(us: float | None, per_s: float) -> float | None:
+    """Cores that ``us`` µs of CPU per update take at ``per_s`` updates/s."""
+    return round(us * per_s / 1e6, 2) if us is not None else None
 
 
 def venue_report(
@@ -151,6 +157,7 @@ def verdict(
     backlog_growing: bool,
     machine_busy_share: float | None,
     simulator_cores_needed: float | None,
+    engine_cores_needed: float | None = None,
 ) -> dict[str, Any]:
     """Did the box carry the load, and what held it back: a process at a full core, the
     machine at every core (other work on it included), the simulator's own need."""
@@ -181,6 +188,9 @@ def verdict(
         # cores the one simulator process would need to make the asked rate, at the CPU per
         # update it spent here: above 1, a single load generator cannot offer it at all
         "simulator_cores_needed": simulator_cores_needed,
+        # the same for every other process (services and Redis), scaled linearly: an upper
+        # bound, as their CPU per message falls when batches grow
+        "engine_cores_needed": engine_cores_needed,
         "processes_cpu_cores": round(sum(c.get("cpu_share") or 0.0 for c in cpu.values()), 2),
     }
 
@@ -223,9 +233,10 @@ async def venues_load_point(
                                             frames, levels, venue_to_book, live)  # fmt: skip
         scored = await summary(redis, (window.start_ns, window.end_ns))
         made_count = sum(made_end.get(v, 0) - made_start.get(v, 0) for v in venues)
-        sim_us = simulator_us_per_update(window.cpu_seconds.get("simulator"), made_count)
         asked = rate_per_venue * len(venues)
-        sim_cores = round(sim_us * asked / 1e6, 2) if sim_us is not None else None
+        sim_us = us_per_update(window.cpu_seconds.get("simulator"), made_count)
+        engine_cpu = sum(used for name, used in window.cpu_seconds.items() if name != "simulator")
+        engine_us = us_per_update(engine_cpu, made_count)
         backlog = window.backlog()
         opp = latency(to_opp)
         elapsed = window.elapsed_s
@@ -250,6 +261,7 @@ async def venues_load_point(
             **backlog,
             "cpu": window.cpu,
             "simulator_us_per_update": sim_us,
+            "engine_us_per_update": engine_us,
             "machine_busy_share": window.machine_busy_share,
             "cpus": os.cpu_count(),
             "restarts": engine.restarts(),
@@ -259,7 +271,8 @@ async def venues_load_point(
                 window.cpu,
                 backlog["backlog_growing"],
                 window.machine_busy_share,
-                sim_cores,
+                cores_at(sim_us, asked),
+                cores_at(engine_us, asked),
             ),
         }
 
@@ -273,10 +286,6 @@ async def bench_venues_load(window_s: float) -> dict[str, Any]:
 
 
 # -- the table ----------------------------------------------------------------------------
-
-
-def _ms(d: Mapping[str, Any], n_key: str = "n") -> str:
-    return f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms (n={d[n_key]})"
 
 
 def _share(value: float | None) -> str:
@@ -312,6 +321,11 @@ def _bottleneck(point: Mapping[str, Any]) -> str:
         said.append(f"the simulator spent {point['simulator_us_per_update']} us CPU per update "
                     f"made, so one simulator process needs {need} cores for the "
                     f"{point['asked_updates_per_s']:,} updates/s asked")  # fmt: skip
+    engine = v.get("engine_cores_needed")
+    if engine is not None:
+        said.append(f"the engine (services and Redis) {point['engine_us_per_update']} us, "
+                    f"{engine} cores at that rate scaled linearly (an upper bound: its CPU per "
+                    f"message falls as batches grow)")  # fmt: skip
     if v["machine_saturated"]:
         said.append(f"the machine was saturated ({_share(point['machine_busy_share'])} of its "
                     f"{point['cpus']} cores busy, other work included)")  # fmt: skip
@@ -319,7 +333,10 @@ def _bottleneck(point: Mapping[str, Any]) -> str:
 
 
 def venues_load_rows(point: Mapping[str, Any]) -> list[str]:
-    """The table rows of the ``venues_load`` section: the whole, the verdict, each venue."""
+    """The table rows of the ``venues_load`` section: the whole, the verdict, CPU, the
+    stages, each venue."""
+    from arb_bench.report import latency_text, stages_text
+
     n, rate = len(point.get("venues", [])), point.get("rate_per_venue", RATE_PER_VENUE)
     head = f"venues_load: {n} venues x {rate:,} msgs/s"
     if "error" in point:
@@ -327,14 +344,15 @@ def venues_load_rows(point: Mapping[str, Any]) -> list[str]:
     v = point["verdict"]
     injected = point["injected"]
     cpu = ", ".join(f"{name} {c['us_per_msg']}" for name, c in point["cpu"].items())
+    to_book = latency_text(point["ws_to_book"], "views")
     shares = ", ".join(f"{name} {c['cpu_share']}" for name, c in point["cpu"].items())
     rows = [
         f"| {head} offered, {point['window_s']} s | {point['asked_updates_per_s']:,} updates/s "
         f"asked, {point['made_updates_per_s']:,}/s made by the simulator; "
         f"{point['delivered_frames_per_s']:,} frames/s delivered "
         f"({point['level_updates_per_s']:,} level updates/s); books LIVE "
-        f"{_share(point['live_share'])}; ws -> book view {_ms(point['ws_to_book'], 'views')}; "
-        f"ws -> opportunity {_ms(point['ws_to_opportunity'])}, injected dislocations "
+        f"{_share(point['live_share'])}; ws -> book view {to_book}; "
+        f"ws -> opportunity {latency_text(point['ws_to_opportunity'])}, injected dislocations "
         f"detected {injected['injected_detected']} of {injected['injected_detectable']}; "
         f"backlog growing: {'yes' if point['backlog_growing'] else 'no'} |",
         f"| {head}: carried? | {'yes' if v['carried'] else 'no'}; {_bottleneck(point)}; "
@@ -345,14 +363,16 @@ def venues_load_rows(point: Mapping[str, Any]) -> list[str]:
         f"{_names(v['cpu_bound'])}; the measured processes used {v['processes_cpu_cores']} of "
         f"{point['cpus']} cores |",
         f"| {head}: CPU us per message (share of a core) | {cpu} ({shares}) |",
+        f"| {head}: each stage | {stages_text(point['stages'])} |",
     ]
     for venue, d in point["per_venue"].items():
         feed = feed_label(d)
+        venue_to_book = latency_text(d["ws_to_book"], "views")
         rows.append(
             f"| {head}: {venue} ({feed}) | {_n(d['made_updates_per_s'])} updates/s made, "
             f"{d['delivered_frames_per_s']:,} frames/s delivered ({d['level_updates_per_s']:,} "
             f"level updates/s, a frame per symbol every {d['ms_between_frames_per_symbol']} ms); "
-            f"LIVE {_share(d['live_share'])}; ws -> book view {_ms(d['ws_to_book'], 'views')}; "
+            f"LIVE {_share(d['live_share'])}; ws -> book view {venue_to_book}; "
             f"ingest {d['ingest_us_per_frame']} us CPU per frame ({d['ingest_cpu_share']} of a "
             f"core) |"
         )
