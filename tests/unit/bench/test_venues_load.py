@@ -157,7 +157,7 @@ def test_rows_give_the_whole_the_verdict_the_cpu_and_each_venue() -> None:
                        "book p50 0.5 ms, p99 2.0 ms (n=900) |")  # fmt: skip
     assert rows[4].startswith(f"{head}: okx (a frame per change) | 1,000 updates/s made, 990 "
                               "frames/s delivered")  # fmt: skip
-    assert "binance (coalesces: its cadence, not the load, sets the frame rate)" in rows[5]
+    assert "binance (coalesces: a frame per symbol per interval, however many changes)" in rows[5]
     # the report's table carries the same rows
     assert table({"venues_load": _point()}).splitlines()[2:] == rows
 

@@ -13,9 +13,11 @@ Offered is not always deliverable. A venue whose WS sends every book change as i
 (``VenueSpec.frame_per_change``: OKX, Coinbase, Bitfinex) carries the offered rate as frames;
 the others coalesce the changes of an interval into one frame per symbol (Binance
 ``@depth@100ms``, Gate ``100ms``, MEXC ``@100ms``, ...), so their frame rate is set by their
-cadence and the symbol count, not by the load: each venue's row shows what the market made
-(the simulator's own update counter), the frames ingest delivered, the level updates those
-carried and the interval one symbol's frames arrived at (measured, not assumed).
+cadence and the symbol count, not by the load (and a CPU-starved simulator stretches the
+interval). Each venue's row shows what the market made (the simulator's own update counter),
+the frames ingest delivered, the level updates those carried and the interval one symbol's
+frames arrived at, measured, not assumed: a venue whose VenueSpec does not say
+``frame_per_change`` but whose simulated feed sent a frame per change is labelled so.
 
 ``verdict`` says whether the box carried the load: every per-change venue delivered what the
 market made, the market made what was asked (a CPU-starved simulator makes less), every book
@@ -309,7 +311,7 @@ def feed_label(d: Mapping[str, Any]) -> str:
         return "a frame per change" + ("" if per_change else "; delivered less than made")
     if per_change:
         return "VenueSpec: coalesces; here a frame per change"
-    return "coalesces: its cadence, not the load, sets the frame rate"
+    return "coalesces: a frame per symbol per interval, however many changes"
 
 
 def _bottleneck(point: Mapping[str, Any]) -> str:
