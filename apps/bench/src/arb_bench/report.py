@@ -5,7 +5,9 @@ the same run (``arb_bench.replay``); ``book_engine``; ``detector``; ``executor``
 ``simulator``; ``pipeline``, one entry per aggregate rate, WS frame -> opportunity through real
 processes and a real Redis, each with its ``floor`` (``arb_bench.floor``);
 ``pipeline_cluster``, the same on one Redis server and on a Redis Cluster at each rate
-(``arb_bench.cluster``). Every number is measured in this run; there are no stored reference
+(``arb_bench.cluster``); ``venues_load``, the whole engine with every venue at once at 1,000
+msgs/s each, per venue and with the verdict on whether the box carried it
+(``arb_bench.venues_load``). Every number is measured in this run; there are no stored reference
 figures.
 """
 
