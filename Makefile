@@ -48,6 +48,10 @@ test-clients: setup ## Real third-party clients (ccxt.pro on seven simulated ven
 test-run: setup ## arb run as a user meets it: a .env file, a secrets folder, one /metrics port per process, a pipe (~20 s); outside make test
 	@ARB_TEST_RUN=1 $(RUN) pytest -q tests/integration/cli/test_run_manners.py $(PYTEST_ARGS)
 
+.PHONY: test-bench
+test-bench: setup ## The venues_load bench section through real processes, small (two venues, ~20 s); outside make test
+	@ARB_TEST_BENCH=1 $(RUN) pytest -q tests/integration/bench/test_venues_load.py $(PYTEST_ARGS)
+
 .PHONY: fuzz
 fuzz: setup ## Long mutation fuzz of every venue parser (ARB_FUZZ_EXAMPLES per venue, default 3000)
 	@ARB_FUZZ_EXAMPLES=$${ARB_FUZZ_EXAMPLES:-3000} $(RUN) pytest tests/unit/venues/test_fuzz.py -q $(PYTEST_ARGS)

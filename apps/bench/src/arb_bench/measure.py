@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from arb_cli.scoring import percentile
+from arb_structs.constants import book_checkpoint_key, md_stream
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -24,6 +25,26 @@ def cpu_seconds(pid: int) -> float | None:
         return None
     fields = text.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine since boot, every core and every process
+    (other work on the box included), from /proc/stat; None where there is none."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    ticks = [int(x) for x in first[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
+def busy_share(start: tuple[float, float] | None, end: tuple[float, float] | None) -> float | None:
+    """The machine's busy share between two ``machine_cpu`` readings (1.0: every core busy)."""
+    if start is None or end is None or end[1] <= start[1]:
+        return None
+    return round((end[0] - start[0]) / (end[1] - start[1]), 3)
 
 
 def process_ids(supervisor: Any, simulator_pid: int, redis_pid: int | None) -> dict[str, int]:
@@ -40,20 +61,28 @@ def cpu_snapshot(pids: Mapping[str, int]) -> dict[str, float | None]:
     return {name: cpu_seconds(pid) for name, pid in pids.items()}
 
 
+def cpu_used(
+    start: Mapping[str, float | None], end: Mapping[str, float | None]
+) -> dict[str, float]:
+    """CPU seconds each process used between two snapshots (those alive at both)."""
+    return {name: after - before for name, after in end.items()
+            if after is not None and (before := start.get(name)) is not None}  # fmt: skip
+
+
 def cpu_per_message(
     pids: Mapping[str, int],
     start: Mapping[str, float | None],
     elapsed_s: float,
     messages: int,
+    end: Mapping[str, float | None] | None = None,
 ) -> dict[str, dict[str, float | None]]:
-    """Each process's share of a core over the window and its CPU µs per message."""
+    """Each process's share of a core over the window and its CPU µs per message (``end``:
+    the window's closing snapshot, read now if not given)."""
+    used = cpu_used(start, end if end is not None else cpu_snapshot(pids))
     out: dict[str, dict[str, float | None]] = {}
-    for name, pid in pids.items():
-        now, before = cpu_seconds(pid), start.get(name)
-        if now is not None and before is not None:
-            used = now - before
-            per_msg = round(used * 1e6 / messages, 1) if messages else None
-            out[name] = {"cpu_share": round(used / elapsed_s, 3), "us_per_msg": per_msg}
+    for name, seconds in used.items():
+        per_msg = round(seconds * 1e6 / messages, 1) if messages else None
+        out[name] = {"cpu_share": round(seconds / elapsed_s, 3), "us_per_msg": per_msg}
     return out
 
 
@@ -77,6 +106,16 @@ async def entries_between(
         last = chunk[-1][0].decode()
         ms, seq = last.split("-")
         low = f"{ms}-{int(seq) + 1}"
+
+
+async def book_lag_ms(redis: Any, venue: str) -> int | None:
+    """How far the book service's checkpoint trails the newest md entry of ``venue``, in
+    stream time (ms); None before it checkpointed."""
+    checkpoint = await redis.get(book_checkpoint_key(venue))
+    if not checkpoint or not await redis.exists(md_stream(venue)):
+        return None
+    info = await redis.xinfo_stream(md_stream(venue))
+    return max(0, stream_ms(info["last-generated-id"]) - stream_ms(checkpoint))
 
 
 def growing(samples: list[int | None]) -> bool:

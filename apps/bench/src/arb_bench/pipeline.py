@@ -12,14 +12,21 @@ published -> the detector read it), ``detector`` (read -> opportunity published)
 
 ``bench_pipeline`` runs, at each rate and on the same Redis server, the engine's point and then
 the floor's (``arb_bench.floor``), so both see the same machine state, load and window.
+
+The parts (``running_engine``, ``wait_live``, ``measure_window``, ``opportunity_latencies``,
+``view_latencies``) are also the ``venues_load`` section's (``arb_bench.venues_load``): the
+same engine, window, latencies and backlog judgement with every venue at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +36,23 @@ from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
 from arb_runtime.embedded import EmbeddedRedis
 from arb_runtime.redis import connect
+from arb_structs import BookView, Opportunity
 from arb_structs.codec import BOOK, OPPORTUNITY
-from arb_structs.constants import (
-    OPPORTUNITIES_STREAM,
-    PAYLOAD_FIELD,
-    book_checkpoint_key,
-    book_stream,
-    md_stream,
-)
+from arb_structs.constants import OPPORTUNITIES_STREAM, PAYLOAD_FIELD, book_stream, md_stream
 from arb_venues import venue_specs
 
 from arb_bench import floor
 from arb_bench.measure import (
+    book_lag_ms,
+    busy_share,
     cpu_per_message,
     cpu_snapshot,
+    cpu_used,
     entries_between,
     growing,
     latency,
+    machine_cpu,
     process_ids,
-    stream_ms,
 )
 
 RATES = (1_000, 10_000, 20_000)
@@ -63,15 +68,178 @@ PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 SIMULATOR_ARGS = ("--inject-interval", "0.2")
 LIVE_TIMEOUT_S = 30.0
 SETTLE_S = 1.0  # past the snapshot burst
+BACKLOG_SCOPE = ("book service checkpoint lag per md stream; the detector keeps no position, "
+                 "its lag shows in the ws -> opportunity latency")  # fmt: skip
 
 
-async def _lag_ms(redis: Any, venue: str) -> int | None:
-    """How far the book service's checkpoint trails the newest md entry, in stream time."""
-    checkpoint = await redis.get(book_checkpoint_key(venue))
-    if not checkpoint or not await redis.exists(md_stream(venue)):
-        return None
-    info = await redis.xinfo_stream(md_stream(venue))
-    return max(0, stream_ms(info["last-generated-id"]) - stream_ms(checkpoint))
+@dataclass
+class Engine:
+    """The simulator and every service of one measurement, on one Redis."""
+
+    redis: Any
+    supervisor: Supervisor
+    simulator: subprocess.Popen[bytes]
+    urls: dict[str, Any]  # what the simulator printed: each venue's URLs and "control"
+
+    def dead(self) -> list[str]:
+        return [c.name for c in self.supervisor.children if not c.alive]
+
+    def restarts(self) -> int:
+        return sum(c.restarts for c in self.supervisor.children) + len(self.supervisor.check())
+
+
+@contextlib.asynccontextmanager
+async def running_engine(
+    url: str,
+    rate_per_venue: float,
+    log_dir: Path,
+    venues: Sequence[str],
+    symbols: Sequence[str],
+) -> AsyncIterator[Engine]:
+    """A flushed Redis, the simulator offering ``rate_per_venue`` book updates/s on each venue
+    (with SIMULATOR_ARGS' injections) and every service as ``arb run`` starts them; all stopped
+    on the way out."""
+    redis = await connect(url)
+    await redis.flushall()
+    supervisor = Supervisor(log_dir)
+    sim_proc = None
+    try:
+        sim_proc, urls = start_simulator(venues, symbols, rate_per_venue, url, log_dir,
+                                         extra=SIMULATOR_ARGS)  # fmt: skip
+        start_services(supervisor, venues, symbols, url, urls)
+        yield Engine(redis, supervisor, sim_proc, urls)
+    finally:
+        supervisor.stop_all()
+        stop_simulator(sim_proc)
+        await redis.aclose()
+
+
+async def wait_live(
+    engine: Engine, venues: Sequence[str], symbols: Sequence[str], timeout_s: float
+) -> float | None:
+    """Seconds until every book of ``venues`` x ``symbols`` was LIVE, or None at the timeout."""
+    started = time.monotonic()
+    while not all_live(await collect(engine.redis), list(venues), list(symbols)):
+        if time.monotonic() - started > timeout_s:
+            return None
+        await asyncio.sleep(0.25)
+    return round(time.monotonic() - started, 1)
+
+
+@dataclass
+class Window:
+    """What ``measure_window`` saw between its start and its end."""
+
+    start_ns: int
+    end_ns: int
+    elapsed_s: float
+    added: dict[str, int]  # md entries each venue's ingest added in the window
+    cpu: dict[str, dict[str, float | None]]  # per process, over all venues' md entries
+    cpu_seconds: dict[str, float]  # per process, CPU seconds used in the window
+    lags: dict[str, list[int | None]]  # book service checkpoint lag samples per venue, ms
+    samples: list[Any] = field(default_factory=list)  # what ``sample`` returned, in order
+    machine_busy_share: float | None = None  # the whole box, other work included (1.0: full)
+
+    @property
+    def start_ms(self) -> int:
+        return self.start_ns // 1_000_000
+
+    @property
+    def end_ms(self) -> int:
+        return self.end_ns // 1_000_000
+
+    @property
+    def delivered_per_s(self) -> int:
+        return round(sum(self.added.values()) / self.elapsed_s)
+
+    def backlog(self) -> dict[str, Any]:
+        """The backlog judgement: the last checkpoint lag of each venue, and whether any grew."""
+        return {
+            "book_lag_ms": {  # the last sample of each venue
+                v: next((s for s in reversed(lags) if s is not None), None)
+                for v, lags in self.lags.items()
+            },
+            "backlog_growing": any(growing(lags) for lags in self.lags.values()),
+            "backlog_scope": BACKLOG_SCOPE,
+        }
+
+
+async def measure_window(
+    engine: Engine,
+    redis_pid: int | None,
+    venues: Sequence[str],
+    window_s: float,
+    sample: Callable[[], Awaitable[Any]] | None = None,
+    every_s: float = 0.5,
+) -> Window:
+    """``window_s`` seconds: CPU of every process, md entries added per venue, the book
+    service's checkpoint lag per venue every ``every_s`` (and ``sample()``'s answer, if given)."""
+    redis = engine.redis
+    pids = process_ids(engine.supervisor, engine.simulator.pid, redis_pid)
+    cpu_start = cpu_snapshot(pids)
+    machine_start = machine_cpu()
+    added_start = {v: await entries_added(redis, md_stream(v)) for v in venues}
+    lags: dict[str, list[int | None]] = {v: [] for v in venues}
+    samples: list[Any] = []
+    start_ns = time.time_ns()
+    start = time.monotonic()
+    while time.monotonic() - start < window_s:
+        await asyncio.sleep(min(every_s, window_s / 8))
+        for venue in venues:
+            lags[venue].append(await book_lag_ms(redis, venue))
+        if sample is not None:
+            samples.append(await sample())
+    elapsed = time.monotonic() - start
+    end_ns = time.time_ns()
+    cpu_end = cpu_snapshot(pids)
+    busy = busy_share(machine_start, machine_cpu())
+    added = {v: await entries_added(redis, md_stream(v)) - added_start[v] for v in venues}
+    cpu = cpu_per_message(pids, cpu_start, elapsed, sum(added.values()), cpu_end)
+    used = cpu_used(cpu_start, cpu_end)
+    return Window(start_ns, end_ns, elapsed, added, cpu, used, lags, samples, busy)
+
+
+async def window_opportunities(redis: Any, window: Window) -> list[Opportunity]:
+    published = await entries_between(redis, OPPORTUNITIES_STREAM, window.start_ms, window.end_ms)
+    return [OPPORTUNITY.decode(f[PAYLOAD_FIELD]) for f in published]
+
+
+async def window_views(redis: Any, venue: str, window: Window) -> list[BookView]:
+    entries = await entries_between(redis, book_stream(venue), window.start_ms, window.end_ms)
+    return [BOOK.decode(f[PAYLOAD_FIELD]) for f in entries]
+
+
+def opportunity_latencies(
+    opportunities: Sequence[Opportunity],
+) -> tuple[list[float], dict[str, list[float]]]:
+    """WS frame -> opportunity (ms) of each opportunity, and its two later stages."""
+    to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
+    stages: dict[str, list[float]] = {STAGES[2]: [], STAGES[3]: []}
+    for o in opportunities:
+        if o.ts_read:
+            stages[STAGES[2]].append((o.ts_read - o.ts_book) / 1e6)
+            stages[STAGES[3]].append((o.ts_detect - o.ts_read) / 1e6)
+    return to_opp, stages
+
+
+def view_latencies(views: Sequence[BookView]) -> tuple[list[float], dict[str, list[float]]]:
+    """WS frame -> book view (ms) of each view, and its two stages."""
+    to_book: list[float] = []
+    stages: dict[str, list[float]] = {STAGES[0]: [], STAGES[1]: []}
+    for view in views:
+        if view.ts_recv:
+            to_book.append((view.ts_book - view.ts_recv) / 1e6)
+            if view.ts_read:
+                stages[STAGES[0]].append((view.ts_read - view.ts_recv) / 1e6)
+                stages[STAGES[1]].append((view.ts_book - view.ts_read) / 1e6)
+    return to_book, stages
+
+
+def book_latency(values_ms: list[float]) -> dict[str, Any]:
+    """``latency`` under the ws -> book view keys (``views``: how many were timed)."""
+    d = latency(values_ms)
+    return {"views": d["n"], "p50_ms": d["p50_ms"], "p99_ms": d["p99_ms"],
+            "p999_ms": d["p999_ms"]}  # fmt: skip
 
 
 async def pipeline_point(
@@ -85,88 +253,36 @@ async def pipeline_point(
 ) -> dict[str, Any]:
     """Start the simulator at ``rate`` book messages/s in all, every service, wait for every
     book LIVE, then measure ``window_s`` seconds."""
-    redis = await connect(url)
-    await redis.flushall()
-    supervisor = Supervisor(log_dir)
-    sim_proc = None
-    try:
-        sim_proc, urls = start_simulator(venues, symbols, rate / len(venues), url, log_dir,
-                                         extra=SIMULATOR_ARGS)  # fmt: skip
-        start_services(supervisor, venues, symbols, url, urls)
-        deadline = time.monotonic() + LIVE_TIMEOUT_S
-        while not all_live(await collect(redis), list(venues), list(symbols)):
-            if time.monotonic() > deadline:
-                died = [c.name for c in supervisor.children if not c.alive]
-                return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {died}"}
-            await asyncio.sleep(0.25)
+    async with running_engine(url, rate / len(venues), log_dir, venues, symbols) as engine:
+        if await wait_live(engine, venues, symbols, LIVE_TIMEOUT_S) is None:
+            return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {engine.dead()}"}
         await asyncio.sleep(SETTLE_S)
-        pids = process_ids(supervisor, sim_proc.pid, redis_pid)
-        cpu_start = cpu_snapshot(pids)
-        added_start = {v: await entries_added(redis, md_stream(v)) for v in venues}
-        lags: dict[str, list[int | None]] = {v: [] for v in venues}
-        start_ns = time.time_ns()
-        start = time.monotonic()
-        while time.monotonic() - start < window_s:
-            await asyncio.sleep(min(0.5, window_s / 8))
-            for venue in venues:
-                lags[venue].append(await _lag_ms(redis, venue))
-        elapsed = time.monotonic() - start
-        end_ns = time.time_ns()
-        added = -sum(added_start.values())
-        for venue in venues:
-            added += await entries_added(redis, md_stream(venue))
-        cpu = cpu_per_message(pids, cpu_start, elapsed, added)
-        start_ms, end_ms = start_ns // 1_000_000, end_ns // 1_000_000
-        published = await entries_between(redis, OPPORTUNITIES_STREAM, start_ms, end_ms)
-        opportunities = [OPPORTUNITY.decode(f[PAYLOAD_FIELD]) for f in published]
-        to_opp = [(o.ts_detect - o.ts_recv) / 1e6 for o in opportunities if o.ts_recv]
-        stages: dict[str, list[float]] = {STAGES[2]: [], STAGES[3]: []}
-        for o in opportunities:
-            if o.ts_read:
-                stages[STAGES[2]].append((o.ts_read - o.ts_book) / 1e6)
-                stages[STAGES[3]].append((o.ts_detect - o.ts_read) / 1e6)
+        window = await measure_window(engine, redis_pid, venues, window_s)
+        to_opp, stages = opportunity_latencies(await window_opportunities(engine.redis, window))
         to_book: list[float] = []
-        stages[STAGES[0]], stages[STAGES[1]] = [], []
         for venue in venues:
-            for fields in await entries_between(redis, book_stream(venue), start_ms, end_ms):
-                view = BOOK.decode(fields[PAYLOAD_FIELD])
-                if view.ts_recv:
-                    to_book.append((view.ts_book - view.ts_recv) / 1e6)
-                    if view.ts_read:
-                        stages[STAGES[0]].append((view.ts_read - view.ts_recv) / 1e6)
-                        stages[STAGES[1]].append((view.ts_book - view.ts_read) / 1e6)
-        restarts = sum(c.restarts for c in supervisor.children) + len(supervisor.check())
+            venue_to_book, venue_stages = view_latencies(
+                await window_views(engine.redis, venue, window)
+            )
+            to_book += venue_to_book
+            for name, values in venue_stages.items():
+                stages.setdefault(name, []).extend(values)
         opp = latency(to_opp)
-        book = latency(to_book)
         return {
             "rate": rate,
             "venues": list(venues),
-            "window_s": round(elapsed, 2),
-            "delivered_per_s": round(added / elapsed),
+            "window_s": round(window.elapsed_s, 2),
+            "delivered_per_s": window.delivered_per_s,
             "opportunities": opp["n"],
             "p50_ms": opp["p50_ms"],
             "p99_ms": opp["p99_ms"],
             "p999_ms": opp["p999_ms"],
-            "ws_to_book": {
-                "views": book["n"],
-                "p50_ms": book["p50_ms"],
-                "p99_ms": book["p99_ms"],
-                "p999_ms": book["p999_ms"],
-            },
+            "ws_to_book": book_latency(to_book),
             "stages": {name: latency(stages[name]) for name in STAGES},
-            "book_lag_ms": {  # the last sample of each venue
-                v: next((s for s in reversed(lags[v]) if s is not None), None) for v in venues
-            },
-            "backlog_growing": any(growing(lags[v]) for v in venues),
-            "backlog_scope": "book service checkpoint lag per md stream; the detector keeps "
-            "no position, its lag shows in the ws -> opportunity latency",
-            "cpu": cpu,
-            "restarts": restarts,
+            **window.backlog(),
+            "cpu": window.cpu,
+            "restarts": engine.restarts(),
         }
-    finally:
-        supervisor.stop_all()
-        stop_simulator(sim_proc)
-        await redis.aclose()
 
 
 def versus_floor(point: dict[str, Any], floor_point: dict[str, Any]) -> dict[str, Any]:

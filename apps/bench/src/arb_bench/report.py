@@ -5,7 +5,9 @@ the same run (``arb_bench.replay``); ``book_engine``; ``detector``; ``executor``
 ``simulator``; ``pipeline``, one entry per aggregate rate, WS frame -> opportunity through real
 processes and a real Redis, each with its ``floor`` (``arb_bench.floor``);
 ``pipeline_cluster``, the same on one Redis server and on a Redis Cluster at each rate
-(``arb_bench.cluster``). Every number is measured in this run; there are no stored reference
+(``arb_bench.cluster``); ``venues_load``, the whole engine with every venue at once at 1,000
+msgs/s each, per venue and with the verdict on whether the box carried it
+(``arb_bench.venues_load``). Every number is measured in this run; there are no stored reference
 figures.
 """
 
@@ -31,7 +33,7 @@ from arb_runtime.errors import ConfigError
 from arb_bench.pipeline import RATES
 
 SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline",
-            "pipeline_cluster")  # fmt: skip
+            "pipeline_cluster", "venues_load")  # fmt: skip
 PEER_MODES = ("auto", "off")
 
 
@@ -94,6 +96,13 @@ def bench_pipeline_cluster(rates: Sequence[int], window_s: float) -> list[dict[s
     return asyncio.run(cluster.bench_cluster(rates, window_s))
 
 
+def bench_venues_load(window_s: float | None, quick: bool) -> dict[str, Any]:
+    from arb_bench import venues_load
+
+    window = window_s or (venues_load.QUICK_WINDOW_S if quick else venues_load.WINDOW_S)
+    return asyncio.run(venues_load.bench_venues_load(window))
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -147,6 +156,7 @@ def collect_report(
         "simulator": lambda: bench_simulator(1.5 if quick else 5.0),
         "pipeline": lambda: bench_pipeline(rates, window),
         "pipeline_cluster": lambda: bench_pipeline_cluster(rates, window),
+        "venues_load": lambda: bench_venues_load(window_s, quick),
     }
     report: dict[str, Any] = {
         "meta": {
@@ -208,8 +218,13 @@ def _replay_rows(replay: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _latency(d: dict[str, Any], n_key: str = "n") -> str:
+def latency_text(d: dict[str, Any], n_key: str = "n") -> str:
     return f"p50 {d['p50_ms']} ms, p99 {d['p99_ms']} ms (n={d[n_key]})"
+
+
+def stages_text(stages: dict[str, Any]) -> str:
+    """Each stage of ws -> opportunity with its p50 and p99, in order."""
+    return "; ".join(f"{name} {latency_text(stage)}" for name, stage in stages.items())
 
 
 def _cpu(cpu: dict[str, Any]) -> str:
@@ -231,8 +246,9 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
                     f"ms, p99 {book['p99_ms']} ms, p99.9 {book['p999_ms']} ms "
                     f"(n={book['views']}); CPU us per message: {_cpu(p['cpu'])} |")  # fmt: skip
         if p.get("stages"):
-            each = "; ".join(f"{name} {_latency(stage)}" for name, stage in p["stages"].items())
-            rows.append(f"| pipeline {p['rate']:,} msgs/s: each stage | {each} |")
+            rows.append(
+                f"| pipeline {p['rate']:,} msgs/s: each stage | {stages_text(p['stages'])} |"
+            )
         bare = p.get("floor")
         if not bare:
             continue
@@ -241,11 +257,11 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
             continue
         vs = p.get("vs_floor", {})
         rows.append(f"| floor {p['rate']:,} msgs/s: bare frame, 2 hops | "
-                    f"{bare['delivered_per_s']:,} delivered/s; {_latency(bare['ws_to_hop2'])}; "
+                    f"{bare['delivered_per_s']:,} delivered/s; {latency_text(bare['ws_to_hop2'])}; "
                     f"pipeline ws -> opportunity / floor: p50 {vs.get('ws_to_opportunity_p50')}x, "
                     f"p99 {vs.get('ws_to_opportunity_p99')}x |")  # fmt: skip
         rows.append(f"| floor {p['rate']:,} msgs/s: bare frame, 1 hop | "
-                    f"{_latency(bare['ws_to_hop1'])}; pipeline ws -> book view / floor: p50 "
+                    f"{latency_text(bare['ws_to_hop1'])}; pipeline ws -> book view / floor: p50 "
                     f"{vs.get('ws_to_book_p50')}x, p99 {vs.get('ws_to_book_p99')}x; CPU us per "
                     f"message: {_cpu(bare['cpu'])} |")  # fmt: skip
     return rows
@@ -294,6 +310,10 @@ def table(report: dict[str, Any]) -> str:
         from arb_bench.cluster import cluster_rows
 
         rows += cluster_rows(report["pipeline_cluster"])
+    if report.get("venues_load"):
+        from arb_bench.venues_load import venues_load_rows
+
+        rows += venues_load_rows(report["venues_load"])
     return "\n".join(rows)
 
 
@@ -326,7 +346,8 @@ def run(args: argparse.Namespace) -> int:
     peers = getattr(args, "peers", "auto")
     if peers not in PEER_MODES:
         raise ConfigError(f"--peers {peers!r}: choose {' or '.join(PEER_MODES)}")
-    report = collect_report(args.quick, parse_sections(args.sections), parse_rates(args.rates),
+    sections = parse_sections(args.sections) if args.sections else list(SECTIONS)
+    report = collect_report(args.quick, sections, parse_rates(args.rates),
                             args.window, repeats, peers)  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -178,11 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks: write bench-results/latest.json")
     p.add_argument("--quick", action="store_true", help="a smaller run (under a minute)")
     p.add_argument("--out", default="bench-results/latest.json")
-    p.add_argument("--sections",
-                   default="replay,book_engine,detector,executor,simulator,pipeline,"
-                   "pipeline_cluster",
-                   help="which benchmarks, comma-separated (pipeline_cluster: the pipeline "
-                   "on one Redis and on a Redis Cluster at each rate)")  # fmt: skip
+    p.add_argument("--sections", default=None,
+                   help="which benchmarks, comma-separated (default: every one, "
+                   "arb_bench.report.SECTIONS; pipeline_cluster: the pipeline on one Redis "
+                   "and on a Redis Cluster at each rate; venues_load: every venue at once at "
+                   "1,000 msgs/s each)")  # fmt: skip
     p.add_argument(
         "--rates",
         default="1000,10000,20000",
@@ -192,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--window",
         type=float,
         default=None,
-        help="pipeline: seconds measured per rate (default 10, --quick 3)",
+        help="pipeline: seconds measured per rate (default 10, --quick 3); venues_load: its "
+        "one window (default 25, --quick 8)",
     )
     p.add_argument(
         "--repeats",
