@@ -86,8 +86,12 @@ class OrderBook:
             raise ValueError(f"buffer_limit={buffer_limit}: must be at least 1")
         self.venue = venue
         self.symbol = symbol
-        self.bids = BidSide()
-        self.asks = AskSide()
+        # The venue's checksum (from the registry the caller was given), None = it has none.
+        self._checksum = checksum if verify_checksums else None
+        # Sides keep each level's checksum piece where the checksum is built from pieces.
+        field = self._checksum.field if self._checksum is not None else None
+        self.bids = BidSide(field)
+        self.asks = AskSide(field)
         self.seq = -1  # no snapshot yet
         self.depth = 0  # truncate each side to this many levels after a message (0 = off)
         self.state = _SYNCING
@@ -104,8 +108,6 @@ class OrderBook:
         self.ts_audit = 0
         self._buffer: deque[BookDelta] = deque()
         self._awaiting_snapshot = True
-        # The venue's checksum (from the registry the caller was given), None = it has none.
-        self._checksum = checksum if verify_checksums else None
 
     # ---------------------------------------------------------------- reading
 
@@ -374,7 +376,11 @@ class OrderBook:
         expected = event.checksum
         if spec is not None and expected is not None and (expected or not spec.zero_means_absent):
             n = spec.levels
-            computed = spec.function(self.bids.top_text(n), self.asks.top_text(n))
+            from_fields = spec.from_fields
+            if from_fields is not None:  # the sides hold each level's piece already
+                computed = from_fields(self.bids.top_fields(n), self.asks.top_fields(n))
+            else:
+                computed = spec.function(self.bids.top_text(n), self.asks.top_text(n))
             if same_checksum(expected, computed):
                 check = ChecksumCheck.OK
             else:

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from itertools import chain
 
 from arb_orderbook.checksums import ChecksumSpec
 from arb_structs.market import LevelText
 
 LEVELS = 10
-# Level text -> its checksum field. Books repeat the same few hundred texts, so this saves
-# 40 string operations per update; cleared whole when full, so it cannot grow without bound.
-_FIELDS: dict[str, str] = {}
-_FIELDS_MAX = 1 << 16
 
 
 def checksum_field(text: str) -> str:
@@ -28,19 +23,21 @@ def checksum_field(text: str) -> str:
     return text.replace(".", "").lstrip("0")
 
 
+def field(price: str, qty: str) -> bytes:
+    """One level's piece of the checksummed string: its price field, then its qty field."""
+    return (checksum_field(price) + checksum_field(qty)).encode()
+
+
+def from_fields(bids: Sequence[bytes], asks: Sequence[bytes]) -> int:
+    """CRC-32 (unsigned) of the asks' pieces then the bids' (the top levels, best first)."""
+    return zlib.crc32(b"".join(bids), zlib.crc32(b"".join(asks)))
+
+
 def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
-    """Kraken's CRC32 over best-first text levels (bids descending, asks ascending).
-
-    ``checksum_field`` of each of the 40 texts, through a memo (this runs on every update)."""
-    fields = _FIELDS
-    if len(fields) > _FIELDS_MAX:
-        fields.clear()
-    known = fields.get
-    parts = [
-        known(text) or fields.setdefault(text, checksum_field(text))
-        for text in chain.from_iterable(chain(asks[:LEVELS], bids[:LEVELS]))
-    ]
-    return zlib.crc32("".join(parts).encode())
+    """Kraken's CRC32 over best-first text levels (bids descending, asks ascending)."""
+    return from_fields(
+        [field(p, q) for p, q in bids[:LEVELS]], [field(p, q) for p, q in asks[:LEVELS]]
+    )
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS)
+CHECKSUM = ChecksumSpec(checksum, LEVELS, field=field, from_fields=from_fields)
