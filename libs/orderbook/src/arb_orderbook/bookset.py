@@ -115,11 +115,18 @@ class BookSet:
 
     def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
         """Apply a snapshot or delta to its book and count it."""
-        result = self.book(event.venue, event.symbol).apply(event)
+        return self._apply(event)[1]
+
+    def _apply(self, event: BookSnapshot | BookDelta) -> tuple[OrderBook, ApplyResult]:
+        try:
+            book = self._venues[event.venue][event.symbol]
+        except KeyError:
+            book = self.book(event.venue, event.symbol)
+        result = book.apply(event)
         counts = self.counts[event.venue]
         counts.events += 1
         counts.add(result)
-        return result
+        return book, result
 
     def apply_status(self, status: VenueStatus) -> list[tuple[OrderBook, ApplyResult]]:
         """A venue status for one symbol, or for every known book of the venue."""
@@ -140,8 +147,7 @@ class BookSet:
         """Any md event; a list because a venue status may touch many books."""
         if isinstance(event, VenueStatus):
             return self.apply_status(event)
-        result = self.apply(event)
-        return [(self.book(event.venue, event.symbol), result)]
+        return [self._apply(event)]
 
     def mark_suspect(self, book: OrderBook, reason: str) -> ApplyResult:
         """Mark one book SUSPECT (its owner knows it is wrong) and count it."""

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from arb_structs.market import LevelText
 
 ChecksumFunction = Callable[[Sequence[LevelText], Sequence[LevelText]], int]
-# One level's (price text, size text) -> its piece of the checksummed bytes.
-FieldFunction = Callable[[str, str], bytes]
+# One level's text (price, size) -> its piece of the checksummed text. A builtin where it
+# can be (OKX's ``":".join``), so storing a level runs no Python frame for it.
+FieldFunction = Callable[[LevelText], str]
 # The pieces of the top levels, best first (bids, asks) -> the checksum.
-FromFieldsFunction = Callable[[Sequence[bytes], Sequence[bytes]], int]
+FromFieldsFunction = Callable[[Sequence[str], Sequence[str]], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class ChecksumSpec:
     # 0, Bitfinex's separate checksum frames): a delta without one is normal there.
     on_every_update: bool = True
     # The same checksum in two steps (both or neither): ``function(bids, asks) ==
-    # from_fields([field(p, s) for p, s in bids[:levels]], [... asks ...])``.
+    # from_fields([field(t) for t in bids[:levels]], [field(t) for t in asks[:levels]])``.
     field: FieldFunction | None = None
     from_fields: FromFieldsFunction | None = None
 

@@ -39,7 +39,7 @@ class BookSide:
         # Per level: its venue text (no ``field``), or its checksum piece (``field`` given).
         self.texts: dict[float, LevelText] = {}
         self.field = field
-        self.fields: dict[float, bytes] = {}
+        self.fields: dict[float, str] = {}
 
     def __len__(self) -> int:
         return len(self.prices)
@@ -65,11 +65,11 @@ class BookSide:
                     sizes[price] = size
         elif field is not None:
             fields = self.fields
-            for (price, size), (price_text, size_text) in zip(levels, texts, strict=True):
+            for (price, size), text in zip(levels, texts, strict=True):
                 count += 1
                 if size:
                     sizes[price] = size
-                    fields[price] = field(price_text, size_text)
+                    fields[price] = field(text)
         else:
             text_of = self.texts
             for (price, size), text in zip(levels, texts, strict=True):
@@ -104,13 +104,13 @@ class BookSide:
         field = self.field
         if field is not None:
             fields = self.fields
-            for (price, size), (price_text, size_text) in zip(levels, texts, strict=True):
+            for (price, size), text in zip(levels, texts, strict=True):
                 count += 1
                 if size:
                     if price not in sizes:
                         insort(prices, price)
                     sizes[price] = size
-                    fields[price] = field(price_text, size_text)
+                    fields[price] = field(text)
                 elif sizes.pop(price, None) is not None:
                     del prices[bisect_left(prices, price)]
                     fields.pop(price, None)
@@ -137,7 +137,7 @@ class BookSide:
             texts.pop(price, None)
             fields.pop(price, None)
 
-    def _fields_of(self, prices: list[float]) -> list[bytes]:
+    def _fields_of(self, prices: list[float]) -> list[str]:
         """The checksum pieces of ``prices``; a level stored without text gets the piece of
         its stand-in text (which never matches a venue checksum: the safe way)."""
         fields = self.fields
@@ -148,7 +148,7 @@ class BookSide:
         field = self.field
         assert field is not None, "checksum pieces asked of a side kept without a field"
         sizes = self.sizes
-        return [fields[p] if p in fields else field(*_text_of(p, sizes[p])) for p in prices]
+        return [fields[p] if p in fields else field(_text_of(p, sizes[p])) for p in prices]
 
     # Overridden by the two sides.
     def best(self) -> float | None:
@@ -160,7 +160,7 @@ class BookSide:
     def top_text(self, depth: int) -> list[LevelText]:
         raise NotImplementedError
 
-    def top_fields(self, depth: int) -> list[bytes]:
+    def top_fields(self, depth: int) -> list[str]:
         """The checksum pieces of the best ``depth`` levels, best first (``field`` given)."""
         raise NotImplementedError
 
@@ -185,7 +185,7 @@ class BidSide(BookSide):
         sizes, texts = self.sizes, self.texts
         return [texts.get(p) or _text_of(p, sizes[p]) for p in self.prices[-1 : -depth - 1 : -1]]
 
-    def top_fields(self, depth: int) -> list[bytes]:
+    def top_fields(self, depth: int) -> list[str]:
         return self._fields_of(self.prices[-1 : -depth - 1 : -1])
 
     def truncate(self, depth: int) -> None:
@@ -213,7 +213,7 @@ class AskSide(BookSide):
         sizes, texts = self.sizes, self.texts
         return [texts.get(p) or _text_of(p, sizes[p]) for p in self.prices[:depth]]
 
-    def top_fields(self, depth: int) -> list[bytes]:
+    def top_fields(self, depth: int) -> list[str]:
         return self._fields_of(self.prices[:depth])
 
     def truncate(self, depth: int) -> None:

@@ -23,21 +23,19 @@ def checksum_field(text: str) -> str:
     return text.replace(".", "").lstrip("0")
 
 
-def field(price: str, qty: str) -> bytes:
+def field(level: LevelText) -> str:
     """One level's piece of the checksummed string: its price field, then its qty field."""
-    return (checksum_field(price) + checksum_field(qty)).encode()
+    return checksum_field(level[0]) + checksum_field(level[1])
 
 
-def from_fields(bids: Sequence[bytes], asks: Sequence[bytes]) -> int:
+def from_fields(bids: Sequence[str], asks: Sequence[str]) -> int:
     """CRC-32 (unsigned) of the asks' pieces then the bids' (the top levels, best first)."""
-    return zlib.crc32(b"".join(bids), zlib.crc32(b"".join(asks)))
+    return zlib.crc32(("".join(asks) + "".join(bids)).encode())
 
 
 def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     """Kraken's CRC32 over best-first text levels (bids descending, asks ascending)."""
-    return from_fields(
-        [field(p, q) for p, q in bids[:LEVELS]], [field(p, q) for p, q in asks[:LEVELS]]
-    )
+    return from_fields(list(map(field, bids[:LEVELS])), list(map(field, asks[:LEVELS])))
 
 
 CHECKSUM = ChecksumSpec(checksum, LEVELS, field=field, from_fields=from_fields)

@@ -43,7 +43,27 @@ def _malformed(kind: str, message: str) -> MalformedFrame:
 
 
 def rfc3339_ns(text: str) -> int:
-    """2023-10-06T17:35:55.440295Z -> epoch nanoseconds (0 for an empty string)."""
+    """2023-10-06T17:35:55.440295Z -> epoch nanoseconds (0 for an empty string).
+
+    Kraken's own shape (microseconds, ``Z``) reuses the seconds of the last whole second
+    read (a book sends many updates a second); any other RFC 3339 text is read in full."""
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":
+        micros = text[20:26]
+        if micros.isascii() and micros.isdigit():
+            whole = text[:19]
+            seconds = _LAST_SECOND.get(whole)
+            if seconds is None:
+                moment = _rfc3339_ns(text)  # raises, naming the whole text, if it is no time
+                _LAST_SECOND.clear()  # one entry: the second being read
+                seconds = _LAST_SECOND[whole] = moment // 1_000_000_000
+            return seconds * 1_000_000_000 + int(micros) * 1_000
+    return _rfc3339_ns(text)
+
+
+_LAST_SECOND: dict[str, int] = {}  # the last whole second rfc3339_ns read -> its epoch
+
+
+def _rfc3339_ns(text: str) -> int:
     if not text:
         return 0
     try:
@@ -217,12 +237,27 @@ class KrakenParser(_KrakenParserBase):
             books = schemas.V2_BOOKS.decode(envelope.data)
         except msgspec.DecodeError as exc:
             raise _malformed("book", str(exc)) from exc
+        # The hot read: every level again as checked floats (JSON numbers, in bounds), in C.
+        # A frame it refuses is read level by level (``_raw_levels``), which names the fault.
+        try:
+            numbers: list[schemas.V2NumberBook] | None = schemas.V2_NUMBER_BOOKS.decode(
+                envelope.data
+            )
+        except msgspec.DecodeError:
+            numbers = None
         events: list[MdEvent] = []
         snapshot = envelope.type == "snapshot"
-        for book in books:
+        for index, book in enumerate(books):
             try:
-                bids, bids_text = _raw_levels(book.bids, snapshot)
-                asks, asks_text = _raw_levels(book.asks, snapshot)
+                if numbers is not None:
+                    read = numbers[index]
+                    bids = [(level.price, level.qty) for level in read.bids]
+                    asks = [(level.price, level.qty) for level in read.asks]
+                    bids_text = _wire_text(book.bids)
+                    asks_text = _wire_text(book.asks)
+                else:
+                    bids, bids_text = _raw_levels(book.bids, snapshot)
+                    asks, asks_text = _raw_levels(book.asks, snapshot)
                 if snapshot:
                     check_snapshot(bids, asks)
             except LevelError as exc:
@@ -249,6 +284,11 @@ class KrakenParser(_KrakenParserBase):
                 if delta is not None:
                     events.append(delta)
         return events
+
+
+def _wire_text(levels: Sequence[schemas.V2Level]) -> list[LevelText]:
+    """The exact wire text of levels whose numbers the hot read accepted (JSON numbers)."""
+    return [(bytes(level.price).decode(), bytes(level.qty).decode()) for level in levels]
 
 
 def _raw_levels(
