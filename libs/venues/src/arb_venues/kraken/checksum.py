@@ -18,14 +18,16 @@ from arb_structs.market import LevelText
 LEVELS = 10
 
 
-def checksum_field(text: str) -> str:
-    """'0.00100000' -> '100000': '.' removed, leading zeros stripped."""
-    return text.replace(".", "").lstrip("0")
-
-
 def field(level: LevelText) -> str:
-    """One level's piece of the checksummed string: its price field, then its qty field."""
-    return checksum_field(level[0]) + checksum_field(level[1])
+    """One level's piece of the checksummed string: its price field, then its qty field; a
+    field is the text with '.' removed and leading zeros stripped."""
+    price, qty = level
+    return price.replace(".", "").lstrip("0") + qty.replace(".", "").lstrip("0")
+
+
+def checksum_field(text: str) -> str:
+    """'0.00100000' -> '100000': '.' removed, leading zeros stripped (``field``'s rule)."""
+    return field((text, ""))
 
 
 def from_fields(bids: Sequence[str], asks: Sequence[str]) -> int:

@@ -214,6 +214,25 @@ class KrakenParser(_KrakenParserBase):
     """WS v2 ``book`` channel: objects, numbers as JSON numbers, checksum on every message."""
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        # The hot path: a book push read whole, as text then as checked floats, in C.
+        try:
+            frame = schemas.V2_BOOK_FRAME.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+            frame = None
+        if (
+            frame is not None
+            and frame.channel == "book"
+            and frame.data
+            and not frame.method
+            and frame.type in ("snapshot", "update")
+        ):
+            try:
+                numbers: list[schemas.V2NumberBook] | None = schemas.V2_NUMBER_FRAME.decode(
+                    raw
+                ).data
+            except msgspec.DecodeError:
+                numbers = None  # a level the checked read refused: read level by level
+            return self._entries(frame.type, frame.data, numbers, ts_recv)
         try:
             envelope = schemas.V2_ENVELOPE.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, TypeError) as exc:
@@ -237,16 +256,26 @@ class KrakenParser(_KrakenParserBase):
             books = schemas.V2_BOOKS.decode(envelope.data)
         except msgspec.DecodeError as exc:
             raise _malformed("book", str(exc)) from exc
-        # The hot read: every level again as checked floats (JSON numbers, in bounds), in C.
-        # A frame it refuses is read level by level (``_raw_levels``), which names the fault.
         try:
             numbers: list[schemas.V2NumberBook] | None = schemas.V2_NUMBER_BOOKS.decode(
                 envelope.data
             )
         except msgspec.DecodeError:
             numbers = None
+        return self._entries(envelope.type, books, numbers, ts_recv)
+
+    def _entries(
+        self,
+        kind: str,
+        books: list[schemas.V2Book],
+        numbers: list[schemas.V2NumberBook] | None,
+        ts_recv: int,
+    ) -> list[MdEvent]:
+        """The events of a book push's entries. ``numbers``: the same entries read as checked
+        floats (JSON numbers, in bounds) in C; None when that read refused the frame, which
+        is then read level by level (``_raw_levels``), naming the fault."""
         events: list[MdEvent] = []
-        snapshot = envelope.type == "snapshot"
+        snapshot = kind == "snapshot"
         for index, book in enumerate(books):
             try:
                 if numbers is not None:
@@ -261,7 +290,7 @@ class KrakenParser(_KrakenParserBase):
                 if snapshot:
                     check_snapshot(bids, asks)
             except LevelError as exc:
-                raise self._refuse(book.symbol, exc, envelope.type) from None
+                raise self._refuse(book.symbol, exc, kind) from None
             ts_event = rfc3339_ns(book.timestamp)
             if snapshot:
                 events.append(

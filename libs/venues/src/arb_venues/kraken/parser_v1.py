@@ -113,26 +113,32 @@ class KrakenV1Parser(_KrakenParserBase):
         asks_text: list[LevelText] = []
         checksum: int | None = None
         snapshot = False
-        latest = 0.0
+        stamps: list[float] = []
         for data, number in zip(datas, numbers, strict=True):
             if type(data) is not schemas.V1BookData or type(number) is not schemas.V1NumberData:
                 return None
-            for rows, levels, out, out_text in (
-                (data.snapshot_asks, number.snapshot_asks, asks, asks_text),
-                (data.snapshot_bids, number.snapshot_bids, bids, bids_text),
-                (data.a, number.a, asks, asks_text),
-                (data.b, number.b, bids, bids_text),
-            ):
-                if rows is None or levels is None:
-                    continue
-                # Both reads are of the same array: one number level per text row, each row
-                # of at least price and volume (the number read requires both).
-                out_text += [(row[0], row[1]) for row in rows]
-                out += [(level.price, level.volume) for level in levels]
-                if levels:
-                    latest = max(latest, max(level.stamp for level in levels))
+            # Both reads are of the same array: one number level per text row, each row of at
+            # least price and volume (the number read requires both).
             if data.snapshot_asks is not None or data.snapshot_bids is not None:
                 snapshot = True
+                for rows, levels, out, out_text in (
+                    (data.snapshot_asks, number.snapshot_asks, asks, asks_text),
+                    (data.snapshot_bids, number.snapshot_bids, bids, bids_text),
+                ):
+                    if rows is not None and levels is not None:
+                        out_text += [(row[0], row[1]) for row in rows]
+                        out += [(level.price, level.volume) for level in levels]
+                        stamps += [level.stamp for level in levels]
+            rows, levels = data.a, number.a
+            if rows is not None and levels is not None:
+                asks_text += [(row[0], row[1]) for row in rows]
+                asks += [(level.price, level.volume) for level in levels]
+                stamps += [level.stamp for level in levels]
+            rows, levels = data.b, number.b
+            if rows is not None and levels is not None:
+                bids_text += [(row[0], row[1]) for row in rows]
+                bids += [(level.price, level.volume) for level in levels]
+                stamps += [level.stamp for level in levels]
             if data.c is not None:
                 try:
                     checksum = int(data.c)
@@ -145,7 +151,7 @@ class KrakenV1Parser(_KrakenParserBase):
                 check_snapshot(bids, asks)
             except LevelError as exc:
                 raise self._refuse(venue_symbol, exc, "snapshot") from None
-        ts_event = int(latest * 1_000_000_000)
+        ts_event = int(max(stamps, default=0.0) * 1_000_000_000)
         if snapshot:
             depth = _channel_depth(channel) or self.depth
             return [

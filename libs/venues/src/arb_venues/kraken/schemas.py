@@ -62,6 +62,22 @@ class V2NumberBook(msgspec.Struct, frozen=True):
     asks: list[V2NumberLevel] = []
 
 
+class V2BookFrame(msgspec.Struct, frozen=True):
+    """The hot path's first read of a whole frame: a ``book`` push with its entries (any
+    other frame either fails this read or is not a book push: it goes the envelope way)."""
+
+    channel: str = ""
+    type: str = ""
+    data: list[V2Book] = []
+    method: str = ""
+
+
+class V2NumberFrame(msgspec.Struct, frozen=True):
+    """The hot path's second read of the same frame: its book entries as checked floats."""
+
+    data: list[V2NumberBook] = []
+
+
 # -- WS v1 --------------------------------------------------------------------------------------
 
 
@@ -228,6 +244,8 @@ V1_BOOK_DATA = msgspec.json.Decoder(V1BookData)
 # The hot path: a whole book frame in one read as text, one as checked floats; any frame
 # these refuse (trades, tickers, a bad level) goes the part-by-part way above.
 V2_NUMBER_BOOKS = msgspec.json.Decoder(list[V2NumberBook])
+V2_BOOK_FRAME = msgspec.json.Decoder(V2BookFrame)
+V2_NUMBER_FRAME = msgspec.json.Decoder(V2NumberFrame)
 V1_BOOK_FRAME = msgspec.json.Decoder(list[int | str | V1BookData])
 V1_NUMBER_FRAME = msgspec.json.Decoder(list[int | str | V1NumberData], strict=False)
 DEPTH = msgspec.json.Decoder(DepthResponse)

@@ -84,6 +84,10 @@ def _texts(levels: list[schemas.TextLevel]) -> list[tuple[str, str]]:
     return [(level[0], level[1]) for level in levels]
 
 
+def _pairs(levels: list[schemas.TextPair]) -> list[tuple[str, str]]:
+    return [(level.px, level.sz) for level in levels]
+
+
 class OkxParser(FeedParser):
     venue: ClassVar[str] = VENUE
 
@@ -237,10 +241,10 @@ class OkxParser(FeedParser):
                 return malformed(VENUE, found[1], f"{inst_id} {found[0]}")
         return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
 
-    def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookText]:
+    def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookTextPairs]:
         """The exact level text a checksum is computed from: strings, as OKX sends them."""
         try:
-            return schemas.BOOK_TEXT.decode(data)
+            return schemas.BOOK_TEXT_PAIRS.decode(data)
         except msgspec.DecodeError as exc:  # e.g. a JSON number where OKX writes a string
             self._flag(inst_id)
             raise MalformedFrame(VENUE, "book", f"{inst_id}: level text: {exc}") from exc
@@ -271,7 +275,7 @@ class OkxParser(FeedParser):
             raise MalformedFrame(VENUE, "book", f"{inst_id}: action {action!r}")
         entries = self._decode_books(envelope.data, inst_id, action == "snapshot")
         symbol = self._symbol(inst_id)
-        texts: list[schemas.BookText] | None = None
+        texts: list[schemas.BookTextPairs] | None = None
         events: list[MdEvent] = []
         for i, entry in enumerate(entries):
             checksum = entry.checksum or None  # 0 = "no checksum" since 2026-06-23
@@ -279,7 +283,7 @@ class OkxParser(FeedParser):
             if checksum is not None:
                 if texts is None:
                     texts = self._decode_texts(envelope.data, inst_id)
-                bids_text, asks_text = _texts(texts[i].bids), _texts(texts[i].asks)
+                bids_text, asks_text = _pairs(texts[i].bids), _pairs(texts[i].asks)
             ts_event = _ts_ns(entry.ts)
             if action == "snapshot":
                 bids, asks = _floats(entry.bids), _floats(entry.asks)

@@ -72,6 +72,21 @@ class BookText(msgspec.Struct, frozen=True):
     bids: list[TextLevel]
 
 
+class TextPair(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A level's exact ``px`` and ``sz`` text, the two the checksum reads (the rest of the
+    array is skipped unread: the float read of the same frame ignores it too)."""
+
+    px: str
+    sz: str
+
+
+class BookTextPairs(msgspec.Struct, frozen=True):
+    """The hot path's text read of a book entry: each level's px and sz text only."""
+
+    asks: list[TextPair]
+    bids: list[TextPair]
+
+
 class RestBook(msgspec.Struct, frozen=True):
     """``data[0]`` of GET /api/v5/market/books. ``seqId`` joins it to the WS stream."""
 
@@ -154,6 +169,7 @@ def present(raw: msgspec.Raw) -> bool:
 ENVELOPE = msgspec.json.Decoder(Envelope)
 BOOK_DATA = msgspec.json.Decoder(list[BookData], strict=False)
 BOOK_TEXT = msgspec.json.Decoder(list[BookText])
+BOOK_TEXT_PAIRS = msgspec.json.Decoder(list[BookTextPairs])
 LOOSE_BOOKS = msgspec.json.Decoder(list[LooseBook])
 REST_ENVELOPE = msgspec.json.Decoder(RestEnvelope)
 REST_BOOKS = msgspec.json.Decoder(list[RestBook])
