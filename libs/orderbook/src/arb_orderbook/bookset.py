@@ -125,7 +125,7 @@ class BookSet:
             book = self._venues[event.venue][event.symbol]
         except KeyError:
             book = self.book(event.venue, event.symbol)
-        result = book.apply(event)
+        result = book.apply_delta(event) if type(event) is BookDelta else book.apply(event)
         counts = self.counts[event.venue]
         counts.events += 1
         counts.add(result)
