@@ -15,7 +15,7 @@ once when the level is stored, so a checksum only joins the pieces of its top le
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from arb_structs.market import Level, LevelText
 
@@ -80,32 +80,28 @@ class BookSide:
         self.prices = sorted(sizes)
         return count
 
-    def update(self, levels: Iterable[Level]) -> int:
+    def update(self, levels: Sequence[Level]) -> int:
         """Apply absolute level changes (size 0 deletes); return how many were read."""
         sizes = self.sizes
         prices = self.prices
-        count = 0
         for price, size in levels:
-            count += 1
             if size:
                 if price not in sizes:
                     insort(prices, price)
                 sizes[price] = size
             elif sizes.pop(price, None) is not None:
                 del prices[bisect_left(prices, price)]
-        return count
+        return len(levels)
 
-    def update_with_text(self, levels: Iterable[Level], texts: Iterable[LevelText]) -> int:
+    def update_with_text(self, levels: Sequence[Level], texts: Iterable[LevelText]) -> int:
         """As ``update``, also keeping each level's venue text (or its checksum piece) from
         this message."""
         sizes = self.sizes
         prices = self.prices
-        count = 0
         field = self.field
         if field is not None:
             fields = self.fields
             for (price, size), text in zip(levels, texts, strict=True):
-                count += 1
                 if size:
                     if price not in sizes:
                         insort(prices, price)
@@ -114,10 +110,9 @@ class BookSide:
                 elif sizes.pop(price, None) is not None:
                     del prices[bisect_left(prices, price)]
                     fields.pop(price, None)
-            return count
+            return len(levels)
         text_of = self.texts
         for (price, size), text in zip(levels, texts, strict=True):
-            count += 1
             if size:
                 if price not in sizes:
                     insort(prices, price)
@@ -126,7 +121,7 @@ class BookSide:
             elif sizes.pop(price, None) is not None:
                 del prices[bisect_left(prices, price)]
                 text_of.pop(price, None)
-        return count
+        return len(levels)
 
     def _forget(self, dropped: list[float]) -> None:
         sizes = self.sizes
