@@ -184,7 +184,8 @@ def pinned_uv(workdir: Path) -> str:
         return uv
     wheels = workdir / "uv-wheel"
     log(f"the uv on PATH is {' '.join(version)}; taking uv {pinned} from its PyPI wheel")
-    got = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+    # pip through uv (the project's .venv has no pip of its own)
+    got = subprocess.run([uv, "tool", "run", "pip", "download", "--no-deps", "--only-binary",
                           ":all:", "--dest", str(wheels), f"uv=={pinned}"],
                          capture_output=True, text=True, timeout=300)  # fmt: skip
     found = sorted(wheels.glob(f"uv-{pinned}-*.whl"))
