@@ -163,9 +163,16 @@ async def _status(session: aiohttp.ClientSession, control: str) -> dict[str, Any
         return status
 
 
+def _per_connection(venue: str, symbols: list[str]) -> list[list[str]]:
+    """``symbols`` split over as many connections as the venue's subscription limit asks."""
+    most = get_venue(venue).market.max_books_per_connection or len(symbols)
+    return [symbols[i : i + most] for i in range(0, len(symbols), most)]
+
+
 async def delivery(seconds: float, rate: float = TARGET_PER_VENUE) -> dict[str, Any]:
     """The simulator in its own process, offered ``OFFERED_FACTOR`` x ``rate`` updates/s per
-    venue; one WS client per venue here; what each client receives, and the simulator's CPU."""
+    venue; one WS client per venue here (more where the venue limits the books of one
+    connection); what the clients receive, and the simulator's CPU."""
     symbols = bench_symbols(rate)
     offered = rate * OFFERED_FACTOR
     proc, where = await asyncio.to_thread(start_simulator, symbols, offered)
@@ -174,8 +181,9 @@ async def delivery(seconds: float, rate: float = TARGET_PER_VENUE) -> dict[str, 
         counts = {venue: 0 for venue in venues}
         stop = asyncio.Event()
         tasks = [
-            asyncio.create_task(_client(venue, urls, symbols, counts, stop))
+            asyncio.create_task(_client(venue, urls, part, counts, stop))
             for venue, urls in venues.items()
+            for part in _per_connection(venue, symbols)
         ]
         async with aiohttp.ClientSession() as session:
             await asyncio.sleep(WARMUP_S)

@@ -115,6 +115,9 @@ class MarketDataProtocol(abc.ABC):
     # Seconds to wait after the connection opens before sending anything: Crypto.com pro-rates
     # its WS rate limit on the calendar second the connection opened and asks for a 1 s pause.
     connect_delay_s: ClassVar[float] = 0.0
+    # The most books one connection may carry (the venue's subscription limit; 0: none):
+    # a client with more splits them over connections (ws_url refuses more on one).
+    max_books_per_connection: ClassVar[int] = 0
     # Application-level heartbeat; None when the protocol-level ping is enough.
     heartbeat_interval_s: ClassVar[float | None] = None
     # No frame for this long means the connection is dead: reconnect.

@@ -118,6 +118,7 @@ class MexcMarket(MarketDataProtocol):
     # Ping and server time: https://mexcdevelop.github.io/apidocs/spot_v3_en/#check-server-time
     ping_path: ClassVar[str] = "/api/v3/ping"
     server_time_path: ClassVar[str] = "/api/v3/time"
+    max_books_per_connection: ClassVar[int] = MAX_SUBSCRIPTIONS
 
     def __init__(self, endpoints: Endpoints, depth: int = 0) -> None:
         super().__init__(endpoints, depth)
