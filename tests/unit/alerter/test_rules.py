@@ -28,6 +28,9 @@ def test_an_unhedged_result_and_its_exposure_event_are_one_alert() -> None:
     assert from_result is not None and from_event is not None
     assert from_result.key == from_event.key == f"unhedged_exposure:{opp.id}"
     assert from_result.severity is Severity.CRITICAL
+    # whichever comes first, the alert names the size left open the same way
+    assert from_event.fields["unhedged_size"] == event.size
+    assert from_result.fields["unhedged_size"] == factories.unhedged(opp).unhedged_size
     assert rules.from_result(factories.filled(opp)) is None
     assert rules.from_exposure(msgspec.structs.replace(event, kind=ExposureKind.CLOSED)) is None
     unexplained = rules.from_exposure(msgspec.structs.replace(event, kind=ExposureKind.UNEXPLAINED))

@@ -74,7 +74,9 @@ def from_exposure(event: ExposureEvent) -> Alert | None:
             severity=Severity.CRITICAL,
             title=f"Unhedged {event.asset} on {event.venue}: {event.size} open",
             text=f"Worth {event.quote_value} at {event.mark_price}: {event.reason or 'open'}.",
-            fields=fields,
+            # the result's alert of the same key names it so: whichever of the two reaches
+            # the alerter first (the streams are read apart), the alert reads the same
+            fields={**fields, "unhedged_size": event.size},
         )  # fmt: skip
     if event.kind is ExposureKind.UNEXPLAINED:
         return Alert(
