@@ -61,6 +61,7 @@ class VenueBook:
     __slots__ = (
         "_prices",
         "_rng",
+        "_snapshot",
         "asks",
         "best_ask",
         "best_bid",
@@ -105,6 +106,10 @@ class VenueBook:
         self.mean_lots = [touch_lots * (1.0 + params.size_growth * i) for i in range(params.depth)]
         self._rng = rng
         self._prices: dict[int, Decimal] = {}
+        # The last snapshot, kept while ``seq`` has not moved: every change of the levels goes
+        # through ``_emit`` (seq + 1), and the market's listeners of one tick, each venue
+        # connection of them, ask for the same book again and again.
+        self._snapshot: SimBook | None = None
         self.bids: dict[int, int] = {}  # slot -> lots
         self.asks: dict[int, int] = {}
         self.best_bid = 0  # top slot of the bid window (the ladder, not counting holes)
@@ -316,10 +321,16 @@ class VenueBook:
     # -- reading and taking -----------------------------------------------------------------
 
     def snapshot(self) -> SimBook:
+        """The whole book, best first. Shared by every caller until the next change: its
+        lists are read-only."""
+        cached = self._snapshot
+        if cached is not None and cached.seq == self.seq:
+            return cached
         price_of, size_of = self.price_of, self.size_of
         bids = [(price_of(s), size_of(self.bids[s])) for s in sorted(self.bids, reverse=True)]
         asks = [(price_of(s), size_of(self.asks[s])) for s in sorted(self.asks)]
-        return SimBook(self.symbol, self.seq, bids, asks, self.ts_ns)
+        self._snapshot = snapshot = SimBook(self.symbol, self.seq, bids, asks, self.ts_ns)
+        return snapshot
 
     def best(self) -> tuple[Decimal | None, Decimal | None]:
         """Best bid and ask prices actually in the book (holes skipped)."""
