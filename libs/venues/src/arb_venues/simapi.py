@@ -246,3 +246,33 @@ def _dumps(payload: object) -> str:
 # ``() -> str`` under this key. The core's maintenance sends it to every open connection.
 NoticeFrame = Callable[[], str]
 RECONNECT_NOTICE: _web.AppKey[NoticeFrame] = _web.AppKey("reconnect_notice")
+
+
+# Frames of one book update built once for every connection that subscribed the same thing.
+# The market calls each listener (a venue app's connection) with a whole tick's updates in
+# turn, so one update's frame is asked for once per connection: the first builds it, the
+# others send the same text. A key names everything the frame depends on (the channel, the
+# symbol and the update's seq at least); a connection whose frame a fault changes builds its
+# own and leaves the shared one alone.
+SHARED_FRAMES_KEPT = 1024  # frames of about a tick of every book and channel of one venue
+
+
+class SharedFrames:
+    """One venue app's frames of the latest updates, by key (see above)."""
+
+    __slots__ = ("_frames",)
+
+    def __init__(self) -> None:
+        self._frames: dict[object, str] = {}
+
+    def get(self, key: object, build: Callable[[], str]) -> str:
+        """The frame under ``key``: built by ``build`` once, then the same text."""
+        frame = self._frames.get(key)
+        if frame is None:
+            if len(self._frames) >= SHARED_FRAMES_KEPT:
+                self._frames.clear()
+            frame = self._frames[key] = build()
+        return frame
+
+
+SHARED_FRAMES: _web.AppKey[SharedFrames] = _web.AppKey("shared_frames", SharedFrames)

@@ -20,6 +20,7 @@ import contextlib
 import heapq
 import time
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -33,6 +34,8 @@ from arb_venues.bitget.sim import bodies as simformat
 from arb_venues.bitget.sim.private import add_private_routes
 from arb_venues.simapi import (
     ERROR_RESPONSE,
+    SHARED_FRAMES,
+    SharedFrames,
     SimBookUpdate,
     SimLevel,
     SimMarket,
@@ -51,6 +54,7 @@ def create_app(market: SimMarket) -> web.Application:
     app = web.Application()
     app[MARKET] = market
     app[ERROR_RESPONSE] = simformat.error_response
+    app[SHARED_FRAMES] = SharedFrames()
     app.router.add_get("/v2/ws/public", _public_ws)
     app.router.add_get("/api/v2/spot/market/orderbook", _rest_book)
     app.router.add_get("/api/v2/spot/public/symbols", _rest_symbols)
@@ -164,9 +168,10 @@ class _Book:
 class _Connection:
     """One public WS client: its subscriptions and the frames waiting to be sent."""
 
-    def __init__(self, ws: web.WebSocketResponse, market: SimMarket) -> None:
+    def __init__(self, ws: web.WebSocketResponse, market: SimMarket, shared: SharedFrames) -> None:
         self.ws = ws
         self.market = market
+        self.shared = shared
         self.channels: dict[str, set[str]] = {}  # symbol -> channels
         self.books: dict[str, _Book] = {}  # symbol -> the books channel's client book
         self.sent_seq: dict[str, int] = {}
@@ -200,16 +205,25 @@ class _Connection:
             book.apply(update.bids, update.asks)
             if faults.take("skip_seq", update.symbol):
                 continue  # never sent: the client's next checksum shows the missing change
+            bad_checksum = faults.take("bad_checksum", update.symbol)
+            corrupt = faults.take("corrupt_book", update.symbol) and bool(book.bids)
+            bad = faults.take_params("bad_level", update.symbol)
+            if not bad_checksum and not corrupt and bad is None:
+                # Every connection's client book is the market's book at this seq (each
+                # applies every update once, from a snapshot), so one frame serves them all.
+                self.outbox.put_nowait(self.shared.get(
+                    ("books", update.symbol, update.seq),
+                    partial(self._update_frame, update, instrument, book)))  # fmt: skip
+                continue
             bids = simformat.levels(update.bids, instrument)
             asks = simformat.levels(update.asks, instrument)
             value = book.checksum()
-            if faults.take("bad_checksum", update.symbol):
+            if bad_checksum:
                 value ^= BAD_CHECKSUM_MASK
-            if faults.take("corrupt_book", update.symbol) and book.bids:
+            if corrupt:
                 best = max(book.bids)
                 text = simformat.level(best, book.bids[best] * 2, instrument)
                 bids = [lv for lv in bids if lv[0] != text[0]] + [text]
-            bad = faults.take_params("bad_level", update.symbol)
             if bad is not None:
                 bad_value = str(bad.get("value", "NaN"))
                 if bad.get("field") == "size" and book.asks:
@@ -217,41 +231,60 @@ class _Connection:
                     asks = [lv for lv in asks if lv[0] != price] + [[price, bad_value]]
                 else:
                     bids = [*bids, [bad_value, "1"]]
-            self.send(
+            self.send(self._update_body(update, instrument, bids, asks, value))
+
+    def _update_frame(self, update: SimBookUpdate, instrument: Instrument, book: _Book) -> str:
+        bids = simformat.levels(update.bids, instrument)
+        asks = simformat.levels(update.asks, instrument)
+        body = self._update_body(update, instrument, bids, asks, book.checksum())
+        return msgspec.json.encode(body).decode()
+
+    def _update_body(
+        self,
+        update: SimBookUpdate,
+        instrument: Instrument,
+        bids: list[list[str]],
+        asks: list[list[str]],
+        value: int,
+    ) -> dict[str, Any]:
+        return {
+            "action": "update",
+            "arg": self._arg("books", instrument),
+            "data": [
                 {
-                    "action": "update",
-                    "arg": self._arg("books", instrument),
-                    "data": [
-                        {
-                            "asks": asks,
-                            "bids": bids,
-                            "checksum": value,
-                            "seq": update.seq,
-                            "ts": simformat.millis(update.ts_ns),
-                        }
-                    ],
-                    "ts": update.ts_ns // 1_000_000,
+                    "asks": asks,
+                    "bids": bids,
+                    "checksum": value,
+                    "seq": update.seq,
+                    "ts": simformat.millis(update.ts_ns),
                 }
-            )
+            ],
+            "ts": update.ts_ns // 1_000_000,
+        }
 
     def push_top(self, channel: str, instrument: Instrument) -> None:
+        book = self.market.book(instrument.symbol)
+        self.outbox.put_nowait(self.shared.get(
+            (channel, instrument.symbol, book.seq),
+            lambda: self._top_frame(channel, instrument)))  # fmt: skip
+
+    def _top_frame(self, channel: str, instrument: Instrument) -> str:
         depth = TOP_CHANNELS[channel]
         book = self.market.book(instrument.symbol)
-        self.send(
-            {
-                "action": "snapshot",
-                "arg": self._arg(channel, instrument),
-                "data": [
-                    {
-                        "asks": simformat.levels(book.asks[:depth], instrument),
-                        "bids": simformat.levels(book.bids[:depth], instrument),
-                        "seq": book.seq,
-                        "ts": simformat.millis(book.ts_ns),
-                    }
-                ],
-                "ts": book.ts_ns // 1_000_000,
-            }
-        )
+        frame = {
+            "action": "snapshot",
+            "arg": self._arg(channel, instrument),
+            "data": [
+                {
+                    "asks": simformat.levels(book.asks[:depth], instrument),
+                    "bids": simformat.levels(book.bids[:depth], instrument),
+                    "seq": book.seq,
+                    "ts": simformat.millis(book.ts_ns),
+                }
+            ],
+            "ts": book.ts_ns // 1_000_000,
+        }
+        return msgspec.json.encode(frame).decode()
 
     def error(self, code: int, msg: str) -> None:
         self.send({"event": "error", "code": code, "msg": msg})
@@ -315,7 +348,7 @@ class _Connection:
 async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(autoping=True)
     await ws.prepare(request)
-    connection = _Connection(ws, request.app[MARKET])
+    connection = _Connection(ws, request.app[MARKET], request.app[SHARED_FRAMES])
     unsubscribe = connection.market.subscribe(connection.on_update)
     writer = asyncio.create_task(_write(connection))
     try:

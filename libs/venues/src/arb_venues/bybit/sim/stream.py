@@ -77,6 +77,9 @@ class TopicBook:
     bids: dict[Decimal, Decimal]
     asks: dict[Decimal, Decimal]
     subscribers: set[Connection] = field(default_factory=set)
+    # The market book's seq these top levels are of: the market tells every update of a tick
+    # after the tick moved the book, so only the first of them can change the top levels.
+    book_seq: int = -1
 
     def levels(self, side: dict[Decimal, Decimal], reverse: bool) -> list[list[str]]:
         return self.format(sorted(side.items(), reverse=reverse))
@@ -152,6 +155,9 @@ class SpotStream:
         book = self.market.book(update.symbol)
         ts_ms = update.ts_ns // 1_000_000
         for topic in books:  # the topic state moves on even when nobody is left to tell
+            if topic.book_seq == book.seq:
+                continue  # this tick's book was already diffed: nothing changed since
+            topic.book_seq = book.seq
             bid_changes, topic.bids = _diff(topic.bids, book.bids[: topic.depth])
             ask_changes, topic.asks = _diff(topic.asks, book.asks[: topic.depth])
             if not bid_changes and not ask_changes:
@@ -257,6 +263,7 @@ class SpotStream:
             seq=book.seq,
             bids=dict(book.bids[:depth]),
             asks=dict(book.asks[:depth]),
+            book_seq=book.seq,
         )
         self.topics[name] = topic
         self.topics_of_symbol.setdefault(instrument.symbol, []).append(topic)
