@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 from arb_structs import Instrument, Side
 
@@ -251,28 +251,31 @@ RECONNECT_NOTICE: _web.AppKey[NoticeFrame] = _web.AppKey("reconnect_notice")
 # Frames of one book update built once for every connection that subscribed the same thing.
 # The market calls each listener (a venue app's connection) with a whole tick's updates in
 # turn, so one update's frame is asked for once per connection: the first builds it, the
-# others send the same text. A key names everything the frame depends on (the channel, the
-# symbol and the update's seq at least); a connection whose frame a fault changes builds its
-# own and leaves the shared one alone.
-SHARED_FRAMES_KEPT = 1024  # frames of about a tick of every book and channel of one venue
+# others send the same text. A key names everything the value depends on (the channel, the
+# symbol and the update's or the book's seq at least); a connection whose frame a fault
+# changes builds its own and leaves the shared one alone. The values may also be the work
+# several frames share (a diff of the top levels and its checksum).
+SHARED_FRAMES_KEPT = 1024  # about a tick of every book and channel of one venue
+_T = TypeVar("_T")
 
 
 class SharedFrames:
     """One venue app's frames of the latest updates, by key (see above)."""
 
-    __slots__ = ("_frames",)
+    __slots__ = ("_values",)
 
     def __init__(self) -> None:
-        self._frames: dict[object, str] = {}
+        self._values: dict[object, object] = {}
 
-    def get(self, key: object, build: Callable[[], str]) -> str:
-        """The frame under ``key``: built by ``build`` once, then the same text."""
-        frame = self._frames.get(key)
-        if frame is None:
-            if len(self._frames) >= SHARED_FRAMES_KEPT:
-                self._frames.clear()
-            frame = self._frames[key] = build()
-        return frame
+    def get(self, key: object, build: Callable[[], _T]) -> _T:
+        """The value under ``key``: built by ``build`` once, then the same object."""
+        values = self._values
+        if key in values:
+            return cast(_T, values[key])
+        if len(values) >= SHARED_FRAMES_KEPT:
+            values.clear()
+        value = values[key] = build()
+        return value
 
 
 SHARED_FRAMES: _web.AppKey[SharedFrames] = _web.AppKey("shared_frames", SharedFrames)
