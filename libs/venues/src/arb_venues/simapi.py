@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -382,3 +383,56 @@ class Coalescer:
                 delay = 0.0
             await asyncio.sleep(max(0.0, delay))
             self.flush()
+
+
+# Sending: a venue app's writer task takes every frame its queue holds when it wakes (all the
+# frames one market tick made for the connection) and hands them to the socket in one write,
+# not one write (one send system call) a frame. aiohttp writes an uncompressed WS message as
+# one header and the payload, synchronously; ``send_frames`` does the same for several at once,
+# and falls back to aiohttp's own send where a connection compresses its messages.
+_OP_TEXT, _OP_BINARY = 0x81, 0x82  # FIN + opcode (RFC 6455 section 5.2)
+_T_frame = TypeVar("_T_frame")
+
+
+async def next_frames(queue: asyncio.Queue[_T_frame]) -> list[_T_frame]:
+    """The next frame of ``queue`` (waiting for one), and every frame already behind it."""
+    frames = [await queue.get()]
+    while frames[-1] is not None and not queue.empty():
+        frames.append(queue.get_nowait())
+    return frames
+
+
+async def send_frames(
+    ws: _web.WebSocketResponse, frames: list[str] | list[bytes], binary: bool = False
+) -> None:
+    """Send ``frames`` in order as text (or binary) WS messages. ConnectionError once the
+    connection is closing."""
+    writer = ws._writer  # aiohttp's WebSocketWriter (3.14: transport, protocol, compress)
+    if len(frames) == 1 or writer is None or writer.compress or writer._closing:
+        for frame in frames:
+            data = frame.encode() if isinstance(frame, str) else frame
+            await ws.send_frame(data, _web.WSMsgType.BINARY if binary else _web.WSMsgType.TEXT)
+        return
+    transport, protocol = writer.transport, writer.protocol
+    if transport.is_closing():
+        raise ConnectionResetError("the WS transport is closing")
+    opcode = _OP_BINARY if binary else _OP_TEXT
+    parts: list[bytes] = []
+    for frame in frames:
+        data = frame.encode() if isinstance(frame, str) else frame
+        size = len(data)
+        if size < 126:
+            parts.append(_HEADER_SHORT.pack(opcode, size))
+        elif size < 65536:
+            parts.append(_HEADER_MEDIUM.pack(opcode, 126, size))
+        else:
+            parts.append(_HEADER_LONG.pack(opcode, 127, size))
+        parts.append(data)
+    transport.write(b"".join(parts))
+    if protocol._paused:  # the peer reads slowly: wait as aiohttp does
+        await protocol._drain_helper()
+
+
+_HEADER_SHORT = struct.Struct("!BB")
+_HEADER_MEDIUM = struct.Struct("!BBH")
+_HEADER_LONG = struct.Struct("!BBQ")

@@ -40,7 +40,15 @@ from arb_venues.bitfinex.checksum import checksum
 from arb_venues.bitfinex.market import DEPTHS
 from arb_venues.bitfinex.numbers import js_text
 from arb_venues.bitfinex.parser import DEFAULT_DEPTH, OB_CHECKSUM, SEQ_ALL
-from arb_venues.simapi import SharedFrames, SimBook, SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import (
+    SharedFrames,
+    SimBook,
+    SimBookUpdate,
+    SimLevel,
+    SimMarket,
+    next_frames,
+    send_frames,
+)
 
 HEARTBEAT_S = 15.0
 BAD_CHECKSUM_MASK = 0x5A5A5A5A
@@ -169,11 +177,16 @@ class BitfinexStream:
         return ws
 
     async def _writer(self, session: _Session) -> None:
-        while (text := await session.queue.get()) is not None:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(session.queue)
+            texts = [text for text in frames if text is not None]
             if session.ws.closed:
                 return
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await session.ws.send_str(text)
+            if texts:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await send_frames(session.ws, texts)
+            if frames[-1] is None:
+                break
         with contextlib.suppress(ConnectionError, RuntimeError):
             await session.ws.close()
 

@@ -43,6 +43,8 @@ from arb_venues.simapi import (
     SimLevel,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
@@ -409,14 +411,16 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
 
 async def _write(connection: _Connection) -> None:
     ws = connection.ws
-    while True:
-        frame = await connection.outbox.get()
-        if frame is None or ws.closed:
+    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+        frames = await next_frames(connection.outbox)
+        texts = [frame for frame in frames if frame is not None]
+        if texts and not ws.closed:
+            try:
+                await send_frames(ws, texts)
+            except (ConnectionError, RuntimeError):
+                return
+        if frames[-1] is None or ws.closed:
             await ws.close()
-            return
-        try:
-            await ws.send_str(frame)
-        except (ConnectionError, RuntimeError):
             return
 
 

@@ -32,7 +32,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, next_frames, send_frames
 
 log = logging.getLogger("arb.sim.cryptocom")
 
@@ -64,12 +64,14 @@ class Connection:
         self.queue.put_nowait(None)
 
     async def writer(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(self.queue)
+            texts = [text for text in frames if text is not None]
+            if texts and not self.ws.closed:
+                await send_frames(self.ws, texts)
+            if frames[-1] is None or self.ws.closed:
                 await self.ws.close(code=WSCloseCode.OK)
                 return
-            await self.ws.send_str(text)
 
 
 @dataclass(eq=False)

@@ -49,6 +49,8 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
@@ -387,17 +389,16 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
 
 async def _write(connection: _Connection) -> None:
     ws = connection.ws
-    while True:
-        frame = await connection.outbox.get()
-        if frame is None or ws.closed:
+    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+        frames = await next_frames(connection.outbox)
+        payloads = [frame for frame in frames if frame is not None]
+        if payloads and not ws.closed:
+            try:  # gzip: binary messages, as HTX sends them; else the JSON as text
+                await send_frames(ws, payloads, binary=connection.gzip)
+            except (ConnectionError, RuntimeError):
+                return
+        if frames[-1] is None or ws.closed:
             await ws.close()
-            return
-        try:
-            if connection.gzip:
-                await ws.send_bytes(frame)
-            else:
-                await ws.send_str(frame.decode())
-        except (ConnectionError, RuntimeError):
             return
 
 

@@ -33,6 +33,8 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
 )
 
@@ -125,11 +127,16 @@ class KrakenSim:
         return ws
 
     async def _writer(self, session: _Session) -> None:
-        while (text := await session.queue.get()) is not None:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(session.queue)
+            texts = [text for text in frames if text is not None]
             if session.ws.closed:
                 return
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await session.ws.send_str(text)
+            if texts:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await send_frames(session.ws, texts)
+            if frames[-1] is None:
+                return
 
     async def _heartbeats(self, session: _Session) -> None:
         beat = '{"channel":"heartbeat"}' if session.version == "v2" else '{"event":"heartbeat"}'
