@@ -61,6 +61,7 @@ class VenueBook:
     __slots__ = (
         "_prices",
         "_rng",
+        "_sizes",
         "_snapshot",
         "asks",
         "best_ask",
@@ -106,6 +107,7 @@ class VenueBook:
         self.mean_lots = [touch_lots * (1.0 + params.size_growth * i) for i in range(params.depth)]
         self._rng = rng
         self._prices: dict[int, Decimal] = {}
+        self._sizes: dict[int, Decimal] = {}  # lots -> size, as _prices (every snapshot asks)
         # The last snapshot, kept while ``seq`` has not moved: every change of the levels goes
         # through ``_emit`` (seq + 1), and the market's listeners of one tick, each venue
         # connection of them, ask for the same book again and again.
@@ -147,7 +149,12 @@ class VenueBook:
         return cached
 
     def size_of(self, lots: int) -> Decimal:
-        return Decimal(lots) * self.lot if lots else ZERO
+        cached = self._sizes.get(lots)
+        if cached is None:
+            if len(self._sizes) > _PRICE_CACHE_LIMIT:
+                self._sizes.clear()
+            cached = self._sizes[lots] = Decimal(lots) * self.lot if lots else ZERO
+        return cached
 
     # -- updates --------------------------------------------------------------------------
 
