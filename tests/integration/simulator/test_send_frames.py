@@ -13,7 +13,7 @@ from arb_venues.simapi import send_frames
 
 pytestmark = pytest.mark.integration
 
-TEXTS = ["{}", "x" * 125, "y" * 126, "é" * 300, "z" * 65_535, "w" * 70_000, "last"]
+TEXTS = ["{}", "x" * 125, "y" * 126, "é" * 300, "z" * 65_535, "v" * 65_536, "w" * 70_000, "end"]
 
 
 async def _serve(request: web.Request) -> web.WebSocketResponse:
