@@ -328,8 +328,8 @@ class Coalescer:
         self._task: asyncio.Task[None] | None = None
 
     def install(self, app: _web.Application) -> None:
-        app.on_startup.append(self._start)
-        app.on_cleanup.append(self._stop)
+        app.on_startup.append(lambda _app: self.start())
+        app.on_cleanup.append(lambda _app: self.stop())
 
     def on_update(self, update: SimBookUpdate) -> None:
         pending = self.pending.get(update.symbol)
@@ -358,11 +358,12 @@ class Coalescer:
             except Exception:  # one bad push must not stop the channel
                 _log.exception("%s: push of %s failed", self.market.venue, pending.symbol)
 
-    async def _start(self, _app: _web.Application) -> None:
+    async def start(self) -> None:
+        """Listen to the market and push on the timer (``install`` calls it at app startup)."""
         self._unsubscribe = self.market.subscribe(self.on_update)
         self._task = asyncio.create_task(self._run())
 
-    async def _stop(self, _app: _web.Application) -> None:
+    async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
