@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -172,14 +173,39 @@ def local_base(workdir: Path) -> None:
     shutil.rmtree(rootfs, ignore_errors=True)
 
 
-def local_uv(workdir: Path) -> None:
-    """cexarb-uv:0.13.9: the uv binary on PATH at /uv, as Astral's image has it."""
-    if have(LOCAL_UV):
-        return
+def pinned_uv(workdir: Path) -> str:
+    """A uv binary of the version the Dockerfile pins: the one on PATH when it is that
+    version, else the one in PyPI's ``uv`` wheel of that version (PyPI is reachable where
+    ghcr.io is not; the wheel carries the same release binary)."""
+    pinned = PUBLIC_UV.rsplit(":", 1)[1]
     uv = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
     version = subprocess.run([uv, "--version"], capture_output=True, text=True).stdout.split()
-    if version[1:2] != [PUBLIC_UV.rsplit(":", 1)[1]]:
-        raise LookupError(f"{PUBLIC_UV} cannot be pulled and the local uv is {version}")
+    if version[1:2] == [pinned]:
+        return uv
+    wheels = workdir / "uv-wheel"
+    log(f"the uv on PATH is {' '.join(version)}; taking uv {pinned} from its PyPI wheel")
+    # pip through uv (the project's .venv has no pip of its own)
+    got = subprocess.run([uv, "tool", "run", "pip", "download", "--no-deps", "--only-binary",
+                          ":all:", "--dest", str(wheels), f"uv=={pinned}"],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    found = sorted(wheels.glob(f"uv-{pinned}-*.whl"))
+    if got.returncode != 0 or not found:
+        why = got.stderr.strip()[-300:]
+        raise LookupError(f"{PUBLIC_UV} cannot be pulled, the local uv is {version} and uv "
+                          f"{pinned} could not be downloaded: {why}")  # fmt: skip
+    with zipfile.ZipFile(found[0]) as wheel:
+        member = next(n for n in wheel.namelist() if n.endswith("/scripts/uv"))
+        target = workdir / "uv-pinned"
+        target.write_bytes(wheel.read(member))
+    target.chmod(0o755)
+    return str(target)
+
+
+def local_uv(workdir: Path) -> None:
+    """cexarb-uv:<pinned>: uv of the pinned version at /uv, as Astral's image has it."""
+    if have(LOCAL_UV):
+        return
+    uv = pinned_uv(workdir)
     folder = workdir / "uv"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(uv, folder / "uv")

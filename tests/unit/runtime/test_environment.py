@@ -142,17 +142,19 @@ def test_every_variable_the_compose_file_interpolates_is_known() -> None:
 
 
 def test_every_knob_the_makefile_and_the_tests_set_is_known() -> None:
-    """The Makefile's and the tests' own ARB_* knobs reach the services' environment (a make
-    target sets one, the engine it starts inherits it): one missing from arb_core.variables
-    is refused as a typo by every service the test starts (ARB_CLUSTER_TESTS once was)."""
+    """The Makefile's and the tests' own ARB_* knobs, and the ones code reads from the
+    environment directly, reach the services' environment (a make target sets one, the
+    engine it starts inherits it): one missing from arb_core.variables is refused as a typo
+    by every service started with it (ARB_CLUSTER_TESTS and ARB_TRACEMALLOC_DUMP once were)."""
     shell = [(ROOT / "Makefile").read_text()]
     shell += [p.read_text() for p in (ROOT / ".ci").iterdir() if p.is_file()]
     names = {n for text in shell for n in re.findall(r"\b(ARB_[A-Z0-9_]*[A-Z0-9])\b", text)}
     # the knobs the tests read (their other ARB_ names are typos on purpose, or settings)
     read = r"""(?:environ\.get\(|getenv\(|environ\[)\s*["'](ARB_[A-Z0-9_]+)["']"""
-    for path in (ROOT / "tests").rglob("*.py"):
-        names.update(re.findall(read, path.read_text()))
-    assert {"ARB_FIXTURES_DIR", "ARB_CLUSTER_ROUNDS"} <= names
+    for folder in ("tests", "libs", "services", "apps"):  # and the ones the code reads itself
+        for path in (ROOT / folder).rglob("*.py"):
+            names.update(re.findall(read, path.read_text()))
+    assert {"ARB_FIXTURES_DIR", "ARB_CLUSTER_ROUNDS", "ARB_TRACEMALLOC_DUMP"} <= names
     unknown = sorted(n for n in names if not is_known_outside_services(n)
                      and not n.startswith(SERVICE_PREFIXES))  # fmt: skip
     assert unknown == [], "add them to arb_core.variables (TOOLING) or fix the name"

@@ -1,4 +1,4 @@
-"""Every venue folder has the one layout of ``arb_venues.base`` (VENUE_FILES), nothing the
+"""Every venue folder has the one layout of ``arb_venues.spec`` (VENUE_FILES), nothing the
 layout does not name, its spec under its own name, and a live side that never reaches into
 its ``sim/`` package."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import arb_venues
 import pytest
 from arb_venues import VENUE_NAMES, get_venue
-from arb_venues.base import OPTIONAL_VENUE_FILES, VENUE_FILES, VenueSpec
+from arb_venues.spec import OPTIONAL_VENUE_FILES, VENUE_FILES, VenueSpec
 
 pytestmark = pytest.mark.unit
 
@@ -38,7 +38,7 @@ def test_every_folder_of_the_package_is_a_registered_venue() -> None:
 @pytest.mark.parametrize("venue", VENUE_NAMES)
 def test_venue_folder_has_every_canonical_file(venue: str) -> None:
     missing = [name for name in VENUE_FILES if not (PACKAGE / venue / name).is_file()]
-    assert missing == [], f"{venue} lacks {missing} (layout: arb_venues.base docstring)"
+    assert missing == [], f"{venue} lacks {missing} (layout: arb_venues.spec docstring)"
 
 
 @pytest.mark.parametrize("venue", VENUE_NAMES)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from arb_runtime.errors import ConfigError
 from arb_venues import VENUE_NAMES, VenueSpec, venue_specs
-from arb_venues.base import VenueDocs
+from arb_venues.spec import VenueDocs
 
 ROOT = Path(__file__).resolve().parents[4]  # the repository (libs/cli/src/arb_cli/...)
 SIM_HOST = "simulator"  # the simulator's compose service name

@@ -22,6 +22,10 @@ TAKER_FEES = "ARB_TAKER_FEES"  # arb_venues.fees; nested form ARB_TAKER_FEES__<V
 DATA_DIR = "ARB_DATA_DIR"  # arb_history.config, arb run
 REDIS_SERVER = "ARB_REDIS_SERVER"  # the redis-server binary of the embedded Redis
 
+# Diagnosis: allocation tracing of every process (arb_core.memtrace), e.g. in `arb soak`.
+TRACEMALLOC = ("ARB_TRACEMALLOC_DUMP", "ARB_TRACEMALLOC_FRAMES", "ARB_TRACEMALLOC_WARMUP_S",
+               "ARB_TRACEMALLOC_EVERY_S")  # fmt: skip
+
 # The services' settings prefixes: ARB_INGEST_VENUE is the ingest service's to check.
 SERVICES = ("ingest", "book", "detector", "executor", "simulator", "recorder", "alerter",
             "dashboard")  # fmt: skip
@@ -76,10 +80,17 @@ DESCRIPTIONS = {
         COMPOSE, "docker-compose.yml only: a ${VAR:-default} of the file (docs/deploy.md)."
     ),
     **dict.fromkeys(TOOLING, "the test suite or a make target only."),
+    "ARB_TRACEMALLOC_DUMP": "A folder: every process traces its allocations and writes the "
+    "sites grown most there (arb_core.memtrace; a diagnosis tool, it slows every process).",
+    "ARB_TRACEMALLOC_FRAMES": "Stack frames kept per traced allocation (default 8).",
+    "ARB_TRACEMALLOC_WARMUP_S": "Seconds before the first snapshot the growth is measured from "
+    "(default 30).",
+    "ARB_TRACEMALLOC_EVERY_S": "Seconds between two writes of the grown sites (default 60).",
 }
 
 KNOWN = (REDIS_URL, CONFIG, ENV_FILE, SECRETS_DIR, TAKER_FEES, DATA_DIR, REDIS_SERVER,
-         *(f"ARB_{name.upper()}" for name in SHARED_SETTINGS), *COMPOSE, *TOOLING)  # fmt: skip
+         *(f"ARB_{name.upper()}" for name in SHARED_SETTINGS), *COMPOSE, *TOOLING,
+         *TRACEMALLOC)  # fmt: skip
 
 
 def is_known_outside_services(name: str) -> bool:

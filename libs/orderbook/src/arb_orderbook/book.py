@@ -86,8 +86,12 @@ class OrderBook:
             raise ValueError(f"buffer_limit={buffer_limit}: must be at least 1")
         self.venue = venue
         self.symbol = symbol
-        self.bids = BidSide()
-        self.asks = AskSide()
+        # The venue's checksum (from the registry the caller was given), None = it has none.
+        self._checksum = checksum if verify_checksums else None
+        # Sides keep each level's checksum piece where the checksum is built from pieces.
+        field = self._checksum.field if self._checksum is not None else None
+        self.bids = BidSide(field)
+        self.asks = AskSide(field)
         self.seq = -1  # no snapshot yet
         self.depth = 0  # truncate each side to this many levels after a message (0 = off)
         self.state = _SYNCING
@@ -104,8 +108,6 @@ class OrderBook:
         self.ts_audit = 0
         self._buffer: deque[BookDelta] = deque()
         self._awaiting_snapshot = True
-        # The venue's checksum (from the registry the caller was given), None = it has none.
-        self._checksum = checksum if verify_checksums else None
 
     # ---------------------------------------------------------------- reading
 
@@ -178,9 +180,13 @@ class OrderBook:
 
     def apply_delta(self, delta: BookDelta) -> ApplyResult:
         previous = self.state
-        plain = delta.bids_text is None and delta.asks_text is None
-        if not plain:
-            _check_text(self, delta.bids, delta.bids_text, delta.asks, delta.asks_text)
+        texts_b, texts_a = delta.bids_text, delta.asks_text
+        plain = texts_b is None and texts_a is None
+        if not plain and (
+            (texts_b is not None and len(texts_b) != len(delta.bids))
+            or (texts_a is not None and len(texts_a) != len(delta.asks))
+        ):
+            _check_text(self, delta.bids, texts_b, delta.asks, texts_a)  # raises
         if self._awaiting_snapshot:
             if previous is _HALTED:
                 return ApplyResult(Outcome.DROPPED_HALTED, previous, previous, reason=self.reason)
@@ -346,17 +352,21 @@ class OrderBook:
         if texts_b is None and texts_a is None:
             levels = self.bids.update(delta.bids) + self.asks.update(delta.asks)
         else:  # text was checked to pair with the levels when the delta came in
-            bids, asks = self.bids, self.asks
-            levels = (
-                bids.update(delta.bids)
-                if texts_b is None
-                else bids.update_with_text(delta.bids, texts_b)
-            )
-            levels += (
-                asks.update(delta.asks)
-                if texts_a is None
-                else asks.update_with_text(delta.asks, texts_a)
-            )
+            levels = 0
+            changes = delta.bids
+            if changes:  # one side is often empty: skip its call
+                levels = (
+                    self.bids.update(changes)
+                    if texts_b is None
+                    else self.bids.update_with_text(changes, texts_b)
+                )
+            changes = delta.asks
+            if changes:
+                levels += (
+                    self.asks.update(changes)
+                    if texts_a is None
+                    else self.asks.update_with_text(changes, texts_a)
+                )
         self.seq = delta.seq
         self.ts_event = delta.ts_event
         self.ts_recv = self.ts_update = delta.ts_recv
@@ -365,16 +375,30 @@ class OrderBook:
     def _settle(self, event: BookSnapshot | BookDelta) -> ChecksumCheck:
         """After a whole message: truncate, verify the checksum, detect a crossed book, and
         set the state (LIVE, or SUSPECT awaiting a snapshot)."""
+        bids_side, asks_side = self.bids, self.asks
         depth = self.depth
         if depth:
-            self.bids.truncate(depth)
-            self.asks.truncate(depth)
+            if len(bids_side.prices) > depth:
+                bids_side.truncate(depth)
+            if len(asks_side.prices) > depth:
+                asks_side.truncate(depth)
         check = ChecksumCheck.NOT_CHECKED
         spec = self._checksum
         expected = event.checksum
         if spec is not None and expected is not None and (expected or not spec.zero_means_absent):
             n = spec.levels
-            computed = spec.function(self.bids.top_text(n), self.asks.top_text(n))
+            from_fields = spec.from_fields
+            if from_fields is not None:  # the sides hold each level's piece already
+                try:  # the common case in C: every top level came with its text
+                    top_b = list(
+                        map(bids_side.fields.__getitem__, bids_side.prices[-1 : -n - 1 : -1])
+                    )
+                    top_a = list(map(asks_side.fields.__getitem__, asks_side.prices[:n]))
+                except KeyError:  # some level without text: its stand-in piece
+                    top_b, top_a = bids_side.top_fields(n), asks_side.top_fields(n)
+                computed = from_fields(top_b, top_a)
+            else:
+                computed = spec.function(bids_side.top_text(n), asks_side.top_text(n))
             if same_checksum(expected, computed):
                 check = ChecksumCheck.OK
             else:
@@ -389,7 +413,7 @@ class OrderBook:
             # prove it again. Counted; never taken as verified, never silently skipped.
             self._fault(f"checksum missing at seq={self.seq}: the venue checksums every update")
             return ChecksumCheck.MISSING
-        bids, asks = self.bids.prices, self.asks.prices
+        bids, asks = bids_side.prices, asks_side.prices
         if bids and asks and bids[-1] >= asks[0]:
             self._fault(f"crossed at seq={self.seq}: best bid {bids[-1]} >= ask {asks[0]}")
         elif self.state is not _LIVE:

@@ -33,11 +33,14 @@ class VenueCounts:
     state_changes: int = 0
 
     def add(self, result: ApplyResult) -> None:
-        outcome = result.outcome
+        # One unpack instead of a field read per counter (this runs for every event).
+        (outcome, previous_state, state, levels, check, crossed, gap, _, overflow, replayed,
+         replay_dropped, _) = result  # fmt: skip
         if outcome is Outcome.APPLIED:
-            self.applied += 1 + result.replayed
-            self.dropped_stale += result.replay_dropped
-            self.replayed += result.replayed
+            self.applied += 1 + replayed
+            if replayed or replay_dropped:
+                self.dropped_stale += replay_dropped
+                self.replayed += replayed
         elif outcome is Outcome.DROPPED_STALE:
             self.dropped_stale += 1
         elif outcome is Outcome.BUFFERED:
@@ -46,21 +49,21 @@ class VenueCounts:
             self.dropped_halted += 1
         elif outcome is Outcome.EXPIRED:
             self.expired += 1
-        self.levels += result.levels
-        if result.gap:
-            self.gaps += 1
-        check = result.checksum
+        self.levels += levels
         if check is ChecksumCheck.OK:
             self.checksums_ok += 1
         elif check is ChecksumCheck.FAILED:
             self.checksum_failures += 1
         elif check is ChecksumCheck.MISSING:
             self.checksums_missing += 1
-        if result.crossed:
-            self.crossed += 1
-        if result.overflow:
-            self.buffer_overflows += 1
-        if result.state is not result.previous_state:
+        if gap or crossed or overflow:
+            if gap:
+                self.gaps += 1
+            if crossed:
+                self.crossed += 1
+            if overflow:
+                self.buffer_overflows += 1
+        if state is not previous_state:
             self.state_changes += 1
 
 
@@ -115,11 +118,18 @@ class BookSet:
 
     def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
         """Apply a snapshot or delta to its book and count it."""
-        result = self.book(event.venue, event.symbol).apply(event)
+        return self._apply(event)[1]
+
+    def _apply(self, event: BookSnapshot | BookDelta) -> tuple[OrderBook, ApplyResult]:
+        try:
+            book = self._venues[event.venue][event.symbol]
+        except KeyError:
+            book = self.book(event.venue, event.symbol)
+        result = book.apply_delta(event) if type(event) is BookDelta else book.apply(event)
         counts = self.counts[event.venue]
         counts.events += 1
         counts.add(result)
-        return result
+        return book, result
 
     def apply_status(self, status: VenueStatus) -> list[tuple[OrderBook, ApplyResult]]:
         """A venue status for one symbol, or for every known book of the venue."""
@@ -140,8 +150,7 @@ class BookSet:
         """Any md event; a list because a venue status may touch many books."""
         if isinstance(event, VenueStatus):
             return self.apply_status(event)
-        result = self.apply(event)
-        return [(self.book(event.venue, event.symbol), result)]
+        return [self._apply(event)]
 
     def mark_suspect(self, book: OrderBook, reason: str) -> ApplyResult:
         """Mark one book SUSPECT (its owner knows it is wrong) and count it."""

@@ -2,7 +2,7 @@
 
 ``VENUE_NAMES`` is the registry: the one list of venues every service, the simulator, the
 CLI, the compose file and the docs derive theirs from. Adding a venue = its folder
-(``arb_venues/<venue>/``, layout in ``arb_venues.base``) and one line here.
+(``arb_venues/<venue>/``, layout in ``arb_venues.spec``) and one line here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 from arb_orderbook.checksums import ChecksumSpec
 
-from arb_venues.base import Endpoints, MarketDataProtocol, VenueSpec
+from arb_venues.base import Endpoints, MarketDataProtocol
+from arb_venues.spec import VenueSpec
 
 VENUE_NAMES: tuple[str, ...] = (
     "binance",

@@ -29,12 +29,13 @@ from arb_structs import Instrument
 from arb_structs.codec import BALANCES, INSTRUMENT
 from arb_structs.constants import balances_key, instruments_key
 from arb_venues import get_venue, venue_specs
-from arb_venues.base import Credentials, Endpoints, VenueSpec
+from arb_venues.base import Credentials, Endpoints
 from arb_venues.common.ratelimit import Limiter
 from arb_venues.common.rest import TRADING, RestClient
 from arb_venues.common.shared_ratelimit import venue_limiter
 from arb_venues.errors import VenueError
 from arb_venues.fees import with_account_fees
+from arb_venues.spec import VenueSpec
 
 from arb_executor.config import ExecutorSettings, VenueCredentials
 from arb_executor.errors import GatewayNotConfigured

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from arb_structs import Instrument, VenueSymbol
 from arb_venues import VENUE_NAMES, get_venue
-from arb_venues.base import Grid
 from arb_venues.fees import taker_fee
+from arb_venues.spec import Grid
 
 DEFAULT_VENUES = VENUE_NAMES
 DEFAULT_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")

@@ -1,10 +1,11 @@
 """Binance spot: combined diff-depth streams + REST snapshots, HMAC-signed REST trading."""
 
-from arb_venues.base import Endpoints, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.binance.market import BinanceMarket
 from arb_venues.binance.parser import BinanceParser
 from arb_venues.binance.signing import sign
 from arb_venues.binance.trading import BinanceTrading
+from arb_venues.spec import Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="binance",

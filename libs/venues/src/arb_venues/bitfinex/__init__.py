@@ -3,13 +3,14 @@ REST v2 trading (HMAC-SHA384), and its simulator side."""
 
 from __future__ import annotations
 
-from arb_venues.base import CredentialFormat, Endpoints, Grid, Recording, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.bitfinex.checksum import CHECKSUM
 from arb_venues.bitfinex.market import BitfinexMarket
 from arb_venues.bitfinex.parser import BitfinexParser
 from arb_venues.bitfinex.signing import sign
 from arb_venues.bitfinex.symbols import SYMBOL_FORMAT
 from arb_venues.bitfinex.trading import BitfinexTrading
+from arb_venues.spec import CredentialFormat, Grid, Recording, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="bitfinex",

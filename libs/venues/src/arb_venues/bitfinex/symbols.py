@@ -13,7 +13,7 @@ symbol uses the common names (``BTC-USDT``).
 
 from __future__ import annotations
 
-from arb_venues.base import SymbolFormat
+from arb_venues.spec import SymbolFormat
 
 PREFIX = "t"
 SEPARATOR = ":"

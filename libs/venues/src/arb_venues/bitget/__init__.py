@@ -3,19 +3,13 @@ trading signed with HMAC-SHA256 base64 and a passphrase, and its simulator side.
 
 from __future__ import annotations
 
-from arb_venues.base import (
-    CredentialFormat,
-    Endpoints,
-    Grid,
-    SymbolFormat,
-    VenueDocs,
-    VenueSpec,
-)
+from arb_venues.base import Endpoints
 from arb_venues.bitget.checksum import CHECKSUM
 from arb_venues.bitget.market import BitgetMarket
 from arb_venues.bitget.parser import BitgetParser
 from arb_venues.bitget.signing import sign
 from arb_venues.bitget.trading import BitgetTrading
+from arb_venues.spec import CredentialFormat, Grid, SymbolFormat, VenueDocs, VenueSpec
 
 _DOCS = "https://www.bitget.com/api-doc"
 

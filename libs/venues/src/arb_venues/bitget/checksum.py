@@ -16,7 +16,11 @@ from collections.abc import Sequence
 from arb_orderbook.checksums import ChecksumSpec
 from arb_structs.market import LevelText
 
-from arb_venues.common.checksum import interleaved_crc32
+from arb_venues.common.checksum import (
+    interleaved_crc32,
+    interleaved_crc32_of_fields,
+    interleaved_field,
+)
 
 LEVELS = 25
 
@@ -26,4 +30,9 @@ def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     return interleaved_crc32(bids, asks, LEVELS)
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS)
+CHECKSUM = ChecksumSpec(
+    checksum,
+    LEVELS,
+    field=interleaved_field,
+    from_fields=interleaved_crc32_of_fields,
+)

@@ -7,11 +7,12 @@ recorded 2024-12-01 XRPUSDT orderbook.500 session (linear, same message format).
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.bybit.market import BybitMarket
 from arb_venues.bybit.parser import BybitParser
 from arb_venues.bybit.signing import sign
 from arb_venues.bybit.trading import BybitTrading
+from arb_venues.spec import Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="bybit",

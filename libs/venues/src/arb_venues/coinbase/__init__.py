@@ -7,19 +7,12 @@ their keys). Trading: Advanced Trade REST with CDP API keys (ES256 JWT).
 
 from __future__ import annotations
 
-from arb_venues.base import (
-    CredentialFormat,
-    Endpoints,
-    Grid,
-    Recording,
-    SymbolFormat,
-    VenueDocs,
-    VenueSpec,
-)
+from arb_venues.base import Endpoints
 from arb_venues.coinbase.market import CoinbaseMarket
 from arb_venues.coinbase.parser import CoinbaseParser
 from arb_venues.coinbase.signing import sign
 from arb_venues.coinbase.trading import CoinbaseTrading
+from arb_venues.spec import CredentialFormat, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="coinbase",

@@ -1,5 +1,8 @@
-"""Checksum building blocks venues share: the interleaved ``price:size`` CRC-32 that OKX and
-Bitfinex both compute (a venue's own ``checksum.py`` says which levels and sign it uses)."""
+"""Checksum building blocks venues share: the interleaved ``price:size`` CRC-32 that OKX,
+Bitget and Bitfinex compute (a venue's own ``checksum.py`` says which levels and sign it
+uses), as one piece per level (``interleaved_field``) and the CRC over the pieces of the top
+levels (``interleaved_crc32_of_fields``): the two steps ``ChecksumSpec.field`` and
+``ChecksumSpec.from_fields`` the book engine runs."""
 
 from __future__ import annotations
 
@@ -14,19 +17,33 @@ def signed32(value: int) -> int:
     return value - 0x1_0000_0000 if value >= 0x8000_0000 else value
 
 
+# One level's piece: ``px:sz`` (a builtin: storing a level runs no Python frame for it).
+interleaved_field = ":".join
+
+
+def interleaved_join(bids: Sequence[str], asks: Sequence[str]) -> str:
+    """bid0:ask0:bid1:ask1... with ':' between pieces, the shorter side simply running out."""
+    common = min(len(bids), len(asks))
+    parts: list[str] = [""] * (2 * common)
+    parts[::2] = bids[:common]
+    parts[1::2] = asks[:common]
+    parts += bids[common:]  # at most one side has levels left
+    parts += asks[common:]
+    return ":".join(parts)
+
+
 def interleaved_text(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> str:
     """bid0.px:bid0.sz:ask0.px:ask0.sz:bid1... with the shorter side simply running out."""
-    parts: list[str] = []
-    extend = parts.extend
-    for i in range(max(len(bids), len(asks))):
-        if i < len(bids):
-            extend(bids[i])
-        if i < len(asks):
-            extend(asks[i])
-    return ":".join(parts)
+    return interleaved_join(list(map(interleaved_field, bids)), list(map(interleaved_field, asks)))
+
+
+def interleaved_crc32_of_fields(bids: Sequence[str], asks: Sequence[str]) -> int:
+    """Signed CRC-32 of the interleaved pieces (the caller gives the top levels only)."""
+    return signed32(zlib.crc32(interleaved_join(bids, asks).encode()))
 
 
 def interleaved_crc32(bids: Sequence[LevelText], asks: Sequence[LevelText], levels: int) -> int:
     """Signed CRC-32 of the top ``levels`` per side, interleaved bid/ask as ``px:sz``."""
-    text = interleaved_text(bids[:levels], asks[:levels])
-    return signed32(zlib.crc32(text.encode()))
+    return interleaved_crc32_of_fields(
+        list(map(interleaved_field, bids[:levels])), list(map(interleaved_field, asks[:levels]))
+    )

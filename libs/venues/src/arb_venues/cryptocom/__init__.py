@@ -7,11 +7,12 @@ messages and the simulator (tests/unit/venues/cryptocom, tests/integration/venue
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, Grid, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.cryptocom.market import CryptocomMarket
 from arb_venues.cryptocom.parser import CryptocomParser
 from arb_venues.cryptocom.signing import sign
 from arb_venues.cryptocom.trading import CryptocomTrading
+from arb_venues.spec import Grid, SymbolFormat, VenueDocs, VenueSpec
 
 DOCS = "https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html"
 

@@ -3,11 +3,12 @@ HMAC-SHA512 header-signed REST trading, and its simulator side."""
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.gateio.market import GateMarket
 from arb_venues.gateio.parser import GateParser
 from arb_venues.gateio.signing import sign
 from arb_venues.gateio.trading import GateTrading
+from arb_venues.spec import Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 WS_DOCS = "https://www.gate.io/docs/developers/apiv4/ws/en/"
 REST_DOCS = "https://www.gate.io/docs/developers/apiv4/en/"

@@ -3,7 +3,7 @@ query-signed REST trading (signature version 2, HmacSHA256), and its simulator s
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.htx.market import (
     DEFAULT_MBP_LEVELS,
     MBP_PUSH_INTERVAL_S,
@@ -13,6 +13,7 @@ from arb_venues.htx.market import (
 from arb_venues.htx.parser import HtxParser
 from arb_venues.htx.signing import sign
 from arb_venues.htx.trading import HtxTrading
+from arb_venues.spec import Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="htx",

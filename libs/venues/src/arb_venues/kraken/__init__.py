@@ -3,11 +3,12 @@ REST with HMAC-SHA512 signing. See market.py for choosing the protocol version."
 
 from __future__ import annotations
 
-from arb_venues.base import CredentialFormat, Endpoints, Grid, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.kraken.checksum import CHECKSUM
 from arb_venues.kraken.market import KrakenMarket, KrakenMarketV1
 from arb_venues.kraken.signing import sign
 from arb_venues.kraken.trading import KrakenTrading
+from arb_venues.spec import CredentialFormat, Grid, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="kraken",

@@ -11,36 +11,33 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from itertools import chain
 
 from arb_orderbook.checksums import ChecksumSpec
 from arb_structs.market import LevelText
 
 LEVELS = 10
-# Level text -> its checksum field. Books repeat the same few hundred texts, so this saves
-# 40 string operations per update; cleared whole when full, so it cannot grow without bound.
-_FIELDS: dict[str, str] = {}
-_FIELDS_MAX = 1 << 16
+
+
+def field(level: LevelText) -> str:
+    """One level's piece of the checksummed string: its price field, then its qty field; a
+    field is the text with '.' removed and leading zeros stripped."""
+    price, qty = level
+    return price.replace(".", "").lstrip("0") + qty.replace(".", "").lstrip("0")
 
 
 def checksum_field(text: str) -> str:
-    """'0.00100000' -> '100000': '.' removed, leading zeros stripped."""
-    return text.replace(".", "").lstrip("0")
+    """'0.00100000' -> '100000': '.' removed, leading zeros stripped (``field``'s rule)."""
+    return field((text, ""))
+
+
+def from_fields(bids: Sequence[str], asks: Sequence[str]) -> int:
+    """CRC-32 (unsigned) of the asks' pieces then the bids' (the top levels, best first)."""
+    return zlib.crc32(("".join(asks) + "".join(bids)).encode())
 
 
 def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
-    """Kraken's CRC32 over best-first text levels (bids descending, asks ascending).
-
-    ``checksum_field`` of each of the 40 texts, through a memo (this runs on every update)."""
-    fields = _FIELDS
-    if len(fields) > _FIELDS_MAX:
-        fields.clear()
-    known = fields.get
-    parts = [
-        known(text) or fields.setdefault(text, checksum_field(text))
-        for text in chain.from_iterable(chain(asks[:LEVELS], bids[:LEVELS]))
-    ]
-    return zlib.crc32("".join(parts).encode())
+    """Kraken's CRC32 over best-first text levels (bids descending, asks ascending)."""
+    return from_fields(list(map(field, bids[:LEVELS])), list(map(field, asks[:LEVELS])))
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS)
+CHECKSUM = ChecksumSpec(checksum, LEVELS, field=field, from_fields=from_fields)

@@ -43,7 +43,27 @@ def _malformed(kind: str, message: str) -> MalformedFrame:
 
 
 def rfc3339_ns(text: str) -> int:
-    """2023-10-06T17:35:55.440295Z -> epoch nanoseconds (0 for an empty string)."""
+    """2023-10-06T17:35:55.440295Z -> epoch nanoseconds (0 for an empty string).
+
+    Kraken's own shape (microseconds, ``Z``) reuses the seconds of the last whole second
+    read (a book sends many updates a second); any other RFC 3339 text is read in full."""
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":
+        micros = text[20:26]
+        if micros.isascii() and micros.isdigit():
+            whole = text[:19]
+            seconds = _LAST_SECOND.get(whole)
+            if seconds is None:
+                moment = _rfc3339_ns(text)  # raises, naming the whole text, if it is no time
+                _LAST_SECOND.clear()  # one entry: the second being read
+                seconds = _LAST_SECOND[whole] = moment // 1_000_000_000
+            return seconds * 1_000_000_000 + int(micros) * 1_000
+    return _rfc3339_ns(text)
+
+
+_LAST_SECOND: dict[str, int] = {}  # the last whole second rfc3339_ns read -> its epoch
+
+
+def _rfc3339_ns(text: str) -> int:
     if not text:
         return 0
     try:
@@ -194,6 +214,25 @@ class KrakenParser(_KrakenParserBase):
     """WS v2 ``book`` channel: objects, numbers as JSON numbers, checksum on every message."""
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        # The hot path: a book push read whole, as text then as checked floats, in C.
+        try:
+            frame = schemas.V2_BOOK_FRAME.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+            frame = None
+        if (
+            frame is not None
+            and frame.channel == "book"
+            and frame.data
+            and not frame.method
+            and frame.type in ("snapshot", "update")
+        ):
+            try:
+                numbers: list[schemas.V2NumberBook] | None = schemas.V2_NUMBER_FRAME.decode(
+                    raw
+                ).data
+            except msgspec.DecodeError:
+                numbers = None  # a level the checked read refused: read level by level
+            return self._entries(frame.type, frame.data, numbers, ts_recv)
         try:
             envelope = schemas.V2_ENVELOPE.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, TypeError) as exc:
@@ -217,16 +256,41 @@ class KrakenParser(_KrakenParserBase):
             books = schemas.V2_BOOKS.decode(envelope.data)
         except msgspec.DecodeError as exc:
             raise _malformed("book", str(exc)) from exc
+        try:
+            numbers: list[schemas.V2NumberBook] | None = schemas.V2_NUMBER_BOOKS.decode(
+                envelope.data
+            )
+        except msgspec.DecodeError:
+            numbers = None
+        return self._entries(envelope.type, books, numbers, ts_recv)
+
+    def _entries(
+        self,
+        kind: str,
+        books: list[schemas.V2Book],
+        numbers: list[schemas.V2NumberBook] | None,
+        ts_recv: int,
+    ) -> list[MdEvent]:
+        """The events of a book push's entries. ``numbers``: the same entries read as checked
+        floats (JSON numbers, in bounds) in C; None when that read refused the frame, which
+        is then read level by level (``_raw_levels``), naming the fault."""
         events: list[MdEvent] = []
-        snapshot = envelope.type == "snapshot"
-        for book in books:
+        snapshot = kind == "snapshot"
+        for index, book in enumerate(books):
             try:
-                bids, bids_text = _raw_levels(book.bids, snapshot)
-                asks, asks_text = _raw_levels(book.asks, snapshot)
+                if numbers is not None:
+                    read = numbers[index]
+                    bids = [(level.price, level.qty) for level in read.bids]
+                    asks = [(level.price, level.qty) for level in read.asks]
+                    bids_text = _wire_text(book.bids)
+                    asks_text = _wire_text(book.asks)
+                else:
+                    bids, bids_text = _raw_levels(book.bids, snapshot)
+                    asks, asks_text = _raw_levels(book.asks, snapshot)
                 if snapshot:
                     check_snapshot(bids, asks)
             except LevelError as exc:
-                raise self._refuse(book.symbol, exc, envelope.type) from None
+                raise self._refuse(book.symbol, exc, kind) from None
             ts_event = rfc3339_ns(book.timestamp)
             if snapshot:
                 events.append(
@@ -249,6 +313,11 @@ class KrakenParser(_KrakenParserBase):
                 if delta is not None:
                     events.append(delta)
         return events
+
+
+def _wire_text(levels: Sequence[schemas.V2Level]) -> list[LevelText]:
+    """The exact wire text of levels whose numbers the hot read accepted (JSON numbers)."""
+    return [(bytes(level.price).decode(), bytes(level.qty).decode()) for level in levels]
 
 
 def _raw_levels(

@@ -5,26 +5,71 @@ Snapshot ``[chanId, {"as": [...], "bs": [...]}, "book-10", "XBT/USD"]``; update
 (the unsigned CRC32, decimal text) sits in the last a/b object; a level's 4th element ``"r"``
 marks a republish, applied like any update. Snapshots carry no checksum.
 https://docs.kraken.com/api/docs/websocket-v1/book and .../guides/spot-ws-book-v1
+
+The hot path reads a book frame whole, twice, in msgspec's C decoder: once as text (the
+checksum's exact level text) and once as checked floats (``schemas.V1_NUMBER_FRAME``: the
+same number grammar and bounds as ``arb_venues.common.levels``), so a valid frame costs no
+Python per number. A frame either read refuses (trades, tickers, a bad level, an odd shape)
+goes the part-by-part way (``_parse_parts``), which says what is wrong, or returns [] for a
+channel that is not a book.
 """
 
 from __future__ import annotations
 
 import msgspec
-from arb_structs import MdEvent
+from arb_structs import Level, LevelText, MdEvent
 
 from arb_venues.common.levels import LevelError, check_snapshot, read_number
+from arb_venues.common.symbols import SymbolMap
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
-from arb_venues.kraken.parser import _V1_QUIET_EVENTS, _KrakenParserBase, _malformed, _text_levels
+from arb_venues.kraken.parser import (
+    _V1_QUIET_EVENTS,
+    DEFAULT_DEPTH,
+    _KrakenParserBase,
+    _malformed,
+    _text_levels,
+)
+
+_PAIRS_MAX = 4096
 
 
 class KrakenV1Parser(_KrakenParserBase):
+    def __init__(self, symbols: SymbolMap | None = None, depth: int = DEFAULT_DEPTH) -> None:
+        super().__init__(symbols, depth)
+        self._pairs: dict[str, str] = {}  # v1 pair (XBT/USD) -> its v2 spelling (BTC/USD)
+
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        try:
+            texts = schemas.V1_BOOK_FRAME.decode(raw)
+            numbers = schemas.V1_NUMBER_FRAME.decode(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError, TypeError):
+            return self._parse_other(raw, ts_recv)
+        if len(texts) < 4 or len(numbers) != len(texts):
+            return self._parse_other(raw, ts_recv)
+        channel, pair = texts[-2], texts[-1]
+        if type(channel) is not str or type(pair) is not str or not channel.startswith("book"):
+            return self._parse_other(raw, ts_recv)
+        venue_symbol = self._pairs.get(pair)
+        if venue_symbol is None:
+            if len(self._pairs) >= _PAIRS_MAX:  # bounded whatever the feed sends
+                self._pairs.clear()
+            venue_symbol = self._pairs[pair] = kraken_symbols.v2_symbol(pair)
+        events = self._book_read(channel, venue_symbol, texts[1:-2], numbers[1:-2], ts_recv)
+        return self._parse_other(raw, ts_recv) if events is None else events
+
+    def _parse_other(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        """Every frame the hot path did not take: events, other channels, and book frames
+        either read refused (read again part by part, to say what is wrong)."""
         if not isinstance(raw, str | bytes):
             raise _malformed("json", f"frame is {type(raw).__name__}, not text")
         head = raw.lstrip()[:1]
         if head in ("{", b"{"):
             return self._event(raw)
+        return self._parse_parts(raw, ts_recv)
+
+    def _parse_parts(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        """The part-by-part read: non-book frames, and the frames the hot path refused."""
         try:
             parts = schemas.V1_PARTS.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -39,7 +84,7 @@ class KrakenV1Parser(_KrakenParserBase):
             datas = [schemas.V1_BOOK_DATA.decode(p) for p in parts[1:-2]]
         except msgspec.DecodeError as exc:
             raise _malformed("book", str(exc)) from exc
-        return self._book(channel, kraken_symbols.v2_symbol(pair), datas, ts_recv)
+        return self._book_checked(channel, kraken_symbols.v2_symbol(pair), datas, ts_recv)
 
     def _event(self, raw: str | bytes) -> list[MdEvent]:
         try:
@@ -52,7 +97,74 @@ class KrakenV1Parser(_KrakenParserBase):
             return []
         raise _malformed("unknown_message", f"event {event.event!r}")
 
-    def _book(
+    def _book_read(
+        self,
+        channel: str,
+        venue_symbol: str,
+        datas: list[int | str | schemas.V1BookData],
+        numbers: list[int | str | schemas.V1NumberData],
+        ts_recv: int,
+    ) -> list[MdEvent] | None:
+        """A book frame both reads accepted: its levels' numbers are already checked. None
+        when its middle parts are not all book objects (the caller reads it part by part)."""
+        bids: list[Level] = []
+        asks: list[Level] = []
+        bids_text: list[LevelText] = []
+        asks_text: list[LevelText] = []
+        checksum: int | None = None
+        snapshot = False
+        stamps: list[float] = []
+        for data, number in zip(datas, numbers, strict=True):
+            if type(data) is not schemas.V1BookData or type(number) is not schemas.V1NumberData:
+                return None
+            # Both reads are of the same array: one number level per text row, each row of at
+            # least price and volume (the number read requires both).
+            if data.snapshot_asks is not None or data.snapshot_bids is not None:
+                snapshot = True
+                for rows, levels, out, out_text in (
+                    (data.snapshot_asks, number.snapshot_asks, asks, asks_text),
+                    (data.snapshot_bids, number.snapshot_bids, bids, bids_text),
+                ):
+                    if rows is not None and levels is not None:
+                        out_text += [(row[0], row[1]) for row in rows]
+                        out += [(level.price, level.volume) for level in levels]
+                        stamps += [level.stamp for level in levels]
+            rows, levels = data.a, number.a
+            if rows is not None and levels is not None:
+                asks_text += [(row[0], row[1]) for row in rows]
+                asks += [(level.price, level.volume) for level in levels]
+                stamps += [level.stamp for level in levels]
+            rows, levels = data.b, number.b
+            if rows is not None and levels is not None:
+                bids_text += [(row[0], row[1]) for row in rows]
+                bids += [(level.price, level.volume) for level in levels]
+                stamps += [level.stamp for level in levels]
+            if data.c is not None:
+                try:
+                    checksum = int(data.c)
+                except ValueError as exc:
+                    raise _malformed("checksum", f"c={data.c!r} is not an integer") from exc
+        if not snapshot and not bids and not asks:
+            raise _malformed("book", f"{channel} {venue_symbol}: no levels")
+        if snapshot:
+            try:
+                check_snapshot(bids, asks)
+            except LevelError as exc:
+                raise self._refuse(venue_symbol, exc, "snapshot") from None
+        ts_event = int(max(stamps, default=0.0) * 1_000_000_000)
+        if snapshot:
+            depth = _channel_depth(channel) or self.depth
+            return [
+                self._snapshot(
+                    venue_symbol, bids, asks, bids_text, asks_text, None, depth, ts_event, ts_recv
+                )
+            ]
+        delta = self._delta(
+            venue_symbol, bids, asks, bids_text, asks_text, checksum, ts_event, ts_recv
+        )
+        return [delta] if delta is not None else []
+
+    def _book_checked(
         self, channel: str, venue_symbol: str, datas: list[schemas.V1BookData], ts_recv: int
     ) -> list[MdEvent]:
         bid_rows: list[list[str]] = []

@@ -11,7 +11,14 @@ REST (https://docs.kraken.com/api/docs/rest-api/): ``{"error": [...], "result": 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+from arb_venues.common.levels import Price, Size
+
+# Seconds since the epoch on a v1 level ("1534614248.123678"); a later time is no time.
+Stamp = Annotated[float, msgspec.Meta(ge=0.0, lt=1e11)]
 
 # -- WS v2 --------------------------------------------------------------------------------------
 
@@ -40,6 +47,37 @@ class V2Book(msgspec.Struct, frozen=True):
     timestamp: str = ""
 
 
+class V2NumberLevel(msgspec.Struct, frozen=True, gc=False):
+    """The same level read as checked floats: JSON numbers only (strict: a quoted number is
+    refused), price finite and > 0, qty finite and >= 0."""
+
+    price: Price
+    qty: Size
+
+
+class V2NumberBook(msgspec.Struct, frozen=True):
+    """The same book entry with its levels as checked floats (the hot path's second read)."""
+
+    bids: list[V2NumberLevel] = []
+    asks: list[V2NumberLevel] = []
+
+
+class V2BookFrame(msgspec.Struct, frozen=True):
+    """The hot path's first read of a whole frame: a ``book`` push with its entries (any
+    other frame either fails this read or is not a book push: it goes the envelope way)."""
+
+    channel: str = ""
+    type: str = ""
+    data: list[V2Book] = []
+    method: str = ""
+
+
+class V2NumberFrame(msgspec.Struct, frozen=True):
+    """The hot path's second read of the same frame: its book entries as checked floats."""
+
+    data: list[V2NumberBook] = []
+
+
 # -- WS v1 --------------------------------------------------------------------------------------
 
 
@@ -60,6 +98,24 @@ class V1BookData(msgspec.Struct, frozen=True):
     a: list[list[str]] | None = None
     b: list[list[str]] | None = None
     c: str | None = None
+
+
+class V1NumberLevel(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """``[price, volume, timestamp(, "r")]`` read as checked floats from their decimal text
+    (msgspec's lax string-to-float: the JSON number grammar; the republish mark is ignored)."""
+
+    price: Price
+    volume: Size
+    stamp: Stamp = 0.0
+
+
+class V1NumberData(msgspec.Struct, frozen=True):
+    """One book object of a v1 frame with checked-float levels (the hot path's second read)."""
+
+    snapshot_asks: list[V1NumberLevel] | None = msgspec.field(default=None, name="as")
+    snapshot_bids: list[V1NumberLevel] | None = msgspec.field(default=None, name="bs")
+    a: list[V1NumberLevel] | None = None
+    b: list[V1NumberLevel] | None = None
 
 
 # -- REST ---------------------------------------------------------------------------------------
@@ -185,6 +241,13 @@ V2_BOOKS = msgspec.json.Decoder(list[V2Book])
 V1_EVENT = msgspec.json.Decoder(V1Event)
 V1_PARTS = msgspec.json.Decoder(list[msgspec.Raw])
 V1_BOOK_DATA = msgspec.json.Decoder(V1BookData)
+# The hot path: a whole book frame in one read as text, one as checked floats; any frame
+# these refuse (trades, tickers, a bad level) goes the part-by-part way above.
+V2_NUMBER_BOOKS = msgspec.json.Decoder(list[V2NumberBook])
+V2_BOOK_FRAME = msgspec.json.Decoder(V2BookFrame)
+V2_NUMBER_FRAME = msgspec.json.Decoder(V2NumberFrame)
+V1_BOOK_FRAME = msgspec.json.Decoder(list[int | str | V1BookData])
+V1_NUMBER_FRAME = msgspec.json.Decoder(list[int | str | V1NumberData], strict=False)
 DEPTH = msgspec.json.Decoder(DepthResponse)
 ASSET_PAIRS = msgspec.json.Decoder(AssetPairsResponse)
 ERRORS = msgspec.json.Decoder(ErrorEnvelope)

@@ -4,19 +4,12 @@ signed passphrase (API key version 2), and its simulator side."""
 
 from __future__ import annotations
 
-from arb_venues.base import (
-    CredentialFormat,
-    Endpoints,
-    Grid,
-    Recording,
-    SymbolFormat,
-    VenueDocs,
-    VenueSpec,
-)
+from arb_venues.base import Endpoints
 from arb_venues.kucoin.market import KucoinMarket
 from arb_venues.kucoin.parser import KucoinParser
 from arb_venues.kucoin.signing import sign
 from arb_venues.kucoin.trading import KucoinTrading
+from arb_venues.spec import CredentialFormat, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="kucoin",

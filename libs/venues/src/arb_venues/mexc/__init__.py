@@ -3,11 +3,12 @@ on REST snapshots, HMAC-SHA256 query-signed REST trading, and its simulator side
 
 from __future__ import annotations
 
-from arb_venues.base import Endpoints, Grid, SymbolFormat, VenueDocs, VenueSpec
+from arb_venues.base import Endpoints
 from arb_venues.mexc.market import MexcMarket
 from arb_venues.mexc.parser import MexcParser
 from arb_venues.mexc.signing import sign
 from arb_venues.mexc.trading import MexcTrading
+from arb_venues.spec import Grid, SymbolFormat, VenueDocs, VenueSpec
 
 _DOCS = "https://www.mexc.com/api-docs/spot-v3"
 

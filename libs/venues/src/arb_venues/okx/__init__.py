@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from arb_venues.base import (
-    CredentialFormat,
-    Endpoints,
-    Grid,
-    Recording,
-    SymbolFormat,
-    VenueDocs,
-    VenueSpec,
-)
+from arb_venues.base import Endpoints
 from arb_venues.okx.checksum import CHECKSUM
 from arb_venues.okx.market import OkxMarket
 from arb_venues.okx.parser import OkxParser
 from arb_venues.okx.signing import sign
 from arb_venues.okx.trading import OkxTrading
+from arb_venues.spec import CredentialFormat, Grid, Recording, SymbolFormat, VenueDocs, VenueSpec
 
 VENUE = VenueSpec(
     name="okx",

@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from arb_orderbook.checksums import ChecksumSpec
 from arb_structs.market import LevelText
 
-from arb_venues.common.checksum import interleaved_crc32
+from arb_venues.common.checksum import (
+    interleaved_crc32,
+    interleaved_crc32_of_fields,
+    interleaved_field,
+)
 
 LEVELS = 25
 
@@ -19,4 +23,11 @@ def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     return interleaved_crc32(bids, asks, LEVELS)
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS, zero_means_absent=True, on_every_update=False)
+CHECKSUM = ChecksumSpec(
+    checksum,
+    LEVELS,
+    zero_means_absent=True,
+    on_every_update=False,
+    field=interleaved_field,
+    from_fields=interleaved_crc32_of_fields,
+)

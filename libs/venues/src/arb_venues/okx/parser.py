@@ -40,6 +40,7 @@ An ``error`` event (e.g. 60012 for a bad subscribe) raises MalformedFrame(kind
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -84,6 +85,10 @@ def _texts(levels: list[schemas.TextLevel]) -> list[tuple[str, str]]:
     return [(level[0], level[1]) for level in levels]
 
 
+def _pairs(levels: list[schemas.TextPair]) -> list[tuple[str, str]]:
+    return [(level.px, level.sz) for level in levels]
+
+
 class OkxParser(FeedParser):
     venue: ClassVar[str] = VENUE
 
@@ -124,6 +129,27 @@ class OkxParser(FeedParser):
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         if raw == "pong" or raw == b"pong":
             return []
+        # The hot path: an incremental book push read whole (one read instead of the
+        # envelope's and then its data's); everything else is read the envelope way.
+        try:
+            frame: schemas.BookFrame | None = schemas.BOOK_FRAME.decode(raw)
+        except msgspec.DecodeError:
+            frame = None
+        if (
+            frame is not None
+            and frame.event is None
+            and frame.arg.channel in INCREMENTAL_CHANNELS
+            and frame.action in ("snapshot", "update")
+        ):
+            inst_id = frame.arg.instId
+            return self._entries(
+                inst_id,
+                frame.arg.channel,
+                frame.action == "snapshot",
+                frame.data,
+                lambda: self._decode_frame_texts(raw, inst_id),
+                ts_recv,
+            )
         try:
             envelope = schemas.ENVELOPE.decode(raw)
         except msgspec.DecodeError as exc:
@@ -237,10 +263,10 @@ class OkxParser(FeedParser):
                 return malformed(VENUE, found[1], f"{inst_id} {found[0]}")
         return MalformedFrame(VENUE, "book", f"{inst_id}: {exc}")
 
-    def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookText]:
+    def _decode_texts(self, data: msgspec.Raw, inst_id: str) -> list[schemas.BookTextPairs]:
         """The exact level text a checksum is computed from: strings, as OKX sends them."""
         try:
-            return schemas.BOOK_TEXT.decode(data)
+            return schemas.BOOK_TEXT_PAIRS.decode(data)
         except msgspec.DecodeError as exc:  # e.g. a JSON number where OKX writes a string
             self._flag(inst_id)
             raise MalformedFrame(VENUE, "book", f"{inst_id}: level text: {exc}") from exc
@@ -270,18 +296,46 @@ class OkxParser(FeedParser):
         if action not in ("snapshot", "update"):
             raise MalformedFrame(VENUE, "book", f"{inst_id}: action {action!r}")
         entries = self._decode_books(envelope.data, inst_id, action == "snapshot")
+        data = envelope.data
+        return self._entries(
+            inst_id,
+            channel,
+            action == "snapshot",
+            entries,
+            lambda: self._decode_texts(data, inst_id),
+            ts_recv,
+        )
+
+    def _decode_frame_texts(self, raw: str | bytes, inst_id: str) -> list[schemas.BookTextPairs]:
+        try:
+            return schemas.BOOK_TEXT_FRAME.decode(raw).data
+        except msgspec.DecodeError as exc:  # e.g. a JSON number where OKX writes a string
+            self._flag(inst_id)
+            raise MalformedFrame(VENUE, "book", f"{inst_id}: level text: {exc}") from exc
+
+    def _entries(
+        self,
+        inst_id: str,
+        channel: str,
+        snapshot: bool,
+        entries: list[schemas.BookData],
+        read_texts: Callable[[], list[schemas.BookTextPairs]],
+        ts_recv: int,
+    ) -> list[MdEvent]:
+        """The events of an incremental push's entries; ``read_texts`` reads the frame's
+        level text, once, when an entry carries a checksum."""
         symbol = self._symbol(inst_id)
-        texts: list[schemas.BookText] | None = None
+        texts: list[schemas.BookTextPairs] | None = None
         events: list[MdEvent] = []
         for i, entry in enumerate(entries):
             checksum = entry.checksum or None  # 0 = "no checksum" since 2026-06-23
             bids_text = asks_text = None
             if checksum is not None:
                 if texts is None:
-                    texts = self._decode_texts(envelope.data, inst_id)
-                bids_text, asks_text = _texts(texts[i].bids), _texts(texts[i].asks)
+                    texts = read_texts()
+                bids_text, asks_text = _pairs(texts[i].bids), _pairs(texts[i].asks)
             ts_event = _ts_ns(entry.ts)
-            if action == "snapshot":
+            if snapshot:
                 bids, asks = _floats(entry.bids), _floats(entry.asks)
                 self._checked(inst_id, bids, asks)
                 seq = entry.seqId

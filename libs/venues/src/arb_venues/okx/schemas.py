@@ -72,6 +72,37 @@ class BookText(msgspec.Struct, frozen=True):
     bids: list[TextLevel]
 
 
+class TextPair(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """A level's exact ``px`` and ``sz`` text, the two the checksum reads (the rest of the
+    array is skipped unread: the float read of the same frame ignores it too)."""
+
+    px: str
+    sz: str
+
+
+class BookTextPairs(msgspec.Struct, frozen=True):
+    """The hot path's text read of a book entry: each level's px and sz text only."""
+
+    asks: list[TextPair]
+    bids: list[TextPair]
+
+
+class BookFrame(msgspec.Struct, frozen=True):
+    """The hot path's read of a whole book push, levels as checked floats. A frame this
+    refuses, or that is not an incremental book push, is read the ``Envelope`` way."""
+
+    arg: Arg
+    data: list[BookData]
+    action: str | None = None
+    event: str | None = None
+
+
+class BookTextFrame(msgspec.Struct, frozen=True):
+    """The same frame's level text, px and sz only (read when an entry has a checksum)."""
+
+    data: list[BookTextPairs]
+
+
 class RestBook(msgspec.Struct, frozen=True):
     """``data[0]`` of GET /api/v5/market/books. ``seqId`` joins it to the WS stream."""
 
@@ -154,6 +185,9 @@ def present(raw: msgspec.Raw) -> bool:
 ENVELOPE = msgspec.json.Decoder(Envelope)
 BOOK_DATA = msgspec.json.Decoder(list[BookData], strict=False)
 BOOK_TEXT = msgspec.json.Decoder(list[BookText])
+BOOK_TEXT_PAIRS = msgspec.json.Decoder(list[BookTextPairs])
+BOOK_FRAME = msgspec.json.Decoder(BookFrame, strict=False)  # lax as BOOK_DATA: text numbers
+BOOK_TEXT_FRAME = msgspec.json.Decoder(BookTextFrame)
 LOOSE_BOOKS = msgspec.json.Decoder(list[LooseBook])
 REST_ENVELOPE = msgspec.json.Decoder(RestEnvelope)
 REST_BOOKS = msgspec.json.Decoder(list[RestBook])
