@@ -10,6 +10,7 @@ from arb_simulator.book import BookParams
 from arb_simulator.catalog import make_instrument, venue_symbol
 from arb_simulator.market import Market, MarketConfig, VenueParams
 from arb_simulator.pricing import FairPrice
+from arb_structs import Side
 from arb_venues.simapi import SimBookUpdate
 
 pytestmark = pytest.mark.unit
@@ -200,3 +201,44 @@ def test_dislocated_book_never_locks_or_crosses_itself(symbol: str, direction: s
             market.step()
             steps += 1
         assert steps > 5
+
+
+def test_book_snapshot_is_shared_until_the_book_changes_and_then_follows_every_change() -> None:
+    """Every connection of a tick reads the same snapshot object; any change (a tick, a fill,
+    scripted levels, a dislocation) makes the next snapshot the book as the deltas built it."""
+    market = make_market(venues=("okx",), venue=VenueParams(rate=100.0))
+    book = market.book("okx", "BTC-USDT")
+    first = book.snapshot()
+    assert book.snapshot() is first  # nothing changed: one snapshot for every reader
+    mirror = (dict(first.bids), dict(first.asks))
+
+    def follow(update: SimBookUpdate) -> None:
+        if update.symbol != "BTC-USDT":
+            return
+        for side, levels in zip(mirror, (update.bids, update.asks), strict=True):
+            for price, size in levels:
+                if size:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+
+    def check() -> None:
+        snap = book.snapshot()
+        assert snap.seq == book.seq
+        assert (dict(snap.bids), dict(snap.asks)) == mirror
+
+    market.subscribe("okx", follow)
+    for _ in range(5):
+        market.step()
+        check()
+    best_ask = book.snapshot().asks[0][0]
+    _, update = book.take(Side.BUY, best_ask, 1, 0)  # a fill shrinks the touch
+    assert update is not None
+    follow(update)
+    check()
+    follow(book.set_levels([(best_ask - 5 * book.tick, book.lot)], [], 0))
+    check()
+    market.inject("okx", "BTC-USDT", "down", 30.0, 0.01, 0.05)
+    for _ in range(10):  # the dislocation starts, moves and ends within these ticks
+        market.step()
+        check()

@@ -9,12 +9,18 @@ Decimal levels the way the venue does and verifying its signing scheme.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 from arb_structs import Instrument, Side
+
+_log = logging.getLogger("arb.sim")
 
 # A level as the simulator holds it: exact price and size on the instrument's grid.
 SimLevel = tuple[Decimal, Decimal]
@@ -246,3 +252,188 @@ def _dumps(payload: object) -> str:
 # ``() -> str`` under this key. The core's maintenance sends it to every open connection.
 NoticeFrame = Callable[[], str]
 RECONNECT_NOTICE: _web.AppKey[NoticeFrame] = _web.AppKey("reconnect_notice")
+
+
+# Frames of one book update built once for every connection that subscribed the same thing.
+# The market calls each listener (a venue app's connection) with a whole tick's updates in
+# turn, so one update's frame is asked for once per connection: the first builds it, the
+# others send the same text. A key names everything the value depends on (the channel, the
+# symbol and the update's or the book's seq at least); a connection whose frame a fault
+# changes builds its own and leaves the shared one alone. The values may also be the work
+# several frames share (a diff of the top levels and its checksum).
+SHARED_FRAMES_KEPT = 1024  # about a tick of every book and channel of one venue
+_T = TypeVar("_T")
+
+
+class SharedFrames:
+    """One venue app's frames of the latest updates, by key (see above)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[object, object] = {}
+
+    def get(self, key: object, build: Callable[[], _T]) -> _T:
+        """The value under ``key``: built by ``build`` once, then the same object."""
+        values = self._values
+        if key in values:
+            return cast(_T, values[key])
+        if len(values) >= SHARED_FRAMES_KEPT:
+            values.clear()
+        value = values[key] = build()
+        return value
+
+
+SHARED_FRAMES: _web.AppKey[SharedFrames] = _web.AppKey("shared_frames", SharedFrames)
+
+
+# A book channel that pushes at a documented interval, not once per change (HTX mbp.150 every
+# 100 ms, Bitget books every 200 ms): the changes of each book since its last push, merged
+# (a later size of a price wins; size 0 deletes), handed to ``push`` once an interval. The
+# interval is the venue's fact, read from its folder; the app builds each push's frame once
+# for every subscriber of the channel.
+
+
+@dataclass(slots=True)
+class PendingBook:
+    """The merged changes of one book since its last push."""
+
+    symbol: str
+    prev_seq: int  # the book's seq at its previous push (its first update's seq - 1 at first)
+    seq: int  # the book's seq of the last update merged
+    ts_ns: int
+    bids: dict[Decimal, Decimal] = field(default_factory=dict)
+    asks: dict[Decimal, Decimal] = field(default_factory=dict)
+
+    def sides(self) -> tuple[list[SimLevel], list[SimLevel]]:
+        """The changed levels, best first."""
+        return (sorted(self.bids.items(), reverse=True), sorted(self.asks.items()))
+
+
+class Coalescer:
+    """The pushes of one interval channel of one venue app (see above): install it on the app
+    (it listens to the market and runs its timer while the app runs)."""
+
+    def __init__(
+        self, market: SimMarket, interval_s: float, push: Callable[[PendingBook], None]
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"{market.venue}: push interval {interval_s} s: must be > 0")
+        self.market = market
+        self.interval_s = interval_s
+        self.push = push
+        self.pending: dict[str, PendingBook] = {}
+        self.pushed_seq: dict[str, int] = {}  # symbol -> the book's seq at its last push
+        self._unsubscribe: Callable[[], None] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def install(self, app: _web.Application) -> None:
+        app.on_startup.append(lambda _app: self.start())
+        app.on_cleanup.append(lambda _app: self.stop())
+
+    def on_update(self, update: SimBookUpdate) -> None:
+        pending = self.pending.get(update.symbol)
+        if pending is None:
+            prev = self.pushed_seq.get(update.symbol, update.seq - 1)
+            pending = self.pending[update.symbol] = PendingBook(
+                update.symbol, prev, update.seq, update.ts_ns
+            )
+        pending.seq, pending.ts_ns = update.seq, update.ts_ns
+        pending.bids.update(update.bids)
+        pending.asks.update(update.asks)
+
+    def flush(self, symbol: str | None = None) -> None:
+        """Push every book that changed since its last push (the timer calls it), or only
+        ``symbol``'s now: a venue whose snapshot request answers at a push's seq (HTX's
+        ``req``) pushes first, so the snapshot and the pushes share one seq chain."""
+        if symbol is None:
+            due, self.pending = list(self.pending.values()), {}
+        else:
+            one = self.pending.pop(symbol, None)
+            due = [one] if one is not None else []
+        for pending in due:
+            self.pushed_seq[pending.symbol] = pending.seq
+            try:
+                self.push(pending)
+            except Exception:  # one bad push must not stop the channel
+                _log.exception("%s: push of %s failed", self.market.venue, pending.symbol)
+
+    async def start(self) -> None:
+        """Listen to the market and push on the timer (``install`` calls it at app startup)."""
+        self._unsubscribe = self.market.subscribe(self.on_update)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            due += self.interval_s
+            delay = due - loop.time()
+            if delay < -self.interval_s:  # fell behind (a starved loop): no burst to catch up
+                due = loop.time()
+                delay = 0.0
+            await asyncio.sleep(max(0.0, delay))
+            self.flush()
+
+
+# Sending: a venue app's writer task takes every frame its queue holds when it wakes (all the
+# frames one market tick made for the connection) and hands them to the socket in one write,
+# not one write (one send system call) a frame. aiohttp writes an uncompressed WS message as
+# one header and the payload, synchronously; ``send_frames`` does the same for several at once,
+# and falls back to aiohttp's own send where a connection compresses its messages.
+_OP_TEXT, _OP_BINARY = 0x81, 0x82  # FIN + opcode (RFC 6455 section 5.2)
+_T_frame = TypeVar("_T_frame")
+
+
+async def next_frames(queue: asyncio.Queue[_T_frame]) -> list[_T_frame]:
+    """The next frame of ``queue`` (waiting for one), and every frame already behind it."""
+    frames = [await queue.get()]
+    while frames[-1] is not None and not queue.empty():
+        frames.append(queue.get_nowait())
+    return frames
+
+
+async def send_frames(
+    ws: _web.WebSocketResponse, frames: list[str] | list[bytes], binary: bool = False
+) -> None:
+    """Send ``frames`` in order as text (or binary) WS messages. ConnectionError once the
+    connection is closing."""
+    writer = ws._writer  # aiohttp's WebSocketWriter (3.14: transport, protocol, compress)
+    if len(frames) == 1 or writer is None or writer.compress or writer._closing:
+        for frame in frames:
+            data = frame.encode() if isinstance(frame, str) else frame
+            await ws.send_frame(data, _web.WSMsgType.BINARY if binary else _web.WSMsgType.TEXT)
+        return
+    transport, protocol = writer.transport, writer.protocol
+    if transport.is_closing():
+        raise ConnectionResetError("the WS transport is closing")
+    opcode = _OP_BINARY if binary else _OP_TEXT
+    parts: list[bytes] = []
+    for frame in frames:
+        data = frame.encode() if isinstance(frame, str) else frame
+        size = len(data)
+        if size < 126:
+            parts.append(_HEADER_SHORT.pack(opcode, size))
+        elif size < 65536:
+            parts.append(_HEADER_MEDIUM.pack(opcode, 126, size))
+        else:
+            parts.append(_HEADER_LONG.pack(opcode, 127, size))
+        parts.append(data)
+    transport.write(b"".join(parts))
+    if protocol._paused:  # the peer reads slowly: wait as aiohttp does
+        await protocol._drain_helper()
+
+
+_HEADER_SHORT = struct.Struct("!BB")
+_HEADER_MEDIUM = struct.Struct("!BBH")
+_HEADER_LONG = struct.Struct("!BBQ")

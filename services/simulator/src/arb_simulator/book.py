@@ -59,8 +59,11 @@ class Dislocation:
 
 class VenueBook:
     __slots__ = (
+        "_ask_levels",
+        "_bid_levels",
         "_prices",
         "_rng",
+        "_snapshot",
         "asks",
         "best_ask",
         "best_bid",
@@ -105,6 +108,14 @@ class VenueBook:
         self.mean_lots = [touch_lots * (1.0 + params.size_growth * i) for i in range(params.depth)]
         self._rng = rng
         self._prices: dict[int, Decimal] = {}
+        # slot -> (price, size) of the level there now, as the last _emit made it: a snapshot
+        # reads its levels from here instead of making 200 Decimals again.
+        self._bid_levels: dict[int, SimLevel] = {}
+        self._ask_levels: dict[int, SimLevel] = {}
+        # The last snapshot, kept while ``seq`` has not moved: every change of the levels goes
+        # through ``_emit`` (seq + 1), and the market's listeners of one tick, each venue
+        # connection of them, ask for the same book again and again.
+        self._snapshot: SimBook | None = None
         self.bids: dict[int, int] = {}  # slot -> lots
         self.asks: dict[int, int] = {}
         self.best_bid = 0  # top slot of the bid window (the ladder, not counting holes)
@@ -247,8 +258,17 @@ class VenueBook:
         self, bid_changes: dict[int, int], ask_changes: dict[int, int], ts_ns: int
     ) -> SimBookUpdate:
         price_of, size_of = self.price_of, self.size_of
-        bids = [(price_of(s), size_of(bid_changes[s])) for s in sorted(bid_changes, reverse=True)]
-        asks = [(price_of(s), size_of(ask_changes[s])) for s in sorted(ask_changes)]
+        bid_slots = sorted(bid_changes, reverse=True)
+        ask_slots = sorted(ask_changes)
+        bids = [(price_of(s), size_of(bid_changes[s])) for s in bid_slots]
+        asks = [(price_of(s), size_of(ask_changes[s])) for s in ask_slots]
+        for slots, levels, known in ((bid_slots, bids, self._bid_levels),
+                                     (ask_slots, asks, self._ask_levels)):  # fmt: skip
+            for slot, level in zip(slots, levels, strict=True):
+                if level[1]:
+                    known[slot] = level
+                else:
+                    known.pop(slot, None)
         self.seq += 1
         self.ts_ns = ts_ns
         return SimBookUpdate(self.symbol, self.seq, bids, asks, ts_ns)
@@ -312,14 +332,32 @@ class VenueBook:
         self.unit = self.tick
         self.unit_float = float(self.tick)
         self._prices.clear()
+        self._bid_levels.clear()  # keyed by the old slots
+        self._ask_levels.clear()
 
     # -- reading and taking -----------------------------------------------------------------
 
     def snapshot(self) -> SimBook:
-        price_of, size_of = self.price_of, self.size_of
-        bids = [(price_of(s), size_of(self.bids[s])) for s in sorted(self.bids, reverse=True)]
-        asks = [(price_of(s), size_of(self.asks[s])) for s in sorted(self.asks)]
-        return SimBook(self.symbol, self.seq, bids, asks, self.ts_ns)
+        """The whole book, best first. Shared by every caller until the next change: its
+        lists are read-only."""
+        cached = self._snapshot
+        if cached is not None and cached.seq == self.seq:
+            return cached
+        bids = self._levels(self.bids, self._bid_levels, sorted(self.bids, reverse=True))
+        asks = self._levels(self.asks, self._ask_levels, sorted(self.asks))
+        self._snapshot = snapshot = SimBook(self.symbol, self.seq, bids, asks, self.ts_ns)
+        return snapshot
+
+    def _levels(self, side: dict[int, int], known: dict[int, SimLevel], slots: list[int]
+                ) -> list[SimLevel]:  # fmt: skip
+        """The levels of ``slots`` (best first), made only where no _emit made them yet."""
+        levels = []
+        for slot in slots:
+            level = known.get(slot)
+            if level is None:  # the initial ladder, or after _one_tick_ladder
+                level = known[slot] = (self.price_of(slot), self.size_of(side[slot]))
+            levels.append(level)
+        return levels
 
     def best(self) -> tuple[Decimal | None, Decimal | None]:
         """Best bid and ask prices actually in the book (holes skipped)."""

@@ -88,6 +88,7 @@ async def test_subscribe_snapshot_then_deltas_continue_it(running: Running) -> N
     assert isinstance(snapshot, BookSnapshot) and snapshot.depth == 50
     assert snapshot.bids[0] == (100.0, 1.5) and snapshot.asks[0] == (100.01, 2.0)
     market.apply("BTC-USDT", bids=[(D("100.00"), D("2"))])
+    await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 1)  # a push of 20 ms
     market.apply("BTC-USDT", asks=[(D("100.01"), D("0"))])
     await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 2)
     first, second = recorder.of(BookDelta)

@@ -16,7 +16,7 @@ from arb_structs import BookState, MdEvent
 from arb_venues.base import Endpoints, FeedParser, MarketDataProtocol
 from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.common.symbols import SymbolMap
-from arb_venues.htx.market import HtxDepthMarket, HtxMarket
+from arb_venues.htx.market import MBP_PUSH_INTERVAL_S, HtxDepthMarket, HtxMarket
 from arb_venues.htx.parser import HtxParser
 from arb_venues.htx.sim.app import create_app
 
@@ -148,6 +148,7 @@ async def test_a_skipped_seqnum_is_a_gap_and_the_resync_req_heals_it(mbp) -> Non
     await until(lambda: mbp.state() is BookState.LIVE, "LIVE")
     mbp.market.armed_faults.arm("skip_seq")
     move(mbp.market, 1)  # never sent
+    await asyncio.sleep(2 * MBP_PUSH_INTERVAL_S[150])  # mbp.150 pushes each 100 ms's changes
     move(mbp.market, 2)  # its prevSeqNum names the skipped one
     await until(lambda: mbp.gaps == 1 and mbp.state() is BookState.SUSPECT, "the gap")
     assert mbp.feed.request_resync(SYMBOL, "gap")  # what the book service asks ingest for

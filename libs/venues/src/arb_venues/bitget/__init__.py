@@ -30,6 +30,8 @@ VENUE = VenueSpec(
     symbols=SymbolFormat(separator=""),
     credentials=CredentialFormat(passphrase=True),
     checksum=CHECKSUM,
+    # ``books`` pushes every 200 ms (market.BOOKS_PUSH_INTERVAL_S): no frame per change.
+    frame_per_change=False,
     # The WS closes every connection after 24 h (common/websocket-intro).
     ws_lifetime_s=86_400.0,
     # /api/v2/spot/public/symbols pricePrecision / quantityPrecision / minTradeUSDT of these

@@ -10,6 +10,9 @@ Docs (https://www.bitget.com/api-doc/):
 - spot/websocket/public/Depth-Channel: ``books`` (all levels: snapshot, then updates),
   ``books1`` / ``books5`` / ``books15`` (a top-N snapshot each push); subscribe with
   ``{"op": "subscribe", "args": [{"instType": "SPOT", "channel": "books", "instId": ...}]}``.
+- the same page: "Default data push frequency for books, books5, books15 is 200ms; Default
+  data push frequency for books1 is 10ms": ``books`` pushes the changes of 200 ms at a time
+  (``BOOKS_PUSH_INTERVAL_S``), not a frame per change.
 - spot/market/Get-Orderbook: ``GET /api/v2/spot/market/orderbook?symbol=&type=step0&limit=``
   (at most 150 levels, 20 requests/s per IP) carries no sequence number, so snapshots come
   from the WS (``snapshot_source`` "ws": a resync unsubscribes and subscribes the book) and
@@ -37,6 +40,7 @@ from arb_venues.common.trades import PublicTrade, taker_side, text
 from arb_venues.errors import MalformedFrame
 
 VENUE = "bitget"
+BOOKS_PUSH_INTERVAL_S = 0.2  # ``books`` (the channel the engine subscribes): see above
 REST_BOOK_DEPTH = 150  # "Default: 150, maximum: 150"
 
 

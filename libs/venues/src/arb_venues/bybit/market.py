@@ -8,7 +8,9 @@ Facts from https://bybit-exchange.github.io/docs/v5/ws/connect:
   ``{"success":true,"ret_msg":"pong","conn_id":...,"op":"ping"}``.
 From https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook: spot depths 1, 50,
 200 and 1000; a subscribe is answered by a snapshot, then deltas. So a resync of one book is
-unsubscribe + subscribe of its topic (snapshot_source "ws").
+unsubscribe + subscribe of its topic (snapshot_source "ws"). The same page gives each spot
+depth its push frequency: level 1 10 ms, level 50 20 ms, levels 200 and 1000 200 ms
+(``PUSH_INTERVAL_S``): the deltas carry the changes of an interval, not one per change.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ REST_BOOK_LIMIT = (
 )
 SPOT_DEPTHS = (1, 50, 200, 1000)
 DEFAULT_DEPTH = 50
+PUSH_INTERVAL_S: Mapping[int, float] = {1: 0.01, 50: 0.02, 200: 0.2, 1000: 0.2}  # see above
 MAX_ARGS_PER_SUBSCRIBE = 10
 
 

@@ -4,7 +4,12 @@ query-signed REST trading (signature version 2, HmacSHA256), and its simulator s
 from __future__ import annotations
 
 from arb_venues.base import Endpoints
-from arb_venues.htx.market import HtxDepthMarket, HtxMarket
+from arb_venues.htx.market import (
+    DEFAULT_MBP_LEVELS,
+    MBP_PUSH_INTERVAL_S,
+    HtxDepthMarket,
+    HtxMarket,
+)
 from arb_venues.htx.parser import HtxParser
 from arb_venues.htx.signing import sign
 from arb_venues.htx.trading import HtxTrading
@@ -28,6 +33,8 @@ VENUE = VenueSpec(
         "ETH": Grid("0.01", "0.0001", "0.001", "5"),
         "SOL": Grid("0.01", "0.001", "0.01", "5"),
     },
+    # mbp.150 pushes the changes of 100 ms at a time (market.MBP_PUSH_INTERVAL_S).
+    frame_per_change=DEFAULT_MBP_LEVELS not in MBP_PUSH_INTERVAL_S,
     recording=Recording(("htx/cryptofeed_HUOBI.ws.44.0.jsonl",)),
     docs=VenueDocs(
         title="HTX (Huobi) spot",

@@ -46,6 +46,12 @@ from arb_venues.htx.parser import VENUE, HtxParser, inflate
 
 MBP_LEVELS = (5, 20, 150, 400)
 DEFAULT_MBP_LEVELS = 150
+# How often ``market.$symbol.mbp.$levels`` pushes, by levels: the 150-level feed "is based on
+# the gap between two snapshots at 100ms interval", while the 5-level one is "tick by tick ...
+# whenever there is an order book change at that level, it pushes an update"
+# (https://www.huobi.com/support/en-us/detail/900001526643/). Levels not listed push every
+# change (no interval found documented for them).
+MBP_PUSH_INTERVAL_S: Mapping[int, float] = {150: 0.1}
 REST_DEPTHS = (5, 10, 20)  # GET /market/depth ``depth``; without it, 150 levels
 REST_FULL_DEPTH = 150
 MBP = "mbp"

@@ -6,6 +6,9 @@ lives at ``<base>/v2``, v1 at ``<base>``.
 https://docs.kraken.com/api/docs/guides/spot-ws-intro (endpoints, v1 vs v2)
 Kraken's WS sends a snapshot after each subscribe, so a resync of one book is an
 unsubscribe + subscribe of that pair (snapshot_source "ws").
+Push cadence: the book pages (https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/book,
+.../spot-websocket-v1/book: "a snapshot is published at the specified depth, followed by level
+updates") document no interval, unlike Binance's 100 ms or Bybit's 20 ms.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ VENUE = VenueSpec(
     },
     # "a single connection is expected to be disconnected after 24 hours" (the token's life).
     ws_lifetime_s=24 * 3600.0,
+    # /market/level2 pushes each change, no interval (market.py's docstring, its page).
+    frame_per_change=True,
     recording=Recording(
         ("kucoin/cryptofeed_KUCOIN.ws.1.0.jsonl", "kucoin/cryptofeed_KUCOIN.http.0.0.jsonl")
     ),

@@ -16,6 +16,11 @@ named below):
   (answered ``ack``): "A topic supports up to 100 symbols"; at most 100 client messages per
   10 s per connection (WS error 509 "exceed max permits per second") and 300 topics a
   session (https://www.kucoin.com/docs-new/error-code/websocket);
+- ``/market/level2`` pushes every change as it happens: its page names no push interval (the
+  snapshot topics' pages do: ``/spotMarket/level2Depth5`` and ``level2Depth50`` "Push
+  frequency: once every 100ms", https://www.kucoin.com/docs-new/3470069w0 and .../3470070w0)
+  and its example push carries one change with ``sequenceStart`` = ``sequenceEnd``
+  (``VenueSpec.frame_per_change``);
 - ``/market/level2`` only pushes increments (https://www.kucoin.com/docs-new/3470068w0):
   calibration "cache the data, get the snapshot, play back ... sequenceStart(new) <=
   sequenceEnd+1(old) and sequenceEnd(new) > sequenceEnd(old)"

@@ -28,6 +28,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 import msgspec
 from aiohttp import WSMsgType, web
@@ -39,7 +40,15 @@ from arb_venues.bitfinex.checksum import checksum
 from arb_venues.bitfinex.market import DEPTHS
 from arb_venues.bitfinex.numbers import js_text
 from arb_venues.bitfinex.parser import DEFAULT_DEPTH, OB_CHECKSUM, SEQ_ALL
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import (
+    SharedFrames,
+    SimBook,
+    SimBookUpdate,
+    SimLevel,
+    SimMarket,
+    next_frames,
+    send_frames,
+)
 
 HEARTBEAT_S = 15.0
 BAD_CHECKSUM_MASK = 0x5A5A5A5A
@@ -62,6 +71,9 @@ class SentBook:
     depth: int
     bids: dict[Decimal, Decimal] = field(default_factory=dict)
     asks: dict[Decimal, Decimal] = field(default_factory=dict)
+    # The seq of the book these levels are the top of (-1: unknown). Two subscribers of one
+    # depth at the same seq hold the same levels, so their next changes are the same too.
+    seq: int = -1
 
     def reset(self, bids: list[SimLevel], asks: list[SimLevel]) -> list[str]:
         """A snapshot: the top ``depth`` of the given best-first levels, as level texts."""
@@ -127,6 +139,7 @@ class BitfinexStream:
         self._unsubscribe: object | None = None
         self._closing: set[asyncio.Future[bool]] = set()
         self.server_id = secrets.token_hex(8)
+        self.shared = SharedFrames()
 
     async def start(self, _app: web.Application) -> None:
         self._unsubscribe = self.market.subscribe(self.on_update)
@@ -164,11 +177,16 @@ class BitfinexStream:
         return ws
 
     async def _writer(self, session: _Session) -> None:
-        while (text := await session.queue.get()) is not None:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(session.queue)
+            texts = [text for text in frames if text is not None]
             if session.ws.closed:
                 return
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await session.ws.send_str(text)
+            if texts:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await send_frames(session.ws, texts)
+            if frames[-1] is None:
+                break
         with contextlib.suppress(ConnectionError, RuntimeError):
             await session.ws.close()
 
@@ -242,6 +260,7 @@ class BitfinexStream:
                        "len": length, "pair": pair})  # fmt: skip
         book = self.market.book(instrument.symbol)
         session.array(chan, "[" + ",".join(chan.sent.reset(book.bids, book.asks)) + "]")
+        chan.sent.seq = book.seq
         if session.flags & OB_CHECKSUM:
             session.array(chan, f'"cs",{chan.sent.checksum()}')
 
@@ -258,14 +277,20 @@ class BitfinexStream:
                 continue
             book = self.market.book(update.symbol)
             for chan in channels:
-                self._push(session, chan, book.bids, book.asks, update.symbol)
+                self._push(session, chan, book, update.symbol)
 
-    def _push(self, session: _Session, chan: _Channel, bids: list[SimLevel],
-              asks: list[SimLevel], symbol: str) -> None:  # fmt: skip
+    def _push(self, session: _Session, chan: _Channel, book: SimBook, symbol: str) -> None:
         faults = self.market.faults
-        changes = chan.sent.update(bids, asks)
-        if not changes:
+        sent = chan.sent
+        if sent.seq == book.seq:
+            return  # a later update of the tick that moved the book: already sent
+        shared, sent.bids, sent.asks, value_cs = self.shared.get(
+            ("changes", symbol, sent.depth, sent.seq, book.seq), partial(_changes, sent, book)
+        )
+        sent.seq = book.seq
+        if not shared:
             return
+        changes = list(shared)  # the faults below change this connection's copy only
         if faults.take("malformed_frame", symbol):
             session.queue.put_nowait(f"[{chan.chan_id},[60000,1,")
         if faults.take("skip_seq", symbol):
@@ -273,23 +298,33 @@ class BitfinexStream:
                 session.seq += 1  # a number never sent: the client sees the jump
             else:
                 changes = changes[1:]  # a change never sent: the next checksum shows it
-        if faults.take("corrupt_book", symbol) and chan.sent.bids:
-            price, size = max(chan.sent.bids.items())
+        if faults.take("corrupt_book", symbol) and sent.bids:
+            price, size = max(sent.bids.items())
             changes.append(level_text(price, size * 2))
         bad = faults.take_params("bad_level", symbol)
         if bad is not None:
             value = str(bad.get("value", "NaN"))
             if bad.get("field") == "size":
-                changes.append(f"[{js_text(next(iter(chan.sent.asks), Decimal(1)))},1,{value}]")
+                changes.append(f"[{js_text(next(iter(sent.asks), Decimal(1)))},1,{value}]")
             else:
                 changes.append(f"[{value},1,1]")
         for change in changes:
             session.array(chan, change)
         if session.flags & OB_CHECKSUM:
-            value_cs = chan.sent.checksum()
             if faults.take("bad_checksum", symbol):
                 value_cs ^= BAD_CHECKSUM_MASK
             session.array(chan, f'"cs",{value_cs}')
+
+
+_Levels = dict[Decimal, Decimal]
+
+
+def _changes(sent: SentBook, book: SimBook) -> tuple[list[str], _Levels, _Levels, int]:
+    """Move ``sent`` to ``book``'s top levels: the level texts to send, the levels sent then
+    and their checksum. Every subscriber of one depth at ``sent.seq`` shares the result, the
+    levels too (SentBook replaces its dicts, never changes them in place)."""
+    changes = sent.update(book.bids, book.asks)
+    return changes, sent.bids, sent.asks, sent.checksum()
 
 
 def spelled(instrument: Instrument) -> str:

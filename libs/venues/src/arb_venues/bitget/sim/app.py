@@ -20,6 +20,7 @@ import contextlib
 import heapq
 import time
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -28,20 +29,28 @@ from arb_structs import Instrument
 
 from arb_venues.bitget import errors as codes
 from arb_venues.bitget.checksum import LEVELS, checksum
-from arb_venues.bitget.market import REST_BOOK_DEPTH, BitgetMarket
+from arb_venues.bitget.market import BOOKS_PUSH_INTERVAL_S, REST_BOOK_DEPTH, BitgetMarket
 from arb_venues.bitget.sim import bodies as simformat
 from arb_venues.bitget.sim.private import add_private_routes
 from arb_venues.simapi import (
     ERROR_RESPONSE,
+    SHARED_FRAMES,
+    Coalescer,
+    PendingBook,
+    SharedFrames,
+    SimBook,
     SimBookUpdate,
     SimLevel,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("bitget_market", SimMarket)
+CONNECTIONS: web.AppKey[set[_Connection]] = web.AppKey("bitget_connections", set)
 TOP_CHANNELS = {"books1": 1, "books5": 5, "books15": 15}
 CHANNELS = {"books", *TOP_CHANNELS}
 BAD_CHECKSUM_MASK = 0x5A5A5A5A
@@ -51,6 +60,10 @@ def create_app(market: SimMarket) -> web.Application:
     app = web.Application()
     app[MARKET] = market
     app[ERROR_RESPONSE] = simformat.error_response
+    app[SHARED_FRAMES] = SharedFrames()
+    connections = app[CONNECTIONS] = set()
+    Coalescer(market, BOOKS_PUSH_INTERVAL_S,
+              partial(_push_books, connections, app[SHARED_FRAMES])).install(app)  # fmt: skip
     app.router.add_get("/v2/ws/public", _public_ws)
     app.router.add_get("/api/v2/spot/market/orderbook", _rest_book)
     app.router.add_get("/api/v2/spot/public/symbols", _rest_symbols)
@@ -164,9 +177,10 @@ class _Book:
 class _Connection:
     """One public WS client: its subscriptions and the frames waiting to be sent."""
 
-    def __init__(self, ws: web.WebSocketResponse, market: SimMarket) -> None:
+    def __init__(self, ws: web.WebSocketResponse, market: SimMarket, shared: SharedFrames) -> None:
         self.ws = ws
         self.market = market
+        self.shared = shared
         self.channels: dict[str, set[str]] = {}  # symbol -> channels
         self.books: dict[str, _Book] = {}  # symbol -> the books channel's client book
         self.sent_seq: dict[str, int] = {}
@@ -184,74 +198,121 @@ class _Connection:
         channels = self.channels.get(update.symbol)
         if not channels or update.seq <= self.sent_seq.get(update.symbol, -1):
             return
+        tops = [c for c in channels if c != "books"]  # books: the interval pushes (on_push)
+        if not tops:
+            return
         faults = self.market.faults
         if faults.take("drop_connection", update.symbol):
             self.outbox.put_nowait(None)
             return
         if faults.take("malformed_frame", update.symbol):
-            self.outbox.put_nowait('{"action":"update","arg":{"channel":"books"},"data":[{"asks":')
-        self.sent_seq[update.symbol] = update.seq
+            self.outbox.put_nowait('{"action":"snapshot","arg":{"channel":"books5"},"data":[{')
+        if "books" not in channels:  # books moves sent_seq with its own pushes
+            self.sent_seq[update.symbol] = update.seq
         instrument = self.market.instruments[update.symbol]
-        for channel in channels:
-            if channel != "books":
-                self.push_top(channel, instrument)
-                continue
-            book = self.books[update.symbol]
-            book.apply(update.bids, update.asks)
-            if faults.take("skip_seq", update.symbol):
-                continue  # never sent: the client's next checksum shows the missing change
-            bids = simformat.levels(update.bids, instrument)
-            asks = simformat.levels(update.asks, instrument)
-            value = book.checksum()
-            if faults.take("bad_checksum", update.symbol):
-                value ^= BAD_CHECKSUM_MASK
-            if faults.take("corrupt_book", update.symbol) and book.bids:
-                best = max(book.bids)
-                text = simformat.level(best, book.bids[best] * 2, instrument)
-                bids = [lv for lv in bids if lv[0] != text[0]] + [text]
-            bad = faults.take_params("bad_level", update.symbol)
-            if bad is not None:
-                bad_value = str(bad.get("value", "NaN"))
-                if bad.get("field") == "size" and book.asks:
-                    price = simformat.level(min(book.asks), Decimal(0), instrument)[0]
-                    asks = [lv for lv in asks if lv[0] != price] + [[price, bad_value]]
-                else:
-                    bids = [*bids, [bad_value, "1"]]
-            self.send(
+        for channel in tops:
+            self.push_top(channel, instrument)
+
+    def on_push(self, pending: PendingBook, shared: SharedFrames) -> None:
+        """One ``books`` interval push, built once in ``shared`` for every connection that no
+        fault hits, with this connection's faults."""
+        symbol = pending.symbol
+        if "books" not in self.channels.get(symbol, ()) or pending.seq <= self.sent_seq.get(
+            symbol, -1
+        ):
+            return  # not subscribed, or its snapshot is newer than anything in this push
+        faults = self.market.faults
+        if faults.take("drop_connection", symbol):
+            self.outbox.put_nowait(None)
+            return
+        if faults.take("malformed_frame", symbol):
+            self.outbox.put_nowait('{"action":"update","arg":{"channel":"books"},"data":[{"asks":')
+        self.sent_seq[symbol] = pending.seq
+        if faults.take("skip_seq", symbol):
+            return  # never sent: the client's next checksum shows the missing changes
+        bad_checksum = faults.take("bad_checksum", symbol)
+        book = self.market.book(symbol)  # the book at this push's seq (nothing since)
+        corrupt = faults.take("corrupt_book", symbol) and bool(book.bids)
+        bad = faults.take_params("bad_level", symbol)
+        instrument = self.market.instruments[symbol]
+        if not bad_checksum and not corrupt and bad is None:
+            self.outbox.put_nowait(shared.get(
+                ("books", symbol, pending.seq),
+                partial(self._update_frame, pending, instrument, book)))  # fmt: skip
+            return
+        pending_bids, pending_asks = pending.sides()
+        bids = simformat.levels(pending_bids, instrument)
+        asks = simformat.levels(pending_asks, instrument)
+        value = _top_checksum(book, instrument)
+        if bad_checksum:
+            value ^= BAD_CHECKSUM_MASK
+        if corrupt:
+            best, size = book.bids[0]
+            text = simformat.level(best, size * 2, instrument)
+            bids = [lv for lv in bids if lv[0] != text[0]] + [text]
+        if bad is not None:
+            bad_value = str(bad.get("value", "NaN"))
+            if bad.get("field") == "size" and book.asks:
+                price = simformat.level(book.asks[0][0], Decimal(0), instrument)[0]
+                asks = [lv for lv in asks if lv[0] != price] + [[price, bad_value]]
+            else:
+                bids = [*bids, [bad_value, "1"]]
+        self.send(self._update_body(pending, instrument, bids, asks, value))
+
+    def _update_frame(self, pending: PendingBook, instrument: Instrument, book: SimBook) -> str:
+        pending_bids, pending_asks = pending.sides()
+        bids = simformat.levels(pending_bids, instrument)
+        asks = simformat.levels(pending_asks, instrument)
+        value = _top_checksum(book, instrument)
+        return msgspec.json.encode(self._update_body(pending, instrument, bids, asks, value)
+                                   ).decode()  # fmt: skip
+
+    def _update_body(
+        self,
+        pending: PendingBook,
+        instrument: Instrument,
+        bids: list[list[str]],
+        asks: list[list[str]],
+        value: int,
+    ) -> dict[str, Any]:
+        return {
+            "action": "update",
+            "arg": self._arg("books", instrument),
+            "data": [
                 {
-                    "action": "update",
-                    "arg": self._arg("books", instrument),
-                    "data": [
-                        {
-                            "asks": asks,
-                            "bids": bids,
-                            "checksum": value,
-                            "seq": update.seq,
-                            "ts": simformat.millis(update.ts_ns),
-                        }
-                    ],
-                    "ts": update.ts_ns // 1_000_000,
+                    "asks": asks,
+                    "bids": bids,
+                    "checksum": value,
+                    "seq": pending.seq,
+                    "ts": simformat.millis(pending.ts_ns),
                 }
-            )
+            ],
+            "ts": pending.ts_ns // 1_000_000,
+        }
 
     def push_top(self, channel: str, instrument: Instrument) -> None:
+        book = self.market.book(instrument.symbol)
+        self.outbox.put_nowait(self.shared.get(
+            (channel, instrument.symbol, book.seq),
+            lambda: self._top_frame(channel, instrument)))  # fmt: skip
+
+    def _top_frame(self, channel: str, instrument: Instrument) -> str:
         depth = TOP_CHANNELS[channel]
         book = self.market.book(instrument.symbol)
-        self.send(
-            {
-                "action": "snapshot",
-                "arg": self._arg(channel, instrument),
-                "data": [
-                    {
-                        "asks": simformat.levels(book.asks[:depth], instrument),
-                        "bids": simformat.levels(book.bids[:depth], instrument),
-                        "seq": book.seq,
-                        "ts": simformat.millis(book.ts_ns),
-                    }
-                ],
-                "ts": book.ts_ns // 1_000_000,
-            }
-        )
+        frame = {
+            "action": "snapshot",
+            "arg": self._arg(channel, instrument),
+            "data": [
+                {
+                    "asks": simformat.levels(book.asks[:depth], instrument),
+                    "bids": simformat.levels(book.bids[:depth], instrument),
+                    "seq": book.seq,
+                    "ts": simformat.millis(book.ts_ns),
+                }
+            ],
+            "ts": book.ts_ns // 1_000_000,
+        }
+        return msgspec.json.encode(frame).decode()
 
     def error(self, code: int, msg: str) -> None:
         self.send({"event": "error", "code": code, "msg": msg})
@@ -312,10 +373,24 @@ class _Connection:
         )
 
 
+def _top_checksum(book: SimBook, instrument: Instrument) -> int:
+    """The checksum of ``book``'s top levels as the client holds them (text as pushed)."""
+    tick, lot, text = instrument.tick_size, instrument.lot_size, simformat.padded
+    return checksum([(text(p, tick), text(s, lot)) for p, s in book.bids[:LEVELS]],
+                    [(text(p, tick), text(s, lot)) for p, s in book.asks[:LEVELS]])  # fmt: skip
+
+
+def _push_books(connections: set[_Connection], shared: SharedFrames, pending: PendingBook) -> None:
+    for connection in list(connections):
+        connection.on_push(pending, shared)
+
+
 async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(autoping=True)
     await ws.prepare(request)
-    connection = _Connection(ws, request.app[MARKET])
+    connection = _Connection(ws, request.app[MARKET], request.app[SHARED_FRAMES])
+    connections = request.app[CONNECTIONS]
+    connections.add(connection)
     unsubscribe = connection.market.subscribe(connection.on_update)
     writer = asyncio.create_task(_write(connection))
     try:
@@ -326,6 +401,7 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
                 break
     finally:
         unsubscribe()
+        connections.discard(connection)
         connection.outbox.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
             await writer
@@ -335,14 +411,16 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
 
 async def _write(connection: _Connection) -> None:
     ws = connection.ws
-    while True:
-        frame = await connection.outbox.get()
-        if frame is None or ws.closed:
+    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+        frames = await next_frames(connection.outbox)
+        texts = [frame for frame in frames if frame is not None]
+        if texts and not ws.closed:
+            try:
+                await send_frames(ws, texts)
+            except (ConnectionError, RuntimeError):
+                return
+        if frames[-1] is None or ws.closed:
             await ws.close()
-            return
-        try:
-            await ws.send_str(frame)
-        except (ConnectionError, RuntimeError):
             return
 
 

@@ -4,6 +4,7 @@ millisecond times, every REST answer ``{"code", "msg", "requestTime", "data"}``.
 
 from __future__ import annotations
 
+import functools
 import time
 from decimal import Decimal
 
@@ -34,11 +35,17 @@ def plain(value: Decimal) -> str:
     return "0" if value == 0 else format(value.normalize(), "f")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the simulator writes the same levels over and over
 def padded(value: Decimal, step: str) -> str:
     """``value`` written with as many decimals as ``step`` has ("26275.0" for step 0.1)."""
+    return format(value.quantize(_quantum(step)), "f")
+
+
+@functools.lru_cache(maxsize=256)
+def _quantum(step: str) -> Decimal:
     exponent = Decimal(step).normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+    return Decimal(1).scaleb(-places)
 
 
 def level(price: Decimal, size: Decimal, instrument: Instrument) -> list[str]:

@@ -321,7 +321,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_get("/v5/account/wallet-balance", sim.wallet_balance)
 
     async def on_startup(_app: web.Application) -> None:
-        stream.start()
+        await stream.start()
 
     async def on_shutdown(_app: web.Application) -> None:
         await stream.stop()

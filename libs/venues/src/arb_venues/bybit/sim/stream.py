@@ -1,9 +1,10 @@
 """The simulator's Bybit v5 public spot WS (``/v5/public/spot``), served from a SimMarket.
 
 Like Bybit, one state per topic ``orderbook.{depth}.{symbol}`` shared by every connection:
-the top ``depth`` levels per side and the update id ``u``. A book update that changes the top
-levels becomes one delta (changed levels, size "0" for a level that left the window) with
-``u`` + 1; a subscribe is answered by an ack and a snapshot at the current ``u``.
+the top ``depth`` levels per side and the update id ``u``. Every push interval of the topic's
+depth (``market.PUSH_INTERVAL_S``: 20 ms for 50 levels, as Bybit documents), a book that
+changed its top levels in it gets one delta (changed levels, size "0" for a level that left
+the window) with ``u`` + 1; a subscribe is answered by an ack and a snapshot at the current ``u``.
 Faults: drop_connection closes the subscribers' sockets, skip_seq skips one ``u``,
 malformed_frame sends a broken frame before the next delta.
 Message shapes: https://bybit-exchange.github.io/docs/v5/ws/connect and
@@ -19,6 +20,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -26,11 +28,11 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
+from arb_venues.bybit.market import PUSH_INTERVAL_S, SPOT_DEPTHS
+from arb_venues.simapi import Coalescer, PendingBook, SimLevel, SimMarket, next_frames, send_frames
 
 log = logging.getLogger("arb.sim.bybit")
 
-SPOT_DEPTHS = (1, 50, 200, 1000)
 MAX_ARGS = 10
 MALFORMED = '{"topic":"orderbook.50.","type":"delta","data":{"s":'
 
@@ -59,12 +61,14 @@ class Connection:
         self.queue.put_nowait(None)
 
     async def writer(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(self.queue)
+            texts = [text for text in frames if text is not None]
+            if texts and not self.ws.closed:
+                await send_frames(self.ws, texts)
+            if frames[-1] is None or self.ws.closed:
                 await self.ws.close()
                 return
-            await self.ws.send_str(text)
 
 
 @dataclass(eq=False)
@@ -77,6 +81,8 @@ class TopicBook:
     bids: dict[Decimal, Decimal]
     asks: dict[Decimal, Decimal]
     subscribers: set[Connection] = field(default_factory=set)
+    # The market book's seq these top levels are of (a push of an unchanged book sends none).
+    book_seq: int = -1
 
     def levels(self, side: dict[Decimal, Decimal], reverse: bool) -> list[list[str]]:
         return self.format(sorted(side.items(), reverse=reverse))
@@ -122,42 +128,53 @@ class SpotStream:
         self.topics: dict[str, TopicBook] = {}
         self.topics_of_symbol: dict[str, list[TopicBook]] = {}
         self.connections: set[Connection] = set()
-        self._unsubscribe: Any = None
+        self._coalescers: list[Coalescer] = []
 
-    def start(self) -> None:
-        self._unsubscribe = self.market.subscribe(self.on_update)
+    async def start(self) -> None:
+        """One timer per push interval of Bybit's depths (market.PUSH_INTERVAL_S): each push
+        diffs the topics of that interval against the book."""
+        for interval_s in sorted(set(PUSH_INTERVAL_S.values())):
+            coalescer = Coalescer(self.market, interval_s, partial(self.on_push, interval_s))
+            self._coalescers.append(coalescer)
+            await coalescer.start()
 
     async def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for coalescer in self._coalescers:
+            await coalescer.stop()
+        self._coalescers.clear()
         for connection in list(self.connections):
             with contextlib.suppress(Exception):
                 await connection.ws.close()
 
     # -- market updates ---------------------------------------------------------------------
 
-    def on_update(self, update: SimBookUpdate) -> None:
-        books = self.topics_of_symbol.get(update.symbol)
+    def on_push(self, interval_s: float, pending: PendingBook) -> None:
+        """The book of ``pending.symbol`` changed in the last ``interval_s``: a delta on every
+        topic of a depth that pushes at that interval."""
+        books = [b for b in self.topics_of_symbol.get(pending.symbol, ())
+                 if PUSH_INTERVAL_S[b.depth] == interval_s]  # fmt: skip
         if not books or not any(b.subscribers for b in books):
             return
         faults = self.market.faults
         dropped: set[Connection] = set()
-        if faults.take("drop_connection", update.symbol):
+        if faults.take("drop_connection", pending.symbol):
             dropped = {c for b in books for c in b.subscribers}
             for connection in dropped:
                 connection.close()
-        malformed = faults.take("malformed_frame", update.symbol)
-        skip = faults.take("skip_seq", update.symbol)
-        book = self.market.book(update.symbol)
-        ts_ms = update.ts_ns // 1_000_000
+        malformed = faults.take("malformed_frame", pending.symbol)
+        skip = faults.take("skip_seq", pending.symbol)
+        book = self.market.book(pending.symbol)
+        ts_ms = pending.ts_ns // 1_000_000
         for topic in books:  # the topic state moves on even when nobody is left to tell
+            if topic.book_seq == book.seq:
+                continue  # this tick's book was already diffed: nothing changed since
+            topic.book_seq = book.seq
             bid_changes, topic.bids = _diff(topic.bids, book.bids[: topic.depth])
             ask_changes, topic.asks = _diff(topic.asks, book.asks[: topic.depth])
             if not bid_changes and not ask_changes:
                 continue
             topic.u += 2 if skip else 1
-            topic.seq = update.seq
+            topic.seq = pending.seq
             text = topic.message(
                 "delta", ts_ms, topic.format(bid_changes), topic.format(ask_changes)
             )
@@ -257,6 +274,7 @@ class SpotStream:
             seq=book.seq,
             bids=dict(book.bids[:depth]),
             asks=dict(book.asks[:depth]),
+            book_seq=book.seq,
         )
         self.topics[name] = topic
         self.topics_of_symbol.setdefault(instrument.symbol, []).append(topic)

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -37,6 +38,8 @@ from arb_venues.common.trades import other_side
 from arb_venues.errors import InvalidSignature
 from arb_venues.simapi import (
     ERROR_RESPONSE,
+    SHARED_FRAMES,
+    SharedFrames,
     SimBook,
     SimBookUpdate,
     SimLevel,
@@ -52,6 +55,7 @@ HEARTBEAT_INTERVAL_S = 1.0
 CHANNELS = ("level2", "heartbeats")
 FIAT = ("USD", "EUR", "GBP")
 _encode = msgspec.json.encode
+_SPLICE = 1 << 62  # a sequence_num no connection reaches: the place the real one goes
 
 
 class ClientMessage(msgspec.Struct, frozen=True):
@@ -69,6 +73,7 @@ def create_app(market: SimMarket) -> web.Application:
     app[MARKET] = market
     # The simulator core looks this up by its string name; aiohttp warns about string keys.
     app[ERROR_RESPONSE] = error_response
+    app[SHARED_FRAMES] = SharedFrames()
     app.router.add_get("/", websocket_handler)
     app.router.add_get("/api/v3/brokerage/market/products", products_handler)
     app.router.add_get("/api/v3/brokerage/market/products/{product_id}", product_handler)
@@ -233,9 +238,12 @@ async def product_book_handler(request: web.Request) -> web.Response:
 class Connection:
     """One client connection: its subscriptions, its sequence_num, an ordered send queue."""
 
-    def __init__(self, ws: web.WebSocketResponse, market: SimMarket) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, market: SimMarket, shared: SharedFrames | None = None
+    ) -> None:
         self.ws = ws
         self.market = market
+        self.shared = shared if shared is not None else SharedFrames()
         self.sequence = 0
         self.subscriptions: dict[str, list[str]] = {}
         self.book_seq: dict[str, int] = {}  # product -> sim seq the snapshot was taken at
@@ -346,6 +354,23 @@ class Connection:
         event = {"type": kind, "product_id": product, "updates": updates}
         return self._envelope("l2_data", [event], ts_ns)
 
+    def _l2_update(self, product: str, update: SimBookUpdate) -> bytes:
+        """An update's ``l2_data`` frame: its text is the same on every connection but for
+        ``sequence_num``, so it is built once (``shared``) around that number."""
+        head, tail = self.shared.get(("l2", product, update.seq),
+                                     partial(self._l2_halves, product, update))  # fmt: skip
+        self.sequence += 1
+        return b"%b%d%b" % (head, self.sequence - 1, tail)
+
+    def _l2_halves(self, product: str, update: SimBookUpdate) -> tuple[bytes, bytes]:
+        sequence, self.sequence = self.sequence, _SPLICE
+        try:
+            frame = self._l2("update", product, update.bids, update.asks, update.ts_ns)
+        finally:
+            self.sequence = sequence
+        head, _, tail = frame.partition(b'"sequence_num":%d,' % _SPLICE)
+        return head + b'"sequence_num":', b"," + tail
+
     async def writer(self) -> None:
         faults = self.market.faults
         while True:
@@ -363,7 +388,7 @@ class Connection:
                 if faults.take("skip_seq", symbol):
                     self.sequence += 1  # one sequence_num never sent: a lost message
                 self.book_seq[product] = update.seq
-                frame = self._l2("update", product, update.bids, update.asks, update.ts_ns)
+                frame = self._l2_update(product, update)
             elif kind == "snapshot":
                 product, book = item
                 frame = self._snapshot(product, book)
@@ -396,7 +421,7 @@ class Connection:
 async def websocket_handler(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(autoping=True)
     await ws.prepare(request)
-    connection = Connection(ws, request.app[MARKET])
+    connection = Connection(ws, request.app[MARKET], request.app[SHARED_FRAMES])
     stop_listening = connection.market.subscribe(connection.on_update)
     writer = asyncio.create_task(connection.writer())
     subscribed = asyncio.Event()

@@ -32,7 +32,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket
+from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, next_frames, send_frames
 
 log = logging.getLogger("arb.sim.cryptocom")
 
@@ -64,12 +64,14 @@ class Connection:
         self.queue.put_nowait(None)
 
     async def writer(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(self.queue)
+            texts = [text for text in frames if text is not None]
+            if texts and not self.ws.closed:
+                await send_frames(self.ws, texts)
+            if frames[-1] is None or self.ws.closed:
                 await self.ws.close(code=WSCloseCode.OK)
                 return
-            await self.ws.send_str(text)
 
 
 @dataclass(eq=False)
@@ -81,6 +83,9 @@ class ChannelBook:
     bids: dict[Decimal, Decimal]
     asks: dict[Decimal, Decimal]
     subscribers: set[Connection] = field(default_factory=set)
+    # The market book's seq these top levels are of: the market tells every update of a tick
+    # after the tick moved the book, so only the first of them can change the top levels.
+    book_seq: int = -1
 
     def format(self, levels: list[SimLevel]) -> list[list[str]]:
         pd, sd = self.instrument.price_decimals, self.instrument.size_decimals
@@ -168,6 +173,9 @@ class MarketStream:
         book = self.market.book(update.symbol)
         ts_ms = update.ts_ns // 1_000_000
         for channel in books:
+            if channel.book_seq == book.seq:
+                continue  # this tick's book was already diffed: nothing changed since
+            channel.book_seq = book.seq
             bid_changes, channel.bids = _diff(channel.bids, book.bids[: channel.depth])
             ask_changes, channel.asks = _diff(channel.asks, book.asks[: channel.depth])
             if not bid_changes and not ask_changes:
@@ -294,7 +302,7 @@ class MarketStream:
         book = self.market.book(instrument.symbol)
         channel = ChannelBook(
             channel=name, instrument=instrument, depth=depth, u=max(book.seq, 1),
-            bids=dict(book.bids[:depth]), asks=dict(book.asks[:depth]),
+            bids=dict(book.bids[:depth]), asks=dict(book.asks[:depth]), book_seq=book.seq,
         )  # fmt: skip
         self.channels[name] = channel
         self.channels_of_symbol.setdefault(instrument.symbol, []).append(channel)

@@ -4,9 +4,11 @@ Public WS, both paths: ``{"sub": <topic>, "id"}`` -> ``{"id", "status": "ok", "s
 "ts"}``, ``{"req": <topic>, "id"}`` -> ``{"id", "rep", "status": "ok", "ts", "data"}``,
 ``{"unsub": ...}`` -> ``unsubbed``; an unknown topic answers ``{"status": "error",
 "err-code": "bad-request", "err-msg": "invalid topic ..."}``. Topics:
-``market.$symbol.mbp.$levels`` (5, 20, 150, 400) on ``/feed``: one incremental push per book
-change with ``seqNum``/``prevSeqNum`` (the core's update counter: prevSeqNum = seqNum - 1),
-its ``req`` the full book with ``seqNum``; ``market.$symbol.depth.step0`` on ``/ws``: the
+``market.$symbol.mbp.$levels`` (5, 20, 150, 400) on ``/feed``: incremental pushes with
+``seqNum``/``prevSeqNum`` (the core's update counter), 150 levels the changes of each 100 ms
+merged into one push (prevSeqNum the seqNum of the book's previous push), the others one push
+per book change (prevSeqNum = seqNum - 1), as ``market.MBP_PUSH_INTERVAL_S`` documents; its
+``req`` the full book with ``seqNum``; ``market.$symbol.depth.step0`` on ``/ws``: the
 whole book (150 levels) with ``version`` on every change. The server pings ``{"ping": <ms>}``
 every ``ping_interval_s`` (5 s, as HTX) and closes the connection once two pings in a row
 got no ``{"pong": <one of them>}``. REST: ``/market/depth``, ``/v1/common/symbols`` and
@@ -28,28 +30,35 @@ import contextlib
 import gzip
 import time
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_structs import Instrument
 
-from arb_venues.htx.market import HtxMarket
+from arb_venues.htx.market import MBP_PUSH_INTERVAL_S, HtxMarket
 from arb_venues.htx.parser import is_mbp, topic_parts
 from arb_venues.htx.sim import bodies
 from arb_venues.htx.sim.private import add_private_routes
 from arb_venues.simapi import (
     ERROR_RESPONSE,
+    Coalescer,
+    PendingBook,
     SimBook,
     SimBookUpdate,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("htx_market", SimMarket)
 OPTIONS: web.AppKey[dict[str, Any]] = web.AppKey("htx_options", dict)
+CONNECTIONS: web.AppKey[set[_Connection]] = web.AppKey("htx_connections", set)
+COALESCERS: web.AppKey[dict[int, Coalescer]] = web.AppKey("htx_coalescers", dict)
 MBP_LEVELS = (5, 20, 150, 400)
 DEPTH_LEVELS = 150
 PING_INTERVAL_S = 5.0  # HTX's heartbeat period
@@ -63,6 +72,12 @@ def create_app(
     app[MARKET] = market
     app[OPTIONS] = {"gzip": gzip_frames, "ping_interval_s": ping_interval_s}
     app[ERROR_RESPONSE] = bodies.error_response
+    connections = app[CONNECTIONS] = set()
+    coalescers = app[COALESCERS] = {}
+    for levels, interval_s in MBP_PUSH_INTERVAL_S.items():
+        push = partial(_push_interval, connections, levels)
+        coalescers[levels] = Coalescer(market, interval_s, push)
+        coalescers[levels].install(app)
     app.router.add_get("/feed", _public_ws)
     app.router.add_get("/ws", _public_ws)
     app.router.add_get("/market/depth", _rest_depth)
@@ -139,9 +154,10 @@ class _Connection:
     """One public WS client: its topics, the frames waiting to be sent, its heartbeat."""
 
     def __init__(self, ws: web.WebSocketResponse, market: SimMarket, path: str,
-                 options: dict[str, Any]) -> None:  # fmt: skip
+                 options: dict[str, Any], coalescers: dict[int, Coalescer]) -> None:  # fmt: skip
         self.ws = ws
         self.market = market
+        self.coalescers = coalescers
         self.path = path
         self.gzip = bool(options["gzip"])
         self.topics: dict[str, dict[str, int]] = {}  # symbol -> topic -> levels
@@ -164,6 +180,9 @@ class _Connection:
         topics = self.topics.get(update.symbol)
         if not topics or update.seq <= self.sent_seq.get(update.symbol, -1):
             return
+        per_change = [(t, n) for t, n in topics.items() if not _interval_topic(t, n)]
+        if not per_change:
+            return  # the interval pushes (_push_interval) serve every topic of this book
         faults = self.market.faults
         if faults.take("drop_connection", update.symbol):
             self.outbox.put_nowait(None)
@@ -172,7 +191,7 @@ class _Connection:
             self.send_raw(b'{"ch":"market.x.mbp.150","tick":{"bids":[[')
         skip = faults.take("skip_seq", update.symbol)
         bad = faults.take_params("bad_level", update.symbol)
-        for topic, levels in topics.items():
+        for topic, levels in per_change:
             if is_mbp(topic_parts(topic)[1]):
                 if skip:
                     continue  # the next update names this seqNum as prevSeqNum: a visible gap
@@ -188,6 +207,30 @@ class _Connection:
                 tick = self._book_tick(book, levels)
                 self._push(topic, tick, bad, update.symbol)
         self.sent_seq[update.symbol] = update.seq
+
+    def on_interval(self, topic: str, pending: PendingBook, shared: dict[bool, bytes]) -> None:
+        """One interval push of ``topic`` (built once in ``shared`` for every subscriber that
+        no fault hits), with this connection's faults."""
+        if pending.seq <= self.sent_seq.get(pending.symbol, -1):
+            return  # its snapshot (req) is newer than anything in this push
+        faults = self.market.faults
+        if faults.take("drop_connection", pending.symbol):
+            self.outbox.put_nowait(None)
+            return
+        if faults.take("malformed_frame", pending.symbol):
+            self.send_raw(b'{"ch":"market.x.mbp.150","tick":{"bids":[[')
+        self.sent_seq[pending.symbol] = pending.seq
+        if faults.take("skip_seq", pending.symbol):
+            return  # never sent: the next push's prevSeqNum names a seqNum the client lacks
+        bad = faults.take_params("bad_level", pending.symbol)
+        if bad is not None:
+            self._push(topic, _interval_tick(pending), bad, pending.symbol)
+            return
+        frame = shared.get(self.gzip)
+        if frame is None:
+            payload = {"ch": topic, "ts": bodies.now_ms(), "tick": _interval_tick(pending)}
+            frame = shared[self.gzip] = bodies.frame_bytes(payload, self.gzip)
+        self.outbox.put_nowait(frame)
 
     def _book_tick(self, book: SimBook, levels: int) -> dict[str, object]:
         return {
@@ -261,6 +304,10 @@ class _Connection:
             self.topics.get(symbol, {}).pop(topic, None)
             self.send({"id": request_id, "status": "ok", "unsubbed": topic, "ts": bodies.now_ms()})
             return
+        if action == "req" and _interval_topic(topic, levels):
+            # HTX's refresh sits on the feed's snapshot grid: its seqNum is a push's seqNum
+            # (ccxt and the docs join them by prevSeqNum == seqNum), so push what is due first.
+            self.coalescers[levels].flush(symbol)
         book = self.market.book(symbol)
         if action == "req":
             data = self._book_tick(book, levels)
@@ -274,6 +321,27 @@ class _Connection:
         self.send({"id": request_id, "status": "ok", "subbed": topic, "ts": bodies.now_ms()})
         if not is_mbp(topic_parts(topic)[1]):
             self.send({"ch": topic, "ts": bodies.now_ms(), "tick": self._book_tick(book, levels)})
+
+
+def _interval_topic(topic: str, levels: int) -> bool:
+    """Whether ``topic`` pushes at an interval (mbp with levels in MBP_PUSH_INTERVAL_S)."""
+    return levels in MBP_PUSH_INTERVAL_S and is_mbp(topic_parts(topic)[1])
+
+
+def _interval_tick(pending: PendingBook) -> dict[str, object]:
+    bids, asks = pending.sides()
+    return {"seqNum": pending.seq, "prevSeqNum": pending.prev_seq,
+            "bids": bodies.levels(bids), "asks": bodies.levels(asks)}  # fmt: skip
+
+
+def _push_interval(connections: set[_Connection], levels: int, pending: PendingBook) -> None:
+    """Coalescer push of the ``levels``-level mbp feed: one frame per book, every subscriber."""
+    shared: dict[bool, bytes] = {}  # gzip or not -> the frame
+    for connection in list(connections):
+        topics = connection.topics.get(pending.symbol, {})
+        for topic, n in topics.items():
+            if n == levels and is_mbp(topic_parts(topic)[1]):
+                connection.on_interval(topic, pending, shared)
 
 
 async def _heartbeat(connection: _Connection, interval: float) -> None:
@@ -292,7 +360,10 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(autoping=True)
     await ws.prepare(request)
     options = request.app[OPTIONS]
-    connection = _Connection(ws, request.app[MARKET], request.path, options)
+    connection = _Connection(ws, request.app[MARKET], request.path, options,
+                             request.app[COALESCERS])  # fmt: skip
+    connections = request.app[CONNECTIONS]
+    connections.add(connection)
     unsubscribe = connection.market.subscribe(connection.on_update)
     writer = asyncio.create_task(_write(connection))
     heartbeat = asyncio.create_task(_heartbeat(connection, float(options["ping_interval_s"])))
@@ -306,6 +377,7 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
                 break
     finally:
         unsubscribe()
+        connections.discard(connection)
         heartbeat.cancel()
         connection.outbox.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
@@ -317,17 +389,16 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
 
 async def _write(connection: _Connection) -> None:
     ws = connection.ws
-    while True:
-        frame = await connection.outbox.get()
-        if frame is None or ws.closed:
+    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+        frames = await next_frames(connection.outbox)
+        payloads = [frame for frame in frames if frame is not None]
+        if payloads and not ws.closed:
+            try:  # gzip: binary messages, as HTX sends them; else the JSON as text
+                await send_frames(ws, payloads, binary=connection.gzip)
+            except (ConnectionError, RuntimeError):
+                return
+        if frames[-1] is None or ws.closed:
             await ws.close()
-            return
-        try:
-            if connection.gzip:
-                await ws.send_bytes(frame)
-            else:
-                await ws.send_str(frame.decode())
-        except (ConnectionError, RuntimeError):
             return
 
 

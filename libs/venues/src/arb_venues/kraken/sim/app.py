@@ -16,16 +16,27 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
-from arb_structs import Instrument
+from arb_structs import Instrument, LevelText
 
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.market import DEPTHS, KrakenMarket
 from arb_venues.kraken.sim import frames
 from arb_venues.kraken.sim.rest import KrakenRest, error_response
-from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
+from arb_venues.simapi import (
+    ERROR_RESPONSE,
+    SharedFrames,
+    SimBook,
+    SimBookUpdate,
+    SimMarket,
+    SimTrade,
+    next_frames,
+    send_frames,
+    trades_handler,
+)
 
 HEARTBEAT_S = 1.0  # Kraken sends a heartbeat about once a second while subscribed
 
@@ -53,6 +64,7 @@ class KrakenSim:
         self._unsubscribe: object | None = None
         self._closing: set[asyncio.Future[bool]] = set()
         self.rest = KrakenRest(market)
+        self.shared = SharedFrames()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -115,11 +127,16 @@ class KrakenSim:
         return ws
 
     async def _writer(self, session: _Session) -> None:
-        while (text := await session.queue.get()) is not None:
+        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+            frames = await next_frames(session.queue)
+            texts = [text for text in frames if text is not None]
             if session.ws.closed:
                 return
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await session.ws.send_str(text)
+            if texts:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await send_frames(session.ws, texts)
+            if frames[-1] is None:
+                return
 
     async def _heartbeats(self, session: _Session) -> None:
         beat = '{"channel":"heartbeat"}' if session.version == "v2" else '{"event":"heartbeat"}'
@@ -202,6 +219,7 @@ class KrakenSim:
         session.subscriptions[instrument.symbol] = subscription
         book = self.market.book(instrument.symbol)
         bids, asks = sent.reset(book.bids, book.asks)
+        sent.seq = book.seq
         if session.version == "v2":
             now = _rfc3339()
             result = {"channel": "book", "depth": depth, "snapshot": True, "symbol": v2}
@@ -236,16 +254,29 @@ class KrakenSim:
                 self._closing.add(asyncio.ensure_future(session.ws.close()))
                 continue
             book = self.market.book(update.symbol)
-            bids, asks = subscription.sent.update(book.bids, book.asks)
+            sent = subscription.sent
+            if sent.seq == book.seq:
+                continue  # a later update of the tick that moved the book: already sent
+            start = sent.seq
+            bids, asks, value, sent.bids, sent.asks = self.shared.get(
+                ("changes", update.symbol, sent.depth, start, book.seq),
+                partial(_changes, sent, book))  # fmt: skip
+            sent.seq = book.seq
             if not bids and not asks:
                 continue
             if faults.take("skip_seq", update.symbol):
                 continue  # the subscriber never hears of it; the next checksum will not match
-            value = subscription.sent.checksum()
-            if faults.take("bad_checksum", update.symbol):
-                value ^= 0x5A5A5A5A
+            bad_checksum = faults.take("bad_checksum", update.symbol)
             if faults.take("malformed_frame", update.symbol):
                 session.queue.put_nowait('{"channel":"book","type":"update","data":[{"symbol"')
+            if bad_checksum:
+                value ^= 0x5A5A5A5A
+            elif session.version == "v2":  # nothing in it is the connection's: one for all
+                session.queue.put_nowait(self.shared.get(
+                    ("v2", update.symbol, sent.depth, start, book.seq),
+                    partial(self._update_frame, session, subscription, bids, asks, value,
+                            update.ts_ns)))  # fmt: skip
+                continue
             session.queue.put_nowait(
                 self._update_frame(session, subscription, bids, asks, value, update.ts_ns)
             )
@@ -272,6 +303,19 @@ class KrakenSim:
             value,
             _epoch_text(ts_ns),
         )
+
+
+_Levels = dict[Decimal, Decimal]
+
+
+def _changes(
+    sent: frames.SentBook, book: SimBook
+) -> tuple[list[LevelText], list[LevelText], int, _Levels, _Levels]:
+    """Move ``sent`` to ``book``'s top levels: the changes to send, the new checksum and the
+    levels sent then. Every subscriber of one depth at ``sent.seq`` shares the result, the
+    levels too (SentBook replaces its dicts, never changes them in place)."""
+    bids, asks = sent.update(book.bids, book.asks)
+    return bids, asks, sent.checksum(), sent.bids, sent.asks
 
 
 SIM_KEY = web.AppKey("kraken_sim", KrakenSim)

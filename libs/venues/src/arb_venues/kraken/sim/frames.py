@@ -34,6 +34,9 @@ class SentBook:
     size_decimals: int
     bids: dict[Decimal, Decimal] = field(default_factory=dict)
     asks: dict[Decimal, Decimal] = field(default_factory=dict)
+    # The seq of the book these levels are the top of (-1: unknown). Two subscribers of one
+    # depth at the same seq hold the same levels, so their next changes are the same too.
+    seq: int = -1
 
     def text(self, price: Decimal, size: Decimal) -> LevelText:
         return fmt(price, self.price_decimals), fmt(size, self.size_decimals)

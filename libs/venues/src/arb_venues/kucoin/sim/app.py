@@ -42,6 +42,8 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
@@ -290,14 +292,16 @@ async def _public_ws(request: web.Request) -> web.StreamResponse:
 
 
 async def _write(ws: web.WebSocketResponse, connection: _Connection) -> None:
-    while True:
-        frame = await connection.outbox.get()
-        if frame is None or ws.closed:
+    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+        frames = await next_frames(connection.outbox)
+        texts = [frame for frame in frames if frame is not None]
+        if texts and not ws.closed:
+            try:
+                await send_frames(ws, texts)
+            except (ConnectionError, RuntimeError):
+                return
+        if frames[-1] is None or ws.closed:
             await ws.close()
-            return
-        try:
-            await ws.send_str(frame.decode())
-        except (ConnectionError, RuntimeError):
             return
 
 

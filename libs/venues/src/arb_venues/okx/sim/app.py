@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import secrets
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -34,10 +35,14 @@ from arb_venues.okx.sim.private import add_private_routes
 from arb_venues.simapi import (
     ERROR_RESPONSE,
     RECONNECT_NOTICE,
+    SHARED_FRAMES,
+    SharedFrames,
     SimBook,
     SimBookUpdate,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
@@ -69,6 +74,7 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app[INITIAL_SNAPSHOT] = initial_snapshot
     app[ERROR_RESPONSE] = simformat.error_response
     app[RECONNECT_NOTICE] = service_upgrade_notice
+    app[SHARED_FRAMES] = SharedFrames()
     app.router.add_get("/ws/v5/public", _public_ws)
     app.router.add_get("/api/v5/market/books", _rest_books)
     app.router.add_get("/api/v5/public/instruments", _rest_instruments)
@@ -186,9 +192,11 @@ async def _rest_instruments(request: web.Request) -> web.Response:
 class _Connection:
     """One public WS client: its subscriptions and the frames waiting to be sent."""
 
-    def __init__(self, ws: web.WebSocketResponse, market: SimMarket, initial: bool) -> None:
+    def __init__(self, ws: web.WebSocketResponse, market: SimMarket, initial: bool,
+                 shared: SharedFrames) -> None:  # fmt: skip
         self.ws = ws
         self.market = market
+        self.shared = shared
         self.initial = initial
         self.conn_id = secrets.token_hex(4)
         self.channels: dict[str, set[str]] = {}  # symbol -> channels
@@ -215,7 +223,8 @@ class _Connection:
             self.outbox.put_nowait('{"arg":{"channel":"books"},"data":[{"asks":')
         skip = faults.take("skip_seq", update.symbol)
         inst_id = self.market.instruments[update.symbol].venue_symbol
-        full: tuple[list[list[str]], list[list[str]]] | None = None
+        faults_taken = False  # bad_checksum, corrupt_book and bad_level: once per update
+        faulty: tuple[list[list[str]], list[list[str]]] | None = None
         checksum = 0
         for channel in sorted(channels):
             if channel in INCREMENTAL:
@@ -224,29 +233,28 @@ class _Connection:
                 if CHANNEL_DEPTH[channel] < len(self.market.book(update.symbol).bids):
                     bids, asks = self._view_changes(channel, update.symbol)
                 else:
-                    if full is None:  # the faults are taken once per update
+                    if not faults_taken:
+                        faults_taken = True
                         checksum = BAD_CHECKSUM if faults.take("bad_checksum", update.symbol) else 0
-                        full = self._corrupted(update)
-                    bids, asks = full
-                self.send(
-                    {
-                        "arg": {"channel": channel, "instId": inst_id},
-                        "action": "update",
-                        "data": [
-                            {
-                                "asks": asks,
-                                "bids": bids,
-                                "ts": simformat.millis(update.ts_ns),
-                                "checksum": checksum,
-                                "prevSeqId": update.seq - 1,
-                                "seqId": update.seq,
-                            }
-                        ],
-                    }
-                )
+                        faulty = self._corrupted(update)
+                    if faulty is None and not checksum:  # nothing of it is this connection's
+                        self.outbox.put_nowait(self.shared.get(
+                            (channel, update.symbol, update.seq),
+                            partial(self._update_frame, channel, inst_id, update)))  # fmt: skip
+                        continue
+                    bids, asks = faulty or (
+                        simformat.levels(update.bids),
+                        simformat.levels(update.asks),
+                    )
+                self.send(_update_body(channel, inst_id, update, bids, asks, checksum))
             else:
                 self.push_top(channel, inst_id, self.market.book(update.symbol))
         self.sent_seq[update.symbol] = update.seq
+
+    @staticmethod
+    def _update_frame(channel: str, inst_id: str, update: SimBookUpdate) -> str:
+        bids, asks = simformat.levels(update.bids), simformat.levels(update.asks)
+        return msgspec.json.encode(_update_body(channel, inst_id, update, bids, asks, 0)).decode()
 
     def _view(self, channel: str, book: SimBook) -> tuple[dict[str, str], dict[str, str]]:
         depth = CHANNEL_DEPTH[channel]
@@ -268,12 +276,18 @@ class _Connection:
 
         return diff(old_bids, new_bids), diff(old_asks, new_asks)
 
-    def _corrupted(self, update: SimBookUpdate) -> tuple[list[list[str]], list[list[str]]]:
-        """The update's levels as sent, with the corrupt_book / bad_level faults applied."""
-        bids, asks = simformat.levels(update.bids), simformat.levels(update.asks)
+    def _corrupted(self, update: SimBookUpdate
+                   ) -> tuple[list[list[str]], list[list[str]]] | None:  # fmt: skip
+        """The update's levels as sent with the corrupt_book / bad_level faults applied; None
+        when neither fires (the levels are the update's own)."""
         faults = self.market.faults
         book = None
+        changed = False
+        bids: list[list[str]] = []
+        asks: list[list[str]] = []
         if faults.take("corrupt_book", update.symbol):
+            changed = True
+            bids, asks = simformat.levels(update.bids), simformat.levels(update.asks)
             falsified = self.corrupt.get(update.symbol)
             if falsified is not None:  # keep the lie: never send that price's true size
                 bids = [lv for lv in bids if lv[0] != falsified]
@@ -288,6 +302,9 @@ class _Connection:
             self.corrupt.pop(update.symbol, None)  # disarmed: the next true change heals it
         bad = faults.take_params("bad_level", update.symbol)
         if bad is not None:
+            if not changed:
+                bids, asks = simformat.levels(update.bids), simformat.levels(update.asks)
+            changed = True
             value = str(bad.get("value", "NaN"))
             if bad.get("field") == "size":
                 book = book or self.market.book(update.symbol)
@@ -296,7 +313,7 @@ class _Connection:
                     asks = [lv for lv in asks if lv[0] != text] + [[text, value, "0", "1"]]
             else:
                 bids = [*bids, [value, "1", "0", "1"]]
-        return bids, asks
+        return (bids, asks) if changed else None
 
     def push_top(self, channel: str, inst_id: str, book: SimBook) -> None:
         depth = CHANNEL_DEPTH[channel]
@@ -379,7 +396,8 @@ class _Connection:
 async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(autoping=True)
     await ws.prepare(request)
-    connection = _Connection(ws, request.app[MARKET], request.app[INITIAL_SNAPSHOT])
+    connection = _Connection(ws, request.app[MARKET], request.app[INITIAL_SNAPSHOT],
+                             request.app[SHARED_FRAMES])  # fmt: skip
     unsubscribe = connection.market.subscribe(connection.on_update)
     writer = asyncio.create_task(_write(connection))
     try:
@@ -399,15 +417,35 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
 
 async def _write(connection: _Connection) -> None:
     ws = connection.ws
-    while True:
-        frame = await connection.outbox.get()
-        if frame is None or ws.closed:
+    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
+        frames = await next_frames(connection.outbox)
+        texts = [frame for frame in frames if frame is not None]
+        if texts and not ws.closed:
+            try:
+                await send_frames(ws, texts)
+            except (ConnectionError, RuntimeError):
+                return
+        if frames[-1] is None or ws.closed:
             await ws.close()
             return
-        try:
-            await ws.send_str(frame)
-        except (ConnectionError, RuntimeError):
-            return
+
+
+def _update_body(channel: str, inst_id: str, update: SimBookUpdate, bids: list[list[str]],
+                 asks: list[list[str]], checksum: int) -> dict[str, Any]:  # fmt: skip
+    return {
+        "arg": {"channel": channel, "instId": inst_id},
+        "action": "update",
+        "data": [
+            {
+                "asks": asks,
+                "bids": bids,
+                "ts": simformat.millis(update.ts_ns),
+                "checksum": checksum,
+                "prevSeqId": update.seq - 1,
+                "seqId": update.seq,
+            }
+        ],
+    }
 
 
 def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
