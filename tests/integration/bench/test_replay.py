@@ -72,7 +72,7 @@ def test_peer_drivers_say_which_venues_they_cannot_replay() -> None:
     assert "v1 only" in drive_cryptofeed.measure("kraken", "v2", [], 1)["unsupported"]
     assert "v2 only" in drive_ccxt.measure("kraken", "v1", [], 1)["unsupported"]
     for driver in (drive_ccxt, drive_cryptofeed):
-        assert "kucoin" in driver.measure("kucoin", None, [], 1)["unsupported"]
+        assert "deribit" in driver.measure("deribit", None, [], 1)["unsupported"]
 
 
 def test_frames_file_keeps_the_recorders_order(tmp_path: Path) -> None:
