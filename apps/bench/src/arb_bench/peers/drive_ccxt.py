@@ -14,8 +14,20 @@ exchange's own ``fetch_order_book_snapshot`` with the network step answered by t
 body, parsed with the exchange's ``parse_order_book``, inside the timing like every frame.
 An exchange object is built fresh for every pass.
 
-What ccxt cannot replay here: Kraken v1 (ccxt.pro speaks Kraken WS v2 only). Coinbase's
-recording is the Exchange ``level2`` feed, ccxt's ``coinbaseexchange``.
+Gate and KuCoin buffer updates until a REST snapshot; ccxt asks for it (``load_order_book``)
+after its own count of buffered updates (``snapshotDelay``), here where the recorder asked
+instead (its ``rest`` frame, inside the timing; ``snapshotDelay`` set beyond the recording and
+the rate limiter off, no network). KuCoin: the exchange's own ``fetch_order_book`` with a
+throwaway key, so it asks for the signed full book the recorder asked for, its HTTP step
+answered by the recorded body; ccxt drops stale updates but checks no gap. Gate: ccxt 4.5's
+``fetch_order_book`` wants the ``current`` field the 2021 snapshot has not, so the body goes
+through the exchange's ``parse_order_book`` with ``id`` as nonce, as for Binance; its rule
+(``U`` == nonce + 1) is ccxt's. Bitfinex: its channels come from the recorded ``subscribed``
+events; ccxt reads no SEQ_ALL number and the recording has no OB_CHECKSUM frames.
+
+What ccxt cannot replay here: Kraken v1 (ccxt.pro speaks Kraken WS v2 only); HTX (its spot
+book is the incremental ``mbp`` feed; the recording is ``depth.step0`` whole-book pushes).
+Coinbase's recording is the Exchange ``level2`` feed, ccxt's ``coinbaseexchange``.
 """
 
 from __future__ import annotations
@@ -192,8 +204,8 @@ def measure(venue: str, protocol: str | None, frames: Frames, loops: int) -> dic
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         final[:] = list(exchange.orderbooks.values())
         if venue in SNAPSHOT_AT_REST_FRAME:
-            refused[:] = [s for s in by_symbol.values()
-                          if exchange.safe_integer(exchange.orderbooks.get(s, {}), "nonce") is None]  # fmt: skip
+            nonce = {s: exchange.safe_integer(b, "nonce") for s, b in exchange.orderbooks.items()}
+            refused[:] = [s for s in by_symbol.values() if nonce.get(s) is None]
         return seconds, cpu, len(exchange.orderbooks)
 
     loop = asyncio.new_event_loop()
