@@ -71,8 +71,25 @@ def test_peer_drivers_say_which_venues_they_cannot_replay() -> None:
     assert "Advanced Trade" in drive_cryptofeed.measure("coinbase", None, [], 1)["unsupported"]
     assert "v1 only" in drive_cryptofeed.measure("kraken", "v2", [], 1)["unsupported"]
     assert "v2 only" in drive_ccxt.measure("kraken", "v1", [], 1)["unsupported"]
+    assert "depth.step0" in drive_ccxt.measure("htx", None, [], 1)["unsupported"]
     for driver in (drive_ccxt, drive_cryptofeed):
-        assert "kucoin" in driver.measure("kucoin", None, [], 1)["unsupported"]
+        assert "deribit" in driver.measure("deribit", None, [], 1)["unsupported"]
+
+
+@pytest.mark.fixtures
+@pytest.mark.parametrize(("venue", "first"), [("bitfinex", "tBFTUSD"), ("htx", "trioeth"),
+                                              ("gateio", "HAI_ETH"),
+                                              ("kucoin", "BCHSV-USDT")])  # fmt: skip
+def test_peers_learn_every_book_of_the_recording(fixtures_dir, tmp_path, venue, first) -> None:
+    """The peers' symbol tables come from the recording: one id for each book ours builds."""
+    from arb_bench.peers import recorded_ids
+    from arb_bench.peers.worker import read_frames
+
+    replay_set = next(s for s in fixture_sets(fixtures_dir)[0] if s.venue == venue)
+    frames_file, _ = write_frames(replay_set, tmp_path)
+    ids = recorded_ids.market_ids(venue, read_frames(str(frames_file)))
+    assert len(ids) == len(set(ids)) == replay(venue, load_frames(list(replay_set.paths)))["books"]
+    assert first in ids
 
 
 def test_frames_file_keeps_the_recorders_order(tmp_path: Path) -> None:

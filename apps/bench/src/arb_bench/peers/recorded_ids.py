@@ -25,15 +25,26 @@ def _ids(venue: str, msg: Any) -> list[str]:
         return [msg["product_id"]]
     if venue == "kraken" and msg.get("channel") == "book":
         return [d["symbol"] for d in msg.get("data", [])]
+    if venue == "bitfinex" and msg.get("event") == "subscribed" and msg.get("channel") == "book":
+        return [msg["symbol"]]
+    if venue == "htx" and ".depth." in msg.get("ch", ""):  # market.<sym>.depth.step0
+        return [msg["ch"].split(".")[1]]
+    if venue == "gateio" and msg.get("channel") == "spot.order_book_update":
+        result = msg.get("result")
+        return [result["s"]] if isinstance(result, dict) and "s" in result else []
+    if venue == "kucoin" and str(msg.get("topic", "")).startswith("/market/level2:"):
+        return str(msg["topic"]).split(":", 1)[1].split(",")
     return []
 
 
 def market_ids(venue: str, frames: Frames) -> list[str]:
-    """Ids in order of first appearance: book frames, and REST snapshot URLs' ``symbol``."""
+    """Ids in order of first appearance: book frames, and REST snapshot URLs' ``symbol``
+    (``currency_pair`` for Gate)."""
     found: dict[str, None] = {}
     for kind, url, _, raw in frames:
         if kind == "rest":
-            found.update(dict.fromkeys(parse_qs(urlparse(url).query).get("symbol", [])))
+            query = parse_qs(urlparse(url).query)
+            found.update(dict.fromkeys(query.get("symbol") or query.get("currency_pair") or []))
             continue
         try:
             msg = json.loads(raw)
