@@ -16,7 +16,7 @@ import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from arb_structs import Instrument, Side
 
@@ -408,13 +408,18 @@ async def send_frames(
 ) -> None:
     """Send ``frames`` in order as text (or binary) WS messages. ConnectionError once the
     connection is closing."""
-    writer = ws._writer  # aiohttp's WebSocketWriter (3.14: transport, protocol, compress)
-    if len(frames) == 1 or writer is None or writer.compress or writer._closing:
+    # aiohttp's WebSocketWriter (3.14: transport, protocol, compress): private, so every part
+    # is looked up with a fallback to aiohttp's own send should a release rename one
+    writer = getattr(ws, "_writer", None)
+    transport = getattr(writer, "transport", None)
+    protocol: Any = getattr(writer, "protocol", None)
+    if (len(frames) == 1 or writer is None or transport is None
+            or not hasattr(protocol, "_paused") or not hasattr(protocol, "_drain_helper")
+            or getattr(writer, "compress", True) or getattr(writer, "_closing", True)):  # fmt: skip
         for frame in frames:
             data = frame.encode() if isinstance(frame, str) else frame
             await ws.send_frame(data, _web.WSMsgType.BINARY if binary else _web.WSMsgType.TEXT)
         return
-    transport, protocol = writer.transport, writer.protocol
     if transport.is_closing():
         raise ConnectionResetError("the WS transport is closing")
     opcode = _OP_BINARY if binary else _OP_TEXT
