@@ -43,10 +43,9 @@ from arb_venues.simapi import (
     SimLevel,
     SimMarket,
     SimTrade,
-    next_frames,
-    send_frames,
     trades_handler,
     venue_now_ns,
+    write_outbox,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("bitget_market", SimMarket)
@@ -392,7 +391,7 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     connections = request.app[CONNECTIONS]
     connections.add(connection)
     unsubscribe = connection.market.subscribe(connection.on_update)
-    writer = asyncio.create_task(_write(connection))
+    writer = asyncio.create_task(write_outbox(connection.ws, connection.outbox))
     try:
         async for message in ws:
             if message.type == WSMsgType.TEXT:
@@ -407,21 +406,6 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
             await writer
         await ws.close()
     return ws
-
-
-async def _write(connection: _Connection) -> None:
-    ws = connection.ws
-    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-        frames = await next_frames(connection.outbox)
-        texts = [frame for frame in frames if frame is not None]
-        if texts and not ws.closed:
-            try:
-                await send_frames(ws, texts)
-            except (ConnectionError, RuntimeError):
-                return
-        if frames[-1] is None or ws.closed:
-            await ws.close()
-            return
 
 
 def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:

@@ -42,10 +42,9 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimMarket,
     SimTrade,
-    next_frames,
-    send_frames,
     trades_handler,
     venue_now_ns,
+    write_outbox,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("kucoin_market", SimMarket)
@@ -271,7 +270,7 @@ async def _public_ws(request: web.Request) -> web.StreamResponse:
     connection = _Connection(request.app[MARKET])
     connection.send({"id": connect_id, "type": "welcome"})
     unsubscribe = connection.market.subscribe(connection.on_update)
-    writer = asyncio.create_task(_write(ws, connection))
+    writer = asyncio.create_task(write_outbox(ws, connection.outbox))
     limit_s = (options["ping_interval_ms"] + options["ping_timeout_ms"]) / 1000
     watch = asyncio.create_task(_silence_watch(connection, limit_s))
     try:
@@ -289,20 +288,6 @@ async def _public_ws(request: web.Request) -> web.StreamResponse:
             await watch
         await ws.close()
     return ws
-
-
-async def _write(ws: web.WebSocketResponse, connection: _Connection) -> None:
-    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-        frames = await next_frames(connection.outbox)
-        texts = [frame for frame in frames if frame is not None]
-        if texts and not ws.closed:
-            try:
-                await send_frames(ws, texts)
-            except (ConnectionError, RuntimeError):
-                return
-        if frames[-1] is None or ws.closed:
-            await ws.close()
-            return
 
 
 def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:
