@@ -20,6 +20,7 @@ from arb_structs.constants import (
     book_latest_key,
     book_stream,
     ctl_stream,
+    instruments_key,
     md_stream,
 )
 from arb_structs.control import ResyncRequest
@@ -190,6 +191,26 @@ async def test_malformed_entry_is_skipped_and_the_next_one_applied(
     await _send(redis, _snap("BTC-USDT", 10, [(100.0, 1.0)], [(101.0, 1.0)]))
     async with _service(redis_url):
         await _eventually(_state_is(redis, "BTC-USDT", BookState.LIVE, 10), "LIVE past junk")
+
+
+async def test_a_book_the_first_read_makes_live_is_not_resynced_at_start(
+    redis: aioredis.Redis, redis_url: str
+) -> None:
+    """Both books are known at start (their instruments are published); the stream holds a
+    snapshot of one only. That one is LIVE from the stream and left alone (a resync would
+    reset ingest's counter of a WS-snapshot venue's book and make its next delta a gap); the
+    other is asked for a snapshot."""
+    await redis.hset(instruments_key(VENUE), mapping={"BTC-USDT": b"-", "ETH-USDT": b"-"})
+    await _send(
+        redis,
+        _snap("BTC-USDT", 10, [(100.0, 1.0)], [(101.0, 1.0)]),
+        _delta("BTC-USDT", 10, 11, [(100.1, 1.0)]),
+    )
+    async with _service(redis_url):
+        await _eventually(lambda: _has_resyncs(redis, 1), "a resync request for ETH-USDT")
+        await _eventually(_state_is(redis, "BTC-USDT", BookState.LIVE, 11), "BTC-USDT LIVE")
+        await asyncio.sleep(0.2)  # a few more reads: nothing more is asked
+        assert await _resyncs(redis) == ["ETH-USDT"]
 
 
 async def test_restart_resumes_from_checkpoint_and_serves_no_stale_book(

@@ -35,8 +35,11 @@ class Resyncer:
         last = self._last.get((venue, symbol))
         return last is None or now - last >= self.interval
 
-    def request(self, venue: str, symbol: str, reason: str, now: int) -> bool:
-        if not self.due(venue, symbol, now):
+    def request(self, venue: str, symbol: str, reason: str, now: int, *, force: bool = False
+                ) -> bool:  # fmt: skip
+        """Send one request, unless asked less than ``interval`` ago (``force``: send even
+        then, e.g. over a ``defer`` that a first read started)."""
+        if not force and not self.due(venue, symbol, now):
             return False
         self._last[(venue, symbol)] = now
         message = ResyncRequest(venue=venue, symbol=symbol, reason=reason, ts=now)

@@ -83,12 +83,15 @@ class BookShard:
         self.malformed = 0
         self.views = 0
         self._next_sweep = 0
+        # Books known at start whose resync waits for the first read (see ``start``).
+        self._startup: list[tuple[str, str]] = []
 
     # ---------------------------------------------------------------- start
 
     async def start(self) -> dict[str, str]:
-        """Load checkpoints, mark every known book SYNCING, request resyncs. Returns the
-        position each venue resumes from."""
+        """Load checkpoints, mark every known book SYNCING; its resync is requested after the
+        first read unless that read made it LIVE (``handle``). Returns the position each
+        venue resumes from."""
         positions: dict[str, str | bytes] = {}
         now = self.clock()
         for venue in self.settings.venues:
@@ -99,7 +102,7 @@ class BookShard:
             for symbol in sorted(symbols):
                 book = self.books.book(venue, symbol)
                 self._publish(book, now)  # SYNCING: replaces any view from before the restart
-                self.resyncer.request(venue, symbol, "book service started", now)
+                self._startup.append((venue, symbol))
         self.reader = StreamReader(self.redis, positions)
         if "$" in positions.values():
             await self.reader.resolve_tail()
@@ -122,9 +125,22 @@ class BookShard:
         if entries:
             self.apply_batch(entries)
         now = self.clock()
+        if self._startup:
+            self._resync_after_start(now)
         if now >= self._next_sweep:
             self.sweep(now)
             self._next_sweep = now + int(self.settings.sweep_interval_seconds * 1e9)
+
+    def _resync_after_start(self, now: int) -> None:
+        """After the first read: resync each book known at start that it did not make LIVE.
+        A book the stream already rebuilt (a fresh start reads ingest's first snapshot) is
+        left alone: a resync would reset its counter on a WS-snapshot venue and turn the next
+        delta into a gap (the 30-minute soaks' one gap a run, at start)."""
+        for venue, symbol in self._startup:
+            if self.books.book(venue, symbol).state is not BookState.LIVE:
+                # forced: the first read may have deferred it as a new book's
+                self.resyncer.request(venue, symbol, "book service started", now, force=True)
+        self._startup = []
 
     def apply_batch(self, entries: list[Entry]) -> None:
         started = time.perf_counter()
