@@ -12,7 +12,6 @@ the second book too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -24,6 +23,8 @@ from arb_structs import BookState, MdEvent
 from arb_venues import checksums, get_venue
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
+
+from tests.integration.ingest.rotation_support import until
 
 pytestmark = pytest.mark.integration
 
@@ -37,14 +38,6 @@ FAULTS = {
     "coinbase": "skip_seq",
     "htx": "skip_seq",
 }
-
-
-async def until(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

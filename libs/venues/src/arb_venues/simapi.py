@@ -406,15 +406,18 @@ async def next_frames(queue: asyncio.Queue[_T_frame]) -> list[_T_frame]:
 _T_text = TypeVar("_T_text", str, bytes)
 
 
-async def write_outbox(ws: _web.WebSocketResponse, outbox: asyncio.Queue[_T_text | None]) -> None:
-    """A connection's writer: every text frame queued when it wakes goes out in one write
-    (``send_frames``); ``None`` in the queue, or the socket closing, ends it (closed)."""
+async def write_outbox(
+    ws: _web.WebSocketResponse, outbox: asyncio.Queue[_T_text | None], binary: bool = False
+) -> None:
+    """A connection's writer: every frame queued when it wakes goes out in one write
+    (``send_frames``; as binary messages with ``binary``); ``None`` in the queue, or the
+    socket closing, ends it (closed)."""
     while True:
         frames = await next_frames(outbox)
         texts: list[_T_text] = [frame for frame in frames if frame is not None]
         if texts and not ws.closed:
             try:
-                await send_frames(ws, texts)
+                await send_frames(ws, texts, binary=binary)
             except (ConnectionError, RuntimeError):
                 return
         if frames[-1] is None or ws.closed:

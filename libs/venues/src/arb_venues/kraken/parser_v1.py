@@ -152,17 +152,8 @@ class KrakenV1Parser(_KrakenParserBase):
             except LevelError as exc:
                 raise self._refuse(venue_symbol, exc, "snapshot") from None
         ts_event = int(max(stamps, default=0.0) * 1_000_000_000)
-        if snapshot:
-            depth = _channel_depth(channel) or self.depth
-            return [
-                self._snapshot(
-                    venue_symbol, bids, asks, bids_text, asks_text, None, depth, ts_event, ts_recv
-                )
-            ]
-        delta = self._delta(
-            venue_symbol, bids, asks, bids_text, asks_text, checksum, ts_event, ts_recv
-        )
-        return [delta] if delta is not None else []
+        return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
+                                 asks_text, checksum, ts_event, ts_recv)  # fmt: skip
 
     def _book_checked(
         self, channel: str, venue_symbol: str, datas: list[schemas.V1BookData], ts_recv: int
@@ -193,6 +184,16 @@ class KrakenV1Parser(_KrakenParserBase):
         except LevelError as exc:
             raise self._refuse(venue_symbol, exc, "snapshot" if snapshot else "update") from None
         ts_event = _latest_ns(bid_rows, ask_rows)
+        return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
+                                 asks_text, checksum, ts_event, ts_recv)  # fmt: skip
+
+    def _book_events(
+        self, channel: str, venue_symbol: str, snapshot: bool, bids: list[Level],
+        asks: list[Level], bids_text: list[LevelText], asks_text: list[LevelText],
+        checksum: int | None, ts_event: int, ts_recv: int,
+    ) -> list[MdEvent]:  # fmt: skip
+        """One book frame's event, whichever reader read it: a snapshot at the channel's
+        depth, or a delta (none when it changed nothing)."""
         if snapshot:
             depth = _channel_depth(channel) or self.depth
             return [

@@ -22,7 +22,6 @@ client's next checksum fails), bad_level (an impossible price or amount text).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import secrets
 import time
@@ -46,8 +45,7 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimLevel,
     SimMarket,
-    next_frames,
-    send_frames,
+    write_outbox,
 )
 
 HEARTBEAT_S = 15.0
@@ -161,7 +159,7 @@ class BitfinexStream:
         await ws.prepare(request)
         session = _Session(ws)
         self.sessions.add(session)
-        writer = asyncio.create_task(self._writer(session))
+        writer = asyncio.create_task(write_outbox(session.ws, session.queue))
         beats = asyncio.create_task(self._heartbeats(session))
         session.event({"event": "info", "version": 2, "serverId": self.server_id,
                        "platform": {"status": 1}})  # fmt: skip
@@ -175,20 +173,6 @@ class BitfinexStream:
             await stop_task(beats)
             await writer
         return ws
-
-    async def _writer(self, session: _Session) -> None:
-        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-            frames = await next_frames(session.queue)
-            texts = [text for text in frames if text is not None]
-            if session.ws.closed:
-                return
-            if texts:
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await send_frames(session.ws, texts)
-            if frames[-1] is None:
-                break
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await session.ws.close()
 
     async def _heartbeats(self, session: _Session) -> None:
         while True:

@@ -29,7 +29,7 @@ from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.bybit.market import PUSH_INTERVAL_S, SPOT_DEPTHS
-from arb_venues.simapi import Coalescer, PendingBook, SimLevel, SimMarket, next_frames, send_frames
+from arb_venues.simapi import Coalescer, PendingBook, SimLevel, SimMarket, write_outbox
 
 log = logging.getLogger("arb.sim.bybit")
 
@@ -61,14 +61,7 @@ class Connection:
         self.queue.put_nowait(None)
 
     async def writer(self) -> None:
-        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-            frames = await next_frames(self.queue)
-            texts = [text for text in frames if text is not None]
-            if texts and not self.ws.closed:
-                await send_frames(self.ws, texts)
-            if frames[-1] is None or self.ws.closed:
-                await self.ws.close()
-                return
+        await write_outbox(self.ws, self.queue)
 
 
 @dataclass(eq=False)

@@ -28,11 +28,11 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, next_frames, send_frames
+from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, write_outbox
 
 log = logging.getLogger("arb.sim.cryptocom")
 
@@ -64,14 +64,7 @@ class Connection:
         self.queue.put_nowait(None)
 
     async def writer(self) -> None:
-        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-            frames = await next_frames(self.queue)
-            texts = [text for text in frames if text is not None]
-            if texts and not self.ws.closed:
-                await send_frames(self.ws, texts)
-            if frames[-1] is None or self.ws.closed:
-                await self.ws.close(code=WSCloseCode.OK)
-                return
+        await write_outbox(self.ws, self.queue)
 
 
 @dataclass(eq=False)

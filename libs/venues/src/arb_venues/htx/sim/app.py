@@ -49,10 +49,9 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimMarket,
     SimTrade,
-    next_frames,
-    send_frames,
     trades_handler,
     venue_now_ns,
+    write_outbox,
 )
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("htx_market", SimMarket)
@@ -365,7 +364,8 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     connections = request.app[CONNECTIONS]
     connections.add(connection)
     unsubscribe = connection.market.subscribe(connection.on_update)
-    writer = asyncio.create_task(_write(connection))
+    # gzip: binary messages, as HTX sends them; else the JSON as text
+    writer = asyncio.create_task(write_outbox(connection.ws, connection.outbox, connection.gzip))
     heartbeat = asyncio.create_task(_heartbeat(connection, float(options["ping_interval_s"])))
     try:
         async for message in ws:
@@ -385,21 +385,6 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
             await heartbeat
         await ws.close()
     return ws
-
-
-async def _write(connection: _Connection) -> None:
-    ws = connection.ws
-    while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-        frames = await next_frames(connection.outbox)
-        payloads = [frame for frame in frames if frame is not None]
-        if payloads and not ws.closed:
-            try:  # gzip: binary messages, as HTX sends them; else the JSON as text
-                await send_frames(ws, payloads, binary=connection.gzip)
-            except (ConnectionError, RuntimeError):
-                return
-        if frames[-1] is None or ws.closed:
-            await ws.close()
-            return
 
 
 def _trades_body(trades: list[SimTrade], instrument: Instrument) -> object:

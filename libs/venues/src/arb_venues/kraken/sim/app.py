@@ -9,7 +9,6 @@ bad_checksum, malformed_frame, lose_response (private REST, in sim/rest.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -33,9 +32,8 @@ from arb_venues.simapi import (
     SimBookUpdate,
     SimMarket,
     SimTrade,
-    next_frames,
-    send_frames,
     trades_handler,
+    write_outbox,
 )
 
 HEARTBEAT_S = 1.0  # Kraken sends a heartbeat about once a second while subscribed
@@ -90,7 +88,7 @@ class KrakenSim:
         await ws.prepare(request)
         session = _Session(ws, version)
         self.sessions.add(session)
-        writer = asyncio.create_task(self._writer(session))
+        writer = asyncio.create_task(write_outbox(session.ws, session.queue))
         beats = asyncio.create_task(self._heartbeats(session))
         if version == "v2":
             status = {
@@ -125,18 +123,6 @@ class KrakenSim:
             await stop_task(beats)
             await writer
         return ws
-
-    async def _writer(self, session: _Session) -> None:
-        while True:  # every frame queued when it wakes, in one write (simapi.send_frames)
-            frames = await next_frames(session.queue)
-            texts = [text for text in frames if text is not None]
-            if session.ws.closed:
-                return
-            if texts:
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await send_frames(session.ws, texts)
-            if frames[-1] is None:
-                return
 
     async def _heartbeats(self, session: _Session) -> None:
         beat = '{"channel":"heartbeat"}' if session.version == "v2" else '{"event":"heartbeat"}'
