@@ -121,6 +121,7 @@ def service_specs(
     mode: str = "paper",
     log_level: str = "WARNING",
     ingest_env: dict[str, str] | None = None,
+    executor_env: dict[str, str] | None = None,
 ) -> list[ServiceSpec]:
     """Ingest (one process per venue), book, detector and executor, as ``arb run`` starts
     them (and the container test, tests/integration/docker). With ``sim_urls`` the ingest
@@ -146,12 +147,10 @@ def service_specs(
         detector_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
     specs.append(ServiceSpec("detector", ["-m", "arb_detector"], detector_env, []))
     if executor:
-        executor_env = {**base, "ARB_EXECUTOR_MODE": mode}
+        env = {**base, "ARB_EXECUTOR_MODE": mode, **(executor_env or {})}
         if mode == "live" and sim_urls is not None:
-            executor_env |= simulator_accounts(venues, where)
-        specs.append(
-            ServiceSpec("executor", ["-m", "arb_executor"], executor_env, ["ARB_EXECUTOR_"])
-        )
+            env |= simulator_accounts(venues, where)
+        specs.append(ServiceSpec("executor", ["-m", "arb_executor"], env, ["ARB_EXECUTOR_"]))
     return specs
 
 

@@ -7,7 +7,9 @@ simulator and every ingest process one ``lifetime_scale`` = 1 / ``--time-scale``
 documented 24 h lifetime lasts 24 h / time-scale of wall time (the default 1440: one minute),
 the simulator closes connections at it and ingest replaces them before it, make-before-break.
 The simulator also runs a maintenance window per venue once per simulated day (its reconnect
-notice where the venue has one, ``--maintenance-notice`` seconds ahead).
+notice where the venue has one, ``--maintenance-notice`` seconds ahead). The executor's
+in-memory windows (its journal lookback, the paper orders it remembers) are shortened the same
+way (``EXECUTOR_WINDOWS``), so they fill within the warm-up.
 
 Every ``--interval`` seconds it samples: RSS and open file descriptors of every process (the
 services, the simulator, redis-server: /proc), Redis's used memory and the part of it outside
@@ -63,6 +65,16 @@ TOLERANCE = {
     "open_fds": (0.10, 3),
     "redis_used_memory_bytes": (0.10, 4 * 2**20),
     "stream_length": (0.10, 200),
+}
+# The executor's in-memory windows, shortened for a soak as the lifetimes are: it keeps every
+# result and order id of the journal lookback (ARB_EXECUTOR_RECONCILE_LOOKBACK_S, 1 h by
+# default: republished if Redis comes back empty) and each venue's last paper orders
+# (ARB_EXECUTOR_PAPER_ORDERS_KEPT, 10,000). At a soak's hundreds of results a minute those fill
+# for one and two hours; at these values they are full within the warm-up, so a growth after
+# it is not theirs. Both are bounded by construction either way.
+EXECUTOR_WINDOWS = {
+    "ARB_EXECUTOR_RECONCILE_LOOKBACK_S": "60",
+    "ARB_EXECUTOR_PAPER_ORDERS_KEPT": "100",
 }
 # Approximate trimming drops whole stream nodes (stream-node-max-entries, 100 by default):
 # a capped stream may sit this far above its MAXLEN and still be bounded.
@@ -228,7 +240,7 @@ def _report(soak: _Soak, last: dict[str, Any]) -> dict[str, Any]:
         "last": {k: last.get(k) for k in ("processes", "redis_used_memory_bytes",
                                           "redis_memory_at_caps_bytes", "streams")},
         "growth": grown, "growing": growing, "below_live_share": low + missing,
-        "redis_memory_judged_from_s": full_since,
+        "redis_memory_judged_from_s": full_since, "executor_windows": EXECUTOR_WINDOWS,
         "ok": not growing and not low and not missing,
     }  # fmt: skip
 
@@ -282,7 +294,8 @@ async def _run(args: argparse.Namespace) -> int:
             metrics_base=metrics_base,
         )  # fmt: skip
         start_services(supervisor, soak.venues, soak.symbols, url, urls,
-                       ingest_env={"ARB_INGEST_LIFETIME_SCALE": repr(scale)})  # fmt: skip
+                       ingest_env={"ARB_INGEST_LIFETIME_SCALE": repr(scale)},
+                       executor_env=EXECUTOR_WINDOWS)  # fmt: skip
         redis = await connect(url)
         try:
             deadline = time.monotonic() + LIVE_WITHIN_S

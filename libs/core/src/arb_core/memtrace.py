@@ -61,5 +61,5 @@ def _dump_forever(path: Path, warm_up: float, every: float) -> None:
                  f"traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB"]  # fmt: skip
         for stat in stats[:TOP]:
             lines.append(f"{stat.size_diff / 1024:+.1f} KiB ({stat.count_diff:+d} blocks)")
-            lines.extend(f"    {line}" for line in stat.traceback.format()[-6:])
+            lines.extend(f"    {line}" for line in stat.traceback.format())
         path.write_text("\n".join(lines) + "\n")

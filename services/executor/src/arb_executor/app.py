@@ -98,6 +98,7 @@ def paper_gateways(
             instruments=instruments,
             latency_s=settings.paper_latency_ms / 1000,
             fill_ratio=settings.paper_fill_ratio,
+            orders_kept=settings.paper_orders_kept,
         )
         for venue, assets in balances.items()
     }

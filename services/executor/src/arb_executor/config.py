@@ -8,6 +8,11 @@ from arb_runtime.config import ServiceSettings, settings_config
 from arb_venues.settings import VenueMap, shared_rate_limits_field
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+# Paper orders remembered by client id (their reports, for ``get`` and an idempotent retry):
+# IOC fills are final at once and a saga asks about its own within seconds, so the oldest go
+# first past this many; one dict per order forever grew the executor's memory in long runs.
+PAPER_ORDERS_KEPT = 10_000
+
 
 class VenueCredentials(BaseModel):
     """API credentials of one venue account (live mode). Never logged."""
@@ -34,6 +39,11 @@ class ExecutorSettings(ServiceSettings):
     paper_fill_ratio: Decimal = Field(
         default=Decimal("1"), gt=0, le=1, description="Paper: share of the fillable size filled."
     )
+    paper_orders_kept: int = Field(
+        default=PAPER_ORDERS_KEPT, ge=1,
+        description="Paper: order reports remembered per venue (for a saga's own queries and an "
+        "idempotent retry); the oldest go first past this many.",
+    )  # fmt: skip
     paper_balances: VenueMap[dict[str, Decimal]] = Field(
         default_factory=dict,
         description='Paper balances per venue, JSON: {"<venue>": {"USDT": "10000", "BTC": "1"}}. '

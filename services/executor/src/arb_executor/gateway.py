@@ -31,6 +31,8 @@ from arb_structs.trading import Balance, OrderStatus, Side
 from arb_venues import VENUE_NAMES, get_venue
 from arb_venues.errors import UnknownOrder
 
+from arb_executor.config import PAPER_ORDERS_KEPT
+
 log = logging.getLogger("arb.executor")
 
 ZERO = Decimal(0)
@@ -71,12 +73,6 @@ def split_symbol(symbol: str) -> tuple[str, str]:
 
 def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
-
-
-# Paper orders remembered by client id (their reports, for ``get`` and an idempotent retry):
-# IOC fills are final at once and a saga asks about its own within seconds, so the oldest go
-# first past this many; one dict per order forever grew the executor's memory in long runs.
-PAPER_ORDERS_KEPT = 10_000
 
 
 class PaperGateway:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 
 PRICE_SIGNIFICANT_DIGITS = 5
@@ -20,7 +19,6 @@ MAX_DECIMALS = 8
 LOT = "0.00000001"  # 8 decimals of amount on every pair
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the simulator formats the same levels over and over
 def js_text(value: Decimal) -> str:
     """``value`` as JavaScript's ``String(number)`` writes it: 60001, 0.5, -0.25, 7e-7."""
     if value.is_zero():

@@ -27,19 +27,20 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
+from arb_venues.bitfinex import numbers
 from arb_venues.bitfinex import symbols as bitfinex_symbols
 from arb_venues.bitfinex.checksum import checksum
 from arb_venues.bitfinex.market import DEPTHS
-from arb_venues.bitfinex.numbers import js_text
 from arb_venues.bitfinex.parser import DEFAULT_DEPTH, OB_CHECKSUM, SEQ_ALL
 from arb_venues.simapi import (
+    FORMAT_CACHE_KEPT,
     SharedFrames,
     SimBook,
     SimBookUpdate,
@@ -47,6 +48,9 @@ from arb_venues.simapi import (
     SimMarket,
     write_outbox,
 )
+
+# the simulator writes a book's levels again in every snapshot (bounded as simapi.fixed_text)
+js_text = lru_cache(maxsize=FORMAT_CACHE_KEPT)(numbers.js_text)
 
 HEARTBEAT_S = 15.0
 BAD_CHECKSUM_MASK = 0x5A5A5A5A

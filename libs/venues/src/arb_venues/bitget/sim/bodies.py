@@ -13,7 +13,7 @@ from aiohttp import web
 from arb_structs import Instrument
 
 from arb_venues.bitget import errors as codes
-from arb_venues.simapi import SimLevel, SimOrder
+from arb_venues.simapi import SimLevel, SimOrder, fixed_text
 
 STATES = {
     "new": "live",
@@ -35,17 +35,15 @@ def plain(value: Decimal) -> str:
     return "0" if value == 0 else format(value.normalize(), "f")
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the simulator writes the same levels over and over
 def padded(value: Decimal, step: str) -> str:
     """``value`` written with as many decimals as ``step`` has ("26275.0" for step 0.1)."""
-    return format(value.quantize(_quantum(step)), "f")
+    return fixed_text(value, _places(step))
 
 
 @functools.lru_cache(maxsize=256)
-def _quantum(step: str) -> Decimal:
+def _places(step: str) -> int:
     exponent = Decimal(step).normalize().as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return Decimal(1).scaleb(-places)
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def level(price: Decimal, size: Decimal, instrument: Instrument) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +28,14 @@ from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
 from arb_venues.bybit.market import PUSH_INTERVAL_S, SPOT_DEPTHS
-from arb_venues.simapi import Coalescer, PendingBook, SimLevel, SimMarket, write_outbox
+from arb_venues.simapi import (
+    Coalescer,
+    PendingBook,
+    SimLevel,
+    SimMarket,
+    fixed_text,
+    write_outbox,
+)
 
 log = logging.getLogger("arb.sim.bybit")
 
@@ -37,12 +43,9 @@ MAX_ARGS = 10
 MALFORMED = '{"topic":"orderbook.50.","type":"delta","data":{"s":'
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same levels are formatted over and over
 def format_decimal(value: Decimal, decimals: int) -> str:
     """Bybit's number text: fixed decimals of the instrument ("1.9530"), "0" for zero."""
-    if not value:
-        return "0"
-    return format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
+    return fixed_text(value, decimals) if value else "0"
 
 
 @dataclass(eq=False)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import itertools
 import logging
 import time
@@ -32,7 +31,7 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, write_outbox
+from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, fixed_text, write_outbox
 
 log = logging.getLogger("arb.sim.cryptocom")
 
@@ -44,10 +43,8 @@ INVALID_REQUEST = 40003
 METHOD_NOT_FOUND = 40002
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def format_decimal(value: Decimal, decimals: int) -> str:
-    """Crypto.com's number text: fixed decimals of the instrument."""
-    return format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
+# Crypto.com's number text: fixed decimals of the instrument.
+format_decimal = fixed_text
 
 
 @dataclass(eq=False)

@@ -8,7 +8,6 @@ https://docs.kraken.com/api/docs/guides/spot-ws-book-v2 and .../spot-ws-book-v1
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +16,10 @@ from decimal import Decimal
 from arb_structs import LevelText
 
 from arb_venues.kraken.checksum import checksum
+from arb_venues.simapi import fixed_text
 
-
-@functools.lru_cache(maxsize=1 << 16)  # the simulator formats the same levels over and over
-def fmt(value: Decimal, decimals: int) -> str:
-    """Fixed-point text at Kraken's decimals (pair_decimals / lot_decimals), never exponent."""
-    return format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
+# Fixed-point text at Kraken's decimals (pair_decimals / lot_decimals), never an exponent.
+fmt = fixed_text
 
 
 @dataclass

@@ -21,8 +21,8 @@ from arb_structs import Instrument, Side
 
 from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.signing import verify
-from arb_venues.kraken.sim.frames import fmt
 from arb_venues.simapi import SimMarket, SimOrder, SimOrderError, venue_now_ns
+from arb_venues.simapi import fixed_text as fmt
 
 PRIVATE_METHODS = (
     "AddOrder",
