@@ -27,7 +27,8 @@ VENUE = VenueSpec(
     symbols=SymbolFormat(separator="-"),
     credentials=CredentialFormat(passphrase=True),
     checksum=CHECKSUM,
-    frame_per_change=True,
+    # ``books`` pushes the changes of 100 ms at a time (market.BOOKS_PUSH_INTERVAL_S).
+    frame_per_change=False,
     # /api/v5/public/instruments tickSz / lotSz / minSz of these pairs.
     grids={
         "BTC": Grid("0.1", "0.00000001", "0.00001", "0"),
