@@ -47,7 +47,8 @@ VENUE = VenueSpec(
         ),
         signing="HMAC-SHA256 base64 + passphrase",
         ws="`wss://ws.okx.com:8443/ws/v5/public`",
-        channel="`books` (400 levels); `books5` for depth 2-5, `bbo-tbt` for depth 1",
+        channel="`books` (400 levels, the changes of each 100 ms); `books5` for depth 2-5, "
+        "`bbo-tbt` for depth 1",
         snapshot="REST `GET /api/v5/market/books?instId=…&sz=400` (`seqId`); a WS `snapshot` "
         "action is read too",
         instruments="`GET /api/v5/public/instruments?instType=SPOT`",
