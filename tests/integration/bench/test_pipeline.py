@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from arb_bench.pipeline import PIPELINE_VENUES
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,8 @@ def test_arb_bench_measures_the_pipeline_and_its_floor_through_real_processes(tm
     assert point["opportunities"] >= 1  # injected dislocations were found through every hop
     assert 0 < point["p50_ms"] <= point["p99_ms"] <= point["p999_ms"]
     assert point["ws_to_book"]["views"] > 100
-    for name in ("ingest-okx", "ingest-coinbase", "book", "detector", "simulator", "redis"):
+    ingests = [f"ingest-{venue}" for venue in PIPELINE_VENUES]  # the two per-change venues
+    for name in (*ingests, "book", "detector", "simulator", "redis"):
         assert point["cpu"][name]["us_per_msg"] > 0, name
     # The floor: the same load generator and rate through bare relays over the same two hops.
     floor = point["floor"]
@@ -42,7 +44,7 @@ def test_arb_bench_measures_the_pipeline_and_its_floor_through_real_processes(tm
     two, one = floor["ws_to_hop2"], floor["ws_to_hop1"]
     assert two["n"] == one["n"] > 50  # one sample per conflated entry that crossed both hops
     assert 0 < one["p50_ms"] < two["p50_ms"] <= two["p99_ms"]
-    for name in ("floor-ingest-okx", "floor-ingest-coinbase", "floor-relay", "floor-reader",
+    for name in (*[f"floor-{name}" for name in ingests], "floor-relay", "floor-reader",
                  "simulator", "redis"):  # fmt: skip
         assert floor["cpu"][name]["us_per_msg"] > 0, name
     assert point["vs_floor"]["ws_to_opportunity_p50"] == round(point["p50_ms"] / two["p50_ms"], 2)

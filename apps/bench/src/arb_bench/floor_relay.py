@@ -1,16 +1,17 @@
 """The floor's minimal processes: the engine's path with no work in it.
 
-    python -m arb_bench.floor_relay ingest --redis URL --venue okx --symbols BTC-USDT,... \
-        --ws-url ws://... --out STREAM
+    python -m arb_bench.floor_relay ingest --redis URL --venue coinbase --symbols BTC-USDT,... \
+        --ws-url ws://... --rest-url http://... --out STREAM
     python -m arb_bench.floor_relay relay --redis URL --in S1,S2 --out STREAM
     python -m arb_bench.floor_relay reader --redis URL --in STREAM --samples FILE
 
-``ingest`` subscribes like the venue's ingest (its own URL and subscribe messages), stamps each
-WS frame on receipt (``time.time_ns()``, as ingest stamps ``ts_recv``) and XADDs the raw frame
-and the stamp, pipelining everything one loop turn received into one round trip. ``relay``
-XREADs (BLOCK, like the book service) and, conflating as the book service does (one view per
-book per read, carrying the newest frame's ``ts_recv``), XADDs the newest entry of each input
-stream in that read on, with the time it read it.
+``ingest`` connects and subscribes like the venue's ingest (its connect URL, first messages,
+subscribes and heartbeats), stamps each WS frame on receipt (``time.time_ns()``, as ingest
+stamps ``ts_recv``) and XADDs the raw frame and the stamp, pipelining everything one loop
+turn received into one round trip. ``relay`` XREADs (BLOCK, like the book service) and,
+conflating as the book service does (one view per book per read, carrying the newest frame's
+``ts_recv``), XADDs the newest entry of each input stream in that read on, with the time it
+read it.
 ``reader`` XREADs and stamps, like the detector; on SIGTERM it writes every sample
 (``ts_recv ts_hop1 ts_read`` per line) to ``--samples`` and exits. The same libraries as the
 services (aiohttp, redis-py, uvloop), no parsing, no book, no detection.
@@ -63,6 +64,7 @@ async def ingest(args: argparse.Namespace) -> None:
     from arb_simulator.catalog import make_instrument
     from arb_venues import get_venue
     from arb_venues.base import Endpoints
+    from arb_venues.common.rest import RestClient
 
     stop = _stopping()
     redis: Any = await connect(args.redis)
@@ -81,17 +83,38 @@ async def ingest(args: argparse.Namespace) -> None:
                 pipe.xadd(args.out, {RAW: raw, TS_RECV: ts}, maxlen=MD_MAXLEN, approximate=True)
             await pipe.execute()
 
+    async def heartbeat(ws: aiohttp.ClientWebSocketResponse) -> None:
+        interval = protocol.heartbeat_interval()
+        while interval and not ws.closed:
+            await asyncio.sleep(interval)
+            message = protocol.heartbeat_message()
+            if message is not None:
+                await ws.send_str(message)
+
     async def receive() -> None:
+        rest = RestClient(args.venue, args.rest_url, error_mapper=protocol.error_mapper())
+        try:
+            url = await protocol.connect_url(rest, instruments)  # KuCoin: a token first
+        finally:
+            await rest.close()
         async with (
             aiohttp.ClientSession() as session,
-            session.ws_connect(protocol.ws_url(instruments), max_msg_size=0) as ws,
+            session.ws_connect(url, max_msg_size=0) as ws,
         ):
+            for first in protocol.connect_messages(instruments):
+                await ws.send_str(first)
             for subscribe in protocol.subscribe_messages(instruments):
                 await ws.send_str(subscribe)
-            async for message in ws:
-                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                    pending.append((message.data, time.time_ns()))
-                    wake.set()
+            beat = asyncio.ensure_future(heartbeat(ws))
+            try:
+                async for message in ws:
+                    if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                        pending.append((message.data, time.time_ns()))
+                        wake.set()
+            finally:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
 
     writer = asyncio.ensure_future(write())
     try:

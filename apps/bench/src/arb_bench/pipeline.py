@@ -39,7 +39,6 @@ from arb_runtime.redis import connect
 from arb_structs import BookView, Opportunity
 from arb_structs.codec import BOOK, OPPORTUNITY
 from arb_structs.constants import OPPORTUNITIES_STREAM, PAYLOAD_FIELD, book_stream, md_stream
-from arb_venues import venue_specs
 
 from arb_bench import floor
 from arb_bench.measure import (
@@ -58,11 +57,14 @@ from arb_bench.measure import (
 RATES = (1_000, 10_000, 20_000)
 # The stages of ws -> opportunity, in order, each between two stamps the messages carry.
 STAGES = ("ingest + hop 1", "book", "hop 2", "detector")
-# Venues whose WS pushes every book change as its own frame (VenueSpec.frame_per_change), so
-# the offered rate is the frame rate. The others coalesce changes at their documented cadence,
-# so load cannot raise their frame rate; they are measured in ``replay`` and ``simulator``.
-# Two of them: the pipeline measures the engine, not how many venues share two cores.
-PIPELINE_VENUES = tuple(spec.name for spec in venue_specs() if spec.frame_per_change)[:2]
+# Two venues whose WS pushes every book change as its own frame (VenueSpec.frame_per_change),
+# one frame per book update, so the offered rate is the frame rate: Coinbase ``level2`` and
+# KuCoin ``/market/level2``. Bitfinex sends every change too, but as one message per changed
+# level (about two frames an update here), so its frame rate is not the offered rate. The others
+# coalesce changes at their documented cadence (OKX ``books`` every 100 ms among them), so load
+# cannot raise their frame rate; they are measured in ``replay`` and ``simulator``. Two of
+# them: the pipeline measures the engine, not how many venues share two cores.
+PIPELINE_VENUES = ("coinbase", "kucoin")
 PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 # The simulator injects a dislocation this often, so each window has opportunities to time.
 SIMULATOR_ARGS = ("--inject-interval", "0.2")

@@ -10,14 +10,15 @@ CPU per process from /proc, md entries per venue, the book service's checkpoint 
 (the backlog judgement), the same latency stamps.
 
 Offered is not always deliverable. A venue whose WS sends every book change as its own frame
-(``VenueSpec.frame_per_change``: OKX, Coinbase, Bitfinex) carries the offered rate as frames;
-the others coalesce the changes of an interval into one frame per symbol (Binance
-``@depth@100ms``, Gate ``100ms``, MEXC ``@100ms``, ...), so their frame rate is set by their
-cadence and the symbol count, not by the load (and a CPU-starved simulator stretches the
-interval). Each venue's row shows what the market made (the simulator's own update counter),
-the frames ingest delivered, the level updates those carried and the interval one symbol's
-frames arrived at, measured, not assumed: a venue whose VenueSpec does not say
-``frame_per_change`` but whose simulated feed sent a frame per change is labelled so.
+(``VenueSpec.frame_per_change``: Coinbase, Bitfinex, KuCoin) carries the offered rate as
+frames; the others coalesce the changes of an interval into one frame per symbol (Binance
+``@depth@100ms``, OKX ``books`` 100 ms, Gate ``100ms``, MEXC ``@100ms``, ...), so their
+frame rate is set by their cadence and the symbol count, not by the load (and a CPU-starved
+simulator stretches the interval). Each venue's row shows what the market made (the
+simulator's own update counter), the frames ingest delivered, the level updates those carried
+and the interval one symbol's frames arrived at, measured, not assumed: a venue whose
+VenueSpec does not say ``frame_per_change`` but whose simulated feed sent a frame per change
+is labelled so.
 
 ``verdict`` says whether the box carried the load: every per-change venue delivered what the
 market made, the market made what was asked (a CPU-starved simulator makes less), every book

@@ -16,7 +16,7 @@ from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
-from arb_venues.cryptocom.market import CryptocomMarket
+from arb_venues.cryptocom.market import UPDATE_FREQUENCY_MS, CryptocomMarket
 from arb_venues.cryptocom.sim.app import STREAM, create_app
 
 from tests.unit.venues.cryptocom.instruments import BTC, ETH, cryptocom_market
@@ -86,12 +86,17 @@ async def test_subscribe_snapshot_then_deltas_continue_it_and_heartbeats_keep_it
     assert isinstance(snapshot, BookSnapshot) and snapshot.depth == 50
     assert snapshot.bids[0] == (100.0, 1.5) and snapshot.asks[0] == (100.01, 2.0)
     market.apply("BTC-USDT", bids=[(D("100.00"), D("2"))])
+    # the delta subscription pushes each 10 ms's changes: these two are one update
     market.apply("BTC-USDT", asks=[(D("100.01"), D("0"))])
-    await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 2)
-    first, second = recorder.of(BookDelta)
+    await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 1)
+    (first,) = recorder.of(BookDelta)
     assert (first.prev_seq, first.seq) == (snapshot.seq, snapshot.seq + 1)
-    assert (second.prev_seq, second.seq) == (first.seq, first.seq + 1)
-    assert sorted(second.asks) == [(100.01, 0.0), (100.51, 52.0)]  # 100.01 leaves, 51 enters
+    assert first.bids == [(100.0, 2.0)]
+    assert sorted(first.asks) == [(100.01, 0.0), (100.51, 52.0)]  # 100.01 leaves, 51 enters
+    market.apply("BTC-USDT", bids=[(D("100.00"), D("3"))])
+    await recorder.wait_for(lambda _: len(recorder.of(BookDelta)) == 2)
+    second = recorder.of(BookDelta)[-1]
+    assert (second.prev_seq, second.seq, second.bids) == (first.seq, first.seq + 1, [(100.0, 3.0)])
     # the server beats every 0.05 s and closes an unanswered connection at the next beat:
     # ten beats later the first connection is still the only one
     await asyncio.sleep(0.6)
@@ -134,3 +139,48 @@ async def test_broken_u_pu_chain_resubscribes_that_book_only(running: Running) -
     assert recorder.of(BookDelta)[-1].prev_seq == fresh.seq
     assert len(recorder.of(BookSnapshot, "ETH-USDT")) == 1
     assert running.feed.stats.connects == 1
+
+
+async def test_deltas_come_at_the_update_frequency_and_keep_the_book_right(
+    running: Running,
+) -> None:
+    """A change every 2 ms: about one delta per UPDATE_FREQUENCY_MS, each carrying the changes
+    of its interval, and the book they make is the simulator's top 50."""
+    recorder, market = running.recorder, running.market
+    await recorder.wait_for(lambda _: len(recorder.of(BookSnapshot)) == 1)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    changes = 150
+    for step in range(changes):
+        bid = (D("100.00") - D(step % 5) / 100, D(step + 1))
+        ask = (D("100.01") + D(step % 3) / 100, D(0) if step % 4 == 0 else D(step + 2))
+        market.apply("BTC-USDT", bids=[bid], asks=[ask])
+        await asyncio.sleep(0.002)
+    elapsed = loop.time() - start
+    book = market.book("BTC-USDT")
+    truth = ({float(p): float(z) for p, z in book.bids[:50]},
+             {float(p): float(z) for p, z in book.asks[:50]})  # fmt: skip
+    await recorder.wait_for(
+        lambda _: rebuilt(recorder.of(BookSnapshot) + recorder.of(BookDelta)) == truth
+    )
+    deltas = recorder.of(BookDelta)
+    pushes = elapsed / (UPDATE_FREQUENCY_MS / 1000)
+    assert 3 <= len(deltas) <= pushes + 2 < changes / 2, (len(deltas), elapsed)
+    assert [d.prev_seq for d in deltas[1:]] == [d.seq for d in deltas[:-1]]  # one chain
+
+
+def rebuilt(events: list[MdEvent]) -> tuple[dict[float, float], dict[float, float]]:
+    """The book a snapshot and the deltas after it make (events in arrival order)."""
+    bids: dict[float, float] = {}
+    asks: dict[float, float] = {}
+    for event in sorted(events, key=lambda e: e.seq):  # type: ignore[attr-defined]
+        if isinstance(event, BookSnapshot):
+            bids, asks = dict(event.bids), dict(event.asks)
+        elif isinstance(event, BookDelta):
+            for side, levels in ((bids, event.bids), (asks, event.asks)):
+                for price, size in levels:
+                    if size:
+                        side[price] = size
+                    else:
+                        side.pop(price, None)
+    return bids, asks

@@ -11,7 +11,7 @@ from arb_simulator import VenueMarket
 from arb_structs import BookDelta, BookSnapshot, MdEvent, VenueStatus
 from arb_venues.base import Endpoints
 from arb_venues.common.feed import Backoff, MarketDataFeed
-from arb_venues.okx.market import OkxMarket
+from arb_venues.okx.market import BOOKS_PUSH_INTERVAL_S, OkxMarket
 from arb_venues.okx.sim.app import create_app
 
 from tests.unit.venues.okx.helpers import BTC_USDT, SEQ0, okx_market
@@ -107,11 +107,63 @@ async def test_subscribe_snapshot_then_deltas(harness: Harness) -> None:
     assert [s.seq for s in harness.snapshots()] == [SEQ0]  # one reset of the book, not two
     harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])
     harness.market.apply("BTC-USDT", asks=[("41007.1", "0")])
-    await until(lambda: len(harness.books()) == 3, "two deltas")
-    deltas = [e for e in harness.books() if isinstance(e, BookDelta)]
-    assert [(d.prev_seq, d.seq) for d in deltas] == [(SEQ0, SEQ0 + 1), (SEQ0 + 1, SEQ0 + 2)]
+    # books pushes each 100 ms's changes: the two changes of one moment are one update
+    await until(lambda: len(harness.books()) == 2, "the push")
+    [delta] = [e for e in harness.books() if isinstance(e, BookDelta)]
+    assert (delta.prev_seq, delta.seq) == (SEQ0, SEQ0 + 2)
+    assert (delta.bids, delta.asks) == ([(41006.9, 0.4)], [(41007.1, 0.0)])
+    harness.market.apply("BTC-USDT", bids=[("41006.9", "0.7")])
+    harness.market.apply("BTC-USDT", bids=[("41006.9", "0.2")])  # the later size wins
+    await until(lambda: len(harness.books()) == 3, "the next push")
+    last = harness.books()[-1]
+    assert isinstance(last, BookDelta)
+    assert (last.prev_seq, last.seq, last.bids) == (SEQ0 + 2, SEQ0 + 4, [(41006.9, 0.2)])
     assert replay_rule(harness.books()) == (2, 0)
     assert isinstance(harness.events[0], VenueStatus) and harness.events[0].status == "up"
+
+
+def rebuilt(
+    events: list[BookSnapshot | BookDelta],
+) -> tuple[dict[float, float], dict[float, float]]:
+    """The book the events make: the last snapshot, then every delta after it."""
+    bids: dict[float, float] = {}
+    asks: dict[float, float] = {}
+    for event in events:
+        if isinstance(event, BookSnapshot):
+            bids, asks = dict(event.bids), dict(event.asks)
+            continue
+        for side, levels in ((bids, event.bids), (asks, event.asks)):
+            for price, size in levels:
+                if size:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+    return bids, asks
+
+
+async def test_books_pushes_at_its_interval_and_the_book_stays_right(harness: Harness) -> None:
+    """A change every 10 ms for 0.6 s: about one update per BOOKS_PUSH_INTERVAL_S, each the
+    changes of its interval, and the book they make is the simulator's."""
+    await both_snapshots_seen(harness)
+    loop = asyncio.get_running_loop()
+    changes = 60
+    start = loop.time()
+    for step in range(changes):
+        bid = (f"{41000 + step % 6}.5", f"0.{step + 1:02d}")
+        ask = (f"{41010 + step % 4}.5", "1" if step % 3 else "0")  # some levels deleted
+        harness.market.apply("BTC-USDT", bids=[bid], asks=[ask])
+        await asyncio.sleep(0.01)
+    elapsed = loop.time() - start
+    await until(lambda: harness.books()[-1].seq == SEQ0 + changes, "the push of the last change")
+    deltas = [e for e in harness.books() if isinstance(e, BookDelta)]
+    pushes = elapsed / BOOKS_PUSH_INTERVAL_S
+    assert pushes - 2 <= len(deltas) <= pushes + 2, (len(deltas), elapsed)
+    assert sum(d.seq - d.prev_seq for d in deltas) == changes  # every change, in a chain
+    assert max(d.seq - d.prev_seq for d in deltas) >= 5  # an interval's changes, merged
+    assert replay_rule(harness.books()) == (len(deltas), 0)
+    book = harness.market.book("BTC-USDT")
+    truth = ({float(p): float(z) for p, z in book.bids}, {float(p): float(z) for p, z in book.asks})
+    assert rebuilt(harness.books()) == truth
 
 
 async def test_post_delisting_protocol_gets_its_snapshot_from_rest(rest_only: Harness) -> None:
@@ -143,8 +195,10 @@ async def test_dropped_connection_reconnects_and_resnapshots(harness: Harness) -
 async def test_skipped_sequence_is_a_visible_gap_and_resync_heals_it(harness: Harness) -> None:
     await both_snapshots_seen(harness)
     harness.market.apply("BTC-USDT", bids=[("41006.9", "0.4")])  # SEQ0 + 1
+    await until(lambda: len(harness.books()) == 2, "its push")
     harness.market.armed_faults.arm("skip_seq")
     harness.market.apply("BTC-USDT", bids=[("41006.7", "0.1")])  # SEQ0 + 2: never sent
+    await asyncio.sleep(1.5 * BOOKS_PUSH_INTERVAL_S)  # its push goes (and is skipped) alone
     harness.market.apply("BTC-USDT", asks=[("41008", "1")])  # SEQ0 + 3: prevSeqId SEQ0 + 2
     await until(
         lambda: any(isinstance(e, BookDelta) and e.seq == SEQ0 + 3 for e in harness.events),

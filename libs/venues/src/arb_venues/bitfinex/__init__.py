@@ -30,6 +30,7 @@ VENUE = VenueSpec(
     symbols=SYMBOL_FORMAT,
     credentials=CredentialFormat(),
     checksum=CHECKSUM,
+    # book F0 is real time: a message per changed level (market.py's docstring).
     frame_per_change=True,
     # Prices have 5 significant digits (the tick at these pairs' prices) and amounts 8
     # decimals; minimum order sizes after /v2/conf/pub:info:pair, rounded up.

@@ -10,7 +10,10 @@ Docs:
   SEQ_ALL 65536 (a sequence number at the end of every message), OB_CHECKSUM 131072
   (https://docs.bitfinex.com/docs/ws-websocket-checksum).
 - https://docs.bitfinex.com/reference/ws-public-books: ``{"event":"subscribe","channel":"book",
-  "symbol":"tBTCUSD","prec":"P0","freq":"F0","len":"25"}`` (len 1, 25, 100 for P0); the answer
+  "symbol":"tBTCUSD","prec":"P0","freq":"F0","len":"25"}`` (len 1, 25, 100 for P0; ``freq``
+  "F0=realtime / F1=2sec", https://docs.bitfinex.com/v1.0.0/reference/ws-public-order-books:
+  F0 sends each change as it happens, one message per changed level, which the recording shows:
+  one level per update, a busy channel's updates 0 ms apart at the median); the answer
   ``subscribed`` carries the ``chanId``; ``{"event":"unsubscribe","chanId":N}`` ends it. A
   book comes as a snapshot after each subscribe: a resync is unsubscribe + subscribe.
 - REST (https://docs.bitfinex.com/reference/rest-public-book): ``GET /v2/book/{symbol}/P0?len=100``

@@ -35,6 +35,7 @@ VENUE = VenueSpec(
     credentials=CredentialFormat(
         secret="ec_p256_pem", key_name="organizations/{org}/apiKeys/{key}"
     ),
+    # level2 sends every update, no interval (market.py's docstring, its pages).
     frame_per_change=True,
     # /api/v3/brokerage/market/products quote_increment / base_increment / base_min_size.
     grids={

@@ -9,6 +9,11 @@ https://docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websock
   2 minutes), which Coinbase says makes the connection more reliable.
 - "Most channels close within 60-90 seconds if no updates are sent. Subscribe to heartbeats
   to keep all subscriptions open" (websocket-channels page).
+- level2 sends "All updates" (the same page; its reference page: it "guarantees delivery of
+  all updates", https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/websocket/level2):
+  no push interval, a frame per book change (``VenueSpec.frame_per_change``). The Exchange
+  level2 recording agrees: one change per ``l2update``, a product's messages 5-17 ms apart at
+  the median and 0 ms at p10 (2021, ten products).
 https://docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket-rate-limits
 - 750 connections/s per IP; unauthenticated messages 8/s per IP: subscribes are paced at 4/s.
 """

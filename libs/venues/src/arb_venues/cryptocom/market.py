@@ -46,7 +46,11 @@ DEPTHS = (10, 50)
 DEFAULT_DEPTH = 50
 REST_MAX_DEPTH = 50
 SUBSCRIPTION_TYPE = "SNAPSHOT_AND_UPDATE"
-UPDATE_FREQUENCY_MS = 10  # the delta subscription's default; 100 is the other choice
+# How often the delta subscription pushes: ``book_update_frequency`` 10 ms (its default; 100 is
+# the other choice), each ``book.update`` the changes of that interval
+# (https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#book-instrument_name-depth).
+# No Crypto.com recording is in the shared fixtures to check it against.
+UPDATE_FREQUENCY_MS = 10
 CHANNELS_PER_SUBSCRIBE = 10
 SPOT_TYPE = "CCY_PAIR"
 

@@ -38,6 +38,11 @@ from arb_venues.gateio.parser import BOOK_CHANNEL, ORDER_BOOK_PATH, VENUE, GateP
 PAIRS_PATH = "/api/v4/spot/currency_pairs"
 SNAPSHOT_LIMIT = 100  # the depth Gate's "maintain a local book" procedure asks for
 MAX_LIMIT = 100
+# ``spot.order_book_update``'s intervals: each update carries the changes of one interval
+# (https://www.gate.io/docs/developers/apiv4/ws/en/#changed-order-book-levels; "20ms" only
+# with 20 levels). The engine subscribes "100ms". The recording agrees: its updates of one pair
+# (2021, ten pairs) are at least about 100 ms apart (p10 of the busiest pairs 100-126 ms).
+UPDATE_INTERVALS_S = {"20ms": 0.02, "100ms": 0.1, "1000ms": 1.0}
 UPDATE_INTERVAL = "100ms"
 
 

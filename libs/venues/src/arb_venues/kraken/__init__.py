@@ -24,6 +24,10 @@ VENUE = VenueSpec(
     symbols=SymbolFormat(separator="/"),
     credentials=CredentialFormat(secret="base64"),
     checksum=CHECKSUM,
+    # Kraken documents no interval: book streams changes in real time (market.py's docstring).
+    # The simulator sends a book's changes of one market tick (20 ms at the default 50 Hz) as
+    # one frame, its checksum over the book after them, so it is not a per-change feed here.
+    frame_per_change=False,
     # /0/public/AssetPairs tick_size / lot_decimals / ordermin / costmin (USDT-quoted here).
     grids={
         "BTC": Grid("0.1", "0.00000001", "0.00005", "0.5"),

@@ -8,7 +8,11 @@ Kraken's WS sends a snapshot after each subscribe, so a resync of one book is an
 unsubscribe + subscribe of that pair (snapshot_source "ws").
 Push cadence: the book pages (https://docs.kraken.com/exchange/api-reference/spot-websocket-v2/book,
 .../spot-websocket-v1/book: "a snapshot is published at the specified depth, followed by level
-updates") document no interval, unlike Binance's 100 ms or Bybit's 20 ms.
+updates") document no interval, unlike Binance's 100 ms or Bybit's 20 ms, and Kraken's guide
+says the feed "streams updates to the order book in real time"
+(https://support.kraken.com/hc/en-us/articles/360027821131-WebSocket-API-v1-How-to-maintain-a-valid-order-book):
+no coalescing interval. The simulator sends each market tick's changes of a book as one frame
+(its checksum is over the book after them), so its VenueSpec does not say frame_per_change.
 """
 
 from __future__ import annotations

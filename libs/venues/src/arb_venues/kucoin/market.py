@@ -20,7 +20,8 @@ named below):
   snapshot topics' pages do: ``/spotMarket/level2Depth5`` and ``level2Depth50`` "Push
   frequency: once every 100ms", https://www.kucoin.com/docs-new/3470069w0 and .../3470070w0)
   and its example push carries one change with ``sequenceStart`` = ``sequenceEnd``
-  (``VenueSpec.frame_per_change``);
+  (``VenueSpec.frame_per_change``); the recording agrees: one change per ``trade.l2update``,
+  a busy symbol's pushes 0 ms apart at p10 (2021);
 - ``/market/level2`` only pushes increments (https://www.kucoin.com/docs-new/3470068w0):
   calibration "cache the data, get the snapshot, play back ... sequenceStart(new) <=
   sequenceEnd+1(old) and sequenceEnd(new) > sequenceEnd(old)"

@@ -40,7 +40,12 @@ from arb_venues.mexc.errors import error_mapper
 from arb_venues.mexc.parser import DEPTH_CHANNEL, VENUE, MexcParser, proto3_json
 
 MAX_SUBSCRIPTIONS = 30  # per connection
-INTERVALS = ("100ms", "10ms")
+# The aggregated depth stream's push intervals, by the name in the channel: each push carries
+# the changes of one interval ("Websocket Market Streams", Diff.Depth Stream:
+# https://www.mexc.com/api-docs/spot-v3/websocket-market-streams). No MEXC recording is in the
+# shared fixtures to check it against.
+INTERVALS_S = {"100ms": 0.1, "10ms": 0.01}
+INTERVALS = tuple(INTERVALS_S)
 DEFAULT_INTERVAL = "100ms"
 DEFAULT_SNAPSHOT_LIMIT = 1000  # the depth MEXC's book procedure asks for (max 5000)
 MAX_SNAPSHOT_LIMIT = 5000

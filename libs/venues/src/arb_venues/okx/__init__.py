@@ -27,7 +27,8 @@ VENUE = VenueSpec(
     symbols=SymbolFormat(separator="-"),
     credentials=CredentialFormat(passphrase=True),
     checksum=CHECKSUM,
-    frame_per_change=True,
+    # ``books`` pushes the changes of 100 ms at a time (market.BOOKS_PUSH_INTERVAL_S).
+    frame_per_change=False,
     # /api/v5/public/instruments tickSz / lotSz / minSz of these pairs.
     grids={
         "BTC": Grid("0.1", "0.00000001", "0.00001", "0"),
@@ -46,7 +47,8 @@ VENUE = VenueSpec(
         ),
         signing="HMAC-SHA256 base64 + passphrase",
         ws="`wss://ws.okx.com:8443/ws/v5/public`",
-        channel="`books` (400 levels); `books5` for depth 2-5, `bbo-tbt` for depth 1",
+        channel="`books` (400 levels, the changes of each 100 ms); `books5` for depth 2-5, "
+        "`bbo-tbt` for depth 1",
         snapshot="REST `GET /api/v5/market/books?instId=…&sz=400` (`seqId`); a WS `snapshot` "
         "action is read too",
         instruments="`GET /api/v5/public/instruments?instType=SPOT`",

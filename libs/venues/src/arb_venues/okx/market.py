@@ -6,8 +6,9 @@ Docs (https://www.okx.com/docs-v5/en/):
   of silence. Subscribe/unsubscribe/login: 480 requests per connection per hour; the args of
   one subscribe may total at most 64 KB.
 - #order-book-trading-market-data-ws-order-book-channel: ``books`` (400 levels, snapshot then
-  increments every 100 ms), ``books5`` (top-5 snapshots), ``bbo-tbt`` (top-1 snapshots);
-  "less than 30 channels" of 400/50 levels per connection is recommended.
+  increments every 100 ms: ``BOOKS_PUSH_INTERVAL_S``), ``books5`` (top-5 snapshots),
+  ``bbo-tbt`` (top-1 snapshots); "less than 30 channels" of 400/50 levels per connection is
+  recommended.
 - #order-book-trading-market-data-get-order-book: ``GET /api/v5/market/books`` 40 req / 2 s (IP).
 - #public-data-rest-api-get-instruments: 20 req / 2 s (IP + instType).
 
@@ -40,6 +41,13 @@ from arb_venues.okx.parser import INCREMENTAL_CHANNELS, OkxParser
 
 VENUE = "okx"
 REST_BOOK_DEPTH = 400  # "Order book depth per side. Maximum 400"
+# How often ``books`` (the channel the engine subscribes by default) pushes: each push carries
+# the changes of the last 100 ms, not one frame per change; the tick-by-tick channels
+# (``books-l2-tbt``, ``books50-l2-tbt``, ``bbo-tbt``) push every 10 ms and ``books5`` every
+# 100 ms (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel).
+# The recording agrees: its ``books`` updates (2022, three instruments) are 100-125 ms apart at
+# the median (p10 93 ms) and carry 6-37 levels each.
+BOOKS_PUSH_INTERVAL_S = 0.1
 
 
 def channel_for_depth(depth: int) -> str:

@@ -28,7 +28,7 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, Side
 
-from arb_venues.binance.market import BinanceMarket
+from arb_venues.binance.market import DEPTH_INTERVALS_S, BinanceMarket
 from arb_venues.binance.numbers import wire8
 from arb_venues.binance.sim.bodies import error_response, now_ms
 from arb_venues.binance.sim.rest import SimRest, add_routes
@@ -41,7 +41,7 @@ from arb_venues.simapi import (
     trades_handler,
 )
 
-TICK_S = 0.1  # the fastest stream interval (@depth@100ms)
+TICK_S = min(DEPTH_INTERVALS_S.values())  # the fastest stream interval (@depth@100ms)
 MAX_MESSAGES_PER_SECOND = 5
 MAX_STREAMS = 1024
 PING_INTERVAL_S = 20.0
@@ -119,9 +119,10 @@ class BinanceSim:
     def stream(self, name: str) -> _Stream | None:
         """The diff-depth stream ``name`` serves, or None (other kinds, unknown symbols)."""
         lowered, _, kind = name.partition("@")
-        every = {"depth": 10, "depth@1000ms": 10, "depth@100ms": 1}.get(kind)
-        if every is None:
+        interval_s = DEPTH_INTERVALS_S.get(kind)
+        if interval_s is None:
             return None
+        every = round(interval_s / TICK_S)
         for symbol, instrument in self.market.instruments.items():
             if instrument.venue_symbol.lower() == lowered:
                 return _Stream(symbol, instrument.venue_symbol, every)

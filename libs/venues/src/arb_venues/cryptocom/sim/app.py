@@ -289,7 +289,7 @@ def create_app(market: SimMarket) -> web.Application:
     app.router.add_post(PREFIX + "/private/{name}", sim.private)
 
     async def on_startup(_app: web.Application) -> None:
-        stream.start()
+        await stream.start()
 
     async def on_shutdown(_app: web.Application) -> None:
         await stream.stop()

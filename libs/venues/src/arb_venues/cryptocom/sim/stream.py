@@ -1,14 +1,15 @@
 """The simulator's Crypto.com market-data WS (``/exchange/v1/market``), served from a SimMarket.
 
 One state per channel ``book.{instrument}.{depth}`` (depth 10 or 50) shared by every
-connection: the top levels and the update sequence ``u``. A change of the top levels becomes,
-for delta subscribers (``book_subscription_type`` ``SNAPSHOT_AND_UPDATE``), one
-``book.update`` push with ``u`` and ``pu`` (the previous ``u``), levels
-``[price, quantity, orders]`` (quantity "0" for a level that left); for snapshot subscribers
-(``SNAPSHOT``, the documented default) a whole ``book`` push. A subscribe is answered by an
-ack and a snapshot at the current ``u``. The server sends ``public/heartbeat`` every
-``heartbeat_interval_s`` (30 s, as Crypto.com) and closes a connection (code 1000) whose last
-heartbeat got no ``public/respond-heartbeat`` with its id by the next one.
+connection: the top levels and the update sequence ``u``. Every ``market.UPDATE_FREQUENCY_MS``
+(10 ms, as the delta subscription documents; simapi's Coalescer) a change of the top levels
+since the last push becomes, for delta subscribers (``book_subscription_type``
+``SNAPSHOT_AND_UPDATE``), one ``book.update`` push with ``u`` and ``pu`` (the previous ``u``),
+levels ``[price, quantity, orders]`` (quantity "0" for a level that left); for snapshot
+subscribers (``SNAPSHOT``, the documented default) a whole ``book`` push. A subscribe is
+answered by an ack and a snapshot at the current ``u``. The server sends ``public/heartbeat``
+every ``heartbeat_interval_s`` (30 s, as Crypto.com) and closes a connection (code 1000) whose
+last heartbeat got no ``public/respond-heartbeat`` with its id by the next one.
 Faults: drop_connection closes the subscribers' sockets, skip_seq advances ``u`` past one
 update (``pu`` then names a ``u`` nobody received), malformed_frame sends a broken frame
 before the next push. Shapes: https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html
@@ -31,7 +32,8 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument, VenueSymbol
 
-from arb_venues.simapi import SimBookUpdate, SimLevel, SimMarket, fixed_text, write_outbox
+from arb_venues.cryptocom.market import UPDATE_FREQUENCY_MS
+from arb_venues.simapi import Coalescer, PendingBook, SimLevel, SimMarket, fixed_text, write_outbox
 
 log = logging.getLogger("arb.sim.cryptocom")
 
@@ -73,8 +75,8 @@ class ChannelBook:
     bids: dict[Decimal, Decimal]
     asks: dict[Decimal, Decimal]
     subscribers: set[Connection] = field(default_factory=set)
-    # The market book's seq these top levels are of: the market tells every update of a tick
-    # after the tick moved the book, so only the first of them can change the top levels.
+    # The market book's seq these top levels are of: a push finds nothing new when the book
+    # has not moved since this channel's last push.
     book_seq: int = -1
 
     def format(self, levels: list[SimLevel]) -> list[list[str]]:
@@ -132,36 +134,36 @@ class MarketStream:
         self.channels: dict[str, ChannelBook] = {}
         self.channels_of_symbol: dict[str, list[ChannelBook]] = {}
         self.connections: set[Connection] = set()
-        self._unsubscribe: Any = None
+        self._pushes = Coalescer(market, UPDATE_FREQUENCY_MS / 1000, self.on_push)
         self._heartbeat_ids = itertools.count(int(time.time() * 1000))
 
-    def start(self) -> None:
-        self._unsubscribe = self.market.subscribe(self.on_update)
+    async def start(self) -> None:
+        await self._pushes.start()
 
     async def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        await self._pushes.stop()
         for connection in list(self.connections):
             with contextlib.suppress(Exception):
                 await connection.ws.close()
 
     # -- market updates ---------------------------------------------------------------------
 
-    def on_update(self, update: SimBookUpdate) -> None:
-        books = self.channels_of_symbol.get(update.symbol)
+    def on_push(self, pending: PendingBook) -> None:
+        """One push interval's changes of a book (the Coalescer calls it): each of its
+        channels sends what changed in its top levels since its last push."""
+        books = self.channels_of_symbol.get(pending.symbol)
         if not books or not any(b.subscribers for b in books):
             return
         faults = self.market.faults
         dropped: set[Connection] = set()
-        if faults.take("drop_connection", update.symbol):
+        if faults.take("drop_connection", pending.symbol):
             dropped = {c for b in books for c in b.subscribers}
             for connection in dropped:
                 connection.close()
-        malformed = faults.take("malformed_frame", update.symbol)
-        skip = faults.take("skip_seq", update.symbol)
-        book = self.market.book(update.symbol)
-        ts_ms = update.ts_ns // 1_000_000
+        malformed = faults.take("malformed_frame", pending.symbol)
+        skip = faults.take("skip_seq", pending.symbol)
+        book = self.market.book(pending.symbol)
+        ts_ms = pending.ts_ns // 1_000_000
         for channel in books:
             if channel.book_seq == book.seq:
                 continue  # this tick's book was already diffed: nothing changed since

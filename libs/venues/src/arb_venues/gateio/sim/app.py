@@ -28,7 +28,7 @@ from aiohttp import WSMsgType, web
 from arb_core.tasks import stop_task
 from arb_structs import Instrument
 
-from arb_venues.gateio.market import GateMarket
+from arb_venues.gateio.market import UPDATE_INTERVAL, UPDATE_INTERVALS_S, GateMarket
 from arb_venues.gateio.parser import BOOK_CHANNEL
 from arb_venues.gateio.sim import bodies
 from arb_venues.gateio.sim.private import add_private_routes
@@ -41,8 +41,10 @@ from arb_venues.simapi import (
     venue_now_ns,
 )
 
-TICK_S = 0.1
-INTERVALS = {"100ms": 1, "1000ms": 10, "20ms": 1}
+# One timer at the engine's interval; each subscription pushes every so many of its ticks
+# (market.UPDATE_INTERVALS_S). "20ms" is served at this 100 ms tick: nothing here asks for it.
+TICK_S = UPDATE_INTERVALS_S[UPDATE_INTERVAL]
+INTERVALS = {name: max(1, round(s / TICK_S)) for name, s in UPDATE_INTERVALS_S.items()}
 _encoder = msgspec.json.Encoder()
 
 

@@ -32,13 +32,12 @@ from arb_core.tasks import stop_task
 from arb_structs import Instrument, Side
 
 from arb_venues.mexc import schemas
-from arb_venues.mexc.market import MexcMarket
+from arb_venues.mexc.market import INTERVALS_S, MexcMarket
 from arb_venues.mexc.parser import DEPTH_CHANNEL, PONG, channel_parts
 from arb_venues.mexc.sim import bodies
 from arb_venues.mexc.sim.rest import SimRest, add_routes
 from arb_venues.simapi import ERROR_RESPONSE, SimBookUpdate, SimMarket, SimTrade, trades_handler
 
-INTERVALS_S = {"100ms": 0.1, "10ms": 0.01}
 MAX_SUBSCRIPTIONS = 30
 MAX_MESSAGES_PER_SECOND = 100
 NO_SUBSCRIPTION_TIMEOUT_S = 30.0

@@ -4,7 +4,10 @@ Public WS ``/ws/v5/public``: ``ping`` -> ``pong``; subscribe acks
 ``{"event":"subscribe","arg":...,"connId":...}``; a bad request answers
 ``{"event":"error","code":"60012",...}`` (60018 for an unknown instId); ``books`` pushes
 a snapshot (prevSeqId -1) then updates with ``prevSeqId``/``seqId`` and ``checksum: 0``,
-as production does since 2026-06-23; ``books5`` / ``bbo-tbt`` push top-5 / top-1 snapshots.
+as production does since 2026-06-23: each update the changes of one
+``market.BOOKS_PUSH_INTERVAL_S`` (100 ms) merged (prevSeqId the seqId of the book's previous
+push); the tick-by-tick channels push one update per book change; ``books5`` / ``bbo-tbt``
+push top-5 / top-1 snapshots.
 Set ``initial_snapshot=False`` to serve the post-delisting protocol (no WS snapshot: clients
 take ``GET /api/v5/market/books``). Faults honoured here: drop_connection, skip_seq,
 bad_checksum, malformed_frame, corrupt_book, bad_level (public WS) and lose_response (orders,
@@ -20,25 +23,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from aiohttp import WSMsgType, web
 from arb_structs import Instrument
 
 from arb_venues.okx import errors as codes
-from arb_venues.okx.market import REST_BOOK_DEPTH, OkxMarket
+from arb_venues.okx.market import BOOKS_PUSH_INTERVAL_S, REST_BOOK_DEPTH, OkxMarket
 from arb_venues.okx.sim import bodies as simformat
 from arb_venues.okx.sim.private import add_private_routes
 from arb_venues.simapi import (
     ERROR_RESPONSE,
     RECONNECT_NOTICE,
     SHARED_FRAMES,
+    Coalescer,
+    PendingBook,
     SharedFrames,
     SimBook,
     SimBookUpdate,
+    SimLevel,
     SimMarket,
     SimTrade,
     trades_handler,
@@ -48,6 +55,7 @@ from arb_venues.simapi import (
 
 MARKET: web.AppKey[SimMarket] = web.AppKey("okx_market", SimMarket)
 INITIAL_SNAPSHOT: web.AppKey[bool] = web.AppKey("okx_initial_snapshot", bool)
+CONNECTIONS: web.AppKey[set[_Connection]] = web.AppKey("okx_connections", set)
 CHANNEL_DEPTH = {"books": 400, "books5": 5, "bbo-tbt": 1, "books-l2-tbt": 400,
                  "books50-l2-tbt": 50}  # fmt: skip
 # Channels of a snapshot then incremental updates with seqId/prevSeqId (the others push a
@@ -55,6 +63,7 @@ CHANNEL_DEPTH = {"books": 400, "books5": 5, "bbo-tbt": 1, "books-l2-tbt": 400,
 # tick-by-tick ones; production limits them to logged-in VIP tiers, the simulator serves them
 # to anyone (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel).
 INCREMENTAL = ("books", "books-l2-tbt", "books50-l2-tbt")
+INTERVAL_CHANNEL = "books"  # pushes every BOOKS_PUSH_INTERVAL_S (on_interval), not per change
 BAD_CHECKSUM = 1234567  # any non-zero value: production sends 0, so it never matches
 
 
@@ -74,6 +83,8 @@ def create_app(market: SimMarket, *, initial_snapshot: bool = True) -> web.Appli
     app[ERROR_RESPONSE] = simformat.error_response
     app[RECONNECT_NOTICE] = service_upgrade_notice
     app[SHARED_FRAMES] = SharedFrames()
+    connections = app[CONNECTIONS] = set()
+    Coalescer(market, BOOKS_PUSH_INTERVAL_S, partial(_push_interval, connections)).install(app)
     app.router.add_get("/ws/v5/public", _public_ws)
     app.router.add_get("/api/v5/market/books", _rest_books)
     app.router.add_get("/api/v5/public/instruments", _rest_instruments)
@@ -200,6 +211,7 @@ class _Connection:
         self.conn_id = secrets.token_hex(4)
         self.channels: dict[str, set[str]] = {}  # symbol -> channels
         self.sent_seq: dict[str, int] = {}  # symbol -> seqId of the book state sent
+        self.pushed_seq: dict[str, int] = {}  # the same for the interval channel (books)
         self.corrupt: dict[str, str] = {}  # symbol -> price text corrupt_book falsified
         # (channel, symbol) -> the top levels last sent on a channel shallower than the book
         # (books50-l2-tbt): its updates are the changes of that top-N view.
@@ -211,9 +223,9 @@ class _Connection:
         self.outbox.put_nowait(msgspec.json.encode(frame).decode())
 
     def on_update(self, update: SimBookUpdate) -> None:
-        channels = self.channels.get(update.symbol)
+        channels = self.channels.get(update.symbol, set()) - {INTERVAL_CHANNEL}
         if not channels or update.seq <= self.sent_seq.get(update.symbol, -1):
-            return
+            return  # (the interval pushes, on_interval, serve books)
         faults = self.market.faults
         if faults.take("drop_connection", update.symbol):
             self.outbox.put_nowait(None)
@@ -235,25 +247,57 @@ class _Connection:
                     if not faults_taken:
                         faults_taken = True
                         checksum = BAD_CHECKSUM if faults.take("bad_checksum", update.symbol) else 0
-                        faulty = self._corrupted(update)
+                        faulty = self._corrupted(update.symbol, update.bids, update.asks)
                     if faulty is None and not checksum:  # nothing of it is this connection's
                         self.outbox.put_nowait(self.shared.get(
-                            (channel, update.symbol, update.seq),
-                            partial(self._update_frame, channel, inst_id, update)))  # fmt: skip
+                            (channel, update.symbol, update.seq - 1, update.seq),
+                            partial(_update_frame, channel, inst_id, update.ts_ns, update.seq - 1,
+                                    update.seq, update.bids, update.asks)))  # fmt: skip
                         continue
                     bids, asks = faulty or (
                         simformat.levels(update.bids),
                         simformat.levels(update.asks),
                     )
-                self.send(_update_body(channel, inst_id, update, bids, asks, checksum))
+                self.send(_update_body(channel, inst_id, update.ts_ns, update.seq - 1, update.seq,
+                                       bids, asks, checksum))  # fmt: skip
             else:
                 self.push_top(channel, inst_id, self.market.book(update.symbol))
         self.sent_seq[update.symbol] = update.seq
 
-    @staticmethod
-    def _update_frame(channel: str, inst_id: str, update: SimBookUpdate) -> str:
-        bids, asks = simformat.levels(update.bids), simformat.levels(update.asks)
-        return msgspec.json.encode(_update_body(channel, inst_id, update, bids, asks, 0)).decode()
+    def on_interval(self, pending: PendingBook) -> None:
+        """One interval push of ``books`` (the merged changes of ``pending``), built once for
+        every subscriber that no fault hits, with this connection's faults."""
+        symbol = pending.symbol
+        if INTERVAL_CHANNEL not in self.channels.get(symbol, ()):
+            return
+        if pending.seq <= self.pushed_seq.get(symbol, -1):
+            return  # its snapshot is newer than anything in this push
+        faults = self.market.faults
+        if faults.take("drop_connection", symbol):
+            self.outbox.put_nowait(None)
+            return
+        if faults.take("malformed_frame", symbol):
+            self.outbox.put_nowait('{"arg":{"channel":"books"},"data":[{"asks":')
+        self.pushed_seq[symbol] = pending.seq
+        if faults.take("skip_seq", symbol):
+            return  # never sent: the next push's prevSeqId names a seqId the client lacks
+        inst_id = self.market.instruments[symbol].venue_symbol
+        checksum = 0
+        if CHANNEL_DEPTH[INTERVAL_CHANNEL] < len(self.market.book(symbol).bids):
+            bids, asks = self._view_changes(INTERVAL_CHANNEL, symbol)
+        else:
+            checksum = BAD_CHECKSUM if faults.take("bad_checksum", symbol) else 0
+            changed_bids, changed_asks = pending.sides()
+            faulty = self._corrupted(symbol, changed_bids, changed_asks)
+            if faulty is None and not checksum:  # nothing of it is this connection's
+                key = (INTERVAL_CHANNEL, symbol, pending.prev_seq, pending.seq)
+                self.outbox.put_nowait(self.shared.get(key, partial(
+                    _update_frame, INTERVAL_CHANNEL, inst_id, pending.ts_ns, pending.prev_seq,
+                    pending.seq, changed_bids, changed_asks)))  # fmt: skip
+                return
+            bids, asks = faulty or (simformat.levels(changed_bids), simformat.levels(changed_asks))
+        self.send(_update_body(INTERVAL_CHANNEL, inst_id, pending.ts_ns, pending.prev_seq,
+                               pending.seq, bids, asks, checksum))  # fmt: skip
 
     def _view(self, channel: str, book: SimBook) -> tuple[dict[str, str], dict[str, str]]:
         depth = CHANNEL_DEPTH[channel]
@@ -275,10 +319,12 @@ class _Connection:
 
         return diff(old_bids, new_bids), diff(old_asks, new_asks)
 
-    def _corrupted(self, update: SimBookUpdate
+    def _corrupted(self, symbol: str, changed_bids: Sequence[SimLevel],
+                   changed_asks: Sequence[SimLevel]
                    ) -> tuple[list[list[str]], list[list[str]]] | None:  # fmt: skip
-        """The update's levels as sent with the corrupt_book / bad_level faults applied; None
+        """The changed levels as sent with the corrupt_book / bad_level faults applied; None
         when neither fires (the levels are the update's own)."""
+        update = _Changes(symbol, changed_bids, changed_asks)
         faults = self.market.faults
         book = None
         changed = False
@@ -369,6 +415,7 @@ class _Connection:
     def snapshot(self, channel: str, symbol: str, inst_id: str) -> None:
         book = self.market.book(symbol)
         self.sent_seq[symbol] = max(self.sent_seq.get(symbol, -1), book.seq)
+        self.pushed_seq[symbol] = max(self.pushed_seq.get(symbol, -1), book.seq)
         if channel not in INCREMENTAL:
             self.push_top(channel, inst_id, book)
         elif self.initial or channel != "books":  # the tick-by-tick ones keep their snapshot
@@ -397,6 +444,8 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     connection = _Connection(ws, request.app[MARKET], request.app[INITIAL_SNAPSHOT],
                              request.app[SHARED_FRAMES])  # fmt: skip
+    connections = request.app[CONNECTIONS]
+    connections.add(connection)
     unsubscribe = connection.market.subscribe(connection.on_update)
     writer = asyncio.create_task(write_outbox(connection.ws, connection.outbox))
     try:
@@ -407,6 +456,7 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
                 break
     finally:
         unsubscribe()
+        connections.discard(connection)
         connection.outbox.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
             await writer
@@ -414,8 +464,30 @@ async def _public_ws(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _update_body(channel: str, inst_id: str, update: SimBookUpdate, bids: list[list[str]],
-                 asks: list[list[str]], checksum: int) -> dict[str, Any]:  # fmt: skip
+class _Changes(NamedTuple):
+    """The changed levels of one update or one interval push, by book."""
+
+    symbol: str
+    bids: Sequence[SimLevel]
+    asks: Sequence[SimLevel]
+
+
+def _push_interval(connections: set[_Connection], pending: PendingBook) -> None:
+    """Coalescer push of ``books``: one frame per book for every subscriber."""
+    for connection in list(connections):
+        connection.on_interval(pending)
+
+
+def _update_frame(channel: str, inst_id: str, ts_ns: int, prev_seq: int, seq: int,
+                  bids: Sequence[SimLevel], asks: Sequence[SimLevel]) -> str:  # fmt: skip
+    body = _update_body(channel, inst_id, ts_ns, prev_seq, seq, simformat.levels(bids),
+                        simformat.levels(asks), 0)  # fmt: skip
+    return msgspec.json.encode(body).decode()
+
+
+def _update_body(channel: str, inst_id: str, ts_ns: int, prev_seq: int, seq: int,
+                 bids: list[list[str]], asks: list[list[str]],
+                 checksum: int) -> dict[str, Any]:  # fmt: skip
     return {
         "arg": {"channel": channel, "instId": inst_id},
         "action": "update",
@@ -423,10 +495,10 @@ def _update_body(channel: str, inst_id: str, update: SimBookUpdate, bids: list[l
             {
                 "asks": asks,
                 "bids": bids,
-                "ts": simformat.millis(update.ts_ns),
+                "ts": simformat.millis(ts_ns),
                 "checksum": checksum,
-                "prevSeqId": update.seq - 1,
-                "seqId": update.seq,
+                "prevSeqId": prev_seq,
+                "seqId": seq,
             }
         ],
     }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import msgspec
@@ -33,7 +34,7 @@ def millis(ts_ns: int) -> str:
     return str(ts_ns // 1_000_000)
 
 
-def levels(side: list[SimLevel]) -> list[list[str]]:
+def levels(side: Sequence[SimLevel]) -> list[list[str]]:
     """``[px, sz, "0", orders]``; a deleted level is ``[px, "0", "0", "0"]``."""
     return [[number(px), number(sz), "0", "1" if sz else "0"] for px, sz in side]
 
