@@ -5,6 +5,7 @@ The truth every book is held to is the simulator's own book (``market.book``).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -182,3 +183,44 @@ async def test_the_depth_channel_replaces_the_book_with_every_push(depth) -> Non
         move(depth.market, step)
     await until(depth.matches_the_simulator, "the simulator's book")
     assert depth.gaps == 0 and depth.feed.stats.resyncs == 0
+
+
+async def test_one_connection_with_an_interval_and_a_per_change_topic_gets_both() -> None:
+    """mbp.150 pushes each 100 ms's changes, mbp.5 every change: on one connection, the
+    per-change frames must not hide the interval pushes of the same book (they share the
+    book's seqNum, not a counter of what was sent)."""
+    import json
+
+    import aiohttp
+
+    market = htx_market()
+    server = TestServer(create_app(market, gzip_frames=False, ping_interval_s=30), host="127.0.0.1")
+    await server.start_server()
+    pushes: dict[str, list[int]] = {"mbp.150": [], "mbp.5": []}
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(server.make_url("/feed")) as ws,
+        ):
+            for n, topic in enumerate(("market.btcusdt.mbp.150", "market.btcusdt.mbp.5")):
+                await ws.send_str(json.dumps({"sub": topic, "id": str(n)}))
+
+            async def read(seconds: float) -> None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(seconds):
+                        async for msg in ws:
+                            frame = json.loads(msg.data)
+                            channel = frame.get("ch", "")
+                            for name, seqs in pushes.items():
+                                if channel.endswith(name):
+                                    seqs.append(frame["tick"]["seqNum"])
+
+            await read(0.3)  # the subscriptions' answers
+            for step in range(1, 4):
+                move(market, step)
+                await read(2 * MBP_PUSH_INTERVAL_S[150])
+    finally:
+        await server.close()
+    assert len(pushes["mbp.5"]) == 3, pushes
+    # each move was pushed by mbp.150 too, in its interval: the last push is the book now
+    assert pushes["mbp.150"] and pushes["mbp.150"][-1] == market.book(SYMBOL).seq, pushes

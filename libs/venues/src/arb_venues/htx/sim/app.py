@@ -160,7 +160,11 @@ class _Connection:
         self.path = path
         self.gzip = bool(options["gzip"])
         self.topics: dict[str, dict[str, int]] = {}  # symbol -> topic -> levels
-        self.sent_seq: dict[str, int] = {}  # symbol -> seqNum of the book state sent
+        # symbol -> seqNum of the book state sent: by the per-change topics, and by the
+        # interval ones (a connection may hold both for one symbol; one counter for the two
+        # would hide every interval push behind the per-change frames)
+        self.sent_seq: dict[str, int] = {}
+        self.interval_seq: dict[str, int] = {}
         self.outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.venue_symbols = _venue_symbols(market)
         self.pings: list[int] = []  # pings sent since the last matching pong
@@ -210,7 +214,7 @@ class _Connection:
     def on_interval(self, topic: str, pending: PendingBook, shared: dict[bool, bytes]) -> None:
         """One interval push of ``topic`` (built once in ``shared`` for every subscriber that
         no fault hits), with this connection's faults."""
-        if pending.seq <= self.sent_seq.get(pending.symbol, -1):
+        if pending.seq <= self.interval_seq.get(pending.symbol, -1):
             return  # its snapshot (req) is newer than anything in this push
         faults = self.market.faults
         if faults.take("drop_connection", pending.symbol):
@@ -218,7 +222,7 @@ class _Connection:
             return
         if faults.take("malformed_frame", pending.symbol):
             self.send_raw(b'{"ch":"market.x.mbp.150","tick":{"bids":[[')
-        self.sent_seq[pending.symbol] = pending.seq
+        self.interval_seq[pending.symbol] = pending.seq
         if faults.take("skip_seq", pending.symbol):
             return  # never sent: the next push's prevSeqNum names a seqNum the client lacks
         bad = faults.take_params("bad_level", pending.symbol)
@@ -316,7 +320,8 @@ class _Connection:
                        "data": data})  # fmt: skip
             return
         self.topics.setdefault(symbol, {})[topic] = levels
-        self.sent_seq[symbol] = max(self.sent_seq.get(symbol, -1), book.seq)
+        seqs = self.interval_seq if _interval_topic(topic, levels) else self.sent_seq
+        seqs[symbol] = max(seqs.get(symbol, -1), book.seq)
         self.send({"id": request_id, "status": "ok", "subbed": topic, "ts": bodies.now_ms()})
         if not is_mbp(topic_parts(topic)[1]):
             self.send({"ch": topic, "ts": bodies.now_ms(), "tick": self._book_tick(book, levels)})
