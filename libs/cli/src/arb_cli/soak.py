@@ -12,8 +12,8 @@ in-memory windows (its journal lookback, the paper orders it remembers) are shor
 way (``EXECUTOR_WINDOWS``), so they fill within the warm-up.
 
 Every ``--interval`` seconds it samples: RSS and open file descriptors of every process (the
-services, the simulator, redis-server: /proc), Redis's used memory and the part of it outside
-the streams (``MEMORY USAGE`` of each), each stream's length, each book's LIVE share (the book
+services, the simulator, redis-server: /proc), Redis's used memory, the keys outside the
+streams (counted, and their ``MEMORY USAGE`` summed), each stream's length, each book's LIVE share (the book
 service's uptime), rotations, failovers, reconnects and gaps. At the end it fits a
 least-squares line to each resource series over the samples after the first quarter (start-up
 allocates), and calls a series growing when the line rises more than its tolerance over the
@@ -65,6 +65,7 @@ TOLERANCE = {
     "open_fds": (0.10, 3),
     "redis_used_memory_bytes": (0.10, 4 * 2**20),
     "stream_length": (0.10, 200),
+    "keys": (0.10, 200),
 }
 # The executor's in-memory windows, shortened for a soak as the lifetimes are: it keeps every
 # result and order id of the journal lookback (ARB_EXECUTOR_RECONCILE_LOOKBACK_S, 1 h by
@@ -75,7 +76,12 @@ TOLERANCE = {
 EXECUTOR_WINDOWS = {
     "ARB_EXECUTOR_RECONCILE_LOOKBACK_S": "60",
     "ARB_EXECUTOR_PAPER_ORDERS_KEPT": "100",
+    # Redis, not the executor's memory: one key per opportunity seen, expiring after this (24 h
+    # by default, ARB_EXECUTOR_SEEN_TTL_MS), so a redelivered opportunity never trades twice
+    "ARB_EXECUTOR_SEEN_TTL_MS": "60000",
 }
+# MEMORY USAGE of the keys outside the streams is summed this many at a time.
+KEYS_PER_ROUND = 500
 # Approximate trimming drops whole stream nodes (stream-node-max-entries, 100 by default):
 # a capped stream may sit this far above its MAXLEN and still be bounded.
 STREAM_SLACK = 100
@@ -175,18 +181,21 @@ class _Soak:
         memory = int(info.get("used_memory", 0))
         self._add("redis.used_memory_bytes", "redis_used_memory_bytes", t, memory)
         status = await collect(redis)
-        in_streams = at_caps = 0
+        at_caps = 0
         for stream, length in status["streams"].items():
             self._add(f"stream {stream}", "stream_length", t, length)
             cap = stream_maxlen(stream)
             used = int(await redis.memory_usage(stream) or 0)
-            in_streams += used
             if cap is not None:
                 self.caps[f"stream {stream}"] = cap
                 at_caps += used * max(1.0, cap / length) if length else used
             else:
                 at_caps += used
-        outside = max(0, memory - in_streams)
+        # Redis's estimate of a stream (MEMORY USAGE) runs a few % above its share of
+        # used_memory, so "used_memory minus the streams" says nothing: the keys outside the
+        # streams are counted and their memory summed instead.
+        keys, outside = await _outside_streams(redis, set(status["streams"]))
+        self._add("redis.keys_outside_streams", "keys", t, keys)
         self._add("redis.memory_outside_streams_bytes", "redis_used_memory_bytes", t, outside)
         uptime = status["uptime"]["venues"]
         sample = {
@@ -202,6 +211,32 @@ class _Soak:
         }  # fmt: skip
         self.samples.append(sample)
         return sample
+
+
+async def _outside_streams(redis: Any, streams: set[str]) -> tuple[int, int]:
+    """How many keys Redis holds beside ``streams``, and their MEMORY USAGE summed."""
+    count = used = 0
+    batch: list[Any] = []
+
+    async def measure() -> int:
+        pipe = redis.pipeline(transaction=False)
+        for key in batch:
+            pipe.memory_usage(key)
+        sizes = await pipe.execute()
+        batch.clear()
+        return sum(int(size or 0) for size in sizes)  # a key gone since the scan: None
+
+    async for key in redis.scan_iter(count=KEYS_PER_ROUND):
+        name = key.decode() if isinstance(key, bytes) else key
+        if name in streams:
+            continue
+        count += 1
+        batch.append(key)
+        if len(batch) >= KEYS_PER_ROUND:
+            used += await measure()
+    if batch:
+        used += await measure()
+    return count, used
 
 
 def _pids(supervisor: Supervisor, sim_proc: Any, server: Any) -> dict[str, int]:
