@@ -13,8 +13,8 @@ way (``EXECUTOR_WINDOWS``), so they fill within the warm-up.
 
 Every ``--interval`` seconds it samples: RSS and open file descriptors of every process (the
 services, the simulator, redis-server: /proc), Redis's used memory, the keys outside the
-streams (counted, and their ``MEMORY USAGE`` summed), each stream's length, each book's LIVE share (the book
-service's uptime), rotations, failovers, reconnects and gaps. At the end it fits a
+streams (counted, and their ``MEMORY USAGE`` summed), each stream's length, each book's LIVE
+share (the book service's uptime), rotations, failovers, reconnects and gaps. At the end it fits a
 least-squares line to each resource series over the samples after the first quarter (start-up
 allocates), and calls a series growing when the line rises more than its tolerance over the
 run (``TOLERANCE``: a share of the series' mean and an absolute floor, so a few KB of
@@ -79,6 +79,8 @@ EXECUTOR_WINDOWS = {
     # Redis, not the executor's memory: one key per opportunity seen, expiring after this (24 h
     # by default, ARB_EXECUTOR_SEEN_TTL_MS), so a redelivered opportunity never trades twice
     "ARB_EXECUTOR_SEEN_TTL_MS": "60000",
+    # and a resolved saga's record, kept a week by default (ARB_EXECUTOR_SAGA_KEEP_MS)
+    "ARB_EXECUTOR_SAGA_KEEP_MS": "60000",
 }
 # MEMORY USAGE of the keys outside the streams is summed this many at a time.
 KEYS_PER_ROUND = 500

@@ -168,6 +168,7 @@ async def run(ctx: ServiceContext, settings: ExecutorSettings,
     books = redis_books(ctx.redis)
     journal = RedisJournal(ctx.redis, ctx.producer, instance=instance,
                            lookback_ns=int(settings.reconcile_lookback_s * 1e9),
+                           keep_ms=settings.saga_keep_ms,
                            durability=await probe(ctx.redis))  # fmt: skip
     store = RiskStore(ctx.producer)
     risk = build_risk(settings)

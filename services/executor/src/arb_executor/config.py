@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # IOC fills are final at once and a saga asks about its own within seconds, so the oldest go
 # first past this many; one dict per order forever grew the executor's memory in long runs.
 PAPER_ORDERS_KEPT = 10_000
+# How long a resolved saga's record stays in Redis: a week, for `arb` to show and a person to
+# inspect; bounded, but a week of every saga (ExecutorSettings.saga_keep_ms).
+SAGA_KEEP_MS = 7 * 86_400_000
 
 
 class VenueCredentials(BaseModel):
@@ -35,6 +38,11 @@ class ExecutorSettings(ServiceSettings):
     seen_ttl_ms: int = Field(
         default=86_400_000, gt=0, description="How long an opportunity id is remembered (ms)."
     )
+    saga_keep_ms: int = Field(
+        default=SAGA_KEEP_MS, gt=0,
+        description="How long Redis keeps a resolved saga's record (its intents and result) and "
+        "its order ids (ms); the trade history itself is the recorder's database.",
+    )  # fmt: skip
     paper_latency_ms: float = Field(default=0.0, ge=0, description="Paper order latency (ms).")
     paper_fill_ratio: Decimal = Field(
         default=Decimal("1"), gt=0, le=1, description="Paper: share of the fillable size filled."

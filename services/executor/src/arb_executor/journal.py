@@ -42,9 +42,10 @@ from arb_structs.constants import (
     saga_key,
 )
 
+from arb_executor.config import SAGA_KEEP_MS
+
 _INTENT_ENCODER = msgspec.msgpack.Encoder()
 _INTENT_DECODER = msgspec.msgpack.Decoder(OrderIntent)
-KEEP_MS = 7 * 86_400_000
 
 log = logging.getLogger("arb.executor")
 
@@ -189,7 +190,7 @@ class RedisJournal(_Local):
     confirm an fsync (WAITAOF), ``begin`` waits for it before the orders go out."""
 
     def __init__(self, redis: aioredis.Redis, producer: StreamProducer, *, instance: str = "",
-                 keep_ms: int = KEEP_MS, lookback_ns: int = 3_600 * 10**9,
+                 keep_ms: int = SAGA_KEEP_MS, lookback_ns: int = 3_600 * 10**9,
                  durability: Durability | None = None) -> None:  # fmt: skip
         super().__init__(lookback_ns)
         self.redis = redis
