@@ -33,10 +33,11 @@ from arb_structs.market import (
     VenueStatus,
 )
 
+from arb_orderbook import native as _native_choice
+from arb_orderbook import sides as _pure
 from arb_orderbook.checksums import ChecksumSpec, same_checksum
 from arb_orderbook.errors import BookEventError
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome, applied_live, unchanged
-from arb_orderbook.sides import AskSide, BidSide
 
 DEFAULT_BUFFER_LIMIT = 5_000
 _APPLIED_PLAIN = [applied_live(levels) for levels in range(64)]  # the hot path's results
@@ -46,6 +47,7 @@ _LIVE = BookState.LIVE
 _SUSPECT = BookState.SUSPECT
 _SYNCING = BookState.SYNCING
 _HALTED = BookState.HALTED
+_COMPILED = _native_choice.built()  # the compiled module if built, whatever ARB_NATIVE says
 
 
 class OrderBook:
@@ -55,6 +57,7 @@ class OrderBook:
         "_awaiting_snapshot",
         "_buffer",
         "_checksum",
+        "_native_join",
         "asks",
         "audit",
         "bids",
@@ -81,6 +84,7 @@ class OrderBook:
         buffer_limit: int = DEFAULT_BUFFER_LIMIT,
         verify_checksums: bool = True,
         checksum: ChecksumSpec | None = None,
+        native: bool | None = None,
     ) -> None:
         if buffer_limit < 1:
             raise ValueError(f"buffer_limit={buffer_limit}: must be at least 1")
@@ -89,9 +93,28 @@ class OrderBook:
         # The venue's checksum (from the registry the caller was given), None = it has none.
         self._checksum = checksum if verify_checksums else None
         # Sides keep each level's checksum piece where the checksum is built from pieces.
-        field = self._checksum.field if self._checksum is not None else None
-        self.bids = BidSide(field)
-        self.asks = AskSide(field)
+        spec = self._checksum
+        field = spec.field if spec is not None else None
+        # The compiled sides (arb_orderbook.native) or the pure-Python reference: the
+        # process's choice, or the caller's (``native``, for tests and comparisons).
+        compiled = _native_choice.COMPILED if native is None else _COMPILED if native else None
+        if native and compiled is None:
+            raise ValueError("native=True: the compiled book is not built (run make setup)")
+        self.bids: _pure.BidSide
+        self.asks: _pure.AskSide
+        if compiled is not None:
+            native_field = spec.native_field if spec is not None and field is not None else ""
+            self.bids = compiled.BidSide(field, native_field)
+            self.asks = compiled.AskSide(field, native_field)
+        else:
+            self.bids = _pure.BidSide(field)
+            self.asks = _pure.AskSide(field)
+        # The compiled checksum's join rule ("" = the venue's from_fields, in Python).
+        self._native_join = (
+            spec.native_join
+            if spec is not None and field is not None and compiled is not None
+            else ""
+        )
         self.seq = -1  # no snapshot yet
         self.depth = 0  # truncate each side to this many levels after a message (0 = off)
         self.state = _SYNCING
@@ -387,18 +410,13 @@ class OrderBook:
         expected = event.checksum
         if spec is not None and expected is not None and (expected or not spec.zero_means_absent):
             n = spec.levels
-            from_fields = spec.from_fields
-            if from_fields is not None:  # the sides hold each level's piece already
-                try:  # the common case in C: every top level came with its text
-                    top_b = list(
-                        map(bids_side.fields.__getitem__, bids_side.prices[-1 : -n - 1 : -1])
-                    )
-                    top_a = list(map(asks_side.fields.__getitem__, asks_side.prices[:n]))
-                except KeyError:  # some level without text: its stand-in piece
-                    top_b, top_a = bids_side.top_fields(n), asks_side.top_fields(n)
-                computed = from_fields(top_b, top_a)
-            else:
-                computed = spec.function(bids_side.top_text(n), asks_side.top_text(n))
+            computed = None
+            if self._native_join:  # compiled; None when a top level has no piece
+                computed = _COMPILED.checksum(  # type: ignore[union-attr]
+                    bids_side, asks_side, n, self._native_join, spec.native_signed
+                )
+            if computed is None:
+                computed = _python_checksum(spec, bids_side, asks_side, n)
             if same_checksum(expected, computed):
                 check = ChecksumCheck.OK
             else:
@@ -445,6 +463,21 @@ class OrderBook:
             f"buffer full: {self.buffer_limit} deltas waiting for a snapshot, oldest dropped "
             f"({self.buffer_overflows} so far)"
         )
+
+
+def _python_checksum(
+    spec: ChecksumSpec, bids_side: _pure.BidSide, asks_side: _pure.AskSide, n: int
+) -> int:
+    """The venue's checksum of the top ``n`` levels, by its Python functions."""
+    from_fields = spec.from_fields
+    if from_fields is not None:  # the sides hold each level's piece already
+        try:  # the common case in C: every top level came with its text
+            top_b = list(map(bids_side.fields.__getitem__, bids_side.prices[-1 : -n - 1 : -1]))
+            top_a = list(map(asks_side.fields.__getitem__, asks_side.prices[:n]))
+        except KeyError:  # some level without text: its stand-in piece
+            top_b, top_a = bids_side.top_fields(n), asks_side.top_fields(n)
+        return from_fields(top_b, top_a)
+    return spec.function(bids_side.top_text(n), asks_side.top_text(n))
 
 
 def _check_text(

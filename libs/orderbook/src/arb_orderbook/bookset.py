@@ -72,9 +72,11 @@ class BookSet:
 
     ``checksums``: the checksum of each venue that has one (``arb_venues.checksums()``); the
     engine knows no venue itself, so a venue missing here is never checksum-verified.
+    ``native``: True for the compiled book sides, False for the pure-Python ones, None for the
+    process's choice (``arb_orderbook.native``).
     """
 
-    __slots__ = ("_venues", "buffer_limit", "checksums", "counts", "verify_checksums")
+    __slots__ = ("_venues", "buffer_limit", "checksums", "counts", "native", "verify_checksums")
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class BookSet:
         checksums: Mapping[str, ChecksumSpec] | None = None,
         buffer_limit: int = DEFAULT_BUFFER_LIMIT,
         verify_checksums: bool = True,
+        native: bool | None = None,
     ) -> None:
         # venue -> symbol -> book: two lookups without building a key tuple per event.
         self._venues: dict[str, dict[str, OrderBook]] = {}
@@ -89,6 +92,7 @@ class BookSet:
         self.buffer_limit = buffer_limit
         self.verify_checksums = verify_checksums
         self.checksums: Mapping[str, ChecksumSpec] = dict(checksums or {})
+        self.native = native  # compiled book sides: None = the process's choice (ARB_NATIVE)
 
     def __len__(self) -> int:
         return sum(len(books) for books in self._venues.values())
@@ -107,7 +111,7 @@ class BookSet:
             pass
         book = OrderBook(
             venue, symbol, buffer_limit=self.buffer_limit, verify_checksums=self.verify_checksums,
-            checksum=self.checksums.get(venue),
+            checksum=self.checksums.get(venue), native=self.native,
         )  # fmt: skip
         self._venues.setdefault(venue, {})[symbol] = book
         self.counts.setdefault(venue, VenueCounts())

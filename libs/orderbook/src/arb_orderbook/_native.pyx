@@ -1,0 +1,409 @@
+# cython: language_level=3
+"""The compiled book sides and checksum assembly: the same classes and results as
+``sides.py`` (the reference) with the per-level work done in C.
+
+Built from source by ``make setup`` (``arb_orderbook.native_build``); ``arb_orderbook.native``
+picks it or the pure-Python sides. What is the same as ``sides.py``, by construction:
+- the storage: ``sizes`` (price -> size dict), ``prices`` (ascending list), ``texts`` and
+  ``fields`` dicts, holding the very objects the caller gave, so every reader of a side
+  (book.py, audits, views, tests) sees what the pure side would hold;
+- the order rules: ``insort`` is ``bisect.insort`` (right), a delete removes the slot
+  ``bisect_left`` finds, both comparing prices as C doubles exactly as Python's float ``<``
+  does; ``replace`` sorts with ``sorted``;
+- a level is kept when its size is true (non-zero, NaN included), as in ``if size:``.
+Differences are only in speed: a level's checksum piece under the ``digits`` rule and the
+CRC-32 over the top pieces are computed here without calling back into Python.
+``tests/unit/orderbook/test_native.py`` checks both sides against each other.
+"""
+
+from cpython.dict cimport PyDict_Contains, PyDict_GetItem, PyDict_SetItem, PyDict_DelItem
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_Insert
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.object cimport PyObject
+from libc.stdint cimport uint32_t
+
+cdef extern from "Python.h":
+    double PyFloat_AsDouble(object) except? -1.0
+    int PyList_SetSlice(object, Py_ssize_t, Py_ssize_t, PyObject*) except -1
+    const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
+    bint PyUnicode_IS_ASCII(object)
+    object PyUnicode_FromStringAndSize(const char*, Py_ssize_t)
+    void* PyMem_Malloc(size_t)
+    void PyMem_Free(void*)
+
+# Rules of a level's checksum piece the compiled side runs itself (ChecksumSpec.native_field).
+DIGITS = "digits"  # price text then size text, each with '.' removed and leading '0's stripped
+# Rules of joining the top pieces (ChecksumSpec.native_join).
+ASKS_BIDS = "asks_bids"  # the asks' pieces then the bids', nothing between
+INTERLEAVED = "interleaved"  # bid0:ask0:bid1:ask1:..., ':' between, the shorter side running out
+
+cdef int _FIELD_CALL = 0
+cdef int _FIELD_DIGITS = 1
+
+cdef uint32_t _CRC_TABLE[256]
+
+
+cdef void _crc_init():
+    cdef uint32_t c
+    cdef int n, k
+    for n in range(256):
+        c = <uint32_t>n
+        for k in range(8):
+            if c & 1:
+                c = 0xEDB88320 ^ (c >> 1)
+            else:
+                c = c >> 1
+        _CRC_TABLE[n] = c
+
+
+_crc_init()
+
+
+cdef inline uint32_t _crc_update(uint32_t crc, const char* data, Py_ssize_t size):
+    cdef Py_ssize_t i
+    for i in range(size):
+        crc = _CRC_TABLE[(crc ^ <unsigned char>data[i]) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def crc32(text):
+    """zlib.crc32 of ``text``'s UTF-8 (the same function, for the tests)."""
+    cdef Py_ssize_t size
+    cdef const char* data = PyUnicode_AsUTF8AndSize(text, &size)
+    return (_crc_update(0xFFFFFFFF, data, size) ^ 0xFFFFFFFF)
+
+
+cdef Py_ssize_t _bisect_right(list prices, double x):
+    cdef Py_ssize_t lo = 0, hi = PyList_GET_SIZE(prices), mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x < PyFloat_AsDouble(<object>PyList_GET_ITEM(prices, mid)):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+cdef Py_ssize_t _bisect_left(list prices, double x):
+    cdef Py_ssize_t lo = 0, hi = PyList_GET_SIZE(prices), mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if PyFloat_AsDouble(<object>PyList_GET_ITEM(prices, mid)) < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+cdef Py_ssize_t _digits_into(str text, char* out) except -1:
+    """Write ``text`` with '.' removed and leading '0's stripped into ``out``; its length.
+    ``text`` is ASCII (the caller checked)."""
+    cdef Py_ssize_t size, i, n = 0
+    cdef const char* data = PyUnicode_AsUTF8AndSize(text, &size)
+    cdef char ch
+    cdef bint leading = True
+    for i in range(size):
+        ch = data[i]
+        if ch == 46:  # '.'
+            continue
+        if leading and ch == 48:  # '0'
+            continue
+        leading = False
+        out[n] = ch
+        n += 1
+    return n
+
+
+cdef object _digits(object text):
+    """The ``digits`` piece of one level's text, or None when it is not two ASCII strs (the
+    caller then calls the venue's Python function)."""
+    cdef str price, size
+    cdef char buffer[128]
+    cdef Py_ssize_t n
+    if type(text) is not tuple or PyTuple_GET_SIZE(text) != 2:
+        return None
+    a = <object>PyTuple_GET_ITEM(text, 0)
+    b = <object>PyTuple_GET_ITEM(text, 1)
+    if type(a) is not str or type(b) is not str:
+        return None
+    price = a
+    size = b
+    if not PyUnicode_IS_ASCII(price) or not PyUnicode_IS_ASCII(size):
+        return None
+    if len(price) + len(size) > 128:
+        return None
+    n = _digits_into(price, buffer)
+    n += _digits_into(size, buffer + n)
+    return PyUnicode_FromStringAndSize(buffer, n)
+
+
+def digits_field(text):
+    """The ``digits`` rule on one level's text as the compiled side runs it (None when it
+    would call the venue's function instead), for the tests."""
+    return _digits(text)
+
+
+cdef tuple _text_of(object price, object size):
+    return (repr(price), repr(size))
+
+
+cdef class BookSide:
+    """Base of BidSide and AskSide (see ``sides.BookSide``)."""
+
+    cdef public dict sizes
+    cdef public list prices
+    cdef public dict texts
+    cdef public object field
+    cdef public dict fields
+    cdef int _rule
+
+    def __init__(self, field=None, native_field=""):
+        self.sizes = {}
+        self.prices = []
+        self.texts = {}
+        self.field = field
+        self.fields = {}
+        if field is not None and native_field == DIGITS:
+            self._rule = _FIELD_DIGITS
+        elif field is not None and native_field:
+            raise ValueError(f"native_field={native_field!r}: the compiled side knows {DIGITS!r}")
+        else:
+            self._rule = _FIELD_CALL
+
+    def __len__(self):
+        return PyList_GET_SIZE(self.prices)
+
+    def clear(self):
+        self.sizes.clear()
+        self.prices.clear()
+        self.texts.clear()
+        self.fields.clear()
+
+    cdef inline object _piece(self, object text):
+        cdef object piece
+        if self._rule == _FIELD_DIGITS:
+            piece = _digits(text)
+            if piece is not None:
+                return piece
+        return self.field(text)
+
+    def replace(self, levels, texts):
+        cdef dict sizes = self.sizes
+        cdef dict fields
+        cdef dict text_of
+        cdef Py_ssize_t count = 0
+        sizes.clear()
+        self.texts.clear()
+        self.fields.clear()
+        if texts is None:
+            for price, size in levels:
+                count += 1
+                if size:
+                    sizes[price] = size
+        elif self.field is not None:
+            fields = self.fields
+            for (price, size), text in zip(levels, texts, strict=True):
+                count += 1
+                if size:
+                    sizes[price] = size
+                    fields[price] = self._piece(text)
+        else:
+            text_of = self.texts
+            for (price, size), text in zip(levels, texts, strict=True):
+                count += 1
+                if size:
+                    sizes[price] = size
+                    text_of[price] = text
+        self.prices = sorted(sizes)
+        return count
+
+    cdef inline void _set(self, dict sizes, list prices, object price, object size) except *:
+        if not PyDict_Contains(sizes, price):
+            PyList_Insert(prices, _bisect_right(prices, PyFloat_AsDouble(price)), price)
+        PyDict_SetItem(sizes, price, size)
+
+    cdef inline bint _delete(self, dict sizes, list prices, object price) except -1:
+        """Remove ``price`` if held (``sizes.pop(price, None) is not None``)."""
+        cdef PyObject* held = PyDict_GetItem(sizes, price)
+        cdef Py_ssize_t at
+        if held is NULL:
+            return False
+        PyDict_DelItem(sizes, price)
+        if <object>held is None:
+            return False
+        at = _bisect_left(prices, PyFloat_AsDouble(price))
+        if at >= PyList_GET_SIZE(prices):
+            raise IndexError("list assignment index out of range")  # as ``del prices[at]``
+        PyList_SetSlice(prices, at, at + 1, NULL)
+        return True
+
+    def update(self, levels):
+        cdef dict sizes = self.sizes
+        cdef list prices = self.prices
+        for price, size in levels:
+            if size:
+                self._set(sizes, prices, price, size)
+            else:
+                self._delete(sizes, prices, price)
+        return len(levels)
+
+    def update_with_text(self, levels, texts):
+        cdef dict sizes = self.sizes
+        cdef list prices = self.prices
+        cdef dict fields, text_of
+        if self.field is not None:
+            fields = self.fields
+            for (price, size), text in zip(levels, texts, strict=True):
+                if size:
+                    self._set(sizes, prices, price, size)
+                    fields[price] = self._piece(text)
+                elif self._delete(sizes, prices, price):
+                    fields.pop(price, None)
+            return len(levels)
+        text_of = self.texts
+        for (price, size), text in zip(levels, texts, strict=True):
+            if size:
+                self._set(sizes, prices, price, size)
+                text_of[price] = text
+            elif self._delete(sizes, prices, price):
+                text_of.pop(price, None)
+        return len(levels)
+
+    def _forget(self, list dropped):
+        cdef dict sizes = self.sizes
+        cdef dict texts = self.texts
+        cdef dict fields = self.fields
+        for price in dropped:
+            del sizes[price]
+            texts.pop(price, None)
+            fields.pop(price, None)
+
+    cdef list _best_prices(self, Py_ssize_t depth):
+        raise NotImplementedError
+
+    def _fields_of(self, list prices):
+        cdef dict fields = self.fields
+        cdef dict sizes = self.sizes
+        cdef list out = []
+        cdef PyObject* piece
+        for p in prices:
+            piece = PyDict_GetItem(fields, p)
+            if piece is not NULL:
+                out.append(<object>piece)
+            else:
+                assert self.field is not None, "checksum pieces asked of a side kept without a field"
+                out.append(self._piece(_text_of(p, sizes[p])))
+        return out
+
+    def best(self):
+        raise NotImplementedError
+
+    def top(self, int depth):
+        cdef dict sizes = self.sizes
+        if depth <= 0:
+            return []
+        return [(p, sizes[p]) for p in self._best_prices(depth)]
+
+    def top_text(self, int depth):
+        cdef dict sizes = self.sizes
+        cdef dict texts = self.texts
+        return [texts.get(p) or _text_of(p, sizes[p]) for p in self._best_prices(depth)]
+
+    def top_fields(self, int depth):
+        return self._fields_of(self._best_prices(depth))
+
+    def truncate(self, int depth):
+        raise NotImplementedError
+
+
+cdef class BidSide(BookSide):
+    """Bids: best = highest price = last in the ascending list."""
+
+    cdef list _best_prices(self, Py_ssize_t depth):
+        return self.prices[-1 : -depth - 1 : -1]
+
+    def best(self):
+        cdef list prices = self.prices
+        return prices[-1] if prices else None
+
+    def truncate(self, int depth):
+        cdef Py_ssize_t excess = PyList_GET_SIZE(self.prices) - depth
+        if excess > 0:
+            dropped = self.prices[:excess]
+            del self.prices[:excess]
+            self._forget(dropped)
+
+
+cdef class AskSide(BookSide):
+    """Asks: best = lowest price = first in the ascending list."""
+
+    cdef list _best_prices(self, Py_ssize_t depth):
+        return self.prices[:depth]
+
+    def best(self):
+        cdef list prices = self.prices
+        return prices[0] if prices else None
+
+    def truncate(self, int depth):
+        if PyList_GET_SIZE(self.prices) > depth:
+            dropped = self.prices[depth:]
+            del self.prices[depth:]
+            self._forget(dropped)
+
+
+cdef inline bint _piece_crc(dict fields, object price, uint32_t* crc, bint colon) except -1:
+    """Feed the piece of ``price`` (with a ':' before it when ``colon``); False when the
+    level has no piece (stored without text) or it is not a str."""
+    cdef PyObject* piece = PyDict_GetItem(fields, price)
+    cdef Py_ssize_t size
+    cdef const char* data
+    if piece is NULL or type(<object>piece) is not str:
+        return False
+    data = PyUnicode_AsUTF8AndSize(<object>piece, &size)
+    if colon:
+        crc[0] = _crc_update(crc[0], ":", 1)
+    crc[0] = _crc_update(crc[0], data, size)
+    return True
+
+
+def checksum(BidSide bids, AskSide asks, int levels, str join, bint signed):
+    """The CRC-32 over the pieces of the best ``levels`` per side joined by ``join``
+    (``ASKS_BIDS`` or ``INTERLEAVED``), as the venue's ``from_fields`` computes it; None
+    when a top level has no piece (the caller then takes the Python way, stand-ins and all)."""
+    cdef list bid_prices = bids.prices, ask_prices = asks.prices
+    cdef dict bid_fields = bids.fields, ask_fields = asks.fields
+    cdef Py_ssize_t nb = min(levels, PyList_GET_SIZE(bid_prices))
+    cdef Py_ssize_t na = min(levels, PyList_GET_SIZE(ask_prices))
+    cdef Py_ssize_t last = PyList_GET_SIZE(bid_prices) - 1
+    cdef Py_ssize_t i
+    cdef uint32_t crc = 0xFFFFFFFF
+    cdef bint first = True
+    if levels < 0:
+        nb = na = 0
+    if join == ASKS_BIDS:
+        for i in range(na):
+            if not _piece_crc(ask_fields, <object>PyList_GET_ITEM(ask_prices, i), &crc, False):
+                return None
+        for i in range(nb):
+            if not _piece_crc(bid_fields, <object>PyList_GET_ITEM(bid_prices, last - i), &crc,
+                              False):
+                return None
+    elif join == INTERLEAVED:
+        for i in range(max(nb, na)):
+            if i < nb:
+                if not _piece_crc(bid_fields, <object>PyList_GET_ITEM(bid_prices, last - i),
+                                  &crc, not first):
+                    return None
+                first = False
+            if i < na:
+                if not _piece_crc(ask_fields, <object>PyList_GET_ITEM(ask_prices, i), &crc,
+                                  not first):
+                    return None
+                first = False
+    else:
+        raise ValueError(f"join={join!r}: the compiled checksum knows {ASKS_BIDS!r} and "
+                         f"{INTERLEAVED!r}")
+    crc ^= 0xFFFFFFFF
+    if signed and crc >= 0x80000000:
+        return <long long>crc - 0x100000000
+    return crc
