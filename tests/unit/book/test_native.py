@@ -1,8 +1,9 @@
-"""The compiled book sides (``arb_orderbook._native``) against the pure-Python reference
-(``arb_orderbook.sides``): the same state after every operation, the same results and
-checksum verdicts on every recorded venue's events and on random books of every venue whose
-checksum the compiled side computes, and the switch (``ARB_NATIVE=0``) and the build's
-fallback in fresh interpreters.
+"""The compiled book (``arb_orderbook._native``: OrderBook and its sides) against the
+pure-Python reference (``book.py``, ``sides.py``): the same state after every operation, the
+same results and checksum verdicts on every recorded venue's events and on random feeds
+(gaps, stale and repeated deltas, new snapshots, venue down and up, wrong checksums) of every
+venue whose checksum the compiled book computes, and the switch (``ARB_NATIVE=0``) and the
+build's fallback in fresh interpreters.
 
 Without the compiled module (no compiler where setup ran) these tests skip, except in CI,
 where ``make test``'s setup builds it and a missing module is a failure.
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 from arb_orderbook import BookSet, ChecksumSpec, OrderBook, native, sides
-from arb_structs.market import BookDelta, BookSnapshot, LevelText
+from arb_structs.market import BookDelta, BookSnapshot, LevelText, VenueStatus
 from arb_venues import checksums
 from arb_venues.kraken import checksum as kraken_checksum
 from arb_venues.recorded import recorded_book_events, recordings
@@ -112,6 +113,7 @@ def test_random_operations_leave_both_sides_the_same(
                 outcomes.append(("raised", type(exc)))
         assert outcomes[0] == outcomes[1], operation
         assert _state(pure, depth) == _state(compiled, depth), operation
+        assert COMPILED.pieces_in_step(compiled), operation
 
 
 @SETTINGS
@@ -160,10 +162,19 @@ def test_crc32_is_zlibs(data: bytes) -> None:
     assert COMPILED.crc32(text) == zlib.crc32(text.encode())
 
 
-def _books_equal(a: OrderBook, b: OrderBook) -> None:
-    assert (a.seq, a.state, a.reason, a.buffered) == (b.seq, b.state, b.reason, b.buffered)
+_BOOK_FIELDS = ("venue", "symbol", "seq", "depth", "state", "reason", "state_changes",
+                "ts_event", "ts_recv", "ts_update", "buffer_limit", "buffer_overflows", "audit",
+                "ts_audit", "buffered", "crossed", "tradable")  # fmt: skip
+
+
+def _books_equal(a: Any, b: Any) -> None:
+    assert [getattr(a, n) for n in _BOOK_FIELDS] == [getattr(b, n) for n in _BOOK_FIELDS]
+    assert list(a._buffer) == list(b._buffer)
+    assert (a.best_bid(), a.best_ask(), a.top(7)) == (b.best_bid(), b.best_ask(), b.top(7))
+    assert a.view(5, 1, 2) == b.view(5, 1, 2)
     for x, y in ((a.bids, b.bids), (a.asks, b.asks)):
         assert _state(x, 10_000) == _state(y, 10_000)
+        assert COMPILED.pieces_in_step(x if type(x) is not sides.BidSide else y)
 
 
 @pytest.mark.fixtures
@@ -184,8 +195,8 @@ def test_every_recording_gives_the_same_results_and_books(fixtures_dir: Path) ->
         assert compiled.counts == pure.counts
         for book in compiled:
             other = pure.get(book.venue, book.symbol)
-            assert other is not None and type(book.bids) is COMPILED.BidSide
-            assert type(other.bids) is sides.BidSide
+            assert type(book) is COMPILED.OrderBook and type(other) is OrderBook
+            assert type(book.bids) is COMPILED.BidSide and type(other.bids) is sides.BidSide
             _books_equal(book, other)
     assert verified >= 290  # OKX's recorded checksums, all verified natively
 
@@ -205,24 +216,66 @@ def _truth(side: dict[str, str], ask: bool) -> list[LevelText]:
     return sorted(side.items(), key=lambda level: float(level[0]), reverse=not ask)
 
 
+# What happens to each message of a random feed: sent in order, sent twice (the second is
+# stale), lost (the next one is a gap), a new snapshot of the true book, the venue down then
+# up (HALTED, SYNCING, then a snapshot), a wrong checksum, or the book marked SUSPECT.
+_FATES = st.sampled_from(
+    ["send"] * 6 + ["repeat", "lose", "snapshot", "down", "wrong", "suspect", "stale"]
+)
+
+
 @SETTINGS
 @given(
-    venue=st.sampled_from(sorted(NATIVE_SPECS)),
-    messages=st.lists(st.tuples(_CHANGES, _CHANGES), min_size=1, max_size=12),
+    venue=st.sampled_from([*sorted(NATIVE_SPECS), "plain"]),
+    messages=st.lists(st.tuples(_CHANGES, _CHANGES, _FATES), min_size=1, max_size=14),
     depth=st.sampled_from([0, 5, 10]),
-    wrong=st.sets(st.integers(0, 11), max_size=2),
+    buffer_limit=st.sampled_from([2, 5_000]),
 )
-def test_random_books_give_the_same_verdicts(
+def test_random_feeds_give_the_same_results_and_books(
     venue: str,
-    messages: list[tuple[list[tuple[int, str]], list[tuple[int, str]]]],
+    messages: list[tuple[list[tuple[int, str]], list[tuple[int, str]], str]],
     depth: int,
-    wrong: set[int],
+    buffer_limit: int,
 ) -> None:
-    spec: ChecksumSpec = NATIVE_SPECS[venue]
-    compiled = OrderBook("v", "X-Y", checksum=spec, native=True)
-    pure = OrderBook("v", "X-Y", checksum=spec, native=False)
+    """Each event carries the checksum the venue's whole ``function`` gives for the true book
+    it leads to (so the in-order ones verify); ``plain`` is a venue without checksum or text
+    (the engine's plain hot path)."""
+    spec: ChecksumSpec | None = NATIVE_SPECS.get(venue)
+    books = [
+        kind("v", "X-Y", checksum=spec, buffer_limit=buffer_limit)
+        for kind in (COMPILED.OrderBook, OrderBook)
+    ]
     truth: dict[bool, dict[str, str]] = {False: {}, True: {}}
-    for seq, (bid_changes, ask_changes) in enumerate(messages, start=1):
+
+    def top(ask: bool) -> list[LevelText]:
+        return sorted(truth[ask].items(), key=lambda lv: float(lv[0]), reverse=not ask)
+
+    def event(seq: int, texts: dict[bool, list[LevelText]], snapshot: bool, wrong: bool) -> Any:
+        value = spec.function(top(False), top(True)) + wrong if spec is not None else None
+        common: dict[str, Any] = {
+            "venue": "v", "symbol": "X-Y", "seq": seq, "ts_event": seq, "ts_recv": seq,
+            "checksum": None if snapshot and spec is None else value,
+            "bids_text": texts[False] if spec is not None else None,
+            "asks_text": texts[True] if spec is not None else None,
+            "bids": [(float(p), float(s)) for p, s in texts[False]],
+            "asks": [(float(p), float(s)) for p, s in texts[True]],
+        }  # fmt: skip
+        if snapshot:
+            return BookSnapshot(**common, depth=depth)
+        return BookDelta(**common, prev_seq=seq - 1)
+
+    def deliver(item: Any) -> None:
+        results = []
+        for book in books:
+            try:
+                results.append(book.apply(item))
+            except Exception as exc:  # both must refuse the same way
+                results.append(type(exc))
+        assert results[0] == results[1], item
+        _books_equal(*books)
+
+    deliver(event(0, {False: [], True: []}, True, False))
+    for seq, (bid_changes, ask_changes, fate) in enumerate(messages, start=1):
         texts: dict[bool, list[LevelText]] = {}
         for ask, changes in ((False, bid_changes), (True, ask_changes)):
             texts[ask] = [(_price(t, ask), s) for t, s in changes]
@@ -232,27 +285,28 @@ def test_random_books_give_the_same_verdicts(
                 else:
                     truth[ask].pop(price, None)
             if depth:
-                truth[ask] = dict(_truth(truth[ask], ask)[:depth])
-        value = spec.function(_truth(truth[False], False), _truth(truth[True], True))
-        value += 1 if seq - 1 in wrong else 0  # now and then a checksum that must fail
-        common: dict[str, Any] = {
-            "venue": "v", "symbol": "X-Y", "seq": seq, "ts_event": seq, "ts_recv": seq,
-            "checksum": value, "bids_text": texts[False], "asks_text": texts[True],
-            "bids": [(float(p), float(s)) for p, s in texts[False]],
-            "asks": [(float(p), float(s)) for p, s in texts[True]],
-        }  # fmt: skip
-        event = (
-            BookSnapshot(**common, depth=depth)
-            if seq == 1
-            else BookDelta(**common, prev_seq=seq - 1)
-        )
-        assert compiled.apply(event) == pure.apply(event)
-        _books_equal(compiled, pure)
+                truth[ask] = dict(top(ask)[:depth])
+        item = event(seq, texts, False, fate == "wrong")
+        if fate == "snapshot":
+            item = event(seq, {False: top(False), True: top(True)}, True, False)
+        if fate == "down":
+            deliver(VenueStatus(venue="v", symbol="X-Y", status="down", reason="test"))
+            deliver(VenueStatus(venue="v", symbol="X-Y", status="up"))
+        if fate == "suspect":
+            assert books[0].mark_suspect("test") == books[1].mark_suspect("test")
+        if fate == "stale":
+            assert books[0].check_stale(seq + 10, 5) == books[1].check_stale(seq + 10, 5)
+        if fate != "lose":
+            deliver(item)
+        if fate == "repeat":
+            deliver(item)
+        _books_equal(*books)
 
 
 _PROBE = (
-    "from arb_orderbook import native, OrderBook; "
-    "print(native.PATH, type(OrderBook('v', 'X-Y').bids).__module__)"
+    "from arb_orderbook import native, BookSet; "
+    "book = BookSet().book('v', 'X-Y'); "
+    "print(native.PATH, type(book).__module__, type(book.bids).__module__)"
 )
 
 
@@ -265,8 +319,9 @@ def _probe(value: str | None) -> subprocess.CompletedProcess[str]:
 
 
 def test_arb_native_0_runs_the_pure_sides_and_unset_the_compiled_ones() -> None:
-    assert _probe("0").stdout.split() == ["pure", "arb_orderbook.sides"]
-    assert _probe(None).stdout.split() == ["native", "arb_orderbook._native"]
+    assert _probe("0").stdout.split() == ["pure", "arb_orderbook.book", "arb_orderbook.sides"]
+    compiled = "arb_orderbook._native"
+    assert _probe(None).stdout.split() == ["native", compiled, compiled]
     refused = _probe("maybe")
     assert refused.returncode != 0 and "ARB_NATIVE='maybe'" in refused.stderr
 

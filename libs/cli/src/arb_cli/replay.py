@@ -119,7 +119,7 @@ def replay(venue: str, frames: list[Frame], protocol_version: str | None = None)
         "bad_frames": sum(bad_kinds.values()),
         "bad_frame_kinds": dict(sorted(bad_kinds.items())),
         "resyncs": resyncs,
-        "book": native.PATH,  # compiled ("native") or pure-Python book sides (docs/native.md)
+        "book": native.describe(),  # the compiled book ("native") or "pure (why)": docs/native.md
         "seconds": seconds,
     }
 

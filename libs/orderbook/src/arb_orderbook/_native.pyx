@@ -31,6 +31,18 @@ cdef extern from "Python.h":
     void* PyMem_Malloc(size_t)
     void PyMem_Free(void*)
 
+cdef extern from *:
+    """
+    #ifndef ARB_NATIVE_SOURCE_HASH
+    #define ARB_NATIVE_SOURCE_HASH ""
+    #endif
+    """
+    const char* ARB_NATIVE_SOURCE_HASH
+
+# The hash of the source this module was built from (native_build defines it; native.py uses
+# the module only when it matches the source beside it).
+SOURCE_HASH = ARB_NATIVE_SOURCE_HASH.decode("ascii")
+
 # Rules of a level's checksum piece the compiled side runs itself (ChecksumSpec.native_field).
 DIGITS = "digits"  # price text then size text, each with '.' removed and leading '0's stripped
 # Rules of joining the top pieces (ChecksumSpec.native_join).
@@ -40,30 +52,58 @@ INTERLEAVED = "interleaved"  # bid0:ask0:bid1:ask1:..., ':' between, the shorter
 cdef int _FIELD_CALL = 0
 cdef int _FIELD_DIGITS = 1
 
-cdef uint32_t _CRC_TABLE[256]
+cdef extern from *:
+    """
+    /* CRC-32 (zlib's: reflected polynomial 0xEDB88320), eight bytes a step ("slicing by
+       8"): table[k][n] is the CRC of byte n followed by k zero bytes. */
+    #include <stdint.h>
+    #include <string.h>
+    static uint32_t arb_crc_table[8][256];
+
+    static void arb_crc_init(void) {
+        for (uint32_t n = 0; n < 256; n++) {
+            uint32_t c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            arb_crc_table[0][n] = c;
+        }
+        for (uint32_t n = 0; n < 256; n++)
+            for (int k = 1; k < 8; k++)
+                arb_crc_table[k][n] = arb_crc_table[0][arb_crc_table[k - 1][n] & 0xFF]
+                                      ^ (arb_crc_table[k - 1][n] >> 8);
+    }
+
+    /* Feed size bytes to a running (pre-inverted) crc. */
+    static inline uint32_t arb_crc_update(uint32_t crc, const char *data, Py_ssize_t size) {
+        const unsigned char *p = (const unsigned char *)data;
+        while (size >= 8) {
+            uint32_t lo, hi;
+            memcpy(&lo, p, 4);
+            memcpy(&hi, p + 4, 4);
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            lo = __builtin_bswap32(lo);
+            hi = __builtin_bswap32(hi);
+    #endif
+            lo ^= crc;
+            crc = arb_crc_table[7][lo & 0xFF] ^ arb_crc_table[6][(lo >> 8) & 0xFF]
+                ^ arb_crc_table[5][(lo >> 16) & 0xFF] ^ arb_crc_table[4][lo >> 24]
+                ^ arb_crc_table[3][hi & 0xFF] ^ arb_crc_table[2][(hi >> 8) & 0xFF]
+                ^ arb_crc_table[1][(hi >> 16) & 0xFF] ^ arb_crc_table[0][hi >> 24];
+            p += 8;
+            size -= 8;
+        }
+        while (size-- > 0) crc = arb_crc_table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+        return crc;
+    }
+    """
+    void arb_crc_init()
+    uint32_t arb_crc_update(uint32_t crc, const char* data, Py_ssize_t size)
 
 
-cdef void _crc_init():
-    cdef uint32_t c
-    cdef int n, k
-    for n in range(256):
-        c = <uint32_t>n
-        for k in range(8):
-            if c & 1:
-                c = 0xEDB88320 ^ (c >> 1)
-            else:
-                c = c >> 1
-        _CRC_TABLE[n] = c
-
-
-_crc_init()
+arb_crc_init()
 
 
 cdef inline uint32_t _crc_update(uint32_t crc, const char* data, Py_ssize_t size):
-    cdef Py_ssize_t i
-    for i in range(size):
-        crc = _CRC_TABLE[(crc ^ <unsigned char>data[i]) & 0xFF] ^ (crc >> 8)
-    return crc
+    return arb_crc_update(crc, data, size)
 
 
 def crc32(text):
@@ -156,6 +196,13 @@ cdef class BookSide:
     cdef public object field
     cdef public dict fields
     cdef int _rule
+    # With ``field``: each level's piece (None: it has none) in the order of ``prices``, so a
+    # checksum reads the top pieces by position instead of hashing each price. ``_aligned``
+    # turns False if the two could ever differ (a price the list does not hold where the dict
+    # does); the checksum then reads ``fields`` until the next replace or clear.
+    cdef list _pieces
+    cdef bint _track
+    cdef bint _aligned
 
     def __init__(self, field=None, native_field=""):
         self.sizes = {}
@@ -163,6 +210,9 @@ cdef class BookSide:
         self.texts = {}
         self.field = field
         self.fields = {}
+        self._pieces = []
+        self._track = field is not None
+        self._aligned = True
         if field is not None and native_field == DIGITS:
             self._rule = _FIELD_DIGITS
         elif field is not None and native_field:
@@ -178,6 +228,8 @@ cdef class BookSide:
         self.prices.clear()
         self.texts.clear()
         self.fields.clear()
+        self._pieces.clear()
+        self._aligned = True
 
     cdef inline object _piece(self, object text):
         cdef object piece
@@ -187,7 +239,7 @@ cdef class BookSide:
                 return piece
         return self.field(text)
 
-    def replace(self, levels, texts):
+    cpdef Py_ssize_t replace(self, levels, texts) except -1:
         cdef dict sizes = self.sizes
         cdef dict fields
         cdef dict text_of
@@ -215,57 +267,102 @@ cdef class BookSide:
                     sizes[price] = size
                     text_of[price] = text
         self.prices = sorted(sizes)
+        if self._track:
+            fields = self.fields
+            self._pieces = [fields.get(p) for p in self.prices]
+        self._aligned = True
         return count
 
-    cdef inline void _set(self, dict sizes, list prices, object price, object size) except *:
+    cdef inline Py_ssize_t _set(self, dict sizes, list prices, object price,
+                                object size) except -2:
+        """Set a level; the slot it was inserted at, or -1 when it was held already."""
+        cdef Py_ssize_t at = -1
         if not PyDict_Contains(sizes, price):
-            PyList_Insert(prices, _bisect_right(prices, PyFloat_AsDouble(price)), price)
+            at = _bisect_right(prices, PyFloat_AsDouble(price))
+            PyList_Insert(prices, at, price)
         PyDict_SetItem(sizes, price, size)
+        return at
 
-    cdef inline bint _delete(self, dict sizes, list prices, object price) except -1:
-        """Remove ``price`` if held (``sizes.pop(price, None) is not None``)."""
+    cdef inline Py_ssize_t _delete(self, dict sizes, list prices, object price) except -2:
+        """Remove ``price`` if held (``sizes.pop(price, None) is not None``): the slot it was
+        removed from, or -1."""
         cdef PyObject* held = PyDict_GetItem(sizes, price)
         cdef Py_ssize_t at
         if held is NULL:
-            return False
+            return -1
         PyDict_DelItem(sizes, price)
         if <object>held is None:
-            return False
+            return -1
         at = _bisect_left(prices, PyFloat_AsDouble(price))
         if at >= PyList_GET_SIZE(prices):
             raise IndexError("list assignment index out of range")  # as ``del prices[at]``
         PyList_SetSlice(prices, at, at + 1, NULL)
-        return True
+        return at
 
-    def update(self, levels):
+    cdef inline void _place_piece(self, list prices, object price, Py_ssize_t at,
+                                  object piece) except *:
+        """Keep ``_pieces`` in step: a new level's piece goes in at its slot, a held one's
+        replaces the piece at the slot of its price."""
+        cdef list pieces = self._pieces
+        cdef double value
+        if at >= 0:
+            PyList_Insert(pieces, at, piece)
+            return
+        value = PyFloat_AsDouble(price)
+        at = _bisect_left(prices, value)
+        if (at < PyList_GET_SIZE(prices) and at < PyList_GET_SIZE(pieces)
+                and PyFloat_AsDouble(<object>PyList_GET_ITEM(prices, at)) == value):
+            pieces[at] = piece
+        else:
+            self._aligned = False
+
+    cdef inline void _drop_piece(self, Py_ssize_t at) except *:
+        if at < PyList_GET_SIZE(self._pieces):
+            PyList_SetSlice(self._pieces, at, at + 1, NULL)
+        else:
+            self._aligned = False
+
+    cpdef Py_ssize_t update(self, levels) except -1:
         cdef dict sizes = self.sizes
         cdef list prices = self.prices
+        cdef Py_ssize_t at
+        cdef bint track = self._track
         for price, size in levels:
             if size:
-                self._set(sizes, prices, price, size)
+                at = self._set(sizes, prices, price, size)
+                if track and at >= 0:
+                    PyList_Insert(self._pieces, at, None)  # a level without text: no piece
             else:
-                self._delete(sizes, prices, price)
+                at = self._delete(sizes, prices, price)
+                if track and at >= 0:
+                    self._drop_piece(at)
         return len(levels)
 
-    def update_with_text(self, levels, texts):
+    cpdef Py_ssize_t update_with_text(self, levels, texts) except -1:
         cdef dict sizes = self.sizes
         cdef list prices = self.prices
         cdef dict fields, text_of
+        cdef Py_ssize_t at
         if self.field is not None:
             fields = self.fields
             for (price, size), text in zip(levels, texts, strict=True):
                 if size:
-                    self._set(sizes, prices, price, size)
-                    fields[price] = self._piece(text)
-                elif self._delete(sizes, prices, price):
-                    fields.pop(price, None)
+                    at = self._set(sizes, prices, price, size)
+                    piece = self._piece(text)
+                    fields[price] = piece
+                    self._place_piece(prices, price, at, piece)
+                else:
+                    at = self._delete(sizes, prices, price)
+                    if at >= 0:
+                        fields.pop(price, None)
+                        self._drop_piece(at)
             return len(levels)
         text_of = self.texts
         for (price, size), text in zip(levels, texts, strict=True):
             if size:
                 self._set(sizes, prices, price, size)
                 text_of[price] = text
-            elif self._delete(sizes, prices, price):
+            elif self._delete(sizes, prices, price) >= 0:
                 text_of.pop(price, None)
         return len(levels)
 
@@ -312,7 +409,7 @@ cdef class BookSide:
     def top_fields(self, int depth):
         return self._fields_of(self._best_prices(depth))
 
-    def truncate(self, int depth):
+    cpdef truncate(self, depth):
         raise NotImplementedError
 
 
@@ -326,11 +423,13 @@ cdef class BidSide(BookSide):
         cdef list prices = self.prices
         return prices[-1] if prices else None
 
-    def truncate(self, int depth):
+    cpdef truncate(self, depth):
         cdef Py_ssize_t excess = PyList_GET_SIZE(self.prices) - depth
         if excess > 0:
             dropped = self.prices[:excess]
             del self.prices[:excess]
+            if self._track:
+                del self._pieces[:excess]
             self._forget(dropped)
 
 
@@ -344,20 +443,29 @@ cdef class AskSide(BookSide):
         cdef list prices = self.prices
         return prices[0] if prices else None
 
-    def truncate(self, int depth):
+    cpdef truncate(self, depth):
         if PyList_GET_SIZE(self.prices) > depth:
             dropped = self.prices[depth:]
             del self.prices[depth:]
+            if self._track:
+                del self._pieces[depth:]
             self._forget(dropped)
 
 
-cdef inline bint _piece_crc(dict fields, object price, uint32_t* crc, bint colon) except -1:
-    """Feed the piece of ``price`` (with a ':' before it when ``colon``); False when the
-    level has no piece (stored without text) or it is not a str."""
-    cdef PyObject* piece = PyDict_GetItem(fields, price)
+cdef inline bint _feed(BookSide side, bint by_slot, Py_ssize_t slot, uint32_t* crc,
+                       bint colon) except -1:
+    """Feed the piece of the level at ``slot`` of ``side.prices`` (with a ':' before it when
+    ``colon``); False when that level has no piece (stored without text) or it is no str."""
+    cdef PyObject* piece
     cdef Py_ssize_t size
     cdef const char* data
-    if piece is NULL or type(<object>piece) is not str:
+    if by_slot:
+        piece = PyList_GET_ITEM(side._pieces, slot)
+    else:
+        piece = PyDict_GetItem(side.fields, <object>PyList_GET_ITEM(side.prices, slot))
+        if piece is NULL:
+            return False
+    if type(<object>piece) is not str:  # None: no piece
         return False
     data = PyUnicode_AsUTF8AndSize(<object>piece, &size)
     if colon:
@@ -370,34 +478,32 @@ def checksum(BidSide bids, AskSide asks, int levels, str join, bint signed):
     """The CRC-32 over the pieces of the best ``levels`` per side joined by ``join``
     (``ASKS_BIDS`` or ``INTERLEAVED``), as the venue's ``from_fields`` computes it; None
     when a top level has no piece (the caller then takes the Python way, stand-ins and all)."""
-    cdef list bid_prices = bids.prices, ask_prices = asks.prices
-    cdef dict bid_fields = bids.fields, ask_fields = asks.fields
-    cdef Py_ssize_t nb = min(levels, PyList_GET_SIZE(bid_prices))
-    cdef Py_ssize_t na = min(levels, PyList_GET_SIZE(ask_prices))
-    cdef Py_ssize_t last = PyList_GET_SIZE(bid_prices) - 1
+    cdef Py_ssize_t nbids = PyList_GET_SIZE(bids.prices), nasks = PyList_GET_SIZE(asks.prices)
+    cdef Py_ssize_t nb = min(levels, nbids), na = min(levels, nasks)
+    cdef Py_ssize_t last = nbids - 1
     cdef Py_ssize_t i
     cdef uint32_t crc = 0xFFFFFFFF
     cdef bint first = True
+    # The pieces by slot where each side's list is in step with its prices, else by price.
+    cdef bint bid_slots = bids._aligned and PyList_GET_SIZE(bids._pieces) == nbids
+    cdef bint ask_slots = asks._aligned and PyList_GET_SIZE(asks._pieces) == nasks
     if levels < 0:
         nb = na = 0
     if join == ASKS_BIDS:
         for i in range(na):
-            if not _piece_crc(ask_fields, <object>PyList_GET_ITEM(ask_prices, i), &crc, False):
+            if not _feed(asks, ask_slots, i, &crc, False):
                 return None
         for i in range(nb):
-            if not _piece_crc(bid_fields, <object>PyList_GET_ITEM(bid_prices, last - i), &crc,
-                              False):
+            if not _feed(bids, bid_slots, last - i, &crc, False):
                 return None
     elif join == INTERLEAVED:
         for i in range(max(nb, na)):
             if i < nb:
-                if not _piece_crc(bid_fields, <object>PyList_GET_ITEM(bid_prices, last - i),
-                                  &crc, not first):
+                if not _feed(bids, bid_slots, last - i, &crc, not first):
                     return None
                 first = False
             if i < na:
-                if not _piece_crc(ask_fields, <object>PyList_GET_ITEM(ask_prices, i), &crc,
-                                  not first):
+                if not _feed(asks, ask_slots, i, &crc, not first):
                     return None
                 first = False
     else:
@@ -407,3 +513,15 @@ def checksum(BidSide bids, AskSide asks, int levels, str join, bint signed):
     if signed and crc >= 0x80000000:
         return <long long>crc - 0x100000000
     return crc
+
+
+def pieces_in_step(BookSide side):
+    """Whether ``side``'s pieces by slot are ``fields`` in the order of ``prices`` (tests)."""
+    if not side._track:
+        return True
+    if not side._aligned:
+        return False
+    return side._pieces == [side.fields.get(p) for p in side.prices]
+
+
+include "_native_book.pxi"

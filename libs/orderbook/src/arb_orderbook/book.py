@@ -16,6 +16,9 @@ a crossed book (sticky until a snapshot) or when stale (cleared by the next appl
 any -> HALTED when the venue is down; HALTED -> SYNCING when it is up again. A book is only
 LIVE when the last message left it in sequence, checksum-verified (where the venue has one),
 uncrossed and fresh.
+
+This is the pure-Python reference; ``_native.pyx`` holds the compiled copy the engine runs
+where it is built (``arb_orderbook.native``, docs/native.md).
 """
 
 from __future__ import annotations
@@ -33,11 +36,10 @@ from arb_structs.market import (
     VenueStatus,
 )
 
-from arb_orderbook import native as _native_choice
-from arb_orderbook import sides as _pure
 from arb_orderbook.checksums import ChecksumSpec, same_checksum
 from arb_orderbook.errors import BookEventError
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome, applied_live, unchanged
+from arb_orderbook.sides import AskSide, BidSide
 
 DEFAULT_BUFFER_LIMIT = 5_000
 _APPLIED_PLAIN = [applied_live(levels) for levels in range(64)]  # the hot path's results
@@ -47,7 +49,6 @@ _LIVE = BookState.LIVE
 _SUSPECT = BookState.SUSPECT
 _SYNCING = BookState.SYNCING
 _HALTED = BookState.HALTED
-_COMPILED = _native_choice.built()  # the compiled module if built, whatever ARB_NATIVE says
 
 
 class OrderBook:
@@ -57,7 +58,6 @@ class OrderBook:
         "_awaiting_snapshot",
         "_buffer",
         "_checksum",
-        "_native_join",
         "asks",
         "audit",
         "bids",
@@ -84,7 +84,6 @@ class OrderBook:
         buffer_limit: int = DEFAULT_BUFFER_LIMIT,
         verify_checksums: bool = True,
         checksum: ChecksumSpec | None = None,
-        native: bool | None = None,
     ) -> None:
         if buffer_limit < 1:
             raise ValueError(f"buffer_limit={buffer_limit}: must be at least 1")
@@ -93,28 +92,9 @@ class OrderBook:
         # The venue's checksum (from the registry the caller was given), None = it has none.
         self._checksum = checksum if verify_checksums else None
         # Sides keep each level's checksum piece where the checksum is built from pieces.
-        spec = self._checksum
-        field = spec.field if spec is not None else None
-        # The compiled sides (arb_orderbook.native) or the pure-Python reference: the
-        # process's choice, or the caller's (``native``, for tests and comparisons).
-        compiled = _native_choice.COMPILED if native is None else _COMPILED if native else None
-        if native and compiled is None:
-            raise ValueError("native=True: the compiled book is not built (run make setup)")
-        self.bids: _pure.BidSide
-        self.asks: _pure.AskSide
-        if compiled is not None:
-            native_field = spec.native_field if spec is not None and field is not None else ""
-            self.bids = compiled.BidSide(field, native_field)
-            self.asks = compiled.AskSide(field, native_field)
-        else:
-            self.bids = _pure.BidSide(field)
-            self.asks = _pure.AskSide(field)
-        # The compiled checksum's join rule ("" = the venue's from_fields, in Python).
-        self._native_join = (
-            spec.native_join
-            if spec is not None and field is not None and compiled is not None
-            else ""
-        )
+        field = self._checksum.field if self._checksum is not None else None
+        self.bids = BidSide(field)
+        self.asks = AskSide(field)
         self.seq = -1  # no snapshot yet
         self.depth = 0  # truncate each side to this many levels after a message (0 = off)
         self.state = _SYNCING
@@ -409,14 +389,7 @@ class OrderBook:
         spec = self._checksum
         expected = event.checksum
         if spec is not None and expected is not None and (expected or not spec.zero_means_absent):
-            n = spec.levels
-            computed = None
-            if self._native_join:  # compiled; None when a top level has no piece
-                computed = _COMPILED.checksum(  # type: ignore[union-attr]
-                    bids_side, asks_side, n, self._native_join, spec.native_signed
-                )
-            if computed is None:
-                computed = _python_checksum(spec, bids_side, asks_side, n)
+            computed = _python_checksum(spec, bids_side, asks_side, spec.levels)
             if same_checksum(expected, computed):
                 check = ChecksumCheck.OK
             else:
@@ -465,10 +438,9 @@ class OrderBook:
         )
 
 
-def _python_checksum(
-    spec: ChecksumSpec, bids_side: _pure.BidSide, asks_side: _pure.AskSide, n: int
-) -> int:
-    """The venue's checksum of the top ``n`` levels, by its Python functions."""
+def _python_checksum(spec: ChecksumSpec, bids_side: BidSide, asks_side: AskSide, n: int) -> int:
+    """The venue's checksum of the top ``n`` levels, by its Python functions (also the compiled
+    book's way when a top level has no piece)."""
     from_fields = spec.from_fields
     if from_fields is not None:  # the sides hold each level's piece already
         try:  # the common case in C: every top level came with its text

@@ -9,6 +9,7 @@ from arb_structs.market import BookDelta, BookSnapshot, MdEvent, VenueStatus
 
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.checksums import ChecksumSpec
+from arb_orderbook.native import book_type
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 
 
@@ -72,11 +73,12 @@ class BookSet:
 
     ``checksums``: the checksum of each venue that has one (``arb_venues.checksums()``); the
     engine knows no venue itself, so a venue missing here is never checksum-verified.
-    ``native``: True for the compiled book sides, False for the pure-Python ones, None for the
+    ``native``: True for the compiled book, False for the pure-Python one, None for the
     process's choice (``arb_orderbook.native``).
     """
 
-    __slots__ = ("_venues", "buffer_limit", "checksums", "counts", "native", "verify_checksums")
+    __slots__ = ("_book_type", "_venues", "buffer_limit", "checksums", "counts", "native",
+                 "verify_checksums")  # fmt: skip
 
     def __init__(
         self,
@@ -92,7 +94,8 @@ class BookSet:
         self.buffer_limit = buffer_limit
         self.verify_checksums = verify_checksums
         self.checksums: Mapping[str, ChecksumSpec] = dict(checksums or {})
-        self.native = native  # compiled book sides: None = the process's choice (ARB_NATIVE)
+        self.native = native  # the compiled book: None = the process's choice (ARB_NATIVE)
+        self._book_type = book_type(native)
 
     def __len__(self) -> int:
         return sum(len(books) for books in self._venues.values())
@@ -109,9 +112,9 @@ class BookSet:
             return self._venues[venue][symbol]
         except KeyError:
             pass
-        book = OrderBook(
+        book = self._book_type(
             venue, symbol, buffer_limit=self.buffer_limit, verify_checksums=self.verify_checksums,
-            checksum=self.checksums.get(venue), native=self.native,
+            checksum=self.checksums.get(venue),
         )  # fmt: skip
         self._venues.setdefault(venue, {})[symbol] = book
         self.counts.setdefault(venue, VenueCounts())

@@ -1,4 +1,5 @@
-"""Build the compiled book (``_native.pyx``) in place: ``python -m arb_orderbook.native_build``.
+"""Build the compiled book (``_native.pyx`` and the file it includes) in place:
+``python -m arb_orderbook.native_build`` (``--force``: build even when up to date).
 
 ``make setup`` runs this after ``uv sync``. It turns ``_native.pyx`` into C with Cython (a dev
 dependency) and compiles that with the machine's C compiler into ``_native<EXT_SUFFIX>``
@@ -24,7 +25,9 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-SOURCE = Path(__file__).with_name("_native.pyx")
+from arb_orderbook.native import SOURCES, source_hash
+
+SOURCE = SOURCES[0]  # the module; it includes the others
 TARGET = SOURCE.with_name("_native" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
 BUILD_DIR = SOURCE.parents[2] / "build" / "native"  # libs/orderbook/build/native
 STAMP = BUILD_DIR / "_native.stamp"
@@ -43,7 +46,7 @@ class BuildError(Exception):
 
 
 def _stamp(cython_version: str) -> str:
-    digest = hashlib.sha256(SOURCE.read_bytes())
+    digest = hashlib.sha256(source_hash().encode())
     digest.update(f"{sys.version}|{cython_version}|{TARGET.name}".encode())
     return digest.hexdigest()
 
@@ -86,7 +89,9 @@ def build(force: bool = False) -> str:
     handle, temporary = tempfile.mkstemp(suffix=TARGET.suffix, dir=TARGET.parent)
     os.close(handle)
     try:
-        _run([*compiler, *CFLAGS, f"-I{include}", str(c_file), "-o", temporary], "the C compiler")
+        define = f'-DARB_NATIVE_SOURCE_HASH="{source_hash()}"'  # the module's SOURCE_HASH
+        _run([*compiler, *CFLAGS, define, f"-I{include}", str(c_file), "-o", temporary],
+             "the C compiler")  # fmt: skip
         # Import it in a fresh interpreter before it replaces anything.
         _run([sys.executable, "-c", _IMPORT_CHECK, temporary], "importing the built module")
         os.replace(temporary, TARGET)  # atomic: a running process keeps its mapped copy
