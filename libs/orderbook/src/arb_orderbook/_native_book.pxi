@@ -391,3 +391,86 @@ cdef _check_text(OrderBook book, bids, bids_text, asks, asks_text):
                 f"{book.venue}/{book.symbol}: {side}_text has {len(texts)} entries for "
                 f"{len(levels)} levels; the parser must send one text per level or none"
             )
+
+
+cdef class VenueCounts:
+    """Running totals of one venue (see ``bookset.VenueCounts``, the reference): the same
+    fields, the same ``add``, equal to a reference one with the same totals."""
+
+    cdef public long long events
+    cdef public long long applied
+    cdef public long long levels
+    cdef public long long dropped_stale
+    cdef public long long dropped_halted
+    cdef public long long buffered
+    cdef public long long replayed
+    cdef public long long gaps
+    cdef public long long checksums_ok
+    cdef public long long checksum_failures
+    cdef public long long checksums_missing
+    cdef public long long crossed
+    cdef public long long buffer_overflows
+    cdef public long long expired
+    cdef public long long state_changes
+
+    FIELDS = ("events", "applied", "levels", "dropped_stale", "dropped_halted", "buffered",
+              "replayed", "gaps", "checksums_ok", "checksum_failures", "checksums_missing",
+              "crossed", "buffer_overflows", "expired", "state_changes")
+
+    def __init__(self, **totals):
+        for name, value in totals.items():
+            setattr(self, name, value)
+
+    def __eq__(self, other):
+        names = VenueCounts.FIELDS
+        try:
+            return all(getattr(self, n) == getattr(other, n) for n in names)
+        except AttributeError:
+            return NotImplemented
+
+    def __repr__(self):
+        inside = ", ".join(f"{n}={getattr(self, n)}" for n in VenueCounts.FIELDS)
+        return f"VenueCounts({inside})"
+
+    cpdef add(self, result):
+        if not isinstance(result, tuple) or PyTuple_GET_SIZE(result) != 12:
+            raise TypeError(f"not an ApplyResult: {result!r}")
+        cdef tuple fields = <tuple>result
+        outcome = <object>PyTuple_GET_ITEM(fields, 0)
+        previous_state = <object>PyTuple_GET_ITEM(fields, 1)
+        state = <object>PyTuple_GET_ITEM(fields, 2)
+        cdef long long levels = <object>PyTuple_GET_ITEM(fields, 3)
+        check = <object>PyTuple_GET_ITEM(fields, 4)
+        cdef bint crossed = <object>PyTuple_GET_ITEM(fields, 5)
+        cdef bint gap = <object>PyTuple_GET_ITEM(fields, 6)
+        cdef bint overflow = <object>PyTuple_GET_ITEM(fields, 8)
+        cdef long long replayed = <object>PyTuple_GET_ITEM(fields, 9)
+        cdef long long replay_dropped = <object>PyTuple_GET_ITEM(fields, 10)
+        if outcome is _APPLIED:
+            self.applied += 1 + replayed
+            if replayed or replay_dropped:
+                self.dropped_stale += replay_dropped
+                self.replayed += replayed
+        elif outcome is Outcome.DROPPED_STALE:
+            self.dropped_stale += 1
+        elif outcome is Outcome.BUFFERED:
+            self.buffered += 1
+        elif outcome is Outcome.DROPPED_HALTED:
+            self.dropped_halted += 1
+        elif outcome is Outcome.EXPIRED:
+            self.expired += 1
+        self.levels += levels
+        if check is _OK:
+            self.checksums_ok += 1
+        elif check is _FAILED:
+            self.checksum_failures += 1
+        elif check is _MISSING:
+            self.checksums_missing += 1
+        if gap:
+            self.gaps += 1
+        if crossed:
+            self.crossed += 1
+        if overflow:
+            self.buffer_overflows += 1
+        if state is not previous_state:
+            self.state_changes += 1

@@ -9,7 +9,7 @@ from arb_structs.market import BookDelta, BookSnapshot, MdEvent, VenueStatus
 
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.checksums import ChecksumSpec
-from arb_orderbook.native import book_type
+from arb_orderbook.native import book_type, counts_type
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 
 
@@ -77,8 +77,8 @@ class BookSet:
     process's choice (``arb_orderbook.native``).
     """
 
-    __slots__ = ("_book_type", "_venues", "buffer_limit", "checksums", "counts", "native",
-                 "verify_checksums")  # fmt: skip
+    __slots__ = ("_book_type", "_counts_type", "_venues", "buffer_limit", "checksums", "counts",
+                 "native", "verify_checksums")  # fmt: skip
 
     def __init__(
         self,
@@ -96,6 +96,7 @@ class BookSet:
         self.checksums: Mapping[str, ChecksumSpec] = dict(checksums or {})
         self.native = native  # the compiled book: None = the process's choice (ARB_NATIVE)
         self._book_type = book_type(native)
+        self._counts_type = counts_type(native)  # VenueCounts, or the compiled one
 
     def __len__(self) -> int:
         return sum(len(books) for books in self._venues.values())
@@ -117,15 +118,24 @@ class BookSet:
             checksum=self.checksums.get(venue),
         )  # fmt: skip
         self._venues.setdefault(venue, {})[symbol] = book
-        self.counts.setdefault(venue, VenueCounts())
+        self.counts.setdefault(venue, self._counts_type())
         return book
 
     def venue_books(self, venue: str) -> list[OrderBook]:
         return list(self._venues.get(venue, {}).values())
 
     def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
-        """Apply a snapshot or delta to its book and count it."""
-        return self._apply(event)[1]
+        """Apply a snapshot or delta to its book and count it (``_apply`` inline: this is
+        the engine's hottest call)."""
+        try:
+            book = self._venues[event.venue][event.symbol]
+        except KeyError:
+            book = self.book(event.venue, event.symbol)
+        result = book.apply_delta(event) if type(event) is BookDelta else book.apply(event)
+        counts = self.counts[event.venue]
+        counts.events += 1
+        counts.add(result)
+        return result
 
     def _apply(self, event: BookSnapshot | BookDelta) -> tuple[OrderBook, ApplyResult]:
         try:
@@ -144,7 +154,7 @@ class BookSet:
             books = [self.book(status.venue, status.symbol)]
         else:
             books = self.venue_books(status.venue)
-        counts = self.counts.setdefault(status.venue, VenueCounts())
+        counts = self.counts.setdefault(status.venue, self._counts_type())
         counts.events += 1
         out = []
         for book in books:
@@ -162,7 +172,7 @@ class BookSet:
     def mark_suspect(self, book: OrderBook, reason: str) -> ApplyResult:
         """Mark one book SUSPECT (its owner knows it is wrong) and count it."""
         result = book.mark_suspect(reason)
-        self.counts.setdefault(book.venue, VenueCounts()).add(result)
+        self.counts.setdefault(book.venue, self._counts_type()).add(result)
         return result
 
     def check_stale(

@@ -96,6 +96,18 @@ def describe() -> str:
     return PATH if not WHY_PURE else f"{PATH} ({WHY_PURE})"
 
 
+def counts_type(native: bool | None = None) -> type[Any]:
+    """The VenueCounts class that goes with ``book_type(native)`` (the compiled one counts
+    in C; both have the same fields and totals)."""
+    from arb_orderbook.bookset import VenueCounts  # here: bookset imports this module
+
+    if book_type(native) is book.OrderBook:
+        return VenueCounts
+    assert _native is not None  # book_type gave the compiled OrderBook
+    compiled: type[Any] = _native.VenueCounts
+    return compiled
+
+
 def built() -> ModuleType | None:
     """The compiled module when it is built, whatever ``ARB_NATIVE`` says (for the tests)."""
     return _native
