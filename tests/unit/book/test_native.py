@@ -156,6 +156,39 @@ def test_digits_piece_is_krakens_field(text: LevelText) -> None:
         assert piece is not None
 
 
+_NUMBER_TEXT = st.one_of(
+    st.from_regex(r"\A-?(0|[1-9][0-9]{0,20})(\.[0-9]{0,12})?([eE][+-]?[0-9]{0,4})?\Z"),
+    st.sampled_from(["NaN", "Infinity", "-inf", "1e400", "1e-400", "-0", "+1", ".5", "5.",
+                     "0x10", "1_000", " 1", "1 ", "", "٣", "1\x00", "00", "-", "1e", "1e+"]),
+    st.text(alphabet="0123456789.-+eE", max_size=12),
+    st.text(max_size=8),
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.one_of(
+        _NUMBER_TEXT,
+        _NUMBER_TEXT.map(str.encode),
+        st.integers(),
+        st.floats(),
+        st.booleans(),
+        st.none(),
+        st.binary(max_size=6),
+    )
+)
+def test_compiled_number_reader_is_the_reference(value: object) -> None:
+    from arb_venues.common.levels import read_number_reference
+
+    def read(reader: Any) -> object:
+        try:
+            return ("ok", reader(value))
+        except Exception as exc:
+            return ("raised", type(exc))
+
+    assert read(COMPILED.read_number) == read(read_number_reference)
+
+
 @given(data=st.binary(max_size=300))
 def test_crc32_is_zlibs(data: bytes) -> None:
     text = data.decode("latin-1")

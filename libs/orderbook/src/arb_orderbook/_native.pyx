@@ -28,8 +28,9 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
     bint PyUnicode_IS_ASCII(object)
     object PyUnicode_FromStringAndSize(const char*, Py_ssize_t)
-    void* PyMem_Malloc(size_t)
-    void PyMem_Free(void*)
+    double PyOS_string_to_double(const char*, char**, PyObject*) except? -1.0
+
+from libc.math cimport isfinite
 
 cdef extern from *:
     """
@@ -522,6 +523,74 @@ def pieces_in_step(BookSide side):
     if not side._aligned:
         return False
     return side._pieces == [side.fields.get(p) for p in side.prices]
+
+
+cdef inline bint _json_number(const char* s, Py_ssize_t n):
+    """``s`` is the JSON number grammar, whole: -?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?"""
+    cdef Py_ssize_t i = 0, start
+    if i < n and s[i] == 45:  # '-'
+        i += 1
+    if i >= n:
+        return False
+    if s[i] == 48:  # '0'
+        i += 1
+    elif 49 <= s[i] <= 57:
+        while i < n and 48 <= s[i] <= 57:
+            i += 1
+    else:
+        return False
+    if i < n and s[i] == 46:  # '.'
+        i += 1
+        start = i
+        while i < n and 48 <= s[i] <= 57:
+            i += 1
+        if i == start:
+            return False
+    if i < n and (s[i] == 101 or s[i] == 69):  # 'e' 'E'
+        i += 1
+        if i < n and (s[i] == 43 or s[i] == 45):  # '+' '-'
+            i += 1
+        start = i
+        while i < n and 48 <= s[i] <= 57:
+            i += 1
+        if i == start:
+            return False
+    return i == n
+
+
+cdef object _read_text(object value):
+    cdef Py_ssize_t n
+    cdef const char* data
+    cdef double number
+    if not PyUnicode_IS_ASCII(value):
+        return None  # the grammar is ASCII
+    data = PyUnicode_AsUTF8AndSize(value, &n)
+    if not _json_number(data, n):
+        return None
+    number = PyOS_string_to_double(data, NULL, NULL)  # float()'s own conversion
+    return number if isfinite(number) else None
+
+
+def read_number(value):
+    """``arb_venues.common.levels.read_number`` (the reference) in C: ``value`` (a JSON
+    number, or the text or bytes of one) as a float; None when it is not a number in the JSON
+    grammar, or not finite."""
+    cdef double number
+    if type(value) is str:
+        return _read_text(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return number if isfinite(number) else None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            value = bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(value, str):
+        return None
+    return _read_text(value)
 
 
 include "_native_book.pxi"
