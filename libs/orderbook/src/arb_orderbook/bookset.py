@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from arb_structs.market import BookDelta, BookSnapshot, MdEvent, VenueStatus
 
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.checksums import ChecksumSpec
-from arb_orderbook.native import book_type, counts_type
+from arb_orderbook.native import book_type, counts_type, router
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 
 
@@ -77,8 +77,13 @@ class BookSet:
     process's choice (``arb_orderbook.native``).
     """
 
-    __slots__ = ("_book_type", "_counts_type", "_venues", "buffer_limit", "checksums", "counts",
-                 "native", "verify_checksums")  # fmt: skip
+    __slots__ = ("_book_type", "_counts_type", "_venues", "apply", "buffer_limit", "checksums",
+                 "counts", "native", "verify_checksums")  # fmt: skip
+
+    # Apply a snapshot or delta to its book and count it: the engine's hottest call, so an
+    # attribute, not a method: ``_apply_one`` here, or the compiled book's ``Router.apply``
+    # (the same steps in C) where the books are compiled ones.
+    apply: Callable[[BookSnapshot | BookDelta], ApplyResult]
 
     def __init__(
         self,
@@ -97,6 +102,12 @@ class BookSet:
         self.native = native  # the compiled book: None = the process's choice (ARB_NATIVE)
         self._book_type = book_type(native)
         self._counts_type = counts_type(native)  # VenueCounts, or the compiled one
+        compiled = router(native)
+        self.apply = (
+            compiled(self._venues, self.counts, self.book).apply
+            if compiled is not None
+            else self._apply_one
+        )
 
     def __len__(self) -> int:
         return sum(len(books) for books in self._venues.values())
@@ -124,9 +135,8 @@ class BookSet:
     def venue_books(self, venue: str) -> list[OrderBook]:
         return list(self._venues.get(venue, {}).values())
 
-    def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
-        """Apply a snapshot or delta to its book and count it (``_apply`` inline: this is
-        the engine's hottest call)."""
+    def _apply_one(self, event: BookSnapshot | BookDelta) -> ApplyResult:
+        """``apply`` of the pure book (``_apply``'s steps inline, without the tuple)."""
         try:
             book = self._venues[event.venue][event.symbol]
         except KeyError:

@@ -108,6 +108,15 @@ def counts_type(native: bool | None = None) -> type[Any]:
     return compiled
 
 
+def router(native: bool | None = None) -> Any:
+    """The compiled ``BookSet.apply`` (``Router``) for the books of ``book_type(native)``;
+    None for the pure book."""
+    if book_type(native) is book.OrderBook:
+        return None
+    assert _native is not None
+    return _native.Router
+
+
 def built() -> ModuleType | None:
     """The compiled module when it is built, whatever ``ARB_NATIVE`` says (for the tests)."""
     return _native
