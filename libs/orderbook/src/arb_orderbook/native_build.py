@@ -25,7 +25,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from arb_orderbook.native import SOURCES, source_hash
+from arb_orderbook.native import SOURCES, built, source_hash
 
 SOURCE = SOURCES[0]  # the module; it includes the others
 TARGET = SOURCE.with_name("_native" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
@@ -75,6 +75,8 @@ def build(force: bool = False) -> str:
     try:
         cython_version = metadata.version("cython")  # a dev dependency, only needed here
     except metadata.PackageNotFoundError:
+        if not force and built() is not None:
+            return ""  # built from this very source for this Python: nothing to do
         raise BuildError("Cython is not installed (it comes with `uv sync`'s dev group)") from None
     stamp = _stamp(cython_version)
     if not force and TARGET.is_file() and STAMP.is_file() and STAMP.read_text() == stamp:
