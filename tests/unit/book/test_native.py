@@ -63,7 +63,8 @@ _OPERATION = st.one_of(
 # (field, native_field): no pieces (text kept), OKX/Bitfinex's builtin, Kraken's rule in C.
 _FIELDS: dict[str, tuple[Any, str]] = {
     "text": (None, ""),
-    "colon": (":".join, ""),
+    "colon": (":".join, "colon"),
+    "call": (":".join, ""),  # the side calls the venue's function
     "digits": (kraken_checksum.field, "digits"),
 }
 
@@ -154,6 +155,7 @@ def test_digits_piece_is_krakens_field(text: LevelText) -> None:
     assert piece is None or piece == kraken_checksum.field(text)
     if text[0].isascii() and text[1].isascii():
         assert piece is not None
+    assert COMPILED.colon_field(text) == ":".join(text)
 
 
 _NUMBER_TEXT = st.one_of(

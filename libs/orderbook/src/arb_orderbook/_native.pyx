@@ -28,6 +28,7 @@ cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
     bint PyUnicode_IS_ASCII(object)
     object PyUnicode_FromStringAndSize(const char*, Py_ssize_t)
+    object PyUnicode_Concat(object, object)
     double PyOS_string_to_double(const char*, char**, PyObject*) except? -1.0
 
 from libc.math cimport isfinite
@@ -46,12 +47,14 @@ SOURCE_HASH = ARB_NATIVE_SOURCE_HASH.decode("ascii")
 
 # Rules of a level's checksum piece the compiled side runs itself (ChecksumSpec.native_field).
 DIGITS = "digits"  # price text then size text, each with '.' removed and leading '0's stripped
+COLON = "colon"  # price text, ':', size text (``":".join``)
 # Rules of joining the top pieces (ChecksumSpec.native_join).
 ASKS_BIDS = "asks_bids"  # the asks' pieces then the bids', nothing between
 INTERLEAVED = "interleaved"  # bid0:ask0:bid1:ask1:..., ':' between, the shorter side running out
 
 cdef int _FIELD_CALL = 0
 cdef int _FIELD_DIGITS = 1
+cdef int _FIELD_COLON = 2
 
 cdef extern from *:
     """
@@ -178,6 +181,22 @@ cdef object _digits(object text):
     return PyUnicode_FromStringAndSize(buffer, n)
 
 
+cdef object _colon(object text):
+    """The ``colon`` piece of one level's text, or None when it is not two strs."""
+    if type(text) is not tuple or PyTuple_GET_SIZE(text) != 2:
+        return None
+    a = <object>PyTuple_GET_ITEM(text, 0)
+    b = <object>PyTuple_GET_ITEM(text, 1)
+    if type(a) is not str or type(b) is not str:
+        return None
+    return PyUnicode_Concat(PyUnicode_Concat(a, ":"), b)
+
+
+def colon_field(text):
+    """The ``colon`` rule on one level's text as the compiled side runs it (tests)."""
+    return _colon(text)
+
+
 def digits_field(text):
     """The ``digits`` rule on one level's text as the compiled side runs it (None when it
     would call the venue's function instead), for the tests."""
@@ -216,8 +235,11 @@ cdef class BookSide:
         self._aligned = True
         if field is not None and native_field == DIGITS:
             self._rule = _FIELD_DIGITS
+        elif field is not None and native_field == COLON:
+            self._rule = _FIELD_COLON
         elif field is not None and native_field:
-            raise ValueError(f"native_field={native_field!r}: the compiled side knows {DIGITS!r}")
+            raise ValueError(f"native_field={native_field!r}: the compiled side knows {DIGITS!r} "
+                             f"and {COLON!r}")
         else:
             self._rule = _FIELD_CALL
 
@@ -236,6 +258,10 @@ cdef class BookSide:
         cdef object piece
         if self._rule == _FIELD_DIGITS:
             piece = _digits(text)
+            if piece is not None:
+                return piece
+        elif self._rule == _FIELD_COLON:
+            piece = _colon(text)
             if piece is not None:
                 return piece
         return self.field(text)

@@ -20,7 +20,8 @@ both ways give the same value for every venue that has them.
 
 The compiled book (``arb_orderbook._native``, docs/native.md) runs the two steps without
 calling back into Python where a spec names them as generic rules it knows: ``native_field``
-(``"digits"``: price text then size text, each with '.' removed and leading zeros stripped)
+(``"digits"``: price text then size text, each with '.' removed and leading zeros stripped;
+``"colon"``: price text, ':', size text)
 and ``native_join`` (``"asks_bids"``: the asks' pieces then the bids'; ``"interleaved"``:
 bid0:ask0:bid1:..., ':' between) with ``native_signed``. They restate what ``field`` and
 ``from_fields`` compute, so ``test_native`` checks them against those on every recording.
