@@ -24,6 +24,7 @@ from libc.stdint cimport uint32_t
 
 cdef extern from "Python.h":
     double PyFloat_AsDouble(object) except? -1.0
+    double PyFloat_AS_DOUBLE(object)
     int PyList_SetSlice(object, Py_ssize_t, Py_ssize_t, PyObject*) except -1
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
     bint PyUnicode_IS_ASCII(object)
@@ -203,6 +204,21 @@ def digits_field(text):
     return _digits(text)
 
 
+cdef inline tuple _level(object level):
+    """``price, size = level``: a 2-tuple read directly, anything else unpacked by Python."""
+    if type(level) is tuple and PyTuple_GET_SIZE(level) == 2:
+        return <tuple>level
+    price, size = level
+    return (price, size)
+
+
+cdef inline bint _truthy(object size) except -1:
+    """``bool(size)``, without the call for a float (NaN is true, as in Python)."""
+    if type(size) is float:
+        return PyFloat_AS_DOUBLE(size) != 0.0
+    return bool(size)
+
+
 cdef tuple _text_of(object price, object size):
     return (repr(price), repr(size))
 
@@ -352,10 +368,14 @@ cdef class BookSide:
     cpdef Py_ssize_t update(self, levels) except -1:
         cdef dict sizes = self.sizes
         cdef list prices = self.prices
-        cdef Py_ssize_t at
+        cdef Py_ssize_t at, i, n
         cdef bint track = self._track
-        for price, size in levels:
-            if size:
+        if type(levels) is not list:
+            return self._update_any(levels)
+        n = PyList_GET_SIZE(levels)
+        for i in range(n):
+            price, size = _level(<object>PyList_GET_ITEM(levels, i))
+            if _truthy(size):
                 at = self._set(sizes, prices, price, size)
                 if track and at >= 0:
                     PyList_Insert(self._pieces, at, None)  # a level without text: no piece
@@ -363,9 +383,62 @@ cdef class BookSide:
                 at = self._delete(sizes, prices, price)
                 if track and at >= 0:
                     self._drop_piece(at)
+        return n
+
+    cdef Py_ssize_t _update_any(self, levels) except -1:
+        """``update`` of any sequence (not a list): the same steps, Python iteration."""
+        cdef dict sizes = self.sizes
+        cdef list prices = self.prices
+        cdef Py_ssize_t at
+        cdef bint track = self._track
+        for price, size in levels:
+            if size:
+                at = self._set(sizes, prices, price, size)
+                if track and at >= 0:
+                    PyList_Insert(self._pieces, at, None)
+            else:
+                at = self._delete(sizes, prices, price)
+                if track and at >= 0:
+                    self._drop_piece(at)
         return len(levels)
 
     cpdef Py_ssize_t update_with_text(self, levels, texts) except -1:
+        cdef dict sizes = self.sizes
+        cdef list prices = self.prices
+        cdef dict fields = self.fields, text_of = self.texts
+        cdef Py_ssize_t at, i, n, nl, nt
+        cdef bint pieced = self.field is not None
+        if type(levels) is not list or type(texts) is not list:
+            return self._update_with_text_any(levels, texts)
+        nl = PyList_GET_SIZE(levels)
+        nt = PyList_GET_SIZE(<list>texts)
+        n = min(nl, nt)
+        for i in range(n):  # zip(levels, texts, strict=True): the pairs first, then the check
+            price, size = _level(<object>PyList_GET_ITEM(levels, i))
+            text = <object>PyList_GET_ITEM(<list>texts, i)
+            if pieced:
+                if _truthy(size):
+                    at = self._set(sizes, prices, price, size)
+                    piece = self._piece(text)
+                    fields[price] = piece
+                    self._place_piece(prices, price, at, piece)
+                else:
+                    at = self._delete(sizes, prices, price)
+                    if at >= 0:
+                        fields.pop(price, None)
+                        self._drop_piece(at)
+            elif _truthy(size):
+                self._set(sizes, prices, price, size)
+                text_of[price] = text
+            elif self._delete(sizes, prices, price) >= 0:
+                text_of.pop(price, None)
+        if nl != nt:
+            word = "shorter" if nt < nl else "longer"
+            raise ValueError(f"zip() argument 2 is {word} than argument 1")
+        return nl
+
+    cdef Py_ssize_t _update_with_text_any(self, levels, texts) except -1:
+        """``update_with_text`` of any sequences (not lists): Python iteration."""
         cdef dict sizes = self.sizes
         cdef list prices = self.prices
         cdef dict fields, text_of
@@ -543,12 +616,17 @@ def checksum(BidSide bids, AskSide asks, int levels, str join, bint signed):
 
 
 def pieces_in_step(BookSide side):
-    """Whether ``side``'s pieces by slot are ``fields`` in the order of ``prices`` (tests)."""
+    """Whether each of ``side``'s pieces by slot is the piece ``fields`` holds for the price
+    at that slot, or None (no piece: the checksum then reads ``fields``, as the pure book
+    does, which keeps a piece that ``update`` without text deleted the level of). Tests."""
     if not side._track:
         return True
     if not side._aligned:
         return False
-    return side._pieces == [side.fields.get(p) for p in side.prices]
+    if len(side._pieces) != len(side.prices):
+        return False
+    fields = side.fields
+    return all(a is None or a == fields.get(p) for a, p in zip(side._pieces, side.prices))
 
 
 cdef inline bint _json_number(const char* s, Py_ssize_t n):
