@@ -15,9 +15,10 @@ help: ## List the targets
 	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: setup
-setup: ## Install uv (with pip if missing) and every package into .venv
+setup: ## Install uv (with pip if missing) and every package into .venv, and build the compiled book (docs/native.md; without a C compiler: one warning, the pure-Python book)
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || $(PYTHON) -m pip install --user --quiet uv || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+	@$(RUN) python -m arb_orderbook.native_build
 
 .PHONY: run
 run: setup ## Start the whole engine on the embedded default (Redis, simulator, services, live view)

@@ -109,6 +109,7 @@ def _set_report(
         "level_updates_per_s": round(checks["level_updates"] / median_s),
         "seconds_per_pass": [round(s, 6) for s in our_seconds],
         "measures": ours[-1]["measures"],
+        "book": ours[-1].get("book", ""),  # native (compiled sides) or pure (docs/native.md)
         "peers": {},
     }
     best: list[float] = []

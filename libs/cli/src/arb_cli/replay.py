@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from arb_orderbook import native
 from arb_orderbook.bookset import BookSet
 from arb_runtime.errors import ConfigError
 from arb_structs import BookDelta, BookSnapshot
@@ -118,6 +119,7 @@ def replay(venue: str, frames: list[Frame], protocol_version: str | None = None)
         "bad_frames": sum(bad_kinds.values()),
         "bad_frame_kinds": dict(sorted(bad_kinds.items())),
         "resyncs": resyncs,
+        "book": native.describe(),  # the compiled book ("native") or "pure (why)": docs/native.md
         "seconds": seconds,
     }
 

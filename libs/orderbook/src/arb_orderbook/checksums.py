@@ -17,6 +17,14 @@ instead of rebuilding every piece of the top levels from text on every message (
 rule in one call (the simulators' frame encoders use it); a venue defines it through its
 ``field`` and ``from_fields``, so the rule has one home, and ``test_checksums`` checks that
 both ways give the same value for every venue that has them.
+
+The compiled book (``arb_orderbook._native``, docs/native.md) runs the two steps without
+calling back into Python where a spec names them as generic rules it knows: ``native_field``
+(``"digits"``: price text then size text, each with '.' removed and leading zeros stripped;
+``"colon"``: price text, ':', size text)
+and ``native_join`` (``"asks_bids"``: the asks' pieces then the bids'; ``"interleaved"``:
+bid0:ask0:bid1:..., ':' between) with ``native_signed``. They restate what ``field`` and
+``from_fields`` compute, so ``test_native`` checks them against those on every recording.
 """
 
 from __future__ import annotations
@@ -49,6 +57,11 @@ class ChecksumSpec:
     # from_fields([field(t) for t in bids[:levels]], [field(t) for t in asks[:levels]])``.
     field: FieldFunction | None = None
     from_fields: FromFieldsFunction | None = None
+    # The same two steps as rules the compiled book runs in C ("" = it calls the functions;
+    # both are ignored without ``field``, where the book keeps text and calls ``function``).
+    native_field: str = ""
+    native_join: str = ""
+    native_signed: bool = False  # the joined pieces' CRC-32 as a signed int32
 
     def __post_init__(self) -> None:
         if (self.field is None) != (self.from_fields is None):

@@ -36,7 +36,7 @@ def measure(
                                    "checksums_verified", "checksum_failures", "gaps", "crossed",
                                    "bad_frames") if k in last}  # fmt: skip
     return {"seconds": [p["seconds"] for p in passes], "cpu_seconds": cpu, "checks": checks,
-            "measures": MEASURES,
+            "measures": MEASURES, "book": last["book"],
             "tops": tops(venue, protocol, ours)}  # fmt: skip
 
 

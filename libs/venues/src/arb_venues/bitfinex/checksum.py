@@ -19,6 +19,8 @@ from arb_orderbook.checksums import ChecksumSpec
 from arb_structs.market import LevelText
 
 from arb_venues.common.checksum import (
+    NATIVE_FIELD,
+    NATIVE_JOIN,
     interleaved_crc32,
     interleaved_crc32_of_fields,
     interleaved_field,
@@ -38,4 +40,7 @@ CHECKSUM = ChecksumSpec(
     on_every_update=False,
     field=interleaved_field,
     from_fields=interleaved_crc32_of_fields,
+    native_field=NATIVE_FIELD,
+    native_join=NATIVE_JOIN,
+    native_signed=True,
 )

@@ -17,6 +17,11 @@ def signed32(value: int) -> int:
     return value - 0x1_0000_0000 if value >= 0x8000_0000 else value
 
 
+# ``interleaved_field`` and ``interleaved_crc32_of_fields`` as the compiled book's rules
+# (ChecksumSpec.native_field, native_join, with native_signed=True).
+NATIVE_FIELD = "colon"
+NATIVE_JOIN = "interleaved"
+
 # One level's piece: ``px:sz`` (a builtin: storing a level runs no Python frame for it).
 interleaved_field = ":".join
 

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from operator import gt, itemgetter, lt
 from typing import Annotated
 
 import msgspec
+from arb_orderbook import native
 from arb_structs import Level
 
 from arb_venues.errors import MalformedFrame
@@ -57,9 +58,10 @@ _SIZE = itemgetter(1)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
-def read_number(value: object) -> float | None:
+def read_number_reference(value: object) -> float | None:
     """``value`` (a JSON number, or the text or bytes of one) as a float; None when it is not a
-    number in the grammar above, or not finite."""
+    number in the grammar above, or not finite. The compiled book's module has the same reader
+    in C (``read_number`` below is that one where it is in use; test_native compares them)."""
     if type(value) is str:  # the common case first: decimal text
         if _NUMBER.fullmatch(value) is None:
             return None
@@ -79,6 +81,12 @@ def read_number(value: object) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+# The reader the parsers use: the compiled one where the compiled book runs (docs/native.md).
+read_number: Callable[[object], float | None] = (
+    native.COMPILED.read_number if native.COMPILED is not None else read_number_reference
+)
 
 
 class LevelError(ValueError):

@@ -40,4 +40,9 @@ def checksum(bids: Sequence[LevelText], asks: Sequence[LevelText]) -> int:
     return from_fields(list(map(field, bids[:LEVELS])), list(map(field, asks[:LEVELS])))
 
 
-CHECKSUM = ChecksumSpec(checksum, LEVELS, field=field, from_fields=from_fields)
+# The compiled book runs the same rule in C: ``field`` is its "digits" piece, ``from_fields``
+# its "asks_bids" join, unsigned (arb_orderbook.checksums; test_native checks they agree).
+CHECKSUM = ChecksumSpec(
+    checksum, LEVELS, field=field, from_fields=from_fields, native_field="digits",
+    native_join="asks_bids",
+)  # fmt: skip
