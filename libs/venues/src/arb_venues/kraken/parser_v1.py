@@ -17,9 +17,10 @@ channel that is not a book.
 from __future__ import annotations
 
 import msgspec
+from arb_orderbook import native
 from arb_structs import Level, LevelText, MdEvent
 
-from arb_venues.common.levels import LevelError, check_snapshot, read_number
+from arb_venues.common.levels import MAX_PRICE, MAX_SIZE, LevelError, check_snapshot, read_number
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
@@ -32,14 +33,25 @@ from arb_venues.kraken.parser import (
 )
 
 _PAIRS_MAX = 4096
+STAMP_LIMIT = 1e11  # a level time (epoch seconds) is in [0, STAMP_LIMIT)
+# The compiled reader of a whole book frame where the compiled book runs (None: msgspec's).
+ROWS_READER = native.COMPILED.text_rows_frame if native.COMPILED is not None else None
+_BOOK_KEYS = frozenset({"as", "bs", "a", "b", "c"})
 
 
 class KrakenV1Parser(_KrakenParserBase):
     def __init__(self, symbols: SymbolMap | None = None, depth: int = DEFAULT_DEPTH) -> None:
         super().__init__(symbols, depth)
         self._pairs: dict[str, str] = {}  # v1 pair (XBT/USD) -> its v2 spelling (BTC/USD)
+        self.rows_reader = ROWS_READER  # None: msgspec's read and the reference only (tests)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        if self.rows_reader is not None:
+            read = self.rows_reader(raw)
+            if read is not None:
+                events = self._book_compiled(read, ts_recv)
+                if events is not None:
+                    return events
         try:
             texts = schemas.V1_BOOK_FRAME.decode(raw)
             numbers = schemas.V1_NUMBER_FRAME.decode(raw)
@@ -50,13 +62,87 @@ class KrakenV1Parser(_KrakenParserBase):
         channel, pair = texts[-2], texts[-1]
         if type(channel) is not str or type(pair) is not str or not channel.startswith("book"):
             return self._parse_other(raw, ts_recv)
+        venue_symbol = self._venue_symbol(pair)
+        events = self._book_read(channel, venue_symbol, texts[1:-2], numbers[1:-2], ts_recv)
+        return self._parse_other(raw, ts_recv) if events is None else events
+
+    def _venue_symbol(self, pair: str) -> str:
         venue_symbol = self._pairs.get(pair)
         if venue_symbol is None:
             if len(self._pairs) >= _PAIRS_MAX:  # bounded whatever the feed sends
                 self._pairs.clear()
             venue_symbol = self._pairs[pair] = kraken_symbols.v2_symbol(pair)
-        events = self._book_read(channel, venue_symbol, texts[1:-2], numbers[1:-2], ts_recv)
-        return self._parse_other(raw, ts_recv) if events is None else events
+        return venue_symbol
+
+    def _book_compiled(
+        self, read: tuple[int, list[dict[str, object]], str, str], ts_recv: int
+    ) -> list[MdEvent] | None:
+        """A book frame the compiled reader read whole (numbers in the JSON grammar, finite;
+        each side's bounds computed): the events ``_book_checked`` gives for it. None, before
+        any state changes, for any frame it would refuse or that is not a book frame (the
+        other reads then say what is wrong)."""
+        _, datas, channel, pair = read
+        if not channel.startswith("book"):
+            return None
+        bids: list[Level] = []
+        asks: list[Level] = []
+        bids_text: list[LevelText] = []
+        asks_text: list[LevelText] = []
+        checksum: int | None = None
+        snapshot = zero = False
+        latest = 0.0
+        for data in datas:
+            if not data.keys() <= _BOOK_KEYS:
+                return None
+            if "as" in data or "bs" in data:
+                snapshot = True
+                sides = [("as", asks, asks_text), ("bs", bids, bids_text),
+                         ("a", asks, asks_text), ("b", bids, bids_text)]  # fmt: skip
+            else:
+                sides = [("a", asks, asks_text), ("b", bids, bids_text)]
+            for key, out, out_text in sides:
+                rows = data.get(key)
+                if rows is None:
+                    continue
+                if type(rows) is not tuple:
+                    return None
+                levels, texts, low_price, high_price, low_size, high_size, low_time, high_time = (
+                    rows
+                )
+                # _text_levels' and _latest_ns's rules, on the side's bounds.
+                if not (
+                    0.0 < low_price
+                    and high_price < MAX_PRICE
+                    and 0.0 <= low_size
+                    and high_size < MAX_SIZE
+                    and 0.0 <= low_time
+                    and high_time < STAMP_LIMIT
+                ):
+                    return None
+                zero = zero or low_size == 0.0
+                latest = max(latest, high_time)
+                out += levels
+                out_text += texts
+            text = data.get("c")
+            if text is not None:
+                if type(text) is not str:
+                    return None
+                try:
+                    checksum = int(text)
+                except ValueError:
+                    return None
+        if snapshot:
+            if zero:
+                return None
+            try:
+                check_snapshot(bids, asks)
+            except LevelError:
+                return None
+        elif not bids and not asks:
+            return None
+        venue_symbol = self._venue_symbol(pair)
+        return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
+                                 asks_text, checksum, int(latest * 1_000_000_000), ts_recv)  # fmt: skip
 
     def _parse_other(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         """Every frame the hot path did not take: events, other channels, and book frames
@@ -220,7 +306,7 @@ def _latest_ns(*sides: list[list[str]]) -> int:
         for row in rows:
             if len(row) > 2:
                 stamp = read_number(row[2])  # "Infinity" or "1e400" is no time either
-                if stamp is None or not 0.0 <= stamp < 1e11:
+                if stamp is None or not 0.0 <= stamp < STAMP_LIMIT:
                     raise _malformed("timestamp", f"level time {row[2]!r}")
                 latest = max(latest, stamp)
     return int(latest * 1_000_000_000)
