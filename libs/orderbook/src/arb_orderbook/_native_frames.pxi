@@ -134,20 +134,26 @@ def int_level_frame(raw):
             PyUnicode_FromStringAndSize(s + a0, a1 - a0), amount, tail)
 
 
-cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list out) except -2:
+cdef class _Bounds:
+    """The lowest and highest first, second and third number of the rows read so far."""
+    cdef double lo_p, hi_p, lo_s, hi_s, lo_t, hi_t
+
+    def __cinit__(self):
+        self.lo_p = self.lo_s = self.lo_t = _INF
+        self.hi_p = self.hi_s = self.hi_t = -_INF
+
+
+cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, list texts,
+                      _Bounds b) except -2:
     """``s[i]`` opens ``[[STR,STR(,STR(,STR)?)?],...]``; each row's first two strings (and a
-    third) are numbers. Appends (levels, texts, lowest price, highest price, lowest size,
-    highest size, lowest stamp, highest stamp) to ``out``; where the array ends, or -1."""
-    cdef list levels = [], texts = []
+    third) are numbers. Appends each row's (first, second) floats to ``levels`` and their
+    texts to ``texts``, widens ``b``; where the array ends, or -1."""
     cdef double price, size, stamp
-    cdef double lo_p = _INF, hi_p = -_INF, lo_s = _INF, hi_s = -_INF
-    cdef double lo_t = _INF, hi_t = -_INF
-    cdef Py_ssize_t p0, p1, s0, s1, t1, e, column
+    cdef Py_ssize_t p0, p1, s0, s1, e, column
     if i >= n or s[i] != 91:
         return -1
     i += 1
     if i < n and s[i] == 93:  # []
-        out.append((levels, texts, lo_p, hi_p, lo_s, hi_s, lo_t, hi_t))
         return i + 1
     while True:
         if i >= n or s[i] != 91:
@@ -173,10 +179,10 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list out) excep
             if column == 2:
                 if not _number(s, i + 2, e, &stamp):
                     return -1
-                if stamp < lo_t:
-                    lo_t = stamp
-                if stamp > hi_t:
-                    hi_t = stamp
+                if stamp < b.lo_t:
+                    b.lo_t = stamp
+                if stamp > b.hi_t:
+                    b.hi_t = stamp
             column += 1
             i = e + 1
         if i >= n or s[i] != 93:
@@ -185,36 +191,41 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list out) excep
         levels.append((price, size))
         texts.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
                       PyUnicode_FromStringAndSize(s + s0, s1 - s0)))
-        if price < lo_p:
-            lo_p = price
-        if price > hi_p:
-            hi_p = price
-        if size < lo_s:
-            lo_s = size
-        if size > hi_s:
-            hi_s = size
+        if price < b.lo_p:
+            b.lo_p = price
+        if price > b.hi_p:
+            b.hi_p = price
+        if size < b.lo_s:
+            b.lo_s = size
+        if size > b.hi_s:
+            b.hi_s = size
         if i < n and s[i] == 44:
             i += 1
             continue
         if i < n and s[i] == 93:
-            out.append((levels, texts, lo_p, hi_p, lo_s, hi_s, lo_t, hi_t))
             return i + 1
         return -1
 
 
-def text_rows_frame(raw):
-    """``[INT,OBJECT,...,STRING,STRING]``, exactly (no spaces), each object mapping keys to a
-    string or to rows (``[[STR,STR(,STR(,STR)?)?],...]``, the first two strings and a third
-    numbers): ``(int, [dict, ...], str, str)``. A string value stays a str; rows become
-    ``(levels, texts, lowest price, highest price, lowest size, highest size, lowest stamp,
-    highest stamp)`` (levels: (first, second) floats; texts: their strings; the stamp is the
-    third; a bound with nothing to bound is -inf or inf). None for any other text, a key twice
-    in an object included."""
+def rows_frame(raw, dict row_keys, dict text_keys):
+    """``[INT,OBJECT,...,STRING,STRING]``, exactly (no spaces). Each object maps keys of
+    ``row_keys`` to rows (``[[STR,STR(,STR(,STR)?)?],...]``, the first two strings and a third
+    numbers) and keys of ``text_keys`` to a string (at most once in the frame). Each key's
+    value is the slot (0, 1, ...) its rows or its string go to; rows of one slot are kept in
+    frame order. Gives ``(int, str, str, seen, levels, texts, strings, lowest price, highest
+    price, lowest size, highest size, lowest stamp, highest stamp)``: the first int, the two
+    last strings, a bit per row slot that had a key (1 << slot), per row slot the (first,
+    second) floats and their texts, per text slot its string or None, and the bounds over
+    every row (-inf or inf with nothing to bound). None for any other text, another key
+    included."""
     cdef const char* s
-    cdef Py_ssize_t n, i, k1, v1
+    cdef Py_ssize_t n, i, k1, v1, slot
     cdef long long first
-    cdef list objects = [], rows = []
-    cdef dict obj
+    cdef long long seen = 0, in_object
+    cdef list levels = [[] for _ in range(len(row_keys))]
+    cdef list texts = [[] for _ in range(len(row_keys))]
+    cdef list strings = [None] * len(text_keys)
+    cdef _Bounds b = _Bounds()
     if not _frame_text(raw, &s, &n) or n < 2 or s[0] != 91:
         return None
     i = _int(s, 1, n, &first)
@@ -222,27 +233,36 @@ def text_rows_frame(raw):
         return None
     i += 1
     while i < n and s[i] == 123:  # '{'
-        obj = {}
         i += 1
+        in_object = 0
         while True:
             k1 = _string_end(s, i, n)
             if k1 < 0 or k1 + 1 >= n or s[k1 + 1] != 58:  # ':'
                 return None
             key = PyUnicode_FromStringAndSize(s + i + 1, k1 - i - 1)
-            if key in obj:
-                return None
             i = k1 + 2
-            if i < n and s[i] == 34:
-                v1 = _string_end(s, i, n)
-                if v1 < 0:
-                    return None
-                obj[key] = PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1)
-                i = v1 + 1
-            else:
-                i = _rows(s, i, n, rows)
+            where = row_keys.get(key)
+            if where is not None:
+                slot = where
+                if slot < 0 or slot >= len(levels) or slot >= 62 or in_object & (1LL << slot):
+                    return None  # a key twice in one object included
+                i = _rows(s, i, n, levels[slot], texts[slot], b)
                 if i < 0:
                     return None
-                obj[key] = rows.pop()
+                in_object |= 1LL << slot
+                seen |= 1LL << slot
+            else:
+                where = text_keys.get(key)
+                if where is None:
+                    return None
+                slot = where
+                if slot < 0 or slot >= len(strings):
+                    return None
+                v1 = _string_end(s, i, n)
+                if v1 < 0 or strings[slot] is not None:
+                    return None
+                strings[slot] = PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1)
+                i = v1 + 1
             if i < n and s[i] == 44:
                 i += 1
                 continue
@@ -250,7 +270,6 @@ def text_rows_frame(raw):
                 i += 1
                 break
             return None
-        objects.append(obj)
         if i >= n or s[i] != 44:
             return None
         i += 1
@@ -262,4 +281,5 @@ def text_rows_frame(raw):
     v1 = _string_end(s, i, n)
     if v1 < 0 or v1 + 2 != n or s[v1 + 1] != 93:
         return None
-    return (first, objects, channel, PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1))
+    return (first, channel, PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1), seen, levels,
+            texts, strings, b.lo_p, b.hi_p, b.lo_s, b.hi_s, b.lo_t, b.hi_t)

@@ -35,8 +35,12 @@ from arb_venues.kraken.parser import (
 _PAIRS_MAX = 4096
 STAMP_LIMIT = 1e11  # a level time (epoch seconds) is in [0, STAMP_LIMIT)
 # The compiled reader of a whole book frame where the compiled book runs (None: msgspec's).
-ROWS_READER = native.COMPILED.text_rows_frame if native.COMPILED is not None else None
-_BOOK_KEYS = frozenset({"as", "bs", "a", "b", "c"})
+ROWS_READER = native.COMPILED.rows_frame if native.COMPILED is not None else None
+# Its slots: a book object's keys with levels (snapshot asks, bids; update asks, bids), and c.
+_ROW_SLOTS = {"as": 0, "bs": 1, "a": 2, "b": 3}
+_TEXT_SLOTS = {"c": 0}
+_SNAPSHOT_SLOTS = 1 << 0 | 1 << 1
+_UPDATE_SLOTS = 1 << 2 | 1 << 3
 
 
 class KrakenV1Parser(_KrakenParserBase):
@@ -47,11 +51,9 @@ class KrakenV1Parser(_KrakenParserBase):
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         if self.rows_reader is not None:
-            read = self.rows_reader(raw)
-            if read is not None:
-                events = self._book_compiled(read, ts_recv)
-                if events is not None:
-                    return events
+            events = self._book_compiled(raw, ts_recv)
+            if events is not None:
+                return events
         try:
             texts = schemas.V1_BOOK_FRAME.decode(raw)
             numbers = schemas.V1_NUMBER_FRAME.decode(raw)
@@ -74,75 +76,52 @@ class KrakenV1Parser(_KrakenParserBase):
             venue_symbol = self._pairs[pair] = kraken_symbols.v2_symbol(pair)
         return venue_symbol
 
-    def _book_compiled(
-        self, read: tuple[int, list[dict[str, object]], str, str], ts_recv: int
-    ) -> list[MdEvent] | None:
-        """A book frame the compiled reader read whole (numbers in the JSON grammar, finite;
-        each side's bounds computed): the events ``_book_checked`` gives for it. None, before
-        any state changes, for any frame it would refuse or that is not a book frame (the
-        other reads then say what is wrong)."""
-        _, datas, channel, pair = read
-        if not channel.startswith("book"):
+    def _book_compiled(self, raw: str | bytes, ts_recv: int) -> list[MdEvent] | None:
+        """A book frame the compiled reader reads whole (numbers in the JSON grammar and
+        finite; the bounds of all its levels): the events ``_book_checked`` gives for it.
+        None, before any state changes, for any frame it would refuse, one that is not a
+        book frame, or one the compiled reader does not take (the other reads then say
+        what is wrong)."""
+        assert self.rows_reader is not None
+        read = self.rows_reader(raw, _ROW_SLOTS, _TEXT_SLOTS)
+        if read is None:
             return None
-        bids: list[Level] = []
-        asks: list[Level] = []
-        bids_text: list[LevelText] = []
-        asks_text: list[LevelText] = []
-        checksum: int | None = None
-        snapshot = zero = False
-        latest = 0.0
-        for data in datas:
-            if not data.keys() <= _BOOK_KEYS:
-                return None
-            if "as" in data or "bs" in data:
-                snapshot = True
-                sides = [("as", asks, asks_text), ("bs", bids, bids_text),
-                         ("a", asks, asks_text), ("b", bids, bids_text)]  # fmt: skip
-            else:
-                sides = [("a", asks, asks_text), ("b", bids, bids_text)]
-            for key, out, out_text in sides:
-                rows = data.get(key)
-                if rows is None:
-                    continue
-                if type(rows) is not tuple:
-                    return None
-                levels, texts, low_price, high_price, low_size, high_size, low_time, high_time = (
-                    rows
-                )
-                # _text_levels' and _latest_ns's rules, on the side's bounds.
-                if not (
-                    0.0 < low_price
-                    and high_price < MAX_PRICE
-                    and 0.0 <= low_size
-                    and high_size < MAX_SIZE
-                    and 0.0 <= low_time
-                    and high_time < STAMP_LIMIT
-                ):
-                    return None
-                zero = zero or low_size == 0.0
-                latest = max(latest, high_time)
-                out += levels
-                out_text += texts
-            text = data.get("c")
-            if text is not None:
-                if type(text) is not str:
-                    return None
-                try:
-                    checksum = int(text)
-                except ValueError:
-                    return None
+        _, channel, pair, seen, levels, texts, strings, *bounds = read
+        low_price, high_price, low_size, high_size, low_time, high_time = bounds
+        # _text_levels' and _latest_ns's rules, on the bounds of all levels.
+        if not (
+            channel.startswith("book")
+            and 0.0 < low_price
+            and high_price < MAX_PRICE
+            and 0.0 <= low_size
+            and high_size < MAX_SIZE
+            and 0.0 <= low_time
+            and high_time < STAMP_LIMIT
+        ):
+            return None
+        snapshot = bool(seen & _SNAPSHOT_SLOTS)
         if snapshot:
-            if zero:
-                return None
+            if seen & _UPDATE_SLOTS or low_size == 0.0:
+                return None  # a snapshot with update rows (their order) or a size 0
+            asks, bids, asks_text, bids_text = levels[0], levels[1], texts[0], texts[1]
             try:
                 check_snapshot(bids, asks)
             except LevelError:
                 return None
-        elif not bids and not asks:
-            return None
+        else:
+            asks, bids, asks_text, bids_text = levels[2], levels[3], texts[2], texts[3]
+            if not bids and not asks:
+                return None
+        checksum: int | None = None
+        if strings[0] is not None:
+            try:
+                checksum = int(strings[0])
+            except ValueError:
+                return None
         venue_symbol = self._venue_symbol(pair)
+        ts_event = int(max(0.0, high_time) * 1_000_000_000)
         return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
-                                 asks_text, checksum, int(latest * 1_000_000_000), ts_recv)  # fmt: skip
+                                 asks_text, checksum, ts_event, ts_recv)  # fmt: skip
 
     def _parse_other(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         """Every frame the hot path did not take: events, other channels, and book frames
