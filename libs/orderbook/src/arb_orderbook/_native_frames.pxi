@@ -9,6 +9,7 @@
 # frame's content.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.string cimport memcmp
 
 cdef double _INF = float("inf")
 
@@ -137,8 +138,15 @@ def int_level_frame(raw):
 cdef class _Bounds:
     """The lowest and highest first, second and third number of the rows read so far."""
     cdef double lo_p, hi_p, lo_s, hi_s, lo_t, hi_t
+    # The last stamp read (its text and value): a frame's levels mostly share one stamp, and
+    # a stamp's 16 digits are float()'s slow case.
+    cdef const char* stamp_text
+    cdef Py_ssize_t stamp_size
+    cdef double stamp
 
     def __cinit__(self):
+        self.stamp_text = NULL
+        self.stamp_size = -1
         self.lo_p = self.lo_s = self.lo_t = _INF
         self.hi_p = self.hi_s = self.hi_t = -_INF
 
@@ -177,8 +185,13 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
             if e < 0:
                 return -1
             if column == 2:
-                if not _number(s, i + 2, e, &stamp):
+                if (e - i - 2 == b.stamp_size
+                        and memcmp(s + i + 2, b.stamp_text, b.stamp_size) == 0):
+                    stamp = b.stamp  # the same text as the last stamp: the same number
+                elif not _number(s, i + 2, e, &stamp):
                     return -1
+                else:
+                    b.stamp_text, b.stamp_size, b.stamp = s + i + 2, e - i - 2, stamp
                 if stamp < b.lo_t:
                     b.lo_t = stamp
                 if stamp > b.hi_t:
@@ -222,6 +235,7 @@ def rows_frame(raw, dict row_keys, dict text_keys):
     cdef Py_ssize_t n, i, k1, v1, slot
     cdef long long first
     cdef long long seen = 0, in_object
+    cdef PyObject* found
     cdef list levels = [[] for _ in range(len(row_keys))]
     cdef list texts = [[] for _ in range(len(row_keys))]
     cdef list strings = [None] * len(text_keys)
@@ -241,9 +255,9 @@ def rows_frame(raw, dict row_keys, dict text_keys):
                 return None
             key = PyUnicode_FromStringAndSize(s + i + 1, k1 - i - 1)
             i = k1 + 2
-            where = row_keys.get(key)
-            if where is not None:
-                slot = where
+            found = PyDict_GetItem(row_keys, key)
+            if found is not NULL:
+                slot = <object>found
                 if slot < 0 or slot >= len(levels) or slot >= 62 or in_object & (1LL << slot):
                     return None  # a key twice in one object included
                 i = _rows(s, i, n, levels[slot], texts[slot], b)
@@ -252,10 +266,10 @@ def rows_frame(raw, dict row_keys, dict text_keys):
                 in_object |= 1LL << slot
                 seen |= 1LL << slot
             else:
-                where = text_keys.get(key)
-                if where is None:
+                found = PyDict_GetItem(text_keys, key)
+                if found is NULL:
                     return None
-                slot = where
+                slot = <object>found
                 if slot < 0 or slot >= len(strings):
                     return None
                 v1 = _string_end(s, i, n)
@@ -283,3 +297,81 @@ def rows_frame(raw, dict row_keys, dict text_keys):
         return None
     return (first, channel, PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1), seen, levels,
             texts, strings, b.lo_p, b.hi_p, b.lo_s, b.hi_s, b.lo_t, b.hi_t)
+
+
+def signed_levels_frame(raw):
+    """``[INT,[[NUMBER,INT,NUMBER],...]]`` or ``[INT,[[NUMBER,INT,NUMBER],...],INT]``, exactly
+    (no spaces), its rows split by the sign of their last number: ``(int, positive levels,
+    negative levels, positive texts, negative texts, int or None, lowest first number, highest
+    first number, lowest inner int, highest absolute last number, whether a last number is
+    0)``. A level is (first number, absolute last number) as floats; its texts are the two
+    numbers' texts. A row whose last number is 0 goes to neither side. None for any other
+    text."""
+    cdef const char* s
+    cdef Py_ssize_t n, i, p0, p1, a0, a1
+    cdef long long first, count, last
+    cdef long long lo_count = 0x7FFFFFFFFFFFFFFF
+    cdef double price, amount, size
+    cdef double lo_p = _INF, hi_p = -_INF, hi_a = -_INF
+    cdef bint zero = False
+    cdef list plus = [], minus = [], plus_text = [], minus_text = []
+    if not _frame_text(raw, &s, &n) or n < 2 or s[0] != 91:  # '['
+        return None
+    i = _int(s, 1, n, &first)
+    if i < 0 or i + 1 >= n or s[i] != 44 or s[i + 1] != 91:  # ",["
+        return None
+    i += 2
+    if i < n and s[i] == 93:  # no rows
+        i += 1
+    else:
+        while True:
+            if i >= n or s[i] != 91:
+                return None
+            p0 = i + 1
+            p1 = _number_end(s, p0, n)
+            if p1 >= n or s[p1] != 44 or not _number(s, p0, p1, &price):
+                return None
+            i = _int(s, p1 + 1, n, &count)
+            if i < 0 or i >= n or s[i] != 44:
+                return None
+            a0 = i + 1
+            a1 = _number_end(s, a0, n)
+            if a1 >= n or s[a1] != 93 or not _number(s, a0, a1, &amount):
+                return None
+            size = -amount if amount < 0.0 else amount
+            if amount > 0.0:
+                plus.append((price, size))
+                plus_text.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
+                                  PyUnicode_FromStringAndSize(s + a0, a1 - a0)))
+            elif amount < 0.0:
+                minus.append((price, size))
+                minus_text.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
+                                   PyUnicode_FromStringAndSize(s + a0, a1 - a0)))
+            else:
+                zero = True
+            if price < lo_p:
+                lo_p = price
+            if price > hi_p:
+                hi_p = price
+            if count < lo_count:
+                lo_count = count
+            if size > hi_a:
+                hi_a = size
+            i = a1 + 1
+            if i < n and s[i] == 44 and i + 1 < n and s[i + 1] == 91:
+                i += 1
+                continue
+            if i < n and s[i] == 93:
+                i += 1
+                break
+            return None
+    if i + 1 == n and s[i] == 93:
+        tail = None
+    elif i < n and s[i] == 44:
+        i = _int(s, i + 1, n, &last)
+        if i < 0 or i + 1 != n or s[i] != 93:
+            return None
+        tail = last
+    else:
+        return None
+    return (first, plus, minus, plus_text, minus_text, tail, lo_p, hi_p, lo_count, hi_a, zero)

@@ -67,9 +67,14 @@ OB_CHECKSUM = 131072
 RESTART = 20051
 MAINTENANCE_END = 20061
 _QUIET_EVENTS = frozenset({"info", "pong", "auth", "unsubscribed", "conf", "subscribed"})
-# The compiled reader of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``)
-# where the compiled book runs; None: every frame goes the msgspec way below.
-UPDATE_READER = native.COMPILED.int_level_frame if native.COMPILED is not None else None
+# The compiled readers of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``)
+# and a whole snapshot (``[CHAN_ID,[[PRICE,COUNT,AMOUNT],...],SEQ?]``, split into bids and asks
+# by the sign of AMOUNT) where the compiled book runs; None: every frame goes the msgspec way.
+READERS = (
+    (native.COMPILED.int_level_frame, native.COMPILED.signed_levels_frame)
+    if native.COMPILED is not None
+    else None
+)
 
 
 def _malformed(kind: str, message: str) -> MalformedFrame:
@@ -112,7 +117,7 @@ class BitfinexParser(FeedParser):
         self.first_sequence: int | None = None
         self.last_sequence: int | None = None
         self.sequence_gaps = 0  # lost-message events seen on connections (tests, metrics)
-        self.update_reader = UPDATE_READER  # None: the reference read only (tests)
+        self.readers = READERS  # None: the reference read only (tests)
 
     # -- FeedParser ---------------------------------------------------------------------------
 
@@ -139,12 +144,18 @@ class BitfinexParser(FeedParser):
         return self._channel_of.get(venue_symbol)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
-        if self.update_reader is not None:
-            read = self.update_reader(raw)
-            if read is not None:
-                events = self._update(read, ts_recv)
+        if self.readers is not None:
+            update = self.readers[0](raw)
+            if update is not None:
+                events = self._update(update, ts_recv)
                 if events is not None:
                     return events
+            else:
+                snapshot = self.readers[1](raw)
+                if snapshot is not None:
+                    events = self._snapshot_read(snapshot, ts_recv)
+                    if events is not None:
+                        return events
         head = raw.lstrip()[:1]
         if head in ("[", b"["):
             return self._array(raw, ts_recv)
@@ -288,6 +299,35 @@ class BitfinexParser(FeedParser):
         return [self._delta(venue_symbol, [], [level], [], [(price_text, amount_text)], None,
                             ts_recv)]  # fmt: skip
 
+    def _snapshot_read(
+        self,
+        read: tuple[int, list[Level], list[Level], list[LevelText], list[LevelText], int | None,
+                    float, float, int, float, bool],
+        ts_recv: int,
+    ) -> list[MdEvent] | None:  # fmt: skip
+        """A snapshot the compiled reader read whole: the events ``_array`` gives for it. None,
+        before any state changes, for anything ``_array`` must look at itself."""
+        chan_id, bids, asks, bids_text, asks_text, sequence, *bounds = read
+        low_price, high_price, low_count, high_size, zero = bounds
+        book = self._books.get(chan_id)
+        if book is None or (sequence is None and self.sequencing):
+            return None
+        # read_level's rules for a snapshot, on the bounds of its levels, and check_snapshot.
+        if zero or not (0.0 < low_price and high_price < MAX_PRICE and high_size < MAX_SIZE):
+            return None
+        if low_count < 1:
+            return None
+        try:
+            check_snapshot(bids, asks)
+        except LevelError:
+            return None
+        if sequence is not None and self.sequencing:
+            self._sequence(sequence)
+        venue_symbol, depth = book
+        symbol = self._symbol(venue_symbol)
+        return [self._snapshot_event(venue_symbol, symbol, bids, asks, bids_text, asks_text,
+                                     depth, ts_recv)]  # fmt: skip
+
     def _checksum(self, chan_id: int, parts: list[msgspec.Raw], ts_recv: int) -> list[MdEvent]:
         book = self._books.get(chan_id)
         if book is None:
@@ -369,6 +409,21 @@ class BitfinexParser(FeedParser):
             check_snapshot(bids, asks)
         except LevelError as exc:
             raise self._refuse(venue_symbol, exc, where) from None
+        return self._snapshot_event(venue_symbol, symbol, bids, asks, bids_text, asks_text,
+                                    depth, ts_recv)  # fmt: skip
+
+    def _snapshot_event(
+        self,
+        venue_symbol: str,
+        symbol: str,
+        bids: list[Level],
+        asks: list[Level],
+        bids_text: list[LevelText],
+        asks_text: list[LevelText],
+        depth: int,
+        ts_recv: int,
+    ) -> BookSnapshot:
+        """The snapshot event of levels already checked; the book's counter moves on."""
         seq = self._counters.get(venue_symbol, 0) + 1
         self._counters[venue_symbol] = seq
         self._live.add(venue_symbol)
