@@ -111,7 +111,7 @@ def test_kraken_v1_reader_gives_the_part_by_part_events() -> None:
 
 
 # Mutations: characters JSON frames are made of, and a few that are not.
-_CHARS = st.sampled_from(list('0123456789-+.eE,[]{}":abcrsNIfinty \\\t') + ["\u0661", "é"])
+_CHARS = st.sampled_from([*'0123456789-+.eE,[]{}":abcrsNIfinty \\\t', "\u0661", "é"])
 _NUMBERS = st.sampled_from(["0", "-0", "1e400", "-1e400", "1e-400", "NaN", "Infinity", "-5",
                             "1e15", "1e18", "-1e18", "0.0", "00", "1.", ".1", "1e", "1E+2",
                             "99999999999999999999", "-1", "1"])  # fmt: skip
@@ -162,8 +162,8 @@ def test_compiled_readers_take_only_their_exact_shapes() -> None:
                   "[1,[[2.5,1,1]],7]", "[1,[2.5,1,+1]]", "[1,[2.5,1,01]]", 5, None):  # fmt: skip
         assert COMPILED.int_level_frame(other) is None, other
     read = _kraken_read('[1,{"a":[["2.5","0.1","3.5","r"]]},{"b":[],"c":"9"},"book-10","X/Y"]')
-    assert read == (1, "book-10", "X/Y", 0b1100, [[], [], [(2.5, 0.1)], []],
-                    [[], [], [("2.5", "0.1")], []], ["9"], 2.5, 2.5, 0.1, 0.1, 3.5, 3.5)  # fmt: skip
+    levels, texts = [[], [], [(2.5, 0.1)], []], [[], [], [("2.5", "0.1")], []]
+    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, ["9"], 2.5, 2.5, 0.1, 0.1, 3.5, 3.5)
     for other in ('[1,{"a":[["2.5","0.1"]],"a":[]},"book-10","X/Y"]',  # a key twice
                   '[1,{"d":[["2.5","0.1"]]},"book-10","X/Y"]',  # another key
                   '[1,{"a":[["2.5","0.1"]]},{"c":"1","c":"2"},"book-10","X/Y"]',

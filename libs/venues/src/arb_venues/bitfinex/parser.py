@@ -313,7 +313,7 @@ class BitfinexParser(FeedParser):
         if book is None or (sequence is None and self.sequencing):
             return None
         # read_level's rules for a snapshot, on the bounds of its levels, and check_snapshot.
-        if zero or not (0.0 < low_price and high_price < MAX_PRICE and high_size < MAX_SIZE):
+        if zero or not (low_price > 0.0 and high_price < MAX_PRICE and high_size < MAX_SIZE):
             return None
         if low_count < 1:
             return None

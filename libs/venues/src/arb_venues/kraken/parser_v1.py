@@ -91,11 +91,11 @@ class KrakenV1Parser(_KrakenParserBase):
         # _text_levels' and _latest_ns's rules, on the bounds of all levels.
         if not (
             channel.startswith("book")
-            and 0.0 < low_price
+            and low_price > 0.0
             and high_price < MAX_PRICE
-            and 0.0 <= low_size
+            and low_size >= 0.0
             and high_size < MAX_SIZE
-            and 0.0 <= low_time
+            and low_time >= 0.0
             and high_time < STAMP_LIMIT
         ):
             return None
@@ -118,10 +118,15 @@ class KrakenV1Parser(_KrakenParserBase):
                 checksum = int(strings[0])
             except ValueError:
                 return None
-        venue_symbol = self._venue_symbol(pair)
+        venue_symbol = self._pairs.get(pair) or self._venue_symbol(pair)
         ts_event = int(max(0.0, high_time) * 1_000_000_000)
-        return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
-                                 asks_text, checksum, ts_event, ts_recv)  # fmt: skip
+        if snapshot:
+            return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
+                                     asks_text, checksum, ts_event, ts_recv)  # fmt: skip
+        delta = self._delta(  # _book_events' delta, without its call
+            venue_symbol, bids, asks, bids_text, asks_text, checksum, ts_event, ts_recv
+        )
+        return [delta] if delta is not None else []
 
     def _parse_other(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         """Every frame the hot path did not take: events, other channels, and book frames
