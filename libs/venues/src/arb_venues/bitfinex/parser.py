@@ -288,7 +288,11 @@ class BitfinexParser(FeedParser):
         if count < 0:
             return None
         if sequence is not None and self.sequencing:
-            self._sequence(sequence)
+            last = self.last_sequence
+            if last is not None and sequence == last + 1:
+                self.last_sequence = sequence  # _sequence's common case, without its call
+            else:
+                self._sequence(sequence)
         venue_symbol = book[0]
         if venue_symbol not in self._live:
             return []  # no snapshot since the reset: the resubscribe brings one
