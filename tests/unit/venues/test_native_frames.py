@@ -49,7 +49,8 @@ def _pair(venue: str, version: str | None, reader: str) -> tuple[Any, Any]:
     protocol = market_protocol(venue, OFFLINE, protocol_version=version)
     compiled, reference = protocol.make_parser(SymbolMap()), protocol.make_parser(SymbolMap())
     # The compiled readers whatever ARB_NATIVE says (it only picks the parsers' default).
-    readers = {"readers": (COMPILED.int_level_frame, COMPILED.signed_levels_frame),
+    readers = {"readers": (COMPILED.int_level_frame, COMPILED.signed_levels_frame,
+                           COMPILED.int_word_frame),
                "rows_reader": COMPILED.rows_frame}  # fmt: skip
     setattr(compiled, reader, readers[reader])
     setattr(reference, reader, None)
@@ -83,6 +84,28 @@ BITFINEX_SNAPSHOTS = [raw for raw in BITFINEX if COMPILED.signed_levels_frame(ra
 KRAKEN, _ = scripted_session("v1")
 
 
+def _with_checksums(frames: list[str]) -> list[str]:
+    """The recording as a connection with OB_CHECKSUM would send it: a ``cs`` frame after
+    each update (its number made up: the parser does not check it, the book does), every
+    array renumbered."""
+    out, seq = [], 0
+    for raw in frames:
+        if raw.startswith("{"):
+            out.append(raw.replace('"flags":65536', '"flags":196608'))  # SEQ_ALL | OB_CHECKSUM
+            continue
+        seq += 1
+        out.append(f"{raw.rsplit(',', 1)[0]},{seq}]")
+        if COMPILED.int_level_frame(raw) is not None:
+            seq += 1
+            out.append(f'[{raw[1 : raw.index(",")]},"cs",{-7919 * seq},{seq}]')
+    return out
+
+
+BITFINEX_CHECKSUMS = _with_checksums(BITFINEX)
+# Where its updates start: before, the connection's set-up and the books' snapshots.
+_FIRST = next(i for i, raw in enumerate(BITFINEX_CHECKSUMS) if COMPILED.int_level_frame(raw))
+
+
 def _kraken_read(raw: str | bytes) -> Any:
     return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._TEXT_SLOTS)
 
@@ -96,6 +119,17 @@ def test_bitfinex_recording_gives_equal_events_with_and_without_the_compiled_rea
     assert len(BITFINEX_UPDATES) > 1500 and deltas >= len(BITFINEX_UPDATES) - 10
     assert len(BITFINEX_SNAPSHOTS) >= 7
     assert compiled.sequencing and compiled.sequence_gaps == 0
+
+
+def test_bitfinex_checksum_frames_give_equal_events_with_and_without_the_compiled_reader() -> None:
+    compiled, reference = _pair("bitfinex", None, "readers")
+    checksums = 0
+    for raw in BITFINEX_CHECKSUMS:
+        for event in _same(compiled, reference, raw) or ():
+            checksums += event.get("checksum") is not None
+    words = [raw for raw in BITFINEX_CHECKSUMS if COMPILED.int_word_frame(raw) is not None]
+    assert checksums >= len(BITFINEX_UPDATES) - 10 and len(words) > checksums
+    assert compiled.checksums and compiled.sequence_gaps == 0
 
 
 def test_kraken_v1_session_gives_equal_events_with_and_without_the_compiled_reader() -> None:
@@ -141,7 +175,7 @@ def _mutated(draw: st.DrawFn, frames: list[str]) -> str:
 )
 def test_bitfinex_mutated_frames_give_equal_events_or_both_refuse(raws: list[str]) -> None:
     compiled, reference = _pair("bitfinex", None, "readers")
-    for raw in BITFINEX[: BITFINEX.index(BITFINEX_UPDATES[0])]:  # conf, subscriptions, snapshots
+    for raw in BITFINEX_CHECKSUMS[:_FIRST]:
         _same(compiled, reference, raw)
     for raw in raws:
         _same(compiled, reference, raw)
@@ -181,3 +215,7 @@ def test_compiled_readers_take_only_their_exact_shapes() -> None:
     for other in ("[1,[[2.5,1,-3]] ]", "[1,[[2.5,1,-3],]]", "[1,[[2.5,1,-3,4]]]", "[1,[2.5,1,-3]]",
                   "[1,[[NaN,1,-3]]]", "[1,[[2.5,1,-3]],7,8]"):  # fmt: skip
         assert COMPILED.signed_levels_frame(other) is None, other
+    assert COMPILED.int_word_frame('[1,"cs",-5,7]') == (1, "cs", (-5, 7))
+    assert COMPILED.int_word_frame(b'[1,"hb"]') == (1, "hb", ())
+    for other in ('[1,"cs",1,2,3]', '[1,"cs",1.5]', '[1,"c\\s",1]', '[1, "hb"]', '[1,"hb",[]]'):
+        assert COMPILED.int_word_frame(other) is None, other

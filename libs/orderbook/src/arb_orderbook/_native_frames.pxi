@@ -375,3 +375,31 @@ def signed_levels_frame(raw):
     else:
         return None
     return (first, plus, minus, plus_text, minus_text, tail, lo_p, hi_p, lo_count, hi_a, zero)
+
+
+def int_word_frame(raw):
+    """``[INT,"WORD"]`` followed by up to two more ints (``[INT,"WORD",INT,INT]``), exactly
+    (no spaces; the word printable ASCII without escapes): ``(int, word, (int, ...))``. None
+    for any other text."""
+    cdef const char* s
+    cdef Py_ssize_t n, i, w1
+    cdef long long first, value
+    cdef list ints = []
+    if not _frame_text(raw, &s, &n) or n < 2 or s[0] != 91:  # '['
+        return None
+    i = _int(s, 1, n, &first)
+    if i < 0 or i >= n or s[i] != 44:
+        return None
+    w1 = _string_end(s, i + 1, n)
+    if w1 < 0:
+        return None
+    word = PyUnicode_FromStringAndSize(s + i + 2, w1 - i - 2)
+    i = w1 + 1
+    while i < n and s[i] == 44 and len(ints) < 2:
+        i = _int(s, i + 1, n, &value)
+        if i < 0:
+            return None
+        ints.append(value)
+    if i + 1 != n or s[i] != 93:
+        return None
+    return (first, word, tuple(ints))

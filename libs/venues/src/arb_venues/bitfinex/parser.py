@@ -67,11 +67,16 @@ OB_CHECKSUM = 131072
 RESTART = 20051
 MAINTENANCE_END = 20061
 _QUIET_EVENTS = frozenset({"info", "pong", "auth", "unsubscribed", "conf", "subscribed"})
-# The compiled readers of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``)
-# and a whole snapshot (``[CHAN_ID,[[PRICE,COUNT,AMOUNT],...],SEQ?]``, split into bids and asks
-# by the sign of AMOUNT) where the compiled book runs; None: every frame goes the msgspec way.
+# The compiled readers of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``),
+# a whole snapshot (``[CHAN_ID,[[PRICE,COUNT,AMOUNT],...],SEQ?]``, split into bids and asks by
+# the sign of AMOUNT) and a heartbeat or checksum (``[CHAN_ID,"hb",SEQ?]``,
+# ``[CHAN_ID,"cs",CHECKSUM,SEQ?]``) where the compiled book runs; None: the msgspec way only.
 READERS = (
-    (native.COMPILED.int_level_frame, native.COMPILED.signed_levels_frame)
+    (
+        native.COMPILED.int_level_frame,
+        native.COMPILED.signed_levels_frame,
+        native.COMPILED.int_word_frame,
+    )
     if native.COMPILED is not None
     else None
 )
@@ -150,12 +155,14 @@ class BitfinexParser(FeedParser):
                 events = self._update(update, ts_recv)
                 if events is not None:
                     return events
-            else:
-                snapshot = self.readers[1](raw)
-                if snapshot is not None:
-                    events = self._snapshot_read(snapshot, ts_recv)
-                    if events is not None:
-                        return events
+            elif (snapshot := self.readers[1](raw)) is not None:
+                events = self._snapshot_read(snapshot, ts_recv)
+                if events is not None:
+                    return events
+            elif (word := self.readers[2](raw)) is not None:
+                events = self._word_read(word, ts_recv)
+                if events is not None:
+                    return events
         head = raw.lstrip()[:1]
         if head in ("[", b"["):
             return self._array(raw, ts_recv)
@@ -331,6 +338,30 @@ class BitfinexParser(FeedParser):
         symbol = self._symbol(venue_symbol)
         return [self._snapshot_event(venue_symbol, symbol, bids, asks, bids_text, asks_text,
                                      depth, ts_recv)]  # fmt: skip
+
+    def _word_read(
+        self, read: tuple[int, str, tuple[int, ...]], ts_recv: int
+    ) -> list[MdEvent] | None:
+        """A heartbeat or a checksum the compiled reader read whole: the events ``_array``
+        gives for it. None, before any state changes, for anything ``_array`` must look at
+        itself (another word, a channel that is not a book, a number missing)."""
+        chan_id, word, numbers = read
+        sequencing = self.sequencing
+        if sequencing and not numbers:
+            return None
+        if word == "hb":
+            book = None
+        elif word == "cs":
+            book = self._books.get(chan_id)
+            if book is None or len(numbers) < 1 + sequencing:
+                return None
+        else:
+            return None
+        if sequencing:
+            self._sequence(numbers[-1])
+        if book is None or book[0] not in self._live:
+            return []
+        return [self._delta(book[0], [], [], [], [], numbers[0], ts_recv)]
 
     def _checksum(self, chan_id: int, parts: list[msgspec.Raw], ts_recv: int) -> list[MdEvent]:
         book = self._books.get(chan_id)
