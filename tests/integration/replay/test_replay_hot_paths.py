@@ -1,6 +1,7 @@
 """Kraken's hot parse paths against their reference on sessions recorded from the simulator.
 
-The v1 and v2 parsers read a book frame whole in msgspec (text, then checked floats); the
+The v1 and v2 parsers read a book frame whole (v1: in C where the compiled book is built,
+else in msgspec; v2 in msgspec: text, then checked floats); the
 reference is the way they read it before, and still read any frame the hot read refuses:
 v1 part by part with a number reader per level, v2 level by level from the wire text. Two
 parsers of each version, one per way, are fed the same frames: they must give equal events
@@ -25,6 +26,7 @@ from arb_venues.base import Endpoints
 from arb_venues.capture import read_capture
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.kraken import schemas
+from arb_venues.kraken.parser_v1 import _ROW_SLOTS, _TEXT_SLOTS
 
 pytestmark = pytest.mark.integration
 
@@ -70,11 +72,13 @@ async def test_kraken_hot_parse_gives_the_reference_events_on_a_recorded_session
     hot, slow = _parser(version), _parser(version)
     reference = _reference_v1 if version == "v1" else _reference_v2
     books = BookSet(checksums=checksums(["kraken"]))
-    compared = 0
+    compared = compiled = 0
     for frame in frames:
         ts = int(frame.ts * 1e9)
         events = hot.parse_ws(frame.raw, ts)
         expected = reference(slow, frame.raw, ts)
+        if version == "v1" and hot.rows_reader is not None:  # the compiled reader, where built
+            compiled += hot.rows_reader(frame.raw, _ROW_SLOTS, _TEXT_SLOTS) is not None
         assert msgspec.to_builtins(events) == msgspec.to_builtins(expected), frame.raw[:200]
         compared += len(events)
         for event in events:
@@ -82,3 +86,5 @@ async def test_kraken_hot_parse_gives_the_reference_events_on_a_recorded_session
     counts = books.counts["kraken"]
     assert compared > 100 and counts.checksums_ok >= compared - len(SYMBOLS)
     assert (counts.checksum_failures, counts.checksums_missing, counts.gaps) == (0, 0, 0)
+    if version == "v1" and hot.rows_reader is not None:
+        assert compiled >= compared - len(SYMBOLS)  # it read the book frames whole

@@ -698,3 +698,4 @@ def read_number(value):
 
 
 include "_native_book.pxi"
+include "_native_frames.pxi"

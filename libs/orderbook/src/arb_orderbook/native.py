@@ -21,7 +21,10 @@ from arb_core.variables import NATIVE
 from arb_orderbook import book
 
 # The compiled book's source: the module and the files it includes.
-SOURCES = tuple(Path(__file__).with_name(name) for name in ("_native.pyx", "_native_book.pxi"))
+SOURCES = tuple(
+    Path(__file__).with_name(name)
+    for name in ("_native.pyx", "_native_book.pxi", "_native_frames.pxi")
+)
 
 
 def source_hash() -> str:

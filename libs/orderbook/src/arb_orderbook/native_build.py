@@ -1,4 +1,4 @@
-"""Build the compiled book (``_native.pyx`` and the file it includes) in place:
+"""Build the compiled book (``_native.pyx`` and the files it includes) in place:
 ``python -m arb_orderbook.native_build`` (``--force``: build even when up to date).
 
 ``make setup`` runs this after ``uv sync``. It turns ``_native.pyx`` into C with Cython (a dev

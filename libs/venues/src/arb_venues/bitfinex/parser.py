@@ -39,6 +39,7 @@ from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 import msgspec
+from arb_orderbook import native
 from arb_structs import BookDelta, BookSnapshot, Level, LevelText, MdEvent
 
 from arb_venues.base import FeedParser
@@ -46,6 +47,7 @@ from arb_venues.bitfinex import schemas
 from arb_venues.bitfinex import symbols as bitfinex_symbols
 from arb_venues.common.levels import (
     BAD_SIZE,
+    MAX_PRICE,
     MAX_SIZE,
     LevelError,
     check_snapshot,
@@ -65,6 +67,19 @@ OB_CHECKSUM = 131072
 RESTART = 20051
 MAINTENANCE_END = 20061
 _QUIET_EVENTS = frozenset({"info", "pong", "auth", "unsubscribed", "conf", "subscribed"})
+# The compiled readers of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``),
+# a whole snapshot (``[CHAN_ID,[[PRICE,COUNT,AMOUNT],...],SEQ?]``, split into bids and asks by
+# the sign of AMOUNT) and a heartbeat or checksum (``[CHAN_ID,"hb",SEQ?]``,
+# ``[CHAN_ID,"cs",CHECKSUM,SEQ?]``) where the compiled book runs; None: the msgspec way only.
+READERS = (
+    (
+        native.COMPILED.int_level_frame,
+        native.COMPILED.signed_levels_frame,
+        native.COMPILED.int_word_frame,
+    )
+    if native.COMPILED is not None
+    else None
+)
 
 
 def _malformed(kind: str, message: str) -> MalformedFrame:
@@ -107,6 +122,7 @@ class BitfinexParser(FeedParser):
         self.first_sequence: int | None = None
         self.last_sequence: int | None = None
         self.sequence_gaps = 0  # lost-message events seen on connections (tests, metrics)
+        self.readers = READERS  # None: the reference read only (tests)
 
     # -- FeedParser ---------------------------------------------------------------------------
 
@@ -133,6 +149,20 @@ class BitfinexParser(FeedParser):
         return self._channel_of.get(venue_symbol)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        if self.readers is not None:
+            update = self.readers[0](raw)
+            if update is not None:
+                events = self._update(update, ts_recv)
+                if events is not None:
+                    return events
+            elif (snapshot := self.readers[1](raw)) is not None:
+                events = self._snapshot_read(snapshot, ts_recv)
+                if events is not None:
+                    return events
+            elif (word := self.readers[2](raw)) is not None:
+                events = self._word_read(word, ts_recv)
+                if events is not None:
+                    return events
         head = raw.lstrip()[:1]
         if head in ("[", b"["):
             return self._array(raw, ts_recv)
@@ -249,6 +279,90 @@ class BitfinexParser(FeedParser):
             return [self._delta(venue_symbol, [level], [], [level_text], [], None, ts_recv)]
         return [self._delta(venue_symbol, [], [level], [], [level_text], None, ts_recv)]
 
+    def _update(
+        self, read: tuple[int, str, float, int, str, float, int | None], ts_recv: int
+    ) -> list[MdEvent] | None:
+        """A one-level update the compiled reader read whole: the events ``_array`` gives for
+        it. None, before any state changes, for anything ``_array`` must look at itself (a
+        channel that is not a book, no sequence number, a level ``read_level`` refuses)."""
+        chan_id, price_text, price, count, amount_text, amount, sequence = read
+        book = self._books.get(chan_id)
+        if book is None or (sequence is None and self.sequencing):
+            return None
+        # read_level's rules for an update: it refuses every level this lets through to it.
+        if not (0.0 < price < MAX_PRICE and amount != 0.0 and abs(amount) < MAX_SIZE):
+            return None
+        if count < 0:
+            return None
+        if sequence is not None and self.sequencing:
+            last = self.last_sequence
+            if last is not None and sequence == last + 1:
+                self.last_sequence = sequence  # _sequence's common case, without its call
+            else:
+                self._sequence(sequence)
+        venue_symbol = book[0]
+        if venue_symbol not in self._live:
+            return []  # no snapshot since the reset: the resubscribe brings one
+        level = (price, abs(amount) if count else 0.0)
+        if amount > 0.0:
+            return [self._delta(venue_symbol, [level], [], [(price_text, amount_text)], [], None,
+                                ts_recv)]  # fmt: skip
+        return [self._delta(venue_symbol, [], [level], [], [(price_text, amount_text)], None,
+                            ts_recv)]  # fmt: skip
+
+    def _snapshot_read(
+        self,
+        read: tuple[int, list[Level], list[Level], list[LevelText], list[LevelText], int | None,
+                    float, float, int, float, bool],
+        ts_recv: int,
+    ) -> list[MdEvent] | None:  # fmt: skip
+        """A snapshot the compiled reader read whole: the events ``_array`` gives for it. None,
+        before any state changes, for anything ``_array`` must look at itself."""
+        chan_id, bids, asks, bids_text, asks_text, sequence, *bounds = read
+        low_price, high_price, low_count, high_size, zero = bounds
+        book = self._books.get(chan_id)
+        if book is None or (sequence is None and self.sequencing):
+            return None
+        # read_level's rules for a snapshot, on the bounds of its levels, and check_snapshot.
+        if zero or not (low_price > 0.0 and high_price < MAX_PRICE and high_size < MAX_SIZE):
+            return None
+        if low_count < 1:
+            return None
+        try:
+            check_snapshot(bids, asks)
+        except LevelError:
+            return None
+        if sequence is not None and self.sequencing:
+            self._sequence(sequence)
+        venue_symbol, depth = book
+        symbol = self._symbol(venue_symbol)
+        return [self._snapshot_event(venue_symbol, symbol, bids, asks, bids_text, asks_text,
+                                     depth, ts_recv)]  # fmt: skip
+
+    def _word_read(
+        self, read: tuple[int, str, tuple[int, ...]], ts_recv: int
+    ) -> list[MdEvent] | None:
+        """A heartbeat or a checksum the compiled reader read whole: the events ``_array``
+        gives for it. None, before any state changes, for anything ``_array`` must look at
+        itself (another word, a channel that is not a book, a number missing)."""
+        chan_id, word, numbers = read
+        sequencing = self.sequencing
+        if sequencing and not numbers:
+            return None
+        if word == "hb":
+            book = None
+        elif word == "cs":
+            book = self._books.get(chan_id)
+            if book is None or len(numbers) < 1 + sequencing:
+                return None
+        else:
+            return None
+        if sequencing:
+            self._sequence(numbers[-1])
+        if book is None or book[0] not in self._live:
+            return []
+        return [self._delta(book[0], [], [], [], [], numbers[0], ts_recv)]
+
     def _checksum(self, chan_id: int, parts: list[msgspec.Raw], ts_recv: int) -> list[MdEvent]:
         book = self._books.get(chan_id)
         if book is None:
@@ -330,6 +444,21 @@ class BitfinexParser(FeedParser):
             check_snapshot(bids, asks)
         except LevelError as exc:
             raise self._refuse(venue_symbol, exc, where) from None
+        return self._snapshot_event(venue_symbol, symbol, bids, asks, bids_text, asks_text,
+                                    depth, ts_recv)  # fmt: skip
+
+    def _snapshot_event(
+        self,
+        venue_symbol: str,
+        symbol: str,
+        bids: list[Level],
+        asks: list[Level],
+        bids_text: list[LevelText],
+        asks_text: list[LevelText],
+        depth: int,
+        ts_recv: int,
+    ) -> BookSnapshot:
+        """The snapshot event of levels already checked; the book's counter moves on."""
         seq = self._counters.get(venue_symbol, 0) + 1
         self._counters[venue_symbol] = seq
         self._live.add(venue_symbol)

@@ -17,9 +17,10 @@ channel that is not a book.
 from __future__ import annotations
 
 import msgspec
+from arb_orderbook import native
 from arb_structs import Level, LevelText, MdEvent
 
-from arb_venues.common.levels import LevelError, check_snapshot, read_number
+from arb_venues.common.levels import MAX_PRICE, MAX_SIZE, LevelError, check_snapshot, read_number
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.kraken import schemas
 from arb_venues.kraken import symbols as kraken_symbols
@@ -32,14 +33,27 @@ from arb_venues.kraken.parser import (
 )
 
 _PAIRS_MAX = 4096
+STAMP_LIMIT = 1e11  # a level time (epoch seconds) is in [0, STAMP_LIMIT)
+# The compiled reader of a whole book frame where the compiled book runs (None: msgspec's).
+ROWS_READER = native.COMPILED.rows_frame if native.COMPILED is not None else None
+# Its slots: a book object's keys with levels (snapshot asks, bids; update asks, bids), and c.
+_ROW_SLOTS = {"as": 0, "bs": 1, "a": 2, "b": 3}
+_TEXT_SLOTS = {"c": 0}
+_SNAPSHOT_SLOTS = 1 << 0 | 1 << 1
+_UPDATE_SLOTS = 1 << 2 | 1 << 3
 
 
 class KrakenV1Parser(_KrakenParserBase):
     def __init__(self, symbols: SymbolMap | None = None, depth: int = DEFAULT_DEPTH) -> None:
         super().__init__(symbols, depth)
         self._pairs: dict[str, str] = {}  # v1 pair (XBT/USD) -> its v2 spelling (BTC/USD)
+        self.rows_reader = ROWS_READER  # None: msgspec's read and the reference only (tests)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        if self.rows_reader is not None:
+            events = self._book_compiled(raw, ts_recv)
+            if events is not None:
+                return events
         try:
             texts = schemas.V1_BOOK_FRAME.decode(raw)
             numbers = schemas.V1_NUMBER_FRAME.decode(raw)
@@ -50,13 +64,69 @@ class KrakenV1Parser(_KrakenParserBase):
         channel, pair = texts[-2], texts[-1]
         if type(channel) is not str or type(pair) is not str or not channel.startswith("book"):
             return self._parse_other(raw, ts_recv)
+        venue_symbol = self._venue_symbol(pair)
+        events = self._book_read(channel, venue_symbol, texts[1:-2], numbers[1:-2], ts_recv)
+        return self._parse_other(raw, ts_recv) if events is None else events
+
+    def _venue_symbol(self, pair: str) -> str:
         venue_symbol = self._pairs.get(pair)
         if venue_symbol is None:
             if len(self._pairs) >= _PAIRS_MAX:  # bounded whatever the feed sends
                 self._pairs.clear()
             venue_symbol = self._pairs[pair] = kraken_symbols.v2_symbol(pair)
-        events = self._book_read(channel, venue_symbol, texts[1:-2], numbers[1:-2], ts_recv)
-        return self._parse_other(raw, ts_recv) if events is None else events
+        return venue_symbol
+
+    def _book_compiled(self, raw: str | bytes, ts_recv: int) -> list[MdEvent] | None:
+        """A book frame the compiled reader reads whole (numbers in the JSON grammar and
+        finite; the bounds of all its levels): the events ``_book_checked`` gives for it.
+        None, before any state changes, for any frame it would refuse, one that is not a
+        book frame, or one the compiled reader does not take (the other reads then say
+        what is wrong)."""
+        assert self.rows_reader is not None
+        read = self.rows_reader(raw, _ROW_SLOTS, _TEXT_SLOTS)
+        if read is None:
+            return None
+        _, channel, pair, seen, levels, texts, strings, *bounds = read
+        low_price, high_price, low_size, high_size, low_time, high_time = bounds
+        # _text_levels' and _latest_ns's rules, on the bounds of all levels.
+        if not (
+            channel.startswith("book")
+            and low_price > 0.0
+            and high_price < MAX_PRICE
+            and low_size >= 0.0
+            and high_size < MAX_SIZE
+            and low_time >= 0.0
+            and high_time < STAMP_LIMIT
+        ):
+            return None
+        snapshot = bool(seen & _SNAPSHOT_SLOTS)
+        if snapshot:
+            if seen & _UPDATE_SLOTS or low_size == 0.0:
+                return None  # a snapshot with update rows (their order) or a size 0
+            asks, bids, asks_text, bids_text = levels[0], levels[1], texts[0], texts[1]
+            try:
+                check_snapshot(bids, asks)
+            except LevelError:
+                return None
+        else:
+            asks, bids, asks_text, bids_text = levels[2], levels[3], texts[2], texts[3]
+            if not bids and not asks:
+                return None
+        checksum: int | None = None
+        if strings[0] is not None:
+            try:
+                checksum = int(strings[0])
+            except ValueError:
+                return None
+        venue_symbol = self._pairs.get(pair) or self._venue_symbol(pair)
+        ts_event = int(max(0.0, high_time) * 1_000_000_000)
+        if snapshot:
+            return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
+                                     asks_text, checksum, ts_event, ts_recv)  # fmt: skip
+        delta = self._delta(  # _book_events' delta, without its call
+            venue_symbol, bids, asks, bids_text, asks_text, checksum, ts_event, ts_recv
+        )
+        return [delta] if delta is not None else []
 
     def _parse_other(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         """Every frame the hot path did not take: events, other channels, and book frames
@@ -220,7 +290,7 @@ def _latest_ns(*sides: list[list[str]]) -> int:
         for row in rows:
             if len(row) > 2:
                 stamp = read_number(row[2])  # "Infinity" or "1e400" is no time either
-                if stamp is None or not 0.0 <= stamp < 1e11:
+                if stamp is None or not 0.0 <= stamp < STAMP_LIMIT:
                     raise _malformed("timestamp", f"level time {row[2]!r}")
                 latest = max(latest, stamp)
     return int(latest * 1_000_000_000)
