@@ -13,6 +13,15 @@ published -> the detector read it), ``detector`` (read -> opportunity published)
 ``bench_pipeline`` runs, at each rate and on the same Redis server, the engine's point and then
 the floor's (``arb_bench.floor``), so both see the same machine state, load and window.
 
+The market clock: the simulator steps its market ``PIPELINE_TICK_HZ`` (1,000) times a second
+here, for the engine and the floor alike (``--tick-hz``; ``make run`` keeps the simulator's
+50). At 50 Hz each tick's frames leave together: at 1,000 msgs/s a burst of 20 every 20 ms,
+so a frame waits behind the rest of its burst in ingest and in each hop, and every process
+wakes at once on two cores. The two venues measured push each book change as its own frame
+when it happens, not in 20 ms batches, so a clock that spreads the frames measures the path a
+frame takes on its own; at 1,000 ticks/s the frames of a tick are those of 1 ms (10 a venue at
+20,000 msgs/s). ``arb bench --tick-hz 50`` measures the bursts.
+
 The parts (``running_engine``, ``wait_live``, ``measure_window``, ``opportunity_latencies``,
 ``view_latencies``) are also the ``venues_load`` section's (``arb_bench.venues_load``): the
 same engine, window, latencies and backlog judgement with every venue at once.
