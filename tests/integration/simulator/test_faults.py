@@ -203,3 +203,14 @@ async def test_fault_armed_by_settings_or_control_fires_once_as_the_client_sees_
                 assert response.status == 200, await response.text()
         await asyncio.wait_for(probe(sim, venue), 20)
         assert sim.faults[venue].fired_total.get(kind) == 1
+
+
+@pytest.mark.parametrize("kind", ["drop_connection", "skip_seq", "malformed_frame"])
+async def test_coinbase_ws_faults_show_through_its_own_writer(kind: str) -> None:
+    """Coinbase numbers each connection's frames itself (``sequence_num``) and writes all the
+    frames one wake-up finds at once: each WS fault still reaches the client, in order."""
+    faults = [FaultSpec(venue="coinbase", kind=kind)]
+    settings = SimulatorSettings(venues=["coinbase"], symbols=[SYMBOL], rate=100.0,
+                                 inject_interval_s=0, faults=faults)  # fmt: skip
+    async with Simulator(settings) as sim:
+        await asyncio.wait_for(FAULTS[kind][2](sim, "coinbase"), 20.0)

@@ -107,8 +107,8 @@ def test_table_has_one_row_per_measurement() -> None:
         "detector": {"p50_us": 6.7, "p99_us": 65.0},
         "executor": {"paper": {"p50_us": 25.0, "p99_us": 109.0}},
         "pipeline": [
-            {"rate": 1000, "delivered_per_s": 1002, "p50_ms": 0.9, "p99_ms": 2.1, "p999_ms": 3.0,
-             "opportunities": 40, "backlog_growing": False,
+            {"rate": 1000, "tick_hz": 1000.0, "delivered_per_s": 1002, "p50_ms": 0.9,
+             "p99_ms": 2.1, "p999_ms": 3.0, "opportunities": 40, "backlog_growing": False,
              "ws_to_book": {"views": 900, "p50_ms": 0.5, "p99_ms": 1.0, "p999_ms": 1.5},
              "cpu": {"book": {"us_per_msg": 20.5}},
              "stages": {"ingest + hop 1": {"n": 900, "p50_ms": 0.3, "p99_ms": 0.7},
@@ -129,6 +129,7 @@ def test_table_has_one_row_per_measurement() -> None:
             "1.9x (1.5-2.1); ccxt: boom)") in rows[2]  # fmt: skip
     assert rows[3] == "| replay kucoin | not measured: to come |"
     assert "p50 0.9 ms, p99 2.1 ms, p99.9 3.0 ms (n=40); backlog growing: no" in rows[6]
+    assert "opportunity | market clock 1000 ticks/s, floor the same; 1,002 delivered/s" in rows[6]
     assert "p50 0.5 ms, p99 1.0 ms, p99.9 1.5 ms (n=900); CPU us per message: book 20.5" in rows[7]
     assert rows[8] == ("| pipeline 1,000 msgs/s: each stage | ingest + hop 1 p50 0.3 ms, p99 "
                        "0.7 ms (n=900); book p50 0.1 ms, p99 0.2 ms (n=900); hop 2 p50 0.3 ms, "

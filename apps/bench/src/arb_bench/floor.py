@@ -1,14 +1,15 @@
 """The floor: the pipeline's path with no work in it, measured right after the pipeline.
 
-The same simulator (same venues, symbols, rate, injections: the same load generator with the
-same 50 Hz bursts) serves the frames; minimal processes (``arb_bench.floor_relay``) carry each
-bare frame over the same number of Redis hops as the engine: one ``ingest`` relay per venue
-stamps it on receipt and XADDs it, one ``relay`` XREADs both streams and XADDs on (hop 1: the
-book service's place; like it, it passes one entry per input per read on, the newest: the
-engine's views carry the newest frame's ``ts_recv`` of each book, so both latencies are those
-of the newest frame of a read), one ``reader`` XREADs and stamps (hop 2: the detector's
-place). The floor conflates per venue stream, the book service per book (three per venue
-here): the floor's hop 2 carries at most as many entries as the engine's.
+The same simulator (same venues, symbols, rate, injections and market clock: the same load
+generator, ``arb_bench.pipeline.simulator_args``) serves the frames; minimal processes
+(``arb_bench.floor_relay``) carry each bare frame over the same number of Redis hops as the
+engine: one ``ingest`` relay per venue stamps it on receipt and XADDs it, one ``relay`` XREADs
+both streams and XADDs on (hop 1: the book service's place; like it, it passes one entry per
+input per read on, the newest: the engine's views carry the newest frame's ``ts_recv`` of each
+book, so both latencies are those of the newest frame of a read), one ``reader`` XREADs and
+stamps (hop 2: the detector's place). The floor conflates per venue stream, the book service
+per book (three per venue here): the floor's hop 2 carries at most as many entries as the
+engine's.
 
 ``ws_to_hop2`` (receipt -> read after two hops) compares with the pipeline's WS frame ->
 opportunity; ``ws_to_hop1`` (receipt -> read after one hop) with WS frame -> book view. Same

@@ -47,7 +47,9 @@ def _stopping() -> asyncio.Event:
 
 
 async def _until(stop: asyncio.Event, work: Any) -> None:
-    """Run ``work`` until ``stop`` is set, then cancel it."""
+    """Run ``work`` until ``stop`` is set, then cancel it. The read loops also check ``stop``
+    after each read: redis-py may lose a cancel that lands while an XREAD blocks, and the
+    reader must get to writing its samples (the bench waits 10 s for them, then kills it)."""
     task = asyncio.ensure_future(work)
     waiter = asyncio.ensure_future(stop.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -132,7 +134,7 @@ async def relay(args: argparse.Namespace) -> None:
     positions: dict[str, bytes | str] = {s: "0-0" for s in args.inputs.split(",")}
 
     async def loop() -> None:
-        while True:
+        while not stop.is_set():
             answer = await redis.xread(positions, count=READ_COUNT, block=BLOCK_MS)
             now = time.time_ns()
             pipe = redis.pipeline(transaction=False)
@@ -160,7 +162,7 @@ async def reader(args: argparse.Namespace) -> None:
 
     async def loop() -> None:
         nonlocal position
-        while True:
+        while not stop.is_set():
             answer = await redis.xread({args.inputs: position}, count=READ_COUNT, block=BLOCK_MS)
             now = time.time_ns()
             for _, entries in answer:

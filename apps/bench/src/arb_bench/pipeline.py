@@ -13,6 +13,15 @@ published -> the detector read it), ``detector`` (read -> opportunity published)
 ``bench_pipeline`` runs, at each rate and on the same Redis server, the engine's point and then
 the floor's (``arb_bench.floor``), so both see the same machine state, load and window.
 
+The market clock: the simulator steps its market ``PIPELINE_TICK_HZ`` (1,000) times a second
+here, for the engine and the floor alike (``--tick-hz``; ``make run`` keeps the simulator's
+50). At 50 Hz each tick's frames leave together: at 1,000 msgs/s a burst of 20 every 20 ms,
+so a frame waits behind the rest of its burst in ingest and in each hop, and every process
+wakes at once on two cores. The two venues measured push each book change as its own frame
+when it happens, not in 20 ms batches, so a clock that spreads the frames measures the path a
+frame takes on its own; at 1,000 ticks/s the frames of a tick are those of 1 ms (10 a venue at
+20,000 msgs/s). ``arb bench --tick-hz 50`` measures the bursts.
+
 The parts (``running_engine``, ``wait_live``, ``measure_window``, ``opportunity_latencies``,
 ``view_latencies``) are also the ``venues_load`` section's (``arb_bench.venues_load``): the
 same engine, window, latencies and backlog judgement with every venue at once.
@@ -68,6 +77,9 @@ PIPELINE_VENUES = ("coinbase", "kucoin")
 PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 # The simulator injects a dislocation this often, so each window has opportunities to time.
 SIMULATOR_ARGS = ("--inject-interval", "0.2")
+# The simulator's market clock in the pipeline and its floor (ticks/s; ``make run`` keeps the
+# simulator's default, 50). See the module docstring.
+PIPELINE_TICK_HZ = 1000.0
 LIVE_TIMEOUT_S = 30.0
 SETTLE_S = 1.0  # past the snapshot burst
 BACKLOG_SCOPE = ("book service checkpoint lag per md stream; the detector keeps no position, "
@@ -97,17 +109,18 @@ async def running_engine(
     log_dir: Path,
     venues: Sequence[str],
     symbols: Sequence[str],
+    simulator_args: Sequence[str] = SIMULATOR_ARGS,
 ) -> AsyncIterator[Engine]:
     """A flushed Redis, the simulator offering ``rate_per_venue`` book updates/s on each venue
-    (with SIMULATOR_ARGS' injections) and every service as ``arb run`` starts them; all stopped
-    on the way out."""
+    (with ``simulator_args``: SIMULATOR_ARGS' injections by default) and every service as
+    ``arb run`` starts them; all stopped on the way out."""
     redis = await connect(url)
     await redis.flushall()
     supervisor = Supervisor(log_dir)
     sim_proc = None
     try:
         sim_proc, urls = start_simulator(venues, symbols, rate_per_venue, url, log_dir,
-                                         extra=SIMULATOR_ARGS)  # fmt: skip
+                                         extra=simulator_args)  # fmt: skip
         start_services(supervisor, venues, symbols, url, urls)
         yield Engine(redis, supervisor, sim_proc, urls)
     finally:
@@ -237,6 +250,11 @@ def view_latencies(views: Sequence[BookView]) -> tuple[list[float], dict[str, li
     return to_book, stages
 
 
+def simulator_args(tick_hz: float) -> tuple[str, ...]:
+    """The pipeline's and the floor's simulator flags: SIMULATOR_ARGS at ``tick_hz``."""
+    return (*SIMULATOR_ARGS, "--tick-hz", str(tick_hz))
+
+
 def book_latency(values_ms: list[float]) -> dict[str, Any]:
     """``latency`` under the ws -> book view keys (``views``: how many were timed)."""
     d = latency(values_ms)
@@ -252,10 +270,12 @@ async def pipeline_point(
     log_dir: Path,
     venues: Sequence[str] = PIPELINE_VENUES,
     symbols: Sequence[str] = PIPELINE_SYMBOLS,
+    tick_hz: float = PIPELINE_TICK_HZ,
 ) -> dict[str, Any]:
-    """Start the simulator at ``rate`` book messages/s in all, every service, wait for every
-    book LIVE, then measure ``window_s`` seconds."""
-    async with running_engine(url, rate / len(venues), log_dir, venues, symbols) as engine:
+    """Start the simulator at ``rate`` book messages/s in all (market clock ``tick_hz``), every
+    service, wait for every book LIVE, then measure ``window_s`` seconds."""
+    async with running_engine(url, rate / len(venues), log_dir, venues, symbols,
+                              simulator_args(tick_hz)) as engine:  # fmt: skip
         if await wait_live(engine, venues, symbols, LIVE_TIMEOUT_S) is None:
             return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {engine.dead()}"}
         await asyncio.sleep(SETTLE_S)
@@ -273,6 +293,7 @@ async def pipeline_point(
         return {
             "rate": rate,
             "venues": list(venues),
+            "tick_hz": tick_hz,
             "window_s": round(window.elapsed_s, 2),
             "delivered_per_s": window.delivered_per_s,
             "opportunities": opp["n"],
@@ -305,17 +326,24 @@ def versus_floor(point: dict[str, Any], floor_point: dict[str, Any]) -> dict[str
 
 
 async def bench_pipeline(
-    rates: Sequence[int], window_s: float, with_floor: bool = True
+    rates: Sequence[int],
+    window_s: float,
+    with_floor: bool = True,
+    tick_hz: float = PIPELINE_TICK_HZ,
 ) -> list[dict[str, Any]]:
+    """At each rate the pipeline's point, then the floor's with the same simulator flags
+    (``tick_hz`` included)."""
     log_dir = Path(tempfile.mkdtemp(prefix="arb-bench-"))
     out: list[dict[str, Any]] = []
     with EmbeddedRedis() as server:
         for rate in rates:
-            point = await pipeline_point(server.url, server.pid, rate, window_s, log_dir)
+            point = await pipeline_point(server.url, server.pid, rate, window_s, log_dir,
+                                         tick_hz=tick_hz)  # fmt: skip
             if with_floor:
                 bare = await floor.floor_point(server.url, server.pid, rate, window_s, log_dir,
                                                PIPELINE_VENUES, PIPELINE_SYMBOLS,
-                                               SIMULATOR_ARGS)  # fmt: skip
+                                               simulator_args(tick_hz))  # fmt: skip
+                bare["tick_hz"] = tick_hz
                 point["floor"] = bare
                 point["vs_floor"] = versus_floor(point, bare)
             out.append(point)

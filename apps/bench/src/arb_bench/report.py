@@ -30,7 +30,7 @@ from typing import Any
 
 from arb_runtime.errors import ConfigError
 
-from arb_bench.pipeline import RATES
+from arb_bench.pipeline import PIPELINE_TICK_HZ, RATES
 
 SECTIONS = ("replay", "book_engine", "detector", "executor", "simulator", "pipeline",
             "pipeline_cluster", "venues_load")  # fmt: skip
@@ -84,10 +84,10 @@ def bench_simulator(seconds: float) -> dict[str, Any]:
     return simulator.run(seconds=seconds, rate=2_000.0)
 
 
-def bench_pipeline(rates: Sequence[int], window_s: float) -> list[dict[str, Any]]:
+def bench_pipeline(rates: Sequence[int], window_s: float, tick_hz: float) -> list[dict[str, Any]]:
     from arb_bench import pipeline
 
-    return asyncio.run(pipeline.bench_pipeline(rates, window_s))
+    return asyncio.run(pipeline.bench_pipeline(rates, window_s, tick_hz=tick_hz))
 
 
 def bench_pipeline_cluster(rates: Sequence[int], window_s: float) -> list[dict[str, Any]]:
@@ -141,6 +141,7 @@ def collect_report(
     window_s: float | None = None,
     repeats: int | None = None,
     peers: str = "auto",
+    tick_hz: float = PIPELINE_TICK_HZ,
 ) -> dict[str, Any]:
     fixtures = fixtures_dir()
     timings: dict[str, float] = {}
@@ -154,7 +155,7 @@ def collect_report(
         "detector": lambda: bench_detector(0.5 if quick else 3.0),
         "executor": lambda: bench_executor(0.5 if quick else 2.0),
         "simulator": lambda: bench_simulator(1.5 if quick else 5.0),
-        "pipeline": lambda: bench_pipeline(rates, window),
+        "pipeline": lambda: bench_pipeline(rates, window, tick_hz),
         "pipeline_cluster": lambda: bench_pipeline_cluster(rates, window),
         "venues_load": lambda: bench_venues_load(window_s, quick),
     }
@@ -237,7 +238,8 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
         if "error" in p:
             rows.append(f"| pipeline {p['rate']:,} msgs/s | {p['error']} |")
             continue
-        rows.append(f"| pipeline {p['rate']:,} msgs/s offered: ws -> opportunity | "
+        ticks = f"market clock {p['tick_hz']:g} ticks/s, floor the same; " if "tick_hz" in p else ""
+        rows.append(f"| pipeline {p['rate']:,} msgs/s offered: ws -> opportunity | {ticks}"
                     f"{p['delivered_per_s']:,} delivered/s; p50 {p['p50_ms']} ms, p99 "
                     f"{p['p99_ms']} ms, p99.9 {p['p999_ms']} ms (n={p['opportunities']}); "
                     f"backlog growing: {'yes' if p['backlog_growing'] else 'no'} |")  # fmt: skip
@@ -346,9 +348,12 @@ def run(args: argparse.Namespace) -> int:
     peers = getattr(args, "peers", "auto")
     if peers not in PEER_MODES:
         raise ConfigError(f"--peers {peers!r}: choose {' or '.join(PEER_MODES)}")
+    tick_hz = getattr(args, "tick_hz", None) or PIPELINE_TICK_HZ
+    if not 0 < tick_hz <= 1000:
+        raise ConfigError(f"--tick-hz {tick_hz}: the simulator ticks 1 to 1000 times a second")
     sections = parse_sections(args.sections) if args.sections else list(SECTIONS)
     report = collect_report(args.quick, sections, parse_rates(args.rates),
-                            args.window, repeats, peers)  # fmt: skip
+                            args.window, repeats, peers, tick_hz)  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

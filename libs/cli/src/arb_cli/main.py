@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", default="auto",
                    help="replay: auto = install cryptofeed and ccxt into .bench-peers and "
                    "measure them; off = our numbers only")  # fmt: skip
+    p.add_argument("--tick-hz", type=float, default=None,
+                   help="pipeline: the simulator's market ticks/s, for the engine and its "
+                   "floor alike (default: arb_bench.pipeline.PIPELINE_TICK_HZ; 50, the "
+                   "simulator's own default, sends each tick's frames as one burst)")  # fmt: skip
     p.set_defaults(func=_lazy("bench"))
 
     from arb_cli.console_args import add_console_commands

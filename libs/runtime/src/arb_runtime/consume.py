@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from arb_structs.constants import DEAD_LETTER_MAXLEN, PAYLOAD_FIELD, dead_letter_stream
@@ -53,6 +53,9 @@ from arb_runtime.entries import (
 )
 from arb_runtime.redis import REDIS_RETRYABLE, is_cluster
 from arb_runtime.tasks import raise_if_cancelling
+
+if TYPE_CHECKING:
+    from arb_runtime.streams import StreamProducer
 
 log = logging.getLogger("arb.streams")
 
@@ -221,6 +224,11 @@ class StreamLoop:
     ``handler`` gets each non-empty batch (every read, empty ones too, with
     ``handle_empty=True``: for services that do timed work between reads). Its own
     exceptions propagate: the positions have moved past the batch already.
+
+    ``producer``: the service's StreamProducer. When a batch's handling left writes in it,
+    the loop yields once before it reads again, so the producer's writer task (woken by
+    those writes, and so queued ahead of the loop) sends them first: a batch's output is
+    on the wire before the next XREAD is built and sent, not after.
     """
 
     def __init__(
@@ -235,9 +243,11 @@ class StreamLoop:
         verify_every_s: float = 5.0,
         backoff: Backoff = REDIS_BACKOFF,
         on_failure: FailureHook | None = None,
+        producer: StreamProducer | None = None,
     ) -> None:
         self.reader = reader
         self.handler = handler
+        self.producer = producer
         self.name = name
         self.count = count
         self.block_ms = block_ms
@@ -278,6 +288,8 @@ class StreamLoop:
             self.outage.succeeded()
             if entries or self.handle_empty:
                 await self.handler(entries)
+                if self.producer is not None and self.producer.pending:
+                    await asyncio.sleep(0)  # the producer's writer sends the batch's writes
 
     def _report(self, moved: dict[str, tuple[str, str]]) -> None:
         for stream, (old, new) in moved.items():

@@ -2,11 +2,14 @@
 
 The read loop is the runtime's ordered StreamLoop: it survives Redis going away and coming
 back empty or from its AOF (positions checked against the streams, arb_runtime.consume);
-every read, empty ones too, goes to the shard (apply, publish, sweep for staleness).
+every read, empty ones too, goes to the shard (apply, publish, sweep for staleness). The loop
+lets the producer send a batch's views before it reads again, and the health details are
+refreshed a few times a second, not per batch: both are off the path a frame waits on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from arb_runtime.consume import StreamLoop
@@ -22,6 +25,9 @@ log = logging.getLogger("arb.book")
 # Flush (and so wait for Redis) once this many writes are waiting: bounds memory when
 # the reader outpaces the writer, without a round trip per batch otherwise.
 MAX_PENDING_WRITES = 20_000
+# Seconds between refreshes of the health details (published every 2 s; ``arb status`` and
+# /healthz read them). A read after a failed one refreshes them at once (ready again).
+HEALTH_EVERY_S = 0.25
 
 
 async def main(ctx: ServiceContext) -> None:
@@ -30,16 +36,22 @@ async def main(ctx: ServiceContext) -> None:
     await shard.start()
     assert shard.reader is not None
     health.reading(ctx.health, shard)
+    clock = asyncio.get_running_loop().time
+    next_health = clock() + HEALTH_EVERY_S
 
     async def on_batch(entries: list[Entry]) -> None:
+        nonlocal next_health
         shard.handle(entries)
-        health.reading(ctx.health, shard)
+        now = clock()
+        if now >= next_health or not ctx.health.ready:
+            health.reading(ctx.health, shard)
+            next_health = now + HEALTH_EVERY_S
         if ctx.producer.pending > MAX_PENDING_WRITES:
             await ctx.producer.flush()
 
     loop = StreamLoop(
         shard.reader, on_batch, name="book", count=settings.read_count,
         block_ms=settings.block_ms, handle_empty=True,
-        on_failure=lambda exc: health.read_failed(ctx.health, exc),
+        on_failure=lambda exc: health.read_failed(ctx.health, exc), producer=ctx.producer,
     )  # fmt: skip
     await loop.run(ctx.stopping)

@@ -184,7 +184,7 @@ class DetectorService:
 
         loop = StreamLoop(
             self.reader, on_batch, name="detector", count=self.settings.read_count,
-            block_ms=self.settings.block_ms,
+            block_ms=self.settings.block_ms, producer=self.producer,
         )  # fmt: skip
         try:
             await loop.run(stopping)

@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None = None, prog: str = "arb_simulator") -> ar
     parser.add_argument("--symbols", help="comma-separated BASE-QUOTE symbols")
     parser.add_argument("--rate", type=float, help="book updates per second per venue")
     parser.add_argument("--seed", type=int, help="seed of every random process")
+    parser.add_argument("--tick-hz", type=float, dest="tick_hz",
+                        help="market clock ticks per second (default 50, at most 1000): a "
+                        "tick's book updates go out together")  # fmt: skip
     parser.add_argument("--host", help="listen address (default 127.0.0.1)")
     parser.add_argument("--base-port", type=int,
                         help=f"venue i of {','.join(VENUE_NAMES)} on base+i, control on "

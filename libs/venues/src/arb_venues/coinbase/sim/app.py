@@ -45,6 +45,8 @@ from arb_venues.simapi import (
     SimLevel,
     SimMarket,
     SimTrade,
+    next_frames,
+    send_frames,
     trades_handler,
     venue_now_ns,
 )
@@ -56,6 +58,7 @@ CHANNELS = ("level2", "heartbeats")
 FIAT = ("USD", "EUR", "GBP")
 _encode = msgspec.json.encode
 _SPLICE = 1 << 62  # a sequence_num no connection reaches: the place the real one goes
+_CLOSE = b"drop_connection"  # what Connection._frame returns for that fault (by identity)
 
 
 class ClientMessage(msgspec.Struct, frozen=True):
@@ -372,47 +375,65 @@ class Connection:
         return head + b'"sequence_num":', b"," + tail
 
     async def writer(self) -> None:
-        faults = self.market.faults
+        """Every item queued when it wakes becomes its frame, and they go out in one write
+        (``send_frames``): the sequence is per connection, so the frames are this
+        connection's own, but not the syscall per frame."""
         while True:
-            kind, item = await self.queue.get()
-            if kind == "update":
-                product, update = item
-                if product not in self.book_seq:
-                    continue  # unsubscribed after it was queued
-                symbol = update.symbol
-                if faults.take("drop_connection", symbol):
-                    await self.ws.close()
-                    return
-                if faults.take("malformed_frame", symbol):
-                    await self.ws.send_str('{"channel":"l2_data","events":[{"type":')
-                if faults.take("skip_seq", symbol):
-                    self.sequence += 1  # one sequence_num never sent: a lost message
-                self.book_seq[product] = update.seq
-                frame = self._l2_update(product, update)
-            elif kind == "snapshot":
-                product, book = item
-                frame = self._snapshot(product, book)
-            elif kind == "subscriptions":
-                frame = self._envelope(
-                    "subscriptions",
-                    [
-                        {
-                            "subscriptions": {
-                                channel: products
-                                for channel, products in self.subscriptions.items()
-                            }
+            items = await next_frames(self.queue)
+            frames: list[bytes] = []
+            closing = False
+            for kind, item in items:
+                frame = self._frame(kind, item, frames)
+                if frame is _CLOSE:
+                    closing = True
+                    break
+                if frame is not None:
+                    frames.append(frame)
+            if frames and not self.ws.closed:
+                await send_frames(self.ws, frames)
+            if closing:
+                await self.ws.close()
+                return
+
+    def _frame(self, kind: str, item: Any, frames: list[bytes]) -> bytes | None:
+        """The frame of one queued item (None: nothing to send; ``_CLOSE``: the
+        drop_connection fault). A malformed_frame fault adds its broken frame to ``frames``
+        first."""
+        faults = self.market.faults
+        if kind == "update":
+            product, update = item
+            if product not in self.book_seq:
+                return None  # unsubscribed after it was queued
+            symbol = update.symbol
+            if faults.take("drop_connection", symbol):
+                return _CLOSE
+            if faults.take("malformed_frame", symbol):
+                frames.append(b'{"channel":"l2_data","events":[{"type":')
+            if faults.take("skip_seq", symbol):
+                self.sequence += 1  # one sequence_num never sent: a lost message
+            self.book_seq[product] = update.seq
+            return self._l2_update(product, update)
+        if kind == "snapshot":
+            product, book = item
+            return self._snapshot(product, book)
+        if kind == "subscriptions":
+            return self._envelope(
+                "subscriptions",
+                [
+                    {
+                        "subscriptions": {
+                            channel: products for channel, products in self.subscriptions.items()
                         }
-                    ],
-                )
-            elif kind == "heartbeat":
-                self.heartbeat_counter += 1
-                now = rfc3339()
-                frame = self._envelope("heartbeats", [{
-                    "current_time": now.replace("T", " ").replace("Z", " +0000 UTC"),
-                    "heartbeat_counter": str(self.heartbeat_counter)}])  # fmt: skip
-            else:
-                frame = _encode({"type": "error", "message": item})
-            await self.ws.send_str(frame.decode())
+                    }
+                ],
+            )
+        if kind == "heartbeat":
+            self.heartbeat_counter += 1
+            now = rfc3339()
+            return self._envelope("heartbeats", [{
+                "current_time": now.replace("T", " ").replace("Z", " +0000 UTC"),
+                "heartbeat_counter": str(self.heartbeat_counter)}])  # fmt: skip
+        return _encode({"type": "error", "message": item})
 
     def _snapshot(self, product: str, book: SimBook) -> bytes:
         return self._l2("snapshot", product, book.bids, book.asks, book.ts_ns or None)
