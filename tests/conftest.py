@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -109,3 +110,18 @@ def fixtures_dir() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return path
+
+
+def compiled_book_or_skip() -> Any:
+    """The compiled book's module (arb_orderbook.native); the calling test module is skipped
+    where it is not built (no C compiler where make setup ran), and fails in CI, which builds
+    it."""
+    from arb_orderbook import native
+
+    compiled = native.built()
+    if compiled is None:
+        why = "the compiled book is not built (make setup builds it; a C compiler is needed)"
+        if IN_CI:
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why, allow_module_level=True)
+    return compiled

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arb_orderbook import BookSet, ChecksumSpec, OrderBook, native, sides
+from arb_orderbook import BookSet, ChecksumSpec, OrderBook, sides
 from arb_structs.market import BookDelta, BookSnapshot, LevelText, VenueStatus
 from arb_venues import checksums
 from arb_venues.kraken import checksum as kraken_checksum
@@ -27,16 +27,11 @@ from arb_venues.recorded import recorded_book_events, recordings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import IN_CI
+from tests.conftest import compiled_book_or_skip
 
 pytestmark = pytest.mark.unit
 
-COMPILED: Any = native.built()
-if COMPILED is None:
-    _why = "the compiled book is not built (make setup builds it; a C compiler is needed)"
-    if IN_CI:
-        pytest.fail(_why, pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+COMPILED: Any = compiled_book_or_skip()
 
 NATIVE_SPECS = {venue: spec for venue, spec in checksums().items() if spec.native_join}
 SETTINGS = settings(max_examples=150, deadline=None)

@@ -16,7 +16,6 @@ from typing import Any
 
 import msgspec
 import pytest
-from arb_orderbook import native
 from arb_venues import market_protocol
 from arb_venues.base import Endpoints
 from arb_venues.common.symbols import SymbolMap
@@ -25,18 +24,13 @@ from arb_venues.kraken import parser_v1
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import IN_CI
+from tests.conftest import compiled_book_or_skip
 from tests.unit.venues.bitfinex.recorded import received
 from tests.unit.venues.kraken.helpers import scripted_session
 
 pytestmark = pytest.mark.unit
 
-COMPILED: Any = native.built()
-if COMPILED is None:
-    _why = "the compiled book is not built (make setup builds it; a C compiler is needed)"
-    if IN_CI:
-        pytest.fail(_why, pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+COMPILED: Any = compiled_book_or_skip()
 
 OFFLINE = Endpoints(ws_url="ws://replay.invalid", rest_url="http://replay.invalid")
 SETTINGS = settings(

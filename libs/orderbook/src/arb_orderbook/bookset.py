@@ -136,16 +136,8 @@ class BookSet:
         return list(self._venues.get(venue, {}).values())
 
     def _apply_one(self, event: BookSnapshot | BookDelta) -> ApplyResult:
-        """``apply`` of the pure book (``_apply``'s steps inline, without the tuple)."""
-        try:
-            book = self._venues[event.venue][event.symbol]
-        except KeyError:
-            book = self.book(event.venue, event.symbol)
-        result = book.apply_delta(event) if type(event) is BookDelta else book.apply(event)
-        counts = self.counts[event.venue]
-        counts.events += 1
-        counts.add(result)
-        return result
+        """``apply`` of the pure book."""
+        return self._apply(event)[1]
 
     def _apply(self, event: BookSnapshot | BookDelta) -> tuple[OrderBook, ApplyResult]:
         try:

@@ -19,6 +19,7 @@ from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.cryptocom.market import UPDATE_FREQUENCY_MS, CryptocomMarket
 from arb_venues.cryptocom.sim.app import STREAM, create_app
 
+from tests.support_books import rebuilt
 from tests.unit.venues.cryptocom.instruments import BTC, ETH, cryptocom_market
 
 pytestmark = pytest.mark.integration
@@ -161,7 +162,9 @@ async def test_deltas_come_at_the_update_frequency_and_keep_the_book_right(
     truth = ({float(p): float(z) for p, z in book.bids[:50]},
              {float(p): float(z) for p, z in book.asks[:50]})  # fmt: skip
     await recorder.wait_for(
-        lambda _: rebuilt(recorder.of(BookSnapshot) + recorder.of(BookDelta)) == truth
+        lambda _: (
+            rebuilt(sorted(recorder.of(BookSnapshot) + recorder.of(BookDelta), key=_seq)) == truth
+        )
     )
     deltas = recorder.of(BookDelta)
     pushes = elapsed / (UPDATE_FREQUENCY_MS / 1000)
@@ -169,18 +172,5 @@ async def test_deltas_come_at_the_update_frequency_and_keep_the_book_right(
     assert [d.prev_seq for d in deltas[1:]] == [d.seq for d in deltas[:-1]]  # one chain
 
 
-def rebuilt(events: list[MdEvent]) -> tuple[dict[float, float], dict[float, float]]:
-    """The book a snapshot and the deltas after it make (events in arrival order)."""
-    bids: dict[float, float] = {}
-    asks: dict[float, float] = {}
-    for event in sorted(events, key=lambda e: e.seq):  # type: ignore[attr-defined]
-        if isinstance(event, BookSnapshot):
-            bids, asks = dict(event.bids), dict(event.asks)
-        elif isinstance(event, BookDelta):
-            for side, levels in ((bids, event.bids), (asks, event.asks)):
-                for price, size in levels:
-                    if size:
-                        side[price] = size
-                    else:
-                        side.pop(price, None)
-    return bids, asks
+def _seq(event: BookSnapshot | BookDelta) -> int:
+    return event.seq

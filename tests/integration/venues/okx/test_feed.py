@@ -14,6 +14,7 @@ from arb_venues.common.feed import Backoff, MarketDataFeed
 from arb_venues.okx.market import BOOKS_PUSH_INTERVAL_S, OkxMarket
 from arb_venues.okx.sim.app import create_app
 
+from tests.support_books import rebuilt
 from tests.unit.venues.okx.helpers import BTC_USDT, SEQ0, okx_market
 
 pytestmark = pytest.mark.integration
@@ -120,25 +121,6 @@ async def test_subscribe_snapshot_then_deltas(harness: Harness) -> None:
     assert (last.prev_seq, last.seq, last.bids) == (SEQ0 + 2, SEQ0 + 4, [(41006.9, 0.2)])
     assert replay_rule(harness.books()) == (2, 0)
     assert isinstance(harness.events[0], VenueStatus) and harness.events[0].status == "up"
-
-
-def rebuilt(
-    events: list[BookSnapshot | BookDelta],
-) -> tuple[dict[float, float], dict[float, float]]:
-    """The book the events make: the last snapshot, then every delta after it."""
-    bids: dict[float, float] = {}
-    asks: dict[float, float] = {}
-    for event in events:
-        if isinstance(event, BookSnapshot):
-            bids, asks = dict(event.bids), dict(event.asks)
-            continue
-        for side, levels in ((bids, event.bids), (asks, event.asks)):
-            for price, size in levels:
-                if size:
-                    side[price] = size
-                else:
-                    side.pop(price, None)
-    return bids, asks
 
 
 async def test_books_pushes_at_its_interval_and_the_book_stays_right(harness: Harness) -> None:
