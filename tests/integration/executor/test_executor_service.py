@@ -211,3 +211,57 @@ async def test_order_ids_of_a_dead_executor_survive_redis_coming_back_empty(
     await producer.flush()
     assert await RedisJournal(redis, producer).known_ids(0) >= ids  # written back
     await producer.close()
+
+
+class _ReplyLost:
+    """A Redis client whose transactions are applied, then answered by a closed connection:
+    what the executor saw when Redis, restarting under load, dropped a connection mid-begin."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._redis, name)
+
+    def pipeline(self, transaction: bool = True) -> object:
+        real = self._redis.pipeline(transaction=transaction)
+        execute = real.execute
+
+        async def applied_then_lost(*args: object, **kwargs: object) -> object:
+            await execute(*args, **kwargs)
+            raise ConnectionError("Connection closed by server.")
+
+        real.execute = applied_then_lost  # type: ignore[method-assign]
+        return real
+
+
+async def test_a_begin_whose_reply_is_lost_sends_nothing_and_leaves_no_open_saga(
+    redis: aioredis.Redis,
+) -> None:
+    """arb run's Ctrl-C test found a saga left "sending" by a live executor: its begin reached
+    Redis, the reply did not, so nothing was sent and nobody would recover it while its owner
+    ran. The record is taken back; a later begin of the same opportunity keeps its own."""
+    books = Books(BUY_VIEW, SELL_VIEW)
+    venues = {"binance": paper("binance", books, USDT="1000"), "okx": paper("okx", books, BTC="1")}
+    producer = StreamProducer(redis)
+    lossy = RedisJournal(_ReplyLost(redis), producer)  # type: ignore[arg-type]
+    saga = Saga(venues, lossy, RiskState(), SagaPolicy(query_attempts=1, query_delay_s=0.0))
+    opp = opportunity("opp-lost-reply")
+    result = await saga.execute(opp, 1)
+    assert result.status is ExecutionStatus.FAILED and not result.legs
+    assert venues["binance"].placed == 0 and venues["okx"].placed == 0  # nothing sent
+    assert await redis.sismember(OPEN_SAGAS_KEY, opp.id)  # type: ignore[misc]  # it got there
+    await producer.flush()
+    assert not await redis.sismember(OPEN_SAGAS_KEY, opp.id)  # type: ignore[misc]
+    assert not await redis.exists(saga_key(opp.id))
+    assert opp.id not in lossy.live
+
+    # A redelivery begins the same opportunity again; a late abandon of the first begin
+    # (still queued while Redis was away) must not take the new record.
+    with contextlib.suppress(ConnectionError):
+        await lossy.begin(opp, saga.intents(opp))
+    await RedisJournal(redis, producer).begin(opp, saga.intents(opp))  # the redelivery
+    lossy.abandon(opp.id)
+    await producer.close()
+    assert await redis.sismember(OPEN_SAGAS_KEY, opp.id)  # type: ignore[misc]
+    assert await redis.hget(saga_key(opp.id), "state") == b"sending"  # type: ignore[misc]

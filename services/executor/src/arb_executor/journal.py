@@ -13,7 +13,8 @@ still recoverable and its orders are still known, so the reconciliation never ad
 
 Redis layout: hash ``saga_key(id)`` with ``opportunity`` (MessagePack Opportunity), ``state``
 (sending | hedging | done | unresolved), ``intent:<role>`` (MessagePack OrderIntent),
-``result`` (MessagePack ExecutionResult, the last one published) and ``owner`` (instance);
+``result`` (MessagePack ExecutionResult, the last one published), ``owner`` (instance) and
+``attempt`` (the token of the begin that wrote it, for ``abandon``);
 the id is in set ``OPEN_SAGAS_KEY`` until the saga is resolved; a resolved saga's hash is kept
 ``keep_ms``. Sorted set ``EXECUTOR_ORDERS_KEY``: client order id -> ns it was journaled.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,6 +46,15 @@ from arb_structs.constants import (
 
 from arb_executor.config import SAGA_KEEP_MS
 
+# ``abandon``: delete a saga's record and its open mark, only if the record holds the token of
+# the begin being abandoned (KEYS: the saga, the open set; ARGV: the token, the id).
+_ABANDON = """
+if redis.call('HGET', KEYS[1], 'attempt') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], ARGV[2])
+end
+return 0
+"""
 _INTENT_ENCODER = msgspec.msgpack.Encoder()
 _INTENT_DECODER = msgspec.msgpack.Decoder(OrderIntent)
 
@@ -63,6 +74,10 @@ class OpenSaga:
 class Journal(Protocol):
     async def begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None:
         """Durable before anything is sent; raises when it is not."""
+
+    def abandon(self, opportunity_id: str) -> None:
+        """A ``begin`` that raised: nothing was sent, and its record, if the write reached
+        Redis before the connection failed, is removed (never waits on Redis)."""
 
     async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
         """Record a hedge/unwind intent before it is sent (never waits on Redis)."""
@@ -157,6 +172,11 @@ class MemoryJournal(_Local):
         self.sagas[opp.id] = {"opportunity": opp, "state": "sending", "intents": dict(intents)}
         self.open.add(opp.id)
 
+    def abandon(self, opportunity_id: str) -> None:
+        self.live.pop(opportunity_id, None)
+        self.sagas.pop(opportunity_id, None)
+        self.open.discard(opportunity_id)
+
     async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
         self._add(opportunity_id, role, intent)
         saga = self.sagas[opportunity_id]
@@ -198,6 +218,7 @@ class RedisJournal(_Local):
         self.instance = instance
         self.keep_ms = keep_ms
         self.durability = durability
+        self._attempts: dict[str, str] = {}  # opportunity id -> token of its begin in flight
 
     def _mapping(self, saga: OpenSaga) -> dict[str | bytes, bytes | str]:
         mapping: dict[str | bytes, bytes | str] = {
@@ -212,8 +233,11 @@ class RedisJournal(_Local):
 
     async def begin(self, opp: Opportunity, intents: dict[str, OrderIntent]) -> None:
         now = time.time_ns()
+        # This begin's own token in the record: ``abandon`` removes only the record it wrote.
+        attempt = self._attempts[opp.id] = secrets.token_hex(8)
         if self.durability is not None and self.durability.confirmed:
-            fields = [x for kv in self._mapping(OpenSaga(opp, intents)).items() for x in kv]
+            saga_fields = {**self._mapping(OpenSaga(opp, intents)), "attempt": attempt}
+            fields = [x for kv in saga_fields.items() for x in kv]
             orders = [x for i in intents.values() for x in (now, i.client_order_id)]
             _, fsynced = await execute_on_disk(self.redis, [
                 ("HSET", saga_key(opp.id), *fields), ("SADD", OPEN_SAGAS_KEY, opp.id),
@@ -226,13 +250,25 @@ class RedisJournal(_Local):
             # One transaction: the three keys share the {exec} hash tag, so this is one
             # slot on a Redis Cluster too.
             ids: dict[str, int] = {i.client_order_id: now for i in intents.values()}
-            mapping: Any = self._mapping(OpenSaga(opp, intents))
+            mapping: Any = {**self._mapping(OpenSaga(opp, intents)), "attempt": attempt}
             pipe = self.redis.pipeline(transaction=True)
             pipe.zadd(EXECUTOR_ORDERS_KEY, ids)
             pipe.hset(saga_key(opp.id), mapping=mapping)
             pipe.sadd(OPEN_SAGAS_KEY, opp.id)
             await pipe.execute()
+        del self._attempts[opp.id]
         self._begin(opp, intents)
+
+    def abandon(self, opportunity_id: str) -> None:
+        # A begin whose reply never came (the connection closed under it) may or may not
+        # have been applied. Nothing was sent, so its record must not stay open: a saga of a
+        # live owner is recovered by no one until that owner stops (arb run's Ctrl-C test
+        # found one so, left "sending"). The script deletes the record only if it still holds
+        # this begin's token: a later begin of the same opportunity, a redelivery, keeps its.
+        attempt = self._attempts.pop(opportunity_id, None)
+        if attempt is not None:
+            self.producer.command("EVAL", _ABANDON, 2, saga_key(opportunity_id), OPEN_SAGAS_KEY,
+                                  attempt, opportunity_id)  # fmt: skip
 
     async def add(self, opportunity_id: str, role: str, intent: OrderIntent) -> None:
         self._add(opportunity_id, role, intent)

@@ -113,6 +113,7 @@ class Saga:
             await self.journal.begin(opp, intents)
         except (RedisError, OSError) as exc:  # not journaled: nothing may be sent
             log.error("%s: journal write failed (%s); no order sent", opp.id, exc)
+            self.journal.abandon(opp.id)  # the write may have got through: take it back
             return self.closing_result(
                 opp, [], ZERO, False, ts_received=ts_received,
                 status=ExecutionStatus.FAILED, reason=f"journal write failed ({exc}); "
