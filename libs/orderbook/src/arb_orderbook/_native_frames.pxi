@@ -152,11 +152,10 @@ cdef class _Bounds:
 
 
 cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, list texts,
-                      _Bounds b, Py_ssize_t min_columns=2, Py_ssize_t max_columns=4) except -2:
-    """``s[i]`` opens ``[[STR,STR(,STR(,STR)?)?],...]``, each row of ``min_columns`` to
-    ``max_columns`` strings; each row's first two strings (and a third) are numbers. Appends
-    each row's (first, second) floats to ``levels`` and their texts to ``texts`` (if a list),
-    widens ``b``; where the array ends, or -1."""
+                      _Bounds b) except -2:
+    """``s[i]`` opens ``[[STR,STR(,STR(,STR)?)?],...]``; each row's first two strings (and a
+    third) are numbers. Appends each row's (first, second) floats to ``levels`` and their
+    texts to ``texts``, widens ``b``; where the array ends, or -1."""
     cdef double price, size, stamp
     cdef Py_ssize_t p0, p1, s0, s1, e, column
     if i >= n or s[i] != 91:
@@ -180,7 +179,7 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
         i = s1 + 1
         column = 2
         while i < n and s[i] == 44:  # the stamp, then one more string (Kraken's "r")
-            if column >= max_columns:
+            if column >= 4:
                 return -1
             e = _string_end(s, i + 1, n)
             if e < 0:
@@ -199,13 +198,12 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
                     b.hi_t = stamp
             column += 1
             i = e + 1
-        if i >= n or s[i] != 93 or column < min_columns:
+        if i >= n or s[i] != 93:
             return -1
         i += 1
         levels.append((price, size))
-        if texts is not None:
-            texts.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
-                          PyUnicode_FromStringAndSize(s + s0, s1 - s0)))
+        texts.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
+                      PyUnicode_FromStringAndSize(s + s0, s1 - s0)))
         if price < b.lo_p:
             b.lo_p = price
         if price > b.hi_p:
@@ -405,127 +403,3 @@ def int_word_frame(raw):
     if i + 1 != n or s[i] != 93:
         return None
     return (first, word, tuple(ints))
-
-
-
-DEF _MAX_FIELDS = 32
-
-
-cdef class KeyedShape:
-    """The keys a ``keyed_frame`` object may hold, built once: ``fields`` is a tuple of
-    ``(parent, name, kind, slot)``: ``parent`` the index in ``fields`` of the object the key
-    is in (-1: the frame itself), ``name`` the key (ASCII bytes), ``kind`` 0 an integer, 1 a
-    string, 2 rows (``[[STR,...],...]``, each of exactly ``columns`` strings, the first two and
-    a third numbers), 3 an object; ``slot`` where its value goes (0, 1, ... per kind)."""
-    cdef int count
-    cdef int parent[_MAX_FIELDS]
-    cdef int kind[_MAX_FIELDS]
-    cdef int slot[_MAX_FIELDS]
-    cdef const char* names[_MAX_FIELDS]
-    cdef Py_ssize_t sizes[_MAX_FIELDS]
-    cdef tuple fields  # owns the names' bytes
-    cdef readonly int ints, texts, rows
-    cdef readonly Py_ssize_t columns
-
-    def __init__(self, tuple fields, Py_ssize_t columns):
-        cdef int k
-        if len(fields) > _MAX_FIELDS or columns < 2:
-            raise ValueError("too many fields, or fewer than 2 columns")
-        self.count = len(fields)
-        self.fields = fields
-        self.columns = columns
-        self.ints = self.texts = self.rows = 0
-        for k, (parent, name, kind, slot) in enumerate(fields):
-            if not (-1 <= parent < k and 0 <= kind <= 3 and 0 <= slot < 62):
-                raise ValueError(f"field {k}: {parent, name, kind, slot}")
-            if parent >= 0 and self.kind[parent] != 3:
-                raise ValueError(f"field {k}: its parent is no object")
-            if type(name) is not bytes:
-                raise ValueError(f"field {k}: its name is no bytes")
-            self.parent[k], self.kind[k], self.slot[k] = parent, kind, slot
-            self.names[k], self.sizes[k] = PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name)
-            if kind == 0:
-                self.ints = max(self.ints, slot + 1)
-            elif kind == 1:
-                self.texts = max(self.texts, slot + 1)
-            elif kind == 2:
-                self.rows = max(self.rows, slot + 1)
-
-
-cdef Py_ssize_t _members(const char* s, Py_ssize_t i, Py_ssize_t n, int parent, KeyedShape
-                         shape, list ints, list strings, list levels, _Bounds b,
-                         long long* seen) except -2:
-    """``s[i]`` opens an object (field ``parent``) whose keys are all ``shape``'s: where it
-    ends, or -1."""
-    cdef Py_ssize_t k1, v1, size
-    cdef int k, slot
-    cdef long long value
-    if i >= n or s[i] != 123:  # '{'
-        return -1
-    i += 1
-    if i < n and s[i] == 125:  # {}
-        return i + 1
-    while True:
-        k1 = _string_end(s, i, n)
-        if k1 < 0 or k1 + 1 >= n or s[k1 + 1] != 58:  # ':'
-            return -1
-        size = k1 - i - 1
-        for k in range(shape.count):
-            if shape.parent[k] != parent:
-                continue
-            if shape.sizes[k] == size and memcmp(shape.names[k], s + i + 1, size) == 0:
-                break
-        else:
-            return -1
-        if seen[0] & (1LL << k):  # a key twice
-            return -1
-        seen[0] |= 1LL << k
-        i = k1 + 2
-        slot = shape.slot[k]
-        if shape.kind[k] == 0:
-            i = _int(s, i, n, &value)
-            if i < 0:
-                return -1
-            ints[slot] = value
-        elif shape.kind[k] == 1:
-            v1 = _string_end(s, i, n)
-            if v1 < 0:
-                return -1
-            strings[slot] = PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1)
-            i = v1 + 1
-        elif shape.kind[k] == 2:
-            i = _rows(s, i, n, levels[slot], None, b, shape.columns, shape.columns)
-            if i < 0:
-                return -1
-        else:
-            i = _members(s, i, n, k, shape, ints, strings, levels, b, seen)
-            if i < 0:
-                return -1
-        if i < n and s[i] == 44:
-            i += 1
-            continue
-        if i < n and s[i] == 125:
-            return i + 1
-        return -1
-
-
-def keyed_frame(raw, KeyedShape shape):
-    """A JSON object, exactly (no spaces), whose every key is one of ``shape``'s, each at most
-    once: ``(ints, strings, seen, levels, lowest price, highest price, lowest size, highest
-    size)``: per int and text slot its value or None, a bit per field that had its key (1 <<
-    its index in the shape), per row slot the (first, second) floats of its rows in frame
-    order, and the bounds over every row (-inf or inf with nothing to bound). None for any
-    other text, another key included."""
-    cdef const char* s
-    cdef Py_ssize_t n, end
-    cdef long long seen = 0
-    cdef list ints = [None] * shape.ints
-    cdef list strings = [None] * shape.texts
-    cdef list levels = [[] for _ in range(shape.rows)]
-    cdef _Bounds b = _Bounds()
-    if not _frame_text(raw, &s, &n):
-        return None
-    end = _members(s, 0, n, -1, shape, ints, strings, levels, b, &seen)
-    if end != n:
-        return None
-    return (ints, strings, seen, levels, b.lo_p, b.hi_p, b.lo_s, b.hi_s)

@@ -30,18 +30,10 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
-from arb_orderbook import native
 from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
-from arb_venues.common.levels import (
-    MAX_PRICE,
-    MAX_SIZE,
-    LevelError,
-    check_snapshot,
-    find_bad_side,
-    malformed,
-)
+from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.kucoin import schemas
@@ -56,31 +48,6 @@ BOOK_PATHS = (
     "/market/orderbook/level2_20",
     "/market/orderbook/level2_100",
     "/market/orderbook/level2",
-)
-
-# The compiled reader of a whole level2 push where the compiled book runs (None: msgspec's),
-# and its slots: the push's keys by path (schemas.Push).
-KEYED_READER = native.COMPILED.keyed_frame if native.COMPILED is not None else None
-# (parent, key, kind (0 int, 1 text, 2 rows, 3 object), slot); changes: price, size, sequence.
-PUSH_SHAPE = (
-    native.COMPILED.KeyedShape(
-        (
-            (-1, b"type", 1, 0),
-            (-1, b"subject", 1, 1),
-            (-1, b"topic", 1, 2),
-            (-1, b"data", 3, 0),
-            (3, b"symbol", 1, 3),
-            (3, b"sequenceStart", 0, 0),
-            (3, b"sequenceEnd", 0, 1),
-            (3, b"time", 0, 2),
-            (3, b"changes", 3, 0),
-            (8, b"bids", 2, 0),
-            (8, b"asks", 2, 1),
-        ),
-        3,
-    )
-    if native.COMPILED is not None
-    else None
 )
 
 
@@ -99,13 +66,8 @@ class KucoinParser(FeedParser):
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(symbols)
         self.welcomes = 0
-        self.keyed_reader = KEYED_READER  # None: msgspec's read only (tests)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
-        if self.keyed_reader is not None:
-            events = self._update_compiled(raw, ts_recv)
-            if events is not None:
-                return events
         try:
             push = schemas.push_decoder.decode(raw)
         except msgspec.ValidationError as exc:
@@ -182,48 +144,6 @@ class KucoinParser(FeedParser):
         return f"{base}-{quote}" if sep and base and quote and "-" not in quote else None
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _update_compiled(self, raw: str | bytes, ts_recv: int) -> list[MdEvent] | None:
-        """A level2 push the compiled reader reads whole: the event parse_ws's msgspec read
-        gives for it. None, before any state changes, for any other frame, one with a level
-        or a sequence msgspec's read would refuse included (that read then says why)."""
-        assert self.keyed_reader is not None
-        read = self.keyed_reader(raw, PUSH_SHAPE)
-        if read is None:
-            return None
-        (start, end, time), (kind, subject, topic, symbol), _, (bids, asks), *bounds = read
-        low_price, high_price, low_size, high_size = bounds
-        # schemas.Push's fields and ChangePrice's and Size's bounds, on all levels at once.
-        if (
-            kind != "message"
-            or subject != L2_SUBJECT
-            or topic is None
-            or symbol is None
-            or start is None
-            or end is None
-            or end < start
-            or not (low_price >= 0.0 and high_price < MAX_PRICE)
-            or not (low_size >= 0.0 and high_size < MAX_SIZE)
-        ):
-            return None
-        venue_symbol = self.symbols.to_symbol(symbol)
-        if venue_symbol is None:
-            return None
-        if low_price == 0.0:  # sequence-only changes: no level
-            bids = [level for level in bids if level[0] > 0.0]
-            asks = [level for level in asks if level[0] > 0.0]
-        return [
-            BookDelta(
-                venue=VENUE,
-                symbol=venue_symbol,
-                prev_seq=start - 1,
-                seq=end,
-                bids=bids,
-                asks=asks,
-                ts_event=(time or 0) * _MS,
-                ts_recv=ts_recv,
-            )
-        ]
 
     def _symbol(self, venue_symbol: str) -> str:
         symbol = self.symbols.to_symbol(venue_symbol)
