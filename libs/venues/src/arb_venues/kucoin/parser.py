@@ -30,7 +30,7 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
-from arb_structs import BookDelta, BookSnapshot, Level, MdEvent
+from arb_structs import BookDelta, BookSnapshot, MdEvent
 
 from arb_venues.base import FeedParser
 from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
@@ -49,11 +49,6 @@ BOOK_PATHS = (
     "/market/orderbook/level2_100",
     "/market/orderbook/level2",
 )
-
-
-def _levels(changes: list[schemas.Change]) -> list[Level]:
-    """(price, size) of the changes that carry a level (price > 0)."""
-    return [(price, size) for price, size, _ in changes if price > 0.0]
 
 
 def _with_level(changes: list[object]) -> list[object]:
@@ -89,14 +84,16 @@ class KucoinParser(FeedParser):
                 f"{update.symbol}: sequenceEnd {update.sequenceEnd} < sequenceStart "
                 f"{update.sequenceStart}",
             )  # fmt: skip
+        changes = update.changes
+        # The levels are the changes with a price > 0, written out here: the hot path.
         return [
             BookDelta(
                 venue=VENUE,
                 symbol=self._symbol(update.symbol),
                 prev_seq=update.sequenceStart - 1,
                 seq=update.sequenceEnd,
-                bids=_levels(update.changes.bids),
-                asks=_levels(update.changes.asks),
+                bids=[(price, size) for price, size, _ in changes.bids if price > 0.0],
+                asks=[(price, size) for price, size, _ in changes.asks if price > 0.0],
                 ts_event=update.time * _MS,
                 ts_recv=ts_recv,
             )
