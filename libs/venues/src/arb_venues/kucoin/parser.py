@@ -180,7 +180,7 @@ class KucoinParser(FeedParser):
             detail = f"{venue_symbol}: sequence {book.sequence!r}"
             raise MalformedFrame(VENUE, "snapshot", detail) from None
         try:
-            check_snapshot(book.bids, book.asks)
+            check_snapshot(book.bids, book.asks, sizes_read=True)
         except LevelError as exc:
             raise malformed(VENUE, exc, f"{venue_symbol} book") from None
         return [

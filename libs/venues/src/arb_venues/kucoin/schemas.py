@@ -25,7 +25,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from arb_venues.common.levels import MAX_PRICE, Size, WireLevel
+from arb_venues.common.levels import MAX_PRICE, Size, SnapshotLevel
 
 # A change's price: 0 is allowed on the wire (a sequence-only change the parser drops).
 ChangePrice = Annotated[float, msgspec.Meta(ge=0.0, lt=MAX_PRICE)]
@@ -106,8 +106,8 @@ class Book(msgspec.Struct, frozen=True):
     """``data`` of GET /api/v1/market/orderbook/level2_{20,100} and /api/v3/.../level2."""
 
     sequence: str
-    bids: list[WireLevel] = []
-    asks: list[WireLevel] = []
+    bids: list[SnapshotLevel] = []  # no size 0 either (parse_rest tells check_snapshot)
+    asks: list[SnapshotLevel] = []
     time: int = 0
 
 
