@@ -22,6 +22,11 @@ Every level is checked as it is decoded (``arb_venues.common.levels``); a snapsh
 be best-first, hold no size 0 and not be crossed. A refused update flags its book in
 ``resync_needed``. Control frames (welcome, ack, pong) and other topics' pushes yield
 nothing; an ``error`` frame is a MalformedFrame (``error_reply``).
+
+``parse_ws`` reads each frame once (``schemas.Frame``): that settles a level2 update and
+another topic's push, most of the feed. Every other frame (control, error, refused, a field
+missing) goes to ``parse_ws_strict``, the long way and the reference: the two give the same
+events and refusals on every frame (tests/unit/venues/kucoin/test_one_read.py).
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ class Frame(msgspec.Struct, frozen=True, gc=False):
     is missing (UNSET), so a frame with nothing UNSET that Push needs reads as the same Push;
     and one that reads here with no ``id`` or ``code`` reads as an Envelope too (its fields
     take more). ``id`` and ``code`` are only looked at for being there. The parser answers
-    what this read settles and gives every other frame to the reads below (parse_ws_strict)."""
+    what this read settles and gives every other frame to the reads below (parse_ws_strict).
+    One difference: JSON text that repeats the key ``data`` is read as its last ``data``
+    here, while Push refuses an earlier ``data`` that misses a field."""
 
     type: str | UnsetType = UNSET
     subject: str | UnsetType = UNSET
