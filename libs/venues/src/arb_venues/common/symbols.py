@@ -10,7 +10,7 @@ perpetual. ``market_of`` reads the market back from a symbol.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from arb_structs import Instrument
 
@@ -59,9 +59,13 @@ class SymbolMap:
     without reference data); it returns None when it cannot, and the caller says so.
     A venue that spells one symbol the same in several markets (Bybit) looks it up with the
     market of the connection: ``to_symbol("BTCUSDT", "linear") == "BTC-USDT:linear"``.
+
+    ``known`` is the spot table itself (venue symbol -> symbol), to read only: a parser's hot
+    path looks a symbol up there without a call, ``known.get(name) or to_symbol(name)``, and
+    sees every ``add`` (the table is never replaced, only added to).
     """
 
-    __slots__ = ("_markets", "_to_symbol", "_to_venue", "fallback")
+    __slots__ = ("_markets", "_to_symbol", "_to_venue", "fallback", "known")
 
     def __init__(
         self,
@@ -71,6 +75,7 @@ class SymbolMap:
         self._to_symbol: dict[str, str] = {}  # spot (and venues with unique spellings)
         self._markets: dict[str, dict[str, str]] = {}  # market -> venue symbol -> symbol
         self._to_venue: dict[str, str] = {}
+        self.known: Mapping[str, str] = self._to_symbol
         self.fallback = fallback
         for instrument in instruments:
             self.add(instrument.venue_symbol, instrument.symbol, instrument.market)

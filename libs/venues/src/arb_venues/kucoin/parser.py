@@ -22,6 +22,11 @@ Every level is checked as it is decoded (``arb_venues.common.levels``); a snapsh
 be best-first, hold no size 0 and not be crossed. A refused update flags its book in
 ``resync_needed``. Control frames (welcome, ack, pong) and other topics' pushes yield
 nothing; an ``error`` frame is a MalformedFrame (``error_reply``).
+
+``parse_ws`` reads each frame once (``schemas.Frame``): that settles a level2 update and
+another topic's push, most of the feed. Every other frame (control, error, refused, a field
+missing) goes to ``parse_ws_strict``, the long way and the reference: the two give the same
+events and refusals on every frame (tests/unit/venues/kucoin/test_one_read.py).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from arb_structs import BookDelta, BookSnapshot, MdEvent
+from msgspec import UNSET, UnsetType
 
 from arb_venues.base import FeedParser
 from arb_venues.common.levels import LevelError, check_snapshot, find_bad_side, malformed
@@ -56,6 +62,9 @@ def _with_level(changes: list[object]) -> list[object]:
     return [c for c in changes if not (isinstance(c, list) and c and c[0] in ("0", 0))]
 
 
+_read_frame = schemas.frame_decoder.decode
+
+
 def is_book_path(path: str) -> bool:
     return path.endswith(BOOK_PATHS)
 
@@ -68,6 +77,60 @@ class KucoinParser(FeedParser):
         self.welcomes = 0
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        """One read (schemas.Frame) settles a level2 update and another topic's push; every
+        other frame (control, error, refused, anything missing) goes to ``parse_ws_strict``,
+        which gives the answer. The two give the same answer on every frame (tests hold them
+        equal on the recording and on mutated frames). Written out: the hot path."""
+        try:
+            frame = _read_frame(raw)
+        except msgspec.DecodeError:  # ValidationError too: parse_ws_strict says what is wrong
+            return self.parse_ws_strict(raw, ts_recv)
+        if frame.type == "message":
+            if frame.subject == L2_SUBJECT:
+                update = frame.data
+                venue_symbol = update.symbol
+                start = update.sequenceStart
+                end = update.sequenceEnd
+                if (
+                    venue_symbol is not UNSET
+                    and start is not UNSET
+                    and end is not UNSET
+                    and frame.topic is not UNSET
+                    and end >= start
+                ):
+                    symbol = self.symbols.known.get(venue_symbol) or self._symbol(venue_symbol)
+                    changes = update.changes
+                    # The levels are the changes with a price > 0 (price 0 only moves the
+                    # sequence), as (price, size).
+                    bids = []
+                    for price, size, _ in changes.bids:
+                        if price > 0.0:
+                            bids.append((price, size))
+                    asks = []
+                    for price, size, _ in changes.asks:
+                        if price > 0.0:
+                            asks.append((price, size))
+                    return [
+                        BookDelta(
+                            venue=VENUE,
+                            symbol=symbol,
+                            prev_seq=start - 1,
+                            seq=end,
+                            bids=bids,
+                            asks=asks,
+                            ts_event=update.time * _MS,
+                            ts_recv=ts_recv,
+                        )
+                    ]
+            elif frame.id is UNSET and frame.code is UNSET:
+                topic = frame.topic
+                if isinstance(topic, UnsetType) or not topic.startswith(L2_TOPIC):
+                    return []  # ticker, match, candles...: no book data
+        return self.parse_ws_strict(raw, ts_recv)
+
+    def parse_ws_strict(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
+        """Every frame read the long way: as a Push, else as an Envelope (``_other``). It
+        answers what ``parse_ws``'s one read does not settle, and is the reference for it."""
         try:
             push = schemas.push_decoder.decode(raw)
         except msgspec.ValidationError as exc:
@@ -85,7 +148,6 @@ class KucoinParser(FeedParser):
                 f"{update.sequenceStart}",
             )  # fmt: skip
         changes = update.changes
-        # The levels are the changes with a price > 0, written out here: the hot path.
         return [
             BookDelta(
                 venue=VENUE,
@@ -123,7 +185,7 @@ class KucoinParser(FeedParser):
             detail = f"{venue_symbol}: sequence {book.sequence!r}"
             raise MalformedFrame(VENUE, "snapshot", detail) from None
         try:
-            check_snapshot(book.bids, book.asks)
+            check_snapshot(book.bids, book.asks, sizes_read=True)
         except LevelError as exc:
             raise malformed(VENUE, exc, f"{venue_symbol} book") from None
         return [

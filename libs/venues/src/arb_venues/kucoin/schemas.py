@@ -20,11 +20,12 @@ order book snapshot ``data`` is ``{time, sequence (text), bids, asks}`` with
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-from arb_venues.common.levels import MAX_PRICE, Size, WireLevel
+from arb_venues.common.levels import MAX_PRICE, Size, SnapshotLevel
 
 # A change's price: 0 is allowed on the wire (a sequence-only change the parser drops).
 ChangePrice = Annotated[float, msgspec.Meta(ge=0.0, lt=MAX_PRICE)]
@@ -33,7 +34,7 @@ Change = tuple[ChangePrice, Size, str]
 # -- public market data ----------------------------------------------------------------------
 
 
-class Changes(msgspec.Struct, frozen=True):
+class Changes(msgspec.Struct, frozen=True, gc=False):
     asks: list[Change] = []
     bids: list[Change] = []
 
@@ -53,6 +54,34 @@ class Push(msgspec.Struct, frozen=True):
     subject: str
     topic: str
     data: L2Update
+
+
+class FrameData(msgspec.Struct, frozen=True, gc=False):
+    """``data`` of any push, read as an L2Update whose three required fields may be missing
+    (UNSET): a ticker's ``data`` reads too. Each field takes exactly what L2Update's takes."""
+
+    symbol: str | UnsetType = UNSET
+    sequenceStart: int | UnsetType = UNSET
+    sequenceEnd: int | UnsetType = UNSET
+    changes: Changes = Changes()
+    time: int = 0
+
+
+class Frame(msgspec.Struct, frozen=True, gc=False):
+    """Every frame in one read (the hot path). Each field takes exactly what Push's takes, or
+    is missing (UNSET), so a frame with nothing UNSET that Push needs reads as the same Push;
+    and one that reads here with no ``id`` or ``code`` reads as an Envelope too (its fields
+    take more). ``id`` and ``code`` are only looked at for being there. The parser answers
+    what this read settles and gives every other frame to the reads below (parse_ws_strict).
+    One difference: JSON text that repeats the key ``data`` is read as its last ``data``
+    here, while Push refuses an earlier ``data`` that misses a field."""
+
+    type: str | UnsetType = UNSET
+    subject: str | UnsetType = UNSET
+    topic: str | UnsetType = UNSET
+    data: FrameData = FrameData()
+    id: Any = UNSET
+    code: Any = UNSET
 
 
 class Envelope(msgspec.Struct, frozen=True):
@@ -79,8 +108,8 @@ class Book(msgspec.Struct, frozen=True):
     """``data`` of GET /api/v1/market/orderbook/level2_{20,100} and /api/v3/.../level2."""
 
     sequence: str
-    bids: list[WireLevel] = []
-    asks: list[WireLevel] = []
+    bids: list[SnapshotLevel] = []  # no size 0 either (parse_rest tells check_snapshot)
+    asks: list[SnapshotLevel] = []
     time: int = 0
 
 
@@ -214,6 +243,7 @@ class AccountsAnswer(msgspec.Struct, frozen=True):
 
 # Decoders, built once. strict=False: numeric strings decode into float fields.
 push_decoder = msgspec.json.Decoder(Push, strict=False)
+frame_decoder = msgspec.json.Decoder(Frame, strict=False)
 envelope_decoder = msgspec.json.Decoder(Envelope)
 loose_push_decoder = msgspec.json.Decoder(LoosePush)
 book_decoder = msgspec.json.Decoder(BookAnswer, strict=False)
