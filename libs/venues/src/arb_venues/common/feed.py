@@ -68,6 +68,8 @@ ROTATE_AT = 0.9
 # How long a rotation waits for the new connection to join every book before it switches
 # the rest anyway (and resyncs them).
 JOIN_TIMEOUT_S = 15.0
+# How many times per idle timeout the idle watch looks whether a message came.
+IDLE_LOOKS = 4
 
 
 @dataclass
@@ -104,6 +106,8 @@ class _Connection:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_control_send: float = 0.0
     got_data: bool = False
+    frames: int = 0  # messages received: the idle watch sees whether it moved
+    idle: bool = False  # the idle watch closed it: no frame for the venue's idle timeout
     declared_down: bool = False  # the server closed it for declared maintenance (1013)
     successor: _Connection | None = None  # the connection that replaced it (a rotation)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -355,6 +359,7 @@ class MarketDataFeed:
         if self.protocol.heartbeat_interval():
             conn.tasks.append(asyncio.create_task(self._heartbeat(conn)))
         conn.tasks.append(asyncio.create_task(self._close_on_stop(ws, stopping)))
+        conn.tasks.append(asyncio.create_task(self._idle_watch(conn)))
         return conn
 
     async def _connect_once(self, stopping: asyncio.Event) -> bool:
@@ -404,19 +409,15 @@ class MarketDataFeed:
         return got_data
 
     async def _serve(self, conn: _Connection, stopping: asyncio.Event) -> None:
-        """Read one connection until it closes. One awaited receive per frame, no task or
-        wait set per frame (that costs more CPU than parsing): stopping closes the socket,
-        which wakes the pending receive."""
+        """Read one connection until it closes. One awaited receive per frame, no task, wait
+        or timer set per frame (that costs more CPU than parsing): stopping closes the
+        socket, which wakes the pending receive, and so does the idle watch."""
         ws = conn.ws
         try:
             while True:
-                try:
-                    message = await ws.receive(timeout=self.protocol.idle_timeout_s)
-                except TimeoutError:
-                    log.warning("%s: no frame for %.0fs; reconnecting", self.venue,
-                                self.protocol.idle_timeout_s)  # fmt: skip
-                    break
-                if stopping.is_set():
+                message = await ws.receive()
+                conn.frames += 1
+                if stopping.is_set() or conn.idle:
                     break  # what arrives while the socket closes is not processed
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     conn.got_data = True
@@ -615,6 +616,23 @@ class MarketDataFeed:
             # A rotation needs none: its diffs join the live books by sequence.
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
+
+    async def _idle_watch(self, conn: _Connection) -> None:
+        """Close the connection once no message came for the venue's idle timeout (the feed
+        then reconnects). It looks a few times per timeout whether the count of messages
+        moved, so a silent connection is closed within 1.25 timeouts."""
+        timeout = self.protocol.idle_timeout_s
+        loop = asyncio.get_running_loop()
+        seen, since = conn.frames, loop.time()
+        while not conn.ws.closed:
+            await asyncio.sleep(timeout / IDLE_LOOKS)
+            if conn.frames != seen:
+                seen, since = conn.frames, loop.time()
+            elif loop.time() - since >= timeout:
+                log.warning("%s: no frame for %gs; reconnecting", self.venue, timeout)
+                conn.idle = True
+                await conn.ws.close()
+                return
 
     @staticmethod
     async def _close_on_stop(ws: aiohttp.ClientWebSocketResponse, stopping: asyncio.Event
