@@ -51,8 +51,8 @@ def _stopping() -> asyncio.Event:
 
 async def _until(stop: asyncio.Event, work: Any) -> None:
     """Run ``work`` until ``stop`` is set, then cancel it. The read loops also check ``stop``
-    after each read: redis-py may lose a cancel that lands while an XREAD blocks, and the
-    reader must get to writing its samples (the bench waits 10 s for them, then kills it)."""
+    after each read, so that however the cancel lands the reader gets to writing its samples
+    (the bench waits 10 s for them, then kills it)."""
     task = asyncio.ensure_future(work)
     waiter = asyncio.ensure_future(stop.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
