@@ -20,6 +20,8 @@ from arb_venues.base import Endpoints
 from arb_venues.bybit.market import BybitMarket
 from arb_venues.common.feed import IDLE_LOOKS, MarketDataFeed
 
+from tests.support_web import served
+
 pytestmark = pytest.mark.integration
 
 IDLE_S = 0.4
@@ -60,16 +62,9 @@ async def venue(request: pytest.FixtureRequest) -> AsyncIterator[Venue]:
     played = Venue(request.param)
     app = web.Application()
     app.router.add_get("/{tail:.*}", played.handle)  # the market appends its own path
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    played.url = f"ws://127.0.0.1:{port}/ws"
-    try:
+    async with served(app) as url:
+        played.url = url.replace("http://", "ws://", 1) + "/ws"
         yield played
-    finally:
-        await runner.cleanup()
 
 
 async def _run_feed(venue: Venue, seconds: float) -> MarketDataFeed:
