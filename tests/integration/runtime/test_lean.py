@@ -147,3 +147,23 @@ def test_entries_of_a_flat_reply_find_the_payload_in_any_place() -> None:
     assert [(e.id, e.payload) for e in entries_from_flat("s", raw)] == [
         (b"1-0", b"p1"), (b"2-0", b"p2"), (b"3-0", None), (b"4-0", None),
     ]  # fmt: skip
+
+
+async def test_a_reply_late_past_the_socket_timeout_is_an_outage_and_a_block_is_not(
+    redis_url: str,
+) -> None:
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=0.3)
+    link = LeanLink(client)
+    try:
+        # BLPOP holds its reply 5 s: past the 0.3 s timeout, so the link gives up and drops
+        # the connection (the late reply never reaches the next command).
+        with pytest.raises(REDIS_RETRYABLE):
+            await link.command("BLPOP", "t:never", 5)
+        assert await link.command("PING") in (b"PONG", "PONG", True)
+        # A read that may block 0.5 s in Redis gets its block on top of the timeout.
+        answer = await link.command("XREAD", "BLOCK", 500, "STREAMS", "t:quiet", "$",
+                                    block_ms=500)  # fmt: skip
+        assert answer is None
+    finally:
+        await link.close()
+        await client.aclose()

@@ -23,6 +23,9 @@ XREAD's is a list of ``[stream, entries]`` in one, a map of them in the other.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,11 +61,12 @@ class LeanLink:
             conn = await self._open()
             await conn.send_packed_command(conn.pack_commands(ops), check_health=False)
             replies: list[Any] = []
-            for _ in ops:
-                try:
-                    replies.append(await conn.read_response())
-                except ResponseError as exc:  # an answer; the replies after it still come
-                    replies.append(exc)
+            async with _deadline(conn, 0):
+                for _ in ops:
+                    try:
+                        replies.append(await conn.read_response(timeout=math.inf))
+                    except ResponseError as exc:  # an answer; the replies after it still come
+                        replies.append(exc)
             return replies
         except BaseException:
             await self._drop()
@@ -77,9 +81,8 @@ class LeanLink:
         try:
             conn = await self._open()
             await conn.send_packed_command(conn.pack_command(*args), check_health=False)
-            if block_ms is None or conn.socket_timeout is None:
-                return await conn.read_response()
-            return await conn.read_response(timeout=conn.socket_timeout + block_ms / 1000)
+            async with _deadline(conn, block_ms or 0):
+                return await conn.read_response(timeout=math.inf)
         except ResponseError:
             raise  # an answer: the connection is in step
         except BaseException:
@@ -96,6 +99,17 @@ class LeanLink:
 
     async def close(self) -> None:
         await self._drop()
+
+
+def _deadline(
+    conn: AbstractConnection, block_ms: int
+) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The connection's socket timeout (plus ``block_ms``) over all of a round trip's replies:
+    one timer a round trip, not one a reply. A reply that does not come by then is an outage
+    (TimeoutError, one of REDIS_RETRYABLE)."""
+    if conn.socket_timeout is None:
+        return contextlib.nullcontext()
+    return asyncio.timeout(conn.socket_timeout + block_ms / 1000)
 
 
 def lean_link(redis: aioredis.Redis) -> LeanLink | None:
