@@ -158,6 +158,10 @@ class MarketDataFeed:
         self._decode = protocol.decode_frame if own_decode else None
         self._reply_tasks: set[asyncio.Task[None]] = set()
         self.emit = emit
+        # The per-frame counters' children, looked up once (labels() per frame costs more
+        # than the increment).
+        self._frames_metric = metrics.FEED_FRAMES.labels(self.venue)
+        self._events_metric = metrics.FEED_EVENTS.labels(self.venue)
         # The venue's published REST budgets (weights, per-endpoint buckets) pace every call
         # of a client the feed builds itself; a caller's client brings its own limiter.
         self.rest = rest or RestClient(
@@ -698,7 +702,7 @@ class MarketDataFeed:
         if self.tap is not None:
             self.tap("recv", conn.url, data)
         self.stats.frames += 1
-        metrics.FEED_FRAMES.labels(self.venue).inc()
+        self._frames_metric.inc()
         parser = conn.parser
         try:
             events = parser.parse_ws(data, time.time_ns())
@@ -765,7 +769,7 @@ class MarketDataFeed:
     def _emit_live(self, events: list[MdEvent]) -> None:
         """The live connection's events (the hot path)."""
         self.stats.events += len(events)
-        metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
+        self._events_metric.inc(len(events))
         rotation = self._rotation
         if rotation is None and not self._offsets:
             emit, last = self.emit, self._last_seq
@@ -801,7 +805,7 @@ class MarketDataFeed:
             ready = join.offer(event)
             if ready:
                 self.stats.events += len(ready)
-                metrics.FEED_EVENTS.labels(self.venue).inc(len(ready))
+                self._events_metric.inc(len(ready))
                 self._emit_book(ready)
             if was_waiting and join.switched(event.symbol):
                 rotation.changed.set()
