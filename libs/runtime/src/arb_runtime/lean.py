@@ -2,11 +2,11 @@
 parser (hiredis) hands them over.
 
 A client's ``xread`` or pipeline goes through redis-py's connection pool (a lock each way),
-its pipeline object, its retry wrapper and its reply callbacks (XREAD's builds a dict per
-entry): Python work on every hop of every message. The stream producer's writer and each
-ordered reader own one ``LeanLink`` instead: one connection of the client's pool (its
-address, credentials, database, TLS, timeouts), held by the link and used by one task at a
-time; the client's ``aclose()`` closes it with the others.
+its pipeline object, its retry wrapper, its command packer (Python) and its reply callbacks
+(XREAD's builds a dict per entry): Python work on every hop of every message. The stream
+producer's writer and each ordered reader own one ``LeanLink`` instead: one connection of
+the client's pool (its address, credentials, database, TLS, timeouts), held by the link and
+used by one task at a time; the client's ``aclose()`` closes it with the others.
 ``make bench``'s pipeline section measures the hops, and its floor uses the same link.
 
 Faults are the client's: an outage raises one of ``arb_runtime.redis.REDIS_RETRYABLE``
@@ -30,13 +30,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from hiredis import pack_command  # C; redis-py's asyncio packer is Python (redis[hiredis])
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ResponseError
 
 
 class LeanLink:
     """One connection of the client's pool, held; ``pipeline`` and ``command``, one caller
-    at a time."""
+    at a time. Commands are packed by hiredis: their arguments are str, bytes, int or float
+    (anything else is a TypeError, as redis-py refuses it with a DataError)."""
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self._pool = redis.connection_pool
@@ -59,7 +61,8 @@ class LeanLink:
         self._claim()
         try:
             conn = await self._open()
-            await conn.send_packed_command(conn.pack_commands(ops), check_health=False)
+            packed = b"".join([pack_command(tuple(op)) for op in ops])
+            await conn.send_packed_command(packed, check_health=False)
             replies: list[Any] = []
             async with _deadline(conn, 0):
                 for _ in ops:
@@ -80,7 +83,7 @@ class LeanLink:
         self._claim()
         try:
             conn = await self._open()
-            await conn.send_packed_command(conn.pack_command(*args), check_health=False)
+            await conn.send_packed_command(pack_command(args), check_health=False)
             async with _deadline(conn, block_ms or 0):
                 return await conn.read_response(timeout=math.inf)
         except ResponseError:
