@@ -34,6 +34,7 @@ from tests.integration.recorder.support import (
     until,
 )
 from tests.support_proc import reap
+from tests.support_web import served
 from tests.unit.recorder import factories
 
 pytestmark = pytest.mark.integration
@@ -71,16 +72,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app.router.add_post("/hook", hook)
     app.router.add_post("/bot{token}/sendMessage", send_message)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    box.url = f"http://127.0.0.1:{port}"
-    try:
+    async with served(app) as url:
+        box.url = url
         yield box
-    finally:
-        await runner.cleanup()
 
 
 def alerter_env(redis_url: str, receiver: Receiver) -> dict[str, str]:

@@ -97,7 +97,9 @@ def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end(tmp_pat
     assert summary["all_books_live_after_s"] is not None
     # and trading every venue (balances published) no earlier: the scoring window starts there
     assert summary["ready_after_s"] >= summary["all_books_live_after_s"]
-    assert summary["errors"] == 0 and summary["unhedged"] == 0 and summary["failed"] == 0
+    assert summary["errors"] == 0 and summary["unhedged"] == 0 and summary["failed"] == 0, summary[
+        "failed_reasons"
+    ]
     assert summary["injected_detectable"] >= 2, summary
     assert summary["injected_detected"] >= 0.8 * summary["injected_detectable"], summary
     assert summary["executed"] >= 1

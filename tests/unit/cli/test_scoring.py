@@ -69,5 +69,7 @@ def test_executions_are_split_by_outcome_and_pnl_summed() -> None:
     scored = score([], [], executions)
     assert (scored["executed"], scored["failed"], scored["unhedged"]) == (2, 1, 1)
     assert scored["refused"] == 1
+    assert scored["failed_reasons"] == {"failed: no reason given": 1,
+                                        "unhedged: no reason given": 1}  # fmt: skip
     assert scored["pnl_quote"] == "0.25"
     assert scored["latency_ms"]["opportunity_to_orders"] == {"p50": 3.0, "p99": 3.0}

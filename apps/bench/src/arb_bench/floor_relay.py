@@ -14,7 +14,9 @@ conflating as the book service does (one view per book per read, carrying the ne
 read it.
 ``reader`` XREADs and stamps, like the detector; on SIGTERM it writes every sample
 (``ts_recv ts_hop1 ts_read`` per line) to ``--samples`` and exits. The same libraries as the
-services (aiohttp, redis-py, uvloop), no parsing, no book, no detection.
+services (aiohttp, uvloop, and the services' Redis transport: each process's writes and
+reads on its own ``arb_runtime.lean.LeanLink``, as the stream producer and the ordered reader
+send them), no parsing, no book, no detection.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from arb_runtime.lean import LeanLink
 from arb_runtime.redis import connect
 from arb_structs.constants import MD_MAXLEN
 
@@ -48,8 +51,8 @@ def _stopping() -> asyncio.Event:
 
 async def _until(stop: asyncio.Event, work: Any) -> None:
     """Run ``work`` until ``stop`` is set, then cancel it. The read loops also check ``stop``
-    after each read: redis-py may lose a cancel that lands while an XREAD blocks, and the
-    reader must get to writing its samples (the bench waits 10 s for them, then kills it)."""
+    after each read, so that however the cancel lands the reader gets to writing its samples
+    (the bench waits 10 s for them, then kills it)."""
     task = asyncio.ensure_future(work)
     waiter = asyncio.ensure_future(stop.wait())
     await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -74,16 +77,14 @@ async def ingest(args: argparse.Namespace) -> None:
     instruments = [make_instrument(args.venue, s) for s in args.symbols.split(",")]
     pending: list[tuple[str | bytes, int]] = []
     wake = asyncio.Event()
+    link = LeanLink(redis)
 
     async def write() -> None:
         while True:
             await wake.wait()
             wake.clear()
             batch, pending[:] = pending[:], []
-            pipe = redis.pipeline(transaction=False)
-            for raw, ts in batch:
-                pipe.xadd(args.out, {RAW: raw, TS_RECV: ts}, maxlen=MD_MAXLEN, approximate=True)
-            await pipe.execute()
+            await link.pipeline([_xadd(args.out, RAW, raw, TS_RECV, ts) for raw, ts in batch])
 
     async def heartbeat(ws: aiohttp.ClientWebSocketResponse) -> None:
         interval = protocol.heartbeat_interval()
@@ -132,21 +133,22 @@ async def relay(args: argparse.Namespace) -> None:
     stop = _stopping()
     redis: Any = await connect(args.redis)
     positions: dict[str, bytes | str] = {s: "0-0" for s in args.inputs.split(",")}
+    reads, writes = LeanLink(redis), LeanLink(redis)  # the book service's reader and producer
 
     async def loop() -> None:
         while not stop.is_set():
-            answer = await redis.xread(positions, count=READ_COUNT, block=BLOCK_MS)
+            answer = await _xread(reads, positions)
             now = time.time_ns()
-            pipe = redis.pipeline(transaction=False)
+            ops = []
             for stream, entries in answer:
                 # conflated as the book service conflates: one entry on per input per read,
                 # the newest, carrying its receipt stamp
                 newest_id, fields = entries[-1]
-                hop = {RAW: fields[RAW], TS_RECV: fields[TS_RECV], TS_HOP1: now}
-                pipe.xadd(args.out, hop, maxlen=MD_MAXLEN, approximate=True)
+                got = _fields(fields)
+                ops.append(_xadd(args.out, RAW, got[RAW], TS_RECV, got[TS_RECV], TS_HOP1, now))
                 positions[stream.decode()] = newest_id
-            if answer:
-                await pipe.execute()
+            if ops:
+                await writes.pipeline(ops)
 
     try:
         await _until(stop, loop())
@@ -157,18 +159,19 @@ async def relay(args: argparse.Namespace) -> None:
 async def reader(args: argparse.Namespace) -> None:
     stop = _stopping()
     redis: Any = await connect(args.redis)
-    position: bytes | str = "0-0"
+    positions: dict[str, bytes | str] = {args.inputs: "0-0"}
     samples: list[tuple[int, int, int]] = []
+    reads = LeanLink(redis)
 
     async def loop() -> None:
-        nonlocal position
         while not stop.is_set():
-            answer = await redis.xread({args.inputs: position}, count=READ_COUNT, block=BLOCK_MS)
+            answer = await _xread(reads, positions)
             now = time.time_ns()
             for _, entries in answer:
                 for entry_id, fields in entries:
-                    samples.append((int(fields[TS_RECV]), int(fields[TS_HOP1]), now))
-                    position = entry_id
+                    got = _fields(fields)
+                    samples.append((int(got[TS_RECV]), int(got[TS_HOP1]), now))
+                    positions[args.inputs] = entry_id
 
     try:
         await _until(stop, loop())
@@ -176,6 +179,23 @@ async def reader(args: argparse.Namespace) -> None:
         await redis.aclose()
         text = "".join(f"{a} {b} {c}\n" for a, b, c in samples)
         await asyncio.to_thread(Path(args.samples).write_text, text)
+
+
+def _xadd(stream: str, *fields: Any) -> tuple[Any, ...]:
+    return ("XADD", stream, "MAXLEN", "~", MD_MAXLEN, "*", *fields)
+
+
+async def _xread(link: LeanLink, positions: dict[str, bytes | str]) -> list[Any]:
+    """XREAD as the ordered reader sends it; ``[(stream, entries)]`` (RESP3 or RESP2)."""
+    answer = await link.command("XREAD", "COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS",
+                                *positions, *positions.values(), block_ms=BLOCK_MS)  # fmt: skip
+    if type(answer) is dict:
+        return list(answer.items())
+    return list(answer or ())
+
+
+def _fields(flat: list[Any]) -> dict[bytes, Any]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,15 @@ def _matches(truth: TruthEvent, opp: Opportunity) -> bool:
     if truth.direction == "down":  # venue cheap: buy there
         return opp.buy_venue == truth.venue
     return opp.sell_venue == truth.venue
+
+
+REASONS_SHOWN = 5
+
+
+def _reasons(executions: Sequence[ExecutionResult]) -> dict[str, int]:
+    """``status: reason`` -> how many, the most frequent REASONS_SHOWN."""
+    counts = Counter(f"{e.status.value}: {e.reason or 'no reason given'}" for e in executions)
+    return dict(counts.most_common(REASONS_SHOWN))
 
 
 def score(
@@ -71,6 +81,8 @@ def score(
         "executed": len(executed),
         "failed": len(failed),
         "unhedged": len(unhedged),
+        # why: the run's summary says what went wrong without a trip to the logs
+        "failed_reasons": _reasons(failed + unhedged),
         "refused": len(refused),
         "pnl_quote": format(pnl.quantize(Decimal("0.00000001")).normalize(), "f"),
         "latency_ms": {

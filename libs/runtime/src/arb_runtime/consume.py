@@ -46,11 +46,13 @@ from arb_runtime.entries import (
     Entry,
     StreamId,
     entries_from,
+    entries_from_flat,
     format_id,
     parse_id,
     tails,
     text,
 )
+from arb_runtime.lean import LeanLink, lean_link
 from arb_runtime.redis import REDIS_RETRYABLE, is_cluster
 from arb_runtime.tasks import raise_if_cancelling
 
@@ -61,6 +63,7 @@ log = logging.getLogger("arb.streams")
 
 Handler = Callable[[Entry], Awaitable[None]]
 BatchHandler = Callable[[list[Entry]], Awaitable[None]]
+EntriesReader = Callable[[str, Any], list[Entry]]
 FailureHook = Callable[[BaseException], None]
 
 
@@ -73,6 +76,7 @@ class StreamReader:
         # Redis Cluster: one XREAD per hash slot (a command's keys must share one), each a
         # task that stays in flight across calls until it answers.
         self._inflight: dict[int, asyncio.Task[Any]] = {}
+        self._link = lean_link(redis)  # one server: the reader's own connection (lean.py)
 
     def _slots(self) -> dict[int, list[str]]:
         r: Any = self.redis
@@ -86,6 +90,8 @@ class StreamReader:
         On a Redis Cluster whose streams sit in several slots: one blocking XREAD per slot,
         the entries of those that answered within the block (the others stay in flight)."""
         r: Any = self.redis
+        if self._link is not None:
+            return await self._read_lean(self._link, count, block_ms)
         if is_cluster(r):
             groups = self._slots()
             if len(groups) > 1:
@@ -98,11 +104,26 @@ class StreamReader:
         raise_if_cancelling()  # the caller's cancel, lost inside the client
         return self._take(response)
 
-    def _take(self, response: Any) -> list[Entry]:
+    async def _read_lean(self, link: LeanLink, count: int, block_ms: int | None) -> list[Entry]:
+        """The same XREAD on the reader's own connection; its reply as the parser gave it."""
+        positions = self.positions
+        block = () if block_ms is None else ("BLOCK", block_ms)
+        try:
+            response = await link.command("XREAD", "COUNT", count, *block, "STREAMS",
+                                          *positions, *positions.values(),
+                                          block_ms=block_ms)  # fmt: skip
+        except REDIS_RETRYABLE:
+            raise_if_cancelling()
+            raise
+        raise_if_cancelling()
+        return self._take(response, entries_from_flat)
+
+    def _take(self, response: Any, read: EntriesReader = entries_from) -> list[Entry]:
         entries: list[Entry] = []
-        for stream_name, raw in response or ():
+        # RESP3 (redis-py 8's default, and what a LeanLink gets): a map; RESP2: pairs
+        for stream_name, raw in response.items() if type(response) is dict else response or ():
             stream = text(stream_name)
-            batch = entries_from(stream, raw)
+            batch = read(stream, raw)
             if batch:
                 self.positions[stream] = batch[-1].id
                 entries.extend(batch)
@@ -139,6 +160,12 @@ class StreamReader:
         return entries
 
     async def close(self) -> None:
+        """Cancel the reads still in flight; close the reader's own connection."""
+        await self._cancel_reads()
+        if self._link is not None:
+            await self._link.close()
+
+    async def _cancel_reads(self) -> None:
         """Cancel the reads still in flight (Redis Cluster, several slots)."""
         tasks, self._inflight = list(self._inflight.values()), {}
         for task in tasks:
@@ -163,7 +190,7 @@ class StreamReader:
         after that was written after the restart, so nothing new is skipped and nothing
         read before is read again. Returns ``{stream: (old, new)}`` of the positions moved.
         """
-        await self.close()  # a read in flight would set a position from before the check
+        await self._cancel_reads()  # a read in flight would set a position from before the check
         await self.resolve_tail()
         held = {s: parse_id(p) for s, p in self.positions.items()}
         ends = await tails(self.redis, [s for s, p in held.items() if p is not None])

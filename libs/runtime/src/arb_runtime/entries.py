@@ -40,6 +40,21 @@ def entries_from(stream: str, raw: Sequence[Any], deliveries: int = 1) -> list[E
     return out
 
 
+def entries_from_flat(stream: str, raw: Sequence[Any]) -> list[Entry]:
+    """Entries of one stream from an XREAD reply as the parser gives it, before redis-py's
+    callbacks: each entry ``[id, [field, value, ...]]`` (arb_runtime.lean)."""
+    out = []
+    for entry_id, fields in raw:
+        if not fields:
+            payload = None
+        elif fields[0] == PAYLOAD_FIELD:  # every entry the engine writes: one field
+            payload = fields[1]
+        else:
+            payload = dict(zip(fields[::2], fields[1::2], strict=True)).get(PAYLOAD_FIELD)
+        out.append(Entry(stream, entry_id, payload))
+    return out
+
+
 def parse_id(value: str | bytes) -> StreamId | None:
     """``(ms, seq)`` of a concrete id (``5-1``, ``5``, ``0``); None for ``$``, ``>`` and
     anything else that names no position."""

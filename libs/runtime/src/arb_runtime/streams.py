@@ -31,6 +31,7 @@ from redis.exceptions import AskError
 from arb_runtime import metrics
 from arb_runtime.backoff import REDIS_BACKOFF, Backoff
 from arb_runtime.entries import Entry, entries_from
+from arb_runtime.lean import lean_link
 from arb_runtime.redis import REDIS_RETRYABLE, is_cluster, torn_connection
 from arb_runtime.tasks import raise_if_cancelling, stop_task
 
@@ -74,6 +75,7 @@ class StreamProducer:
         # shared client's slot map must be reloaded before the next send (see _send_cluster)
         self._node_clients: dict[str, aioredis.Redis] = {}
         self._slot_map_stale = False
+        self._link = lean_link(redis)  # one server: the writer's own connection (lean.py)
 
     def xadd(self, stream: str, payload: bytes, maxlen: int | None = None) -> None:
         self._push(("XADD", stream, "MAXLEN", "~", maxlen or self.maxlen, "*",
@@ -126,6 +128,8 @@ class StreamProducer:
                       self._enqueued - self._written, timeout_s, type(exc).__name__)  # fmt: skip
         self._closed = True
         await stop_task(self._writer)
+        if self._link is not None:
+            await self._link.close()
         for client in self._node_clients.values():
             await client.aclose()
         self._node_clients.clear()
@@ -172,6 +176,8 @@ class StreamProducer:
         in order: one stream lives on one node), not the ones that went through."""
         if is_cluster(self.redis):
             results = await self._send_cluster(ops)
+        elif self._link is not None:
+            results = await self._link.pipeline(ops)
         else:
             pipe = self.redis.pipeline(transaction=False)
             for op in ops:

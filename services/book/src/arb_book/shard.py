@@ -39,6 +39,7 @@ from arb_structs.constants import (
 )
 from arb_structs.market import AuditSnapshot, BookState, VenueStatus
 from arb_venues import checksums
+from prometheus_client import Counter, Histogram
 
 from arb_book import metrics
 from arb_book.audit import AuditScheduler
@@ -82,6 +83,7 @@ class BookShard:
         self.entries = 0
         self.malformed = 0
         self.views = 0
+        self._view_children: dict[str, tuple[Counter, Histogram]] = {}
         self._next_sweep = 0
         # Books known at start whose resync waits for the first read (see ``start``).
         self._startup: list[tuple[str, str]] = []
@@ -266,11 +268,18 @@ class BookShard:
         self.producer.xadd(book_stream(book.venue), payload, maxlen=BOOK_MAXLEN)
         self.producer.hset(book_latest_key(book.venue), book.symbol, payload)
         self.views += 1
-        metrics.VIEWS.labels(book.venue).inc()
+        views, latency = self._view_metrics(book.venue)
+        views.inc()
         if book.state is BookState.LIVE and book.ts_recv:
-            metrics.VIEW_LATENCY_SECONDS.labels(book.venue).observe(
-                max(0, ts_book - book.ts_recv) / 1e9
-            )
+            latency.observe(max(0, ts_book - book.ts_recv) / 1e9)
+
+    def _view_metrics(self, venue: str) -> tuple[Counter, Histogram]:
+        """A venue's per-view counter and latency histogram children, looked up once."""
+        found = self._view_children.get(venue)
+        if found is None:
+            found = (metrics.VIEWS.labels(venue), metrics.VIEW_LATENCY_SECONDS.labels(venue))
+            self._view_children[venue] = found
+        return found
 
     def _resync(self, book: OrderBook, result: ApplyResult, now: int) -> None:
         self.resyncer.request(book.venue, book.symbol, result.reason or book.reason, now)

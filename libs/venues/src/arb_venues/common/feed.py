@@ -68,6 +68,8 @@ ROTATE_AT = 0.9
 # How long a rotation waits for the new connection to join every book before it switches
 # the rest anyway (and resyncs them).
 JOIN_TIMEOUT_S = 15.0
+# How many times per idle timeout the idle watch looks whether a message came.
+IDLE_LOOKS = 4
 
 
 @dataclass
@@ -104,6 +106,8 @@ class _Connection:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_control_send: float = 0.0
     got_data: bool = False
+    frames: int = 0  # messages received: the idle watch sees whether it moved
+    idle: bool = False  # the idle watch closed it: no frame for the venue's idle timeout
     declared_down: bool = False  # the server closed it for declared maintenance (1013)
     successor: _Connection | None = None  # the connection that replaced it (a rotation)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -154,6 +158,10 @@ class MarketDataFeed:
         self._decode = protocol.decode_frame if own_decode else None
         self._reply_tasks: set[asyncio.Task[None]] = set()
         self.emit = emit
+        # The per-frame counters' children, looked up once (labels() per frame costs more
+        # than the increment).
+        self._frames_metric = metrics.FEED_FRAMES.labels(self.venue)
+        self._events_metric = metrics.FEED_EVENTS.labels(self.venue)
         # The venue's published REST budgets (weights, per-endpoint buckets) pace every call
         # of a client the feed builds itself; a caller's client brings its own limiter.
         self.rest = rest or RestClient(
@@ -355,6 +363,7 @@ class MarketDataFeed:
         if self.protocol.heartbeat_interval():
             conn.tasks.append(asyncio.create_task(self._heartbeat(conn)))
         conn.tasks.append(asyncio.create_task(self._close_on_stop(ws, stopping)))
+        conn.tasks.append(asyncio.create_task(self._idle_watch(conn)))
         return conn
 
     async def _connect_once(self, stopping: asyncio.Event) -> bool:
@@ -404,19 +413,15 @@ class MarketDataFeed:
         return got_data
 
     async def _serve(self, conn: _Connection, stopping: asyncio.Event) -> None:
-        """Read one connection until it closes. One awaited receive per frame, no task or
-        wait set per frame (that costs more CPU than parsing): stopping closes the socket,
-        which wakes the pending receive."""
+        """Read one connection until it closes. One awaited receive per frame, no task, wait
+        or timer set per frame (that costs more CPU than parsing): stopping closes the
+        socket, which wakes the pending receive, and so does the idle watch."""
         ws = conn.ws
         try:
             while True:
-                try:
-                    message = await ws.receive(timeout=self.protocol.idle_timeout_s)
-                except TimeoutError:
-                    log.warning("%s: no frame for %.0fs; reconnecting", self.venue,
-                                self.protocol.idle_timeout_s)  # fmt: skip
-                    break
-                if stopping.is_set():
+                message = await ws.receive()
+                conn.frames += 1
+                if stopping.is_set() or conn.idle:
                     break  # what arrives while the socket closes is not processed
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     conn.got_data = True
@@ -616,6 +621,23 @@ class MarketDataFeed:
             for symbol in self.instruments:
                 self._queue_snapshot(symbol)
 
+    async def _idle_watch(self, conn: _Connection) -> None:
+        """Close the connection once no message came for the venue's idle timeout (the feed
+        then reconnects). It looks a few times per timeout whether the count of messages
+        moved, so a silent connection is closed within 1.25 timeouts."""
+        timeout = self.protocol.idle_timeout_s
+        loop = asyncio.get_running_loop()
+        seen, since = conn.frames, loop.time()
+        while not conn.ws.closed:
+            await asyncio.sleep(timeout / IDLE_LOOKS)
+            if conn.frames != seen:
+                seen, since = conn.frames, loop.time()
+            elif loop.time() - since >= timeout:
+                log.warning("%s: no frame for %gs; reconnecting", self.venue, timeout)
+                conn.idle = True
+                await conn.ws.close()
+                return
+
     @staticmethod
     async def _close_on_stop(ws: aiohttp.ClientWebSocketResponse, stopping: asyncio.Event
                              ) -> None:  # fmt: skip
@@ -680,7 +702,7 @@ class MarketDataFeed:
         if self.tap is not None:
             self.tap("recv", conn.url, data)
         self.stats.frames += 1
-        metrics.FEED_FRAMES.labels(self.venue).inc()
+        self._frames_metric.inc()
         parser = conn.parser
         try:
             events = parser.parse_ws(data, time.time_ns())
@@ -747,7 +769,7 @@ class MarketDataFeed:
     def _emit_live(self, events: list[MdEvent]) -> None:
         """The live connection's events (the hot path)."""
         self.stats.events += len(events)
-        metrics.FEED_EVENTS.labels(self.venue).inc(len(events))
+        self._events_metric.inc(len(events))
         rotation = self._rotation
         if rotation is None and not self._offsets:
             emit, last = self.emit, self._last_seq
@@ -783,7 +805,7 @@ class MarketDataFeed:
             ready = join.offer(event)
             if ready:
                 self.stats.events += len(ready)
-                metrics.FEED_EVENTS.labels(self.venue).inc(len(ready))
+                self._events_metric.inc(len(ready))
                 self._emit_book(ready)
             if was_waiting and join.switched(event.symbol):
                 rotation.changed.set()
