@@ -2,7 +2,7 @@
 message for the venue's idle timeout, and the feed reconnects. One that keeps talking is kept.
 
 A real WS server on loopback plays the venue: it accepts, ignores what it is sent, and either
-says nothing or answers a pong every 50 ms.
+says nothing, or sends a pong message every 50 ms, or only WS pings (which the feed answers).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import ClassVar
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from arb_core.backoff import Backoff
 from arb_simulator.catalog import make_instrument
 from arb_venues.base import Endpoints
@@ -34,27 +34,34 @@ class QuickIdleBybit(BybitMarket):
 
 
 class Venue:
-    def __init__(self, talk_every_s: float | None) -> None:
-        self.talk_every_s = talk_every_s
+    def __init__(self, talk: tuple[str, float] | None) -> None:
+        self.talk = talk  # ("text" or "ping", seconds between)
         self.connects = 0
+        self.pongs = 0
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
         self.connects += 1
         talker = asyncio.create_task(self._talk(ws))
         try:
-            async for _ in ws:  # subscribes and pings: ignored
-                pass
+            async for message in ws:  # subscribes and the feed's pings: ignored
+                self.pongs += message.type is WSMsgType.PONG
         finally:
             talker.cancel()
         return ws
 
     async def _talk(self, ws: web.WebSocketResponse) -> None:
-        while self.talk_every_s is not None and not ws.closed:
-            await asyncio.sleep(self.talk_every_s)
-            await ws.send_str(PONG)
+        if self.talk is None:
+            return
+        kind, every_s = self.talk
+        while not ws.closed:
+            await asyncio.sleep(every_s)
+            if kind == "ping":
+                await ws.ping(b"are you there")
+            else:
+                await ws.send_str(PONG)
 
 
 @pytest.fixture
@@ -92,7 +99,9 @@ async def test_a_silent_connection_is_closed_within_its_idle_timeout_and_reopene
     assert f"no frame for {IDLE_S:g}s; reconnecting" in caplog.text
 
 
-@pytest.mark.parametrize("venue", [0.05], indirect=True)
+@pytest.mark.parametrize("venue", [("text", 0.05), ("ping", 0.05)], indirect=True)
 async def test_a_connection_that_keeps_talking_is_kept(venue: Venue) -> None:
     await _run_feed(venue, 4 * IDLE_S)
     assert venue.connects == 1
+    if venue.talk is not None and venue.talk[0] == "ping":
+        assert venue.pongs >= 3 * IDLE_S / 0.05  # every ping answered

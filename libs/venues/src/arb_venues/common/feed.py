@@ -346,7 +346,10 @@ class MarketDataFeed:
             return None
         shown = redact(url)  # a connection token in the URL (KuCoin's) never reaches logs
         try:
-            ws = await self._session.ws_connect(url, autoping=True, max_msg_size=0, heartbeat=None)
+            # autoping off: _serve answers a venue's pings itself, and so counts them as
+            # messages for the idle watch (a venue's pings keep a quiet connection).
+            ws = await self._session.ws_connect(url, autoping=False, max_msg_size=0,
+                                                heartbeat=None)  # fmt: skip
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("%s: cannot connect to %s: %s", self.venue, shown, redact(str(exc)))
             return None
@@ -429,6 +432,8 @@ class MarketDataFeed:
                     # Let the producer's writer put this frame on the wire now instead of
                     # after the rest of a burst: what arrives meanwhile forms the next batch.
                     await asyncio.sleep(0)
+                elif message.type is aiohttp.WSMsgType.PING:
+                    await ws.pong(message.data)
                 elif message.type in (
                     aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                     aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
