@@ -1,6 +1,6 @@
 # Included by _native.pyx: whole-frame readers for two common JSON frame shapes, for the
 # venue parsers' hot paths. They know shapes, not venues: a venue's parser says what the
-# parts mean and checks every rule itself.
+# parts mean and checks its rules itself, or passes a reader the bounds to check.
 #
 # A reader accepts only the exact shape it names, in plain ASCII JSON with no spaces, every
 # number in the JSON grammar and finite, every string without escapes. For any other text it
@@ -41,15 +41,9 @@ cdef inline Py_ssize_t _number_end(const char* s, Py_ssize_t i, Py_ssize_t n):
 
 cdef inline bint _number(const char* s, Py_ssize_t start, Py_ssize_t end, double* out):
     """``s[start:end]`` is a JSON number whose float is finite; that float into ``out``."""
-    cdef char* stop = NULL
-    cdef double number
     if end <= start or not _json_number(s + start, end - start):
         return False
-    number = PyOS_string_to_double(s + start, &stop, NULL)  # float()'s own conversion
-    if stop != s + end or not isfinite(number):
-        return False
-    out[0] = number
-    return True
+    return _grammar_double(s + start, end - start, out)
 
 
 cdef inline Py_ssize_t _int(const char* s, Py_ssize_t i, Py_ssize_t n, long long* out):
@@ -97,14 +91,19 @@ cdef inline Py_ssize_t _string_end(const char* s, Py_ssize_t i, Py_ssize_t n):
     return -1
 
 
-def int_level_frame(raw):
-    """``[INT,[NUMBER,INT,NUMBER]]`` or ``[INT,[NUMBER,INT,NUMBER],INT]``, exactly (no spaces):
-    ``(int, text, float, int, text, float, int or None)``: the first int, each number's text
-    and float, the inner int, the last int. None for any other text."""
+def int_level_frame(raw, double price_max, double size_max):
+    """``[INT,[PRICE,COUNT,AMOUNT]]`` or ``[INT,[PRICE,COUNT,AMOUNT],INT]``, exactly (no
+    spaces), PRICE and AMOUNT numbers, COUNT an int: ``(int, level, texts, positive, int or
+    None)``. ``level`` is (price, size) as floats: size is the absolute AMOUNT, or 0.0 when
+    COUNT is 0 (no orders left at the price). ``texts`` is (PRICE's text, AMOUNT's text);
+    ``positive`` is AMOUNT > 0. The last int is the one after the level, if any.
+
+    The caller gives the bounds: None unless ``0 < price < price_max``, AMOUNT is not 0,
+    ``abs(AMOUNT) < size_max`` and COUNT >= 0. None for any other text too."""
     cdef const char* s
     cdef Py_ssize_t n, i, p0, p1, a0, a1
     cdef long long first, count, last
-    cdef double price, amount
+    cdef double price, amount, size
     if not _frame_text(raw, &s, &n) or n < 2 or s[0] != 91:  # '['
         return None
     i = _int(s, 1, n, &first)
@@ -114,12 +113,17 @@ def int_level_frame(raw):
     p1 = _number_end(s, p0, n)
     if p1 >= n or s[p1] != 44 or not _number(s, p0, p1, &price):
         return None
+    if not (0.0 < price < price_max):
+        return None
     i = _int(s, p1 + 1, n, &count)
-    if i < 0 or i >= n or s[i] != 44:
+    if i < 0 or i >= n or s[i] != 44 or count < 0:
         return None
     a0 = i + 1
     a1 = _number_end(s, a0, n)
     if a1 >= n or s[a1] != 93 or not _number(s, a0, a1, &amount):  # ']'
+        return None
+    size = -amount if amount < 0.0 else amount
+    if not (0.0 < size < size_max):
         return None
     i = a1 + 1
     if i + 1 == n and s[i] == 93:
@@ -131,8 +135,10 @@ def int_level_frame(raw):
         tail = last
     else:
         return None
-    return (first, PyUnicode_FromStringAndSize(s + p0, p1 - p0), price, count,
-            PyUnicode_FromStringAndSize(s + a0, a1 - a0), amount, tail)
+    return (first, (price, size if count else 0.0),
+            (PyUnicode_FromStringAndSize(s + p0, p1 - p0),
+             PyUnicode_FromStringAndSize(s + a0, a1 - a0)),
+            amount > 0.0, tail)
 
 
 cdef class _Bounds:
