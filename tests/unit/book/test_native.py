@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
 import struct
+import subprocess
 import sys
 import zlib
 from pathlib import Path

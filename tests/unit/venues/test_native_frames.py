@@ -107,7 +107,8 @@ _FIRST = next(i for i, raw in enumerate(BITFINEX_CHECKSUMS) if _level_read(raw))
 
 
 def _kraken_read(raw: str | bytes) -> Any:
-    return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._TEXT_SLOTS)
+    return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._TEXT_SLOTS, MAX_PRICE,
+                               MAX_SIZE, parser_v1.STAMP_LIMIT)  # fmt: skip
 
 
 def test_bitfinex_recording_gives_equal_events_with_and_without_the_compiled_reader() -> None:
@@ -210,14 +211,28 @@ def test_compiled_readers_take_only_their_exact_shapes() -> None:
                                                                    False, None)  # fmt: skip
     read = _kraken_read('[1,{"a":[["2.5","0.1","3.5","r"]]},{"b":[],"c":"9"},"book-10","X/Y"]')
     levels, texts = [[], [], [(2.5, 0.1)], []], [[], [], [("2.5", "0.1")], []]
-    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, ["9"], 2.5, 2.5, 0.1, 0.1, 3.5, 3.5)
+    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, ["9"], False, 3.5)
+    read = _kraken_read('[1,{"as":[["2.5","0","3.5"],["2.6","1","4.5"]],"bs":[]},"book-10","X/Y"]')
+    levels = [[(2.5, 0.0), (2.6, 1.0)], [], [], []]
+    texts = [[("2.5", "0"), ("2.6", "1")], [], [], []]
+    assert read == (1, "book-10", "X/Y", 0b11, levels, texts, [None], True, 4.5)
+    assert _kraken_read('[1,{"a":[["2.5","1"]]},"book-10","X/Y"]')[7:] == (False, 0.0)
     for other in ('[1,{"a":[["2.5","0.1"]],"a":[]},"book-10","X/Y"]',  # a key twice
                   '[1,{"d":[["2.5","0.1"]]},"book-10","X/Y"]',  # another key
                   '[1,{"a":[["2.5","0.1"]]},{"c":"1","c":"2"},"book-10","X/Y"]',
                   '[1,{"a":[["2.5","0.1","1","r","x"]]},"book-10","X/Y"]',
                   '[1,{"a":[["2.5","0.1\\u0030"]]},"book-10","X/Y"]',
                   '[1,{"a":[["NaN","0.1"]]},"book-10","X/Y"]',
-                  '[1,{"a":[["2.5","0.1"]]},"book-10"]', '[1,{},"book-10","X/Y"]'):  # fmt: skip
+                  '[1,{"a":[["2.5","0.1"]]},"book-10"]', '[1,{},"book-10","X/Y"]',
+                  # out of the bounds the parser gives: price, size, stamp
+                  '[1,{"a":[["0","0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["-1","0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["1e15","0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","-0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1e18"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1","-1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1","1e11"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1","5"],["2.5","1","1e11"]]},"book-10","X/Y"]'):  # fmt: skip
         assert _kraken_read(other) is None, other
     snapshot = COMPILED.signed_levels_frame("[1,[[2.5,1,-3],[2.4,2,5],[2.6,1,0]],7]")
     assert snapshot == (1, [(2.4, 5.0)], [(2.5, 3.0)], [("2.4", "5")], [("2.5", "-3")], 7,
@@ -287,3 +302,26 @@ def test_bitfinex_bad_level_on_a_hot_channel_refuses_with_its_kind() -> None:
         assert compiled.resync_needed == {"tBTCUSD"}
         compiled.resync_needed.clear()
         reference.resync_needed.clear()
+
+
+def test_kraken_v1_hot_path_follows_resets_and_refuses_what_the_reference_refuses() -> None:
+    """The compiled parser caches a pair's symbol once its book is live; each step, the
+    reference parser (no cache) gives the same events: updates after a reset are dropped
+    until the next snapshot, and a checksum that is not plain digits goes the other reads."""
+    compiled, reference = _pair("kraken", "v1", "rows_reader")
+    snapshot, updates = KRAKEN[0], KRAKEN[1:]
+    _same(compiled, reference, snapshot)
+    assert _same(compiled, reference, updates[0])[0]["symbol"] == "BTC-USD"
+    assert compiled._hot == {"XBT/USD": ("BTC/USD", "BTC-USD")}
+    for parser in (compiled, reference):
+        parser.reset("XBT/USD")
+    assert compiled._hot == {}
+    assert _same(compiled, reference, updates[1]) == []
+    _same(compiled, reference, snapshot)
+    for raw in updates[1:]:
+        assert _same(compiled, reference, raw) != []
+    assert "XBT/USD" in compiled._hot
+    update = updates[-1]
+    digits = update[update.index('"c":"') + 5 : update.index('"', update.index('"c":"') + 5)]
+    for text in ("-5", "+5", " 5", "1_0", "", "x", "0", "00042", "99999999999999999999"):
+        _same(compiled, reference, update.replace(f'"c":"{digits}"', f'"c":"{text}"'))
