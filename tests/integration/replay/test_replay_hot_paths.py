@@ -24,14 +24,18 @@ from arb_simulator.config import SimulatorSettings
 from arb_venues import checksums, market_protocol
 from arb_venues.base import Endpoints
 from arb_venues.capture import read_capture
+from arb_venues.common.levels import MAX_PRICE, MAX_SIZE
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.kraken import schemas
-from arb_venues.kraken.parser_v1 import _ROW_SLOTS, _TEXT_SLOTS
+from arb_venues.kraken.parser_v1 import _ROW_SLOTS, _TEXT_SLOTS, STAMP_LIMIT
 
 pytestmark = pytest.mark.integration
 
 SYMBOLS = ["BTC-USDT", "ETH-USDT"]
 _OFFLINE = Endpoints(ws_url="ws://replay.invalid", rest_url="http://replay.invalid")
+
+
+_READ = (_ROW_SLOTS, _TEXT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)  # the parser's bounds
 
 
 @pytest.fixture
@@ -78,7 +82,7 @@ async def test_kraken_hot_parse_gives_the_reference_events_on_a_recorded_session
         events = hot.parse_ws(frame.raw, ts)
         expected = reference(slow, frame.raw, ts)
         if version == "v1" and hot.rows_reader is not None:  # the compiled reader, where built
-            compiled += hot.rows_reader(frame.raw, _ROW_SLOTS, _TEXT_SLOTS) is not None
+            compiled += hot.rows_reader(frame.raw, *_READ) is not None
         assert msgspec.to_builtins(events) == msgspec.to_builtins(expected), frame.raw[:200]
         compared += len(events)
         for event in events:

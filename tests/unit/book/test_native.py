@@ -11,7 +11,9 @@ where ``make test``'s setup builds it and a missing module is a failure.
 
 from __future__ import annotations
 
+import math
 import os
+import struct
 import subprocess
 import sys
 import zlib
@@ -184,6 +186,33 @@ def test_compiled_number_reader_is_the_reference(value: object) -> None:
             return ("raised", type(exc))
 
     assert read(COMPILED.read_number) == read(read_number_reference)
+
+
+def _bits(number: object) -> object:
+    return None if number is None else struct.pack("<d", number)
+
+
+# Market-like numbers: the compiled reader's short way (digits below 2 ** 53, exponent within
+# 22) and the texts around its edges, which take float()'s own conversion.
+_DECIMAL_TEXT = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.builds("{}.{}".format, st.integers(0, 10**18), st.integers(0, 10**18)),
+    st.builds("-{}.{:0>12}".format, st.integers(0, 10**9), st.integers(0, 10**12)),
+    st.builds("{}e{}".format, st.integers(0, 10**20), st.integers(-40, 40)),
+    st.sampled_from(["9007199254740992", "9007199254740993", "9007199254740991", "1e22",
+                     "1e23", "1e-22", "1e-23", "0.0", "-0.0", "-0", "0e999", "5e-324",
+                     "1.7976931348623157e308", "1796667711.759232", "0.00002491", "1e0005",
+                     "123456789012345678e-5", "4.35", "0.1", "1e-400", "1e400"]),
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=_DECIMAL_TEXT)
+def test_compiled_number_reader_gives_floats_exact_bits(text: str) -> None:
+    expected = float(text)
+    got = COMPILED.read_number(text)
+    assert _bits(got) == _bits(expected if math.isfinite(expected) else None), text
+    assert _bits(COMPILED.read_number(text.encode())) == _bits(got)
 
 
 @given(data=st.binary(max_size=300))

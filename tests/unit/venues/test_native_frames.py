@@ -18,6 +18,7 @@ import msgspec
 import pytest
 from arb_venues import market_protocol
 from arb_venues.base import Endpoints
+from arb_venues.common.levels import MAX_PRICE, MAX_SIZE
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.errors import MalformedFrame
 from arb_venues.kraken import parser_v1
@@ -71,9 +72,14 @@ def _same(compiled: Any, reference: Any, raw: str | bytes) -> Any:
     return got
 
 
+def _level_read(raw: str | bytes) -> Any:
+    """Bitfinex's one-level read, with the bounds its parser gives."""
+    return COMPILED.int_level_frame(raw, MAX_PRICE, MAX_SIZE)
+
+
 BITFINEX = received()
 BITFINEX_SETUP = [raw for raw in BITFINEX if raw.startswith("{")]
-BITFINEX_UPDATES = [raw for raw in BITFINEX if COMPILED.int_level_frame(raw) is not None]
+BITFINEX_UPDATES = [raw for raw in BITFINEX if _level_read(raw) is not None]
 BITFINEX_SNAPSHOTS = [raw for raw in BITFINEX if COMPILED.signed_levels_frame(raw) is not None]
 KRAKEN, _ = scripted_session("v1")
 
@@ -89,7 +95,7 @@ def _with_checksums(frames: list[str]) -> list[str]:
             continue
         seq += 1
         out.append(f"{raw.rsplit(',', 1)[0]},{seq}]")
-        if COMPILED.int_level_frame(raw) is not None:
+        if _level_read(raw) is not None:
             seq += 1
             out.append(f'[{raw[1 : raw.index(",")]},"cs",{-7919 * seq},{seq}]')
     return out
@@ -97,11 +103,12 @@ def _with_checksums(frames: list[str]) -> list[str]:
 
 BITFINEX_CHECKSUMS = _with_checksums(BITFINEX)
 # Where its updates start: before, the connection's set-up and the books' snapshots.
-_FIRST = next(i for i, raw in enumerate(BITFINEX_CHECKSUMS) if COMPILED.int_level_frame(raw))
+_FIRST = next(i for i, raw in enumerate(BITFINEX_CHECKSUMS) if _level_read(raw))
 
 
 def _kraken_read(raw: str | bytes) -> Any:
-    return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._TEXT_SLOTS)
+    return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._TEXT_SLOTS, MAX_PRICE,
+                               MAX_SIZE, parser_v1.STAMP_LIMIT)  # fmt: skip
 
 
 def test_bitfinex_recording_gives_equal_events_with_and_without_the_compiled_reader() -> None:
@@ -169,8 +176,8 @@ def _mutated(draw: st.DrawFn, frames: list[str]) -> str:
 )
 def test_bitfinex_mutated_frames_give_equal_events_or_both_refuse(raws: list[str]) -> None:
     compiled, reference = _pair("bitfinex", None, "readers")
-    for raw in BITFINEX_CHECKSUMS[:_FIRST]:
-        _same(compiled, reference, raw)
+    for raw in BITFINEX_CHECKSUMS[: _FIRST + 60]:  # set-up, snapshots, then updates: the hot
+        _same(compiled, reference, raw)  # path knows the books' channels before the mutants
     for raw in raws:
         _same(compiled, reference, raw)
         _same(compiled, reference, raw.encode())
@@ -186,22 +193,46 @@ def test_kraken_v1_mutated_frames_give_equal_events_or_both_refuse(raws: list[st
 
 
 def test_compiled_readers_take_only_their_exact_shapes() -> None:
-    assert COMPILED.int_level_frame("[1,[2.5,1,-3],7]") == (1, "2.5", 2.5, 1, "-3", -3.0, 7)
-    assert COMPILED.int_level_frame(b"[1,[2.5,0,1]]") == (1, "2.5", 2.5, 0, "1", 1.0, None)
+    assert _level_read("[1,[2.5,1,-3],7]") == (1, (2.5, 3.0), ("2.5", "-3"), False, 7)
+    assert _level_read(b"[1,[2.5,0,1]]") == (1, (2.5, 0.0), ("2.5", "1"), True, None)
+    assert _level_read("[1,[2.5,2,-1e-3]]") == (1, (2.5, 0.001), ("2.5", "-1e-3"), False, None)
     for other in ("[1, [2.5,1,-3],7]", "[1,[2.5,1,-3],7] ", "[1,[NaN,1,-3]]", "[1,[1e400,1,1]]",
                   "[1,[2.5,1.0,1]]", "[-0,[2.5,1,1]]", "[1,[2.5,1,1],7,8]", '[1,"hb",7]',
-                  "[1,[[2.5,1,1]],7]", "[1,[2.5,1,+1]]", "[1,[2.5,1,01]]", 5, None):  # fmt: skip
-        assert COMPILED.int_level_frame(other) is None, other
+                  "[1,[[2.5,1,1]],7]", "[1,[2.5,1,+1]]", "[1,[2.5,1,01]]", 5, None,
+                  # out of the bounds the parser gives: price, amount, count
+                  "[1,[0,1,1]]", "[1,[-2.5,1,1]]", "[1,[1e15,1,1]]", "[1,[2.5,1,0]]",
+                  "[1,[2.5,1,-0]]", "[1,[2.5,1,1e18]]", "[1,[2.5,1,-1e18]]",
+                  "[1,[2.5,-1,1]]"):  # fmt: skip
+        assert _level_read(other) is None, other
+    # The bounds are the caller's: exclusive at the top.
+    assert COMPILED.int_level_frame("[1,[5,1,-4]]", 5.0, 10.0) is None
+    assert COMPILED.int_level_frame("[1,[5,1,-10]]", 6.0, 10.0) is None
+    assert COMPILED.int_level_frame("[1,[5,1,-4]]", 6.0, 10.0) == (1, (5.0, 4.0), ("5", "-4"),
+                                                                   False, None)  # fmt: skip
     read = _kraken_read('[1,{"a":[["2.5","0.1","3.5","r"]]},{"b":[],"c":"9"},"book-10","X/Y"]')
     levels, texts = [[], [], [(2.5, 0.1)], []], [[], [], [("2.5", "0.1")], []]
-    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, ["9"], 2.5, 2.5, 0.1, 0.1, 3.5, 3.5)
+    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, ["9"], False, 3.5)
+    read = _kraken_read('[1,{"as":[["2.5","0","3.5"],["2.6","1","4.5"]],"bs":[]},"book-10","X/Y"]')
+    levels = [[(2.5, 0.0), (2.6, 1.0)], [], [], []]
+    texts = [[("2.5", "0"), ("2.6", "1")], [], [], []]
+    assert read == (1, "book-10", "X/Y", 0b11, levels, texts, [None], True, 4.5)
+    assert _kraken_read('[1,{"a":[["2.5","1"]]},"book-10","X/Y"]')[7:] == (False, 0.0)
     for other in ('[1,{"a":[["2.5","0.1"]],"a":[]},"book-10","X/Y"]',  # a key twice
                   '[1,{"d":[["2.5","0.1"]]},"book-10","X/Y"]',  # another key
                   '[1,{"a":[["2.5","0.1"]]},{"c":"1","c":"2"},"book-10","X/Y"]',
                   '[1,{"a":[["2.5","0.1","1","r","x"]]},"book-10","X/Y"]',
                   '[1,{"a":[["2.5","0.1\\u0030"]]},"book-10","X/Y"]',
                   '[1,{"a":[["NaN","0.1"]]},"book-10","X/Y"]',
-                  '[1,{"a":[["2.5","0.1"]]},"book-10"]', '[1,{},"book-10","X/Y"]'):  # fmt: skip
+                  '[1,{"a":[["2.5","0.1"]]},"book-10"]', '[1,{},"book-10","X/Y"]',
+                  # out of the bounds the parser gives: price, size, stamp
+                  '[1,{"a":[["0","0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["-1","0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["1e15","0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","-0.1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1e18"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1","-1"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1","1e11"]]},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","1","5"],["2.5","1","1e11"]]},"book-10","X/Y"]'):  # fmt: skip
         assert _kraken_read(other) is None, other
     snapshot = COMPILED.signed_levels_frame("[1,[[2.5,1,-3],[2.4,2,5],[2.6,1,0]],7]")
     assert snapshot == (1, [(2.4, 5.0)], [(2.5, 3.0)], [("2.4", "5")], [("2.5", "-3")], 7,
@@ -213,3 +244,84 @@ def test_compiled_readers_take_only_their_exact_shapes() -> None:
     assert COMPILED.int_word_frame(b'[1,"hb"]') == (1, "hb", ())
     for other in ('[1,"cs",1,2,3]', '[1,"cs",1.5]', '[1,"c\\s",1]', '[1, "hb"]', '[1,"hb",[]]'):
         assert COMPILED.int_word_frame(other) is None, other
+
+
+def _subscribed(chan_id: int, venue_symbol: str) -> str:
+    return (f'{{"event":"subscribed","channel":"book","chanId":{chan_id},'
+            f'"symbol":"{venue_symbol}","prec":"P0","freq":"F0","len":"25"}}')  # fmt: skip
+
+
+def test_bitfinex_hot_path_follows_resubscribes_and_resets() -> None:
+    """The compiled parser caches a channel's symbol; each step, the reference parser (no
+    cache) gives the same events: a channel id given to another pair, a pair moved to
+    another channel id, an unsubscribed channel, a reset book."""
+    compiled, reference = _pair("bitfinex", None, "readers")
+
+    def symbols(raw: str) -> list[str]:
+        return [event["symbol"] for event in _same(compiled, reference, raw)]
+
+    seq = iter(range(1, 1000))
+    for raw in ('{"event":"conf","status":"OK","flags":65536}', _subscribed(10, "tBTCUSD")):
+        _same(compiled, reference, raw)
+    assert symbols(f"[10,[[100,1,2],[101,1,-2]],{next(seq)}]") == ["BTC-USD"]
+    assert symbols(f"[10,[99,1,3],{next(seq)}]") == ["BTC-USD"]
+    assert compiled._hot == {10: ("tBTCUSD", "BTC-USD")}
+    # Channel 10 now carries ETH's book, and BTC's moves to channel 11.
+    _same(compiled, reference, _subscribed(10, "tETHUSD"))
+    _same(compiled, reference, _subscribed(11, "tBTCUSD"))
+    assert compiled._hot == {}
+    assert symbols(f"[10,[[10,1,2],[11,1,-2]],{next(seq)}]") == ["ETH-USD"]
+    assert symbols(f"[10,[9,1,3],{next(seq)}]") == ["ETH-USD"]
+    assert symbols(f"[11,[99,1,4],{next(seq)}]") == ["BTC-USD"]
+    # A reset book waits for its next snapshot, on the hot path too.
+    compiled.reset("tETHUSD")
+    reference.reset("tETHUSD")
+    assert symbols(f"[10,[9,1,4],{next(seq)}]") == []
+    assert symbols(f"[11,[99,0,1],{next(seq)}]") == ["BTC-USD"]
+    # An unsubscribed channel is unknown again.
+    _same(compiled, reference, '{"event":"unsubscribed","status":"OK","chanId":11}')
+    assert _same(compiled, reference, f"[11,[99,1,4],{next(seq)}]")[:2] == (
+        "refused",
+        "unknown_channel",
+    )
+
+
+def test_bitfinex_bad_level_on_a_hot_channel_refuses_with_its_kind() -> None:
+    compiled, reference = _pair("bitfinex", None, "readers")
+    for raw in ('{"event":"conf","status":"OK","flags":65536}', _subscribed(10, "tBTCUSD"),
+                "[10,[[100,1,2],[101,1,-2]],1]", "[10,[99,1,3],2]"):  # fmt: skip
+        _same(compiled, reference, raw)
+    assert 10 in compiled._hot
+    for n, (level, kind) in enumerate(
+        [("0,1,1", "bad_price"), ("1e15,1,1", "bad_price"), ("99,1,0", "bad_size"),
+         ("99,-1,1", "bad_size"), ("99,1,1e18", "bad_size"), ("99,1,-1e400", "bad_size")],
+        start=3,
+    ):  # fmt: skip
+        got = _same(compiled, reference, f"[10,[{level}],{n}]")
+        assert got[:2] == ("refused", kind), level
+        assert compiled.resync_needed == {"tBTCUSD"}
+        compiled.resync_needed.clear()
+        reference.resync_needed.clear()
+
+
+def test_kraken_v1_hot_path_follows_resets_and_refuses_what_the_reference_refuses() -> None:
+    """The compiled parser caches a pair's symbol once its book is live; each step, the
+    reference parser (no cache) gives the same events: updates after a reset are dropped
+    until the next snapshot, and a checksum that is not plain digits goes the other reads."""
+    compiled, reference = _pair("kraken", "v1", "rows_reader")
+    snapshot, updates = KRAKEN[0], KRAKEN[1:]
+    _same(compiled, reference, snapshot)
+    assert _same(compiled, reference, updates[0])[0]["symbol"] == "BTC-USD"
+    assert compiled._hot == {"XBT/USD": ("BTC/USD", "BTC-USD")}
+    for parser in (compiled, reference):
+        parser.reset("XBT/USD")
+    assert compiled._hot == {}
+    assert _same(compiled, reference, updates[1]) == []
+    _same(compiled, reference, snapshot)
+    for raw in updates[1:]:
+        assert _same(compiled, reference, raw) != []
+    assert "XBT/USD" in compiled._hot
+    update = updates[-1]
+    digits = update[update.index('"c":"') + 5 : update.index('"', update.index('"c":"') + 5)]
+    for text in ("-5", "+5", " 5", "1_0", "", "x", "0", "00042", "99999999999999999999"):
+        _same(compiled, reference, update.replace(f'"c":"{digits}"', f'"c":"{text}"'))

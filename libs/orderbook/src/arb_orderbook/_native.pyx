@@ -662,6 +662,71 @@ cdef inline bint _json_number(const char* s, Py_ssize_t n):
     return i == n
 
 
+# 10 ** k, exact as doubles, for k = 0..22 (10 ** 23 is not).
+cdef double _TENS[23]
+_TENS[:] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+            1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+cdef unsigned long long _EXACT = 1ULL << 53  # every integer up to it is a double
+
+
+cdef inline bint _grammar_double(const char* s, Py_ssize_t n, double* out):
+    """``s[:n]``, already checked to be the JSON number grammar, as the float ``float()``
+    reads from it, into ``out``; False when that float is not finite.
+
+    Most market numbers have few digits: their digits D (without the point) as an integer
+    are below 2 ** 53 and the decimal exponent E is within 22 of 0, so D and 10 ** |E| are
+    exact doubles and one multiplication or division rounds once, to the nearest double:
+    float()'s answer (Clinger's fast path). Any other number goes to float()'s own
+    conversion (PyOS_string_to_double). The text must end at ``n`` with a character no
+    number has (a delimiter, or the end)."""
+    cdef Py_ssize_t i = 0
+    cdef bint negative = False, exponent_negative = False
+    cdef unsigned long long digits = 0
+    cdef int significant = 0, scale = 0, exponent = 0, exponent_digits = 0
+    cdef char* stop = NULL
+    cdef double number
+    if s[0] == 45:  # '-'
+        negative = True
+        i = 1
+    while i < n and 48 <= s[i] <= 57:
+        digits = digits * 10 + <unsigned long long>(s[i] - 48)
+        if digits:
+            significant += 1
+        i += 1
+    if i < n and s[i] == 46:  # '.'
+        i += 1
+        while i < n and 48 <= s[i] <= 57:
+            digits = digits * 10 + <unsigned long long>(s[i] - 48)
+            if digits:
+                significant += 1
+            scale -= 1
+            i += 1
+    if i < n:  # 'e' or 'E': the grammar leaves nothing else
+        i += 1
+        if s[i] == 45 or s[i] == 43:
+            exponent_negative = s[i] == 45
+            i += 1
+        while i < n:
+            if exponent_digits < 4:
+                exponent = exponent * 10 + (s[i] - 48)
+            exponent_digits += 1
+            i += 1
+    if digits == 0 and significant == 0:
+        out[0] = -0.0 if negative else 0.0
+        return True
+    scale += -exponent if exponent_negative else exponent
+    if significant <= 16 and digits <= _EXACT and exponent_digits <= 3 and -22 <= scale <= 22:
+        number = <double>digits
+        number = number * _TENS[scale] if scale >= 0 else number / _TENS[-scale]
+        out[0] = -number if negative else number
+        return True
+    number = PyOS_string_to_double(s, &stop, NULL)  # float()'s own conversion
+    if stop != s + n or not isfinite(number):
+        return False
+    out[0] = number
+    return True
+
+
 cdef object _read_text(object value):
     cdef Py_ssize_t n
     cdef const char* data
@@ -669,10 +734,9 @@ cdef object _read_text(object value):
     if not PyUnicode_IS_ASCII(value):
         return None  # the grammar is ASCII
     data = PyUnicode_AsUTF8AndSize(value, &n)
-    if not _json_number(data, n):
+    if not _json_number(data, n) or not _grammar_double(data, n, &number):
         return None
-    number = PyOS_string_to_double(data, NULL, NULL)  # float()'s own conversion
-    return number if isfinite(number) else None
+    return number
 
 
 def read_number(value):

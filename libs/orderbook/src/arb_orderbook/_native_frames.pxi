@@ -1,6 +1,6 @@
 # Included by _native.pyx: whole-frame readers for two common JSON frame shapes, for the
 # venue parsers' hot paths. They know shapes, not venues: a venue's parser says what the
-# parts mean and checks every rule itself.
+# parts mean and checks its rules itself, or passes a reader the bounds to check.
 #
 # A reader accepts only the exact shape it names, in plain ASCII JSON with no spaces, every
 # number in the JSON grammar and finite, every string without escapes. For any other text it
@@ -9,7 +9,12 @@
 # frame's content.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from libc.string cimport memcmp
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t, Py_UCS4)
+    void* PyUnicode_DATA(object)
+    object PyUnicode_FromOrdinal(int)
+from libc.string cimport memcmp, memcpy
 
 cdef double _INF = float("inf")
 
@@ -41,15 +46,9 @@ cdef inline Py_ssize_t _number_end(const char* s, Py_ssize_t i, Py_ssize_t n):
 
 cdef inline bint _number(const char* s, Py_ssize_t start, Py_ssize_t end, double* out):
     """``s[start:end]`` is a JSON number whose float is finite; that float into ``out``."""
-    cdef char* stop = NULL
-    cdef double number
     if end <= start or not _json_number(s + start, end - start):
         return False
-    number = PyOS_string_to_double(s + start, &stop, NULL)  # float()'s own conversion
-    if stop != s + end or not isfinite(number):
-        return False
-    out[0] = number
-    return True
+    return _grammar_double(s + start, end - start, out)
 
 
 cdef inline Py_ssize_t _int(const char* s, Py_ssize_t i, Py_ssize_t n, long long* out):
@@ -97,14 +96,30 @@ cdef inline Py_ssize_t _string_end(const char* s, Py_ssize_t i, Py_ssize_t n):
     return -1
 
 
-def int_level_frame(raw):
-    """``[INT,[NUMBER,INT,NUMBER]]`` or ``[INT,[NUMBER,INT,NUMBER],INT]``, exactly (no spaces):
-    ``(int, text, float, int, text, float, int or None)``: the first int, each number's text
-    and float, the inner int, the last int. None for any other text."""
+cdef inline object _ascii(const char* s, Py_ssize_t size):
+    """A str of ``s[:size]``, which is ASCII (the readers check that first): one copy, no
+    UTF-8 decoding. One character: CPython's shared object for it."""
+    cdef object text
+    if size == 1:
+        return PyUnicode_FromOrdinal(s[0])
+    text = PyUnicode_New(size, 127)
+    memcpy(PyUnicode_DATA(text), s, size)
+    return text
+
+
+def int_level_frame(raw, double price_max, double size_max):
+    """``[INT,[PRICE,COUNT,AMOUNT]]`` or ``[INT,[PRICE,COUNT,AMOUNT],INT]``, exactly (no
+    spaces), PRICE and AMOUNT numbers, COUNT an int: ``(int, level, texts, positive, int or
+    None)``. ``level`` is (price, size) as floats: size is the absolute AMOUNT, or 0.0 when
+    COUNT is 0 (no orders left at the price). ``texts`` is (PRICE's text, AMOUNT's text);
+    ``positive`` is AMOUNT > 0. The last int is the one after the level, if any.
+
+    The caller gives the bounds: None unless ``0 < price < price_max``, AMOUNT is not 0,
+    ``abs(AMOUNT) < size_max`` and COUNT >= 0. None for any other text too."""
     cdef const char* s
     cdef Py_ssize_t n, i, p0, p1, a0, a1
     cdef long long first, count, last
-    cdef double price, amount
+    cdef double price, amount, size
     if not _frame_text(raw, &s, &n) or n < 2 or s[0] != 91:  # '['
         return None
     i = _int(s, 1, n, &first)
@@ -114,12 +129,17 @@ def int_level_frame(raw):
     p1 = _number_end(s, p0, n)
     if p1 >= n or s[p1] != 44 or not _number(s, p0, p1, &price):
         return None
+    if not (0.0 < price < price_max):
+        return None
     i = _int(s, p1 + 1, n, &count)
-    if i < 0 or i >= n or s[i] != 44:
+    if i < 0 or i >= n or s[i] != 44 or count < 0:
         return None
     a0 = i + 1
     a1 = _number_end(s, a0, n)
     if a1 >= n or s[a1] != 93 or not _number(s, a0, a1, &amount):  # ']'
+        return None
+    size = -amount if amount < 0.0 else amount
+    if not (0.0 < size < size_max):
         return None
     i = a1 + 1
     if i + 1 == n and s[i] == 93:
@@ -131,31 +151,32 @@ def int_level_frame(raw):
         tail = last
     else:
         return None
-    return (first, PyUnicode_FromStringAndSize(s + p0, p1 - p0), price, count,
-            PyUnicode_FromStringAndSize(s + a0, a1 - a0), amount, tail)
+    return (first, (price, size if count else 0.0),
+            (_ascii(s + p0, p1 - p0),
+             _ascii(s + a0, a1 - a0)),
+            amount > 0.0, tail)
 
 
-cdef class _Bounds:
-    """The lowest and highest first, second and third number of the rows read so far."""
-    cdef double lo_p, hi_p, lo_s, hi_s, lo_t, hi_t
-    # The last stamp read (its text and value): a frame's levels mostly share one stamp, and
-    # a stamp's 16 digits are float()'s slow case.
-    cdef const char* stamp_text
-    cdef Py_ssize_t stamp_size
-    cdef double stamp
-
-    def __cinit__(self):
-        self.stamp_text = NULL
-        self.stamp_size = -1
-        self.lo_p = self.lo_s = self.lo_t = _INF
-        self.hi_p = self.hi_s = self.hi_t = -_INF
+cdef struct _Rows:
+    # The caller's bounds: 0 < price < price_max, 0 <= size < size_max, 0 <= stamp < stamp_max.
+    double price_max
+    double size_max
+    double stamp_max
+    # What the rows read so far had: a size of 0, the highest stamp (0.0 with none).
+    bint zero
+    double stamp_high
+    # The last stamp read (its text and value): a frame's levels mostly share one stamp.
+    const char* stamp_text
+    Py_ssize_t stamp_size
+    double stamp
 
 
 cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, list texts,
-                      _Bounds b) except -2:
+                      _Rows* r) except -2:
     """``s[i]`` opens ``[[STR,STR(,STR(,STR)?)?],...]``; each row's first two strings (and a
-    third) are numbers. Appends each row's (first, second) floats to ``levels`` and their
-    texts to ``texts``, widens ``b``; where the array ends, or -1."""
+    third) are numbers within ``r``'s bounds. Appends each row's (first, second) floats to
+    ``levels`` and their texts to ``texts``, notes a size 0 and the highest stamp in ``r``;
+    where the array ends, or -1."""
     cdef double price, size, stamp
     cdef Py_ssize_t p0, p1, s0, s1, e, column
     if i >= n or s[i] != 91:
@@ -168,14 +189,16 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
             return -1
         p0 = i + 2
         p1 = _string_end(s, i + 1, n)
-        if p1 < 0 or not _number(s, p0, p1, &price):
+        if p1 < 0 or not _number(s, p0, p1, &price) or not (0.0 < price < r.price_max):
             return -1
         if p1 + 1 >= n or s[p1 + 1] != 44:
             return -1
         s0 = p1 + 3
         s1 = _string_end(s, p1 + 2, n)
-        if s1 < 0 or not _number(s, s0, s1, &size):
+        if s1 < 0 or not _number(s, s0, s1, &size) or not (0.0 <= size < r.size_max):
             return -1
+        if size == 0.0:
+            r.zero = True
         i = s1 + 1
         column = 2
         while i < n and s[i] == 44:  # the stamp, then one more string (Kraken's "r")
@@ -185,33 +208,22 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
             if e < 0:
                 return -1
             if column == 2:
-                if (e - i - 2 == b.stamp_size
-                        and memcmp(s + i + 2, b.stamp_text, b.stamp_size) == 0):
-                    stamp = b.stamp  # the same text as the last stamp: the same number
-                elif not _number(s, i + 2, e, &stamp):
+                if (e - i - 2 == r.stamp_size
+                        and memcmp(s + i + 2, r.stamp_text, r.stamp_size) == 0):
+                    stamp = r.stamp  # the same text as the last stamp: the same number
+                elif not _number(s, i + 2, e, &stamp) or not (0.0 <= stamp < r.stamp_max):
                     return -1
                 else:
-                    b.stamp_text, b.stamp_size, b.stamp = s + i + 2, e - i - 2, stamp
-                if stamp < b.lo_t:
-                    b.lo_t = stamp
-                if stamp > b.hi_t:
-                    b.hi_t = stamp
+                    r.stamp_text, r.stamp_size, r.stamp = s + i + 2, e - i - 2, stamp
+                if stamp > r.stamp_high:
+                    r.stamp_high = stamp
             column += 1
             i = e + 1
         if i >= n or s[i] != 93:
             return -1
         i += 1
         levels.append((price, size))
-        texts.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
-                      PyUnicode_FromStringAndSize(s + s0, s1 - s0)))
-        if price < b.lo_p:
-            b.lo_p = price
-        if price > b.hi_p:
-            b.hi_p = price
-        if size < b.lo_s:
-            b.lo_s = size
-        if size > b.hi_s:
-            b.hi_s = size
+        texts.append((_ascii(s + p0, p1 - p0), _ascii(s + s0, s1 - s0)))
         if i < n and s[i] == 44:
             i += 1
             continue
@@ -220,17 +232,20 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
         return -1
 
 
-def rows_frame(raw, dict row_keys, dict text_keys):
+def rows_frame(raw, dict row_keys, dict text_keys, double price_max, double size_max,
+               double stamp_max):
     """``[INT,OBJECT,...,STRING,STRING]``, exactly (no spaces). Each object maps keys of
     ``row_keys`` to rows (``[[STR,STR(,STR(,STR)?)?],...]``, the first two strings and a third
     numbers) and keys of ``text_keys`` to a string (at most once in the frame). Each key's
     value is the slot (0, 1, ...) its rows or its string go to; rows of one slot are kept in
-    frame order. Gives ``(int, str, str, seen, levels, texts, strings, lowest price, highest
-    price, lowest size, highest size, lowest stamp, highest stamp)``: the first int, the two
-    last strings, a bit per row slot that had a key (1 << slot), per row slot the (first,
-    second) floats and their texts, per text slot its string or None, and the bounds over
-    every row (-inf or inf with nothing to bound). None for any other text, another key
-    included."""
+    frame order. Every row within the caller's bounds: ``0 < first < price_max``,
+    ``0 <= second < size_max``, ``0 <= third < stamp_max``.
+
+    Gives ``(int, str, str, seen, levels, texts, strings, zero, stamp)``: the first int, the
+    two last strings, a bit per row slot that had a key (1 << slot), per row slot the (first,
+    second) floats and their texts, per text slot its string or None, whether a second
+    number is 0, and the highest third number (0.0 with none). None for any other text,
+    another key or a number out of the bounds included."""
     cdef const char* s
     cdef Py_ssize_t n, i, k1, v1, slot
     cdef long long first
@@ -239,7 +254,10 @@ def rows_frame(raw, dict row_keys, dict text_keys):
     cdef list levels = [[] for _ in range(len(row_keys))]
     cdef list texts = [[] for _ in range(len(row_keys))]
     cdef list strings = [None] * len(text_keys)
-    cdef _Bounds b = _Bounds()
+    cdef _Rows r
+    r.price_max, r.size_max, r.stamp_max = price_max, size_max, stamp_max
+    r.zero, r.stamp_high = False, 0.0
+    r.stamp_text, r.stamp_size, r.stamp = NULL, -1, 0.0
     if not _frame_text(raw, &s, &n) or n < 2 or s[0] != 91:
         return None
     i = _int(s, 1, n, &first)
@@ -253,14 +271,14 @@ def rows_frame(raw, dict row_keys, dict text_keys):
             k1 = _string_end(s, i, n)
             if k1 < 0 or k1 + 1 >= n or s[k1 + 1] != 58:  # ':'
                 return None
-            key = PyUnicode_FromStringAndSize(s + i + 1, k1 - i - 1)
+            key = _ascii(s + i + 1, k1 - i - 1)
             i = k1 + 2
             found = PyDict_GetItem(row_keys, key)
             if found is not NULL:
                 slot = <object>found
                 if slot < 0 or slot >= len(levels) or slot >= 62 or in_object & (1LL << slot):
                     return None  # a key twice in one object included
-                i = _rows(s, i, n, levels[slot], texts[slot], b)
+                i = _rows(s, i, n, levels[slot], texts[slot], &r)
                 if i < 0:
                     return None
                 in_object |= 1LL << slot
@@ -275,7 +293,7 @@ def rows_frame(raw, dict row_keys, dict text_keys):
                 v1 = _string_end(s, i, n)
                 if v1 < 0 or strings[slot] is not None:
                     return None
-                strings[slot] = PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1)
+                strings[slot] = _ascii(s + i + 1, v1 - i - 1)
                 i = v1 + 1
             if i < n and s[i] == 44:
                 i += 1
@@ -290,13 +308,13 @@ def rows_frame(raw, dict row_keys, dict text_keys):
     v1 = _string_end(s, i, n)  # the two strings at the end
     if v1 < 0 or v1 + 1 >= n or s[v1 + 1] != 44:
         return None
-    channel = PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1)
+    channel = _ascii(s + i + 1, v1 - i - 1)
     i = v1 + 2
     v1 = _string_end(s, i, n)
     if v1 < 0 or v1 + 2 != n or s[v1 + 1] != 93:
         return None
-    return (first, channel, PyUnicode_FromStringAndSize(s + i + 1, v1 - i - 1), seen, levels,
-            texts, strings, b.lo_p, b.hi_p, b.lo_s, b.hi_s, b.lo_t, b.hi_t)
+    return (first, channel, _ascii(s + i + 1, v1 - i - 1), seen, levels, texts, strings,
+            r.zero, r.stamp_high)
 
 
 def signed_levels_frame(raw):
@@ -341,12 +359,12 @@ def signed_levels_frame(raw):
             size = -amount if amount < 0.0 else amount
             if amount > 0.0:
                 plus.append((price, size))
-                plus_text.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
-                                  PyUnicode_FromStringAndSize(s + a0, a1 - a0)))
+                plus_text.append((_ascii(s + p0, p1 - p0),
+                                  _ascii(s + a0, a1 - a0)))
             elif amount < 0.0:
                 minus.append((price, size))
-                minus_text.append((PyUnicode_FromStringAndSize(s + p0, p1 - p0),
-                                   PyUnicode_FromStringAndSize(s + a0, a1 - a0)))
+                minus_text.append((_ascii(s + p0, p1 - p0),
+                                   _ascii(s + a0, a1 - a0)))
             else:
                 zero = True
             if price < lo_p:
@@ -393,7 +411,7 @@ def int_word_frame(raw):
     w1 = _string_end(s, i + 1, n)
     if w1 < 0:
         return None
-    word = PyUnicode_FromStringAndSize(s + i + 2, w1 - i - 2)
+    word = _ascii(s + i + 2, w1 - i - 2)
     i = w1 + 1
     while i < n and s[i] == 44 and len(ints) < 2:
         i = _int(s, i + 1, n, &value)

@@ -67,8 +67,9 @@ OB_CHECKSUM = 131072
 RESTART = 20051
 MAINTENANCE_END = 20061
 _QUIET_EVENTS = frozenset({"info", "pong", "auth", "unsubscribed", "conf", "subscribed"})
-# The compiled readers of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``),
-# a whole snapshot (``[CHAN_ID,[[PRICE,COUNT,AMOUNT],...],SEQ?]``, split into bids and asks by
+# The compiled readers of a whole one-level update (``[CHAN_ID,[PRICE,COUNT,AMOUNT],SEQ?]``,
+# read_level's bounds checked there: ``int_level_frame(raw, MAX_PRICE, MAX_SIZE)``), a whole
+# snapshot (``[CHAN_ID,[[PRICE,COUNT,AMOUNT],...],SEQ?]``, split into bids and asks by
 # the sign of AMOUNT) and a heartbeat or checksum (``[CHAN_ID,"hb",SEQ?]``,
 # ``[CHAN_ID,"cs",CHECKSUM,SEQ?]``) where the compiled book runs; None: the msgspec way only.
 READERS = (
@@ -115,6 +116,10 @@ class BitfinexParser(FeedParser):
         self._books: dict[int, tuple[str, int]] = {}  # chanId -> (venue symbol, len)
         self._others: set[int] = set()  # chanIds of other channels (ticker, trades...)
         self._channel_of: dict[str, int] = {}  # venue symbol -> its book's chanId
+        # chanId -> (venue symbol, symbol) of a book with a snapshot since its last reset: the
+        # hot path's one look-up. Filled by _update; emptied whenever _books or _live lose
+        # an entry (an event, a reset), so it never outlives the state it caches.
+        self._hot: dict[int, tuple[str, str]] = {}
         self._counters: dict[str, int] = {}  # venue symbol -> last synthetic seq
         self._live: set[str] = set()  # books with a snapshot since their last reset
         self.sequencing = False  # SEQ_ALL confirmed by the connection's conf answer
@@ -134,6 +139,7 @@ class BitfinexParser(FeedParser):
         """None: a new connection (no sequence yet, no flags until its conf answer, every
         book waits for its snapshot). A symbol: that book waits for its next snapshot."""
         names = list(self._counters) if venue_symbol is None else [venue_symbol]
+        self._hot.clear()
         if venue_symbol is None:
             self._live.clear()
             self.sequencing = self.checksums = False
@@ -149,17 +155,43 @@ class BitfinexParser(FeedParser):
         return self._channel_of.get(venue_symbol)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
-        if self.readers is not None:
-            update = self.readers[0](raw)
+        readers = self.readers
+        if readers is not None:
+            update = readers[0](raw, MAX_PRICE, MAX_SIZE)
             if update is not None:
+                # The common frame: one level of a live book, its symbol known (_hot). The
+                # reader checked the level's bounds; what is left is _update's, inline.
+                chan_id, level, level_text, bid, sequence = update
+                hot = self._hot.get(chan_id)
+                sequencing = self.sequencing
+                if hot is not None and (sequence is not None or not sequencing):
+                    if sequencing and sequence is not None:  # not None: checked above
+                        last = self.last_sequence
+                        if last is not None and sequence == last + 1:
+                            self.last_sequence = sequence  # _sequence's common case
+                        else:
+                            self._sequence(sequence)
+                    venue_symbol, symbol = hot
+                    counters = self._counters
+                    prev = counters[venue_symbol]
+                    counters[venue_symbol] = seq = prev + 1
+                    if bid:
+                        return [BookDelta(venue=VENUE, symbol=symbol, prev_seq=prev, seq=seq,
+                                          bids=[level], asks=[], ts_event=0, ts_recv=ts_recv,
+                                          checksum=None, bids_text=[level_text],
+                                          asks_text=[])]  # fmt: skip
+                    return [BookDelta(venue=VENUE, symbol=symbol, prev_seq=prev, seq=seq,
+                                      bids=[], asks=[level], ts_event=0, ts_recv=ts_recv,
+                                      checksum=None, bids_text=[],
+                                      asks_text=[level_text])]  # fmt: skip
                 events = self._update(update, ts_recv)
                 if events is not None:
                     return events
-            elif (snapshot := self.readers[1](raw)) is not None:
+            elif (snapshot := readers[1](raw)) is not None:
                 events = self._snapshot_read(snapshot, ts_recv)
                 if events is not None:
                     return events
-            elif (word := self.readers[2](raw)) is not None:
+            elif (word := readers[2](raw)) is not None:
                 events = self._word_read(word, ts_recv)
                 if events is not None:
                     return events
@@ -191,6 +223,8 @@ class BitfinexParser(FeedParser):
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise _malformed("event", str(exc)) from None
         kind = event.event
+        if kind in ("subscribed", "unsubscribed"):
+            self._hot.clear()  # a channel id may now name another book, or none
         if kind == "subscribed" and event.chanId is not None:
             if event.channel == "book":
                 depth = int(event.len) if str(event.len).isdigit() else self.depth
@@ -280,35 +314,30 @@ class BitfinexParser(FeedParser):
         return [self._delta(venue_symbol, [], [level], [], [level_text], None, ts_recv)]
 
     def _update(
-        self, read: tuple[int, str, float, int, str, float, int | None], ts_recv: int
+        self, read: tuple[int, Level, LevelText, bool, int | None], ts_recv: int
     ) -> list[MdEvent] | None:
-        """A one-level update the compiled reader read whole: the events ``_array`` gives for
-        it. None, before any state changes, for anything ``_array`` must look at itself (a
-        channel that is not a book, no sequence number, a level ``read_level`` refuses)."""
-        chan_id, price_text, price, count, amount_text, amount, sequence = read
+        """A one-level update the compiled reader read whole (its level within read_level's
+        bounds) on a channel ``parse_ws`` has no ``_hot`` entry for: the events ``_array``
+        gives for it. None, before any state changes, for anything ``_array`` must look at
+        itself (a channel that is not a book, no sequence number)."""
+        chan_id, level, level_text, bid, sequence = read
         book = self._books.get(chan_id)
         if book is None or (sequence is None and self.sequencing):
             return None
-        # read_level's rules for an update: it refuses every level this lets through to it.
-        if not (0.0 < price < MAX_PRICE and amount != 0.0 and abs(amount) < MAX_SIZE):
-            return None
-        if count < 0:
-            return None
         if sequence is not None and self.sequencing:
-            last = self.last_sequence
-            if last is not None and sequence == last + 1:
-                self.last_sequence = sequence  # _sequence's common case, without its call
-            else:
-                self._sequence(sequence)
+            self._sequence(sequence)
         venue_symbol = book[0]
         if venue_symbol not in self._live:
             return []  # no snapshot since the reset: the resubscribe brings one
-        level = (price, abs(amount) if count else 0.0)
-        if amount > 0.0:
-            return [self._delta(venue_symbol, [level], [], [(price_text, amount_text)], [], None,
-                                ts_recv)]  # fmt: skip
-        return [self._delta(venue_symbol, [], [level], [], [(price_text, amount_text)], None,
-                            ts_recv)]  # fmt: skip
+        symbol = self._symbol(venue_symbol)
+        self._hot[chan_id] = (venue_symbol, symbol)
+        prev = self._counters[venue_symbol]
+        self._counters[venue_symbol] = prev + 1
+        bids, asks = ([level], []) if bid else ([], [level])
+        bids_text, asks_text = ([level_text], []) if bid else ([], [level_text])
+        return [BookDelta(venue=VENUE, symbol=symbol, prev_seq=prev, seq=prev + 1, bids=bids,
+                          asks=asks, ts_event=0, ts_recv=ts_recv, checksum=None,
+                          bids_text=bids_text, asks_text=asks_text)]  # fmt: skip
 
     def _snapshot_read(
         self,

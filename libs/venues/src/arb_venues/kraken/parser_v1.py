@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import msgspec
 from arb_orderbook import native
-from arb_structs import Level, LevelText, MdEvent
+from arb_structs import BookDelta, Level, LevelText, MdEvent
 
 from arb_venues.common.levels import MAX_PRICE, MAX_SIZE, LevelError, check_snapshot, read_number
 from arb_venues.common.symbols import SymbolMap
@@ -27,6 +27,7 @@ from arb_venues.kraken import symbols as kraken_symbols
 from arb_venues.kraken.parser import (
     _V1_QUIET_EVENTS,
     DEFAULT_DEPTH,
+    VENUE,
     _KrakenParserBase,
     _malformed,
     _text_levels,
@@ -34,7 +35,9 @@ from arb_venues.kraken.parser import (
 
 _PAIRS_MAX = 4096
 STAMP_LIMIT = 1e11  # a level time (epoch seconds) is in [0, STAMP_LIMIT)
-# The compiled reader of a whole book frame where the compiled book runs (None: msgspec's).
+# The compiled reader of a whole book frame where the compiled book runs (None: msgspec's),
+# called as ``ROWS_READER(raw, _ROW_SLOTS, _TEXT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)``:
+# it checks the level and time bounds of _text_levels and _latest_ns itself.
 ROWS_READER = native.COMPILED.rows_frame if native.COMPILED is not None else None
 # Its slots: a book object's keys with levels (snapshot asks, bids; update asks, bids), and c.
 _ROW_SLOTS = {"as": 0, "bs": 1, "a": 2, "b": 3}
@@ -48,12 +51,43 @@ class KrakenV1Parser(_KrakenParserBase):
         super().__init__(symbols, depth)
         self._pairs: dict[str, str] = {}  # v1 pair (XBT/USD) -> its v2 spelling (BTC/USD)
         self.rows_reader = ROWS_READER  # None: msgspec's read and the reference only (tests)
+        # v1 pair -> (venue symbol, symbol) of a book with a snapshot since its last reset:
+        # the hot path's one look-up. Filled by _book_compiled, emptied by every reset.
+        self._hot: dict[str, tuple[str, str]] = {}
+
+    def reset(self, venue_symbol: str | None = None) -> None:
+        self._hot.clear()
+        super().reset(venue_symbol)
 
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
-        if self.rows_reader is not None:
-            events = self._book_compiled(raw, ts_recv)
-            if events is not None:
-                return events
+        reader = self.rows_reader
+        if reader is not None:
+            read = reader(raw, _ROW_SLOTS, _TEXT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)
+            if read is not None:
+                # The common frame: an update of a live book, its symbol known (_hot). The
+                # reader checked every bound; what is left is _book_compiled's, inline.
+                _, channel, pair, seen, levels, texts, strings, _, stamp = read
+                hot = self._hot.get(pair)
+                text = strings[0]  # the checksum's text: ASCII (the reader's), digits here
+                if (
+                    hot is not None
+                    and not seen & _SNAPSHOT_SLOTS
+                    and (levels[2] or levels[3])
+                    and channel.startswith("book")
+                    and (text is None or text.isdigit())
+                ):
+                    venue_symbol, symbol = hot
+                    seqs = self._seq
+                    seq = seqs[venue_symbol] + 1
+                    seqs[venue_symbol] = seq
+                    return [BookDelta(venue=VENUE, symbol=symbol, prev_seq=seq - 1, seq=seq,
+                                      bids=levels[3], asks=levels[2],
+                                      ts_event=int(stamp * 1_000_000_000), ts_recv=ts_recv,
+                                      checksum=None if text is None else int(text),
+                                      bids_text=texts[3], asks_text=texts[2])]  # fmt: skip
+                events = self._book_compiled(read, ts_recv)
+                if events is not None:
+                    return events
         try:
             texts = schemas.V1_BOOK_FRAME.decode(raw)
             numbers = schemas.V1_NUMBER_FRAME.decode(raw)
@@ -76,32 +110,23 @@ class KrakenV1Parser(_KrakenParserBase):
             venue_symbol = self._pairs[pair] = kraken_symbols.v2_symbol(pair)
         return venue_symbol
 
-    def _book_compiled(self, raw: str | bytes, ts_recv: int) -> list[MdEvent] | None:
-        """A book frame the compiled reader reads whole (numbers in the JSON grammar and
-        finite; the bounds of all its levels): the events ``_book_checked`` gives for it.
-        None, before any state changes, for any frame it would refuse, one that is not a
-        book frame, or one the compiled reader does not take (the other reads then say
+    def _book_compiled(
+        self,
+        read: tuple[int, str, str, int, list[list[Level]], list[list[LevelText]],
+                    list[str | None], bool, float],
+        ts_recv: int,
+    ) -> list[MdEvent] | None:  # fmt: skip
+        """A book frame the compiled reader read whole (numbers in the JSON grammar, finite
+        and within the bounds of _text_levels and _latest_ns) that the hot path did not
+        take: the events ``_book_checked`` gives for it. None, before any state changes, for
+        any frame it would refuse or one that is not a book frame (the other reads then say
         what is wrong)."""
-        assert self.rows_reader is not None
-        read = self.rows_reader(raw, _ROW_SLOTS, _TEXT_SLOTS)
-        if read is None:
-            return None
-        _, channel, pair, seen, levels, texts, strings, *bounds = read
-        low_price, high_price, low_size, high_size, low_time, high_time = bounds
-        # _text_levels' and _latest_ns's rules, on the bounds of all levels.
-        if not (
-            channel.startswith("book")
-            and low_price > 0.0
-            and high_price < MAX_PRICE
-            and low_size >= 0.0
-            and high_size < MAX_SIZE
-            and low_time >= 0.0
-            and high_time < STAMP_LIMIT
-        ):
+        _, channel, pair, seen, levels, texts, strings, zero, stamp = read
+        if not channel.startswith("book"):
             return None
         snapshot = bool(seen & _SNAPSHOT_SLOTS)
         if snapshot:
-            if seen & _UPDATE_SLOTS or low_size == 0.0:
+            if seen & _UPDATE_SLOTS or zero:
                 return None  # a snapshot with update rows (their order) or a size 0
             asks, bids, asks_text, bids_text = levels[0], levels[1], texts[0], texts[1]
             try:
@@ -119,14 +144,17 @@ class KrakenV1Parser(_KrakenParserBase):
             except ValueError:
                 return None
         venue_symbol = self._pairs.get(pair) or self._venue_symbol(pair)
-        ts_event = int(max(0.0, high_time) * 1_000_000_000)
+        ts_event = int(stamp * 1_000_000_000)
         if snapshot:
             return self._book_events(channel, venue_symbol, snapshot, bids, asks, bids_text,
                                      asks_text, checksum, ts_event, ts_recv)  # fmt: skip
         delta = self._delta(  # _book_events' delta, without its call
             venue_symbol, bids, asks, bids_text, asks_text, checksum, ts_event, ts_recv
         )
-        return [delta] if delta is not None else []
+        if delta is None:
+            return []
+        self._hot[pair] = (venue_symbol, delta.symbol)  # the book is live: later updates
+        return [delta]
 
     def _parse_other(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         """Every frame the hot path did not take: events, other channels, and book frames
