@@ -76,7 +76,7 @@ STAGES = ("ingest + hop 1", "book", "hop 2", "detector")
 PIPELINE_VENUES = ("coinbase", "kucoin")
 PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 # The simulator injects a dislocation this often, so each window has opportunities to time.
-SIMULATOR_ARGS = ("--inject-interval", "0.05")
+SIMULATOR_ARGS = ("--inject-interval", "0.2")
 # The simulator's market clock in the pipeline and its floor (ticks/s; ``make run`` keeps the
 # simulator's default, 50). See the module docstring.
 PIPELINE_TICK_HZ = 1000.0
