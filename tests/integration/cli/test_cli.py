@@ -100,6 +100,9 @@ def test_arb_run_detects_and_trades_the_injected_dislocations_end_to_end(tmp_pat
     assert summary["errors"] == 0 and summary["unhedged"] == 0 and summary["failed"] == 0, summary[
         "failed_reasons"
     ]
+    # a miss (neither IOC leg filled: the prices had moved; nothing held) is a market outcome
+    # a loaded machine makes now and then, not an error; most executions must fill
+    assert summary["missed"] <= summary["executed"] // 4, summary
     assert summary["injected_detectable"] >= 2, summary
     assert summary["injected_detected"] >= 0.8 * summary["injected_detectable"], summary
     assert summary["executed"] >= 1

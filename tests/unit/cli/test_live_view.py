@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 STATUS = {"books": [{"venue": "okx", "symbol": "BTC-USDT", "state": "LIVE"}],
           "kill_switch": {"engaged": False}}  # fmt: skip
 SCORED = {"latency_ms": {"ws_to_book": {"p50": 1.0, "p99": 2.0}}, "detected": 1, "executed": 1,
-          "refused": 0, "failed": 0, "unhedged": 0, "pnl_quote": "1", "injected": 1,
+          "refused": 0, "missed": 0, "failed": 0, "unhedged": 0, "pnl_quote": "1", "injected": 1,
           "injected_detectable": 1, "injected_detected": 1}  # fmt: skip
 
 

@@ -65,9 +65,11 @@ def test_executions_are_split_by_outcome_and_pnl_summed() -> None:
     executions = [result(1, ExecutionStatus.FILLED, "1.5"), result(2, ExecutionStatus.HEDGED,
                   "-0.25"), result(3, ExecutionStatus.FAILED, "0"),
                   result(4, ExecutionStatus.UNHEDGED, "-1"),
-                  result(5, ExecutionStatus.EXPIRED, "0")]  # fmt: skip
+                  result(5, ExecutionStatus.EXPIRED, "0"),
+                  result(6, ExecutionStatus.NOT_FILLED, "0")]  # fmt: skip
     scored = score([], [], executions)
     assert (scored["executed"], scored["failed"], scored["unhedged"]) == (2, 1, 1)
+    assert scored["missed"] == 1  # a miss is not an error: counted apart, not in the reasons
     assert scored["refused"] == 1
     assert scored["failed_reasons"] == {"failed: no reason given": 1,
                                         "unhedged: no reason given": 1}  # fmt: skip

@@ -71,7 +71,8 @@ def render(
         lines.append(f"  {name:<22} {value['p50']!s:>8} {value['p99']!s:>8}")
     restarts = sum(c.restarts for c in children)
     lines += ["", f"opportunities {scored['detected']}   executed {scored['executed']}   "
-              f"refused/expired {scored['refused']}   failed {scored['failed']}   "
+              f"refused/expired {scored['refused']}   missed {scored['missed']}   "
+              f"failed {scored['failed']}   "
               f"unhedged {scored['unhedged']}   pnl {scored['pnl_quote']}   errors {restarts}",
               f"injected {scored['injected']}   detectable {scored['injected_detectable']}   "
               f"detected {scored['injected_detected']}", "", "processes:"]  # fmt: skip

@@ -58,8 +58,10 @@ def score(
     detected_truths = [t for t in detectable if any(_matches(t, o) for o in opportunities)]
     done = {ExecutionStatus.FILLED, ExecutionStatus.PARTIAL, ExecutionStatus.HEDGED}
     executed = [e for e in executions if e.status in done]
-    failed = [e for e in executions if e.status in {ExecutionStatus.FAILED,
-                                                     ExecutionStatus.NOT_FILLED}]  # fmt: skip
+    failed = [e for e in executions if e.status is ExecutionStatus.FAILED]
+    # neither leg filled, nothing held: the prices were gone when the orders arrived (a miss,
+    # not an error: a loaded machine or a short dislocation makes some)
+    missed = [e for e in executions if e.status is ExecutionStatus.NOT_FILLED]
     unhedged = [e for e in executions if e.status is ExecutionStatus.UNHEDGED]
     refused = [e for e in executions if e.status in {ExecutionStatus.REFUSED,
                                                       ExecutionStatus.EXPIRED}]  # fmt: skip
@@ -79,6 +81,7 @@ def score(
         "injected_detected": len(detected_truths),
         "detected": len(opportunities),
         "executed": len(executed),
+        "missed": len(missed),
         "failed": len(failed),
         "unhedged": len(unhedged),
         # why: the run's summary says what went wrong without a trip to the logs

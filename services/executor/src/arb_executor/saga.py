@@ -60,6 +60,9 @@ log = logging.getLogger("arb.executor")
 ZERO = Decimal(0)
 AMBIGUOUS = (RequestTimeout, VenueUnavailable)
 ROLES = ("buy", "sell", "hedge", "unwind")
+# Both IOC legs answered with nothing filled and no error: by the time they reached the venues
+# the prices they were limited to were gone (the market moved, or another taker was first).
+NOT_FILLED_REASON = "neither leg filled at its limit price: the venues' prices had moved"
 Record = Callable[[str, OrderIntent], Awaitable[None]]  # (role, intent) journaled before sending
 
 
@@ -315,7 +318,7 @@ class Saga:
             return (ExecutionStatus.FILLED if bought == size else ExecutionStatus.PARTIAL), ""
         if any(leg.error for leg in legs) and not any(filled(leg) for leg in legs):
             return ExecutionStatus.FAILED, "; ".join(leg.error for leg in legs if leg.error)
-        return ExecutionStatus.NOT_FILLED, ""
+        return ExecutionStatus.NOT_FILLED, NOT_FILLED_REASON
 
     @staticmethod
     def _unknown_size(legs: list[LegResult]) -> Decimal:
