@@ -27,7 +27,7 @@ from arb_venues.capture import read_capture
 from arb_venues.common.levels import MAX_PRICE, MAX_SIZE
 from arb_venues.common.symbols import SymbolMap
 from arb_venues.kraken import schemas
-from arb_venues.kraken.parser_v1 import _ROW_SLOTS, _TEXT_SLOTS, STAMP_LIMIT
+from arb_venues.kraken.parser_v1 import _DIGIT_SLOTS, _ROW_SLOTS, STAMP_LIMIT
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ SYMBOLS = ["BTC-USDT", "ETH-USDT"]
 _OFFLINE = Endpoints(ws_url="ws://replay.invalid", rest_url="http://replay.invalid")
 
 
-_READ = (_ROW_SLOTS, _TEXT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)  # the parser's bounds
+_READ = (_ROW_SLOTS, _DIGIT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)  # the parser's bounds
 
 
 @pytest.fixture

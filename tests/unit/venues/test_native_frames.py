@@ -107,7 +107,7 @@ _FIRST = next(i for i, raw in enumerate(BITFINEX_CHECKSUMS) if _level_read(raw))
 
 
 def _kraken_read(raw: str | bytes) -> Any:
-    return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._TEXT_SLOTS, MAX_PRICE,
+    return COMPILED.rows_frame(raw, parser_v1._ROW_SLOTS, parser_v1._DIGIT_SLOTS, MAX_PRICE,
                                MAX_SIZE, parser_v1.STAMP_LIMIT)  # fmt: skip
 
 
@@ -211,7 +211,11 @@ def test_compiled_readers_take_only_their_exact_shapes() -> None:
                                                                    False, None)  # fmt: skip
     read = _kraken_read('[1,{"a":[["2.5","0.1","3.5","r"]]},{"b":[],"c":"9"},"book-10","X/Y"]')
     levels, texts = [[], [], [(2.5, 0.1)], []], [[], [], [("2.5", "0.1")], []]
-    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, ["9"], False, 3.5)
+    assert read == (1, "book-10", "X/Y", 0b1100, levels, texts, [9], False, 3.5)
+    read = _kraken_read('[1,{"a":[["2.5","1"]],"c":"000000000000004294967295"},"book-10","X/Y"]')
+    assert read is None  # 24 digits: more than the reader's 18 (the parser's own read takes it)
+    read = _kraken_read('[1,{"a":[["2.5","1"]],"c":"004294967295"},"book-10","X/Y"]')
+    assert read is not None and read[6] == [4294967295]
     read = _kraken_read('[1,{"as":[["2.5","0","3.5"],["2.6","1","4.5"]],"bs":[]},"book-10","X/Y"]')
     levels = [[(2.5, 0.0), (2.6, 1.0)], [], [], []]
     texts = [[("2.5", "0"), ("2.6", "1")], [], [], []]
@@ -220,6 +224,11 @@ def test_compiled_readers_take_only_their_exact_shapes() -> None:
     for other in ('[1,{"a":[["2.5","0.1"]],"a":[]},"book-10","X/Y"]',  # a key twice
                   '[1,{"d":[["2.5","0.1"]]},"book-10","X/Y"]',  # another key
                   '[1,{"a":[["2.5","0.1"]]},{"c":"1","c":"2"},"book-10","X/Y"]',
+                  # a checksum that is not 1 to 18 digits
+                  '[1,{"a":[["2.5","0.1"]],"c":""},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","0.1"]],"c":"-1"},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","0.1"]],"c":"12a"},"book-10","X/Y"]',
+                  '[1,{"a":[["2.5","0.1"]],"c":" 1"},"book-10","X/Y"]',
                   '[1,{"a":[["2.5","0.1","1","r","x"]]},"book-10","X/Y"]',
                   '[1,{"a":[["2.5","0.1\\u0030"]]},"book-10","X/Y"]',
                   '[1,{"a":[["NaN","0.1"]]},"book-10","X/Y"]',

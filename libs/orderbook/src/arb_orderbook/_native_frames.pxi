@@ -96,6 +96,25 @@ cdef inline Py_ssize_t _string_end(const char* s, Py_ssize_t i, Py_ssize_t n):
     return -1
 
 
+cdef inline Py_ssize_t _digits_end(const char* s, Py_ssize_t i, Py_ssize_t n,
+                                   long long* out):
+    """``s[i]`` opens a string of 1 to 18 decimal digits: the index of its closing quote, its
+    value into ``out``; or -1."""
+    cdef long long value = 0
+    cdef Py_ssize_t start
+    if i >= n or s[i] != 34:  # '"'
+        return -1
+    i += 1
+    start = i
+    while i < n and 48 <= s[i] <= 57:
+        value = value * 10 + (s[i] - 48)
+        i += 1
+    if i == start or i - start > 18 or i >= n or s[i] != 34:
+        return -1
+    out[0] = value
+    return i
+
+
 cdef inline object _ascii(const char* s, Py_ssize_t size):
     """A str of ``s[:size]``, which is ASCII (the readers check that first): one copy, no
     UTF-8 decoding. One character: CPython's shared object for it."""
@@ -232,20 +251,21 @@ cdef Py_ssize_t _rows(const char* s, Py_ssize_t i, Py_ssize_t n, list levels, li
         return -1
 
 
-def rows_frame(raw, dict row_keys, dict text_keys, double price_max, double size_max,
+def rows_frame(raw, dict row_keys, dict digit_keys, double price_max, double size_max,
                double stamp_max):
     """``[INT,OBJECT,...,STRING,STRING]``, exactly (no spaces). Each object maps keys of
     ``row_keys`` to rows (``[[STR,STR(,STR(,STR)?)?],...]``, the first two strings and a third
-    numbers) and keys of ``text_keys`` to a string (at most once in the frame). Each key's
-    value is the slot (0, 1, ...) its rows or its string go to; rows of one slot are kept in
-    frame order. Every row within the caller's bounds: ``0 < first < price_max``,
-    ``0 <= second < size_max``, ``0 <= third < stamp_max``.
+    numbers) and keys of ``digit_keys`` to a string of 1 to 18 decimal digits (at most once in
+    the frame). Each key's value is the slot (0, 1, ...) its rows or its digits go to; rows of
+    one slot are kept in frame order. Every row within the caller's bounds:
+    ``0 < first < price_max``, ``0 <= second < size_max``, ``0 <= third < stamp_max``.
 
-    Gives ``(int, str, str, seen, levels, texts, strings, zero, stamp)``: the first int, the
+    Gives ``(int, str, str, seen, levels, texts, digits, zero, stamp)``: the first int, the
     two last strings, a bit per row slot that had a key (1 << slot), per row slot the (first,
-    second) floats and their texts, per text slot its string or None, whether a second
-    number is 0, and the highest third number (0.0 with none). None for any other text,
-    another key or a number out of the bounds included."""
+    second) floats and their texts, per digit slot the int its digits spell or None, whether
+    a second number is 0, and the highest third number (0.0 with none). None for any other
+    text, another key, a number out of the bounds or a digit string that is not one
+    included."""
     cdef const char* s
     cdef Py_ssize_t n, i, k1, v1, slot
     cdef long long first
@@ -253,7 +273,8 @@ def rows_frame(raw, dict row_keys, dict text_keys, double price_max, double size
     cdef PyObject* found
     cdef list levels = [[] for _ in range(len(row_keys))]
     cdef list texts = [[] for _ in range(len(row_keys))]
-    cdef list strings = [None] * len(text_keys)
+    cdef list ints = [None] * len(digit_keys)
+    cdef long long digits
     cdef _Rows r
     r.price_max, r.size_max, r.stamp_max = price_max, size_max, stamp_max
     r.zero, r.stamp_high = False, 0.0
@@ -284,16 +305,16 @@ def rows_frame(raw, dict row_keys, dict text_keys, double price_max, double size
                 in_object |= 1LL << slot
                 seen |= 1LL << slot
             else:
-                found = PyDict_GetItem(text_keys, key)
+                found = PyDict_GetItem(digit_keys, key)
                 if found is NULL:
                     return None
                 slot = <object>found
-                if slot < 0 or slot >= len(strings):
+                if slot < 0 or slot >= len(ints):
                     return None
-                v1 = _string_end(s, i, n)
-                if v1 < 0 or strings[slot] is not None:
+                v1 = _digits_end(s, i, n, &digits)
+                if v1 < 0 or ints[slot] is not None:
                     return None
-                strings[slot] = _ascii(s + i + 1, v1 - i - 1)
+                ints[slot] = digits
                 i = v1 + 1
             if i < n and s[i] == 44:
                 i += 1
@@ -313,7 +334,7 @@ def rows_frame(raw, dict row_keys, dict text_keys, double price_max, double size
     v1 = _string_end(s, i, n)
     if v1 < 0 or v1 + 2 != n or s[v1 + 1] != 93:
         return None
-    return (first, channel, _ascii(s + i + 1, v1 - i - 1), seen, levels, texts, strings,
+    return (first, channel, _ascii(s + i + 1, v1 - i - 1), seen, levels, texts, ints,
             r.zero, r.stamp_high)
 
 

@@ -36,12 +36,14 @@ from arb_venues.kraken.parser import (
 _PAIRS_MAX = 4096
 STAMP_LIMIT = 1e11  # a level time (epoch seconds) is in [0, STAMP_LIMIT)
 # The compiled reader of a whole book frame where the compiled book runs (None: msgspec's),
-# called as ``ROWS_READER(raw, _ROW_SLOTS, _TEXT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)``:
-# it checks the level and time bounds of _text_levels and _latest_ns itself.
+# called as ``ROWS_READER(raw, _ROW_SLOTS, _DIGIT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)``:
+# it checks the level and time bounds of _text_levels and _latest_ns itself, and reads the
+# checksum's digits into an int (a "c" of anything else, or of more than 18 digits, is left
+# to the other reads).
 ROWS_READER = native.COMPILED.rows_frame if native.COMPILED is not None else None
 # Its slots: a book object's keys with levels (snapshot asks, bids; update asks, bids), and c.
 _ROW_SLOTS = {"as": 0, "bs": 1, "a": 2, "b": 3}
-_TEXT_SLOTS = {"c": 0}
+_DIGIT_SLOTS = {"c": 0}
 _SNAPSHOT_SLOTS = 1 << 0 | 1 << 1
 _UPDATE_SLOTS = 1 << 2 | 1 << 3
 
@@ -62,19 +64,17 @@ class KrakenV1Parser(_KrakenParserBase):
     def parse_ws(self, raw: str | bytes, ts_recv: int) -> list[MdEvent]:
         reader = self.rows_reader
         if reader is not None:
-            read = reader(raw, _ROW_SLOTS, _TEXT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)
+            read = reader(raw, _ROW_SLOTS, _DIGIT_SLOTS, MAX_PRICE, MAX_SIZE, STAMP_LIMIT)
             if read is not None:
                 # The common frame: an update of a live book, its symbol known (_hot). The
                 # reader checked every bound; what is left is _book_compiled's, inline.
-                _, channel, pair, seen, levels, texts, strings, _, stamp = read
+                _, channel, pair, seen, levels, texts, ints, _, stamp = read
                 hot = self._hot.get(pair)
-                text = strings[0]  # the checksum's text: ASCII (the reader's), digits here
                 if (
                     hot is not None
                     and not seen & _SNAPSHOT_SLOTS
                     and (levels[2] or levels[3])
                     and channel.startswith("book")
-                    and (text is None or text.isdigit())
                 ):
                     venue_symbol, symbol = hot
                     seqs = self._seq
@@ -83,7 +83,7 @@ class KrakenV1Parser(_KrakenParserBase):
                     return [BookDelta(venue=VENUE, symbol=symbol, prev_seq=seq - 1, seq=seq,
                                       bids=levels[3], asks=levels[2],
                                       ts_event=int(stamp * 1_000_000_000), ts_recv=ts_recv,
-                                      checksum=None if text is None else int(text),
+                                      checksum=ints[0],
                                       bids_text=texts[3], asks_text=texts[2])]  # fmt: skip
                 events = self._book_compiled(read, ts_recv)
                 if events is not None:
@@ -113,7 +113,7 @@ class KrakenV1Parser(_KrakenParserBase):
     def _book_compiled(
         self,
         read: tuple[int, str, str, int, list[list[Level]], list[list[LevelText]],
-                    list[str | None], bool, float],
+                    list[int | None], bool, float],
         ts_recv: int,
     ) -> list[MdEvent] | None:  # fmt: skip
         """A book frame the compiled reader read whole (numbers in the JSON grammar, finite
@@ -121,7 +121,7 @@ class KrakenV1Parser(_KrakenParserBase):
         take: the events ``_book_checked`` gives for it. None, before any state changes, for
         any frame it would refuse or one that is not a book frame (the other reads then say
         what is wrong)."""
-        _, channel, pair, seen, levels, texts, strings, zero, stamp = read
+        _, channel, pair, seen, levels, texts, ints, zero, stamp = read
         if not channel.startswith("book"):
             return None
         snapshot = bool(seen & _SNAPSHOT_SLOTS)
@@ -137,12 +137,7 @@ class KrakenV1Parser(_KrakenParserBase):
             asks, bids, asks_text, bids_text = levels[2], levels[3], texts[2], texts[3]
             if not bids and not asks:
                 return None
-        checksum: int | None = None
-        if strings[0] is not None:
-            try:
-                checksum = int(strings[0])
-            except ValueError:
-                return None
+        checksum = ints[0]
         venue_symbol = self._pairs.get(pair) or self._venue_symbol(pair)
         ts_event = int(stamp * 1_000_000_000)
         if snapshot:
