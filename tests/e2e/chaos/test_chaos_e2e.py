@@ -69,6 +69,10 @@ def test_chaos_short_run_loses_nothing_and_leaves_nothing_unreported(chaos_run: 
     assert report["faults"].get("redis_restart_aof", 0) >= 1, summary
     assert report["executor_restarts"] >= 1, summary
     assert {"kill_book", "kill_detector", "kill_recorder"} <= set(report["faults"]), summary
+    # judged once everything was resolved: no saga open, no late order watched, no result
+    # but refusals (the kill switch's) for a while (it took 120 s, the bound, while every
+    # refusal counted as activity)
+    assert report["settled"] is True, (report["settle_s"], summary)
     # trades happened, or nothing was proved
     assert report["filled_orders"] > 0, summary
     # the safety properties, each on its own

@@ -12,9 +12,10 @@ recorded and reported.
    armed through the simulator's control API (5xx, 429, timeouts, lost responses, partial
    fills, rejects, dropped sockets). The simulator's own dislocations make trades happen.
 3. **Settle**: every venue fault disarmed, the kill switch engaged (no new sagas); then wait
-   until no saga is open, no late order watched and nothing new was published for QUIET_S,
-   and at least the executor's adoption grace has passed since the last Redis restart (a
-   journal lost with Redis is rebuilt from the venues then), at most SETTLE_MAX_S.
+   until no saga is open, no late order watched and no result but a refusal (the kill
+   switch's, of what the detector still finds) was published for QUIET_S, and at least the
+   executor's adoption grace has passed since the last Redis restart (a journal lost with
+   Redis is rebuilt from the venues then), at most SETTLE_MAX_S (``settled`` says which).
 4. **Verdict**: the open exposure is read (``arb exposure``), the detector and executor
    stop, the recorder writes the rest; the simulator's ledgers (GET /control/ledger/{venue})
    are compared with the trade history and ``arb pnl`` by ``chaos_check.check``.
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+import msgspec
 from arb_executor.config import ExecutorSettings
 from arb_history.database import open_database
 from arb_history.migrations import schema_version
@@ -46,11 +48,14 @@ from arb_history.pnl import report as pnl_report
 from arb_history.queries import TradeFilter, fetch_trades, open_parts
 from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redis import connect
+from arb_structs.codec import EXECUTION
 from arb_structs.constants import (
     EXECUTIONS_STREAM,
     LATE_ORDERS_KEY,
     OPEN_SAGAS_KEY,
+    PAYLOAD_FIELD,
 )
+from arb_structs.trading import ExecutionStatus
 from arb_venues import VENUE_NAMES
 
 from arb_cli import metrics_ports
@@ -203,19 +208,22 @@ class _Chaos:
             self.events.extend(supervisor.check())
             await asyncio.sleep(TICK_S)
 
-    async def settle(self, redis: Any, supervisor: Supervisor, grace_s: float) -> float:
+    async def settle(
+        self, redis: Any, supervisor: Supervisor, grace_s: float
+    ) -> tuple[float, bool]:
         """Kill switch on, then wait until everything is resolved (module docstring, 3.);
-        the seconds it took."""
+        the seconds it took, and whether it did settle (False: SETTLE_MAX_S ran out)."""
         await _retried(lambda: engage(redis, "arb chaos: settling"), "the kill switch")
         started = time.monotonic()
         last_change = started
         last: tuple[int, ...] = ()
+        results = _Results()
         while time.monotonic() - started < SETTLE_MAX_S and not self.signals.hurry.is_set():
             self.events.extend(supervisor.check())
             await asyncio.sleep(0.5)
             try:
                 now = (  # not the exposure stream: each round re-marks what is open there
-                    await entries_added(redis, EXECUTIONS_STREAM),
+                    await results.settling(redis),
                     int(await redis.scard(OPEN_SAGAS_KEY)),
                     int(await redis.hlen(LATE_ORDERS_KEY)),
                 )
@@ -226,10 +234,45 @@ class _Chaos:
             quiet = time.monotonic() - last_change >= QUIET_S
             graced = time.monotonic() - self.last_redis_up >= grace_s + QUIET_S
             if quiet and graced and now[1] == 0 and now[2] == 0:
-                break
-        else:
-            self.note(f"not settled within {SETTLE_MAX_S:.0f}s: judged as it is")
-        return round(time.monotonic() - started, 1)
+                return round(time.monotonic() - started, 1), True
+        held = [f"{what} {count}"
+                for what, count in zip(("open sagas", "late orders"), last[1:], strict=False)
+                if count]  # fmt: skip
+        if time.monotonic() - last_change < QUIET_S:
+            held.append(f"a result {time.monotonic() - last_change:.1f}s ago")
+        self.note(f"not settled within {SETTLE_MAX_S:.0f}s ({', '.join(held) or 'grace'}): "
+                  "judged as it is")  # fmt: skip
+        return round(time.monotonic() - started, 1), False
+
+
+class _Results:
+    """The results published while settling that say something is still being resolved:
+    every result but a refusal. With the kill switch on, the executor refuses each new
+    opportunity the detector still finds (and publishes that): those never stop, and settle
+    nothing."""
+
+    def __init__(self) -> None:
+        self.after = "0-0"
+        self.count = 0
+
+    async def settling(self, redis: Any) -> int:
+        while True:
+            batch = await redis.xrange(EXECUTIONS_STREAM, min=f"({self.after}", max="+",
+                                       count=1000)  # fmt: skip
+            if not batch:
+                return self.count
+            for entry_id, fields in batch:
+                self.after = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                try:
+                    status = EXECUTION.decode(fields[PAYLOAD_FIELD]).status
+                except (KeyError, msgspec.DecodeError):  # not a result: counted as one
+                    status = None
+                if status not in _SETTLES_NOTHING:
+                    self.count += 1
+
+
+# What a result of the settling phase can be without anything left to resolve.
+_SETTLES_NOTHING = frozenset({ExecutionStatus.REFUSED, ExecutionStatus.EXPIRED})
 
 
 async def _retried(call: Callable[[], Awaitable[T]], what: str) -> T:
@@ -340,7 +383,7 @@ async def _run(args: argparse.Namespace) -> int:
         chaos.note("faults over: kill switch on, settling")
         await redis.aclose()  # its connections may be to a Redis that was killed: new ones
         redis = await connect(url)
-        settle_s = await chaos.settle(redis, supervisor, grace_s)
+        settle_s, settled = await chaos.settle(redis, supervisor, grace_s)
         open_exposure = [row(e) for e in await _retried(lambda: list_open(redis), "exposure")]
         await stop_trading(supervisor, chaos.signals.hurry)
         recorded = await _history_ready(redis, console.database_url, chaos.signals.hurry)
@@ -361,7 +404,7 @@ async def _run(args: argparse.Namespace) -> int:
             "redis_restarts": chaos.redis_restarts,
             "service_restarts": {c.name: c.restarts for c in supervisor.children if c.restarts},
             "service_crashes": {c.name: c.crashes for c in supervisor.children if c.crashes},
-            "settle_s": settle_s, "history_complete": recorded,
+            "settle_s": settle_s, "settled": settled, "history_complete": recorded,
             **verdict, "data_dir": str(data_dir), "logs": str(run_dir),
         }  # fmt: skip
         if not recorded:
