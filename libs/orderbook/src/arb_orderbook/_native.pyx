@@ -28,6 +28,9 @@ cdef extern from "Python.h":
     int PyList_SetSlice(object, Py_ssize_t, Py_ssize_t, PyObject*) except -1
     const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
     bint PyUnicode_IS_ASCII(object)
+    bint PyUnicode_IS_COMPACT_ASCII(object)
+    void* PyUnicode_DATA(object)
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
     object PyUnicode_FromStringAndSize(const char*, Py_ssize_t)
     object PyUnicode_Concat(object, object)
     double PyOS_string_to_double(const char*, char**, PyObject*) except? -1.0
@@ -567,7 +570,11 @@ cdef inline bint _feed(BookSide side, bint by_slot, Py_ssize_t slot, uint32_t* c
             return False
     if type(<object>piece) is not str:  # None: no piece
         return False
-    data = PyUnicode_AsUTF8AndSize(<object>piece, &size)
+    if PyUnicode_IS_COMPACT_ASCII(<object>piece):  # its UTF-8 is its data (the usual piece)
+        data = <const char*>PyUnicode_DATA(<object>piece)
+        size = PyUnicode_GET_LENGTH(<object>piece)
+    else:
+        data = PyUnicode_AsUTF8AndSize(<object>piece, &size)
     if colon:
         crc[0] = _crc_update(crc[0], ":", 1)
     crc[0] = _crc_update(crc[0], data, size)
