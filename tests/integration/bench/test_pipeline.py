@@ -34,6 +34,9 @@ def test_arb_bench_measures_the_pipeline_and_its_floor_through_real_processes(tm
     assert point["opportunities"] >= 1  # injected dislocations were found through every hop
     assert 0 < point["p50_ms"] <= point["p99_ms"] <= point["p999_ms"]
     assert point["ws_to_book"]["views"] > 100
+    # hop 2 of every view, from the detector's own histogram over the window
+    every = point["hop2_every_view"]
+    assert every["n"] > 100 and every["p50_at_most_ms"] <= every["p99_at_most_ms"], every
     ingests = [f"ingest-{venue}" for venue in PIPELINE_VENUES]  # the two per-change venues
     for name in (*ingests, "book", "detector", "simulator", "redis"):
         assert point["cpu"][name]["us_per_msg"] > 0, name

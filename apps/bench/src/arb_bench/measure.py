@@ -138,3 +138,36 @@ def latency(values_ms: list[float]) -> dict[str, Any]:
         "p99_ms": percentile(values_ms, 0.99),
         "p999_ms": percentile(values_ms, 0.999),
     }
+
+
+def histogram_buckets(metrics_text: str, name: str) -> dict[float, float]:
+    """A Prometheus histogram's cumulative bucket counts from a /metrics page: upper bound
+    (seconds; inf for +Inf) -> how many observations were at most that."""
+    out: dict[float, float] = {}
+    prefix = f'{name}_bucket{{le="'
+    for line in metrics_text.splitlines():
+        if line.startswith(prefix):
+            bound, _, count = line[len(prefix) :].partition('"} ')
+            out[float("inf") if bound == "+Inf" else float(bound)] = float(count)
+    return out
+
+
+def histogram_latency(
+    before: Mapping[float, float], after: Mapping[float, float]
+) -> dict[str, Any]:
+    """What a histogram observed between two readings of it: how many, and the bucket (its
+    upper bound, ms) holding the median and the 99th percentile. A bound, not a value: the
+    histogram keeps no more."""
+    counts = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    n = counts.get(float("inf"), 0.0)
+
+    def bound_of(q: float) -> float | None:
+        if not n:
+            return None
+        for bound, count in counts.items():
+            if count >= q * n:
+                return None if bound == float("inf") else round(bound * 1000, 3)
+        return None
+
+    return {"n": int(n), "p50_at_most_ms": bound_of(0.5), "p99_at_most_ms": bound_of(0.99),
+            "buckets_ms": [round(b * 1000, 3) for b in counts if b != float("inf")]}  # fmt: skip

@@ -8,7 +8,11 @@ the window (``ts_recv``: ingest received the newer of the two books' frames; ``t
 detector published it): two Redis hops. WS frame -> book view is ``ts_book - ts_recv`` of each
 view (one hop). Each stage on its own, from the stamps every message carries: ``ingest + hop 1``
 (ts_recv -> the book service read it), ``book`` (read -> view published), ``hop 2`` (view
-published -> the detector read it), ``detector`` (read -> opportunity published).
+published -> the detector read it), ``detector`` (read -> opportunity published). Hop 2 of
+the opportunities is a few dozen samples; ``hop2_every_view`` is the same hop for every view
+the detector read in the window, from its own histogram (``arb_detector_view_lag_seconds``,
+its /metrics read at the window's start and end): how many, and the bucket holding the p50
+and the p99.
 
 ``bench_pipeline`` runs, at each rate and on the same Redis server, the engine's point and then
 the floor's (``arb_bench.floor``), so both see the same machine state, load and window.
@@ -39,11 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from arb_cli.engine import start_services, start_simulator, stop_simulator
 from arb_cli.run import all_live
 from arb_cli.status import collect, entries_added
 from arb_cli.supervisor import Supervisor
-from arb_runtime.embedded import EmbeddedRedis
+from arb_runtime.embedded import EmbeddedRedis, free_port
 from arb_runtime.redis import connect
 from arb_structs import BookView, Opportunity
 from arb_structs.codec import BOOK, OPPORTUNITY
@@ -58,6 +63,8 @@ from arb_bench.measure import (
     cpu_used,
     entries_between,
     growing,
+    histogram_buckets,
+    histogram_latency,
     latency,
     machine_cpu,
     process_ids,
@@ -82,6 +89,7 @@ SIMULATOR_ARGS = ("--inject-interval", "0.2")
 PIPELINE_TICK_HZ = 1000.0
 LIVE_TIMEOUT_S = 30.0
 SETTLE_S = 1.0  # past the snapshot burst
+VIEW_LAG_METRIC = "arb_detector_view_lag_seconds"  # the detector's: view published -> read
 BACKLOG_SCOPE = ("book service checkpoint lag per md stream; the detector keeps no position, "
                  "its lag shows in the ws -> opportunity latency")  # fmt: skip
 
@@ -94,6 +102,18 @@ class Engine:
     supervisor: Supervisor
     simulator: subprocess.Popen[bytes]
     urls: dict[str, Any]  # what the simulator printed: each venue's URLs and "control"
+    detector_metrics: str  # the detector's /metrics URL
+
+    async def view_lag(self) -> dict[float, float]:
+        """The detector's view-lag histogram now (empty when its /metrics does not answer)."""
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+                session.get(self.detector_metrics) as response,
+            ):
+                return histogram_buckets(await response.text(), VIEW_LAG_METRIC)
+        except (aiohttp.ClientError, TimeoutError):
+            return {}
 
     def dead(self) -> list[str]:
         return [c.name for c in self.supervisor.children if not c.alive]
@@ -118,11 +138,13 @@ async def running_engine(
     await redis.flushall()
     supervisor = Supervisor(log_dir)
     sim_proc = None
+    port = free_port()
     try:
         sim_proc, urls = start_simulator(venues, symbols, rate_per_venue, url, log_dir,
                                          extra=simulator_args)  # fmt: skip
-        start_services(supervisor, venues, symbols, url, urls)
-        yield Engine(redis, supervisor, sim_proc, urls)
+        start_services(supervisor, venues, symbols, url, urls,
+                       detector_env={"ARB_DETECTOR_METRICS_PORT": str(port)})  # fmt: skip
+        yield Engine(redis, supervisor, sim_proc, urls, f"http://127.0.0.1:{port}/metrics")
     finally:
         supervisor.stop_all()
         stop_simulator(sim_proc)
@@ -279,7 +301,9 @@ async def pipeline_point(
         if await wait_live(engine, venues, symbols, LIVE_TIMEOUT_S) is None:
             return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {engine.dead()}"}
         await asyncio.sleep(SETTLE_S)
+        lag_before = await engine.view_lag()
         window = await measure_window(engine, redis_pid, venues, window_s)
+        lag_after = await engine.view_lag()
         to_opp, stages = opportunity_latencies(await window_opportunities(engine.redis, window))
         to_book: list[float] = []
         for venue in venues:
@@ -302,6 +326,7 @@ async def pipeline_point(
             "p999_ms": opp["p999_ms"],
             "ws_to_book": book_latency(to_book),
             "stages": {name: latency(stages[name]) for name in STAGES},
+            "hop2_every_view": histogram_latency(lag_before, lag_after) if lag_after else None,
             **window.backlog(),
             "cpu": window.cpu,
             "restarts": engine.restarts(),

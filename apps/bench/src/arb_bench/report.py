@@ -251,6 +251,12 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
             rows.append(
                 f"| pipeline {p['rate']:,} msgs/s: each stage | {stages_text(p['stages'])} |"
             )
+        every = p.get("hop2_every_view")
+        if every:
+            rows.append(f"| pipeline {p['rate']:,} msgs/s: hop 2, every view | the detector's "
+                        f"view-lag histogram: p50 <= {every['p50_at_most_ms']} ms, p99 <= "
+                        f"{every['p99_at_most_ms']} ms (n={every['n']}; bucket bounds "
+                        f"{', '.join(f'{b:g}' for b in every['buckets_ms'])} ms) |")  # fmt: skip
         bare = p.get("floor")
         if not bare:
             continue

@@ -121,6 +121,7 @@ def service_specs(
     mode: str = "paper",
     log_level: str = "WARNING",
     ingest_env: dict[str, str] | None = None,
+    detector_env: dict[str, str] | None = None,
     executor_env: dict[str, str] | None = None,
 ) -> list[ServiceSpec]:
     """Ingest (one process per venue), book, detector and executor, as ``arb run`` starts
@@ -142,10 +143,10 @@ def service_specs(
     specs.append(
         ServiceSpec("book", ["-m", "arb_book"], {**base, "ARB_BOOK_VENUES": ",".join(venues)}, [])
     )
-    detector_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues)}
+    detect_env = {**base, "ARB_DETECTOR_VENUES": ",".join(venues), **(detector_env or {})}
     if mode == "live":  # trade with what the executor holds, not assumed paper balances
-        detector_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
-    specs.append(ServiceSpec("detector", ["-m", "arb_detector"], detector_env, []))
+        detect_env["ARB_DETECTOR_BALANCE_SOURCE"] = "redis"
+    specs.append(ServiceSpec("detector", ["-m", "arb_detector"], detect_env, []))
     if executor:
         env = {**base, "ARB_EXECUTOR_MODE": mode, **(executor_env or {})}
         if mode == "live" and sim_urls is not None:
