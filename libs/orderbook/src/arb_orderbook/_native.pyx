@@ -21,6 +21,7 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_Insert
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.object cimport PyObject
 from libc.stdint cimport uint32_t
+from libc.string cimport memcpy
 
 cdef extern from "Python.h":
     double PyFloat_AsDouble(object) except? -1.0
@@ -32,6 +33,7 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
     object PyUnicode_FromStringAndSize(const char*, Py_ssize_t)
+    object PyUnicode_New(Py_ssize_t, Py_UCS4)
     object PyUnicode_Concat(object, object)
     double PyOS_string_to_double(const char*, char**, PyObject*) except? -1.0
 
@@ -193,6 +195,16 @@ cdef object _colon(object text):
     b = <object>PyTuple_GET_ITEM(text, 1)
     if type(a) is not str or type(b) is not str:
         return None
+    cdef Py_ssize_t na, nb
+    cdef char* out
+    if PyUnicode_IS_COMPACT_ASCII(a) and PyUnicode_IS_COMPACT_ASCII(b):  # the usual text:
+        na, nb = PyUnicode_GET_LENGTH(a), PyUnicode_GET_LENGTH(b)  # one string, one copy
+        piece = PyUnicode_New(na + 1 + nb, 127)
+        out = <char*>PyUnicode_DATA(piece)
+        memcpy(out, PyUnicode_DATA(a), na)
+        out[na] = 58  # ':'
+        memcpy(out + na + 1, PyUnicode_DATA(b), nb)
+        return piece
     return PyUnicode_Concat(PyUnicode_Concat(a, ":"), b)
 
 
