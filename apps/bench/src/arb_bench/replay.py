@@ -3,10 +3,12 @@
 For every replay set (``arb_bench.recordings``) the frames are merged once, as ``arb replay``
 merges them, into one file that every implementation reads. One worker process per
 implementation (``arb_bench.peers.worker``: ours in the engine's interpreter, the peers in
-``.bench-peers``) loads it and, on request, replays it ``loops`` times from fresh state, timing
-only its frame loop. Requests alternate (ours, cryptofeed, ccxt, ours, cryptofeed, ccxt, ...)
-for ``repeats`` rounds, so each implementation sees the same machine state, and one round of
-one set gives one figure per implementation: the median seconds of its ``loops`` passes.
+``.bench-peers``) loads it and, on request, replays it from fresh state, timing only its frame
+loop. Passes alternate one by one (ours, cryptofeed, ccxt, ours, cryptofeed, ccxt, ...),
+``loops`` each in a round, for ``repeats`` rounds, so each implementation sees the same
+machine state (a drift of the machine's speed lands on all of them, not on one's block of
+passes), and one round of one set gives one figure per implementation: the median seconds
+of its ``loops`` passes.
 
 The report: per set, our frames/s and level updates/s (median over the rounds), each peer's,
 each peer's ratio (its seconds / ours in the same round) with its spread (min / median / max
@@ -68,6 +70,22 @@ class Worker:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._log.close()
+
+
+def _failed(passes: list[dict[str, Any]]) -> bool:
+    return bool(passes) and "seconds" not in passes[-1]
+
+
+def _round(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One round of one implementation from its passes (one request each): the last answer,
+    with every pass's seconds; a pass that failed or was refused stands for the round."""
+    last = passes[-1]
+    if any("seconds" not in p for p in passes):
+        return next(p for p in passes if "seconds" not in p)
+    return last | {
+        "seconds": [s for p in passes for s in p["seconds"]],
+        "cpu_seconds": [s for p in passes for s in p.get("cpu_seconds") or []],
+    }
 
 
 def spread(values: Sequence[float]) -> dict[str, float] | None:
@@ -170,12 +188,19 @@ def bench_replay(
             for replay_set in sets:
                 request = {"set": replay_set.name, "venue": replay_set.venue,
                            "protocol": replay_set.protocol,
-                           "frames": str(files[replay_set.name][0]), "loops": loops}  # fmt: skip
+                           "frames": str(files[replay_set.name][0]), "loops": 1}  # fmt: skip
+                passes: dict[str, list[dict[str, Any]]] = {w.name: [] for w in workers}
+                for done in range(loops):  # pass by pass: ours, cryptofeed, ccxt, ours, ...
+                    for worker in workers:
+                        got = answers[replay_set.name][worker.name]
+                        if (got and "unsupported" in got[0]) or _failed(passes[worker.name]):
+                            continue  # it will not learn the venue in the next pass or round
+                        ask = request | ({"tops": done == loops - 1} if worker.name == "arb"
+                                         else {})  # fmt: skip
+                        passes[worker.name].append(worker.ask(ask))
                 for worker in workers:
-                    got = answers[replay_set.name][worker.name]
-                    if got and "unsupported" in got[0]:
-                        continue  # asked once: it will not learn the venue in the next round
-                    got.append(worker.ask(request))
+                    if passes[worker.name]:
+                        answers[replay_set.name][worker.name].append(_round(passes[worker.name]))
     finally:
         for worker in workers:
             worker.close()
@@ -188,7 +213,8 @@ def bench_replay(
         if peers is not None and peers.python
         else {"unavailable": peers.reason if peers else "peers turned off (--peers off)"}
     )
-    out["method"] = (f"{repeats} rounds x {loops} passes per implementation, alternating; a "
+    out["method"] = (f"{repeats} rounds x {loops} passes per implementation, alternating pass "
+                     "by pass (ours, cryptofeed, ccxt, ours, ...); a "
                      "round's figure is the median of its passes; ratio = peer seconds / ours "
                      "in the same round (> 1: we are faster); spread = min/median/max over "
                      "the rounds; cpu_ratio: the same with each worker's own CPU time "

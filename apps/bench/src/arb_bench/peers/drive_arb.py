@@ -22,8 +22,14 @@ MEASURES = "arb replay: the venue's parser and the book engine, every check on"
 
 
 def measure(
-    venue: str, protocol: str | None, frames: list[tuple[str, str, float, str]], loops: int
+    venue: str,
+    protocol: str | None,
+    frames: list[tuple[str, str, float, str]],
+    loops: int,
+    want_tops: bool = True,
 ) -> dict[str, Any]:
+    """``loops`` timed passes; with ``want_tops`` an untimed one more for the final books
+    (the bench asks for them once a round)."""
     ours = [Frame(kind, url, ts, raw, order) for order, (kind, url, ts, raw) in enumerate(frames)]
     passes = []
     cpu = []
@@ -37,7 +43,7 @@ def measure(
                                    "bad_frames") if k in last}  # fmt: skip
     return {"seconds": [p["seconds"] for p in passes], "cpu_seconds": cpu, "checks": checks,
             "measures": MEASURES, "book": last["book"],
-            "tops": tops(venue, protocol, ours)}  # fmt: skip
+            "tops": tops(venue, protocol, ours) if want_tops else None}  # fmt: skip
 
 
 def tops(venue: str, protocol: str | None, frames: list[Frame]) -> list[list[float | None]]:

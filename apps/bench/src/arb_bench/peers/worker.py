@@ -5,6 +5,7 @@ the engine's environment, the peers in the separate bench environment), and asks
 over stdin/stdout, one JSON line each way:
 
     -> {"set": "okx", "venue": "okx", "protocol": null, "frames": "/tmp/.../okx.jsonl", "loops": 3}
+       (ours only: "tops": false, no untimed pass for the final books)
     <- {"seconds": [0.0071, 0.0069, 0.0070], "checks": {...}, "measures": "..."}
     <- {"unsupported": "why"}  |  {"error": "what went wrong"}
 
@@ -51,8 +52,9 @@ def serve(driver_name: str) -> None:
             frames = cache.get(request["frames"])
             if frames is None:
                 frames = cache[request["frames"]] = read_frames(request["frames"])
+            extra = {"want_tops": bool(request["tops"])} if "tops" in request else {}
             answer = driver.measure(request["venue"], request.get("protocol"), frames,
-                                    int(request["loops"]))  # fmt: skip
+                                    int(request["loops"]), **extra)  # fmt: skip
         except Exception as exc:  # one set failing must not end the others
             answer = {"error": f"{type(exc).__name__}: {exc}",
                       "trace": traceback.format_exc()[-1500:]}  # fmt: skip
