@@ -271,7 +271,7 @@ cdef class OrderBook:
                     return _applied_live(levels, _NOT_CHECKED)
         else:
             levels = self._apply_changes(bids, asks, texts_b, texts_a, seq, ts_event, ts_recv)
-        check = self._settle_check(expected, True)
+        check = self._settle_check(expected, type(delta) is BookDelta)  # book.py's test
         state = self.state
         if state is _LIVE:
             if previous is _LIVE:
