@@ -304,6 +304,8 @@ async def pipeline_point(
         lag_before = await engine.view_lag()
         window = await measure_window(engine, redis_pid, venues, window_s)
         lag_after = await engine.view_lag()
+        # both readings or none: without the first, the counts would not be the window's
+        every_view = histogram_latency(lag_before, lag_after) if lag_before and lag_after else None
         to_opp, stages = opportunity_latencies(await window_opportunities(engine.redis, window))
         to_book: list[float] = []
         for venue in venues:
@@ -326,7 +328,7 @@ async def pipeline_point(
             "p999_ms": opp["p999_ms"],
             "ws_to_book": book_latency(to_book),
             "stages": {name: latency(stages[name]) for name in STAGES},
-            "hop2_every_view": histogram_latency(lag_before, lag_after) if lag_after else None,
+            "hop2_every_view": every_view,
             **window.backlog(),
             "cpu": window.cpu,
             "restarts": engine.restarts(),
