@@ -108,7 +108,11 @@ async def test_ordered_loop_reads_every_entry_once_across_empty_and_aof_restarts
         await asyncio.sleep(0.3)  # room for a duplicate to show up
         assert seen == [str(i).encode() for i in range(1, 10)]
         assert not task.done(), "the loop exited"
-        assert loop.moved >= 2  # the vanished stream, and the one that went back
+        # A position moves only where the stream now ends before it: after each restart, when
+        # the loop's check runs before the new entries are written (their ids, from the clock,
+        # are past the old position either way, so whether it moved is a race, and reading
+        # every entry once, above, is the property). Never more than once per restart.
+        assert loop.moved <= 3, loop.moved
         assert failures, "the outages were never reported to on_failure"
     finally:
         stopping.set()
