@@ -46,6 +46,7 @@ from arb_history.database import open_database
 from arb_history.migrations import schema_version
 from arb_history.pnl import report as pnl_report
 from arb_history.queries import TradeFilter, fetch_trades, open_parts
+from arb_runtime.entries import text
 from arb_runtime.errors import ConfigError, RedisUnavailable
 from arb_runtime.redis import connect
 from arb_structs.codec import EXECUTION
@@ -262,7 +263,7 @@ class _Results:
             if not batch:
                 return self.count
             for entry_id, fields in batch:
-                self.after = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                self.after = text(entry_id)
                 try:
                     status = EXECUTION.decode(fields[PAYLOAD_FIELD]).status
                 except (KeyError, msgspec.DecodeError):  # not a result: counted as one

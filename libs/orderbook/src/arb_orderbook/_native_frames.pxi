@@ -10,11 +10,10 @@
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
+# PyUnicode_New, PyUnicode_DATA and memcpy: declared in _native.pyx, which includes this file.
 cdef extern from "Python.h":
-    object PyUnicode_New(Py_ssize_t, Py_UCS4)
-    void* PyUnicode_DATA(object)
     object PyUnicode_FromOrdinal(int)
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memcmp
 
 cdef double _INF = float("inf")
 
