@@ -42,6 +42,8 @@ class Redis:
 class Reader:
     """Hands out ``batches`` one per read, then blocks; records each read."""
 
+    carries = False  # its writes go by the writer task (the carry: tests/integration)
+
     def __init__(self, events: list[str], batches: list[list[Entry]]) -> None:
         self.events = events
         self.batches = batches

@@ -11,11 +11,12 @@ stamps ``ts_recv``) and XADDs the raw frame and the stamp, pipelining everything
 turn received into one round trip. ``relay`` XREADs (BLOCK, like the book service) and,
 conflating as the book service does (one view per book per read, carrying the newest frame's
 ``ts_recv``), XADDs the newest entry of each input stream in that read on, with the time it
-read it.
+read it; those writes go out ahead of its next XREAD, in the same write, as the book
+service's do.
 ``reader`` XREADs and stamps, like the detector; on SIGTERM it writes every sample
 (``ts_recv ts_hop1 ts_read`` per line) to ``--samples`` and exits. The same libraries as the
 services (aiohttp, uvloop, and the services' Redis transport: each process's writes and
-reads on its own ``arb_runtime.lean.LeanLink``, as the stream producer and the ordered reader
+reads on an ``arb_runtime.lean.LeanLink``, as the stream producer and the ordered reader
 send them), no parsing, no book, no detection.
 """
 
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,11 +135,12 @@ async def relay(args: argparse.Namespace) -> None:
     stop = _stopping()
     redis: Any = await connect(args.redis)
     positions: dict[str, bytes | str] = {s: "0-0" for s in args.inputs.split(",")}
-    reads, writes = LeanLink(redis), LeanLink(redis)  # the book service's reader and producer
+    link = LeanLink(redis)  # the book service's reader, which carries its producer's writes
 
     async def loop() -> None:
+        ops: list[tuple[Any, ...]] = []
         while not stop.is_set():
-            answer = await _xread(reads, positions)
+            answer = await _xread(link, positions, ops)
             now = time.time_ns()
             ops = []
             for stream, entries in answer:
@@ -147,8 +150,6 @@ async def relay(args: argparse.Namespace) -> None:
                 got = _fields(fields)
                 ops.append(_xadd(args.out, RAW, got[RAW], TS_RECV, got[TS_RECV], TS_HOP1, now))
                 positions[stream.decode()] = newest_id
-            if ops:
-                await writes.pipeline(ops)
 
     try:
         await _until(stop, loop())
@@ -185,13 +186,28 @@ def _xadd(stream: str, *fields: Any) -> tuple[Any, ...]:
     return ("XADD", stream, "MAXLEN", "~", MD_MAXLEN, "*", *fields)
 
 
-async def _xread(link: LeanLink, positions: dict[str, bytes | str]) -> list[Any]:
-    """XREAD as the ordered reader sends it; ``[(stream, entries)]`` (RESP3 or RESP2)."""
-    answer = await link.command("XREAD", "COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS",
-                                *positions, *positions.values(), block_ms=BLOCK_MS)  # fmt: skip
+async def _xread(
+    link: LeanLink, positions: dict[str, bytes | str], writes: Sequence[tuple[Any, ...]] = ()
+) -> list[Any]:
+    """XREAD as the ordered reader sends it, after ``writes`` as it carries a producer's;
+    ``[(stream, entries)]`` (RESP3 or RESP2)."""
+    xread = ("XREAD", "COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS", *positions,
+             *positions.values())  # fmt: skip
+    if writes:
+        answer = await link.command_after(writes, _written, *xread, block_ms=BLOCK_MS)
+    else:
+        answer = await link.command(*xread, block_ms=BLOCK_MS)
     if type(answer) is dict:
         return list(answer.items())
     return list(answer or ())
+
+
+def _written(replies: list[Any] | BaseException) -> None:
+    """The floor keeps no producer: a write that failed ends the run, as the read's error."""
+    if isinstance(replies, list):
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
 
 
 def _fields(flat: list[Any]) -> dict[bytes, Any]:

@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
@@ -85,13 +86,27 @@ class StreamReader:
             groups.setdefault(int(r.keyslot(stream)), []).append(stream)
         return groups
 
-    async def read(self, count: int = 500, block_ms: int | None = 1000) -> list[Entry]:
+    @property
+    def carries(self) -> bool:
+        """Whether ``read`` can carry a producer's writes (one server: its own connection)."""
+        return self._link is not None
+
+    async def read(
+        self,
+        count: int = 500,
+        block_ms: int | None = 1000,
+        writes: StreamProducer | None = None,
+    ) -> list[Entry]:
         """Entries of all streams in one XREAD (per stream in order); [] after the block.
         On a Redis Cluster whose streams sit in several slots: one blocking XREAD per slot,
-        the entries of those that answered within the block (the others stay in flight)."""
+        the entries of those that answered within the block (the others stay in flight).
+
+        ``writes``: a producer whose pending writes go out in the same write as the XREAD,
+        ahead of it (``StreamProducer.carry``), where both are on one server; elsewhere its
+        writer task sends them."""
         r: Any = self.redis
         if self._link is not None:
-            return await self._read_lean(self._link, count, block_ms)
+            return await self._read_lean(self._link, count, block_ms, writes)
         if is_cluster(r):
             groups = self._slots()
             if len(groups) > 1:
@@ -104,14 +119,25 @@ class StreamReader:
         raise_if_cancelling()  # the caller's cancel, lost inside the client
         return self._take(response)
 
-    async def _read_lean(self, link: LeanLink, count: int, block_ms: int | None) -> list[Entry]:
-        """The same XREAD on the reader's own connection; its reply as the parser gave it."""
+    async def _read_lean(
+        self, link: LeanLink, count: int, block_ms: int | None, writes: StreamProducer | None
+    ) -> list[Entry]:
+        """The same XREAD on the reader's own connection, after ``writes``' pending ones;
+        its reply as the parser gave it."""
         positions = self.positions
         block = () if block_ms is None else ("BLOCK", block_ms)
+        ops = writes.carry() if writes is not None else None
         try:
-            response = await link.command("XREAD", "COUNT", count, *block, "STREAMS",
-                                          *positions, *positions.values(),
-                                          block_ms=block_ms)  # fmt: skip
+            if ops:
+                assert writes is not None
+                response = await link.command_after(
+                    ops, partial(writes.carried, ops), "XREAD", "COUNT", count, *block,
+                    "STREAMS", *positions, *positions.values(), block_ms=block_ms,
+                )  # fmt: skip
+            else:
+                response = await link.command("XREAD", "COUNT", count, *block, "STREAMS",
+                                              *positions, *positions.values(),
+                                              block_ms=block_ms)  # fmt: skip
         except REDIS_RETRYABLE:
             raise_if_cancelling()
             raise
@@ -252,10 +278,12 @@ class StreamLoop:
     ``handle_empty=True``: for services that do timed work between reads). Its own
     exceptions propagate: the positions have moved past the batch already.
 
-    ``producer``: the service's StreamProducer. When a batch's handling left writes in it,
-    the loop yields once before it reads again, so the producer's writer task (woken by
-    those writes, and so queued ahead of the loop) sends them first: a batch's output is
-    on the wire before the next XREAD is built and sent, not after.
+    ``producer``: the service's StreamProducer. The writes a batch's handling left in it go
+    out with the next XREAD, ahead of it in the same write (``StreamReader.read``'s
+    ``writes``), when the reader and the producer are on one server and the producer's
+    writer task has nothing out. Otherwise the loop yields once before it reads again, so
+    the writer task (woken by those writes, and so queued ahead of the loop) sends them
+    first. Either way a batch's output is on the wire before the next XREAD, not after.
     """
 
     def __init__(
@@ -283,6 +311,9 @@ class StreamLoop:
         self.on_failure = on_failure
         self.outage = _Outage(name, backoff)
         self.moved = 0  # positions moved back because a stream vanished or went back
+        # the producer whose writes each read carries (one server), else None
+        carries = producer is not None and producer.carries and reader.carries
+        self._carrier: StreamProducer | None = producer if carries else None
 
     @property
     def failures(self) -> int:
@@ -303,7 +334,10 @@ class StreamLoop:
                 if loop.time() >= next_verify:
                     self._report(await self.reader.verify())
                     next_verify = loop.time() + self.verify_every_s
-                entries = await self.reader.read(self.count, self.block_ms)
+                if self._carrier is not None:
+                    entries = await self.reader.read(self.count, self.block_ms, self._carrier)
+                else:
+                    entries = await self.reader.read(self.count, self.block_ms)
             except REDIS_RETRYABLE as exc:
                 raise_if_cancelling()
                 delay = self.outage.failed("reading", exc)
@@ -315,7 +349,8 @@ class StreamLoop:
             self.outage.succeeded()
             if entries or self.handle_empty:
                 await self.handler(entries)
-                if self.producer is not None and self.producer.pending:
+                producer = self.producer
+                if producer is not None and producer.pending and self._carrier is None:
                     await asyncio.sleep(0)  # the producer's writer sends the batch's writes
 
     def _report(self, moved: dict[str, tuple[str, str]]) -> None:

@@ -9,6 +9,11 @@ the client's pool (its address, credentials, database, TLS, timeouts), held by t
 used by one task at a time; the client's ``aclose()`` closes it with the others.
 ``make bench``'s pipeline section measures the hops, and its floor uses the same link.
 
+A reader whose service also writes (the book service, the detector) sends the writes its
+last batch left and its next XREAD in one write (``command_after``; the stream producer's
+``carry``): the writes' replies come in first, then the read's. One write and one wake-up a
+batch instead of two, on one connection instead of a read's and a write's.
+
 Faults are the client's: an outage raises one of ``arb_runtime.redis.REDIS_RETRYABLE``
 (the connection is dropped first, so a reply of a cancelled or failed command can never be
 read as the next one's), and the caller's loop retries it as before. Nothing is retried
@@ -26,13 +31,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from hiredis import pack_command  # C; redis-py's asyncio packer is Python (redis[hiredis])
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ResponseError
+
+# What ``command_after`` tells about the ops it sent first: their replies, or what failed.
+Written = Callable[[list[Any] | BaseException], None]
 
 
 class LeanLink:
@@ -90,6 +98,48 @@ class LeanLink:
             raise  # an answer: the connection is in step
         except BaseException:
             await self._drop()
+            raise
+        finally:
+            self._busy = False
+
+    async def command_after(
+        self,
+        ops: Sequence[Sequence[Any]],
+        written: Written,
+        *args: Any,
+        block_ms: int | None = None,
+    ) -> Any:
+        """``ops``, then one command, in one write: a producer's writes carried by a reader's
+        next XREAD, one round trip for both. ``written`` is called exactly once: with the
+        ops' replies (each, or its ResponseError, in order) as soon as they are in, before
+        the command's reply (an XREAD may block ``block_ms`` in Redis); or with the exception
+        that ended the round trip before they were. The command's reply is returned, an
+        error reply raised (ResponseError), as ``command`` does."""
+        self._claim()
+        told = False
+        try:
+            conn = await self._open()
+            packed = [pack_command(tuple(op)) for op in ops]
+            packed.append(pack_command(args))
+            await conn.send_packed_command(b"".join(packed), check_health=False)
+            replies: list[Any] = []
+            async with _deadline(conn, 0):
+                for _ in ops:
+                    try:
+                        replies.append(await conn.read_response(timeout=math.inf))
+                    except ResponseError as exc:  # an answer, as in ``pipeline``
+                        replies.append(exc)
+            told = True
+            written(replies)
+            async with _deadline(conn, block_ms or 0):
+                return await conn.read_response(timeout=math.inf)
+        except ResponseError:
+            raise  # the command's own answer: the connection is in step
+        except BaseException as exc:
+            await self._drop()
+            if not told:
+                told = True
+                written(exc)
             raise
         finally:
             self._busy = False

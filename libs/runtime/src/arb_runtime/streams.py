@@ -2,7 +2,8 @@
 
 - StreamProducer: everything produced in one event-loop turn goes out in ONE pipelined round
   trip, by one writer task (so per-stream order is kept); producers never await Redis. Every
-  XADD is bounded (MAXLEN ~).
+  XADD is bounded (MAXLEN ~). A service's ordered read loop may carry those writes instead
+  (``carry``): they go out in the same write as its next XREAD, while the writer task waits.
 - Reading (arb_runtime.consume, re-exported here): StreamReader, the ordered reader of
   sharded streams; StreamLoop, the ordered read loop every ordered reader runs (book,
   detector, ingest control); GroupConsumer, the consumer-group loop (executor).
@@ -29,7 +30,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import AskError
 
 from arb_runtime import metrics
-from arb_runtime.backoff import REDIS_BACKOFF, Backoff
+from arb_runtime.backoff import REDIS_BACKOFF, Attempts, Backoff
 from arb_runtime.entries import Entry, entries_from
 from arb_runtime.lean import lean_link
 from arb_runtime.redis import REDIS_RETRYABLE, is_cluster, torn_connection
@@ -76,6 +77,47 @@ class StreamProducer:
         self._node_clients: dict[str, aioredis.Redis] = {}
         self._slot_map_stale = False
         self._link = lean_link(redis)  # one server: the writer's own connection (lean.py)
+        self.carried_batches = 0  # batches a reader's XREAD carried (``carry``)
+        self._sending = False  # the writer task has ops out (sent, or waiting out a failure)
+        self._carrying = False  # a reader has ops out; the writer task waits for it
+        self._held = 0  # ops written while earlier ones wait to be sent again
+
+    @property
+    def carries(self) -> bool:
+        """Whether a reader may carry this producer's writes (one server: lean.py)."""
+        return self._link is not None
+
+    def carry(self) -> list[tuple[Any, ...]] | None:
+        """Every pending write, for a reader to send before its next command on its own
+        connection (``LeanLink.command_after``), which must hand the outcome to ``carried``.
+        None when nothing is pending, on a Redis Cluster, or while the writer task has ops
+        out or a carry is in flight: per-stream order holds, because only one of the two
+        sends at a time, and the writer task sends nothing until ``carried``."""
+        if self._link is None or not self._ops or self._sending or self._carrying:
+            return None
+        ops, self._ops = self._ops, []
+        self._carrying = True
+        return ops
+
+    def carried(self, ops: list[tuple[Any, ...]], replies: list[Any] | BaseException) -> None:
+        """The outcome of a carry: ``ops``' replies in order, or what ended the round trip
+        before they came (those ops go back to the front, for the writer task to send again
+        with its backoff: the one at-least-once case, as for its own sends)."""
+        self._carrying = False
+        if isinstance(replies, BaseException):
+            self._ops[:0] = ops
+        else:
+            self.carried_batches += 1
+            failed = self._account(ops, replies)
+            if failed:
+                self._held += len(ops) - len(failed)
+                self._ops[:0] = failed
+            else:
+                self._written += len(ops) + self._held
+                self._held = 0
+                self._resolve_waiters()
+        if self._ops or self._waiters:
+            self._wakeup.set()  # the writer task sends what is left
 
     def xadd(self, stream: str, payload: bytes, maxlen: int | None = None) -> None:
         self._push(("XADD", stream, "MAXLEN", "~", maxlen or self.maxlen, "*",
@@ -136,36 +178,42 @@ class StreamProducer:
 
     async def _write_loop(self) -> None:
         retry = self.backoff.attempts()
-        held = 0  # ops a Redis Cluster node took while another was away
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._ops:
-                ops, self._ops = self._ops, []
-                try:
-                    failed = await self._send(ops)
-                    if failed and self._last_failure is not None:
-                        # Redis Cluster: one node away, the others took theirs. They count
-                        # as written once the rest is, so flush() waits for all of them.
-                        held += len(ops) - len(failed)
-                        ops = failed
-                        raise self._last_failure
-                    if retry.attempt:
-                        log.warning("redis writes go through again; %d commands sent",
-                                    len(ops))  # fmt: skip
-                    retry.reset()
-                except _RESEND as exc:
-                    self._ops[:0] = ops  # keep order; try again
-                    raise_if_cancelling()  # a cancel redis-py turned into a connection error
-                    delay = retry.next_delay()
-                    if retry.attempt == 1 or retry.attempt % 20 == 0:
-                        log.error("redis write failed (%s); %d commands waiting; retrying "
-                                  "(attempt %d)", exc, len(self._ops), retry.attempt)  # fmt: skip
-                    await asyncio.sleep(delay)
-                    continue
-                self._written += len(ops) + held
-                held = 0
-                self._resolve_waiters()
+            try:
+                while self._ops and not self._carrying:  # a carry in flight: it goes first
+                    self._sending = True
+                    await self._write_once(retry)
+            finally:
+                self._sending = False
+
+    async def _write_once(self, retry: Attempts) -> None:
+        ops, self._ops = self._ops, []
+        try:
+            failed = await self._send(ops)
+            if failed and self._last_failure is not None:
+                # Some ops went through, others met an outage (a Redis Cluster node away, or
+                # a carry's): those that went through count as written once the rest is, so
+                # flush() waits for all of them.
+                self._held += len(ops) - len(failed)
+                ops = failed
+                raise self._last_failure
+            if retry.attempt:
+                log.warning("redis writes go through again; %d commands sent", len(ops))
+            retry.reset()
+        except _RESEND as exc:
+            self._ops[:0] = ops  # keep order; try again
+            raise_if_cancelling()  # a cancel redis-py turned into a connection error
+            delay = retry.next_delay()
+            if retry.attempt == 1 or retry.attempt % 20 == 0:
+                log.error("redis write failed (%s); %d commands waiting; retrying "
+                          "(attempt %d)", exc, len(self._ops), retry.attempt)  # fmt: skip
+            await asyncio.sleep(delay)
+            return
+        self._written += len(ops) + self._held
+        self._held = 0
+        self._resolve_waiters()
 
     async def _send(self, ops: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Send ``ops`` in one pipeline; the ops that met an outage, to send again.
@@ -187,8 +235,12 @@ class StreamProducer:
             except AttributeError as exc:  # a torn connection, as on a cluster (see redis.py)
                 raise torn_connection(exc) from exc
         self.round_trips += 1
-        self.commands += len(ops)
         metrics.PRODUCER_ROUND_TRIPS.inc()
+        return self._account(ops, results)
+
+    def _account(self, ops: list[tuple[Any, ...]], results: list[Any]) -> list[tuple[Any, ...]]:
+        """Count a sent batch and log what Redis refused; the ops to send again."""
+        self.commands += len(ops)
         metrics.PRODUCER_BATCH_SIZE.observe(len(ops))
         failed: list[tuple[Any, ...]] = []
         for op, result in zip(ops, results, strict=False):

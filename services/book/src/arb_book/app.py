@@ -2,9 +2,10 @@
 
 The read loop is the runtime's ordered StreamLoop: it survives Redis going away and coming
 back empty or from its AOF (positions checked against the streams, arb_runtime.consume);
-every read, empty ones too, goes to the shard (apply, publish, sweep for staleness). The loop
-lets the producer send a batch's views before it reads again, and the health details are
-refreshed a few times a second, not per batch: both are off the path a frame waits on.
+every read, empty ones too, goes to the shard (apply, publish, sweep for staleness). A
+batch's views and checkpoints go out ahead of the loop's next XREAD, in the same write (the
+producer's carry), and the health details are refreshed a few times a second, not per
+batch: both are off the path a frame waits on.
 """
 
 from __future__ import annotations
