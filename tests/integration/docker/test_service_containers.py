@@ -4,7 +4,8 @@ The simulator, one ingest per venue, book, detector and a live executor (on the 
 test accounts), each a container of ARB_TEST_PROJECT_IMAGE on the host's network with its
 own loopback metrics port, the environment ``arb run`` gives the same process
 (``arb_cli.engine.service_specs``), and the restart policy of the compose file. The session's
-Redis is the testcontainers one (tests/conftest.py). Checked: every book LIVE (``arb status``
+Redis is the testcontainers one (tests/conftest.py). Checked: the compiled book in the
+containers (``arb_orderbook.native``), every book LIVE (``arb status``
 inside the book container), opportunities and live executions; the book container's process
 SIGKILLed, then the executor's, each restarted by its policy, the books LIVE again and new
 executions after it; and,
@@ -172,6 +173,12 @@ def test_service_containers_trade_on_the_simulator_and_recover_from_a_killed_con
     engine: Engine,
 ) -> None:
     started = time.monotonic()
+    # Each service container's books are the compiled ones the image built (docs/native.md).
+    for name in ("book", "detector", "ingest-binance"):
+        code, out = engine.containers[name].exec(
+            ["python", "-c", "import arb_orderbook.native as n; print(n.describe())"]
+        )
+        assert (code, out.decode().strip()) == (0, "native"), (name, out.decode()[-400:])
     wait_for("every book LIVE", lambda: books_live(engine), 240, every=2)
     print(f"books LIVE after {time.monotonic() - started:.0f} s", flush=True)
     wait_for("a live execution", lambda: executions(engine.redis_url), 180)

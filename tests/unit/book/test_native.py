@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import struct
 import subprocess
 import sys
@@ -421,6 +422,14 @@ def test_arb_native_0_runs_the_pure_sides_and_unset_the_compiled_ones() -> None:
     assert _probe(None).stdout.split() == ["native", compiled, compiled]
     refused = _probe("maybe")
     assert refused.returncode != 0 and "ARB_NATIVE='maybe'" in refused.stderr
+
+
+def test_the_built_module_can_be_loaded_by_any_user() -> None:
+    """The container image builds it as root and runs the services as another user: the
+    build leaves it readable and executable by all, as an installer leaves a library (it was
+    made with mkstemp, which gives its owner alone access)."""
+    mode = stat.S_IMODE(Path(COMPILED.__file__).stat().st_mode)
+    assert mode & 0o555 == 0o555, oct(mode)
 
 
 def test_setup_without_a_compiler_warns_once_and_succeeds() -> None:

@@ -94,6 +94,9 @@ def build(force: bool = False) -> str:
         define = f'-DARB_NATIVE_SOURCE_HASH="{source_hash()}"'  # the module's SOURCE_HASH
         _run([*compiler, *CFLAGS, define, f"-I{include}", str(c_file), "-o", temporary],
              "the C compiler")  # fmt: skip
+        # mkstemp made it for its owner only; any user's process must load it (the image
+        # builds it as root and runs as another user), as an installer leaves a library.
+        os.chmod(temporary, 0o755)
         # Import it in a fresh interpreter before it replaces anything.
         _run([sys.executable, "-c", _IMPORT_CHECK, temporary], "importing the built module")
         os.replace(temporary, TARGET)  # atomic: a running process keeps its mapped copy
