@@ -2,7 +2,7 @@
 the pure-Python reference (``book.py``, ``sides.py``), chosen once at import.
 
 The compiled module is built from source by ``make setup`` (``arb_orderbook.native_build``);
-where it is not built (no compiler, an installed package such as the container image's) the
+where it is not built (no compiler, a package installed without its sources) the
 pure book runs, with the same results. ``ARB_NATIVE=0`` runs the pure book even when the
 compiled one is built. ``PATH`` names the one in use (``arb replay`` and the bench report
 it as ``book``); ``BookSet(native=...)`` overrides the choice for one set (tests).

@@ -1,15 +1,15 @@
 """Build the compiled book (``_native.pyx`` and the files it includes) in place:
 ``python -m arb_orderbook.native_build`` (``--force``: build even when up to date).
 
-``make setup`` runs this after ``uv sync``. It turns ``_native.pyx`` into C with Cython (a dev
-dependency) and compiles that with the machine's C compiler into ``_native<EXT_SUFFIX>``
-beside the source, where the editable install imports it. It does nothing when the module is
-already built from the same source, Python and Cython (a stamp under ``libs/orderbook/build``).
+``make setup`` runs this after ``uv sync``. It turns ``_native.pyx`` into C with Cython
+(the ``native`` dependency group) and compiles that with the machine's C compiler into
+``_native<EXT_SUFFIX>`` beside the source, where the install imports it (``make setup``'s
+editable one, or the installed one in the container image's build stage). It does nothing
+when the module is already built from the same source, Python, Cython and build steps (a
+stamp under ``libs/orderbook/build``).
 
 It never fails setup: without Cython, a compiler or Python's headers it prints one warning
-line and exits 0, and the engine runs the pure-Python book (``arb_orderbook.native``). An
-installed (non-editable) package, such as the container image's, has no source here to build
-and runs the pure-Python book.
+line and exits 0, and the engine runs the pure-Python book (``arb_orderbook.native``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class BuildError(Exception):
 
 def _stamp(cython_version: str) -> str:
     digest = hashlib.sha256(source_hash().encode())
+    digest.update(Path(__file__).read_bytes())  # a change to how it is built rebuilds it
     digest.update(f"{sys.version}|{cython_version}|{TARGET.name}".encode())
     return digest.hexdigest()
 
@@ -71,13 +72,13 @@ def _run(command: list[str], what: str) -> None:
 def build(force: bool = False) -> str:
     """Build if needed; what happened, as one line ("" when it was up to date)."""
     if not SOURCE.is_file():
-        return ""  # an installed package: nothing to build from
+        return ""  # a package installed without its sources: nothing to build from
     try:
-        cython_version = metadata.version("cython")  # a dev dependency, only needed here
+        cython_version = metadata.version("cython")  # the native group, only needed here
     except metadata.PackageNotFoundError:
         if not force and built() is not None:
             return ""  # built from this very source for this Python: nothing to do
-        raise BuildError("Cython is not installed (it comes with `uv sync`'s dev group)") from None
+        raise BuildError("Cython is not installed (`uv sync` takes it: the native group)") from None
     stamp = _stamp(cython_version)
     if not force and TARGET.is_file() and STAMP.is_file() and STAMP.read_text() == stamp:
         return ""

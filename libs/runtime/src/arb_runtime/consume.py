@@ -283,7 +283,7 @@ class StreamLoop:
     ``writes``), when the reader and the producer are on one server and the producer's
     writer task has nothing out. Otherwise the loop yields once before it reads again, so
     the writer task (woken by those writes, and so queued ahead of the loop) sends them
-    first. Either way a batch's output is on the wire before the next XREAD, not after.
+    first, or as soon as its own round trip in flight is answered.
     """
 
     def __init__(
