@@ -138,3 +138,26 @@ def test_table_has_one_row_per_measurement() -> None:
     assert "ws -> book view / floor: p50 1.67x, p99 1.25x; CPU us per message: floor-relay 9.0" \
         in rows[10]  # fmt: skip
     assert "books not LIVE" in rows[11]
+
+
+def test_the_point_without_the_hot_standby_is_its_own_row_beside_the_default() -> None:
+    base = {"rate": 1000, "delivered_per_s": 1002, "p50_ms": 1.5, "p99_ms": 4.0,
+            "p999_ms": 4.0, "opportunities": 30, "backlog_growing": False,
+            "cpu": {"ingest-kucoin": {"us_per_msg": 180.0}},
+            "ws_to_book": {"views": 900, "p50_ms": 0.7, "p99_ms": 2.8, "p999_ms": 5.0}}  # fmt: skip
+    alone = {
+        **base,
+        "p50_ms": 1.0,
+        "p99_ms": 2.4,
+        "cpu": {"ingest-kucoin": {"us_per_msg": 124.0}},
+        "ws_to_book": {"views": 950, "p50_ms": 0.5, "p99_ms": 1.6, "p999_ms": 3.5},
+    }
+    rows = table({"pipeline": [{**base, "without_standby": alone}]}).splitlines()
+    (row,) = [r for r in rows if "without its hot standby" in r]
+    assert row == ("| pipeline 1,000 msgs/s, ingest without its hot standby (ARB_INGEST_STANDBY="
+                   "off) | 1,002 delivered/s; ws -> opportunity p50 1.0 ms, p99 2.4 ms (n=30); "
+                   "ws -> book view p50 0.5 ms, p99 1.6 ms; backlog growing: no; CPU us per "
+                   "message: ingest-kucoin 124.0 |")  # fmt: skip
+    failed = table({"pipeline": [{**base, "without_standby": {"error": "books not LIVE"}}]})
+    assert "| pipeline 1,000 msgs/s, ingest without its hot standby | books not LIVE |" in failed
+    assert "without its hot standby" not in table({"pipeline": [base]})

@@ -84,6 +84,9 @@ PIPELINE_VENUES = ("coinbase", "kucoin")
 PIPELINE_SYMBOLS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")
 # The simulator injects a dislocation this often, so each window has opportunities to time.
 SIMULATOR_ARGS = ("--inject-interval", "0.2")
+# Ingest without its hot standby connection (the pipeline's venues, Coinbase and KuCoin, send
+# no reconnect notice, so by default each keeps an A/B pair: every frame received twice).
+NO_STANDBY = {"ARB_INGEST_STANDBY": "off"}
 # The simulator's market clock in the pipeline and its floor (ticks/s; ``make run`` keeps the
 # simulator's default, 50). See the module docstring.
 PIPELINE_TICK_HZ = 1000.0
@@ -130,10 +133,11 @@ async def running_engine(
     venues: Sequence[str],
     symbols: Sequence[str],
     simulator_args: Sequence[str] = SIMULATOR_ARGS,
+    ingest_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Engine]:
     """A flushed Redis, the simulator offering ``rate_per_venue`` book updates/s on each venue
     (with ``simulator_args``: SIMULATOR_ARGS' injections by default) and every service as
-    ``arb run`` starts them; all stopped on the way out."""
+    ``arb run`` starts them (ingest with ``ingest_env`` on top); all stopped on the way out."""
     redis = await connect(url)
     await redis.flushall()
     supervisor = Supervisor(log_dir)
@@ -142,7 +146,7 @@ async def running_engine(
     try:
         sim_proc, urls = start_simulator(venues, symbols, rate_per_venue, url, log_dir,
                                          extra=simulator_args)  # fmt: skip
-        start_services(supervisor, venues, symbols, url, urls,
+        start_services(supervisor, venues, symbols, url, urls, ingest_env=ingest_env,
                        detector_env={"ARB_DETECTOR_METRICS_PORT": str(port)})  # fmt: skip
         yield Engine(redis, supervisor, sim_proc, urls, f"http://127.0.0.1:{port}/metrics")
     finally:
@@ -293,11 +297,13 @@ async def pipeline_point(
     venues: Sequence[str] = PIPELINE_VENUES,
     symbols: Sequence[str] = PIPELINE_SYMBOLS,
     tick_hz: float = PIPELINE_TICK_HZ,
+    ingest_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Start the simulator at ``rate`` book messages/s in all (market clock ``tick_hz``), every
-    service, wait for every book LIVE, then measure ``window_s`` seconds."""
+    service (ingest with ``ingest_env`` on top), wait for every book LIVE, then measure
+    ``window_s`` seconds."""
     async with running_engine(url, rate / len(venues), log_dir, venues, symbols,
-                              simulator_args(tick_hz)) as engine:  # fmt: skip
+                              simulator_args(tick_hz), ingest_env) as engine:  # fmt: skip
         if await wait_live(engine, venues, symbols, LIVE_TIMEOUT_S) is None:
             return {"rate": rate, "error": f"books not LIVE within 30 s; dead: {engine.dead()}"}
         await asyncio.sleep(SETTLE_S)
@@ -357,9 +363,12 @@ async def bench_pipeline(
     window_s: float,
     with_floor: bool = True,
     tick_hz: float = PIPELINE_TICK_HZ,
+    without_standby: bool = False,
 ) -> list[dict[str, Any]]:
     """At each rate the pipeline's point, then the floor's with the same simulator flags
-    (``tick_hz`` included)."""
+    (``tick_hz`` included); with ``without_standby``, then the pipeline's point once more with
+    ingest's hot standby off (NO_STANDBY: the A/B connection of the venues that send no
+    reconnect notice, which receives and parses every frame a second time)."""
     log_dir = Path(tempfile.mkdtemp(prefix="arb-bench-"))
     out: list[dict[str, Any]] = []
     with EmbeddedRedis() as server:
@@ -373,5 +382,9 @@ async def bench_pipeline(
                 bare["tick_hz"] = tick_hz
                 point["floor"] = bare
                 point["vs_floor"] = versus_floor(point, bare)
+            if without_standby:
+                alone = await pipeline_point(server.url, server.pid, rate, window_s, log_dir,
+                                             tick_hz=tick_hz, ingest_env=NO_STANDBY)  # fmt: skip
+                point["without_standby"] = alone
             out.append(point)
     return out

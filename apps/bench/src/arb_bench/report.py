@@ -84,10 +84,13 @@ def bench_simulator(seconds: float) -> dict[str, Any]:
     return simulator.run(seconds=seconds, rate=2_000.0)
 
 
-def bench_pipeline(rates: Sequence[int], window_s: float, tick_hz: float) -> list[dict[str, Any]]:
+def bench_pipeline(
+    rates: Sequence[int], window_s: float, tick_hz: float, without_standby: bool
+) -> list[dict[str, Any]]:
     from arb_bench import pipeline
 
-    return asyncio.run(pipeline.bench_pipeline(rates, window_s, tick_hz=tick_hz))
+    return asyncio.run(pipeline.bench_pipeline(rates, window_s, tick_hz=tick_hz,
+                                               without_standby=without_standby))  # fmt: skip
 
 
 def bench_pipeline_cluster(rates: Sequence[int], window_s: float) -> list[dict[str, Any]]:
@@ -155,7 +158,7 @@ def collect_report(
         "detector": lambda: bench_detector(0.5 if quick else 3.0),
         "executor": lambda: bench_executor(0.5 if quick else 2.0),
         "simulator": lambda: bench_simulator(1.5 if quick else 5.0),
-        "pipeline": lambda: bench_pipeline(rates, window, tick_hz),
+        "pipeline": lambda: bench_pipeline(rates, window, tick_hz, not quick),
         "pipeline_cluster": lambda: bench_pipeline_cluster(rates, window),
         "venues_load": lambda: bench_venues_load(window_s, quick),
     }
@@ -257,6 +260,7 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
                         f"view-lag histogram: p50 <= {every['p50_at_most_ms']} ms, p99 <= "
                         f"{every['p99_at_most_ms']} ms (n={every['n']}; bucket bounds "
                         f"{', '.join(f'{b:g}' for b in every['buckets_ms'])} ms) |")  # fmt: skip
+        rows += _without_standby_rows(p)
         bare = p.get("floor")
         if not bare:
             continue
@@ -273,6 +277,23 @@ def _pipeline_rows(points: list[dict[str, Any]]) -> list[str]:
                     f"{vs.get('ws_to_book_p50')}x, p99 {vs.get('ws_to_book_p99')}x; CPU us per "
                     f"message: {_cpu(bare['cpu'])} |")  # fmt: skip
     return rows
+
+
+def _without_standby_rows(p: dict[str, Any]) -> list[str]:
+    """The same rate with ingest's hot standby off, beside the default's point."""
+    alone = p.get("without_standby")
+    if not alone:
+        return []
+    what = f"| pipeline {p['rate']:,} msgs/s, ingest without its hot standby"
+    if "error" in alone:
+        return [f"{what} | {alone['error']} |"]
+    book = alone["ws_to_book"]
+    return [f"{what} (ARB_INGEST_STANDBY=off) | {alone['delivered_per_s']:,} delivered/s; "
+            f"ws -> opportunity p50 {alone['p50_ms']} ms, p99 {alone['p99_ms']} ms "
+            f"(n={alone['opportunities']}); ws -> book view p50 {book['p50_ms']} ms, p99 "
+            f"{book['p99_ms']} ms; backlog growing: "
+            f"{'yes' if alone['backlog_growing'] else 'no'}; CPU us per message: "
+            f"{_cpu(alone['cpu'])} |"]  # fmt: skip
 
 
 def table(report: dict[str, Any]) -> str:
