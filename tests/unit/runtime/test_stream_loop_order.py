@@ -51,7 +51,10 @@ class Reader:
     async def verify(self) -> dict[str, tuple[str, str]]:
         return {}
 
-    async def read(self, count: int = 500, block_ms: int | None = 1000) -> list[Entry]:
+    async def read(
+        self, count: int = 500, block_ms: int | None = 1000, writes: object = None
+    ) -> list[Entry]:
+        assert writes is None  # it does not carry (``carries``)
         self.events.append("read")  # sent: the reply comes in a later loop turn
         await asyncio.sleep(0)
         if self.batches:

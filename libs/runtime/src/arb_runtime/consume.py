@@ -126,18 +126,14 @@ class StreamReader:
         its reply as the parser gave it."""
         positions = self.positions
         block = () if block_ms is None else ("BLOCK", block_ms)
+        xread = ("XREAD", "COUNT", count, *block, "STREAMS", *positions, *positions.values())
         ops = writes.carry() if writes is not None else None
         try:
-            if ops:
-                assert writes is not None
-                response = await link.command_after(
-                    ops, partial(writes.carried, ops), "XREAD", "COUNT", count, *block,
-                    "STREAMS", *positions, *positions.values(), block_ms=block_ms,
-                )  # fmt: skip
+            if writes is not None and ops:
+                done = partial(writes.carried, ops)
+                response = await link.command_after(ops, done, *xread, block_ms=block_ms)
             else:
-                response = await link.command("XREAD", "COUNT", count, *block, "STREAMS",
-                                              *positions, *positions.values(),
-                                              block_ms=block_ms)  # fmt: skip
+                response = await link.command(*xread, block_ms=block_ms)
         except REDIS_RETRYABLE:
             raise_if_cancelling()
             raise
@@ -334,10 +330,7 @@ class StreamLoop:
                 if loop.time() >= next_verify:
                     self._report(await self.reader.verify())
                     next_verify = loop.time() + self.verify_every_s
-                if self._carrier is not None:
-                    entries = await self.reader.read(self.count, self.block_ms, self._carrier)
-                else:
-                    entries = await self.reader.read(self.count, self.block_ms)
+                entries = await self.reader.read(self.count, self.block_ms, self._carrier)
             except REDIS_RETRYABLE as exc:
                 raise_if_cancelling()
                 delay = self.outage.failed("reading", exc)

@@ -71,14 +71,7 @@ class LeanLink:
             conn = await self._open()
             packed = b"".join([pack_command(tuple(op)) for op in ops])
             await conn.send_packed_command(packed, check_health=False)
-            replies: list[Any] = []
-            async with _deadline(conn, 0):
-                for _ in ops:
-                    try:
-                        replies.append(await conn.read_response(timeout=math.inf))
-                    except ResponseError as exc:  # an answer; the replies after it still come
-                        replies.append(exc)
-            return replies
+            return await _replies(conn, len(ops))
         except BaseException:
             await self._drop()
             raise
@@ -122,13 +115,7 @@ class LeanLink:
             packed = [pack_command(tuple(op)) for op in ops]
             packed.append(pack_command(args))
             await conn.send_packed_command(b"".join(packed), check_health=False)
-            replies: list[Any] = []
-            async with _deadline(conn, 0):
-                for _ in ops:
-                    try:
-                        replies.append(await conn.read_response(timeout=math.inf))
-                    except ResponseError as exc:  # an answer, as in ``pipeline``
-                        replies.append(exc)
+            replies = await _replies(conn, len(ops))
             told = True
             written(replies)
             async with _deadline(conn, block_ms or 0):
@@ -152,6 +139,19 @@ class LeanLink:
 
     async def close(self) -> None:
         await self._drop()
+
+
+async def _replies(conn: AbstractConnection, count: int) -> list[Any]:
+    """The next ``count`` replies, each or its ResponseError (an answer: the replies after it
+    still come), within one deadline."""
+    replies: list[Any] = []
+    async with _deadline(conn, 0):
+        for _ in range(count):
+            try:
+                replies.append(await conn.read_response(timeout=math.inf))
+            except ResponseError as exc:
+                replies.append(exc)
+    return replies
 
 
 def _deadline(
