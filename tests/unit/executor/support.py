@@ -10,6 +10,7 @@ from arb_structs import BalanceSnapshot, BookView, Opportunity, OrderIntent, Ord
 from arb_structs.market import BookState, Level
 from arb_structs.trading import OrderStatus
 from arb_venues.errors import OrderRejected, RequestTimeout, UnknownOrder
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 def opportunity(
@@ -48,11 +49,26 @@ def paper(venue: str, books: Books, **balances: str) -> PaperGateway:
     return PaperGateway(venue, books, balances={k: Decimal(v) for k, v in balances.items()})
 
 
+class RedisAwayBooks(Books):
+    """The book source the executor reads in Redis, with Redis gone for the venues in
+    ``away``: a read raises as redis-py does when the server has closed the connection."""
+
+    def __init__(self, *views: BookView) -> None:
+        super().__init__(*views)
+        self.away: set[str] = set()
+
+    async def __call__(self, venue: str, symbol: str) -> BookView | None:
+        if venue in self.away:
+            raise RedisConnectionError("Connection closed by server.")
+        return await super().__call__(venue, symbol)
+
+
 class ScriptedGateway:
     """A venue whose place() answers by script: "fill" (normal), "lost" (the order lands, the
     answer times out), "dropped" (times out and never lands), "held" (times out; the request
     is held until ``land(client_order_id)`` makes the order appear, filled), "reject" (the
-    venue refuses it). get() can be made to time out."""
+    venue refuses it), "bug" (the order lands, then the gateway's own code raises an error
+    that is no venue's answer). get() can be made to time out."""
 
     def __init__(self, venue: str, script: list[str], *, get_times_out: bool = False,
                  window_s: float = 0.0) -> None:  # fmt: skip
@@ -95,6 +111,8 @@ class ScriptedGateway:
         self.orders[intent.client_order_id] = report
         if action == "lost":
             raise RequestTimeout(self.venue, "no answer in 5s")
+        if action == "bug":
+            raise KeyError("orderId")  # e.g. an answer missing a field the code expected
         return report
 
     async def get(self, symbol: str, client_order_id: str) -> OrderReport:

@@ -8,8 +8,16 @@ from arb_executor.journal import MemoryJournal
 from arb_executor.risk import RiskLimits, RiskState
 from arb_executor.saga import Saga, SagaPolicy
 from arb_structs.trading import ExecutionStatus, OrderStatus, Side
+from arb_venues.errors import OrderRejected
 
-from tests.unit.executor.support import Books, ScriptedGateway, opportunity, paper, view
+from tests.unit.executor.support import (
+    Books,
+    RedisAwayBooks,
+    ScriptedGateway,
+    opportunity,
+    paper,
+    view,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -197,3 +205,48 @@ async def test_a_saga_taken_over_keeps_its_orders_known_to_the_new_process() -> 
     new.take(open_saga)
     assert await new.known_ids(0) == {i.client_order_id for i in intents.values()}
     assert opp.id in new.live
+
+
+async def test_a_paper_venue_whose_book_redis_cannot_give_refuses_and_fills_nothing() -> None:
+    b = RedisAwayBooks(*books().views.values())
+    gw = paper("binance", b, USDT="1000")
+    intent = Saga({}, MemoryJournal(), RiskState()).intents(opportunity())["buy"]
+    b.away.add("binance")
+    with pytest.raises(OrderRejected, match="nothing was placed"):
+        await gw.place(intent)
+    assert (gw.placed, gw.orders, gw.balances) == (0, {}, {"USDT": Decimal(1000)})
+    b.away.clear()  # Redis answers again: the same client id is a first order, and fills
+    report = await gw.place(intent)
+    assert report.status is OrderStatus.FILLED and gw.placed == 1
+
+
+async def test_redis_away_under_one_paper_leg_settles_the_saga_instead_of_leaving_it_open(
+) -> None:  # fmt: skip
+    """arb run's Redis-restart test found sagas left ``sending`` so: the paper sell raised the
+    Redis error out of the saga after the buy had filled."""
+    b = RedisAwayBooks(*books().views.values())
+    buy_gw, sell_gw = paper("binance", b, USDT="1000"), paper("okx", b, BTC="1")
+    journal = MemoryJournal()
+    b.away.add("okx")
+    result = await Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(),
+                        FAST).execute(opportunity(), ts_received=1)  # fmt: skip
+
+    assert [leg.role for leg in result.legs] == ["buy", "sell", "hedge", "unwind"]
+    assert "nothing was placed" in (result.legs[1].error or "")
+    assert result.legs[3].intent.venue == "binance"  # the bought 0.5 sold back where bought
+    assert result.status is ExecutionStatus.HEDGED and result.unhedged_size == "0"
+    assert buy_gw.balances["BTC"] == 0 and sell_gw.placed == 0
+    assert not journal.open and journal.sagas["opp-1"]["state"] == "done"
+
+
+async def test_a_gateway_error_that_is_no_venue_answer_is_queried_and_never_resent() -> None:
+    buy_gw = ScriptedGateway("binance", ["bug"])  # the order landed; the gateway then raised
+    sell_gw = ScriptedGateway("okx", ["fill"])
+    journal = MemoryJournal()
+    saga = Saga({"binance": buy_gw, "okx": sell_gw}, journal, RiskState(), FAST)
+    result = await saga.execute(opportunity(), ts_received=1)
+
+    buy_id = result.legs[0].intent.client_order_id
+    assert buy_gw.place_calls == [buy_id] and buy_gw.get_calls == [buy_id]
+    assert result.status is ExecutionStatus.FILLED and "KeyError" in (result.legs[0].error or "")
+    assert not journal.open and journal.sagas["opp-1"]["state"] == "done"

@@ -6,7 +6,10 @@ taker fee on the symbol's Instrument (``arb:ref:instruments:{venue}``, where ing
 the fee the account pays: arb_venues.fees) in the quote asset; until ingest has published
 one, the venue's default fee. It keeps balances in memory and rejects an order
 the balance cannot pay for, like a venue would. It answers ``place`` twice with the same
-client order id by returning the first order, as venues reject duplicate client ids.
+client order id by returning the first order, as venues reject duplicate client ids. When the
+book or the fee cannot be read (Redis away), it refuses the order (OrderRejected) before
+anything is filled: the saga then settles with that leg not placed, as with a venue that
+says no, instead of stopping half way with its journal left in ``sending``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from arb_structs import (
 )
 from arb_structs.trading import Balance, OrderStatus, Side
 from arb_venues import VENUE_NAMES, get_venue
-from arb_venues.errors import UnknownOrder
+from arb_venues.errors import OrderRejected, UnknownOrder
+from redis.exceptions import RedisError
 
 from arb_executor.config import PAPER_ORDERS_KEPT
 
@@ -126,8 +130,13 @@ class PaperGateway:
             return existing
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        view = await self.books(self.venue, intent.symbol)
-        fee_rate = await self.taker_fee(intent.symbol)
+        try:
+            view = await self.books(self.venue, intent.symbol)
+            fee_rate = await self.taker_fee(intent.symbol)
+        except (RedisError, OSError) as exc:  # nothing filled, nothing recorded
+            raise OrderRejected(self.venue, f"paper fill needs the latest book and fee from "
+                                f"Redis, which did not answer ({exc or type(exc).__name__}); "
+                                "nothing was placed") from exc  # fmt: skip
         report = self._fill(intent, view, ts_sent, fee_rate)
         orders = self.orders
         orders[intent.client_order_id] = report

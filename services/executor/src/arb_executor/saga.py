@@ -156,20 +156,28 @@ class Saga:
         try:
             report = await gateway.place(intent)
         except AMBIGUOUS as exc:
-            self.risk.order_error(intent.venue, time.time_ns())
-            orderlog.answer(opportunity_id, role, intent, None, f"outcome unknown: {exc}")
-            leg = await self.query(role, intent, cause=str(exc), ts_sent=ts_sent)
-            orderlog.answer(opportunity_id, role, intent, leg.report, leg.error)
-            return leg
+            cause = str(exc)
         except VenueError as exc:  # the venue said no (or rate limited): nothing was placed
             self.risk.order_error(intent.venue, time.time_ns())
             if isinstance(exc, RateLimited):
                 self.risk.rate_limited(intent.venue, time.time_ns(), exc.retry_after_s)
             orderlog.answer(opportunity_id, role, intent, None, str(exc))
             return LegResult(role=role, intent=intent, error=str(exc))
-        self.risk.order_ok(intent.venue)
-        orderlog.answer(opportunity_id, role, intent, report)
-        return LegResult(role=role, intent=intent, report=report)
+        except Exception as exc:  # not a venue's answer (a gateway's bug): outcome unknown too
+            # Raised on, it would stop the saga half way: journaled ``sending``, its other leg
+            # perhaps filled, and the redelivery of its opportunity dropped as a duplicate.
+            log.exception("%s %s: placing raised %s; the order is queried as outcome unknown",
+                          opportunity_id, role, type(exc).__name__)  # fmt: skip
+            cause = f"{type(exc).__name__}: {exc}"
+        else:
+            self.risk.order_ok(intent.venue)
+            orderlog.answer(opportunity_id, role, intent, report)
+            return LegResult(role=role, intent=intent, report=report)
+        self.risk.order_error(intent.venue, time.time_ns())
+        orderlog.answer(opportunity_id, role, intent, None, f"outcome unknown: {cause}")
+        leg = await self.query(role, intent, cause=cause, ts_sent=ts_sent)
+        orderlog.answer(opportunity_id, role, intent, leg.report, leg.error)
+        return leg
 
     async def query(self, role: str, intent: OrderIntent, cause: str = "",
                      ts_sent: int = 0) -> LegResult:  # fmt: skip
