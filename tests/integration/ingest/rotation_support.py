@@ -33,6 +33,10 @@ class Watched:
     down_reasons: list[str] = field(default_factory=list)
     gaps: int = 0
     stale: int = 0  # deltas the book already had: a duplicate reached it
+    # Snapshots older than what their book had (by the venue's event time): a standby that
+    # handed over a copy of its book from before the live connection's last event.
+    regressed: int = 0
+    newest: dict[str, int] = field(default_factory=dict)  # symbol -> newest ts_event applied
     not_live: list[str] = field(default_factory=list)  # after first LIVE: every lapse
     live_once: set[str] = field(default_factory=set)
 
@@ -48,6 +52,11 @@ class Watched:
         if type(event).__name__ == "AuditSnapshot":
             return
         book = self.books.book(event.venue, event.symbol)
+        ts_event = getattr(event, "ts_event", 0)
+        newest = self.newest.get(event.symbol, 0)
+        if type(event).__name__ == "BookSnapshot" and 0 < ts_event < newest:
+            self.regressed += 1
+        self.newest[event.symbol] = max(newest, ts_event)
         result = self.books.apply(event)  # type: ignore[arg-type]
         self.gaps += int(result.gap)
         self.stale += int(result.outcome is Outcome.DROPPED_STALE)

@@ -74,6 +74,7 @@ async def test_cutting_the_live_connection_fails_over_to_the_standby_on_every_ve
             assert feed.stats.resyncs == resyncs[venue], f"{venue}: resynced"
             assert w.gaps == 0, f"{venue}: {w.gaps} gaps"
             assert w.stale == stale[venue], f"{venue}: {w.stale - stale[venue]} duplicates"
+            assert w.regressed == 0, f"{venue}: a book taken back in time {w.regressed}x"
             assert w.not_live == [], f"{venue}: a book left LIVE: {w.not_live[:3]}"
             assert w.statuses == ["up"], f"{venue}: statuses {w.statuses}"
 
@@ -132,6 +133,7 @@ async def test_a_rotation_promotes_the_standby_and_opens_a_new_one() -> None:
             assert feed.stats.rotations == {"done": 1} and feed.stats.failovers == 0
             assert feed.stats.resyncs == resyncs[venue] and feed.stats.disconnects == 0
             assert w.gaps == 0 and w.not_live == [] and w.statuses == ["up"], venue
+            assert w.regressed == 0, f"{venue}: a book taken back in time {w.regressed}x"
 
 
 async def test_a_declared_halt_takes_the_venue_down_and_says_so() -> None:
