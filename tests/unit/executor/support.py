@@ -49,6 +49,9 @@ def paper(venue: str, books: Books, **balances: str) -> PaperGateway:
     return PaperGateway(venue, books, balances={k: Decimal(v) for k, v in balances.items()})
 
 
+SIGNED_URL = "https://venue.test/api/v3/order?symbol=BTCUSDT&signature=5ec12e7"
+
+
 class RedisAwayBooks(Books):
     """The book source the executor reads in Redis, with Redis gone for the venues in
     ``away``: a read raises as redis-py does when the server has closed the connection."""
@@ -112,7 +115,8 @@ class ScriptedGateway:
         if action == "lost":
             raise RequestTimeout(self.venue, "no answer in 5s")
         if action == "bug":
-            raise KeyError("orderId")  # e.g. an answer missing a field the code expected
+            # e.g. an answer the code did not expect, whose text holds the signed request
+            raise RuntimeError(f"no orderId in the answer to {SIGNED_URL}")
         return report
 
     async def get(self, symbol: str, client_order_id: str) -> OrderReport:

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from arb_runtime.redact import redact
 from arb_structs import (
     ExecutionResult,
     Instrument,
@@ -168,7 +169,7 @@ class Saga:
             # perhaps filled, and the redelivery of its opportunity dropped as a duplicate.
             log.exception("%s %s: placing raised %s; the order is queried as outcome unknown",
                           opportunity_id, role, type(exc).__name__)  # fmt: skip
-            cause = f"{type(exc).__name__}: {exc}"
+            cause = redact(f"{type(exc).__name__}: {exc}")  # it is published with the result
         else:
             self.risk.order_ok(intent.venue)
             orderlog.answer(opportunity_id, role, intent, report)
