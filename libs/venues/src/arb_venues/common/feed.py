@@ -158,10 +158,6 @@ class MarketDataFeed:
         self._decode = protocol.decode_frame if own_decode else None
         self._reply_tasks: set[asyncio.Task[None]] = set()
         self.emit = emit
-        # The per-frame counters' children, looked up once (labels() per frame costs more
-        # than the increment).
-        self._frames_metric = metrics.FEED_FRAMES.labels(self.venue)
-        self._events_metric = metrics.FEED_EVENTS.labels(self.venue)
         # The venue's published REST budgets (weights, per-endpoint buckets) pace every call
         # of a client the feed builds itself; a caller's client brings its own limiter.
         self.rest = rest or RestClient(
@@ -174,6 +170,7 @@ class MarketDataFeed:
         self._audit_pending: set[str] = set()
         self.backoff = backoff
         self.stats = FeedStats()
+        metrics.FEED_COUNTERS.track(self.venue, self.stats)  # /metrics reads its counts
         self.connected = asyncio.Event()
         self.lifetime_s = lifetime_s
         self.join_timeout_s = join_timeout_s
@@ -420,6 +417,9 @@ class MarketDataFeed:
         or timer set per frame (that costs more CPU than parsing): stopping closes the
         socket, which wakes the pending receive, and so does the idle watch."""
         ws = conn.ws
+        # aiohttp's queue of the frames it has read and not yet handed out (``_buffer``, public
+        # in its compiled reader too); without it, yield after every frame.
+        queued = getattr(getattr(ws, "_reader", None), "_buffer", None)
         try:
             while True:
                 message = await ws.receive()
@@ -431,7 +431,10 @@ class MarketDataFeed:
                     self._on_frame(conn, message.data)
                     # Let the producer's writer put this frame on the wire now instead of
                     # after the rest of a burst: what arrives meanwhile forms the next batch.
-                    await asyncio.sleep(0)
+                    # With no frame queued behind this one the next receive waits, and the
+                    # writer runs then: a yield would cost a turn of the loop for nothing.
+                    if queued is None or queued:
+                        await asyncio.sleep(0)
                 elif message.type is aiohttp.WSMsgType.PING:
                     await ws.pong(message.data)
                 elif message.type in (
@@ -707,7 +710,6 @@ class MarketDataFeed:
         if self.tap is not None:
             self.tap("recv", conn.url, data)
         self.stats.frames += 1
-        self._frames_metric.inc()
         parser = conn.parser
         try:
             events = parser.parse_ws(data, time.time_ns())
@@ -774,7 +776,6 @@ class MarketDataFeed:
     def _emit_live(self, events: list[MdEvent]) -> None:
         """The live connection's events (the hot path)."""
         self.stats.events += len(events)
-        self._events_metric.inc(len(events))
         rotation = self._rotation
         if rotation is None and not self._offsets:
             emit, last = self.emit, self._last_seq
@@ -810,7 +811,6 @@ class MarketDataFeed:
             ready = join.offer(event)
             if ready:
                 self.stats.events += len(ready)
-                self._events_metric.inc(len(ready))
                 self._emit_book(ready)
             if was_waiting and join.switched(event.symbol):
                 rotation.changed.set()
