@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from arb_simulator.app import Simulator
@@ -30,7 +31,11 @@ def scraped(name: str) -> float:
     return REGISTRY.get_sample_value(name, {"venue": VENUE}) or 0.0
 
 
-async def run_feed(settings: SimulatorSettings, frames: int, emit_extra=None) -> MarketDataFeed:
+async def run_feed(
+    settings: SimulatorSettings,
+    frames: int,
+    emit_extra: Callable[[MarketDataFeed], None] | None = None,
+) -> MarketDataFeed:
     async with Simulator(settings) as sim:
         urls = sim.urls[VENUE]
         protocol = get_venue(VENUE).market(Endpoints(ws_url=urls["ws"], rest_url=urls["rest"]))
